@@ -1,0 +1,207 @@
+"""Undoable edits: `apply(graph)` / `revert(graph)`; `Batch` makes one gesture
+one undo step (STYLE.md 2, 3). Edits touch only the model; the UI wraps them
+in `QUndoCommand`s and views follow the graph's events."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from studio.graph.model import Edge, Graph, Node
+
+
+class Edit:
+    text = "Edit"
+
+    def apply(self, graph: Graph) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def revert(self, graph: Graph) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class AddNode(Edit):
+    def __init__(self, node: Node, index: int | None = None) -> None:
+        self.node = node.clone()
+        self.index = index
+        self.text = f"Add {node.title or node.type}"
+
+    def apply(self, graph: Graph) -> None:
+        graph.add_node(self.node.clone(), self.index)
+
+    def revert(self, graph: Graph) -> None:
+        graph.remove_node(self.node.id)
+
+
+class RemoveNode(Edit):
+    """Remove a node with its wires; revert puts both back where they were."""
+
+    def __init__(self, node_id: str) -> None:
+        self.node_id = node_id
+        self.text = "Delete node"
+        self._node: Node | None = None
+        self._index = 0
+        self._edges: list[tuple[int, Edge]] = []
+
+    def apply(self, graph: Graph) -> None:
+        node = graph.node(self.node_id)
+        self.text = f"Delete {node.title or node.type}"
+        self._node = node.clone()
+        self._index = graph.node_index(self.node_id)
+        self._edges = sorted((graph.edge_index(e), e) for e in graph.edges_of(self.node_id))
+        graph.remove_node(self.node_id)
+
+    def revert(self, graph: Graph) -> None:
+        assert self._node is not None
+        graph.add_node(self._node.clone(), self._index)
+        for index, edge in self._edges:
+            graph.connect(edge, check_shapes=False, index=index)
+
+
+class Connect(Edit):
+    def __init__(self, edge: Edge, check_shapes: bool = True) -> None:
+        self.edge = edge
+        self.check_shapes = check_shapes
+        self.text = "Connect"
+
+    def apply(self, graph: Graph) -> None:
+        graph.connect(self.edge, check_shapes=self.check_shapes)
+        self.check_shapes = False  # redo must not fail on later shape changes
+
+    def revert(self, graph: Graph) -> None:
+        graph.disconnect(self.edge)
+
+
+class Disconnect(Edit):
+    def __init__(self, edge: Edge) -> None:
+        self.edge = edge
+        self.text = "Disconnect"
+        self._index = 0
+
+    def apply(self, graph: Graph) -> None:
+        self._index = graph.edge_index(self.edge)
+        graph.disconnect(self.edge)
+
+    def revert(self, graph: Graph) -> None:
+        graph.connect(self.edge, check_shapes=False, index=self._index)
+
+
+class SetParam(Edit):
+    """Set (or with `Graph.ABSENT`, reset to default) one parameter."""
+
+    def __init__(self, node_id: str, key: str, value: Any) -> None:
+        self.node_id, self.key, self.value = node_id, key, value
+        self.text = f"Change {key}"
+        self._old: Any = Graph.ABSENT
+
+    def apply(self, graph: Graph) -> None:
+        self._old = copy.deepcopy(graph.node(self.node_id).params.get(self.key, Graph.ABSENT))
+        graph.set_param(self.node_id, self.key, self.value)
+
+    def revert(self, graph: Graph) -> None:
+        # The old value is put back verbatim, even if it never validated.
+        graph.set_param(self.node_id, self.key, self._old, validate=False)
+
+
+class SetTitle(Edit):
+    def __init__(self, node_id: str, title: str) -> None:
+        self.node_id, self.title = node_id, title
+        self.text = "Rename"
+        self._old = ""
+
+    def apply(self, graph: Graph) -> None:
+        self._old = graph.node(self.node_id).title
+        graph.set_title(self.node_id, self.title)
+
+    def revert(self, graph: Graph) -> None:
+        graph.set_title(self.node_id, self._old)
+
+
+class SetTrainable(Edit):
+    def __init__(self, node_id: str, trainable: bool) -> None:
+        self.node_id, self.trainable = node_id, trainable
+        self.text = "Freeze" if not trainable else "Unfreeze"
+        self._old = True
+
+    def apply(self, graph: Graph) -> None:
+        self._old = graph.node(self.node_id).trainable
+        graph.set_trainable(self.node_id, self.trainable)
+
+    def revert(self, graph: Graph) -> None:
+        graph.set_trainable(self.node_id, self._old)
+
+
+class MoveNodes(Edit):
+    """Move several nodes at once (one drag = one undo step)."""
+
+    def __init__(self, positions: dict[str, tuple], text: str = "Move") -> None:
+        self.positions = {k: tuple(v) for k, v in positions.items()}
+        self.text = text
+        self._old: dict[str, tuple] = {}
+
+    def apply(self, graph: Graph) -> None:
+        self._old = {k: graph.node(k).position for k in self.positions}
+        for node_id, pos in self.positions.items():
+            graph.move(node_id, pos)
+
+    def revert(self, graph: Graph) -> None:
+        for node_id, pos in self._old.items():
+            graph.move(node_id, pos)
+
+
+@dataclass
+class Batch(Edit):
+    """Several edits as one undo step; a failure part-way rolls back."""
+
+    edits: Sequence[Edit] = field(default_factory=list)
+    text: str = "Edit"
+
+    def apply(self, graph: Graph) -> None:
+        done: list[Edit] = []
+        try:
+            for edit in self.edits:
+                edit.apply(graph)
+                done.append(edit)
+        except Exception:
+            for edit in reversed(done):
+                edit.revert(graph)
+            raise
+
+    def revert(self, graph: Graph) -> None:
+        for edit in reversed(list(self.edits)):
+            edit.revert(graph)
+
+
+def remove_nodes(node_ids: Sequence[str], text: str = "Delete") -> Batch:
+    return Batch([RemoveNode(n) for n in node_ids], text)
+
+
+class History:
+    """A plain undo stack for headless use and tests (the UI uses QUndoStack)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._done: list[Edit] = []
+        self._undone: list[Edit] = []
+
+    def push(self, edit: Edit) -> None:
+        edit.apply(self.graph)
+        self._done.append(edit)
+        self._undone.clear()
+
+    def undo(self) -> bool:
+        if not self._done:
+            return False
+        edit = self._done.pop()
+        edit.revert(self.graph)
+        self._undone.append(edit)
+        return True
+
+    def redo(self) -> bool:
+        if not self._undone:
+            return False
+        edit = self._undone.pop()
+        edit.apply(self.graph)
+        self._done.append(edit)
+        return True

@@ -1,0 +1,181 @@
+"""Shape and parameter inference over a whole graph, pure Python, no TensorFlow.
+
+`analyse(graph)` walks the graph in topological order, asks each node's spec
+for its output shapes and parameter counts, and collects `Diagnostic`s keyed
+by node id. It is recomputed after every edit, so it must stay fast
+(bench/bench_inference.py: 1,000 nodes well under 20 ms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from studio.core.errors import CycleError
+from studio.graph.model import Graph
+from studio.graph.spec import Shape, ShapeError
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    node: Optional[str]  # None: about the whole graph
+    severity: str  # "error" | "warning" | "info"
+    message: str
+    key: Optional[str] = None  # the parameter at fault, if any
+
+    def to_dict(self) -> dict:
+        return {"node": self.node, "severity": self.severity, "message": self.message}
+
+
+@dataclass
+class ShapeReport:
+    # Output shapes per node (one per output port); None when unknown.
+    outputs: dict[str, Optional[list]] = field(default_factory=dict)
+    # Input shapes per node, in port order (None entries are unknown).
+    inputs: dict[str, list] = field(default_factory=dict)
+    # (trainable, non_trainable) per node; None when unknown.
+    params: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == ERROR for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    def for_node(self, node_id: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.node == node_id]
+
+    def severity_of(self, node_id: str) -> Optional[str]:
+        worst = None
+        rank = {INFO: 0, WARNING: 1, ERROR: 2}
+        for d in self.diagnostics:
+            if d.node == node_id and (worst is None or rank[d.severity] > rank[worst]):
+                worst = d.severity
+        return worst
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(p[0] for p in self.params.values() if p)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(p[1] for p in self.params.values() if p)
+
+    @property
+    def total_params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+
+def format_shape(shape: Optional[Shape]) -> str:
+    """'(None, 28, 28, 1)' with '?' for a shape not known at all."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | None = None) -> ShapeReport:
+    """Infer every node's shapes and parameters and collect diagnostics.
+
+    `external` maps node ids of opaque nodes (layers outside the catalog) to
+    `(output_shapes, (trainable, non_trainable))` computed by Keras elsewhere.
+    """
+    report = ShapeReport()
+    external = external or {}
+    diags = report.diagnostics
+    try:
+        order = graph.topological_order()
+    except CycleError as exc:
+        diags.append(Diagnostic(exc.node_id, ERROR, f"{exc}; remove one of the wires in the loop"))
+        for node in graph.nodes:
+            report.outputs[node.id] = None
+            report.params[node.id] = None
+        return report
+    report.order = order
+
+    incoming: dict[str, list] = {nid: [] for nid in order}
+    for e in graph.edges:
+        incoming[e.target].append(e)
+
+    nodes = {n.id: n for n in graph.nodes}
+    catalog = graph.catalog
+    outputs = report.outputs
+    n_inputs = 0
+    for nid in order:
+        node = nodes[nid]
+        label = node.title or node.type
+        edges = sorted(incoming[nid], key=lambda e: e.target_port)
+        in_shapes = []
+        known = True
+        for e in edges:
+            src = outputs.get(e.source)
+            if src is None or e.source_port >= len(src):
+                known = False
+                in_shapes.append(None)
+            else:
+                in_shapes.append(src[e.source_port])
+        report.inputs[nid] = in_shapes
+        spec = catalog.find(node.type)
+        if spec is None:
+            ext = external.get(nid)
+            if ext is None:
+                outputs[nid] = None
+                report.params[nid] = None
+                diags.append(
+                    Diagnostic(
+                        nid,
+                        WARNING,
+                        f"'{label}' is a {node.type} layer, which this version does not know; "
+                        "it is kept unchanged and its shape comes from Keras",
+                    )
+                )
+            else:
+                outputs[nid] = [tuple(s) for s in ext[0]]
+                report.params[nid] = tuple(ext[1])
+            continue
+
+        if spec.max_inputs == 0:
+            n_inputs += 1
+        resolved, problems = spec.validate(node.params)
+        for key, message in problems:
+            diags.append(Diagnostic(nid, ERROR, f"{label}: {message}", key))
+        if len(edges) < spec.min_inputs:
+            need = spec.min_inputs
+            have = len(edges)
+            if have == 0:
+                msg = f"'{label}' has no input; wire a layer's output into it"
+            else:
+                msg = f"'{label}' needs at least {need} inputs but has {have}; wire another layer into it"
+            diags.append(Diagnostic(nid, ERROR, msg))
+            outputs[nid] = None
+            report.params[nid] = None
+            continue
+        if problems or not known:
+            outputs[nid] = None
+            report.params[nid] = None
+            continue
+        try:
+            shapes = spec.infer_shape(resolved, in_shapes)
+            trainable, non_trainable = spec.count_params(resolved, in_shapes)
+        except ShapeError as exc:
+            diags.append(Diagnostic(nid, ERROR, f"{label}: {exc}"))
+            outputs[nid] = None
+            report.params[nid] = None
+            continue
+        outputs[nid] = [tuple(s) for s in shapes]
+        if not node.trainable:
+            trainable, non_trainable = 0, trainable + non_trainable
+        report.params[nid] = (trainable, non_trainable)
+        for severity, message in spec.advise(resolved, in_shapes):
+            diags.append(Diagnostic(nid, severity, f"{label}: {message}"))
+
+    if nodes and n_inputs == 0:
+        diags.append(Diagnostic(None, ERROR, "the model has no Input layer; add one from the Input category"))
+    if nodes and not graph.output_nodes():
+        diags.append(Diagnostic(None, ERROR, "the model has no output; wire a layer after the Input"))
+    return report

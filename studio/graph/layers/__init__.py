@@ -1,0 +1,39 @@
+"""Built-in layer specs, one module per palette family.
+
+Each module defines `SPECS: list[LayerSpec]`. Keep `infer_shape` and
+`count_params` exact: tests/graph/test_catalog_vs_keras.py checks them against
+Keras' own `compute_output_shape` / `count_params` over generated params.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from studio.graph.spec import LayerSpec
+
+MODULES = (
+    "core",
+    "convolution",
+    "pooling",
+    "reshaping",
+    "recurrent",
+    "attention",
+    "merge",
+    "normalization",
+    "regularization",
+    "activation",
+    "preprocessing",
+)
+
+
+def all_specs() -> list[LayerSpec]:
+    specs: list[LayerSpec] = []
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"studio.graph.layers.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"studio.graph.layers.{name}":
+                raise
+            continue  # family not written yet
+        specs.extend(module.SPECS)
+    return specs

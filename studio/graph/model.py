@@ -1,0 +1,417 @@
+"""Nodes, edges and the `Graph`: the only way to change a model.
+
+The graph validates every change through rules that raise typed errors
+(STYLE.md 5) and announces every change as an event (STYLE.md 1). The UI asks
+`can_connect` before drawing a wire; views subscribe to `graph.events`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Union
+
+from studio.core.errors import (
+    CycleError,
+    DuplicateEdgeError,
+    DuplicateNodeError,
+    GraphError,
+    ParamError,
+    PortError,
+    ShapeMismatch,
+    UnknownNodeError,
+)
+from studio.core.events import Event
+from studio.core.ids import new_id
+from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.spec import LayerSpec, ShapeError
+
+
+@dataclass
+class Node:
+    """One layer instance. `params` holds Keras config keys; missing keys take
+    the spec's defaults. `type` is a catalog id, or for an opaque node (a
+    layer outside the catalog, kept from an import or a newer version) the
+    Keras class name with its whole config in `params`."""
+
+    type: str
+    params: dict = field(default_factory=dict)
+    title: str = ""
+    position: tuple = (0.0, 0.0)
+    trainable: bool = True
+    id: str = field(default_factory=new_id)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "title": self.title,
+            "params": copy.deepcopy(self.params),
+            "position": [float(self.position[0]), float(self.position[1])],
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Node":
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            title=data.get("title", ""),
+            params=copy.deepcopy(data.get("params", {})),
+            position=tuple(data.get("position", (0.0, 0.0))),
+            trainable=data.get("trainable", True),
+        )
+
+    def clone(self) -> "Node":
+        return Node.from_dict(self.to_dict())
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A wire: output port `source_port` of `source` feeds input port
+    `target_port` of `target`."""
+
+    source: str
+    target: str
+    source_port: int = 0
+    target_port: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "source_port": self.source_port,
+            "target": self.target,
+            "target_port": self.target_port,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Edge":
+        return cls(
+            source=data["source"],
+            target=data["target"],
+            source_port=int(data.get("source_port", 0)),
+            target_port=int(data.get("target_port", 0)),
+        )
+
+
+# --- events ------------------------------------------------------------------
+@dataclass(frozen=True)
+class NodeAdded:
+    node: Node
+
+
+@dataclass(frozen=True)
+class NodeRemoved:
+    node: Node
+
+
+@dataclass(frozen=True)
+class EdgeAdded:
+    edge: Edge
+
+
+@dataclass(frozen=True)
+class EdgeRemoved:
+    edge: Edge
+
+
+@dataclass(frozen=True)
+class NodeChanged:
+    """`what` is "params", "title", "position" or "trainable"; for params,
+    `key` names the parameter."""
+
+    node_id: str
+    what: str
+    key: str | None = None
+    old: Any = None
+    new: Any = None
+
+
+GraphEvent = Union[NodeAdded, NodeRemoved, EdgeAdded, EdgeRemoved, NodeChanged]
+
+
+class Graph:
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self.catalog = catalog if catalog is not None else default_catalog()
+        self._nodes: dict[str, Node] = {}
+        self._edges: list[Edge] = []
+        self.events: Event[GraphEvent] = Event()
+
+    # -- queries ---------------------------------------------------------
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._edges)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise UnknownNodeError(f"no node with id {node_id!r}", node_id) from None
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._nodes
+
+    def node_index(self, node_id: str) -> int:
+        return list(self._nodes).index(node_id)
+
+    def edge_index(self, edge: Edge) -> int:
+        return self._edges.index(edge)
+
+    def spec(self, node_or_id: Node | str) -> LayerSpec | None:
+        """The node's spec, or None for an opaque (unknown) layer type."""
+        node = self.node(node_or_id) if isinstance(node_or_id, str) else node_or_id
+        return self.catalog.find(node.type)
+
+    def inputs_of(self, node_id: str) -> list[Edge]:
+        """Edges into the node, ordered by input port."""
+        return sorted((e for e in self._edges if e.target == node_id), key=lambda e: e.target_port)
+
+    def outputs_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if e.source == node_id]
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if e.source == node_id or e.target == node_id]
+
+    def input_nodes(self) -> list[Node]:
+        return [n for n in self._nodes.values() if self._is_input(n)]
+
+    def output_nodes(self) -> list[Node]:
+        """Model outputs: every node, other than an Input, that feeds nothing."""
+        feeding = {e.source for e in self._edges}
+        return [n for n in self._nodes.values() if n.id not in feeding and not self._is_input(n)]
+
+    def _is_input(self, node: Node) -> bool:
+        spec = self.catalog.find(node.type)
+        return spec is not None and spec.min_inputs == 0 and spec.max_inputs == 0
+
+    def num_outputs(self, node: Node) -> int:
+        spec = self.spec(node)
+        if spec is None:
+            return max([1] + [e.source_port + 1 for e in self.outputs_of(node.id)])
+        return spec.num_outputs(spec.resolve(node.params))
+
+    def topological_order(self) -> list[str]:
+        """Node ids so that every node comes after its inputs (Kahn's algorithm,
+        ties broken by insertion order so the result is deterministic)."""
+        indegree = {nid: 0 for nid in self._nodes}
+        children: dict[str, list[str]] = {nid: [] for nid in self._nodes}
+        for e in self._edges:
+            indegree[e.target] += 1
+            children[e.source].append(e.target)
+        position = {nid: i for i, nid in enumerate(self._nodes)}
+        import heapq
+
+        ready = [(position[n], n) for n, d in indegree.items() if d == 0]
+        heapq.heapify(ready)
+        order: list[str] = []
+        while ready:
+            _, nid = heapq.heappop(ready)
+            order.append(nid)
+            for child in children[nid]:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    heapq.heappush(ready, (position[child], child))
+        if len(order) != len(self._nodes):
+            stuck = next(n for n, d in indegree.items() if d > 0)
+            raise CycleError(f"the graph has a cycle through '{self.label(stuck)}'", stuck)
+        return order
+
+    def label(self, node_id: str) -> str:
+        node = self._nodes.get(node_id)
+        if node is None:
+            return node_id
+        return node.title or node.type
+
+    def reaches(self, start: str, goal: str) -> bool:
+        """True if a path of wires leads from `start` to `goal`."""
+        stack, seen = [start], set()
+        while stack:
+            nid = stack.pop()
+            if nid == goal:
+                return True
+            if nid in seen:
+                continue
+            seen.add(nid)
+            stack.extend(e.target for e in self._edges if e.source == nid)
+        return False
+
+    # -- rules -------------------------------------------------------------
+    def check_connect(self, edge: Edge, check_shapes: bool = True) -> None:
+        """Raise the typed error that forbids `edge`, or return None."""
+        source = self.node(edge.source)
+        target = self.node(edge.target)
+        if edge in self._edges:
+            raise DuplicateEdgeError("these ports are already connected", target.id)
+        if edge.source == edge.target:
+            raise CycleError(f"'{self.label(target.id)}' cannot feed itself", target.id)
+        if edge.source_port < 0 or edge.target_port < 0:
+            raise PortError("port numbers start at 0", target.id)
+        if edge.source_port >= self.num_outputs(source):
+            raise PortError(f"'{self.label(source.id)}' has no output port {edge.source_port}", source.id)
+        tspec = self.spec(target)
+        if tspec is not None:
+            if tspec.max_inputs == 0:
+                raise PortError(f"'{self.label(target.id)}' is an Input and takes no wires", target.id)
+            if tspec.max_inputs is not None and edge.target_port >= tspec.max_inputs:
+                raise PortError(
+                    f"'{self.label(target.id)}' takes at most {tspec.max_inputs} input(s)", target.id
+                )
+        for e in self._edges:
+            if e.target == edge.target and e.target_port == edge.target_port:
+                raise PortError(
+                    f"input {edge.target_port} of '{self.label(target.id)}' is already wired to "
+                    f"'{self.label(e.source)}'; remove that wire first",
+                    target.id,
+                )
+        if self.reaches(edge.target, edge.source):
+            raise CycleError(
+                f"wiring '{self.label(source.id)}' into '{self.label(target.id)}' would make a loop",
+                target.id,
+            )
+        if check_shapes and tspec is not None:
+            self._check_shapes(edge, tspec)
+
+    def _check_shapes(self, edge: Edge, tspec: LayerSpec) -> None:
+        from studio.graph.inference import analyse
+
+        report = analyse(self)
+        src_shapes = report.outputs.get(edge.source)
+        if src_shapes is None or edge.source_port >= len(src_shapes):
+            return  # unknown upstream shape: nothing to check yet
+        shapes = []
+        for e in self.inputs_of(edge.target):
+            s = report.outputs.get(e.source)
+            if s is None or e.source_port >= len(s):
+                return
+            shapes.append((e.target_port, s[e.source_port]))
+        shapes.append((edge.target_port, src_shapes[edge.source_port]))
+        shapes.sort(key=lambda t: t[0])
+        input_shapes = [s for _, s in shapes]
+        if len(input_shapes) < tspec.min_inputs:
+            return  # more wires to come; judge when complete
+        target = self.node(edge.target)
+        resolved, problems = tspec.validate(target.params)
+        if problems:
+            return
+        try:
+            tspec.infer_shape(resolved, input_shapes)
+        except ShapeError as exc:
+            raise ShapeMismatch(f"{self.label(target.id)}: {exc}", target.id) from None
+
+    def can_connect(self, edge: Edge, check_shapes: bool = True) -> tuple[bool, str]:
+        try:
+            self.check_connect(edge, check_shapes)
+        except GraphError as exc:
+            return False, str(exc)
+        return True, ""
+
+    # -- changes (each announced) -----------------------------------------------
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        if node.id in self._nodes:
+            raise DuplicateNodeError(f"a node with id {node.id!r} exists already", node.id)
+        if index is None or index >= len(self._nodes):
+            self._nodes[node.id] = node
+        else:
+            items = list(self._nodes.items())
+            items.insert(index, (node.id, node))
+            self._nodes = dict(items)
+        self.events.emit(NodeAdded(node))
+        return node
+
+    def remove_node(self, node_id: str) -> Node:
+        """Remove a node and the wires attached to it (announced first)."""
+        node = self.node(node_id)
+        for edge in self.edges_of(node_id):
+            self.disconnect(edge)
+        del self._nodes[node_id]
+        self.events.emit(NodeRemoved(node))
+        return node
+
+    def connect(self, edge: Edge, check_shapes: bool = True, index: int | None = None) -> Edge:
+        self.check_connect(edge, check_shapes)
+        if index is None or index >= len(self._edges):
+            self._edges.append(edge)
+        else:
+            self._edges.insert(index, edge)
+        self.events.emit(EdgeAdded(edge))
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        if edge not in self._edges:
+            raise GraphError("there is no such wire", edge.target)
+        self._edges.remove(edge)
+        self.events.emit(EdgeRemoved(edge))
+
+    _ABSENT = object()
+
+    def set_param(self, node_id: str, key: str, value: Any, validate: bool = True) -> None:
+        """Set one parameter, validated by its ParamSpec (ParamError if bad).
+
+        `Graph.ABSENT` as value removes the key (back to the default)."""
+        node = self.node(node_id)
+        spec = self.spec(node)
+        if validate and value is not Graph.ABSENT and spec is not None and key in spec.param_map:
+            try:
+                value = spec.param_map[key].validate(value)
+            except ParamError as exc:
+                raise ParamError(f"{self.label(node_id)}: {exc}", node_id, key) from None
+        old = node.params.get(key, Graph.ABSENT)
+        if value is Graph.ABSENT:
+            node.params.pop(key, None)
+        else:
+            node.params[key] = copy.deepcopy(value)
+        self.events.emit(NodeChanged(node_id, "params", key, old, value))
+
+    def set_title(self, node_id: str, title: str) -> None:
+        node = self.node(node_id)
+        old, node.title = node.title, title
+        self.events.emit(NodeChanged(node_id, "title", None, old, title))
+
+    def move(self, node_id: str, position: Iterable[float]) -> None:
+        node = self.node(node_id)
+        old, node.position = node.position, tuple(float(v) for v in position)
+        self.events.emit(NodeChanged(node_id, "position", None, old, node.position))
+
+    def set_trainable(self, node_id: str, trainable: bool) -> None:
+        node = self.node(node_id)
+        old, node.trainable = node.trainable, bool(trainable)
+        self.events.emit(NodeChanged(node_id, "trainable", None, old, node.trainable))
+
+    def clear(self) -> None:
+        for node_id in list(self._nodes):
+            self.remove_node(node_id)
+
+    # -- records ------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "nodes": [n.to_dict() for n in self._nodes.values()],
+            "edges": [e.to_dict() for e in self._edges],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, catalog: Catalog | None = None, check_shapes: bool = False) -> "Graph":
+        """Build a graph from plain records, strictly (first error raises).
+
+        Project files go through `studio.project`, which collects every problem
+        first; this is for trusted records (clipboard, snapshots, templates)."""
+        graph = cls(catalog)
+        for nd in data.get("nodes", []):
+            graph.add_node(Node.from_dict(nd))
+        for ed in data.get("edges", []):
+            graph.connect(Edge.from_dict(ed), check_shapes=check_shapes)
+        return graph
+
+    def copy(self) -> "Graph":
+        return Graph.from_dict(self.to_dict(), self.catalog)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Graph) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+Graph.ABSENT = Graph._ABSENT

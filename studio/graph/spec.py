@@ -1,0 +1,355 @@
+"""Type descriptions of layers: `ParamSpec` and `LayerSpec` (STYLE.md 6).
+
+A `LayerSpec` describes one Keras layer type: its Keras `class_name`, its
+ports, its parameters (Keras config keys, with Keras' own defaults), a pure
+`infer_shape` and `count_params`, a palette category and an explanation for
+users. Nodes (instances) live in `studio.graph.model`.
+
+Shapes are tuples that include the batch dimension; `None` is an unknown
+dimension: `(None, 28, 28, 1)`. A layer with several outputs returns a list
+of shapes, one per output port.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+from studio.core.errors import ParamError
+
+Dim = Optional[int]
+Shape = tuple  # tuple[Dim, ...]; kept loose so it reads as JSON-friendly data
+
+
+class ShapeError(ValueError):
+    """Raised by `infer_shape` when the input shapes or params cannot work.
+
+    The message is shown to the user on the node: say what is wrong and how
+    to fix it ("Conv2D needs a 4-D input (batch, height, width, channels) but
+    got (None, 10); insert a Reshape").
+    """
+
+
+# Parameter kinds understood by the inspector, validation and the harness.
+PARAM_KINDS = frozenset(
+    {
+        "int",  # an integer within [minimum, maximum]
+        "float",  # a float within [minimum, maximum]
+        "bool",
+        "choice",  # one of `choices`
+        "str",
+        "ints",  # an int or a list of `length` ints (kernel_size, strides...)
+        "shape",  # a list of int-or-None (Input batch_shape)
+        "axis",  # an int or a list of ints
+        "activation",  # an activation name, see ACTIVATIONS
+        "initializer",  # a name or a Keras serialized dict
+        "regularizer",  # None, a name or a Keras serialized dict
+        "constraint",  # None, a name or a Keras serialized dict
+        "layer",  # a nested layer config {"class_name", "config"} (wrappers)
+        "dtype",  # a dtype name
+        "json",  # anything JSON (opaque, shown as text)
+    }
+)
+
+ACTIVATIONS = (
+    "linear",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "softplus",
+    "softsign",
+    "leaky_relu",
+    "relu6",
+    "hard_sigmoid",
+    "hard_silu",
+    "mish",
+    "exponential",
+    "log_softmax",
+)
+
+INITIALIZERS = (
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "zeros",
+    "ones",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+)
+
+REGULARIZERS = ("l1", "l2", "l1_l2", "orthogonal_regularizer")
+CONSTRAINTS = ("max_norm", "non_neg", "unit_norm", "min_max_norm")
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "string", "bool")
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One layer argument, keyed by its Keras config key."""
+
+    key: str
+    kind: str
+    default: Any = None
+    help: str = ""
+    label: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple = ()
+    length: int | None = None  # for "ints": how many values
+    optional: bool = False  # None is allowed
+    advanced: bool = False  # shown folded in the inspector
+    # Values the test harness samples from when bounds are wide; empty means
+    # "derive from bounds/choices".
+    examples: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in PARAM_KINDS:
+            raise ValueError(f"unknown ParamSpec kind {self.kind!r} for {self.key!r}")
+
+    @property
+    def title(self) -> str:
+        return self.label or self.key.replace("_", " ")
+
+    # -- validation ------------------------------------------------------
+    def validate(self, value: Any) -> Any:
+        """Return the value normalised (tuples as lists) or raise ParamError."""
+        if value is None:
+            if self.optional or self.kind in ("regularizer", "constraint", "json", "activation"):
+                return None
+            raise ParamError(f"'{self.key}' needs a value")
+        kind = self.kind
+        if kind == "int":
+            if isinstance(value, bool) or not _is_integral(value):
+                raise ParamError(f"'{self.key}' must be a whole number, got {value!r}", key=self.key)
+            value = int(value)
+            self._check_bounds(value)
+            return value
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParamError(f"'{self.key}' must be a number, got {value!r}", key=self.key)
+            value = float(value)
+            if math.isnan(value):
+                raise ParamError(f"'{self.key}' must be a number, got NaN", key=self.key)
+            self._check_bounds(value)
+            return value
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ParamError(f"'{self.key}' must be true or false, got {value!r}", key=self.key)
+            return value
+        if kind == "choice":
+            if value not in self.choices:
+                options = ", ".join(repr(c) for c in self.choices)
+                raise ParamError(f"'{self.key}' must be one of {options}; got {value!r}", key=self.key)
+            return value
+        if kind in ("str", "dtype"):
+            if not isinstance(value, str):
+                raise ParamError(f"'{self.key}' must be text, got {value!r}", key=self.key)
+            return value
+        if kind == "ints":
+            return self._validate_ints(value)
+        if kind == "shape":
+            if not isinstance(value, (list, tuple)):
+                raise ParamError(f"'{self.key}' must be a list of sizes, got {value!r}", key=self.key)
+            out = []
+            for v in value:
+                if v is None:
+                    out.append(None)
+                elif isinstance(v, bool) or not _is_integral(v) or int(v) < 1:
+                    raise ParamError(
+                        f"'{self.key}' sizes must be positive whole numbers or None, got {v!r}",
+                        key=self.key,
+                    )
+                else:
+                    out.append(int(v))
+            return out
+        if kind == "axis":
+            if _is_integral(value) and not isinstance(value, bool):
+                return int(value)
+            if isinstance(value, (list, tuple)) and all(
+                _is_integral(v) and not isinstance(v, bool) for v in value
+            ):
+                return [int(v) for v in value]
+            raise ParamError(f"'{self.key}' must be an axis number or a list of them", key=self.key)
+        if kind == "activation":
+            if isinstance(value, str):
+                return value
+            if isinstance(value, dict):
+                return value
+            raise ParamError(f"'{self.key}' must be an activation name, got {value!r}", key=self.key)
+        if kind in ("initializer", "regularizer", "constraint"):
+            if isinstance(value, (str, dict)):
+                return value
+            raise ParamError(f"'{self.key}' must be a name or a Keras config, got {value!r}", key=self.key)
+        if kind == "layer":
+            if isinstance(value, dict) and isinstance(value.get("class_name"), str):
+                return value
+            raise ParamError(f"'{self.key}' must be a layer config with a class_name", key=self.key)
+        return value  # json
+
+    def _check_bounds(self, value: float) -> None:
+        if self.minimum is not None and value < self.minimum:
+            raise ParamError(f"'{self.key}' must be at least {self.minimum:g}, got {value:g}", key=self.key)
+        if self.maximum is not None and value > self.maximum:
+            raise ParamError(f"'{self.key}' must be at most {self.maximum:g}, got {value:g}", key=self.key)
+
+    def _validate_ints(self, value: Any) -> Any:
+        if _is_integral(value) and not isinstance(value, bool):
+            value = [int(value)] * (self.length or 1)
+        if not isinstance(value, (list, tuple)) or not all(
+            _is_integral(v) and not isinstance(v, bool) for v in value
+        ):
+            raise ParamError(f"'{self.key}' must be a whole number or a list of them, got {value!r}", key=self.key)
+        value = [int(v) for v in value]
+        if self.length is not None and len(value) != self.length:
+            raise ParamError(f"'{self.key}' needs {self.length} values, got {len(value)}", key=self.key)
+        for v in value:
+            self._check_bounds(v)
+        return value
+
+
+def _is_integral(value: Any) -> bool:
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+InferShape = Callable[[dict, Sequence[Shape]], "list[Shape]"]
+CountParams = Callable[[dict, Sequence[Shape]], "tuple[int, int]"]
+Advise = Callable[[dict, Sequence[Shape]], "list[tuple[str, str]]"]
+
+
+def _no_params(params: dict, input_shapes: Sequence[Shape]) -> tuple[int, int]:
+    return (0, 0)
+
+
+def _one_output(params: dict) -> int:
+    return 1
+
+
+def _no_advice(params: dict, input_shapes: Sequence[Shape]) -> list[tuple[str, str]]:
+    return []
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """The description of one layer type in the catalog.
+
+    * `infer_shape(params, input_shapes)` gets the *resolved* params (defaults
+      filled in, validated) and one shape per connected input, in port order;
+      it returns one shape per output port, or raises `ShapeError`.
+    * `count_params(params, input_shapes)` returns `(trainable,
+      non_trainable)` exactly as Keras counts them after building.
+    * `advise(params, input_shapes)` returns extra `(severity, message)`
+      diagnostics (warnings/info) for shapes Keras accepts but users rarely
+      mean, e.g. a Dense on a 4-D input.
+    """
+
+    id: str
+    class_name: str
+    category: str
+    description: str
+    infer_shape: InferShape
+    params: tuple[ParamSpec, ...] = ()
+    count_params: CountParams = _no_params
+    min_inputs: int = 1
+    max_inputs: int | None = 1  # None: any number (merges)
+    input_names: tuple[str, ...] = ()  # labels for the input ports, if they differ
+    num_outputs: Callable[[dict], int] = _one_output
+    output_names: Callable[[dict], tuple] | None = None
+    key_params: tuple[str, ...] = ()  # shown on the node, e.g. ("units", "activation")
+    advise: Advise = _no_advice
+    legacy_ids: tuple[str, ...] = ()
+    is_merge: bool = False
+    # Python module path of the Keras class, used by codegen ("keras.layers").
+    module: str = "keras.layers"
+    # Arguments Keras needs that are not user-facing config keys.
+    extra: dict = field(default_factory=dict)
+
+    # -- params ----------------------------------------------------------
+    @property
+    def param_map(self) -> dict[str, ParamSpec]:
+        return {p.key: p for p in self.params}
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.key: _copy_default(p.default) for p in self.params}
+
+    def resolve(self, params: dict) -> dict:
+        """The params with every default filled in (not validated)."""
+        resolved = self.defaults()
+        resolved.update(params)
+        return resolved
+
+    def validate(self, params: dict) -> tuple[dict, list[tuple[str, str]]]:
+        """Resolve and validate; return (resolved params, [(key, message)])."""
+        resolved = self.defaults()
+        problems: list[tuple[str, str]] = []
+        pmap = self.param_map
+        for key, value in params.items():
+            spec = pmap.get(key)
+            if spec is None:
+                resolved[key] = value  # passthrough (e.g. an imported dtype policy)
+                continue
+            try:
+                resolved[key] = spec.validate(value)
+            except ParamError as exc:
+                problems.append((key, str(exc)))
+        return resolved, problems
+
+    def describe_params(self, params: dict) -> str:
+        """The short line shown on a node: '64 units · relu'."""
+        resolved = self.resolve(params)
+        parts = []
+        for key in self.key_params:
+            value = resolved.get(key)
+            if value is None or value == "linear":
+                continue
+            text = _format_key_param(key, value)
+            if text:
+                parts.append(text)
+        return " · ".join(parts)
+
+
+def _copy_default(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        import copy
+
+        return copy.deepcopy(value)
+    return value
+
+
+def _format_key_param(key: str, value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("class_name", "…")
+    if isinstance(value, list):
+        value = "×".join("?" if v is None else str(v) for v in value)
+    if isinstance(value, bool):
+        return key.replace("_", " ") if value else ""
+    if key in ("activation", "padding", "merge_mode", "mode", "interpolation"):
+        return str(value)
+    if key == "units":
+        return f"{value} units"
+    if key == "filters":
+        return f"{value} filters"
+    if key == "rate":
+        return f"rate {value:g}" if isinstance(value, float) else f"rate {value}"
+    return f"{key.replace('_', ' ')} {value}"
+
+
+def param_count(shape: Sequence[int]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
