@@ -1,0 +1,6 @@
+"""The versioned JSON project file (pure: no Qt, no TensorFlow)."""
+
+from studio.project.io import load_project, project_from_dict, save_project
+from studio.project.model import FORMAT, SUFFIX, VERSION, Project, project_stem
+
+__all__ = ["FORMAT", "SUFFIX", "VERSION", "Project", "load_project", "project_from_dict", "project_stem", "save_project"]

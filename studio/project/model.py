@@ -1,0 +1,75 @@
+"""The `Project`: graph + dataset spec + training config + UI state.
+
+The dataset and training sections are plain JSON dicts here: their meaning
+belongs to `studio.data` and `studio.training`, which parse them. Keeping them
+as dicts keeps this package pure and lets a file written by a newer version
+keep sections this version does not understand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from studio.graph.model import Graph
+
+FORMAT = "network-studio-project"
+VERSION = 1
+SUFFIX = ".studio.json"
+
+
+@dataclass
+class Project:
+    graph: Graph
+    name: str = "untitled"
+    description: str = ""
+    dataset: Optional[dict] = None  # studio.data's DatasetSpec as a dict
+    training: dict = field(default_factory=dict)  # studio.training's TrainingConfig as a dict
+    ui: dict = field(default_factory=dict)  # view, zoom, dock layout...
+    # Files kept beside the project, relative to its folder, e.g.
+    # {"weights": "resnet.weights.h5"} for a model imported with its weights.
+    assets: dict = field(default_factory=dict)
+    # Top-level keys of the file this version does not know; written back unchanged.
+    unknown: dict = field(default_factory=dict)
+    path: Optional[Path] = None
+
+    @property
+    def folder(self) -> Optional[Path]:
+        return self.path.parent if self.path else None
+
+    @property
+    def runs_dir(self) -> Optional[Path]:
+        """`NAME.runs/` beside `NAME.studio.json`."""
+        if self.path is None:
+            return None
+        return self.path.parent / (project_stem(self.path) + ".runs")
+
+    def asset_path(self, key: str) -> Optional[Path]:
+        rel = self.assets.get(key)
+        if not rel or self.folder is None:
+            return None
+        return self.folder / rel
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": FORMAT,
+            "version": VERSION,
+            "name": self.name,
+            "description": self.description,
+            "graph": self.graph.to_dict(),
+            "dataset": self.dataset,
+            "training": self.training,
+            "ui": self.ui,
+            "assets": self.assets,
+        }
+        for key, value in self.unknown.items():
+            data.setdefault(key, value)
+        return data
+
+
+def project_stem(path: Path) -> str:
+    name = Path(path).name
+    if name.endswith(SUFFIX):
+        return name[: -len(SUFFIX)]
+    return Path(name).stem
