@@ -273,6 +273,10 @@ class LayerSpec:
     advise: Advise = _no_advice
     legacy_ids: tuple[str, ...] = ()
     is_merge: bool = False
+    # How Keras is called with the inputs: "auto" = one tensor when the layer
+    # takes one input, else a list; "positional" = layer(a, b, c) (e.g.
+    # MultiHeadAttention(query, value, key)).
+    call_style: str = "auto"
     # Python module path of the Keras class, used by codegen ("keras.layers").
     module: str = "keras.layers"
     # Arguments Keras needs that are not user-facing config keys.
