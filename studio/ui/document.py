@@ -1,0 +1,269 @@
+"""`ProjectDocument`: the open project as the GUI sees it.
+
+One object holds the `Project`, its `QUndoStack`, the latest `ShapeReport`,
+the selection, the file path and the dirty state. Widgets take the document in
+their `__init__` (STYLE.md 13) and listen to its signals; they change the model
+only through `push(edit)` (STYLE.md 2), which applies a `studio.graph.edits`
+edit and records it as one undo step.
+
+Views that mirror the graph itself (the canvas) subscribe to
+`document.graph.events` and re-subscribe on `projectReplaced`.
+
+The report is recomputed lazily and announced once per event-loop turn: a
+paste of 100 nodes emits `reportChanged` once. Reading `document.report`
+always returns an up-to-date report (it recomputes on demand if stale).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from studio.core.errors import StudioError
+from studio.graph.edits import Edit
+from studio.graph.inference import ShapeReport, analyse
+from studio.graph.model import Graph, GraphEvent, Node, NodeRemoved
+from studio.project.model import Project
+
+
+class EditCommand(QUndoCommand):
+    """A `QUndoCommand` around one `Edit`: touches only the model (STYLE.md 2).
+
+    The document applies the edit before pushing, so a refused edit never
+    reaches the stack; the first `redo()` that `QUndoStack.push` calls is
+    therefore skipped.
+    """
+
+    def __init__(self, document: ProjectDocument, edit: Edit, applied: bool = True) -> None:
+        super().__init__(edit.text)
+        self.document = document
+        self.edit = edit
+        self._skip_redo = applied
+
+    def redo(self) -> None:
+        if self._skip_redo:
+            self._skip_redo = False
+            return
+        self.edit.apply(self.document.graph)
+
+    def undo(self) -> None:
+        self.edit.revert(self.document.graph)
+
+
+class SectionCommand(QUndoCommand):
+    """Replace one JSON section of the project (`dataset`, `training`, `ui`...)."""
+
+    def __init__(self, document: ProjectDocument, key: str, value: Any, text: str) -> None:
+        super().__init__(text)
+        self.document = document
+        self.key = key
+        self.new = copy.deepcopy(value)
+        self.old = copy.deepcopy(getattr(document.project, key))
+
+    def redo(self) -> None:
+        self.document._set_section(self.key, copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.document._set_section(self.key, copy.deepcopy(self.old))
+
+
+def new_project(name: str = "untitled") -> Project:
+    """An empty project (no file yet)."""
+    return Project(graph=Graph(), name=name)
+
+
+class ProjectDocument(QObject):
+    """The open project, its undo stack, live shape report and selection.
+
+    Signals
+    -------
+    reportChanged(ShapeReport)   shapes/params/diagnostics were recomputed
+    graphChanged()               the graph changed (coalesced, once per turn)
+    selectionChanged(list)       selected node ids (list[str])
+    projectReplaced(Project)     a different project was loaded (new graph!)
+    dirtyChanged(bool)           unsaved changes appeared / disappeared
+    pathChanged(object)          the file path changed (Path or None)
+    nameChanged(str)             the project's name changed
+    sectionChanged(str)          `dataset`, `training`, `ui`... was replaced
+    message(str)                 a one-line notice for the status bar
+    """
+
+    reportChanged = Signal(object)
+    graphChanged = Signal()
+    selectionChanged = Signal(list)
+    projectReplaced = Signal(object)
+    dirtyChanged = Signal(bool)
+    pathChanged = Signal(object)
+    nameChanged = Signal(str)
+    sectionChanged = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self._project: Project = project if project is not None else new_project()
+        self._unsubscribe = self._project.graph.events.subscribe(self._on_graph_event)
+        self._report: ShapeReport = analyse(self._project.graph)
+        self._stale = False
+        self._external: dict[str, tuple[list, tuple[int, int]]] = {}
+        self._selection: list[str] = []
+        self._extra_dirty = False
+        self._was_dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._announce)
+
+    # -- the project ---------------------------------------------------------
+    @property
+    def project(self) -> Project:
+        return self._project
+
+    @property
+    def graph(self) -> Graph:
+        return self._project.graph
+
+    @property
+    def path(self) -> Optional[Path]:
+        return self._project.path
+
+    @property
+    def name(self) -> str:
+        return self._project.name
+
+    def set_project(self, project: Project) -> None:
+        """Replace the open project (new file, open, restore): clears undo."""
+        self._unsubscribe()
+        self._project = project
+        self._unsubscribe = project.graph.events.subscribe(self._on_graph_event)
+        self._selection = []
+        self._external = {}
+        self._extra_dirty = False
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self._report = analyse(project.graph)
+        self._stale = False
+        self.projectReplaced.emit(project)
+        self.selectionChanged.emit([])
+        self.pathChanged.emit(project.path)
+        self.nameChanged.emit(project.name)
+        self.reportChanged.emit(self._report)
+        self._update_dirty()
+
+    def set_path(self, path: Path | None) -> None:
+        """Record where the project now lives (after Save As)."""
+        self._project.path = Path(path) if path is not None else None
+        self.pathChanged.emit(self._project.path)
+
+    def set_name(self, name: str) -> None:
+        if name != self._project.name:
+            self._project.name = name
+            self.nameChanged.emit(name)
+            self.mark_dirty()
+
+    # -- changing the model ------------------------------------------------------
+    def push(self, edit: Edit) -> bool:
+        """Apply `edit` and record it as one undo step.
+
+        A refused edit (a `StudioError`, e.g. a forbidden wire) changes nothing,
+        is not recorded, announces its reason on `message` and returns False.
+        """
+        try:
+            edit.apply(self.graph)
+        except StudioError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.undo_stack.push(EditCommand(self, edit, applied=True))
+        return True
+
+    def set_section(self, key: str, value: Any, text: str | None = None) -> None:
+        """Undoably replace a JSON section of the project: "dataset", "training",
+        "ui", "description" or "assets". Panels own the meaning of the dict."""
+        if key not in ("dataset", "training", "ui", "description", "assets"):
+            raise ValueError(f"not a project section: {key!r}")
+        if getattr(self._project, key) == value:
+            return
+        self.undo_stack.push(SectionCommand(self, key, value, text or f"Change {key}"))
+
+    def _set_section(self, key: str, value: Any) -> None:
+        setattr(self._project, key, value)
+        self.sectionChanged.emit(key)
+
+    def mark_dirty(self) -> None:
+        """Flag a change that is not on the undo stack (e.g. view state)."""
+        self._extra_dirty = True
+        self._update_dirty()
+
+    def mark_saved(self, path: Path | None = None) -> None:
+        """Call after a successful save: the document is clean."""
+        if path is not None and path != self._project.path:
+            self.set_path(path)
+        self._extra_dirty = False
+        self.undo_stack.setClean()
+        self._update_dirty()
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._extra_dirty or not self.undo_stack.isClean()
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._update_dirty()
+
+    def _update_dirty(self) -> None:
+        dirty = self.is_dirty
+        if dirty != self._was_dirty:
+            self._was_dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    # -- the live report -----------------------------------------------------------
+    @property
+    def report(self) -> ShapeReport:
+        """The shape report of the current graph (recomputed now if stale)."""
+        if self._stale:
+            self._report = analyse(self.graph, self._external)
+            self._stale = False
+        return self._report
+
+    def refresh_report(self) -> ShapeReport:
+        """Recompute and announce at once (tests, or after external shapes)."""
+        self._stale = True
+        self._timer.stop()
+        self._announce()
+        return self._report
+
+    def set_external_shapes(self, shapes: dict[str, tuple[list, tuple[int, int]]]) -> None:
+        """Shapes of opaque nodes computed by Keras in a background job."""
+        self._external = dict(shapes)
+        self.refresh_report()
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        self._stale = True
+        if not self._timer.isActive():
+            self._timer.start()
+        if isinstance(event, NodeRemoved) and event.node.id in self._selection:
+            self._selection = [n for n in self._selection if n != event.node.id]
+            self.selectionChanged.emit(list(self._selection))
+
+    def _announce(self) -> None:
+        report = self.report
+        self.graphChanged.emit()
+        self.reportChanged.emit(report)
+
+    # -- selection -------------------------------------------------------------------
+    @property
+    def selection(self) -> list[str]:
+        return list(self._selection)
+
+    def selected_nodes(self) -> list[Node]:
+        return [self.graph.node(n) for n in self._selection if self.graph.has_node(n)]
+
+    def set_selection(self, node_ids: Iterable[str]) -> None:
+        ids = [n for n in dict.fromkeys(node_ids) if self.graph.has_node(n)]
+        if ids != self._selection:
+            self._selection = ids
+            self.selectionChanged.emit(list(ids))
