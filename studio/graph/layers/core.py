@@ -5,7 +5,7 @@ from __future__ import annotations
 from studio.graph.layers._shapes import fmt, only_input, require_min_rank
 from studio.graph.spec import ACTIVATIONS, INITIALIZERS, LayerSpec, ParamSpec, ShapeError
 
-ACT = ParamSpec("activation", "activation", None, "Function applied to the output; None means linear.",
+ACT = ParamSpec("activation", "activation", "linear", "Function applied to the output; linear means none.",
                 choices=ACTIVATIONS, optional=True)
 
 

@@ -1,0 +1,11 @@
+"""Harness cases for studio/graph/layers/core.py."""
+
+from tests.graph.cases.base import Case
+
+CASES = {
+    "Input": Case(inputs=[[]], params={"batch_shape": [[None, 4], [None, 28, 28, 1], [8, 10], [None, None, 3]]},
+                  mutate=False),
+    "Dense": Case(inputs=[[(None, 4)], [(None, 5, 3)], [(None, 2, 3, 4)], [(None, None)]]),
+    "Activation": Case(inputs=[[(None, 4)], [(None, 5, 3)]]),
+    "Embedding": Case(inputs=[[(None, 10)], [(None, None)], [(None, 3, 4)]], dtype="int32"),
+}
