@@ -228,6 +228,9 @@ class Graph:
 
     def reaches(self, start: str, goal: str) -> bool:
         """True if a path of wires leads from `start` to `goal`."""
+        children: dict[str, list[str]] = {}
+        for e in self._edges:  # one pass: the walk below is then O(V + E), not O(V * E)
+            children.setdefault(e.source, []).append(e.target)
         stack, seen = [start], set()
         while stack:
             nid = stack.pop()
@@ -236,12 +239,15 @@ class Graph:
             if nid in seen:
                 continue
             seen.add(nid)
-            stack.extend(e.target for e in self._edges if e.source == nid)
+            stack.extend(children.get(nid, ()))
         return False
 
     # -- rules -------------------------------------------------------------
-    def check_connect(self, edge: Edge, check_shapes: bool = True) -> None:
-        """Raise the typed error that forbids `edge`, or return None."""
+    def check_connect(self, edge: Edge, check_shapes: bool = True, report: Any = None) -> None:
+        """Raise the typed error that forbids `edge`, or return None.
+
+        `report`: an up-to-date `analyse(self)` result to reuse (optional; the UI
+        passes its cached one while a wire is dragged)."""
         source = self.node(edge.source)
         target = self.node(edge.target)
         if edge in self._edges:
@@ -273,12 +279,13 @@ class Graph:
                 target.id,
             )
         if check_shapes and tspec is not None:
-            self._check_shapes(edge, tspec)
+            self._check_shapes(edge, tspec, report)
 
-    def _check_shapes(self, edge: Edge, tspec: LayerSpec) -> None:
+    def _check_shapes(self, edge: Edge, tspec: LayerSpec, report: Any = None) -> None:
         from studio.graph.inference import analyse
 
-        report = analyse(self)
+        if report is None:
+            report = analyse(self)
         src_shapes = report.outputs.get(edge.source)
         if src_shapes is None or edge.source_port >= len(src_shapes):
             return  # unknown upstream shape: nothing to check yet
@@ -302,9 +309,9 @@ class Graph:
         except ShapeError as exc:
             raise ShapeMismatch(f"{self.label(target.id)}: {exc}", target.id) from None
 
-    def can_connect(self, edge: Edge, check_shapes: bool = True) -> tuple[bool, str]:
+    def can_connect(self, edge: Edge, check_shapes: bool = True, report: Any = None) -> tuple[bool, str]:
         try:
-            self.check_connect(edge, check_shapes)
+            self.check_connect(edge, check_shapes, report)
         except GraphError as exc:
             return False, str(exc)
         return True, ""
