@@ -1,0 +1,160 @@
+"""`BuildPlan` -> `keras.Model`, and compiling it with a training config.
+
+Keras is imported inside the functions only: importing this module is free.
+Every failure Keras reports while building a node's layer becomes a
+`BuildError` naming that node (`error.node_id`), with Keras' own reason in one
+line.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Any, Mapping
+
+from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
+from studio.core.errors import BuildError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+# keras.Input accepts these InputLayer config keys besides batch_shape/dtype/name.
+_INPUT_EXTRA_KEYS = ("sparse", "ragged", "optional")
+
+
+def keras_reason(exc: BaseException, limit: int = 300) -> str:
+    """Keras' own explanation of an exception, as one line.
+
+    Keras wraps deserialization errors several times ("could not be
+    deserialized properly ... Exception encountered: ..."); the innermost
+    reason is the useful one.
+    """
+    text = str(exc) or type(exc).__name__
+    marker = "Exception encountered:"
+    if marker in text:
+        text = text.rsplit(marker, 1)[1]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = " ".join(lines[:2]) if lines else type(exc).__name__
+    line = re.sub(r"\s+", " ", line)
+    if len(line) > limit:
+        line = line[: limit - 1] + "…"
+    return line
+
+
+def with_modules(value: Any) -> Any:
+    """Add `"module": "keras.layers"` to nested layer configs that lack one.
+
+    Keras 3 resolves `{"class_name": "LSTM", "config": {...}}` only with its
+    module; node params (e.g. a Bidirectional's `layer`) are written without it.
+    """
+    import keras
+
+    if isinstance(value, dict):
+        value = {k: with_modules(v) for k, v in value.items()}
+        cls = value.get("class_name")
+        if isinstance(cls, str) and "config" in value and "module" not in value:
+            if isinstance(getattr(keras.layers, cls, None), type):
+                value["module"] = "keras.layers"
+        return value
+    if isinstance(value, list):
+        return [with_modules(v) for v in value]
+    return value
+
+
+def make_layer(call: LayerCall) -> keras.layers.Layer:
+    """The Keras layer of one call (not yet called on tensors)."""
+    import keras
+
+    config = {"module": call.module, "class_name": call.class_name, "config": copy.deepcopy(call.config)}
+    try:
+        return keras.layers.deserialize(with_modules(config))
+    except Exception as exc:  # Keras raises TypeError/ValueError/... for bad configs
+        raise BuildError(f"{call.label}: Keras cannot create this {call.class_name} layer: {keras_reason(exc)}",
+                         call.node_id) from exc
+
+
+def make_input(call: LayerCall) -> Any:
+    import keras
+
+    config = call.config
+    kwargs = {
+        "batch_shape": tuple(config["batch_shape"]),
+        "dtype": config.get("dtype") or "float32",
+        "name": call.name,
+    }
+    for key in _INPUT_EXTRA_KEYS:
+        if config.get(key):
+            kwargs[key] = config[key]
+    try:
+        return keras.Input(**kwargs)
+    except Exception as exc:
+        raise BuildError(f"{call.label}: Keras refuses this Input: {keras_reason(exc)}", call.node_id) from exc
+
+
+def call_layer(call: LayerCall, layer: Any, args: list) -> Any:
+    try:
+        if call.call_style == POSITIONAL:
+            return layer(*args)
+        if call.call_style == LIST:
+            return layer(list(args))
+        if len(args) != 1:
+            raise BuildError(f"{call.label}: takes one input but {len(args)} are wired into it", call.node_id)
+        return layer(args[0])
+    except BuildError:
+        raise
+    except Exception as exc:
+        raise BuildError(f"{call.label}: Keras cannot apply this {call.class_name} layer to its input: "
+                         f"{keras_reason(exc)}", call.node_id) from exc
+
+
+def _output(tensors: Mapping[str, Any], ref: tuple[str, int], plan: BuildPlan) -> Any:
+    node_id, port = ref
+    value = tensors[node_id]
+    if isinstance(value, (list, tuple)):
+        if port >= len(value):
+            label = plan.call(node_id).label
+            raise BuildError(f"{label}: has only {len(value)} output(s), but output {port} is used", node_id)
+        return value[port]
+    if port != 0:
+        label = plan.call(node_id).label
+        raise BuildError(f"{label}: has one output, but output {port} is used", node_id)
+    return value
+
+
+def build_model(plan: BuildPlan) -> keras.Model:
+    """Build the functional `keras.Model` the plan describes.
+
+    One input/output is passed as a tensor, several as lists (in plan order).
+    Raises `BuildError(node_id=...)` naming the node whose layer Keras refused.
+    """
+    import keras
+
+    tensors: dict[str, Any] = {}
+    for call in plan.calls:
+        if call.is_input:
+            tensors[call.node_id] = make_input(call)
+            continue
+        layer = make_layer(call)
+        args = [_output(tensors, ref, plan) for ref in call.inputs]
+        tensors[call.node_id] = call_layer(call, layer, args)
+    inputs = [tensors[nid] for nid in plan.inputs]
+    outputs = [_output(tensors, ref, plan) for ref in plan.outputs]
+    if not inputs:
+        raise BuildError("the model has no Input layer; add one from the Input category")
+    if not outputs:
+        raise BuildError("the model has no output; wire a layer after the Input")
+    try:
+        return keras.Model(
+            inputs=inputs[0] if len(inputs) == 1 else inputs,
+            outputs=outputs[0] if len(outputs) == 1 else outputs,
+            name=plan.name,
+        )
+    except Exception as exc:
+        raise BuildError(f"Keras cannot assemble the model: {keras_reason(exc)}") from exc
+
+
+def build_model_from_graph(graph: Any, name: str = "model") -> keras.Model:
+    """Convenience: `build_model(make_plan(graph, name))`."""
+    from studio.compiler.plan import make_plan
+
+    return build_model(make_plan(graph, name))
