@@ -158,3 +158,51 @@ def build_model_from_graph(graph: Any, name: str = "model") -> keras.Model:
     from studio.compiler.plan import make_plan
 
     return build_model(make_plan(graph, name))
+
+
+def compile_model(
+    model: keras.Model,
+    training: Any = None,
+    *,
+    task: str = "classification",
+    label_encoding: str = "index",
+    num_classes: int | None = None,
+) -> keras.Model:
+    """Compile `model` with the project's training settings and return it.
+
+    `training` is a `TrainingConfig`, `project.training` (a dict) or None for
+    the defaults; `task`/`label_encoding` resolve `loss="auto"` (see
+    `TrainingConfig.resolve_loss`). A setting Keras refuses raises
+    `TrainingError` naming it.
+    """
+    import keras
+
+    from studio.compiler.compile_args import compile_args
+    from studio.core.errors import TrainingError
+
+    units = [t.shape[-1] if len(t.shape) else None for t in model.outputs]
+    args = compile_args(training, task=task, label_encoding=label_encoding, num_classes=num_classes,
+                        output_units=units)
+    try:
+        optimizer = keras.optimizers.deserialize(with_modules_optimizer(args.optimizer))
+    except Exception as exc:
+        raise TrainingError(f"training setting 'optimizer': Keras refuses {args.optimizer['class_name']}: "
+                            f"{keras_reason(exc)}") from exc
+    for name in dict.fromkeys(args.loss if isinstance(args.loss, list) else [args.loss]):
+        try:
+            keras.losses.get(name)
+        except Exception:
+            raise TrainingError(f"training setting 'loss': Keras has no loss called {name!r}; choose one such "
+                                "as 'sparse_categorical_crossentropy' or 'mean_squared_error'") from None
+    try:
+        model.compile(optimizer=optimizer, loss=args.loss, metrics=args.metrics,
+                      loss_weights=args.loss_weights, steps_per_execution=args.steps_per_execution)
+    except Exception as exc:
+        raise TrainingError(f"training settings: Keras cannot compile the model with loss {args.loss!r} and "
+                            f"metrics {args.metrics!r}: {keras_reason(exc)}") from exc
+    return model
+
+
+def with_modules_optimizer(config: dict) -> dict:
+    """Optimizer configs name their module so Keras 3 finds the class."""
+    return {"module": "keras.optimizers", **config}
