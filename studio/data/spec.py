@@ -1,0 +1,370 @@
+"""The dataset spec: what `project.dataset` holds (pure: no numpy, no TensorFlow).
+
+A spec is a plain JSON dict in the project file. `DatasetSpec.from_dict`
+checks it and names the first bad key with the fix; `to_dict` writes it back,
+keeping keys this version does not know. Example::
+
+    {"kind": "csv", "path": "data/iris.csv",
+     "features": ["sepal_length", "sepal_width"], "targets": ["species"],
+     "task": "classification",
+     "split": {"validation": 0.2, "test": 0.1, "seed": 0, "stratify": true},
+     "missing": "error", "categorical": "onehot"}
+
+Kinds and the options each reads:
+
+* ``csv`` / ``tsv``: a table; ``features``/``targets`` are column names;
+  ``delimiter``, ``header`` (sniffed when absent), ``encoding``, ``missing``
+  ("error" | "drop" | "fill"), ``categorical`` ("onehot" | "index").
+* ``npy``: ``path`` holds the features, ``targets_path`` the targets (default:
+  ``y.npy``/``labels.npy``/``targets.npy`` beside it).
+* ``npz``: ``features``/``targets`` name arrays inside the file (default
+  ``x``/``y``; ``x_test``/``y_test`` when present become the test split).
+* ``images``: a folder with one subfolder per class; ``image`` = {"size":
+  [h, w], "color": "rgb" | "grayscale"}.
+* ``text``: a CSV with a text column (``features``) and a label column
+  (``targets``), or a folder with one subfolder of ``.txt`` files per class;
+  ``text`` = {"max_tokens", "sequence_length"}.
+* ``timeseries``: a CSV of series cut into windows; ``window`` = {"length",
+  "stride", "horizon"}; ``features`` are the inputs, ``targets`` the
+  predicted columns; splits are chronological.
+* ``sample``: a bundled sample, ``path`` is its name ("iris", "mnist"...).
+
+``preprocessing`` holds what `prepare()` fitted on the training split
+(normalisation statistics, class names, vocabulary file); it is written back
+so exported code and later runs use the same values.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.core.errors import DataError
+
+KINDS = ("csv", "tsv", "npy", "npz", "images", "text", "timeseries", "sample", "keras")
+TASKS = ("classification", "regression", "forecast")
+MISSING = ("error", "drop", "fill")
+CATEGORICAL = ("onehot", "index")
+COLOR_MODES = ("rgb", "grayscale")
+
+KNOWN_KEYS = {
+    "kind", "path", "targets_path", "features", "targets", "task", "split", "delimiter", "header",
+    "encoding", "missing", "categorical", "image", "text", "window", "preprocessing",
+}
+
+DEFAULT_IMAGE_SIZE = (64, 64)
+DEFAULT_MAX_TOKENS = 10000
+DEFAULT_SEQUENCE_LENGTH = 64
+
+
+def _where(source: str, key: str) -> str:
+    return f"{source}: dataset.{key}"
+
+
+@dataclass
+class Split:
+    """Fractions of the data held out for validation and test, and the seed."""
+
+    validation: float = 0.2
+    test: float = 0.1
+    seed: int = 0
+    stratify: bool = True
+
+    @property
+    def train(self) -> float:
+        return 1.0 - self.validation - self.test
+
+    def to_dict(self) -> dict:
+        return {"validation": self.validation, "test": self.test, "seed": self.seed, "stratify": self.stratify}
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "project") -> "Split":
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise DataError(f"{_where(source, 'split')} must be an object like "
+                            '{"validation": 0.2, "test": 0.1, "seed": 0}')
+        split = cls()
+        for key in ("validation", "test"):
+            if key in data:
+                value = data[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) \
+                        or not 0 <= value < 1:
+                    raise DataError(f"{_where(source, 'split.' + key)} must be a fraction from 0 to 0.9, "
+                                    f"got {value!r}")
+                setattr(split, key, float(value))
+        if split.validation + split.test > 0.9:
+            raise DataError(f"{_where(source, 'split')}: validation + test is "
+                            f"{split.validation + split.test:g}, which leaves too little for training; "
+                            "keep their sum at most 0.9")
+        if "seed" in data:
+            seed = data["seed"]
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise DataError(f"{_where(source, 'split.seed')} must be a whole number >= 0, got {seed!r}")
+            split.seed = seed
+        if "stratify" in data:
+            if not isinstance(data["stratify"], bool):
+                raise DataError(f"{_where(source, 'split.stratify')} must be true or false")
+            split.stratify = data["stratify"]
+        return split
+
+
+@dataclass
+class ImageOptions:
+    size: tuple[int, int] | None = None  # None: inferred from the images
+    color: str | None = None  # None: inferred ("grayscale" if every image is)
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        if self.size is not None:
+            out["size"] = list(self.size)
+        if self.color is not None:
+            out["color"] = self.color
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str) -> "ImageOptions":
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise DataError(f"{_where(source, 'image')} must be an object like "
+                            '{"size": [64, 64], "color": "rgb"}')
+        size = data.get("size")
+        if size is not None:
+            if (not isinstance(size, (list, tuple)) or len(size) != 2
+                    or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4096 for v in size)):
+                raise DataError(f"{_where(source, 'image.size')} must be [height, width] in pixels "
+                                f"(1 to 4096), got {size!r}")
+            size = (int(size[0]), int(size[1]))
+        color = data.get("color")
+        if color is not None and color not in COLOR_MODES:
+            raise DataError(f"{_where(source, 'image.color')} must be 'rgb' or 'grayscale', got {color!r}")
+        return cls(size=size, color=color)
+
+
+def _positive_int(data: dict, key: str, default: int, source: str, section: str, minimum: int = 1,
+                  maximum: int = 10_000_000) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise DataError(f"{_where(source, section + '.' + key)} must be a whole number from {minimum} "
+                        f"to {maximum}, got {value!r}")
+    return value
+
+
+@dataclass
+class TextOptions:
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    sequence_length: int = DEFAULT_SEQUENCE_LENGTH
+
+    def to_dict(self) -> dict:
+        return {"max_tokens": self.max_tokens, "sequence_length": self.sequence_length}
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str) -> "TextOptions":
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise DataError(f"{_where(source, 'text')} must be an object like "
+                            '{"max_tokens": 10000, "sequence_length": 64}')
+        return cls(
+            max_tokens=_positive_int(data, "max_tokens", DEFAULT_MAX_TOKENS, source, "text", 3),
+            sequence_length=_positive_int(data, "sequence_length", DEFAULT_SEQUENCE_LENGTH, source, "text",
+                                          1, 100_000),
+        )
+
+
+@dataclass
+class WindowOptions:
+    length: int = 32
+    stride: int = 1
+    horizon: int = 1
+
+    def to_dict(self) -> dict:
+        return {"length": self.length, "stride": self.stride, "horizon": self.horizon}
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str) -> "WindowOptions":
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise DataError(f"{_where(source, 'window')} must be an object like "
+                            '{"length": 32, "stride": 1, "horizon": 1}')
+        return cls(
+            length=_positive_int(data, "length", 32, source, "window", 1, 1_000_000),
+            stride=_positive_int(data, "stride", 1, source, "window", 1, 1_000_000),
+            horizon=_positive_int(data, "horizon", 1, source, "window", 1, 1_000_000),
+        )
+
+
+def _names(data: dict, key: str, source: str) -> list[str] | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise DataError(f"{_where(source, key)} must be a list of column or array names, got {value!r}")
+    return list(value)
+
+
+@dataclass
+class DatasetSpec:
+    """The checked form of `project.dataset`. See the module docstring."""
+
+    kind: str
+    path: str
+    targets_path: str | None = None
+    features: list[str] | None = None  # None: every column/array that is not a target
+    targets: list[str] | None = None  # None: inferred (a column named label/class/target, else the last)
+    task: str | None = None  # None: inferred from the targets
+    split: Split = field(default_factory=Split)
+    delimiter: str | None = None
+    header: bool | None = None
+    encoding: str = "utf-8"
+    missing: str = "error"
+    categorical: str = "onehot"
+    image: ImageOptions = field(default_factory=ImageOptions)
+    text: TextOptions = field(default_factory=TextOptions)
+    window: WindowOptions = field(default_factory=WindowOptions)
+    preprocessing: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # keys this version does not know, kept
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "project") -> "DatasetSpec":
+        """Check a plain dict; raise DataError naming the bad key and the fix."""
+        if isinstance(data, DatasetSpec):
+            return data.copy()
+        if not isinstance(data, dict):
+            raise DataError(f"{source}: dataset must be an object with at least \"kind\" and \"path\", "
+                            f"got {type(data).__name__}")
+        kind = data.get("kind")
+        if kind not in KINDS:
+            options = ", ".join(k for k in KINDS if k != "keras")
+            raise DataError(f"{_where(source, 'kind')} must be one of {options}; got {kind!r}")
+        path = data.get("path")
+        if not isinstance(path, str) or not path.strip():
+            what = "the sample's name" if kind == "sample" else "the data file or folder, relative to the project"
+            raise DataError(f"{_where(source, 'path')} is missing; set it to {what}")
+        targets_path = data.get("targets_path")
+        if targets_path is not None and not isinstance(targets_path, str):
+            raise DataError(f"{_where(source, 'targets_path')} must be a file path")
+        task = data.get("task")
+        if task is not None and task not in TASKS:
+            raise DataError(f"{_where(source, 'task')} must be one of {', '.join(TASKS)}; got {task!r}")
+        delimiter = data.get("delimiter")
+        if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
+                                      or delimiter in "\"\r\n"):
+            raise DataError(f"{_where(source, 'delimiter')} must be one character such as ',' ';' or a tab, "
+                            f"got {delimiter!r}")
+        header = data.get("header")
+        if header is not None and not isinstance(header, bool):
+            raise DataError(f"{_where(source, 'header')} must be true, false or absent (sniffed)")
+        encoding = data.get("encoding", "utf-8")
+        if not isinstance(encoding, str) or not encoding:
+            raise DataError(f"{_where(source, 'encoding')} must be a text encoding name such as 'utf-8'")
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise DataError(f"{_where(source, 'encoding')}: unknown text encoding {encoding!r}; "
+                            "try 'utf-8' or 'latin-1'") from None
+        missing = data.get("missing", "error")
+        if missing not in MISSING:
+            raise DataError(f"{_where(source, 'missing')} must be 'error', 'drop' or 'fill'; got {missing!r}")
+        categorical = data.get("categorical", "onehot")
+        if categorical not in CATEGORICAL:
+            raise DataError(f"{_where(source, 'categorical')} must be 'onehot' or 'index'; got {categorical!r}")
+        preprocessing = data.get("preprocessing") or {}
+        if not isinstance(preprocessing, dict):
+            raise DataError(f"{_where(source, 'preprocessing')} must be an object (it is written by Network "
+                            "Studio; delete it to refit)")
+        features = _names(data, "features", source)
+        targets = _names(data, "targets", source)
+        if features and targets and kind not in ("timeseries",):
+            both = sorted(set(features) & set(targets))
+            if both:
+                raise DataError(f"{_where(source, 'features')}: {both[0]!r} is also a target; a column cannot "
+                                "be both an input and the answer")
+        return cls(
+            kind=kind,
+            path=path,
+            targets_path=targets_path,
+            features=features,
+            targets=targets,
+            task=task,
+            split=Split.from_dict(data.get("split"), source),
+            delimiter=delimiter,
+            header=header,
+            encoding=encoding,
+            missing=missing,
+            categorical=categorical,
+            image=ImageOptions.from_dict(data.get("image"), source),
+            text=TextOptions.from_dict(data.get("text"), source),
+            window=WindowOptions.from_dict(data.get("window"), source),
+            preprocessing=copy.deepcopy(preprocessing),
+            extra={k: copy.deepcopy(v) for k, v in data.items() if k not in KNOWN_KEYS},
+        )
+
+    def to_dict(self) -> dict:
+        """The plain dict for the project file: options at their defaults are left out."""
+        out: dict[str, Any] = {"kind": self.kind, "path": self.path}
+        if self.targets_path:
+            out["targets_path"] = self.targets_path
+        if self.features is not None:
+            out["features"] = list(self.features)
+        if self.targets is not None:
+            out["targets"] = list(self.targets)
+        if self.task is not None:
+            out["task"] = self.task
+        out["split"] = self.split.to_dict()
+        if self.delimiter is not None:
+            out["delimiter"] = self.delimiter
+        if self.header is not None:
+            out["header"] = self.header
+        if self.encoding != "utf-8":
+            out["encoding"] = self.encoding
+        if self.missing != "error":
+            out["missing"] = self.missing
+        if self.categorical != "onehot":
+            out["categorical"] = self.categorical
+        image = self.image.to_dict()
+        if image:
+            out["image"] = image
+        if self.text != TextOptions():
+            out["text"] = self.text.to_dict()
+        if self.window != WindowOptions() or self.kind == "timeseries":
+            out["window"] = self.window.to_dict()
+        if self.preprocessing:
+            out["preprocessing"] = copy.deepcopy(self.preprocessing)
+        for key, value in self.extra.items():
+            out.setdefault(key, copy.deepcopy(value))
+        return out
+
+    def copy(self) -> "DatasetSpec":
+        return DatasetSpec.from_dict(self.to_dict())
+
+    def with_changes(self, **changes: Any) -> "DatasetSpec":
+        """A copy with some keys of the dict form replaced (None removes a key)."""
+        data = self.to_dict()
+        for key, value in changes.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return DatasetSpec.from_dict(data)
+
+
+def spec_for_path(path: str, kind: str | None = None) -> dict:
+    """The minimal spec dict for a file or folder, with the kind guessed from its name."""
+    lower = path.lower().rstrip("/\\")
+    if kind is None:
+        if lower.endswith(".tsv") or lower.endswith(".tab"):
+            kind = "tsv"
+        elif lower.endswith(".npz"):
+            kind = "npz"
+        elif lower.endswith(".npy"):
+            kind = "npy"
+        else:
+            kind = "csv"
+    return {"kind": kind, "path": path}
