@@ -1,239 +1,190 @@
-"""Load and save project files.
+"""Load and save project files (docs/project-format.md).
 
-Loading runs in two phases (STYLE.md 8): parse the JSON into plain records
-and check them, collecting every problem with its JSON path; then, only if
-there is no fatal problem, build the `Graph`. Saving is atomic: write a
-temporary file beside the target, fsync, rename.
+Loading runs in two phases (STYLE.md 8): read and parse the JSON, migrate an
+older version, check the plain records collecting every problem with its JSON
+path (`studio.project.records`); then, only if nothing is fatal, build the
+`Graph`, collecting every refused wire (cycles, taken ports) the same way.
+Problems raise one `ProjectError` whose message is one line naming the file,
+the JSON path and the problem, and whose `problems` lists them all.
+
+Loading never writes. Saving is atomic: write a temporary file beside the
+target, fsync, rename over it; if anything fails the previous file is intact.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from studio.core.errors import GraphError, ProjectError
 from studio.graph.catalog import Catalog, default_catalog
-from studio.graph.model import Edge, Graph, Node
-from studio.project.model import FORMAT, VERSION, Project, project_stem
+from studio.graph.model import Graph
+from studio.project.migrations import MIGRATIONS, MigrationError, migrate, register_migration
+from studio.project.model import FORMAT, Project, project_stem
+from studio.project.records import KNOWN_KEYS, Problems, check_records
+
+__all__ = [
+    "KNOWN_KEYS",
+    "MAX_BYTES",
+    "MIGRATIONS",
+    "MigrationError",
+    "Problems",
+    "atomic_write_text",
+    "dumps_project",
+    "load_project",
+    "migrate",
+    "project_from_dict",
+    "read_json",
+    "register_migration",
+    "save_project",
+]
 
 # Files larger than this are refused before reading: a project is a few MB at most.
 MAX_BYTES = 64 * 1024 * 1024
-
-KNOWN_KEYS = {"format", "version", "name", "description", "graph", "dataset", "training", "ui", "assets"}
-
-# version -> function upgrading a dict of that version to version + 1.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+# How many problems the one-line message spells out before "(and N more)".
+SHOWN_PROBLEMS = 3
 
 
-class Problems:
-    """Collects `(json_path, message)` pairs while checking records."""
+def read_json(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
+    """Read a JSON file, turning every failure into a one-line ProjectError.
 
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.items.append((path, message))
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-
-def read_json(path: Path) -> Any:
-    """Read a JSON file, turning every failure into a one-line ProjectError."""
+    The size is checked before reading, and at most `max_bytes + 1` bytes are
+    ever read, so a huge file (or one that keeps growing) is refused quickly."""
     path = Path(path)
+    limit = MAX_BYTES if max_bytes is None else max_bytes
     try:
-        size = path.stat().st_size
+        st = os.stat(path)
     except FileNotFoundError:
         raise ProjectError(f"{path}: no such file") from None
     except OSError as exc:
         raise ProjectError(f"{path}: cannot read ({exc.strerror})") from None
-    if path.is_dir():
+    if stat.S_ISDIR(st.st_mode):
         raise ProjectError(f"{path}: is a folder, not a project file")
-    if size == 0:
-        raise ProjectError(f"{path}: the file is empty")
-    if size > MAX_BYTES:
-        raise ProjectError(
-            f"{path}: the file is {size / 1e6:.0f} MB; project files are at most {MAX_BYTES // 2**20} MB "
-            "- is this really a .studio.json project?"
-        )
+    if not stat.S_ISREG(st.st_mode):
+        raise ProjectError(f"{path}: not a regular file; a project is a .studio.json file")
+    if st.st_size == 0:
+        raise ProjectError(f"{path}: the file is empty; it may have been cut off while saving")
+    if st.st_size > limit:
+        raise ProjectError(_too_big(path, st.st_size, limit))
     try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
     except OSError as exc:
         raise ProjectError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise ProjectError(f"{path}: not a text file; a project file is UTF-8 JSON") from None
+    if len(raw) > limit:
+        raise ProjectError(_too_big(path, len(raw), limit))
+    return parse_json(raw, str(path))
+
+
+def _too_big(path: Path, size: int, limit: int) -> str:
+    return (
+        f"{path}: the file is {size / 2**20:,.0f} MB but a project file is at most "
+        f"{limit / 2**20:,.0f} MB; refusing to read it (is this really a .studio.json project?)"
+    )
+
+
+def parse_json(raw: bytes, source: str) -> Any:
+    """Decode UTF-8 JSON bytes; every failure becomes a one-line ProjectError."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3 and exc.reason == "unexpected end of data":
+            raise ProjectError(
+                f"{source}: the file ends in the middle of a character; it is truncated"
+            ) from None
         raise ProjectError(
-            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
-            "the file may be truncated"
+            f"{source}: not a text file (byte {exc.start} is not UTF-8); a project file is UTF-8 JSON"
         ) from None
-
-
-def migrate(data: dict, source: str = "project") -> dict:
-    """Upgrade an older version's dict to the current VERSION."""
-    version = data.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ProjectError(f"{source}: $.version must be a whole number, got {version!r}", [("$.version", "not an integer")])
-    if version > VERSION:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            raise ProjectError(
+                f"{source}: the JSON ends too early at line {exc.lineno}, column {exc.colno}; "
+                "the file is truncated"
+            ) from None
         raise ProjectError(
-            f"{source}: written by a newer Network Studio (format version {version}; this one reads up to "
-            f"{VERSION}); update Network Studio to open it",
-            [("$.version", f"version {version} is newer than {VERSION}")],
-        )
-    if version < 1:
-        raise ProjectError(f"{source}: $.version {version} is not a valid version", [("$.version", "must be >= 1")])
-    while version < VERSION:
-        data = MIGRATIONS[version](data)
-        version += 1
-        data["version"] = version
-    return data
+            f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+        ) from None
+    except RecursionError:
+        raise ProjectError(f"{source}: the JSON is nested too deeply to be a project file") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer with thousands of digits
+        raise ProjectError(f"{source}: not valid JSON ({exc})") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; write a finite number instead")
 
 
 def project_from_dict(data: Any, source: str = "project", catalog: Catalog | None = None) -> Project:
     """Check plain records and build a Project; raise ProjectError listing every problem."""
     catalog = catalog or default_catalog()
     if not isinstance(data, dict):
-        raise ProjectError(f"{source}: a project file holds a JSON object, not {type(data).__name__}", [("$", "not an object")])
-    if data.get("format") != FORMAT:
-        raise ProjectError(
-            f"{source}: not a Network Studio project ($.format is {data.get('format')!r}, expected {FORMAT!r})",
-            [("$.format", "wrong format")],
-        )
+        message = f"a project file holds a JSON object, not {_json_type(data)}"
+        raise ProjectError(f"{source}: $: {message}", [("$", message)])
+    fmt = data.get("format")
+    if fmt != FORMAT:
+        shown = "missing" if fmt is None else f"{fmt!r}"
+        message = f"not a Network Studio project (format is {shown}, expected {FORMAT!r})"
+        raise ProjectError(f"{source}: $.format: {message}", [("$.format", message)])
     data = migrate(data, source)
-    problems = Problems()
-    nodes, edges = _check_graph(data.get("graph"), problems, catalog)
-    name = data.get("name", "untitled")
-    if not isinstance(name, str):
-        problems.add("$.name", "must be text")
-        name = "untitled"
-    for key, kind in (("dataset", (dict, type(None))), ("training", dict), ("ui", dict), ("assets", dict)):
-        if key in data and not isinstance(data[key], kind):
-            problems.add(f"$.{key}", "must be an object")
-    if problems:
-        _raise(source, problems)
 
-    # Phase 2: build. Parameter values are kept as written (errors in them are
-    # diagnostics on the node, so the user can fix them in the inspector).
+    # Phase 1: the plain records.
+    problems = Problems()
+    records = check_records(data, problems, catalog)
+
+    # Phase 2: build the graph from the records that passed, so refused wires
+    # (cycles, taken ports) are reported together with the problems above.
+    # Parameter values are kept as written: a bad one is a diagnostic on its node.
     graph = Graph(catalog)
-    for nd in nodes:
-        graph.add_node(nd)
-    for i, edge in edges:
+    for node in records.nodes:
+        graph.add_node(node)
+    for i, edge in records.edges:
         try:
             graph.connect(edge, check_shapes=False)
         except GraphError as exc:
             problems.add(f"$.graph.edges[{i}]", str(exc))
+        except (TypeError, ValueError, KeyError) as exc:  # a spec choking on a bad param value
+            problems.add(f"$.graph.edges[{i}]", f"cannot check this wire ({exc}); fix the nodes' parameters")
     if problems:
         _raise(source, problems)
     return Project(
         graph=graph,
-        name=name,
-        description=data.get("description", "") if isinstance(data.get("description", ""), str) else "",
-        dataset=data.get("dataset"),
-        training=data.get("training") or {},
-        ui=data.get("ui") or {},
-        assets=data.get("assets") or {},
-        unknown={k: v for k, v in data.items() if k not in KNOWN_KEYS},
+        name=records.name,
+        description=records.description,
+        dataset=records.dataset,
+        training=records.training,
+        ui=records.ui,
+        assets=records.assets,
+        unknown=records.unknown,
+        graph_extras=records.graph_extras,
+        node_extras=records.node_extras,
+        edge_extras=records.edge_extras,
     )
 
 
-def _check_graph(graph: Any, problems: Problems, catalog: Catalog) -> tuple[list[Node], list[tuple[int, Edge]]]:
-    nodes: list[Node] = []
-    edges: list[tuple[int, Edge]] = []
-    if not isinstance(graph, dict):
-        problems.add("$.graph", "missing or not an object")
-        return nodes, edges
-    raw_nodes = graph.get("nodes", [])
-    raw_edges = graph.get("edges", [])
-    if not isinstance(raw_nodes, list):
-        problems.add("$.graph.nodes", "must be a list")
-        raw_nodes = []
-    if not isinstance(raw_edges, list):
-        problems.add("$.graph.edges", "must be a list")
-        raw_edges = []
-    ids: set[str] = set()
-    for i, nd in enumerate(raw_nodes):
-        where = f"$.graph.nodes[{i}]"
-        if not isinstance(nd, dict):
-            problems.add(where, "must be an object")
-            continue
-        node_id, type_id = nd.get("id"), nd.get("type")
-        if not isinstance(node_id, str) or not node_id:
-            problems.add(f"{where}.id", "missing node id")
-            continue
-        if node_id in ids:
-            problems.add(f"{where}.id", f"node id {node_id!r} is used twice")
-            continue
-        if not isinstance(type_id, str) or not type_id:
-            problems.add(f"{where}.type", "missing layer type")
-            continue
-        params = nd.get("params", {})
-        if not isinstance(params, dict):
-            problems.add(f"{where}.params", "must be an object")
-            continue
-        pos = nd.get("position", [0, 0])
-        if (
-            not isinstance(pos, list)
-            or len(pos) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
-        ):
-            problems.add(f"{where}.position", "must be [x, y]")
-            pos = [0, 0]
-        title = nd.get("title", "")
-        if not isinstance(title, str):
-            problems.add(f"{where}.title", "must be text")
-            title = ""
-        trainable = nd.get("trainable", True)
-        if not isinstance(trainable, bool):
-            problems.add(f"{where}.trainable", "must be true or false")
-            trainable = True
-        canonical = catalog.canonical_id(type_id)
-        # Unknown types are kept as opaque nodes (reported as diagnostics, not dropped).
-        nodes.append(
-            Node(
-                id=node_id,
-                type=canonical or type_id,
-                params=params,
-                title=title,
-                position=(float(pos[0]), float(pos[1])),
-                trainable=trainable,
-            )
-        )
-        ids.add(node_id)
-    for i, ed in enumerate(raw_edges):
-        where = f"$.graph.edges[{i}]"
-        if not isinstance(ed, dict):
-            problems.add(where, "must be an object")
-            continue
-        bad = False
-        for key in ("source", "target"):
-            value = ed.get(key)
-            if not isinstance(value, str):
-                problems.add(f"{where}.{key}", "missing node id")
-                bad = True
-            elif value not in ids:
-                problems.add(f"{where}.{key}", f"refers to a missing node {value!r}")
-                bad = True
-        for key in ("source_port", "target_port"):
-            value = ed.get(key, 0)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                problems.add(f"{where}.{key}", "must be a whole number >= 0")
-                bad = True
-        if not bad:
-            edges.append((i, Edge.from_dict(ed)))
-    return nodes, edges
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return "a number"
 
 
 def _raise(source: str, problems: Problems) -> None:
-    first_path, first_msg = problems.items[0]
-    more = len(problems.items) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    raise ProjectError(f"{source}: {first_path}: {first_msg}{suffix}", problems.items)
+    """One line: the first problems spelled out, then how many more."""
+    shown = "; ".join(f"{path}: {msg}" for path, msg in problems.items[:SHOWN_PROBLEMS])
+    more = len(problems.items) - SHOWN_PROBLEMS
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+    raise ProjectError(f"{source}: {shown}{suffix}", problems.items)
 
 
 def load_project(path: str | os.PathLike, catalog: Catalog | None = None) -> Project:
@@ -247,33 +198,85 @@ def load_project(path: str | os.PathLike, catalog: Catalog | None = None) -> Pro
     return project
 
 
+def dumps_project(project: Project) -> str:
+    """The file's text: indented UTF-8 JSON ending in a newline."""
+    try:
+        return json.dumps(project.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError as exc:  # NaN or infinity in a parameter
+        raise ProjectError(
+            f"cannot save {project.name!r}: a value is NaN or infinite ({exc}); fix the parameter first"
+        ) from None
+    except TypeError as exc:
+        raise ProjectError(f"cannot save {project.name!r}: a value is not JSON data ({exc})") from None
+
+
 def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
-    """Write the project atomically (temp file, fsync, rename) and return the path."""
+    """Write the project atomically (temp file, fsync, rename) and return the path.
+
+    The text is produced before the disk is touched, so a project that cannot
+    be written as JSON leaves the previous file as it was."""
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectError("the project has no file name yet; choose one with Save As")
-    text = json.dumps(project.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    text = dumps_project(project)
     atomic_write_text(target, text)
     project.path = target
     return target
 
 
-def atomic_write_text(target: Path, text: str) -> None:
+def atomic_write_text(target: str | os.PathLike, text: str) -> None:
+    """Replace `target` with `text` all at once, or leave it untouched.
+
+    A temporary file in the same folder is written, flushed and fsynced, given
+    the old file's permissions, then renamed over the target; the folder is
+    fsynced so the rename survives a crash. A symlink is followed, so the
+    file it points to is replaced, not the link."""
     target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    if target.is_dir():
+        raise ProjectError(f"{target}: is a folder; choose a file name ending in .studio.json")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ProjectError(f"{target}: the folder {folder} does not exist")
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = 0o644
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ProjectError(f"{target}: cannot write here ({exc.strerror}); choose another folder") from None
+        raise ProjectError(f"{target}: cannot write in {folder} ({exc.strerror}); choose another folder") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise ProjectError(f"{target}: could not save ({exc.strerror}); the previous file is unchanged") from None
+        if isinstance(exc, OSError):
+            raise ProjectError(
+                f"{target}: could not save ({exc.strerror or exc}); the previous file is unchanged"
+            ) from None
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

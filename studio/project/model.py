@@ -8,6 +8,7 @@ keep sections this version does not understand.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -32,6 +33,13 @@ class Project:
     assets: dict = field(default_factory=dict)
     # Top-level keys of the file this version does not know; written back unchanged.
     unknown: dict = field(default_factory=dict)
+    # Keys this version does not know inside "graph", inside a node (by node
+    # id) and inside an edge (by `edge_key`): written back unchanged, so a
+    # file from a newer version survives a load/save here. Extras of nodes
+    # and edges that no longer exist are dropped on save.
+    graph_extras: dict = field(default_factory=dict)
+    node_extras: dict = field(default_factory=dict)
+    edge_extras: dict = field(default_factory=dict)
     path: Optional[Path] = None
 
     @property
@@ -51,13 +59,27 @@ class Project:
             return None
         return self.folder / rel
 
+    def graph_dict(self) -> dict[str, Any]:
+        """The "graph" section: `Graph.to_dict()` plus the extras kept from the file."""
+        graph = self.graph.to_dict()
+        for node in graph["nodes"]:
+            for key, value in self.node_extras.get(node["id"], {}).items():
+                node.setdefault(key, copy.deepcopy(value))
+        if self.edge_extras:
+            for edge in graph["edges"]:
+                for key, value in self.edge_extras.get(edge_key(edge), {}).items():
+                    edge.setdefault(key, copy.deepcopy(value))
+        for key, value in self.graph_extras.items():
+            graph.setdefault(key, copy.deepcopy(value))
+        return graph
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
             "name": self.name,
             "description": self.description,
-            "graph": self.graph.to_dict(),
+            "graph": self.graph_dict(),
             "dataset": self.dataset,
             "training": self.training,
             "ui": self.ui,
@@ -66,6 +88,11 @@ class Project:
         for key, value in self.unknown.items():
             data.setdefault(key, value)
         return data
+
+
+def edge_key(edge: dict) -> tuple:
+    """How `Project.edge_extras` names an edge record."""
+    return (edge["source"], edge.get("source_port", 0), edge["target"], edge.get("target_port", 0))
 
 
 def project_stem(path: Path) -> str:
