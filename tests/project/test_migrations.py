@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studio.core.errors import ProjectError
-from studio.project import VERSION, load_project, project_from_dict, save_project
-from studio.project import migrations
+from studio.project import VERSION, load_project, migrations, project_from_dict, save_project
 from studio.project.migrations import MigrationError, register_migration
 from tests.project.samples import RAW_GRAPH, raw_project, write_json
 
