@@ -1,0 +1,207 @@
+"""`studio check PROJECT [--json]`: validate a project without TensorFlow.
+
+Prints a table with one row per node in topological order (Keras layer name,
+class, output shape, parameters), the totals and the diagnostics; exits
+non-zero when the project has errors or layers this version cannot check.
+`--json` prints exactly one JSON object instead (see `check_result`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.compiler.plan import layer_names
+from studio.core.errors import ProjectError, StudioError
+from studio.graph.inference import ERROR, ShapeReport, analyse, format_shape
+from studio.graph.model import Graph
+from studio.project.io import load_project
+from studio.project.model import Project
+
+
+class CheckFailed(StudioError):
+    """The project loaded but has errors (or layers that cannot be checked)."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "check",
+        help="validate a project: output shape and parameters per layer, totals, problems",
+        description="Check a project without TensorFlow: infer every layer's output shape and "
+        "parameter count, and list errors and warnings. Exits 1 if the project has errors or "
+        "layers this version does not know.",
+    )
+    parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object: {"ok", "total_params", "trainable_params", "non_trainable_params", '
+        '"nodes": [...], "diagnostics": [...]}',
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.project)
+    try:
+        project = load_project(path)
+    except ProjectError as exc:
+        if args.json:
+            print(json.dumps(load_failure_result(exc)))
+        raise
+    report = analyse(project.graph)
+    result = check_result(project.graph, report)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        sys.stdout.write(format_result(path, project, result))
+    if not result["ok"]:
+        raise CheckFailed(failure_line(path, project.graph, report))
+    return 0
+
+
+# --- the result ------------------------------------------------------------------
+def unchecked_nodes(graph: Graph) -> list[str]:
+    """Ids of nodes whose layer type this version does not know."""
+    return [n.id for n in graph.nodes if graph.catalog.find(n.type) is None]
+
+
+def check_result(graph: Graph, report: ShapeReport) -> dict[str, Any]:
+    """The `--json` object. `ok` is false when there is an error or a layer this
+    version cannot check; shapes are lists with null for unknown dims (a list of
+    lists for a layer with several outputs, null when unknown)."""
+    order = report.order or [n.id for n in graph.nodes]
+    names = layer_names(graph, order)
+    nodes = []
+    for nid in order:
+        node = graph.node(nid)
+        spec = graph.spec(node)
+        params = report.params.get(nid)
+        nodes.append(
+            {
+                "id": nid,
+                "name": names[nid],
+                "class_name": spec.class_name if spec is not None else node.type,
+                "output_shape": _json_shape(report.outputs.get(nid)),
+                "params": None if params is None else params[0] + params[1],
+            }
+        )
+    return {
+        "ok": report.ok and not unchecked_nodes(graph),
+        "total_params": report.total_params,
+        "trainable_params": report.trainable_params,
+        "non_trainable_params": report.non_trainable_params,
+        "nodes": nodes,
+        "diagnostics": [d.to_dict() for d in report.diagnostics],
+    }
+
+
+def load_failure_result(exc: ProjectError) -> dict[str, Any]:
+    """The `--json` object for a file that could not be loaded: one error per problem."""
+    if exc.problems:
+        messages = [f"{path}: {message}" for path, message in exc.problems]
+    else:
+        messages = [str(exc)]
+    return {
+        "ok": False,
+        "total_params": 0,
+        "trainable_params": 0,
+        "non_trainable_params": 0,
+        "nodes": [],
+        "diagnostics": [{"node": None, "severity": ERROR, "message": m} for m in messages],
+    }
+
+
+def _json_shape(shapes: list | None) -> Any:
+    if shapes is None:
+        return None
+    lists = [list(s) for s in shapes]
+    return lists[0] if len(lists) == 1 else lists
+
+
+def failure_line(path: Path, graph: Graph, report: ShapeReport) -> str:
+    """One line naming the file, the first faulty node and its problem."""
+    errors = report.errors
+    unknown = unchecked_nodes(graph)
+    if errors:
+        first = errors[0]
+        more = len(errors) - 1
+        suffix = f" (and {more} more error{'s' if more > 1 else ''}, listed above)" if more else ""
+        return f"{path}: {_where(graph, first.node)}: {_strip_label(graph, first.node, first.message)}{suffix}"
+    node = graph.node(unknown[0])
+    more = len(unknown) - 1
+    suffix = f" (and {more} more such layer{'s' if more > 1 else ''})" if more else ""
+    return (
+        f"{path}: {_where(graph, node.id)}: layer type {node.type!r} is unknown to this version of Network "
+        f"Studio, so it cannot be checked or built; it is kept unchanged in the file{suffix}"
+    )
+
+
+def _where(graph: Graph, node_id: str | None) -> str:
+    if node_id is None or not graph.has_node(node_id):
+        return "model"
+    return f"node '{graph.label(node_id)}'"
+
+
+def _strip_label(graph: Graph, node_id: str | None, message: str) -> str:
+    if node_id is not None and graph.has_node(node_id):
+        prefix = f"{graph.label(node_id)}: "
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+# --- the table -------------------------------------------------------------------
+def format_result(path: Path, project: Project, result: dict[str, Any]) -> str:
+    rows = [("#", "Layer", "Class", "Output shape", "Params")]
+    for i, node in enumerate(result["nodes"], 1):
+        rows.append(
+            (
+                str(i),
+                node["name"],
+                node["class_name"],
+                _text_shape(node["output_shape"]),
+                "?" if node["params"] is None else f"{node['params']:,}",
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(5)]
+    lines = [f"{path}: {project.name}, {len(result['nodes'])} layer{'s' if len(result['nodes']) != 1 else ''}", ""]
+    for r, row in enumerate(rows):
+        cells = [
+            row[0].rjust(widths[0]),
+            row[1].ljust(widths[1]),
+            row[2].ljust(widths[2]),
+            row[3].ljust(widths[3]),
+            row[4].rjust(widths[4]),
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if r == 0:
+            lines.append("-" * len(lines[-1]))
+    lines.append("")
+    lines.append(f"Total params:         {result['total_params']:,}")
+    lines.append(f"Trainable params:     {result['trainable_params']:,}")
+    lines.append(f"Non-trainable params: {result['non_trainable_params']:,}")
+    uncounted = sum(1 for node in result["nodes"] if node["params"] is None)
+    if uncounted:
+        lines.append(f"({uncounted} layer{'s' if uncounted > 1 else ''} could not be counted: see the problems below)")
+    diagnostics = result["diagnostics"]
+    if diagnostics:
+        labels = {n.id: f"node '{project.graph.label(n.id)}'" for n in project.graph.nodes}
+        lines.append("")
+        lines.append(f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}:")
+        for d in diagnostics:
+            where = labels.get(d["node"], "model") if d["node"] else "model"
+            lines.append(f"  {d['severity']:<7}  {where}: {_strip_label(project.graph, d['node'], d['message'])}")
+    lines.append("")
+    lines.append("OK" if result["ok"] else "FAILED")
+    return "\n".join(lines) + "\n"
+
+
+def _text_shape(shape: Any) -> str:
+    if shape is None:
+        return "?"
+    if shape and isinstance(shape[0], list):
+        return ", ".join(format_shape(tuple(s)) for s in shape)
+    return format_shape(tuple(shape))
