@@ -74,3 +74,38 @@ def norm_axis(axis: int, rank: int, name: str) -> int:
     if not -rank <= axis < rank:
         raise ShapeError(f"{name}: axis {axis} is out of range for a {rank}-D input")
     return axis % rank
+
+
+# --- spatial layers (convolution, pooling, resizing) -------------------------
+# Added for the Convolution/Pooling/Reshaping families; they read the
+# `data_format` param: "channels_last" (batch, *spatial, channels) or
+# "channels_first" (batch, channels, *spatial).
+SPATIAL_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def spatial_hint(n: int, data_format: str = "channels_last") -> str:
+    """'(batch, height, width, channels)' for n=2 spatial axes."""
+    names = SPATIAL_NAMES.get(n, tuple(f"dim{i + 1}" for i in range(n)))
+    if data_format == "channels_first":
+        return "(batch, channels, " + ", ".join(names) + ")"
+    return "(batch, " + ", ".join(names) + ", channels)"
+
+
+def split_channels(shape: Shape, data_format: str) -> tuple[Optional[int], tuple, Optional[int]]:
+    """(batch, spatial dims, channels) of a shape laid out by `data_format`."""
+    if data_format == "channels_first":
+        return shape[0], tuple(shape[2:]), shape[1]
+    return shape[0], tuple(shape[1:-1]), shape[-1]
+
+
+def join_channels(batch: Optional[int], spatial: Sequence[Optional[int]], channels: Optional[int],
+                  data_format: str) -> Shape:
+    """The inverse of `split_channels`."""
+    if data_format == "channels_first":
+        return (batch, channels) + tuple(spatial)
+    return (batch,) + tuple(spatial) + (channels,)
+
+
+def fmt_size(values: Sequence[Optional[int]]) -> str:
+    """'3x3' for a window or a spatial size ('?' for unknown)."""
+    return "x".join("?" if v is None else str(v) for v in values)

@@ -201,7 +201,7 @@ def _input(name: str, kind: str, n: int, params: dict, input_shapes: Sequence[Sh
     return batch, spatial, channels
 
 
-def _looks_channels_last(shape: Shape, data_format: str) -> bool:
+def looks_channels_last(shape: Shape, data_format: str) -> bool:
     """channels_first chosen, but the data looks like (batch, ..., 1 or 3 channels)."""
     return data_format == "channels_first" and shape[-1] in (1, 3) and (shape[1] or 0) > 4
 
@@ -217,7 +217,7 @@ def _fit_error(name: str, n: int, params: dict, shape: Shape) -> ShapeError:
         span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
         what += f" with dilation {fmt_size(dilation)} spans {fmt_size(span)} and"
     msg = f"{name}: {what} does not fit {where} with padding 'valid'; use padding 'same' or a smaller kernel"
-    if _looks_channels_last(shape, params["data_format"]):
+    if looks_channels_last(shape, params["data_format"]):
         msg += f", or set data_format to 'channels_last' (axis 1 of {fmt(shape)} is read as the channels)"
     elif n == 1 and spatial[0] == 1 and channels > 1:
         msg += (f" (the input has 1 step of {channels} channels: if those {channels} values are a sequence, "
@@ -284,19 +284,20 @@ def _make_advise(kind: str, n: int):
         shape = tuple(input_shapes[0])
         kernel, strides, dilation = params["kernel_size"], params["strides"], params["dilation_rate"]
         _, spatial, channels = split_channels(shape, params["data_format"])
-        if _looks_channels_last(shape, params["data_format"]):
+        one_step = n == 1 and spatial[0] == 1 and kernel[0] > 1 and (channels or 0) > 1
+        if looks_channels_last(shape, params["data_format"]):
             out.append(("warning", f"data_format 'channels_first' reads axis 1 ({channels}) as the channels, "
                                    f"but {fmt(shape)} looks like channels-last data (last axis {shape[-1]}); "
                                    "set data_format to 'channels_last'"))
-        if kind != TRANSPOSE and params["padding"] != "valid" and all(d is not None for d in spatial):
+        elif one_step:
+            out.append(("warning", f"the input has 1 step of {channels} channels, so the kernel has nothing to "
+                                   f"slide over; if those {channels} values are a sequence, Reshape it to "
+                                   f"({channels}, 1)"))
+        elif kind != TRANSPOSE and params["padding"] != "valid" and all(d is not None for d in spatial):
             span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
             if any(s > length for s, length in zip(span, spatial)):
                 out.append(("warning", f"the {fmt_size(span)} window is larger than the {fmt_size(spatial)} "
                                        "input, so most of it sees only zero padding; use a smaller kernel"))
-        if n == 1 and spatial[0] == 1 and kernel[0] > 1 and (channels or 0) > 1:
-            out.append(("warning", f"the input has 1 step of {channels} channels, so the kernel has nothing to "
-                                   f"slide over; if those {channels} values are a sequence, Reshape it to "
-                                   f"({channels}, 1)"))
         if kind != TRANSPOSE and any(s > k for s, k in zip(strides, kernel)):
             out.append(("warning", f"strides {fmt_size(strides)} are larger than the {fmt_size(kernel)} kernel, "
                                    "so some inputs are skipped entirely; use strides no larger than kernel_size"))
