@@ -252,7 +252,9 @@ class TrainingConfig:
         es.monitor = _require_monitor("early_stopping.monitor", es.monitor)
         es.patience = _require_int("early_stopping.patience", es.patience, low=0, high=1_000_000)
         es.min_delta = _require_number("early_stopping.min_delta", es.min_delta, low=0.0)
-        es.restore_best_weights = _require_bool("early_stopping.restore_best_weights", es.restore_best_weights)
+        es.restore_best_weights = _require_bool(
+            "early_stopping.restore_best_weights", es.restore_best_weights
+        )
         self.checkpoint_best = _require_bool("checkpoint_best", self.checkpoint_best)
         self.checkpoint_monitor = _require_monitor("checkpoint_monitor", self.checkpoint_monitor)
         if self.seed is not None:
@@ -264,7 +266,9 @@ class TrainingConfig:
             )
         self.device = device
         self.mixed_precision = _require_bool("mixed_precision", self.mixed_precision)
-        self.steps_per_execution = _require_int("steps_per_execution", self.steps_per_execution, low=1, high=100_000)
+        self.steps_per_execution = _require_int(
+            "steps_per_execution", self.steps_per_execution, low=1, high=100_000
+        )
         if not isinstance(self.unknown, dict):
             self.unknown = {}
 
@@ -381,7 +385,9 @@ def _require_int(key: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TrainingError(f"training setting {key!r}: expected a whole number, got {value!r}")
     if not low <= value <= high:
-        raise TrainingError(f"training setting {key!r}: {value} is out of range; use a value from {low} to {high}")
+        raise TrainingError(
+            f"training setting {key!r}: {value} is out of range; use a value from {low} to {high}"
+        )
     return value
 
 
@@ -395,7 +401,9 @@ def _require_number(
         bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
         raise TrainingError(f"training setting {key!r}: {value:g} is too small; use a value {bound}")
     if high is not None and value > high:
-        raise TrainingError(f"training setting {key!r}: {value:g} is too large; use a value of at most {high:g}")
+        raise TrainingError(
+            f"training setting {key!r}: {value:g} is too large; use a value of at most {high:g}"
+        )
     return value
 
 
@@ -422,7 +430,9 @@ def _check_optimizer_params(optimizer: str, params: Any) -> dict[str, Any]:
     if params is None:
         return {}
     if not isinstance(params, dict):
-        raise TrainingError("training setting 'optimizer_params': expected a JSON object such as {\"momentum\": 0.9}")
+        raise TrainingError(
+            "training setting 'optimizer_params': expected a JSON object such as {\"momentum\": 0.9}"
+        )
     allowed = {**OPTIMIZERS[optimizer][1], **COMMON_OPTIMIZER_PARAMS}
     out: dict[str, Any] = {}
     for key, value in params.items():
@@ -434,9 +444,13 @@ def _check_optimizer_params(optimizer: str, params: Any) -> dict[str, Any]:
         out[key] = _check_param_value(f"optimizer_params.{key}", value, allowed[key])
     for key in ("beta_1", "beta_2", "rho"):
         if key in out and not 0.0 <= out[key] < 1.0:
-            raise TrainingError(f"training setting 'optimizer_params.{key}': {out[key]:g} must be in [0, 1); try 0.9")
+            raise TrainingError(
+                f"training setting 'optimizer_params.{key}': {out[key]:g} must be in [0, 1); try 0.9"
+            )
     if "momentum" in out and not 0.0 <= out["momentum"] < 1.0:
-        raise TrainingError(f"training setting 'optimizer_params.momentum': {out['momentum']:g} must be in [0, 1); try 0.9")
+        raise TrainingError(
+            f"training setting 'optimizer_params.momentum': {out['momentum']:g} must be in [0, 1); try 0.9"
+        )
     return out
 
 
@@ -444,7 +458,9 @@ def _check_schedule_params(schedule: str, params: Any) -> dict[str, Any]:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise TrainingError("training setting 'lr_schedule_params': expected a JSON object such as {\"factor\": 0.5}")
+        raise TrainingError(
+            "training setting 'lr_schedule_params': expected a JSON object such as {\"factor\": 0.5}"
+        )
     defaults = LR_SCHEDULES[schedule]
     out = dict(defaults)
     for key, value in params.items():
@@ -463,7 +479,9 @@ def _check_schedule_params(schedule: str, params: Any) -> dict[str, Any]:
         elif key in ("factor", "decay_rate"):
             v = _require_number(name, value, low=0.0, low_open=True)
             if v > 1.0 or (key == "factor" and schedule == "reduce_on_plateau" and v >= 1.0):
-                raise TrainingError(f"training setting {name!r}: {v:g} must be below 1 to reduce the rate; try 0.5")
+                raise TrainingError(
+                    f"training setting {name!r}: {v:g} must be below 1 to reduce the rate; try 0.5"
+                )
             out[key] = v
         else:
             out[key] = _require_number(name, value, low=0.0) if isinstance(default, float) else value
@@ -491,7 +509,7 @@ def _early_stopping_from(value: Any) -> EarlyStopping:
     if not isinstance(value, dict):
         raise TrainingError(
             "training setting 'early_stopping': expected an object such as "
-            "{\"enabled\": true, \"monitor\": \"val_loss\", \"patience\": 5}"
+            '{"enabled": true, "monitor": "val_loss", "patience": 5}'
         )
     names = {f.name for f in fields(EarlyStopping)}
     return EarlyStopping(**{k: v for k, v in value.items() if k in names})

@@ -125,17 +125,27 @@ def test_explicit_loss_and_metrics_win():
 
 
 def test_schedules_change_the_rate_per_epoch():
-    step = TrainingConfig(learning_rate=1.0, lr_schedule="step", lr_schedule_params={"step_epochs": 2, "factor": 0.5})
+    step = TrainingConfig(
+        learning_rate=1.0, lr_schedule="step", lr_schedule_params={"step_epochs": 2, "factor": 0.5}
+    )
     assert [step.learning_rate_at(e) for e in range(5)] == [1.0, 1.0, 0.5, 0.5, 0.25]
-    expo = TrainingConfig(learning_rate=1.0, lr_schedule="exponential", lr_schedule_params={"decay_rate": 0.5})
+    expo = TrainingConfig(
+        learning_rate=1.0, lr_schedule="exponential", lr_schedule_params={"decay_rate": 0.5}
+    )
     assert expo.learning_rate_at(3) == pytest.approx(0.125)
-    cos = TrainingConfig(learning_rate=1.0, epochs=5, lr_schedule="cosine", lr_schedule_params={"min_lr": 0.1})
+    cos = TrainingConfig(
+        learning_rate=1.0, epochs=5, lr_schedule="cosine", lr_schedule_params={"min_lr": 0.1}
+    )
     rates = [cos.learning_rate_at(e) for e in range(5)]
     assert rates[0] == pytest.approx(1.0) and rates[-1] == pytest.approx(0.1)
     assert all(a > b for a, b in zip(rates, rates[1:]))
-    warm = TrainingConfig(learning_rate=1.0, epochs=10, lr_schedule="cosine", lr_schedule_params={"warmup_epochs": 3})
+    warm = TrainingConfig(
+        learning_rate=1.0, epochs=10, lr_schedule="cosine", lr_schedule_params={"warmup_epochs": 3}
+    )
     assert [warm.learning_rate_at(e) for e in range(4)] == pytest.approx([0.25, 0.5, 0.75, 1.0])
-    assert TrainingConfig(lr_schedule="reduce_on_plateau").learning_rate_at(50) == TrainingConfig().learning_rate
+    assert (
+        TrainingConfig(lr_schedule="reduce_on_plateau").learning_rate_at(50) == TrainingConfig().learning_rate
+    )
 
 
 def test_config_imports_without_tensorflow_or_numpy():
@@ -150,7 +160,9 @@ def test_config_imports_without_tensorflow_or_numpy():
 def test_every_optimizer_deserializes_in_keras_with_its_params():
     keras = pytest.importorskip("keras")
     for name, (class_name, params) in OPTIMIZERS.items():
-        config = TrainingConfig(optimizer=name, optimizer_params={**params, "clipnorm": 1.0}, learning_rate=0.01)
+        config = TrainingConfig(
+            optimizer=name, optimizer_params={**params, "clipnorm": 1.0}, learning_rate=0.01
+        )
         optimizer = keras.optimizers.deserialize(config.keras_optimizer_config())
         assert type(optimizer).__name__ == class_name
         assert float(optimizer.learning_rate) == pytest.approx(0.01)

@@ -1,0 +1,206 @@
+"""Metrics on the test split, shared by `studio evaluate` and the GUI.
+
+`evaluate_model` runs the model once over the test data and returns a
+JSON-friendly dict (saved as the run's `evaluation.json`):
+
+    {"task", "samples", "keras": {loss, metrics...},
+     classification: "accuracy", "class_names", "confusion" (rows = true, cols = predicted),
+                     "per_class": [{"class", "precision", "recall", "f1", "support"}], "macro", "weighted",
+     regression:     "mse", "rmse", "mae", "r2", "max_error",
+     "y_true", "y_pred" (per sample, for the confusion-cell and predicted-vs-actual views)}
+
+The metric functions are plain numpy and tested on hand-made arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from studio.core.errors import TrainingError
+from studio.training.data_utils import is_dataset
+from studio.training.reports import TaskInfo
+
+MAX_SAMPLES_KEPT = 200_000  # y_true / y_pred kept in evaluation.json
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int) -> Any:
+    import numpy as np
+
+    y_true = np.asarray(y_true, dtype=np.int64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
+    if y_true.size and (y_true.min() < 0 or y_true.max() >= num_classes):
+        raise TrainingError(
+            f"test labels range from {y_true.min()} to {y_true.max()} but there are {num_classes} classes; "
+            "check the label column"
+        )
+    y_pred = np.clip(y_pred, 0, num_classes - 1)
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def per_class_scores(matrix: Any) -> dict[str, Any]:
+    """Precision, recall, F1 and support per class, with macro and weighted averages."""
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=np.float64)
+    tp = np.diag(m)
+    predicted = m.sum(axis=0)
+    support = m.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    total = support.sum()
+    weights = support / total if total > 0 else np.zeros_like(support)
+    return {
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+        "f1": f1.tolist(),
+        "support": support.astype(int).tolist(),
+        "accuracy": float(tp.sum() / total) if total > 0 else 0.0,
+        "macro": {
+            "precision": float(precision.mean()),
+            "recall": float(recall.mean()),
+            "f1": float(f1.mean()),
+        },
+        "weighted": {
+            "precision": float((precision * weights).sum()),
+            "recall": float((recall * weights).sum()),
+            "f1": float((f1 * weights).sum()),
+        },
+    }
+
+
+def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
+    import numpy as np
+
+    t = np.asarray(y_true, dtype=np.float64).ravel()
+    p = np.asarray(y_pred, dtype=np.float64).ravel()
+    if t.size != p.size:
+        raise TrainingError(
+            f"the model predicts {p.size} values for {t.size} targets; check the output units"
+        )
+    if t.size == 0:
+        return {
+            "mse": float("nan"),
+            "rmse": float("nan"),
+            "mae": float("nan"),
+            "r2": float("nan"),
+            "max_error": float("nan"),
+        }
+    err = p - t
+    mse = float(np.mean(err**2))
+    ss_tot = float(np.sum((t - t.mean()) ** 2))
+    return {
+        "mse": mse,
+        "rmse": mse**0.5,
+        "mae": float(np.mean(np.abs(err))),
+        "r2": 1.0 - float(np.sum(err**2)) / ss_tot if ss_tot > 0 else float("nan"),
+        "max_error": float(np.max(np.abs(err))),
+    }
+
+
+def predicted_classes(pred: Any) -> Any:
+    """Class indices from model outputs: argmax, or > 0.5 for one sigmoid unit."""
+    import numpy as np
+
+    p = np.asarray(pred)
+    if p.ndim >= 2 and p.shape[-1] > 1:
+        return p.argmax(axis=-1).ravel()
+    return (p.ravel() > 0.5).astype(np.int64)
+
+
+def true_classes(y: Any, label_encoding: str) -> Any:
+    import numpy as np
+
+    y = np.asarray(y)
+    if label_encoding == "onehot" or (y.ndim >= 2 and y.shape[-1] > 1):
+        return y.argmax(axis=-1).ravel()
+    return np.rint(y.ravel()).astype(np.int64)
+
+
+def _predict_all(model: Any, data: Any, batch_size: int) -> tuple[Any, Any]:
+    """(y_true, predictions) in one pass over the test data."""
+    import numpy as np
+
+    if is_dataset(data):
+        ys, preds = [], []
+        for batch in data:
+            if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+                raise TrainingError("the test dataset has no targets; evaluation needs (inputs, targets)")
+            x_b, y_b = batch[0], batch[1]
+            out = model.predict_on_batch(x_b)
+            preds.append(np.asarray(out[0] if isinstance(out, (list, tuple)) else out))
+            ys.append(np.asarray(y_b))
+        if not preds:
+            raise TrainingError("the test split is empty; nothing to evaluate")
+        return np.concatenate(ys), np.concatenate(preds)
+    x, y = data[0], data[1]
+    out = model.predict(x, batch_size=batch_size, verbose=0)
+    return np.asarray(y), np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
+
+
+def _keras_metrics(model: Any, data: Any, batch_size: int) -> dict[str, float]:
+    if is_dataset(data):
+        logs = model.evaluate(data, verbose=0, return_dict=True)
+    else:
+        logs = model.evaluate(data[0], data[1], batch_size=batch_size, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) or hasattr(v, "__float__")}
+
+
+def evaluate_model(
+    model: Any, data: Any, task: Optional[TaskInfo] = None, batch_size: int = 32
+) -> dict[str, Any]:
+    """Evaluate `model` on test `data` ((x, y) arrays or a batched tf.data.Dataset)."""
+    import numpy as np
+
+    task = task or TaskInfo()
+    if data is None:
+        raise TrainingError(
+            "there is no test split to evaluate on; set a test fraction in the dataset settings"
+        )
+    result: dict[str, Any] = {"task": task.task}
+    if getattr(model, "compiled", False):
+        result["keras"] = _keras_metrics(model, data, batch_size)
+    y_true, pred = _predict_all(model, data, batch_size)
+    result["samples"] = int(len(y_true))
+    keep = slice(0, MAX_SAMPLES_KEPT)
+    if task.task == "classification" and task.label_encoding != "multilabel":
+        truth = true_classes(y_true, task.label_encoding)
+        guess = predicted_classes(pred)
+        n = task.num_classes or int(
+            max(pred.shape[-1] if pred.ndim >= 2 and pred.shape[-1] > 1 else 2, truth.max(initial=0) + 1)
+        )
+        matrix = confusion_matrix(truth, guess, n)
+        scores = per_class_scores(matrix)
+        names = (
+            task.class_names
+            if task.class_names and len(task.class_names) == n
+            else [str(i) for i in range(n)]
+        )
+        result.update(
+            accuracy=scores["accuracy"],
+            class_names=names,
+            confusion=matrix.tolist(),
+            per_class=[
+                {
+                    "class": names[i],
+                    "precision": scores["precision"][i],
+                    "recall": scores["recall"][i],
+                    "f1": scores["f1"][i],
+                    "support": scores["support"][i],
+                }
+                for i in range(n)
+            ],
+            macro=scores["macro"],
+            weighted=scores["weighted"],
+            y_true=truth[keep].tolist(),
+            y_pred=guess[keep].tolist(),
+        )
+    elif task.task == "regression":
+        t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+        p = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+        result.update(regression_metrics(t, p))
+        result.update(y_true=t[keep, 0].tolist(), y_pred=p[keep, 0].tolist())
+    return result

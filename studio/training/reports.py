@@ -1,0 +1,140 @@
+"""What a training session reports, and the `Reporter` interface that receives it.
+
+PURE data. The session calls a `Reporter` on its own (training) thread:
+`studio train` prints, the GUI worker re-emits Qt signals. Batch reports are
+batched: one `on_batches` call carries every batch finished since the last
+one, at most `report_interval` apart, so the GUI is not called per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from studio.training.history import MetricsHistory
+
+
+@dataclass
+class TaskInfo:
+    """What the data is for: used to pick the loss ("auto") and to evaluate."""
+
+    task: str = "classification"  # "classification" | "regression"
+    num_classes: Optional[int] = None
+    label_encoding: str = "index"  # "index" | "onehot" | "binary" | "multilabel"
+    class_names: Optional[list[str]] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "num_classes": self.num_classes,
+            "label_encoding": self.label_encoding,
+            "class_names": self.class_names,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Optional[dict[str, Any]]) -> TaskInfo:
+        data = data or {}
+        names = data.get("class_names")
+        return cls(
+            task=str(data.get("task") or "classification"),
+            num_classes=data.get("num_classes"),
+            label_encoding=str(data.get("label_encoding") or "index"),
+            class_names=list(names) if names else None,
+        )
+
+
+@dataclass
+class StartInfo:
+    run_id: Optional[str]
+    run_dir: Optional[Path]
+    device: str  # what actually trains, e.g. "CPU" or "GPU:0 (NVIDIA H100 80GB HBM3)"
+    initial_epoch: int  # epochs already done (continued runs)
+    epochs: int  # the last epoch number this run will reach
+    steps_per_epoch: Optional[int]
+    batch_size: Optional[int]
+    train_samples: Optional[int]
+    val_samples: Optional[int]
+    parameters: int = 0
+    previous: Optional[MetricsHistory] = None  # history of the run being continued
+
+
+@dataclass
+class BatchReport:
+    epoch: int  # counted from 1
+    step: int  # batches done in this epoch
+    steps_per_epoch: Optional[int]
+    xs: list[float]  # fractional epochs of the batch points, e.g. 0.25 = a quarter into epoch 1
+    values: dict[str, list[float]]  # metric -> value of each batch point (not the running mean)
+    samples_per_s: float
+    eta_s: Optional[float]
+    elapsed_s: float
+
+
+@dataclass
+class EpochReport:
+    epoch: int  # counted from 1
+    epochs: int
+    logs: dict[str, float]  # loss, metrics, val_*, lr
+    seconds: float
+    samples_per_s: float
+    eta_s: Optional[float]
+
+
+@dataclass
+class RunResult:
+    status: str  # "completed" | "stopped" | "failed"
+    message: str
+    run_id: Optional[str] = None
+    run_dir: Optional[Path] = None
+    epochs_done: int = 0
+    duration_s: float = 0.0
+    device: str = ""
+    final_logs: dict[str, float] = field(default_factory=dict)
+    best: Optional[dict[str, Any]] = None  # {"epoch", "monitor", "value"}
+    evaluation: Optional[dict[str, Any]] = None
+    reason: str = ""  # "user", "early_stopping", "nan", "error" or ""
+    history: MetricsHistory = field(default_factory=MetricsHistory)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly summary (the last line of `studio train --json`)."""
+        return {
+            "event": "end",
+            "status": self.status,
+            "message": self.message,
+            "reason": self.reason,
+            "run": self.run_id,
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "epochs_done": self.epochs_done,
+            "duration_s": round(self.duration_s, 3),
+            "device": self.device,
+            "final": self.final_logs,
+            "best": self.best,
+            "evaluation": self.evaluation,
+        }
+
+
+class Reporter:
+    """Receives a session's reports on the training thread; every method is optional."""
+
+    def on_start(self, info: StartInfo) -> None:
+        pass
+
+    def on_batches(self, report: BatchReport) -> None:
+        pass
+
+    def on_epoch(self, report: EpochReport) -> None:
+        pass
+
+    def on_state(self, state: str) -> None:
+        """ "building", "training", "paused", "stopping", "evaluating", "saving"."""
+
+    def on_message(self, level: str, text: str) -> None:
+        """level: "info" | "warning" | "error"."""
+
+    def on_finish(self, result: RunResult) -> None:
+        pass

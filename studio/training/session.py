@@ -1,0 +1,593 @@
+"""`TrainingSession`: one training run around `model.fit`, shared by GUI and CLI.
+
+    session = TrainingSession(build_model, (x, y), (x_val, y_val), config, reporter,
+                              runs_root=project.runs_dir, snapshot={...}, task=TaskInfo(...))
+    result = session.run()        # blocks; call it on the worker thread
+    session.request_stop()        # from any thread: effective within one batch
+    session.pause() / session.resume()
+
+`run()` clears the Keras session, enters the device scope *in the calling
+thread*, builds the model (the factory runs here, so the GUI thread never
+touches TensorFlow), compiles it if needed, trains, saves the run folder and
+returns a `RunResult`; training failures do not raise, they come back as
+`status == "failed"` with a one-line message (and `error.txt` in the run).
+
+Reports go to the `Reporter` on this thread, batched: one `on_batches` call
+per `report_interval` (default 1/30 s) with every batch since the last.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+from studio.core.errors import StudioError, TrainingError
+from studio.training import devices, runs
+from studio.training.callbacks import callback_classes
+from studio.training.config import TrainingConfig
+from studio.training.data_utils import DataInfo, describe
+from studio.training.history import MetricsHistory
+from studio.training.reports import BatchReport, EpochReport, Reporter, RunResult, StartInfo, TaskInfo
+
+ModelSource = Union[Any, Callable[[], Any]]  # keras.Model or a factory returning one
+
+
+class TrainingSession:
+    def __init__(
+        self,
+        model: ModelSource,
+        train_data: Any,
+        val_data: Any = None,
+        config: Optional[TrainingConfig] = None,
+        reporter: Optional[Reporter] = None,
+        *,
+        test_data: Any = None,
+        task: Optional[TaskInfo] = None,
+        runs_root: Optional[Path] = None,
+        snapshot: Optional[dict[str, Any]] = None,
+        continue_from: Optional[Path] = None,
+        strategy: str = "default",
+        report_interval: float = 1 / 30,
+        clear_session: bool = True,
+        save_models: bool = True,
+        tensorboard: bool = True,
+    ) -> None:
+        self.model_source = model
+        self.train_data = train_data
+        self.val_data = val_data
+        self.test_data = test_data
+        self.config = config or TrainingConfig()
+        self.reporter = reporter or Reporter()
+        self.task = task or TaskInfo()
+        self.runs_root = Path(runs_root) if runs_root is not None else None
+        self.snapshot = dict(snapshot or {})
+        self.continue_from = Path(continue_from) if continue_from is not None else None
+        self.strategy = strategy
+        self.report_interval = report_interval
+        self.clear_session = clear_session
+        self.save_models = save_models
+        self.tensorboard = tensorboard
+
+        self.history = MetricsHistory()
+        self.model: Any = None
+        self.writer: Optional[runs.RunWriter] = None
+        self.steps_per_epoch: Optional[int] = None
+        self.initial_epoch = 0
+        self.final_epoch = self.config.epochs
+        self.state = "idle"
+
+        self._stop_requested = False
+        self._stop_reason = ""
+        self._running = threading.Event()
+        self._running.set()
+        self._lock = threading.Lock()
+        self._data: Optional[DataInfo] = None
+        self._buffer_x: list[float] = []
+        self._buffer: dict[str, list[float]] = {}
+        self._last_flush = 0.0
+        self._epoch = 0
+        self._epoch_started = 0.0
+        self._paused_in_epoch = 0.0
+        self._steps_done = 0
+        self._prev_step = 0
+        self._prev_means: dict[str, float] = {}
+        self._epoch_cut_short = False
+        self._epoch_seconds: list[float] = []
+        self._nan_message = ""
+        self._started = 0.0
+        self._device = ""
+
+    # --- control (any thread) ---------------------------------------------------------
+    def request_stop(self, reason: str = "user") -> None:
+        """Stop after the current batch; the run is saved as "stopped"."""
+        with self._lock:
+            if not self._stop_requested:
+                self._stop_requested = True
+                self._stop_reason = reason
+        model = self.model
+        if model is not None:
+            model.stop_training = True
+        self._running.set()  # wake a paused run so it can stop
+
+    def pause(self) -> None:
+        """Hold the run between two batches until `resume()` or `request_stop()`."""
+        if not self._stop_requested:
+            self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def is_paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
+    # --- the run (worker thread) ----------------------------------------------------------
+    def run(self) -> RunResult:
+        """Train; never raises for training failures (see RunResult.status)."""
+        import keras
+
+        self._started = time.perf_counter()
+        policy = keras.mixed_precision.global_policy().name
+        result: Optional[RunResult] = None
+        try:
+            result = self._run()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a failed run
+            result = self._failed(exc)
+        finally:
+            if keras.mixed_precision.global_policy().name != policy:
+                keras.mixed_precision.set_global_policy(policy)
+            self.model = None if result is None or result.status == "failed" else self.model
+        self._set_state("finished")
+        self.reporter.on_finish(result)
+        return result
+
+    def _run(self) -> RunResult:
+        import keras
+
+        self._set_state("building")
+        if self.clear_session:
+            keras.backend.clear_session(free_memory=True)
+        placement = devices.place(self.config.device, self.strategy)
+        self._device = placement.description
+        for warning in placement.warnings:
+            self.reporter.on_message("warning", warning)
+        if self.config.seed is not None:
+            keras.utils.set_random_seed(self.config.seed)
+        if self.config.mixed_precision:
+            if placement.is_gpu:
+                keras.mixed_precision.set_global_policy("mixed_float16")
+            else:
+                self.reporter.on_message(
+                    "warning", "mixed precision needs a GPU; training in float32 on the CPU"
+                )
+
+        previous = self._previous_history()
+        with placement.scope:
+            model = (
+                self.model_source()
+                if callable(self.model_source) and not _is_model(self.model_source)
+                else self.model_source
+            )
+            if not _is_model(model):
+                raise TrainingError(f"the model factory returned {type(model).__name__}, not a Keras model")
+            self.model = model
+            if self._stop_requested:
+                model.stop_training = True
+            if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
+                compile_for_training(model, self.config, self.task)
+            if self.continue_from is not None:
+                self._load_previous_weights(model)
+            data = describe(_resolve(self.train_data), _resolve(self.val_data), self.config, self.task)
+            self._data = data
+            if data.warning:
+                self.reporter.on_message("warning", data.warning)
+            self.steps_per_epoch = data.steps_per_epoch
+            self.initial_epoch = previous.epochs_done if previous else 0
+            self.final_epoch = self.initial_epoch + self.config.epochs
+            if previous:
+                self.history.extend(previous)
+
+            if self.runs_root is not None:
+                self.writer = runs.RunWriter(self.runs_root)
+                self.writer.write_config(self._config_record(data))
+                self.writer.update(device=self._device)
+            callbacks = self._callbacks(data)
+            self.reporter.on_start(
+                StartInfo(
+                    run_id=self.writer.id if self.writer else None,
+                    run_dir=self.writer.path if self.writer else None,
+                    device=self._device,
+                    initial_epoch=self.initial_epoch,
+                    epochs=self.final_epoch,
+                    steps_per_epoch=data.steps_per_epoch,
+                    batch_size=data.batch_size,
+                    train_samples=data.train_samples,
+                    val_samples=data.val_samples,
+                    parameters=int(model.count_params()) if model.built else 0,
+                    previous=previous,
+                )
+            )
+            self._set_state("training")
+            self._last_flush = time.perf_counter()
+            if not self._stop_requested:
+                model.fit(
+                    data.x,
+                    data.y,
+                    batch_size=data.fit_batch_size,
+                    epochs=self.final_epoch,
+                    initial_epoch=self.initial_epoch,
+                    validation_data=data.validation,
+                    callbacks=callbacks,
+                    shuffle=data.shuffle,
+                    verbose=0,
+                )
+            self._flush(time.perf_counter())
+            return self._finish(model)
+
+    # --- pieces of run() -------------------------------------------------------------
+    def _previous_history(self) -> Optional[MetricsHistory]:
+        if self.continue_from is None:
+            return None
+        history = runs.load_history(self.continue_from)
+        return history if history.epochs_done else None
+
+    def _load_previous_weights(self, model: Any) -> None:
+        info = runs.read_run(self.continue_from) if self.continue_from else None
+        path = info.path / runs.FINAL_MODEL if info else None
+        if path is None or not path.is_file():
+            raise TrainingError(
+                f"{self.continue_from}: no final.keras to continue from; start a new run instead"
+            )
+        try:
+            model.load_weights(path)
+        except (ValueError, KeyError, OSError) as exc:
+            raise TrainingError(
+                f"{path}: cannot continue from this run - the network changed since ({_first_line(exc)}); "
+                "start a new run instead"
+            ) from None
+
+    def _config_record(self, data: DataInfo) -> dict[str, Any]:
+        from studio import __version__
+
+        record = dict(self.snapshot)
+        record.update(
+            training=self.config.to_dict(),
+            task=self.task.to_dict(),
+            parent_run=self.continue_from.name if self.continue_from else record.get("parent_run"),
+            initial_epoch=self.initial_epoch,
+            strategy=self.strategy,
+            device=self._device,
+            data={
+                "train_samples": data.train_samples,
+                "val_samples": data.val_samples,
+                "batch_size": data.batch_size,
+                "steps_per_epoch": data.steps_per_epoch,
+            },
+            studio_version=__version__,
+        )
+        return record
+
+    def _callbacks(self, data: DataInfo) -> list[Any]:
+        import keras
+
+        classes = callback_classes()
+        config = self.config
+        has_val = data.validation is not None
+        cbs: list[Any] = [classes["LearningRateCallback"](self)]
+        if config.lr_schedule == "reduce_on_plateau":
+            p = config.lr_schedule_params
+            cbs.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=_monitor(p["monitor"], has_val),
+                    factor=p["factor"],
+                    patience=p["patience"],
+                    min_lr=p["min_lr"],
+                    verbose=0,
+                )
+            )
+        es = config.early_stopping
+        if es.enabled:
+            cbs.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=_monitor(es.monitor, has_val),
+                    patience=es.patience,
+                    min_delta=es.min_delta,
+                    restore_best_weights=es.restore_best_weights,
+                    verbose=0,
+                )
+            )
+        if self.writer is not None and config.checkpoint_best and self.save_models:
+            cbs.append(
+                classes["BestCheckpoint"](
+                    self,
+                    str(self.writer.file(runs.BEST_MODEL)),
+                    monitor=_monitor(config.checkpoint_monitor, has_val),
+                    save_best_only=True,
+                    verbose=0,
+                )
+            )
+        if self.writer is not None and self.tensorboard:
+            cbs.append(
+                keras.callbacks.TensorBoard(
+                    log_dir=str(self.writer.file(runs.LOGS_DIR)),
+                    write_graph=False,
+                    update_freq="epoch",
+                    profile_batch=0,
+                )
+            )
+        cbs.append(classes["ReportingCallback"](self))
+        return cbs
+
+    def _finish(self, model: Any) -> RunResult:
+        history = self.history
+        status, reason, message = "completed", "", ""
+        epochs_done = history.epochs_done
+        if self._nan_message:
+            status, reason, message = "failed", "nan", self._nan_message
+        elif self._stop_requested:
+            status, reason = "stopped", self._stop_reason or "user"
+            message = f"stopped by the user after {epochs_done} epoch(s)"
+        elif epochs_done < self.final_epoch:
+            status, reason = "completed", "early_stopping"
+            message = f"early stopping after {epochs_done} epoch(s): {self.config.early_stopping.monitor} stopped improving"
+        else:
+            message = f"trained {epochs_done - self.initial_epoch} epoch(s)"
+        best = self._best()
+        evaluation = None
+        if self.writer is not None:
+            self._set_state("saving")
+            self.writer.write_history(history)
+            if self.save_models and status != "failed":
+                self._save_model(model, self.writer.file(runs.FINAL_MODEL))
+        if self.test_data is not None and status != "failed" and not self._stop_requested:
+            evaluation = self._evaluate(model)
+        result = RunResult(
+            status=status,
+            message=message,
+            run_id=self.writer.id if self.writer else None,
+            run_dir=self.writer.path if self.writer else None,
+            epochs_done=epochs_done,
+            duration_s=time.perf_counter() - self._started,
+            device=self._device,
+            final_logs=history.last_epoch_logs(),
+            best=best,
+            evaluation=evaluation,
+            reason=reason,
+            history=history,
+        )
+        if self.writer is not None:
+            self.writer.finish(
+                status,
+                message,
+                reason=reason,
+                epochs_done=epochs_done,
+                final_metrics=result.final_logs,
+                best=best,
+                device=self._device,
+            )
+        return result
+
+    def _evaluate(self, model: Any) -> Optional[dict[str, Any]]:
+        from studio.training.evaluation import evaluate_model
+
+        self._set_state("evaluating")
+        try:
+            evaluation = evaluate_model(model, _resolve(self.test_data), self.task, self.config.batch_size)
+        except StudioError as exc:
+            self.reporter.on_message("warning", f"evaluation on the test split failed: {exc}")
+            return None
+        if self.writer is not None:
+            self.writer.write_evaluation(evaluation)
+        return evaluation
+
+    def _save_model(self, model: Any, path: Path) -> None:
+        tmp = path.with_name(path.stem + ".tmp.keras")
+        try:
+            model.save(tmp)
+            tmp.replace(path)
+        except Exception as exc:  # noqa: BLE001 - a model that cannot be saved still trained
+            if tmp.exists():
+                tmp.unlink()
+            self.reporter.on_message("warning", f"could not save {path.name}: {_first_line(exc)}")
+
+    def _best(self) -> Optional[dict[str, Any]]:
+        has_val = self._data is not None and self._data.validation is not None
+        monitor = _monitor(self.config.checkpoint_monitor, has_val)
+        found = self.history.best_epoch(monitor)
+        if found is None:
+            return None
+        return {"epoch": found[0], "monitor": monitor, "value": found[1]}
+
+    def _failed(self, exc: BaseException) -> RunResult:
+        message = _explain(exc)
+        if self.writer is not None:
+            try:
+                self.writer.file(runs.ERROR_FILE).write_text("".join(traceback.format_exception(exc)))
+                self.writer.write_history(self.history)
+                self.writer.finish(
+                    "failed",
+                    message,
+                    reason="error",
+                    epochs_done=self.history.epochs_done,
+                    device=self._device,
+                )
+            except OSError:
+                pass
+        return RunResult(
+            status="failed",
+            message=message,
+            reason="error",
+            run_id=self.writer.id if self.writer else None,
+            run_dir=self.writer.path if self.writer else None,
+            epochs_done=self.history.epochs_done,
+            duration_s=time.perf_counter() - self._started,
+            device=self._device,
+            final_logs=self.history.last_epoch_logs(),
+            history=self.history,
+        )
+
+    # --- called by the callbacks (worker thread) ------------------------------------------
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.reporter.on_state(state)
+
+    def _on_train_begin(self, model: Any, params: dict[str, Any]) -> None:
+        steps = params.get("steps") if params else None
+        if steps:
+            self.steps_per_epoch = int(steps)
+        if self._stop_requested:
+            model.stop_training = True
+
+    def _non_finite(self, loss: float, step: int) -> None:
+        if self._nan_message:
+            return
+        lr = self.config.learning_rate
+        self._nan_message = (
+            f"the loss became {loss} at epoch {self._epoch + 1}, batch {step}: training stopped. "
+            f"Try a lower learning rate (now {lr:g}, e.g. {lr / 10:g}), normalise the inputs, "
+            "or set gradient clipping (clipnorm 1.0) in the optimizer settings"
+        )
+        with self._lock:
+            self._stop_requested = True
+            self._stop_reason = "nan"
+        self.reporter.on_message("error", self._nan_message)
+
+    def _wait_while_paused(self) -> None:
+        self._flush(time.perf_counter())
+        self._set_state("paused")
+        began = time.perf_counter()
+        self._running.wait()
+        self._paused_in_epoch += time.perf_counter() - began
+        self._set_state("stopping" if self._stop_requested else "training")
+
+    def _speed(self, now: float) -> tuple[float, Optional[float]]:
+        """(samples/s, ETA in s) from the current epoch so far and the epochs before."""
+        active = max(1e-9, now - self._epoch_started - self._paused_in_epoch)
+        batch = (self._data.batch_size if self._data else None) or 1
+        speed = self._steps_done * batch / active
+        steps = self.steps_per_epoch
+        if not steps or not self._steps_done:
+            return speed, None
+        left_now = (steps - self._steps_done) * active / self._steps_done
+        per_epoch = self._epoch_seconds[-1] if self._epoch_seconds else steps * active / self._steps_done
+        epochs_after = max(0, self.final_epoch - self._epoch - 1)
+        return speed, left_now + epochs_after * per_epoch
+
+    def _flush(self, now: float) -> None:
+        self._last_flush = now
+        if not self._buffer_x:
+            return
+        xs, values = self._buffer_x, self._buffer
+        self._buffer_x, self._buffer = [], {}
+        self.history.add_batches(xs, values)
+        speed, eta = self._speed(now)
+        self.reporter.on_batches(
+            BatchReport(
+                epoch=self._epoch + 1,
+                step=self._steps_done,
+                steps_per_epoch=self.steps_per_epoch,
+                xs=xs,
+                values=values,
+                samples_per_s=speed,
+                eta_s=eta,
+                elapsed_s=now - self._started,
+            )
+        )
+
+    def _mark_epoch_end(self) -> None:
+        steps = self.steps_per_epoch
+        self._epoch_cut_short = bool(self._stop_requested and steps and self._steps_done < steps)
+
+    def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        now = time.perf_counter()
+        self._flush(now)
+        if self._nan_message or self._epoch_cut_short:
+            return  # a partial or diverged epoch is not an epoch of the history
+        seconds = now - self._epoch_started - self._paused_in_epoch
+        self._epoch_seconds.append(seconds)
+        if not self.steps_per_epoch:
+            self.steps_per_epoch = self._steps_done
+        logs = {k: float(v) for k, v in logs.items() if isinstance(v, (int, float))}
+        self.history.add_epoch(epoch + 1, logs)
+        if self.writer is not None:
+            self.writer.write_history(self.history)
+            self.writer.update(epochs_done=epoch + 1)
+        speed, _ = self._speed(now)
+        remaining = self.final_epoch - epoch - 1
+        self.reporter.on_epoch(
+            EpochReport(
+                epoch=epoch + 1,
+                epochs=self.final_epoch,
+                logs=logs,
+                seconds=seconds,
+                samples_per_s=speed,
+                eta_s=remaining * sum(self._epoch_seconds[-3:]) / len(self._epoch_seconds[-3:]),
+            )
+        )
+
+
+# --- helpers ----------------------------------------------------------------------------
+def compile_for_training(model: Any, config: TrainingConfig, task: TaskInfo) -> None:
+    """Compile `model` with the optimizer, loss and metrics of `config` for `task`."""
+    import keras
+
+    units = None
+    try:
+        shape = model.outputs[0].shape if len(model.outputs) == 1 else None
+        units = int(shape[-1]) if shape is not None and shape[-1] is not None else None
+    except (AttributeError, TypeError, IndexError):
+        units = None
+    loss, metrics = config.resolve_loss(task.task, task.num_classes, task.label_encoding, output_units=units)
+    try:
+        model.compile(
+            optimizer=keras.optimizers.deserialize(config.keras_optimizer_config()),
+            loss=loss,
+            metrics=metrics,
+            loss_weights=config.loss_weights,
+            steps_per_execution=config.steps_per_execution,
+        )
+    except (ValueError, TypeError) as exc:
+        raise TrainingError(
+            f"cannot compile the model with loss {loss!r} and metrics {metrics}: {_first_line(exc)}"
+        ) from None
+
+
+def _is_model(obj: Any) -> bool:
+    return hasattr(obj, "fit") and hasattr(obj, "compile")
+
+
+def _resolve(data: Any) -> Any:
+    return data() if callable(data) and not hasattr(data, "element_spec") else data
+
+
+def _monitor(name: str, has_val: bool) -> str:
+    """Without validation data, monitor the training metric instead of `val_*`."""
+    return name[4:] if name.startswith("val_") and not has_val else name
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def _explain(exc: BaseException) -> str:
+    """One line for the user; known TensorFlow failures get a hint."""
+    if isinstance(exc, StudioError):
+        return str(exc)
+    name = type(exc).__name__
+    text = _first_line(exc)
+    if name == "ResourceExhaustedError" or "out of memory" in text.lower() or isinstance(exc, MemoryError):
+        return "training ran out of memory; lower the batch size or make the network smaller"
+    if "Incompatible shapes" in text or "expected shape" in text or "incompatible with the layer" in text:
+        return f"the data does not fit the network: {text}; check the Input shape and the output units"
+    if "Received a label value of" in text or "labels must be" in text.lower():
+        return f"labels and output do not match: {text}; the last layer needs one unit per class"
+    return f"training failed: {name}: {text}"
