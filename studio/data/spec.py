@@ -80,7 +80,7 @@ class Split:
         return {"validation": self.validation, "test": self.test, "seed": self.seed, "stratify": self.stratify}
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "project") -> "Split":
+    def from_dict(cls, data: Any, source: str = "project") -> Split:
         if data is None:
             return cls()
         if not isinstance(data, dict):
@@ -125,7 +125,7 @@ class ImageOptions:
         return out
 
     @classmethod
-    def from_dict(cls, data: Any, source: str) -> "ImageOptions":
+    def from_dict(cls, data: Any, source: str) -> ImageOptions:
         if data is None:
             return cls()
         if not isinstance(data, dict):
@@ -162,7 +162,7 @@ class TextOptions:
         return {"max_tokens": self.max_tokens, "sequence_length": self.sequence_length}
 
     @classmethod
-    def from_dict(cls, data: Any, source: str) -> "TextOptions":
+    def from_dict(cls, data: Any, source: str) -> TextOptions:
         if data is None:
             return cls()
         if not isinstance(data, dict):
@@ -185,7 +185,7 @@ class WindowOptions:
         return {"length": self.length, "stride": self.stride, "horizon": self.horizon}
 
     @classmethod
-    def from_dict(cls, data: Any, source: str) -> "WindowOptions":
+    def from_dict(cls, data: Any, source: str) -> WindowOptions:
         if data is None:
             return cls()
         if not isinstance(data, dict):
@@ -232,7 +232,7 @@ class DatasetSpec:
     extra: dict = field(default_factory=dict)  # keys this version does not know, kept
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "project") -> "DatasetSpec":
+    def from_dict(cls, data: Any, source: str = "project") -> DatasetSpec:
         """Check a plain dict; raise DataError naming the bad key and the fix."""
         if isinstance(data, DatasetSpec):
             return data.copy()
@@ -341,10 +341,10 @@ class DatasetSpec:
             out.setdefault(key, copy.deepcopy(value))
         return out
 
-    def copy(self) -> "DatasetSpec":
+    def copy(self) -> DatasetSpec:
         return DatasetSpec.from_dict(self.to_dict())
 
-    def with_changes(self, **changes: Any) -> "DatasetSpec":
+    def with_changes(self, **changes: Any) -> DatasetSpec:
         """A copy with some keys of the dict form replaced (None removes a key)."""
         data = self.to_dict()
         for key, value in changes.items():

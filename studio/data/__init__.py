@@ -1,0 +1,54 @@
+"""Dataset sources, preprocessing, tf.data pipelines and bundled samples.
+
+Importing this package (and `studio.data.codegen`, `.spec`, `.info`,
+`.registry`, `.binding`) needs neither numpy nor TensorFlow; the functions
+below import what they need when called.
+
+Public API:
+
+* ``describe(spec_or_path, base_dir=None) -> DatasetInfo`` (no TensorFlow)
+* ``prepare(spec, base_dir=None, batch_size=32, seed=None) -> PreparedData``
+* ``open_source(spec_or_path, base_dir=None)`` -> the Source (describe/prepare)
+* ``DatasetSpec`` (from_dict/to_dict), ``DatasetInfo``
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from studio.data.info import ColumnInfo, DatasetInfo, Problem
+from studio.data.spec import DatasetSpec, Split
+
+__all__ = ["ColumnInfo", "DatasetInfo", "DatasetSpec", "Problem", "Split", "describe", "open_source", "prepare"]
+
+
+def describe(spec_or_path: Any, base_dir: str | os.PathLike | None = None) -> DatasetInfo:
+    """What is in a dataset: kind, counts, shapes, task, classes, columns, problems.
+
+    `spec_or_path` is a spec dict, a `DatasetSpec`, a file/folder path, or a
+    sample name. Relative paths are taken against `base_dir` (the project
+    folder). Raises `DataError` when the data cannot be read at all; softer
+    problems are listed in `DatasetInfo.problems`.
+    """
+    from studio.data.api import describe as _describe
+
+    return _describe(spec_or_path, base_dir)
+
+
+def prepare(spec: Any, base_dir: str | os.PathLike | None = None, batch_size: int = 32,
+            seed: int | None = None):
+    """Batched tf.data train/validation/test datasets and the fitted preprocessing.
+
+    Raises `DataError` for any error problem describe() finds. `seed`
+    (default: the spec's split seed) drives the split and the shuffling.
+    """
+    from studio.data.api import prepare as _prepare
+
+    return _prepare(spec, base_dir, batch_size, seed)
+
+
+def open_source(spec_or_path: Any, base_dir: str | os.PathLike | None = None):
+    from studio.data.api import open_source as _open_source
+
+    return _open_source(spec_or_path, base_dir)

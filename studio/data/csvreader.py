@@ -1,0 +1,456 @@
+"""Reading delimited text files in bounded memory: sniffing, chunks, column statistics.
+
+Built on the standard `csv` module (pandas is not a dependency). Files are
+read in chunks of rows, so describing or streaming a file of a million rows
+holds one chunk at a time. Every problem raises `DataError` naming the file
+and the line (1-based, the header is line 1) and, for a cell, the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from studio.core.errors import DataError
+from studio.data.info import CATEGORICAL, EMPTY, NUMERIC, TEXT, ColumnInfo
+
+# Cells read as missing values (compared exactly, after the csv module has unquoted them).
+MISSING_TOKENS = frozenset({"", " ", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null",
+                            "None", "none", "?", "#N/A"})
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 64 * 1024
+CHUNK_ROWS = 8192
+# Distinct values counted per column before it is called "many" (bounded memory).
+DISTINCT_CAP = 1000
+# A column is numeric if at least this fraction of its non-missing cells are numbers;
+# the other cells are then reported as errors ("non-numeric text in a numeric column").
+NUMERIC_FRACTION = 0.95
+
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+
+
+@dataclass
+class CsvFormat:
+    """How a file is laid out: found by `sniff`, or given in the spec."""
+
+    path: Path
+    delimiter: str
+    header: bool
+    encoding: str
+    names: list[str]
+    renamed: list[str] = field(default_factory=list)  # messages about blank/duplicate header names
+
+    @property
+    def first_data_line(self) -> int:
+        return 2 if self.header else 1
+
+
+def check_file(path: Path, what: str = "data file") -> int:
+    """Raise DataError for a missing, folder, empty or binary file; return its size."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise DataError(f"{path}: is a folder; choose a {what}")
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    if size == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes)")
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path}: this is a binary file, not delimited text; "
+                        "export the table as CSV (comma-separated values) first")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path}: the file is UTF-16 text; save it as UTF-8 CSV")
+    if head.startswith(b"PK\x03\x04"):
+        raise DataError(f"{path}: this is a zip or spreadsheet (.xlsx) file, not CSV; save it as CSV first")
+    return size
+
+
+def python_encoding(encoding: str) -> str:
+    """utf-8 reads with the BOM stripped (files saved by Excel start with one)."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def _decode_error(path: Path, raw: bytes, exc: UnicodeDecodeError, encoding: str) -> DataError:
+    line = raw[: exc.start].count(b"\n") + 1
+    return DataError(f"{path}:{line}: the text is not valid {encoding} (byte 0x{raw[exc.start]:02x}); "
+                     "save the file as UTF-8 or set the dataset's encoding (e.g. 'latin-1')")
+
+
+def _read_sample(path: Path, encoding: str) -> str:
+    with open(path, "rb") as fh:
+        raw = fh.read(SNIFF_BYTES)
+    try:
+        text = raw.decode(python_encoding(encoding))
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 4 and len(raw) == SNIFF_BYTES:  # a character cut at the sample's end
+            text = raw[: exc.start].decode(python_encoding(encoding))
+        else:
+            raise _decode_error(path, raw, exc, encoding) from None
+    if len(raw) == SNIFF_BYTES and "\n" in text:
+        text = text[: text.rindex("\n") + 1]  # whole lines only
+    return text
+
+
+def is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_lines(text: str, delimiter: str, limit: int = 60) -> list[list[str]]:
+    rows = []
+    try:
+        for row in csv.reader(text.splitlines(), delimiter=delimiter):
+            if row:
+                rows.append(row)
+            if len(rows) >= limit:
+                break
+    except csv.Error:
+        return []
+    return rows
+
+
+def sniff_delimiter(text: str) -> str:
+    """The candidate delimiter that splits the sample into the most consistent columns (>1)."""
+    best, best_score = ",", (0.0, 0)
+    for delim in DELIMITERS:
+        rows = _parse_lines(text, delim)
+        if not rows:
+            continue
+        counts = Counter(len(r) for r in rows)
+        width, freq = counts.most_common(1)[0]
+        if width < 2:
+            continue
+        score = (freq / len(rows), width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def sniff_header(rows: list[list[str]]) -> bool:
+    """True if the first row looks like column names rather than data."""
+    if len(rows) < 2:
+        return bool(rows) and not any(is_number(c) for c in rows[0] if c.strip())
+    first, rest = rows[0], rows[1:]
+    if any(is_number(c) for c in first if c.strip()):
+        return False
+    for i in range(len(first)):
+        column = [r[i] for r in rest if i < len(r) and r[i].strip() and r[i] not in MISSING_TOKENS]
+        if column and sum(is_number(v) for v in column) >= 0.9 * len(column):
+            return True  # a text cell on top of a numeric column
+    # All text: a header if its cells are distinct names that do not recur in their columns.
+    if len(set(first)) != len(first) or any(not c.strip() or len(c) > 60 for c in first):
+        return False
+    for i, name in enumerate(first):
+        if any(i < len(r) and r[i] == name for r in rest):
+            return False
+    return True
+
+
+def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
+          encoding: str = "utf-8") -> CsvFormat:
+    """Find the delimiter, whether there is a header, and the column names."""
+    path = Path(path)
+    check_file(path)
+    text = _read_sample(path, encoding)
+    if not text.strip():
+        raise DataError(f"{path}: the file holds no data (only blank lines)")
+    if delimiter is None:
+        if path.suffix.lower() in (".tsv", ".tab"):
+            delimiter = "\t"
+        else:
+            delimiter = sniff_delimiter(text)
+    rows = _parse_lines(text, delimiter)
+    if not rows:
+        raise DataError(f"{path}: cannot read the first lines as delimited text; check the quotes")
+    if header is None:
+        header = sniff_header(rows)
+    width = Counter(len(r) for r in rows[1:] or rows).most_common(1)[0][0] if not header else len(rows[0])
+    renamed: list[str] = []
+    if header:
+        names = []
+        seen: set[str] = set()
+        for i, raw_name in enumerate(rows[0]):
+            name = raw_name.strip() or f"column_{i + 1}"
+            if not raw_name.strip():
+                renamed.append(f"column {i + 1} has no name in the header; it is called {name!r}")
+            base, n = name, 2
+            while name in seen:
+                name, n = f"{base}_{n}", n + 1
+            if name != (raw_name.strip() or name):
+                renamed.append(f"the header names {base!r} twice; the second is called {name!r}")
+            seen.add(name)
+            names.append(name)
+    else:
+        names = [f"column_{i + 1}" for i in range(width)]
+    return CsvFormat(path=path, delimiter=delimiter, header=header, encoding=encoding, names=names,
+                     renamed=renamed)
+
+
+def read_chunks(fmt: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[list[str]], list[int]]]:
+    """Yield (rows, line numbers) chunks of data rows; blank lines are skipped.
+
+    Raises DataError for a row with the wrong number of fields, bad bytes or
+    broken quoting, naming the line.
+    """
+    path, width = fmt.path, len(fmt.names)
+    with open(path, encoding=python_encoding(fmt.encoding), newline="") as fh:
+        reader = csv.reader(fh, delimiter=fmt.delimiter)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        try:
+            if fmt.header:
+                next(reader, None)
+            for row in reader:
+                if len(row) != width:
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # blank line
+                    line = reader.line_num
+                    raise DataError(
+                        f"{path}:{line}: the row has {len(row)} field{'s' if len(row) != 1 else ''} but "
+                        f"{'the header has' if fmt.header else 'the first rows have'} {width}; check the "
+                        f"delimiter ({_delimiter_name(fmt.delimiter)}) and the quotes on that line"
+                    )
+                rows.append(row)
+                lines.append(reader.line_num)
+                if len(rows) >= chunk_rows:
+                    yield rows, lines
+                    rows, lines = [], []
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}:{reader.line_num + 1}: the text is not valid {fmt.encoding} "
+                            f"({exc.reason}); save the file as UTF-8 or set the dataset's encoding") from None
+        except csv.Error as exc:
+            message = str(exc)
+            if "NUL" in message:
+                message = "binary data (a NUL byte) in the text"
+            raise DataError(f"{path}:{reader.line_num}: cannot read the row ({message}); check the quotes") \
+                from None
+        if rows:
+            yield rows, lines
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delimiter, repr(delimiter))
+
+
+def to_float(values: list[str]) -> np.ndarray:
+    """float64 array of the cells, missing cells as NaN; ValueError on a non-number."""
+    missing = MISSING_TOKENS
+    cleaned = [v if v not in missing else "nan" for v in values]
+    return np.array(cleaned, dtype=np.float64)
+
+
+def first_non_number(values: list[str]) -> int:
+    """Index of the first cell that is neither missing nor a number, or -1."""
+    for i, v in enumerate(values):
+        if v not in MISSING_TOKENS and not is_number(v):
+            return i
+    return -1
+
+
+@dataclass
+class ColumnStats:
+    """Running statistics of one column, updated one chunk at a time."""
+
+    name: str
+    count: int = 0
+    missing: int = 0
+    numeric: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)  # first non-numeric cells (line, value)
+    bad_count: int = 0
+    missing_lines: list[int] = field(default_factory=list)
+    total: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    integer: bool = True
+    counter: Counter | None = field(default_factory=Counter)
+    text_chars: int = 0
+    text_spaces: int = 0
+    examples: list[str] = field(default_factory=list)
+    numeric_possible: bool = True
+
+    def update(self, values: list[str], lines: list[int]) -> None:
+        n = len(values)
+        self.count += n
+        missing_mask = [v in MISSING_TOKENS for v in values]
+        n_missing = sum(missing_mask)
+        if n_missing:
+            self.missing += n_missing
+            if len(self.missing_lines) < 5:
+                self.missing_lines.extend(ln for ln, m in zip(lines, missing_mask) if m)
+                del self.missing_lines[5:]
+            present = [v for v, m in zip(values, missing_mask) if not m]
+        else:
+            present = values
+        if not present:
+            return
+        if len(self.examples) < 3:
+            for v in present:
+                if v not in self.examples:
+                    self.examples.append(v)
+                if len(self.examples) >= 3:
+                    break
+        if self.counter is not None:
+            self.counter.update(present)
+            if len(self.counter) > DISTINCT_CAP:
+                self.counter = None
+        if self.numeric_possible:
+            self._update_numeric(values, lines, present)
+        joined = "\x00".join(present)
+        self.text_chars += len(joined) - (len(present) - 1)
+        self.text_spaces += joined.count(" ")
+
+    def _update_numeric(self, values: list[str], lines: list[int], present: list[str]) -> None:
+        try:
+            numbers = np.array(present, dtype=np.float64)
+        except ValueError:
+            ok = []
+            for v, ln in zip(values, lines):
+                if v in MISSING_TOKENS:
+                    continue
+                try:
+                    ok.append(float(v))
+                except ValueError:
+                    self.bad_count += 1
+                    if len(self.bad) < 5:
+                        self.bad.append((ln, v))
+            numbers = np.array(ok, dtype=np.float64)
+            seen = self.count - self.missing
+            if self.bad_count > max(5, (1 - NUMERIC_FRACTION) * seen):
+                self.numeric_possible = False  # text: stop converting
+        finite = numbers[np.isfinite(numbers)]
+        self.numeric += len(numbers)
+        if len(finite):
+            self.total += float(finite.sum())
+            self.minimum = min(self.minimum, float(finite.min()))
+            self.maximum = max(self.maximum, float(finite.max()))
+            if self.integer and not np.all(finite == np.round(finite)):
+                self.integer = False
+
+    # -- the verdict --------------------------------------------------------
+    @property
+    def present(self) -> int:
+        return self.count - self.missing
+
+    @property
+    def type(self) -> str:
+        if self.present == 0:
+            return EMPTY
+        if self.numeric_possible and self.numeric >= NUMERIC_FRACTION * self.present:
+            return NUMERIC
+        non_numeric = max(self.present, 1)
+        avg_len = self.text_chars / non_numeric
+        avg_words = self.text_spaces / non_numeric + 1
+        if avg_len >= 25 or avg_words >= 3:
+            return TEXT
+        if self.counter is not None:
+            return CATEGORICAL
+        return TEXT
+
+    def numeric_keys(self) -> dict[str, str]:
+        """For a numeric column: raw cell -> canonical class name ('1.0' and '1' -> '1')."""
+        out = {}
+        for key in self.counter or {}:
+            try:
+                value = float(key)
+            except ValueError:
+                continue
+            out[key] = _number_name(value)
+        return out
+
+    def categories(self) -> list[str]:
+        """Distinct values, sorted (numerically for numeric columns); [] if too many."""
+        if self.counter is None:
+            return []
+        if self.type == NUMERIC:
+            names = {_number_name(float(k)) for k in self.counter if is_number(k)}
+            return sorted(names, key=float)
+        return sorted(self.counter)
+
+    def category_counts(self) -> dict[str, int]:
+        counts: Counter = Counter()
+        if self.counter is None:
+            return {}
+        if self.type == NUMERIC:
+            for key, n in self.counter.items():
+                if is_number(key):
+                    counts[_number_name(float(key))] += n
+        else:
+            counts.update(self.counter)
+        return dict(counts)
+
+    def info(self) -> ColumnInfo:
+        kind = self.type
+        numeric = kind == NUMERIC and self.numeric > 0 and self.minimum <= self.maximum
+        return ColumnInfo(
+            name=self.name,
+            type=kind,
+            missing=self.missing,
+            distinct=len(self.category_counts()) if self.counter is not None else None,
+            integer=kind == NUMERIC and self.integer,
+            minimum=self.minimum if numeric else None,
+            maximum=self.maximum if numeric else None,
+            mean=self.total / self.numeric if numeric else None,
+            categories=self.categories() if kind == CATEGORICAL else [],
+            examples=list(self.examples),
+        )
+
+
+def _number_name(value: float) -> str:
+    if math.isfinite(value) and value == round(value):
+        return str(int(value))
+    return repr(value)
+
+
+@dataclass
+class Scan:
+    """The result of one pass over a file."""
+
+    fmt: CsvFormat
+    rows: int
+    stats: list[ColumnStats]
+    preview: list[list[str]]
+    preview_lines: list[int]
+
+    def stat(self, name: str) -> ColumnStats:
+        return self.stats[self.fmt.names.index(name)]
+
+
+def scan(fmt: CsvFormat, preview_rows: int = 50, chunk_rows: int = CHUNK_ROWS) -> Scan:
+    """Read the whole file once, in chunks, collecting per-column statistics."""
+    stats = [ColumnStats(name) for name in fmt.names]
+    preview: list[list[str]] = []
+    preview_lines: list[int] = []
+    n_rows = 0
+    for rows, lines in read_chunks(fmt, chunk_rows):
+        n_rows += len(rows)
+        if len(preview) < preview_rows:
+            take = preview_rows - len(preview)
+            preview.extend(rows[:take])
+            preview_lines.extend(lines[:take])
+        columns = list(zip(*rows))
+        for stat, column in zip(stats, columns):
+            stat.update(list(column), lines)
+    if n_rows == 0:
+        if fmt.header:
+            raise DataError(f"{fmt.path}: the file has a header but no data rows")
+        raise DataError(f"{fmt.path}: the file holds no data rows")
+    return Scan(fmt=fmt, rows=n_rows, stats=stats, preview=preview, preview_lines=preview_lines)
+
+
+def file_size(path: Path) -> int:
+    return os.path.getsize(path)

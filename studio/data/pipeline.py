@@ -1,0 +1,215 @@
+"""`PreparedData` and the tf.data plumbing the sources share.
+
+TensorFlow and Keras are imported inside functions only. The datasets yield
+``(features, target)`` batches where the features are *raw* (numbers as in
+the file, pixels 0-255, token ids); the fitted scaling travels with
+`PreparedData.preprocessing` and becomes the first layers of the model
+(`preprocessing_layers()` / `wrap_model()`), so a trained or exported model
+takes raw inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from studio.data.info import DatasetInfo
+from studio.data.splits import TEST, TRAIN, VALIDATION
+
+SHUFFLE_BUFFER = 10_000
+# Arrays larger than this are streamed in chunks instead of copied into tensors.
+IN_MEMORY_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class PreparedData:
+    """Batched train/validation/test datasets plus what was fitted on the train split.
+
+    * ``train`` is shuffled (reshuffled every epoch, seeded); all three are
+      batched, cached where they fit in memory, and prefetched.
+    * ``validation`` / ``test`` are None when their fraction is 0.
+    * ``preprocessing`` is the fitted state as JSON (also in
+      ``spec["preprocessing"]``): ``normalize`` ({"mean", "variance"} per
+      feature on the last axis), ``rescale`` (images), ``class_names``,
+      ``vocabulary_file`` / ``sequence_length`` (text), ``fill`` (values put
+      in for missing cells).
+    """
+
+    train: Any
+    validation: Any
+    test: Any
+    info: DatasetInfo
+    spec: dict
+    batch_size: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def preprocessing(self) -> dict:
+        return self.spec.get("preprocessing", {})
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.preprocessing.get("class_names", self.info.class_names))
+
+    def steps_per_epoch(self) -> int:
+        return max(1, -(-self.counts.get("train", 0) // self.batch_size))
+
+    def preprocessing_layers(self) -> list:
+        """Keras layers turning raw inputs into what the model should see."""
+        return preprocessing_layers(self.preprocessing)
+
+    def wrap_model(self, model: Any, raw_text: bool = False) -> Any:
+        """A keras.Model taking raw inputs: the preprocessing layers, then `model`.
+
+        With ``raw_text=True`` a text model takes strings (the saved
+        TextVectorization vocabulary in front); otherwise token ids.
+        """
+        return wrap_model(model, self.preprocessing, raw_text=raw_text)
+
+
+def preprocessing_layers(pre: dict, raw_text: bool = False) -> list:
+    import keras
+
+    layers: list = []
+    if raw_text and pre.get("vocabulary"):
+        layers.append(keras.layers.TextVectorization(
+            max_tokens=None, output_sequence_length=pre["sequence_length"], vocabulary=list(pre["vocabulary"]),
+            name="text_vectorization"))
+    rescale = pre.get("rescale")
+    if rescale:
+        layers.append(keras.layers.Rescaling(float(rescale), name="rescale"))
+    norm = pre.get("normalize")
+    if norm:
+        layers.append(keras.layers.Normalization(
+            axis=-1, mean=np.asarray(norm["mean"], dtype="float32"),
+            variance=np.asarray(norm["variance"], dtype="float32"), name="normalize"))
+    return layers
+
+
+def wrap_model(model: Any, pre: dict, raw_text: bool = False) -> Any:
+    import keras
+
+    layers = preprocessing_layers(pre, raw_text=raw_text)
+    if not layers:
+        return model
+    if raw_text and pre.get("vocabulary"):
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+    else:
+        shape = tuple(model.inputs[0].shape[1:])
+        inputs = keras.Input(shape=shape, dtype=model.inputs[0].dtype, name="raw_input")
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, model(x), name=f"{model.name}_raw_inputs")
+
+
+# --- statistics ----------------------------------------------------------------
+class RunningMoments:
+    """Mean and variance per feature on the last axis, fed chunk by chunk (NaN ignored)."""
+
+    def __init__(self) -> None:
+        self.n: np.ndarray | None = None
+        self.total: np.ndarray | None = None
+        self.total_sq: np.ndarray | None = None
+
+    def update(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64).reshape(-1, x.shape[-1])
+        finite = np.isfinite(x)
+        x0 = np.where(finite, x, 0.0)
+        if self.n is None:
+            width = x.shape[-1]
+            self.n, self.total, self.total_sq = np.zeros(width), np.zeros(width), np.zeros(width)
+        self.n += finite.sum(axis=0)
+        self.total += x0.sum(axis=0)
+        self.total_sq += (x0 * x0).sum(axis=0)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.n is not None
+        n = np.maximum(self.n, 1)
+        mean = self.total / n
+        var = np.maximum(self.total_sq / n - mean * mean, 0.0)
+        var[var < 1e-12] = 1.0  # constant features: leave them centred, unscaled
+        return mean, var
+
+
+def moments(x: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean/variance over every axis but the last, in chunks (memmaps stay on disk)."""
+    acc = RunningMoments()
+    for start in range(0, len(x), chunk):
+        acc.update(np.asarray(x[start:start + chunk]))
+    return acc.result()
+
+
+def normalize_entry(mean: np.ndarray, var: np.ndarray) -> dict:
+    return {"mean": [float(v) for v in mean], "variance": [float(v) for v in var]}
+
+
+# --- datasets ------------------------------------------------------------------
+def finish(ds: Any, batch_size: int, training: bool, seed: int, cache: bool = True,
+           shuffle_buffer: int = SHUFFLE_BUFFER) -> Any:
+    """cache() (if it fits), shuffle (train only, reshuffled per epoch), batch, prefetch."""
+    import tensorflow as tf
+
+    if cache:
+        ds = ds.cache()
+    if training:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def array_splits(x: Any, y: Any, assignment: np.ndarray, batch_size: int, seed: int,
+                 x_dtype: str = "float32", y_dtype: str | None = None) -> tuple[Any, Any, Any, dict]:
+    """Datasets for each split from (possibly memory-mapped) arrays."""
+    out = []
+    sizes = {}
+    for part, name in ((TRAIN, "train"), (VALIDATION, "validation"), (TEST, "test")):
+        idx = np.flatnonzero(assignment == part)
+        sizes[name] = int(len(idx))
+        if len(idx) == 0 and part != TRAIN:
+            out.append(None)
+            continue
+        out.append(_array_dataset(x, y, idx, batch_size, part == TRAIN, seed, x_dtype, y_dtype))
+    return out[0], out[1], out[2], sizes
+
+
+def _array_dataset(x: Any, y: Any, idx: np.ndarray, batch_size: int, training: bool, seed: int,
+                   x_dtype: str, y_dtype: str | None) -> Any:
+    import tensorflow as tf
+
+    row_bytes = int(np.prod(x.shape[1:], dtype=np.int64)) * 4 if x.ndim > 1 else 4
+    if len(idx) * row_bytes <= IN_MEMORY_BYTES:
+        xs = np.asarray(x[idx], dtype=x_dtype)
+        ys = np.asarray(y[idx]) if y_dtype is None else np.asarray(y[idx], dtype=y_dtype)
+        ds = tf.data.Dataset.from_tensor_slices((xs, ys))
+        return finish(ds, batch_size, training, seed, cache=False)  # already in memory
+    # Large arrays (memory-mapped files): read chunks of rows in order, shuffle within a buffer.
+    chunk = max(1, (8 * 1024 * 1024) // max(row_bytes, 1))
+    x_spec = tf.TensorSpec((None,) + tuple(x.shape[1:]), x_dtype)
+    y_arr_dtype = y_dtype or str(np.asarray(y[:1]).dtype)
+    y_spec = tf.TensorSpec((None,) + tuple(y.shape[1:]), y_arr_dtype)
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start in range(0, len(idx), chunk):
+            part = idx[start:start + chunk]
+            yield np.asarray(x[part], dtype=x_dtype), np.asarray(y[part], dtype=y_arr_dtype)
+
+    ds = tf.data.Dataset.from_generator(chunks, output_signature=(x_spec, y_spec)).unbatch()
+    return finish(ds, batch_size, training, seed, cache=False)
+
+
+def generator_splits(make: Callable[[int], Callable[[], Iterator]], signature: Any, sizes: dict[str, int],
+                     batch_size: int, seed: int) -> tuple[Any, Any, Any]:
+    """Datasets for each split from chunk generators `make(part)()` yielding (x, y) chunks."""
+    import tensorflow as tf
+
+    out = []
+    for part, name in ((TRAIN, "train"), (VALIDATION, "validation"), (TEST, "test")):
+        if sizes.get(name, 0) == 0 and part != TRAIN:
+            out.append(None)
+            continue
+        ds = tf.data.Dataset.from_generator(make(part), output_signature=signature).unbatch()
+        ds = ds.apply(tf.data.experimental.assert_cardinality(sizes[name]))
+        out.append(finish(ds, batch_size, part == TRAIN, seed, cache=False))
+    return out[0], out[1], out[2]

@@ -1,0 +1,95 @@
+"""What every source shares: the resolved path, the spec, problem collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from studio.core.errors import DataError
+from studio.data.info import ERROR, INFO, WARNING, DatasetInfo, Problem
+from studio.data.registry import resolve_path
+from studio.data.spec import DatasetSpec
+
+# Names of a target column/array, in order of preference, when the spec names none.
+TARGET_NAMES = ("label", "labels", "target", "targets", "class", "y", "species", "category", "outcome")
+
+
+class Source:
+    """A dataset source. Subclasses implement `_describe` and `prepare`."""
+
+    kind = ""
+
+    def __init__(self, spec: DatasetSpec, base_dir: str | Path | None = None, title: str = "") -> None:
+        self.spec = spec
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self.path = resolve_path(spec.path, base_dir)
+        self.title = title
+        self.problems: list[Problem] = []
+        self._info: DatasetInfo | None = None
+
+    # -- problems -------------------------------------------------------------
+    def error(self, message: str) -> None:
+        self.problems.append(Problem(ERROR, message))
+
+    def warn(self, message: str) -> None:
+        self.problems.append(Problem(WARNING, message))
+
+    def note(self, message: str) -> None:
+        self.problems.append(Problem(INFO, message))
+
+    # -- describe -------------------------------------------------------------
+    def describe(self) -> DatasetInfo:
+        """What is in the data (cached); raises DataError when it cannot be read at all."""
+        if self._info is None:
+            self.problems = []
+            info = self._describe()
+            info.problems = list(self.problems)
+            info.title = info.title or self.title
+            self._info = info
+        return self._info
+
+    def _describe(self) -> DatasetInfo:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def prepare(self, batch_size: int, seed: int | None = None) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def require_ok(self) -> DatasetInfo:
+        """describe(), raising the first error problem as a DataError (before training)."""
+        info = self.describe()
+        if info.errors:
+            more = len(info.errors) - 1
+            suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+            raise DataError(info.errors[0].message + suffix)
+        return info
+
+    def seed(self, seed: int | None) -> int:
+        return self.spec.split.seed if seed is None else int(seed)
+
+
+def class_balance_problems(source: Source, where: str, names: list[str], counts: list[int]) -> None:
+    """Report a single class, classes too small to split, and strong imbalance."""
+    if len(names) == 0:
+        source.error(f"{where}: no labelled samples; a classifier needs at least two classes")
+        return
+    if len(names) == 1:
+        source.error(f"{where}: every sample has the same class {names[0]!r}; a classifier needs at least "
+                     "two classes (is the target right? for numbers, set the task to regression)")
+        return
+    tiny = [n for n, c in zip(names, counts) if c < 2]
+    if tiny:
+        source.warn(f"{where}: class{'es' if len(tiny) > 1 else ''} {', '.join(repr(t) for t in tiny[:5])} "
+                    "ha" + ("ve" if len(tiny) > 1 else "s") + " a single sample; it stays in the training split")
+    if min(counts) > 0 and max(counts) / min(counts) > 10:
+        big = names[counts.index(max(counts))]
+        small = names[counts.index(min(counts))]
+        source.warn(f"{where}: the classes are unbalanced ({big!r}: {max(counts)} samples, {small!r}: "
+                    f"{min(counts)}); accuracy alone can mislead")
+
+
+def pick_target(names: list[str]) -> str:
+    lower = {n.lower(): n for n in names}
+    for candidate in TARGET_NAMES:
+        if candidate in lower:
+            return lower[candidate]
+    return names[-1]

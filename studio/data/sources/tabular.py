@@ -1,0 +1,370 @@
+"""CSV/TSV tables: numeric, categorical (one-hot or index) and text columns.
+
+describe() reads the file once in chunks (no TensorFlow). prepare() encodes
+rows into a float32 feature vector per sample; a file whose encoded rows fit
+in `IN_MEMORY_BYTES` is held in memory, a larger one is streamed from disk
+every epoch with only the split assignment (one byte per row) and the
+targets kept in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from studio.core.errors import DataError
+from studio.data import csvreader, pipeline, splits
+from studio.data.info import CATEGORICAL, EMPTY, NUMERIC, TEXT, DatasetInfo, split_sizes
+from studio.data.sources.base import Source, class_balance_problems, pick_target
+
+# Integer targets with at most this many distinct values are read as classes.
+MAX_INTEGER_CLASSES = 20
+ID_NAMES = {"id", "index", "idx", "unnamed: 0", "row", "row_id"}
+CHUNK_ROWS = csvreader.CHUNK_ROWS
+
+
+@dataclass
+class FeatureColumn:
+    name: str
+    index: int  # position in the file's columns
+    type: str  # numeric | categorical
+    offset: int  # position in the encoded vector
+    width: int
+    categories: list[str]
+    mode: int = 0  # the most frequent category (fill value)
+
+
+class CsvSource(Source):
+    kind = "csv"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scan: csvreader.Scan | None = None
+        self.layout: list[FeatureColumn] = []
+
+    # -- describe ---------------------------------------------------------------
+    def read_format(self) -> csvreader.CsvFormat:
+        delimiter = self.spec.delimiter or ("\t" if self.spec.kind == "tsv" else None)
+        return csvreader.sniff(self.path, delimiter, self.spec.header, self.spec.encoding)
+
+    def _describe(self) -> DatasetInfo:
+        fmt = self.read_format()
+        for message in fmt.renamed:
+            self.warn(f"{self.path}: {message}")
+        scan = csvreader.scan(fmt)
+        self.scan = scan
+        names = fmt.names
+        columns = [s.info() for s in scan.stats]
+        spec = self.spec
+        where = str(self.path)
+
+        targets = list(spec.targets) if spec.targets else [pick_target(names)]
+        for t in targets:
+            if t not in names:
+                raise DataError(f"{where}: there is no column named {t!r}; the columns are "
+                                f"{_list(names)}; choose the target column")
+        if spec.features is not None:
+            features = list(spec.features)
+            for f in features:
+                if f not in names:
+                    raise DataError(f"{where}: there is no column named {f!r}; the columns are {_list(names)}")
+        else:
+            features = self._default_features(names, targets, columns)
+        if not features:
+            self.error(f"{where}: no input columns are left besides the target {_list(targets)}; "
+                       "a model needs at least one feature column")
+
+        stats = {s.name: s for s in scan.stats}
+        for name in features + targets:
+            self._cell_problems(stats[name], fmt.first_data_line)
+
+        task = spec.task or self._infer_task(stats, targets)
+        info = DatasetInfo(kind=self.spec.kind, path=str(self.path), num_samples=scan.rows, task=task,
+                           features=features, targets=targets, columns=columns)
+        for col in info.columns:
+            col.role = "target" if col.name in targets else "feature" if col.name in features else ""
+        info.preview_rows = [list(r) for r in scan.preview[:20]]
+
+        self.layout = self._layout(features, stats, names)
+        width = sum(c.width for c in self.layout)
+        info.feature_shape = (width,)
+        info.feature_dtype = "float32"
+        usable = scan.rows - max(stats[t].missing for t in targets)
+        if task == "classification":
+            self._classes(info, stats, targets)
+            groups = info.class_counts if spec.split.stratify else [usable]
+            info.target_shape = ()
+        else:
+            for t in targets:
+                if stats[t].type != NUMERIC:
+                    self.error(f"{where}: the target column {t!r} holds {stats[t].type} values, not numbers; "
+                               "set the task to classification")
+            info.target_shape = (len(targets),)
+            groups = [usable]
+        info.split_sizes = split_sizes(groups, spec.split.validation, spec.split.test)
+        info.spec = self._resolved_spec(features, targets, task, fmt)
+        return info
+
+    def _default_features(self, names: list[str], targets: list[str], columns) -> list[str]:
+        features = []
+        for col in columns:
+            if col.name in targets:
+                continue
+            if col.type == EMPTY:
+                self.warn(f"{self.path}: column {col.name!r} is empty and is left out")
+                continue
+            if col.type == TEXT:
+                self.warn(f"{self.path}: column {col.name!r} looks like free text or identifiers and is left "
+                          "out; to learn from text, choose the text kind with this column")
+                continue
+            if col.name.strip().lower() in ID_NAMES and col.type == NUMERIC:
+                self.note(f"{self.path}: column {col.name!r} looks like a row number and is left out")
+                continue
+            features.append(col.name)
+        return features
+
+    def _cell_problems(self, stat: csvreader.ColumnStats, first_line: int) -> None:
+        where = str(self.path)
+        if stat.type == NUMERIC and stat.bad:
+            line, value = stat.bad[0]
+            more = f" ({stat.bad_count} such cells)" if stat.bad_count > 1 else ""
+            self.error(f"{where}:{line}: column {stat.name!r}: {value!r} is not a number{more}; fix the cell "
+                       "or mark it missing (leave it empty)")
+        if stat.type == TEXT and stat.name in (self.spec.features or []):
+            self.error(f"{where}: column {stat.name!r} holds free text; a table model needs numbers or "
+                       "categories; choose the text kind to learn from it")
+        if stat.missing:
+            lines = ", ".join(str(n) for n in stat.missing_lines[:3])
+            policy = self.spec.missing
+            if policy == "error":
+                self.error(f"{where}:{stat.missing_lines[0]}: column {stat.name!r} has {stat.missing} missing "
+                           f"value{'s' if stat.missing > 1 else ''} (lines {lines}...); set missing values "
+                           "to 'drop' (skip those rows) or 'fill' (use the training mean / most frequent value)")
+            else:
+                what = "rows are skipped" if policy == "drop" else "cells are filled"
+                self.note(f"{where}: column {stat.name!r} has {stat.missing} missing values; those {what}")
+
+    def _infer_task(self, stats: dict, targets: list[str]) -> str:
+        if len(targets) > 1:
+            return "regression"
+        stat = stats[targets[0]]
+        if stat.type in (CATEGORICAL, TEXT):
+            return "classification"
+        if stat.type == NUMERIC and stat.integer and stat.counter is not None \
+                and len(stat.category_counts()) <= MAX_INTEGER_CLASSES:
+            return "classification"
+        return "regression"
+
+    def _classes(self, info: DatasetInfo, stats: dict, targets: list[str]) -> None:
+        where = str(self.path)
+        if len(targets) != 1:
+            self.error(f"{where}: classification needs exactly one target column, got {_list(targets)}")
+            return
+        stat = stats[targets[0]]
+        if stat.counter is None:
+            self.error(f"{where}: the target column {stat.name!r} has more than {csvreader.DISTINCT_CAP} "
+                       "different values; that is too many classes (set the task to regression?)")
+            return
+        counts = stat.category_counts()
+        names = stat.categories() if stat.type == NUMERIC else sorted(counts)
+        info.class_names = names
+        info.class_counts = [counts[n] for n in names]
+        info.num_classes = len(names)
+        class_balance_problems(self, f"{where}: column {stat.name!r}", names, info.class_counts)
+
+    def _layout(self, features: list[str], stats: dict, names: list[str]) -> list[FeatureColumn]:
+        layout, offset = [], 0
+        for name in features:
+            stat = stats[name]
+            if stat.type == NUMERIC or stat.type == EMPTY:
+                col = FeatureColumn(name, names.index(name), NUMERIC, offset, 1, [])
+            else:
+                cats = stat.categories()
+                counts = stat.category_counts()
+                mode = cats.index(max(cats, key=lambda c: counts.get(c, 0))) if cats else 0
+                width = len(cats) if self.spec.categorical == "onehot" else 1
+                col = FeatureColumn(name, names.index(name), CATEGORICAL, offset, max(width, 1), cats, mode)
+            layout.append(col)
+            offset += col.width
+        return layout
+
+    def _resolved_spec(self, features, targets, task, fmt) -> dict:
+        data = self.spec.to_dict()
+        data.update({"features": features, "targets": targets, "task": task, "delimiter": fmt.delimiter,
+                     "header": fmt.header})
+        return data
+
+    # -- encoding -----------------------------------------------------------------
+    def encode(self, rows: list[list[str]], lines: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                        np.ndarray]:
+        """(x float32 with NaN for missing, y, features-missing mask, target-missing mask)."""
+        info = self.describe()
+        n = len(rows)
+        columns = list(zip(*rows))
+        width = info.feature_shape[0]
+        x = np.zeros((n, width), dtype=np.float32)
+        feat_missing = np.zeros(n, dtype=bool)
+        for col in self.layout:
+            values = list(columns[col.index])
+            if col.type == NUMERIC:
+                arr = self._numbers(values, lines, col.name)
+                x[:, col.offset] = arr
+                feat_missing |= np.isnan(arr)
+                continue
+            lookup = {c: i for i, c in enumerate(col.categories)}
+            idx = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int64, count=n)
+            miss = idx < 0
+            feat_missing |= miss
+            if self.spec.missing == "fill":
+                idx[miss] = col.mode
+            if self.spec.categorical == "onehot":
+                ok = idx >= 0
+                x[np.flatnonzero(ok), col.offset + idx[ok]] = 1.0
+                if self.spec.missing != "fill":
+                    x[miss, col.offset:col.offset + col.width] = np.nan
+            else:
+                x[:, col.offset] = np.where(idx >= 0, idx, np.nan)
+        y, target_missing = self._targets(columns, lines, info)
+        return x, y, feat_missing, target_missing
+
+    def _numbers(self, values: list[str], lines: list[int], name: str) -> np.ndarray:
+        try:
+            return csvreader.to_float(values).astype(np.float32)
+        except ValueError:
+            i = csvreader.first_non_number(values)
+            raise DataError(f"{self.path}:{lines[i]}: column {name!r}: {values[i]!r} is not a number; fix the "
+                            "cell or leave it empty to mark it missing") from None
+
+    def _targets(self, columns, lines, info: DatasetInfo) -> tuple[np.ndarray, np.ndarray]:
+        names = self.scan.fmt.names if self.scan else []
+        if info.task == "classification":
+            stat = self.scan.stat(info.targets[0])
+            values = columns[names.index(info.targets[0])]
+            position = {c: i for i, c in enumerate(info.class_names)}
+            if stat.type == NUMERIC:
+                canonical = stat.numeric_keys()
+                lookup = {raw: position[name] for raw, name in canonical.items() if name in position}
+            else:
+                lookup = position
+            y = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int32, count=len(values))
+            return y, y < 0
+        ys = [self._numbers(list(columns[names.index(t)]), lines, t) for t in info.targets]
+        y = np.stack(ys, axis=1).astype(np.float32)
+        return y, np.isnan(y).any(axis=1)
+
+    def iter_encoded(self, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                             np.ndarray]]:
+        assert self.scan is not None
+        for rows, lines in csvreader.read_chunks(self.scan.fmt, chunk_rows):
+            yield self.encode(rows, lines)
+
+    # -- prepare --------------------------------------------------------------------
+    def prepare(self, batch_size: int, seed: int | None = None, in_memory_bytes: int | None = None):
+        info = self.require_ok()
+        seed = self.seed(seed)
+        limit = pipeline.IN_MEMORY_BYTES if in_memory_bytes is None else in_memory_bytes
+        n, width = info.num_samples, info.feature_shape[0]
+        in_memory = n * width * 4 <= limit
+        classification = info.task == "classification"
+        y_all = np.zeros((n,) + tuple(info.target_shape), dtype=np.int32 if classification else np.float32)
+        feat_missing = np.zeros(n, dtype=bool)
+        target_missing = np.zeros(n, dtype=bool)
+        x_all = np.zeros((n, width), dtype=np.float32) if in_memory else None
+        start = 0
+        for x, y, fm, tm in self.iter_encoded():
+            stop = start + len(x)
+            y_all[start:stop] = y
+            feat_missing[start:stop] = fm
+            target_missing[start:stop] = tm
+            if x_all is not None:
+                x_all[start:stop] = x
+            start = stop
+        if start != n:
+            raise DataError(f"{self.path}: the file changed while it was read ({start} rows now, {n} before); "
+                            "try again")
+        keep = ~target_missing
+        if self.spec.missing == "drop":
+            keep &= ~feat_missing
+        split = self.spec.split
+        labels = y_all if classification and split.stratify else None
+        assignment = splits.assign(n, split.validation, split.test, seed, labels, keep)
+        if not np.any(assignment == splits.TRAIN):
+            raise DataError(f"{self.path}: no rows are left for training (every row has a missing value?); "
+                            "set missing values to 'fill'")
+
+        # Statistics of the training rows only.
+        moments = pipeline.RunningMoments()
+        if x_all is not None:
+            moments.update(x_all[assignment == splits.TRAIN])
+        else:
+            offset = 0
+            for x, _, _, _ in self.iter_encoded():
+                moments.update(x[assignment[offset:offset + len(x)] == splits.TRAIN])
+                offset += len(x)
+        mean, var = moments.result()
+        for col in self.layout:  # only numeric columns are scaled
+            if col.type != NUMERIC:
+                mean[col.offset:col.offset + col.width] = 0.0
+                var[col.offset:col.offset + col.width] = 1.0
+        fill = mean.astype(np.float32)
+
+        pre = {"normalize": pipeline.normalize_entry(mean, var), "columns": self._columns_entry()}
+        if classification:
+            pre["class_names"] = list(info.class_names)
+        if self.spec.missing == "fill":
+            pre["fill"] = [float(v) for v in fill]
+        spec = dict(info.spec)
+        spec["preprocessing"] = pre
+
+        if x_all is not None:
+            if self.spec.missing == "fill":
+                bad = np.isnan(x_all)
+                x_all[bad] = np.broadcast_to(fill, x_all.shape)[bad]
+            train, val, test, counts = pipeline.array_splits(x_all, y_all, assignment, batch_size, seed)
+        else:
+            counts = splits.counts(assignment)
+            train, val, test = self._streamed(assignment, fill, counts, batch_size, seed, info)
+        return pipeline.PreparedData(train=train, validation=val, test=test, info=info, spec=spec,
+                                     batch_size=batch_size, counts=counts)
+
+    def _streamed(self, assignment: np.ndarray, fill: np.ndarray, counts: dict, batch_size: int, seed: int,
+                  info: DatasetInfo):
+        import tensorflow as tf
+
+        filling = self.spec.missing == "fill"
+
+        def make(part: int):
+            def chunks():
+                offset = 0
+                for x, y, _, _ in self.iter_encoded():
+                    sel = assignment[offset:offset + len(x)] == part
+                    offset += len(x)
+                    if not sel.any():
+                        continue
+                    xs = x[sel]
+                    if filling:
+                        bad = np.isnan(xs)
+                        xs[bad] = np.broadcast_to(fill, xs.shape)[bad]
+                    yield xs, y[sel]
+            return chunks
+
+        y_dtype = tf.int32 if info.task == "classification" else tf.float32
+        signature = (tf.TensorSpec((None,) + tuple(info.feature_shape), tf.float32),
+                     tf.TensorSpec((None,) + tuple(info.target_shape), y_dtype))
+        return pipeline.generator_splits(make, signature, counts, batch_size, seed)
+
+    def _columns_entry(self) -> list[dict]:
+        out = []
+        for col in self.layout:
+            entry = {"name": col.name, "type": col.type, "width": col.width}
+            if col.type == CATEGORICAL:
+                entry["categories"] = list(col.categories)
+            out.append(entry)
+        return out
+
+
+def _list(names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
