@@ -223,6 +223,7 @@ def _call(graph: Graph, node: Node, name: str) -> LayerCall:
         config = copy.deepcopy(node.params)
         config.pop("name", None)
         config = {"name": name, **config}
+        _name_nested_layers(config, name, {k for k in config if k in _NESTED_LAYER_KEYS})
         if not node.trainable:
             config["trainable"] = False
         style = SINGLE if len(inputs) == 1 else LIST
@@ -236,6 +237,7 @@ def _call(graph: Graph, node: Node, name: str) -> LayerCall:
         return LayerCall(node.id, "InputLayer", name, config, (), SINGLE, 1, spec.module, label, spec.id,
                          spec.defaults())
     config = {**resolved, "name": name}
+    _name_nested_layers(config, name, {p.key for p in spec.params if p.kind == "layer"})
     if not node.trainable:
         config["trainable"] = False
     if spec.call_style == POSITIONAL:
@@ -246,6 +248,23 @@ def _call(graph: Graph, node: Node, name: str) -> LayerCall:
         style = LIST
     return LayerCall(node.id, spec.class_name, name, config, inputs, style, num_outputs, spec.module, label,
                      spec.id, spec.defaults())
+
+
+# Config keys of wrapped layers in configs of layers outside the catalog.
+_NESTED_LAYER_KEYS = frozenset({"layer", "backward_layer", "forward_layer", "cell"})
+
+
+def _name_nested_layers(config: dict, name: str, keys: set[str]) -> None:
+    """Give wrapped layers without a name a fixed one (`<outer>_<class>`).
+
+    Otherwise Keras names them from a global counter (lstm, lstm_1...), and
+    two builds of the same plan would differ in their configs.
+    """
+    for key in keys:
+        value = config.get(key)
+        if (isinstance(value, dict) and isinstance(value.get("class_name"), str)
+                and isinstance(value.get("config"), dict) and not value["config"].get("name")):
+            config[key] = {**value, "config": {**value["config"], "name": f"{name}_{snake_case(value['class_name'])}"}}
 
 
 def plan_to_dict(plan: BuildPlan) -> dict[str, Any]:

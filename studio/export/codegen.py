@@ -1,0 +1,372 @@
+"""`BuildPlan` + project settings -> a standalone Python script (pure).
+
+The script has `build_model()` (the network, one line per layer, only the
+arguments the user changed), `compile_model(model)` (the project's optimizer,
+loss and metrics, resolved by the same `compile_args` the app uses),
+`load_data()` (the project's data loader, or a stub to fill in when the
+project has no dataset) and a `main()` that builds, compiles, trains when
+there is data (else prints the summary) and saves the model.
+
+It reads the same `BuildPlan` as `studio.compiler.keras_build`, so the model
+the script builds is the model the app trains. Imports neither TensorFlow
+nor numpy; the text is never executed here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from studio.compiler.compile_args import compile_args
+from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
+from studio.core.errors import ExportError
+from studio.export.pyformat import INDENT, Call, Raw, Seq, render, statement
+from studio.graph.catalog import Catalog, default_catalog
+
+# Names the generated code uses itself; a layer with one of these names gets
+# a trailing underscore on its variable (the Keras layer name is unchanged).
+RESERVED = frozenset(
+    {"keras", "layers", "np", "tf", "Path", "model", "data", "train", "validation", "main", "fit",
+     "build_model", "compile_model", "load_data", "callbacks", "history", "x", "y"}
+    | set(dir(builtins))
+)
+
+# Keras layers whose `from_config` is not `cls(**config)`: built with
+# `layers.deserialize` so their config round-trips exactly.
+DESERIALIZE_CLASSES = frozenset({"Discretization", "TextVectorization", "FeatureSpace", "Pipeline"})
+
+# Config entries that only restate Keras' defaults, left out of every call.
+_TRIVIAL = {"trainable": True, "dtype": "float32"}
+
+# Keras module -> how the script names it.
+_MODULE_ALIASES = {"keras.layers": "layers"}
+
+
+@dataclass
+class ScriptSettings:
+    """What the script needs besides the network.
+
+    `output_units` (size of each output's last axis) is read from the plan's
+    shape report when left None; it lets `loss="auto"` pick like the app.
+    """
+
+    name: str = "model"
+    training: Any = None  # TrainingConfig, project.training dict, or None
+    dataset: Optional[dict] = None
+    task: str = "classification"
+    label_encoding: str = "index"
+    num_classes: Optional[int] = None
+    output_units: Optional[list] = None
+    weights_file: Optional[str] = None  # loaded by main() when it exists beside the script
+    save_file: Optional[str] = None  # default: NAME.keras beside the script
+    data_source: Optional[str] = None  # source of load_data(); None: from the dataset or a stub
+    extra: dict = field(default_factory=dict)
+
+
+def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
+                    catalog: Catalog | None = None) -> str:
+    """The whole script as text (ends with a newline)."""
+    settings = settings or ScriptSettings(name=plan.name)
+    catalog = catalog or default_catalog()
+    name = settings.name or plan.name
+    head = "\n\n".join([_header(name, settings), _imports(settings), _constants(name, settings)])
+    blocks = [
+        head,
+        build_model_source(plan, catalog),
+        compile_model_source(plan, settings),
+        load_data_source(settings),
+        _main_source(settings),
+    ]
+    text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"
+    return text
+
+
+# --- build_model ---------------------------------------------------------------------
+def variable_names(plan: BuildPlan) -> dict[str, str]:
+    """A Python variable per node: its layer name, made safe."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for call in plan.calls:
+        var = call.name if call.name.isidentifier() else "layer"
+        if keyword.iskeyword(var) or var in RESERVED:
+            var += "_"
+        base, k = var, 1
+        while var in used:
+            k += 1
+            var = f"{base}_{k}"
+        used.add(var)
+        out[call.node_id] = var
+    return out
+
+
+def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
+    catalog = catalog or default_catalog()
+    names = variable_names(plan)
+    calls = plan.by_id()
+    lines = [
+        "def build_model() -> keras.Model:",
+        f'{INDENT}"""The network as drawn in Network Studio."""',
+    ]
+    for call in plan.calls:
+        var = names[call.node_id]
+        if call.is_input:
+            lines.append(statement(var, input_expr(call)))
+            continue
+        refs = [_ref(names, calls, src, port) for src, port in call.inputs]
+        if call.call_style == POSITIONAL:
+            tail = "(" + ", ".join(refs) + ")"
+        elif call.call_style == LIST:
+            tail = "([" + ", ".join(refs) + "])"
+        else:
+            tail = "(" + ", ".join(refs) + ")"
+        lines.append(statement(var, layer_expr(call, catalog), tail=tail))
+    inputs = [names[nid] for nid in plan.inputs]
+    outputs = [_ref(names, calls, nid, port) for nid, port in plan.outputs]
+    model = Call("keras.Model", kwargs=(
+        ("inputs", Raw(inputs[0]) if len(inputs) == 1 else Seq(tuple(Raw(v) for v in inputs))),
+        ("outputs", Raw(outputs[0]) if len(outputs) == 1 else Seq(tuple(Raw(v) for v in outputs))),
+        ("name", plan.name),
+    ))
+    lines.append(INDENT + "return " + render(model, 1, len("return ")))
+    return "\n".join(lines)
+
+
+def _ref(names: dict[str, str], calls: dict[str, LayerCall], node_id: str, port: int) -> str:
+    var = names[node_id]
+    return f"{var}[{port}]" if calls[node_id].num_outputs > 1 else var
+
+
+def input_expr(call: LayerCall) -> Call:
+    config = call.config
+    shape = list(config["batch_shape"])
+    kwargs: list[tuple[str, Any]] = []
+    if shape and shape[0] is None:
+        kwargs.append(("shape", tuple(shape[1:])))
+    else:
+        kwargs.append(("batch_shape", tuple(shape)))
+    dtype = config.get("dtype") or "float32"
+    if dtype != "float32":
+        kwargs.append(("dtype", dtype))
+    for key in ("sparse", "ragged", "optional"):
+        if config.get(key):
+            kwargs.append((key, True))
+    kwargs.append(("name", call.name))
+    return Call("keras.Input", kwargs=tuple(kwargs))
+
+
+def layer_expr(call: LayerCall, catalog: Catalog | None = None) -> Call:
+    """`layers.Dense(units=64, activation="relu", name="hidden")`: the
+    layer's constructor with only the arguments that differ from its defaults."""
+    catalog = catalog or default_catalog()
+    config = dict(call.config)
+    if call.is_opaque and call.class_name in DESERIALIZE_CLASSES:
+        record = {"module": call.module, "class_name": call.class_name, "config": config}
+        return Call(f"{_module(call.module)}.deserialize", (record,))
+    kwargs = _kwargs(config, call.defaults, catalog)
+    return Call(f"{_module(call.module)}.{call.class_name}", kwargs=tuple(kwargs))
+
+
+def _module(module: str) -> str:
+    return _MODULE_ALIASES.get(module, module)
+
+
+def _kwargs(config: dict, defaults: Optional[dict], catalog: Catalog) -> list[tuple[str, Any]]:
+    kwargs = []
+    name = config.pop("name", None)
+    for key, value in config.items():
+        value = _simplify(value)
+        if key in _TRIVIAL and _same(value, _TRIVIAL[key]):
+            continue
+        if defaults is not None and key in defaults and _same(value, _simplify(defaults[key])):
+            continue
+        kwargs.append((key, value_expr(value, catalog)))
+    if name is not None:
+        kwargs.append(("name", name))
+    return kwargs
+
+
+def _simplify(value: Any) -> Any:
+    """A dtype policy dict -> its name; other values unchanged."""
+    if isinstance(value, dict) and value.get("class_name") == "DTypePolicy" and isinstance(
+        value.get("config"), dict
+    ):
+        return value["config"].get("name", "float32")
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _normal(a) == _normal(b)
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_normal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    return value
+
+
+def value_expr(value: Any, catalog: Catalog) -> Any:
+    """A config value as a Python expression: nested layer configs become
+    constructor calls, Keras objects `keras.<module>.<Class>(...)`, lists of
+    sizes tuples."""
+    if isinstance(value, dict):
+        cls = value.get("class_name")
+        cfg = value.get("config")
+        if isinstance(cls, str) and isinstance(cfg, dict):
+            module = value.get("module")
+            spec = catalog.for_class(cls)
+            if module == "keras.layers" or (module is None and spec is not None):
+                defaults = spec.defaults() if spec is not None and spec.class_name == cls else None
+                if cls in DESERIALIZE_CLASSES:
+                    return Call("layers.deserialize", ({"module": "keras.layers", **value},))
+                return Call(f"layers.{cls}", kwargs=tuple(_kwargs(dict(cfg), defaults, catalog)))
+            if isinstance(module, str) and module.startswith("keras.") and module.count(".") == 1:
+                kwargs = tuple((k, value_expr(v, catalog)) for k, v in cfg.items() if v is not None)
+                return Call(f"{module}.{cls}", kwargs=kwargs)
+        return {k: value_expr(v, catalog) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = tuple(value_expr(v, catalog) for v in value)
+        if value and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value):
+            return Seq(items, "tuple")
+        return Seq(items, "list")
+    return value
+
+
+# --- compile_model -----------------------------------------------------------------
+def compile_model_source(plan: BuildPlan, settings: ScriptSettings) -> str:
+    units = settings.output_units
+    if units is None:
+        units = _output_units(plan)
+    args = compile_args(settings.training, task=settings.task, label_encoding=settings.label_encoding,
+                        num_classes=settings.num_classes, output_units=units)
+    opt = args.optimizer
+    optimizer = Call(f"keras.optimizers.{opt['class_name']}",
+                     kwargs=tuple((k, v) for k, v in opt.get("config", {}).items()))
+    kwargs: list[tuple[str, Any]] = [("optimizer", optimizer), ("loss", args.loss), ("metrics", args.metrics)]
+    if args.loss_weights is not None:
+        kwargs.append(("loss_weights", args.loss_weights))
+    if args.steps_per_execution != 1:
+        kwargs.append(("steps_per_execution", args.steps_per_execution))
+    compile_call = Call("model.compile", kwargs=tuple(kwargs))
+    return "\n".join([
+        "def compile_model(model: keras.Model) -> keras.Model:",
+        f'{INDENT}"""Optimizer, loss and metrics from the project\'s training settings."""',
+        INDENT + render(compile_call, 1),
+        f"{INDENT}return model",
+    ])
+
+
+def _output_units(plan: BuildPlan) -> list:
+    report = plan.report
+    units: list = []
+    for node_id, port in plan.outputs:
+        shapes = report.outputs.get(node_id) if report is not None else None
+        shape = shapes[port] if shapes and port < len(shapes) else None
+        units.append(shape[-1] if shape else None)
+    return units
+
+
+# --- load_data ------------------------------------------------------------------------
+_STUB = '''def load_data():
+    """Return the data to train on, or None to skip training.
+
+    This project has no dataset. To train, return
+    ((x_train, y_train), (x_val, y_val)) as numpy arrays (or two tf.data
+    datasets) matching the model's inputs and outputs.
+    """
+    return None'''
+
+
+def load_data_source(settings: ScriptSettings) -> str:
+    if settings.data_source is not None:
+        return settings.data_source
+    if not settings.dataset:
+        return _STUB
+    try:
+        from studio.data.codegen import loader_source
+    except ImportError:
+        raise ExportError(
+            f"{settings.name}: this version cannot write a data loader for its "
+            f"{settings.dataset.get('kind', 'unknown')!r} dataset; export without the dataset or update"
+        ) from None
+    return loader_source(settings.dataset)
+
+
+# --- module parts ------------------------------------------------------------------
+def _header(name: str, settings: ScriptSettings) -> str:
+    save = settings.save_file or f"{name}.keras"
+    train = "trains it on the project's data" if settings.dataset else "prints its summary"
+    lines = [
+        f'"""{name}: a Keras model exported from Network Studio.',
+        "",
+        f"Run `python {name}.py` to build and compile the model; it {train}",
+        f"and saves the model to {save} beside this script.",
+    ]
+    if settings.weights_file:
+        lines.append(f"Weights are loaded from {settings.weights_file} when that file is present.")
+    lines.append('"""')
+    return "\n".join(lines)
+
+
+def _imports(settings: ScriptSettings) -> str:
+    return "from pathlib import Path\n\nimport keras\nfrom keras import layers"
+
+
+def _constants(name: str, settings: ScriptSettings) -> str:
+    from studio.compiler.compile_args import training_config
+
+    config = training_config(settings.training)
+    save = settings.save_file or f"{name}.keras"
+    lines = [
+        f"EPOCHS = {config.epochs}",
+        f"BATCH_SIZE = {config.batch_size}",
+        f"SEED = {config.seed!r}",
+        f"SAVE_PATH = Path(__file__).with_name({_q(save)})",
+    ]
+    if settings.weights_file:
+        lines.append(f"WEIGHTS_PATH = Path(__file__).with_name({_q(settings.weights_file)})")
+    return "\n".join(lines)
+
+
+def _q(text: str) -> str:
+    from studio.export.pyformat import literal
+
+    return literal(text)
+
+
+def _main_source(settings: ScriptSettings) -> str:
+    lines = [
+        "def main() -> None:",
+        f"{INDENT}if SEED is not None:",
+        f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
+        f"{INDENT}model = compile_model(build_model())",
+    ]
+    if settings.weights_file:
+        lines += [
+            f"{INDENT}if WEIGHTS_PATH.exists():",
+            f"{INDENT * 2}model.load_weights(WEIGHTS_PATH)",
+        ]
+    lines += [
+        f"{INDENT}data = load_data()",
+        f"{INDENT}if data is None:",
+        f"{INDENT * 2}model.summary()",
+        f"{INDENT}else:",
+        f"{INDENT * 2}train, validation = data",
+        f"{INDENT * 2}if isinstance(train, tuple):",
+        f"{INDENT * 3}x, y = train",
+        f"{INDENT * 3}model.fit(",
+        f"{INDENT * 4}x, y, validation_data=validation, epochs=EPOCHS, batch_size=BATCH_SIZE",
+        f"{INDENT * 3})",
+        f"{INDENT * 2}else:",
+        f"{INDENT * 3}model.fit(train, validation_data=validation, epochs=EPOCHS)",
+        f"{INDENT}model.save(SAVE_PATH)",
+        f'{INDENT}print(f"Saved {{SAVE_PATH}}")',
+        "",
+        "",
+        'if __name__ == "__main__":',
+        f"{INDENT}main()",
+    ]
+    return "\n".join(lines)

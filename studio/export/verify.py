@@ -1,0 +1,92 @@
+"""Sample inputs and output comparison, shared by the exporters and tests.
+
+TensorFlow/numpy are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Sequence
+
+
+def sample_inputs(model: Any, batch: int = 2, seed: int = 0, unknown_dim: int = 4) -> list:
+    """One random array per model input, matching its shape and dtype.
+
+    Unknown dimensions other than the batch become `unknown_dim`; integer
+    inputs get small ids (0 or 1) so any Embedding accepts them.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for tensor in model.inputs:
+        shape = [batch] + [unknown_dim if d is None else int(d) for d in tuple(tensor.shape)[1:]]
+        dtype = str(getattr(tensor, "dtype", "float32"))
+        if "int" in dtype:
+            arrays.append(rng.integers(0, 2, size=shape).astype(dtype))
+        elif dtype == "bool":
+            arrays.append(rng.integers(0, 2, size=shape).astype(bool))
+        else:
+            arrays.append(rng.standard_normal(shape).astype(dtype))
+    return arrays
+
+
+def as_list(outputs: Any) -> list:
+    """Model outputs as a list of numpy arrays (dicts in key order)."""
+    import numpy as np
+
+    if isinstance(outputs, dict):
+        outputs = [outputs[k] for k in outputs]
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return [np.asarray(o) for o in outputs]
+
+
+def max_abs_diff(expected: Sequence, got: Sequence) -> float:
+    """The largest absolute difference over matching outputs (inf when their
+    count or shapes differ)."""
+    import numpy as np
+
+    if len(expected) != len(got):
+        return float("inf")
+    worst = 0.0
+    for a, b in zip(expected, got):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            if a.size == b.size:
+                b = b.reshape(a.shape)
+            else:
+                return float("inf")
+        if a.size:
+            worst = max(worst, float(np.max(np.abs(a.astype("float64") - b.astype("float64")))))
+    return worst
+
+
+def predict(model: Any, inputs: list) -> list:
+    """The model's outputs on `inputs` (one tensor or a list), as numpy arrays."""
+    x = inputs[0] if len(inputs) == 1 else inputs
+    return as_list(model(x, training=False))
+
+
+def write_report(path: Path, report: dict) -> None:
+    Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def import_script(path: Path, module_name: str | None = None) -> ModuleType:
+    """Import a generated script as a module (its `main()` does not run)."""
+    path = Path(path)
+    name = module_name or f"_studio_export_{path.stem}_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name, None)
+    return module

@@ -1,0 +1,34 @@
+"""Shared checks for export tests: two models are the same network."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from studio.export.verify import max_abs_diff, predict, sample_inputs
+
+
+def layer_summary(model) -> list[tuple[str, str, int]]:
+    return [(type(layer).__name__, layer.name, layer.count_params()) for layer in model.layers]
+
+
+def _normal(value):
+    if isinstance(value, (list, tuple)):
+        return [_normal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    return value
+
+
+def assert_same_model(expected, got, atol: float = 1e-5) -> float:
+    """Same layer classes, names and order, same configs and parameter count,
+    and the same outputs once `got` has `expected`'s weights."""
+    assert layer_summary(got) == layer_summary(expected)
+    for a, b in zip(expected.layers, got.layers):
+        assert _normal(b.get_config()) == _normal(a.get_config()), a.name
+    assert got.count_params() == expected.count_params()
+    got.set_weights(expected.get_weights())
+    x = sample_inputs(expected, batch=3)
+    diff = max_abs_diff(predict(expected, x), predict(got, x))
+    assert diff <= atol, diff
+    assert np.isfinite(diff)
+    return diff
