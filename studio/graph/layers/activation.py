@@ -219,7 +219,6 @@ SOFTMAX = LayerSpec(
                   examples=(-1, 1, [1, 2], 3)),
     ),
     infer_shape=_same_shape("Softmax"),
-    key_params=("axis",),
     advise=_softmax_advice,
 )
 

@@ -138,7 +138,6 @@ BATCH_NORMALIZATION = LayerSpec(
     ),
     infer_shape=_bn_shape,
     count_params=_bn_params,
-    key_params=("axis",),
     advise=_bn_advice,
 )
 
@@ -200,7 +199,6 @@ LAYER_NORMALIZATION = LayerSpec(
     ),
     infer_shape=_ln_shape,
     count_params=_ln_params,
-    key_params=("axis",),
     advise=_ln_advice,
 )
 
@@ -301,7 +299,6 @@ UNIT_NORMALIZATION = LayerSpec(
                   examples=(-1, 1, [1, 2], 4)),
     ),
     infer_shape=_unit_shape,
-    key_params=("axis",),
 )
 
 SPECS = [BATCH_NORMALIZATION, LAYER_NORMALIZATION, GROUP_NORMALIZATION, UNIT_NORMALIZATION]

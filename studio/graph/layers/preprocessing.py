@@ -138,7 +138,6 @@ RESCALING = LayerSpec(
                   examples=(0.0, -1.0)),
     ),
     infer_shape=_same_shape("Rescaling"),
-    key_params=("scale", "offset"),
     advise=_rescaling_advice,
 )
 
@@ -258,7 +257,6 @@ NORMALIZATION = LayerSpec(
     ),
     infer_shape=_normalization_shape,
     count_params=_normalization_params,
-    key_params=("axis",),
     advise=_normalization_advice,
 )
 
@@ -420,7 +418,6 @@ RANDOM_ROTATION = LayerSpec(
         DATA_FORMAT,
     ),
     infer_shape=_image_same("RandomRotation", _check_rotation),
-    key_params=("factor",),
 )
 
 
@@ -507,7 +504,6 @@ RANDOM_CONTRAST = LayerSpec(
         DATA_FORMAT,
     ),
     infer_shape=_image_same("RandomContrast", _check_contrast),
-    key_params=("factor",),
 )
 
 
@@ -536,7 +532,6 @@ RANDOM_BRIGHTNESS = LayerSpec(
         DATA_FORMAT,
     ),
     infer_shape=_image_same("RandomBrightness", _check_brightness),
-    key_params=("factor",),
 )
 
 SPECS = [
