@@ -1,0 +1,120 @@
+"""The main window's actions, menus and toolbar, with standard shortcuts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar
+
+from studio.ui import icons
+
+if TYPE_CHECKING:
+    from studio.ui.main_window import MainWindow
+
+Std = QKeySequence.StandardKey
+
+
+def _action(window: MainWindow, text: str, slot: Callable | None, shortcut=None, icon: str | None = None,
+            tip: str = "", checkable: bool = False) -> QAction:
+    action = QAction(text, window)
+    if icon:
+        action.setIcon(icons.action_icon(icon))
+    if shortcut is not None:
+        if isinstance(shortcut, (list, tuple)):
+            action.setShortcuts([QKeySequence(s) if isinstance(s, str) else QKeySequence(s) for s in shortcut])
+        else:
+            action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(f"{text.replace('&', '').rstrip('.…')} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                          if action.shortcut() and not action.shortcut().isEmpty() else tip)
+    action.setCheckable(checkable)
+    if slot is not None:
+        if checkable:
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
+def build_actions(w: MainWindow) -> SimpleNamespace:
+    f = w.files
+    undo = w.document.undo_stack.createUndoAction(w, "&Undo")
+    undo.setShortcuts(QKeySequence.keyBindings(Std.Undo))
+    undo.setIcon(icons.action_icon("undo"))
+    redo = w.document.undo_stack.createRedoAction(w, "&Redo")
+    redo.setShortcuts(QKeySequence.keyBindings(Std.Redo) + [QKeySequence("Ctrl+Y")]
+                      if QKeySequence("Ctrl+Y") not in QKeySequence.keyBindings(Std.Redo)
+                      else QKeySequence.keyBindings(Std.Redo))
+    redo.setIcon(icons.action_icon("redo"))
+    a = SimpleNamespace(
+        new=_action(w, "&New…", f.new, Std.New, "new", "Start a new project from a template"),
+        open=_action(w, "&Open…", f.open_dialog, Std.Open, "open", "Open a project file"),
+        save=_action(w, "&Save", f.save, Std.Save, "save", "Save the project"),
+        save_as=_action(w, "Save &As…", f.save_as, Std.SaveAs, None, "Save the project under a new name"),
+        quit=_action(w, "&Quit", w.close, Std.Quit, None, "Close the window"),
+        undo=undo,
+        redo=redo,
+        cut=_action(w, "Cu&t", w.cut, Std.Cut, "cut", "Cut the selected layers"),
+        copy=_action(w, "&Copy", w.copy, Std.Copy, "copy", "Copy the selected layers and their wires"),
+        paste=_action(w, "&Paste", w.paste, Std.Paste, "paste", "Paste layers"),
+        duplicate=_action(w, "D&uplicate", w.duplicate, "Ctrl+D", "duplicate", "Duplicate the selected layers"),
+        delete=_action(w, "&Delete", w.delete_selection, [QKeySequence(Std.Delete), QKeySequence("Backspace")],
+                       "delete", "Delete the selected layers and wires"),
+        select_all=_action(w, "Select &All", w.select_all, Std.SelectAll, "select-all", "Select every layer"),
+        history=_action(w, "&History", None, "Ctrl+H", "history", "Show the undo history"),
+        zoom_in=_action(w, "Zoom &In", w.view.zoom_in, [QKeySequence(Std.ZoomIn), QKeySequence("Ctrl+=")],
+                        "zoom-in", "Zoom in"),
+        zoom_out=_action(w, "Zoom &Out", w.view.zoom_out, Std.ZoomOut, "zoom-out", "Zoom out"),
+        zoom_reset=_action(w, "&Actual Size", w.view.reset_zoom, "Ctrl+0", None, "Zoom to 100%"),
+        fit=_action(w, "&Fit to View", w.view.fit_to_view, "Ctrl+Shift+F", "fit", "Show the whole graph"),
+        auto_layout=_action(w, "Auto-&layout", w.auto_layout, "Ctrl+L", "layout", "Arrange the graph left to right"),
+        add_layer=_action(w, "Add &Layer…", w.quick_add_at_cursor, None, None, "Search and add a layer (Tab)"),
+        snap=_action(w, "&Snap to Grid", w.set_snap, None, None, "Snap nodes to the grid", checkable=True),
+        minimap=_action(w, "&Minimap", w.set_minimap, "Ctrl+M", "minimap", "Show the overview", checkable=True),
+        summary=_action(w, "Model &Summary", w.show_summary, "Ctrl+I", "summary", "Keras-style summary table"),
+        about=_action(w, "&About Network Studio", w.about, None, None, ""),
+    )
+    a.snap.setChecked(True)
+    return a
+
+
+def build_menus(w: MainWindow, a: SimpleNamespace) -> SimpleNamespace:
+    bar = w.menuBar()
+    file = bar.addMenu("&File")
+    file.addAction(a.new)
+    file.addAction(a.open)
+    recent = QMenu("Open &Recent", w)
+    recent.setObjectName("recentMenu")
+    file.addMenu(recent)
+    file.addSeparator()
+    file.addAction(a.save)
+    file.addAction(a.save_as)
+    file.addSeparator()
+    file.addAction(a.quit)
+    edit = bar.addMenu("&Edit")
+    for item in (a.undo, a.redo, None, a.cut, a.copy, a.paste, a.duplicate, a.delete, None, a.select_all,
+                 None, a.history):
+        edit.addSeparator() if item is None else edit.addAction(item)
+    view = bar.addMenu("&View")
+    for item in (a.zoom_in, a.zoom_out, a.zoom_reset, a.fit, None, a.minimap, a.snap, None):
+        view.addSeparator() if item is None else view.addAction(item)
+    panels = view.addMenu("&Panels")
+    graph = bar.addMenu("&Model")
+    for item in (a.add_layer, a.auto_layout, None, a.summary):
+        graph.addSeparator() if item is None else graph.addAction(item)
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(a.about)
+
+    tools = QToolBar("Main toolbar", w)
+    tools.setObjectName("mainToolbar")
+    tools.setIconSize(QSize(20, 20))
+    tools.setMovable(False)
+    for item in (a.new, a.open, a.save, None, a.undo, a.redo, None, a.cut, a.copy, a.paste, a.delete, None,
+                 a.zoom_in, a.zoom_out, a.fit, a.auto_layout, None, a.summary):
+        tools.addSeparator() if item is None else tools.addAction(item)
+    w.addToolBar(tools)
+    return SimpleNamespace(file=file, edit=edit, view=view, panels=panels, model=graph, recent=recent, toolbar=tools)

@@ -1,0 +1,119 @@
+"""An overview of the whole graph in the corner of the canvas; click or drag
+in it to move the view. Shown automatically for larger graphs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from studio.ui import theme
+
+if TYPE_CHECKING:
+    from studio.ui.canvas.view import CanvasView
+
+AUTO_SHOW_NODES = 12
+SIZE = (210, 140)
+MARGIN = 12
+
+
+class Minimap(QWidget):
+    def __init__(self, view: CanvasView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.setObjectName("minimap")
+        self.mode = "auto"  # "auto" | "on" | "off"
+        self.resize(*SIZE)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Overview: click or drag to move the view")
+        self._world = QRectF()
+        self._scale = 1.0
+        self._offset = QPointF()
+        view.canvas.changed.connect(self._on_scene_changed)
+        self.hide()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.sync_visibility()
+
+    def sync_visibility(self) -> None:
+        count = len(self.view.canvas.node_items())
+        show = self.mode == "on" or (self.mode == "auto" and count >= AUTO_SHOW_NODES)
+        self.setVisible(show)
+        if show:
+            self.place()
+            self.raise_()
+
+    def place(self) -> None:
+        vp = self.view.viewport().rect()
+        self.move(vp.right() - self.width() - MARGIN, vp.bottom() - self.height() - MARGIN)
+
+    def _on_scene_changed(self, _regions) -> None:
+        if self.mode == "auto":
+            self.sync_visibility()
+        if self.isVisible():
+            self.update()
+
+    def _frame(self) -> None:
+        world = self.view.canvas.nodes_bounding_rect()
+        if world.isNull():
+            world = self.view.canvas.visible_rect()
+        world = world.adjusted(-40, -40, 40, 40)
+        inner = QRectF(self.rect()).adjusted(6, 6, -6, -6)
+        scale = min(inner.width() / max(world.width(), 1), inner.height() / max(world.height(), 1))
+        self._world, self._scale = world, scale
+        self._offset = QPointF(
+            inner.left() + (inner.width() - world.width() * scale) / 2 - world.left() * scale,
+            inner.top() + (inner.height() - world.height() * scale) / 2 - world.top() * scale,
+        )
+
+    def to_map(self, p: QPointF) -> QPointF:
+        return QPointF(p.x() * self._scale, p.y() * self._scale) + self._offset
+
+    def to_scene(self, p: QPointF) -> QPointF:
+        q = p - self._offset
+        return QPointF(q.x() / self._scale, q.y() / self._scale)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        t = theme.current()
+        self._frame()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(t.node_border, 1))
+        painter.setBrush(t.minimap_bg)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for item in self.view.canvas.node_items():
+            r = item.sceneBoundingRect()
+            tl = self.to_map(r.topLeft())
+            br = self.to_map(r.bottomRight())
+            color = t.error if item.view.severity == "error" else t.category_color(item.view.category)
+            if item.isSelected():
+                color = t.accent
+            painter.setBrush(color)
+            painter.drawRect(QRectF(tl, br))
+        visible = self.view.canvas.visible_rect()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        frame = QRectF(self.to_map(visible.topLeft()), self.to_map(visible.bottomRight()))
+        fill = QColor(t.accent)
+        fill.setAlpha(30)
+        painter.setBrush(fill)
+        painter.setPen(QPen(t.accent, 1.5))
+        painter.drawRect(frame.intersected(QRectF(self.rect()).adjusted(1, 1, -1, -1)))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        self._jump(event.position())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._jump(event.position())
+        event.accept()
+
+    def _jump(self, pos: QPointF) -> None:
+        self._frame()
+        self.view.centerOn(self.to_scene(pos))
+        self.update()

@@ -1,0 +1,322 @@
+"""A node on the canvas: header with title, class and key params, output
+shape and parameter count, ports on the left (inputs) and right (outputs).
+
+The item only draws what the scene tells it (`NodeView`); it never reads or
+changes the graph itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from studio.ui import icons, theme
+
+WIDTH = 184.0
+HEADER = 26.0
+ROW = 18.0
+PAD = 7.0
+PORT_R = 5.5
+PORT_GAP = 20.0
+RADIUS = 7.0
+GRID = 20.0
+
+
+@dataclass
+class NodeView:
+    """What a node shows; computed by the scene from the graph and report."""
+
+    title: str = ""
+    class_name: str = ""
+    category: str | None = None
+    key_line: str = ""
+    shape: str = ""
+    params: str = ""
+    severity: str | None = None  # "error" | "warning" | "info" | None
+    tooltip: str = ""
+    opaque: bool = False
+    inputs: tuple = ()  # names of input ports ("" when unnamed)
+    outputs: tuple = ("",)
+    trainable: bool = True
+
+
+class PortItem(QGraphicsItem):
+    """An input or output port; the scene starts a wire gesture on press."""
+
+    NORMAL, OK, BAD, HOVER = range(4)
+
+    def __init__(self, node: NodeItem, is_output: bool, index: int, name: str = "") -> None:
+        super().__init__(node)
+        self.node = node
+        self.is_output = is_output
+        self.index = index
+        self.name = name
+        self.state = PortItem.NORMAL
+        self.connected = False
+        self._hover = False
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setZValue(2)
+
+    @property
+    def node_id(self) -> str:
+        return self.node.node_id
+
+    def boundingRect(self) -> QRectF:
+        r = PORT_R + 5
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def scene_center(self) -> QPointF:
+        return self.scenePos()
+
+    def set_state(self, state: int) -> None:
+        if state != self.state:
+            self.state = state
+            self.update()
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._hover = False
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        t = theme.current()
+        hover = self._hover
+        r = PORT_R + (1.5 if hover or self.state == PortItem.OK else 0)
+        color = t.port
+        if self.state == PortItem.OK:
+            color = t.ok
+            glow = QColor(t.ok)
+            glow.setAlpha(70)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(glow)
+            painter.drawEllipse(QPointF(0, 0), r + 4, r + 4)
+        elif self.state == PortItem.BAD:
+            color = t.error
+        painter.setPen(QPen(color, 2))
+        fill = color if (self.connected or self.state == PortItem.OK) else t.node_body
+        painter.setBrush(fill)
+        painter.drawEllipse(QPointF(0, 0), r, r)
+        if self.state == PortItem.BAD:
+            painter.setPen(QPen(t.error, 1.6))
+            d = r * 0.55
+            painter.drawLine(QPointF(-d, -d), QPointF(d, d))
+            painter.drawLine(QPointF(-d, d), QPointF(d, -d))
+
+
+class NodeItem(QGraphicsItem):
+    """One layer on the canvas."""
+
+    def __init__(self, node_id: str, view: NodeView) -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.view = NodeView()
+        self.inputs: list[PortItem] = []
+        self.outputs: list[PortItem] = []
+        self.edges: list = []  # EdgeItems attached, kept by the scene
+        self.snap = True
+        self._height = 0.0
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.set_view(view)
+
+    # -- data ---------------------------------------------------------------
+    def set_view(self, view: NodeView) -> None:
+        if view == self.view:
+            return
+        ports_changed = view.inputs != self.view.inputs or view.outputs != self.view.outputs
+        if ports_changed or not self._height:
+            self.prepareGeometryChange()
+        self.view = view
+        self.setToolTip(view.tooltip)
+        if ports_changed or not self._height:
+            self._layout_ports()
+        self.update()
+
+    def _layout_ports(self) -> None:
+        n_in, n_out = len(self.view.inputs), len(self.view.outputs)
+        rows = max(n_in, n_out, 1)
+        body = max(2 * ROW + 2 * PAD, rows * PORT_GAP + PAD)
+        self._height = HEADER + body
+        for port in self.inputs + self.outputs:
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+            else:
+                port.setParentItem(None)
+        self.inputs = [PortItem(self, False, i, name) for i, name in enumerate(self.view.inputs)]
+        self.outputs = [PortItem(self, True, i, name) for i, name in enumerate(self.view.outputs)]
+        for ports, x in ((self.inputs, 0.0), (self.outputs, WIDTH)):
+            n = len(ports)
+            top = HEADER + (self._height - HEADER - (n - 1) * PORT_GAP) / 2 if n else 0
+            for i, port in enumerate(ports):
+                port.setPos(x, top + i * PORT_GAP)
+
+    @property
+    def height(self) -> float:
+        return self._height
+
+    def port(self, is_output: bool, index: int) -> PortItem | None:
+        ports = self.outputs if is_output else self.inputs
+        return ports[index] if 0 <= index < len(ports) else None
+
+    # -- geometry -------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT_R - 6, -6, WIDTH + 2 * PORT_R + 12, self._height + 12)
+
+    def body_rect(self) -> QRectF:
+        return QRectF(0, 0, WIDTH, self._height)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self.body_rect(), RADIUS, RADIUS)
+        return path
+
+    def itemChange(self, change, value):  # noqa: N802 - Qt API
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap:
+            scene = self.scene()
+            if scene is not None and getattr(scene, "snap_to_grid", False):
+                return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setZValue(3 if value else 1)
+        return super().itemChange(change, value)
+
+    # -- painting ---------------------------------------------------------------
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        t = theme.current()
+        v = self.view
+        rect = self.body_rect()
+        head_color = QColor(t.category_color(None if v.opaque else v.category))
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        selected = self.isSelected()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod > 0.3)
+
+        if lod < 0.35:  # far away: a coloured block is all one can see
+            painter.setPen(QPen(t.accent if selected else (t.error if v.severity == "error" else head_color), 3 / lod))
+            painter.setBrush(head_color)
+            painter.drawRect(rect)
+            return
+
+        # shadow
+        if lod > 0.6:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 60 if t.dark else 28))
+            painter.drawRoundedRect(rect.translated(0, 2.5), RADIUS, RADIUS)
+        # body
+        border = QPen(t.node_border, 1.2)
+        if v.opaque:
+            border.setStyle(Qt.PenStyle.DashLine)
+        if v.severity == "error":
+            border = QPen(t.error, 2.2)
+        if selected:
+            border = QPen(t.accent, 2.4)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(t.node_body)
+        painter.drawRoundedRect(rect, RADIUS, RADIUS)
+        # header
+        head = QPainterPath()
+        head.addRoundedRect(QRectF(0, 0, WIDTH, HEADER + RADIUS), RADIUS, RADIUS)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, WIDTH, HEADER))
+        painter.setBrush(head_color if v.trainable else head_color.darker(140))
+        painter.drawPath(head.intersected(clip))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(border)
+        painter.drawRoundedRect(rect, RADIUS, RADIUS)
+
+        # header: glyph and title
+        glyph = icons.category_glyph(None if v.opaque else v.category)
+        painter.drawPixmap(QPointF(PAD, (HEADER - 14) / 2), glyph)
+        title_font = _font(9.5, bold=True)
+        painter.setFont(title_font)
+        painter.setPen(t.header_text)
+        badge_space = 20 if v.severity in ("error", "warning") else 0
+        text_x = PAD + 20
+        title_rect = QRectF(text_x, 0, WIDTH - text_x - PAD - badge_space, HEADER)
+        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         _elide(v.title, title_font, title_rect.width()))
+
+        # body: class · key params, then output shape and parameter count
+        inner = WIDTH - 2 * PAD - 6
+        y = HEADER + (self._height - HEADER - 2 * ROW) / 2
+        body_font = _font(8.5)
+        bold_font = _font(8.5, bold=True)
+        painter.setFont(bold_font)
+        painter.setPen(t.text)
+        left = PAD + 6
+        cls = v.class_name
+        cls_w = min(inner, QFontMetricsF(bold_font).horizontalAdvance(cls))
+        painter.drawText(QRectF(left, y, inner, ROW), Qt.AlignmentFlag.AlignVCenter, _elide(cls, bold_font, inner))
+        key = v.key_line or ("unknown type" if v.opaque else "")
+        if key and cls_w < inner - 20:
+            painter.setFont(body_font)
+            painter.setPen(t.muted)
+            rest = inner - cls_w
+            painter.drawText(QRectF(left + cls_w, y, rest, ROW), Qt.AlignmentFlag.AlignVCenter,
+                             _elide(" · " + key, body_font, rest))
+        mono = _font(8.5, mono=True)
+        params_w = QFontMetricsF(body_font).horizontalAdvance(v.params) + 6
+        painter.setFont(mono)
+        painter.setPen(t.error if v.shape == "?" and v.severity == "error" else t.text)
+        painter.drawText(QRectF(left, y + ROW, inner - params_w, ROW), Qt.AlignmentFlag.AlignVCenter,
+                         _elide(v.shape, mono, inner - params_w))
+        painter.setFont(body_font)
+        painter.setPen(t.muted)
+        painter.drawText(QRectF(left, y + ROW, inner, ROW),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, v.params)
+
+        # port labels for named inputs
+        if any(v.inputs) and lod > 0.6:
+            painter.setFont(_font(7))
+            painter.setPen(t.muted)
+            for port in self.inputs:
+                if port.name:
+                    painter.drawText(QRectF(PORT_R + 3, port.y() - 7, 60, 14),
+                                     Qt.AlignmentFlag.AlignVCenter, port.name)
+
+        # badge
+        if v.severity in ("error", "warning"):
+            color = t.error if v.severity == "error" else t.warning
+            center = QPointF(WIDTH - PAD - 8, HEADER / 2)
+            painter.setPen(QPen(QColor("#FFFFFF"), 1.5))
+            painter.setBrush(color)
+            painter.drawEllipse(center, 8, 8)
+            painter.setFont(_font(9, bold=True))
+            painter.setPen(QColor("#FFFFFF"))
+            painter.drawText(QRectF(center.x() - 8, center.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
+
+
+_FONTS: dict[tuple, QFont] = {}
+
+
+def _font(size: float, bold: bool = False, mono: bool = False) -> QFont:
+    key = (size, bold, mono)
+    font = _FONTS.get(key)
+    if font is None:
+        font = QFont()
+        if mono:
+            font.setFamily("DejaVu Sans Mono")
+            font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSizeF(size)
+        font.setBold(bold)
+        _FONTS[key] = font
+    return font
+
+
+def _elide(text: str, font: QFont, width: float) -> str:
+    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, max(0.0, width))
+

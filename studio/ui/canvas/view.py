@@ -1,0 +1,256 @@
+"""`CanvasView`: zoom around the cursor, pan with the middle button or
+space-drag, a grid, drops from the palette, fit-to-view, the minimap."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
+
+from studio.ui import theme
+from studio.ui.canvas.node_item import GRID
+from studio.ui.canvas.scene import CanvasScene
+
+LAYER_MIME = "application/x-network-studio-layer"
+MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
+
+
+class CanvasView(QGraphicsView):
+    """The visible part of the canvas."""
+
+    layerDropped = Signal(str, QPointF)  # spec id, scene position
+    quickAddRequested = Signal(QPointF)  # scene position
+    zoomChanged = Signal(float)
+
+    def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.setObjectName("canvas")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlags(
+            QGraphicsView.OptimizationFlag.DontSavePainterState
+            | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing
+        )
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pan_from: QPointF | None = None
+        self._space = False
+        scene.quickAddRequested.connect(self.quickAddRequested)
+        self.minimap = None
+        from studio.ui.canvas.minimap import Minimap
+
+        self.minimap = Minimap(self)
+
+    @property
+    def canvas(self) -> CanvasScene:
+        return self.scene()  # type: ignore[return-value]
+
+    # -- zoom ----------------------------------------------------------------------
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Scale by `factor` keeping the scene point under `anchor` (viewport
+        coordinates; default: the centre) where it is."""
+        current = self.zoom()
+        target = min(MAX_ZOOM, max(MIN_ZOOM, current * factor))
+        if math.isclose(target, current):
+            return
+        if anchor is None:
+            anchor = QPointF(self.viewport().rect().center())
+        before = self.mapToScene(anchor.toPoint())
+        self.scale(target / current, target / current)
+        after = self.mapFromScene(before)
+        self.scroll_pixels(QPointF(after) - anchor)
+        self.zoomChanged.emit(self.zoom())
+
+    def scroll_pixels(self, delta: QPointF) -> None:
+        """Move the visible area by `delta` viewport pixels."""
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(delta.x()))
+        v.setValue(v.value() + round(delta.y()))
+
+    def zoom_in(self) -> None:
+        self.set_zoom(1.25, QPointF(self.viewport().rect().center()))
+
+    def zoom_out(self) -> None:
+        self.set_zoom(0.8, QPointF(self.viewport().rect().center()))
+
+    def reset_zoom(self) -> None:
+        self.set_zoom(1.0 / self.zoom())
+
+    def fit_to_view(self) -> None:
+        rect = self.canvas.nodes_bounding_rect()
+        if rect.isNull():
+            self.resetTransform()
+            self.centerOn(0, 0)
+            self.zoomChanged.emit(1.0)
+            return
+        rect = rect.adjusted(-60, -60, 60, 60)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.resetTransform()
+            self.centerOn(rect.center())
+        elif self.zoom() < MIN_ZOOM:
+            self.set_zoom(MIN_ZOOM / self.zoom())
+            self.centerOn(rect.center())
+        self.zoomChanged.emit(self.zoom())
+
+    def center_on_node(self, node_id: str) -> None:
+        item = self.canvas.node_item(node_id)
+        if item is not None:
+            self.centerOn(item.sceneBoundingRect().center())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and not (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.scroll_pixels(QPointF(-delta * 0.5, 0))
+            return
+        if delta:
+            self.set_zoom(math.pow(1.0015, delta), event.position())
+        event.accept()
+
+    # -- pan ---------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and self._space
+        ):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.pan_pixels(delta)
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def pan_pixels(self, delta: QPointF) -> None:
+        """Drag the canvas along with the cursor by `delta` viewport pixels."""
+        self.scroll_pixels(-delta)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Tab and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            pos = self.mapFromGlobal(self.cursor().pos())
+            if not self.viewport().rect().contains(pos):
+                pos = self.viewport().rect().center()
+            self.quickAddRequested.emit(self.mapToScene(pos))
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 - Qt API; Tab opens quick-add
+        return False
+
+    # -- drops from the palette -----------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasFormat(LAYER_MIME):
+            pos = self.mapToScene(event.position().toPoint())
+            edge = self.canvas.edge_at(pos)
+            for item in self.canvas.edge_items():
+                item.set_highlight(item is edge)
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        for item in self.canvas.edge_items():
+            item.set_highlight(False)
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        data = event.mimeData()
+        if data.hasFormat(LAYER_MIME):
+            for item in self.canvas.edge_items():
+                item.set_highlight(False)
+            spec_id = bytes(data.data(LAYER_MIME).data()).decode()
+            self.layerDropped.emit(spec_id, self.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+            self.setFocus()
+            return
+        super().dropEvent(event)
+
+    # -- background grid -------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
+        t = theme.current()
+        painter.fillRect(rect, t.canvas)
+        zoom = self.zoom()
+        step = GRID
+        while step * zoom < 9:
+            step *= 5
+        major = step * 5
+        left = math.floor(rect.left() / step) * step
+        top = math.floor(rect.top() / step) * step
+        minor_lines: list[QLineF] = []
+        major_lines: list[QLineF] = []
+        x = left
+        while x < rect.right():
+            (major_lines if abs(math.remainder(x, major)) < 1e-6 else minor_lines).append(
+                QLineF(x, rect.top(), x, rect.bottom()))
+            x += step
+        y = top
+        while y < rect.bottom():
+            (major_lines if abs(math.remainder(y, major)) < 1e-6 else minor_lines).append(
+                QLineF(rect.left(), y, rect.right(), y))
+            y += step
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        pen = QPen(t.grid_minor, 0)
+        painter.setPen(pen)
+        painter.drawLines(minor_lines)
+        pen = QPen(t.grid_major, 0)
+        painter.setPen(pen)
+        painter.drawLines(major_lines)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self.minimap is not None:
+            self.minimap.place()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt API
+        super().scrollContentsBy(dx, dy)
+        if self.minimap is not None:
+            self.minimap.update()

@@ -1,0 +1,62 @@
+"""The diagnostics panel: every error, warning and hint of the live report.
+Clicking one selects the node and shows it on the canvas."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from studio.graph.inference import ShapeReport
+from studio.ui import icons
+from studio.ui.document import ProjectDocument
+
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1
+RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+class DiagnosticsPanel(QWidget):
+    nodeActivated = Signal(str)
+
+    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.setObjectName("diagnosticsPanel")
+        self.list = QListWidget(self)
+        self.list.setObjectName("diagnosticsList")
+        self.list.setWordWrap(True)
+        self.empty = QLabel("No problems: every layer has a shape.", self)
+        self.empty.setObjectName("placeholder")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addWidget(self.empty)
+        self.list.itemActivated.connect(self._activated)
+        self.list.itemClicked.connect(self._activated)
+        document.reportChanged.connect(self.show_report)
+        self.show_report(document.report)
+
+    def show_report(self, report: ShapeReport) -> None:
+        self.list.clear()
+        graph = self.document.graph
+        items = sorted(report.diagnostics, key=lambda d: (RANK.get(d.severity, 3), d.node or ""))
+        for d in items:
+            where = graph.label(d.node) if d.node and graph.has_node(d.node) else "model"
+            item = QListWidgetItem(icons.action_icon(d.severity if d.severity in RANK else "info"),
+                                   f"{where}: {d.message}" if where not in d.message else d.message)
+            item.setData(NODE_ROLE, d.node)
+            item.setToolTip(d.message)
+            self.list.addItem(item)
+        self.list.setVisible(bool(items))
+        self.empty.setVisible(not items)
+
+    def counts(self) -> tuple[int, int]:
+        report = self.document.report
+        errors = sum(d.severity == "error" for d in report.diagnostics)
+        warnings = sum(d.severity == "warning" for d in report.diagnostics)
+        return errors, warnings
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        node_id = item.data(NODE_ROLE)
+        if node_id:
+            self.nodeActivated.emit(node_id)

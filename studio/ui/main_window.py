@@ -1,0 +1,359 @@
+"""The main window: canvas in the middle, palette left, inspector right,
+diagnostics (and later training and data panels) at the bottom, all as dock
+widgets whose layout persists.
+
+Other panels are docked with `add_panel(widget, title, area)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QCursor
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QUndoView, QWidget
+
+from studio import __version__
+from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.edits import MoveNodes
+from studio.ui import clipboard, icons, operations, settings
+from studio.ui.actions import build_actions, build_menus
+from studio.ui.canvas.layout import layered_positions
+from studio.ui.canvas.scene import CanvasScene
+from studio.ui.canvas.view import CanvasView
+from studio.ui.diagnostics import DiagnosticsPanel
+from studio.ui.document import ProjectDocument
+from studio.ui.files import FileController
+from studio.ui.inspector import Inspector
+from studio.ui.palette import Palette
+from studio.ui.quick_add import QuickAdd
+from studio.ui.recovery import INTERVAL_MS
+from studio.ui.summary import SummaryBar, SummaryDialog
+
+AREAS = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+    "top": Qt.DockWidgetArea.TopDockWidgetArea,
+}
+# Panels written by other parts of the app, docked when present:
+# (module, class, title, area). Each class takes the document in __init__.
+OPTIONAL_PANELS = (
+    ("studio.ui.data", "DataPanel", "Data", "bottom"),
+    ("studio.ui.training", "TrainingPanel", "Training", "bottom"),
+)
+STATE_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document: ProjectDocument | None = None, catalog: Catalog | None = None,
+                 autosave_interval_ms: int = INTERVAL_MS, optional_panels: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.catalog = catalog or default_catalog()
+        self.document = document or ProjectDocument(parent=self)
+        self.setWindowIcon(icons.action_icon("app", "#3D7FD9"))
+        self.resize(1400, 860)
+        self.setDockNestingEnabled(True)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.docks: dict[str, QDockWidget] = {}
+
+        self.scene = CanvasScene(self.document, self)
+        self.view = CanvasView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.palette = Palette(self.catalog, self)
+        self.inspector = Inspector(self.document, self)
+        self.diagnostics = DiagnosticsPanel(self.document, self)
+        self.history = QUndoView(self.document.undo_stack, self)
+        self.history.setEmptyLabel("<opened>")
+        self.quick_add = QuickAdd(self.catalog, self)
+        self._quick_add_pos = QPointF()
+        self._summary: SummaryDialog | None = None
+
+        self.files = FileController(self, autosave_interval_ms)
+        self.actions_ = build_actions(self)
+        self.menus = build_menus(self, self.actions_)
+        self.add_panel(self.palette, "Layers", "left", "paletteDock")
+        self.add_panel(self.inspector, "Inspector", "right", "inspectorDock")
+        self.add_panel(self.diagnostics, "Diagnostics", "bottom", "diagnosticsDock")
+        history = self.add_panel(self.history, "History", "bottom", "historyDock")
+        history.hide()
+        self.actions_.history.triggered.connect(lambda: (history.show(), history.raise_()))
+        if optional_panels:
+            self._dock_optional_panels()
+        self.resizeDocks([self.docks["paletteDock"], self.docks["inspectorDock"]], [250, 330],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["diagnosticsDock"]], [150], Qt.Orientation.Vertical)
+
+        self.summary_bar = SummaryBar(self.document, self)
+        self.zoom_label = QLabel("100%", self)
+        self.zoom_label.setObjectName("zoomLabel")
+        self.statusBar().addPermanentWidget(self.summary_bar)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+        self._connect()
+        self._update_title()
+        self._update_recent(settings.recent_files())
+        self._update_actions()
+        self._restore_layout()
+
+    # -- docking -------------------------------------------------------------------------
+    def add_panel(self, widget: QWidget, title: str, area: str = "bottom", name: str | None = None) -> QDockWidget:
+        """Dock `widget` as a panel titled `title` in "left", "right", "bottom"
+        or "top"; panels sharing an area become tabs. Listed in View > Panels;
+        position and size persist between sessions (by object name)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name or f"{type(widget).__name__}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        where = AREAS[area]
+        same = [d for d in self.docks.values() if self.dockWidgetArea(d) == where and not d.isFloating()]
+        self.addDockWidget(where, dock)
+        if same:
+            self.tabifyDockWidget(same[0], dock)
+            same[0].raise_()
+        self.docks[dock.objectName()] = dock
+        if hasattr(self, "menus"):
+            self.menus.panels.addAction(dock.toggleViewAction())
+        return dock
+
+    def _dock_optional_panels(self) -> None:
+        for module_name, class_name, title, area in OPTIONAL_PANELS:
+            try:
+                module = importlib.import_module(module_name)
+                cls = getattr(module, class_name)
+                panel = cls(self.document, self)
+            except (ImportError, AttributeError, TypeError):
+                continue
+            self.add_panel(panel, title, area, f"{class_name}Dock")
+
+    def _restore_layout(self) -> None:
+        for dock in self.docks.values():
+            if dock.toggleViewAction() not in self.menus.panels.actions():
+                self.menus.panels.addAction(dock.toggleViewAction())
+        s = settings.settings()
+        geometry = s.value("window/geometry")
+        state = s.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+        minimap = s.value("view/minimap", "auto")
+        self.view.minimap.set_mode(minimap if minimap in ("auto", "on", "off") else "auto")
+        self.actions_.minimap.blockSignals(True)
+        self.actions_.minimap.setChecked(self.view.minimap.isVisible())
+        self.actions_.minimap.blockSignals(False)
+
+    def save_layout(self) -> None:
+        s = settings.settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(STATE_VERSION))
+        s.setValue("view/minimap", self.view.minimap.mode)
+        s.sync()
+
+    # -- wiring ----------------------------------------------------------------------------
+    def _connect(self) -> None:
+        doc = self.document
+        doc.message.connect(self.show_message)
+        doc.dirtyChanged.connect(lambda _d: self._update_title())
+        doc.nameChanged.connect(lambda _n: self._update_title())
+        doc.pathChanged.connect(lambda _p: self._update_title())
+        doc.selectionChanged.connect(lambda _s: self._update_actions())
+        doc.projectReplaced.connect(lambda _p: self._update_actions())
+        self.scene.messageRequested.connect(self.show_message)
+        self.scene.selectionChanged.connect(self._update_actions)
+        self.view.layerDropped.connect(self.add_layer_at)
+        self.view.quickAddRequested.connect(self.open_quick_add)
+        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.palette.addRequested.connect(self.add_layer_after_selection)
+        self.quick_add.chosen.connect(lambda spec_id: self.add_layer_at(spec_id, self._quick_add_pos))
+        self.diagnostics.nodeActivated.connect(self.reveal_node)
+        self.files.recentChanged.connect(self._update_recent)
+
+    def _update_title(self) -> None:
+        doc = self.document
+        where = f" — {doc.path.name}" if doc.path else ""
+        self.setWindowTitle(f"{doc.name}[*]{where} — Network Studio")
+        self.setWindowModified(doc.is_dirty)
+
+    def _update_actions(self) -> None:
+        has_nodes = bool(self.document.selection)
+        has_any = has_nodes or bool(self.scene.selected_edges())
+        a = self.actions_
+        for action in (a.cut, a.copy, a.duplicate):
+            action.setEnabled(has_nodes)
+        a.delete.setEnabled(has_any)
+
+    def _update_recent(self, files: list) -> None:
+        menu = self.menus.recent
+        menu.clear()
+        for i, path in enumerate(files):
+            action = menu.addAction(f"&{i + 1}  {path.name}", lambda p=path: self.files.open(p))
+            action.setStatusTip(str(path))
+        if files:
+            menu.addSeparator()
+            menu.addAction("Clear Recent", lambda: (settings.clear_recent_files(), self._update_recent([])))
+        menu.setEnabled(bool(files))
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # -- adding layers -----------------------------------------------------------------------
+    def add_layer_at(self, spec_id: str, pos: QPointF) -> str | None:
+        """Add a layer with its top-left near `pos`; on a wire, insert it."""
+        spec = self.catalog.find(spec_id)
+        if spec is None:
+            return None
+        edge_item = self.scene.edge_at(pos)
+        edit, node = operations.add_node(self.document.graph, spec, (pos.x() - 100, pos.y() - 20),
+                                         edge_item.edge if edge_item else None)
+        if self.document.push(edit):
+            self.document.set_selection([node.id])
+            return node.id
+        return None
+
+    def add_layer_after_selection(self, spec_id: str) -> str | None:
+        spec = self.catalog.find(spec_id)
+        if spec is None:
+            return None
+        selection = self.document.selection
+        after = selection[-1] if selection else None
+        center = self.view.mapToScene(self.view.viewport().rect().center())
+        edit, node = operations.add_after(self.document.graph, spec, after, (center.x() - 100, center.y() - 40))
+        if self.document.push(edit):
+            self.document.set_selection([node.id])
+            item = self.scene.node_item(node.id)
+            if item is not None:
+                self.view.ensureVisible(item, 40, 40)
+            return node.id
+        return None
+
+    def open_quick_add(self, scene_pos: QPointF) -> None:
+        self._quick_add_pos = scene_pos
+        global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos))
+        self.quick_add.popup(global_pos)
+
+    def quick_add_at_cursor(self) -> None:
+        pos = self.view.mapFromGlobal(QCursor.pos())
+        if not self.view.viewport().rect().contains(pos):
+            pos = self.view.viewport().rect().center()
+        self.open_quick_add(self.view.mapToScene(pos))
+
+    # -- editing ---------------------------------------------------------------------------------
+    def delete_selection(self) -> None:
+        edit = operations.delete(self.document.graph, self.document.selection, self.scene.selected_edges())
+        if edit is not None:
+            self.document.push(edit)
+
+    def select_all(self) -> None:
+        self.document.set_selection([n.id for n in self.document.graph.nodes])
+
+    def copy(self) -> bool:
+        payload = clipboard.copy_payload(self.document.graph, self.document.selection)
+        if payload is None:
+            return False
+        clipboard.put(payload)
+        n = len(payload["nodes"])
+        self.show_message(f"Copied {n} layer{'s' if n > 1 else ''}")
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            edit = operations.delete(self.document.graph, self.document.selection)
+            if edit is not None:
+                edit.text = edit.text.replace("Delete", "Cut")
+                self.document.push(edit)
+
+    def paste(self, payload: dict | None = None, at: tuple[float, float] | None = None) -> list[str]:
+        payload = payload or clipboard.get()
+        if payload is None:
+            self.show_message("The clipboard holds no layers")
+            return []
+        made = clipboard.paste_edit(self.document.graph, payload, at)
+        if made is None:
+            return []
+        edit, ids = made
+        if self.document.push(edit):
+            self.document.set_selection(ids)
+            return ids
+        return []
+
+    def duplicate(self) -> list[str]:
+        payload = clipboard.copy_payload(self.document.graph, self.document.selection)
+        if payload is None:
+            return []
+        ids = self.paste(payload)
+        if ids:
+            self.document.undo_stack.command(self.document.undo_stack.index() - 1).setText(
+                f"Duplicate {len(ids)} layer{'s' if len(ids) > 1 else ''}")
+        return ids
+
+    def auto_layout(self) -> None:
+        heights = {i.node_id: i.height for i in self.scene.node_items()}
+        positions = layered_positions(self.document.graph, lambda n: heights.get(n, 80.0))
+        graph = self.document.graph
+        changed = {k: v for k, v in positions.items() if tuple(graph.node(k).position) != v}
+        if changed:
+            self.document.push(MoveNodes(changed, "Auto-layout"))
+            QTimer.singleShot(0, self.view.fit_to_view)
+
+    def set_snap(self, on: bool) -> None:
+        self.scene.snap_to_grid = on
+
+    def set_minimap(self, on: bool) -> None:
+        self.view.minimap.set_mode("on" if on else "off")
+
+    def reveal_node(self, node_id: str) -> None:
+        self.document.set_selection([node_id])
+        self.view.center_on_node(node_id)
+
+    def show_summary(self) -> None:
+        if self._summary is None:
+            self._summary = SummaryDialog(self.document, self)
+        self._summary.show()
+        self._summary.raise_()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Network Studio",
+                          f"<b>Network Studio</b> {__version__}<br>Design, train and export neural networks.")
+
+    # -- view state ----------------------------------------------------------------------------------
+    def view_state(self) -> dict[str, Any]:
+        center = self.view.mapToScene(self.view.viewport().rect().center())
+        return {"zoom": round(self.view.zoom(), 4), "center": [round(center.x(), 1), round(center.y(), 1)]}
+
+    def restore_view(self, state: dict | None) -> None:
+        def apply() -> None:
+            try:
+                zoom = float(state["zoom"])  # type: ignore[index]
+                cx, cy = (float(v) for v in state["center"])  # type: ignore[index]
+            except (TypeError, KeyError, ValueError):
+                self.view.fit_to_view()
+                return
+            self.view.resetTransform()
+            self.view.set_zoom(zoom)
+            self.view.centerOn(cx, cy)
+            self.view.minimap.sync_visibility()
+
+        QTimer.singleShot(0, apply)
+
+    # -- start and end ---------------------------------------------------------------------------------
+    def start(self, path: str | None = None) -> None:
+        """After `show()`: open `path` (or the example), then offer recovery."""
+        if path:
+            self.files.open(path, ask=False)  # on failure: the problems dialog, an empty canvas
+        else:
+            self.files.open_default()
+        QTimer.singleShot(0, self.files.offer_recovery)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.save_layout()
+        self.files.close()
+        event.accept()
