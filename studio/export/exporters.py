@@ -1,0 +1,379 @@
+"""Model-file exporters, each verified before anything is written.
+
+    result = export_model(model, "tflite", "out/model.tflite")
+
+Every format is written to a hidden staging folder beside the target,
+reloaded by its own runtime (Keras, TensorFlow, the TFLite interpreter,
+onnxruntime, a fresh Python process), run on a batch of sample inputs and
+compared with the Keras model. The largest absolute difference is stored in
+`<target>.verify.json`. Only when it is within tolerance are the files moved
+into place; otherwise `ExportError` and nothing is left behind.
+
+TensorFlow is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from studio.core.errors import ExportError
+from studio.export.staging import Staging
+from studio.export.verify import max_abs_diff, predict, sample_inputs
+
+FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
+
+# Largest accepted |exported - keras| relative to max(1, |keras output|).
+TOLERANCE = {"keras": 1e-6, "savedmodel": 1e-5, "python": 1e-5, "tflite": 1e-4, "onnx": 1e-4}
+
+SUFFIX = {"keras": ".keras", "tflite": ".tflite", "onnx": ".onnx", "python": ".py"}
+
+REPORT_SUFFIX = ".verify.json"
+ONNX_OPSET = 17
+
+
+@dataclass
+class ExportResult:
+    format: str
+    path: Path
+    files: list[Path]
+    max_abs_diff: float
+    tolerance: float
+    report_path: Path
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Staged:
+    """What a format writer staged: the main output, extra files, notes, and
+    a function producing the reloaded model's outputs for sample inputs."""
+
+    main: Path
+    extra: list[tuple[Path, str]] = field(default_factory=list)  # (staged path, final file name)
+    notes: list[str] = field(default_factory=list)
+    run: Callable[[list], list] | None = None
+    batch: int | None = None  # a fixed batch size the file needs (e.g. 1 for TFLite RNNs)
+
+
+def export_model(
+    model: Any,
+    fmt: str,
+    path: str | Path,
+    *,
+    plan: Any = None,
+    script_settings: Any = None,
+    tolerance: float | None = None,
+    samples: int = 4,
+    seed: int = 0,
+) -> ExportResult:
+    """Export `model` as `fmt` to `path`, verified (see the module docstring).
+
+    The python format needs `plan` (the `BuildPlan` the model was built
+    from) and optionally `script_settings` (`codegen.ScriptSettings`); it
+    writes the script and `<stem>.weights.h5` beside it.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    target = Path(path)
+    suffix = SUFFIX.get(fmt)
+    if suffix and target.suffix.lower() != suffix:
+        raise ExportError(f"{target}: a {fmt} export must end in {suffix}; e.g. -o {target.stem}{suffix}")
+    if fmt == "savedmodel" and target.exists() and not target.is_dir():
+        raise ExportError(f"{target}: a SavedModel is a folder, but a file with this name exists; "
+                          "choose another path")
+    if fmt == "python" and plan is None:
+        raise ExportError("python export needs the graph's build plan")
+    tol = TOLERANCE[fmt] if tolerance is None else tolerance
+    writers = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx,
+               "python": _python}
+    with Staging(target) as staging:
+        staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings)
+        x = sample_inputs(model, batch=samples, seed=seed)
+        expected = predict(model, x)
+        got = _run_in_batches(staged, x)
+        diff = max_abs_diff(expected, got)
+        scale = max([1.0] + [float(abs(e).max()) for e in expected if e.size])
+        if not diff <= tol * scale:
+            raise ExportError(
+                f"{target}: the exported {fmt} model does not give the same answers as the Keras model "
+                f"(max abs difference {diff:.3g} > {tol * scale:.3g}); nothing was written"
+            )
+        report_name = target.name + REPORT_SUFFIX
+        report = {
+            "format": fmt,
+            "file": target.name,
+            "max_abs_diff": diff,
+            "tolerance": tol * scale,
+            "samples": samples,
+            "fixed_batch_size": staged.batch,
+            "notes": staged.notes,
+            "passed": True,
+            "versions": _versions(),
+        }
+        report_staged = staging.path(report_name)
+        report_staged.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        parent = target.parent
+        moves = [(staged.main, target)] + [(p, parent / name) for p, name in staged.extra]
+        moves.append((report_staged, parent / report_name))
+        staging.commit(moves)
+    return ExportResult(fmt, target, [m[1] for m in moves], diff, tol * scale, parent / report_name, staged.notes)
+
+
+def _run_in_batches(staged: Staged, x: list) -> list:
+    import numpy as np
+
+    assert staged.run is not None
+    if staged.batch is None:
+        return staged.run(x)
+    n = len(x[0])
+    parts = [staged.run([a[i:i + staged.batch] for a in x]) for i in range(0, n, staged.batch)]
+    return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ("keras", "tensorflow"):
+        module = sys.modules.get(name)
+        if module is not None:
+            out[name] = getattr(module, "__version__", "?")
+    return out
+
+
+def _fail(target: Path, fmt: str, exc: BaseException, native: list[str] | None = None) -> ExportError:
+    from studio.compiler.keras_build import keras_reason
+
+    reason = keras_reason(exc)
+    errors = [line.strip() for line in (native or []) if "error:" in line]
+    if errors:
+        reason = errors[-1].split("error:", 1)[1].strip()[:300]
+    return ExportError(f"{target}: could not convert the model to {fmt}: {reason}")
+
+
+# --- keras ------------------------------------------------------------------------------
+def _keras(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
+    import keras
+
+    main = staging.path("model.keras")
+    try:
+        model.save(main)
+        reloaded = keras.saving.load_model(main, safe_mode=True, compile=False)
+    except Exception as exc:
+        raise _fail(target, "keras", exc) from exc
+    return Staged(main, run=lambda x: predict(reloaded, x))
+
+
+# --- savedmodel -------------------------------------------------------------------------
+def _savedmodel(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
+    import tensorflow as tf
+
+    from studio.export.staging import captured_native_stderr
+    from studio.export.verify import as_list
+
+    main = staging.path("savedmodel")
+    native: list[str] = []
+    try:
+        with captured_native_stderr() as native:
+            model.export(str(main), format="tf_saved_model", verbose=False)
+        loaded = tf.saved_model.load(str(main))
+    except Exception as exc:
+        raise _fail(target, "savedmodel", exc, native) from exc
+
+    def run(x: list) -> list:
+        return as_list(loaded.serve(x[0] if len(x) == 1 else x))
+
+    return Staged(main, run=run,
+                  notes=["call it with tf.saved_model.load(path).serve(inputs) or serve it with TF Serving"])
+
+
+# --- tflite and onnx share a tf.function with named inputs and outputs ------------------
+def _input_names(model: Any) -> list[str]:
+    names: list[str] = []
+    for i, tensor in enumerate(model.inputs):
+        name = re.sub(r"[^A-Za-z0-9_]", "_", str(getattr(tensor, "name", "") or f"input_{i}")).strip("_")
+        name = name or f"input_{i}"
+        if name[0].isdigit():
+            name = "input_" + name
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names
+
+
+def _serving_function(model: Any, batch: int | None) -> tuple[Any, list]:
+    import tensorflow as tf
+
+    names = _input_names(model)
+    specs = [tf.TensorSpec((batch, *tuple(t.shape)[1:]), t.dtype, name=n) for t, n in zip(model.inputs, names)]
+    count = len(specs)
+
+    def serve(*xs: Any) -> dict:
+        out = model(xs[0] if count == 1 else list(xs), training=False)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return {f"output_{i}": o for i, o in enumerate(outs)}
+
+    return tf.function(serve, input_signature=specs), names
+
+
+def has_recurrent_layer(model: Any) -> bool:
+    """True when the model holds an RNN layer (also inside wrappers)."""
+    import keras
+
+    def recurrent(layer: Any) -> bool:
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+            return True
+        if isinstance(layer, keras.Model):
+            return any(recurrent(inner) for inner in layer.layers)
+        inner = getattr(layer, "layer", None)
+        return isinstance(inner, keras.layers.Layer) and recurrent(inner)
+
+    return any(recurrent(layer) for layer in model.layers)
+
+
+def _tflite(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
+    import warnings
+
+    import keras
+    import tensorflow as tf
+
+    from studio.export.staging import captured_native_stderr
+
+    notes: list[str] = []
+    batch = None
+    if has_recurrent_layer(model):
+        batch = 1
+        notes.append("the model has recurrent layers, so the TFLite file takes a fixed batch size of 1 "
+                     "(feed one sample at a time)")
+    fn, names = _serving_function(model, batch)
+    saved = staging.path("tflite_savedmodel")
+    main = staging.path("model.tflite")
+    native: list[str] = []
+    try:
+        with captured_native_stderr() as native:
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint("serving_default", fn)
+            archive.write_out(str(saved), verbose=False)
+            converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
+            main.write_bytes(converter.convert())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+            interpreter = tf.lite.Interpreter(model_path=str(main))
+        runner = interpreter.get_signature_runner("serving_default")
+    except Exception as exc:
+        raise _fail(target, "tflite", exc, native) from exc
+    finally:
+        import shutil
+
+        shutil.rmtree(saved, ignore_errors=True)
+    outputs = len(model.outputs)
+
+    def run(x: list) -> list:
+        with captured_native_stderr():  # the interpreter announces its CPU delegate
+            result = runner(**dict(zip(names, x)))
+        return [result[f"output_{i}"] for i in range(outputs)]
+
+    return Staged(main, run=run, notes=notes, batch=batch)
+
+
+def _onnx(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
+    try:
+        import onnxruntime as ort
+        import tf2onnx
+    except ImportError:
+        raise ExportError("ONNX export needs tf2onnx and onnxruntime, which are not installed: "
+                          "pip install network-studio[onnx]") from None
+    import logging
+
+    from studio.export.staging import captured_native_stderr
+
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    fn, names = _serving_function(model, None)
+    main = staging.path("model.onnx")
+    native: list[str] = []
+    try:
+        with captured_native_stderr() as native:
+            tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET,
+                                          output_path=str(main))
+        session = ort.InferenceSession(str(main), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise _fail(target, "onnx", exc, native) from exc
+    out_names = [f"output_{i}" for i in range(len(model.outputs))]
+
+    def run(x: list) -> list:
+        return list(session.run(out_names, dict(zip(names, x))))
+
+    return Staged(main, run=run, notes=[f"ONNX opset {ONNX_OPSET}; inputs {', '.join(names)}"])
+
+
+# --- python -------------------------------------------------------------------------------
+# Run in a fresh interpreter: import the exported script, build its model,
+# load the weights, run the samples and describe the layers.
+_DRIVER = '''
+import importlib.util, json, sys
+import numpy as np
+script, weights, samples, out = sys.argv[1:5]
+spec = importlib.util.spec_from_file_location("exported_model", script)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+model = module.build_model()
+model.load_weights(weights)
+data = np.load(samples)
+xs = [data[f"x{i}"] for i in range(len(data.files))]
+result = model(xs[0] if len(xs) == 1 else xs, training=False)
+outs = result if isinstance(result, (list, tuple)) else [result]
+np.savez(out, **{f"y{i}": np.asarray(o) for i, o in enumerate(outs)})
+layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in model.layers]
+print(json.dumps(layers))
+'''
+
+
+def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: Any, **_: Any) -> Staged:
+    import os
+
+    import numpy as np
+
+    from studio.export.codegen import ScriptSettings, generate_script
+
+    stem = target.name[: -len(".py")]
+    weights_name = f"{stem}.weights.h5"
+    if settings is None:
+        settings = ScriptSettings(name=stem)
+    settings.weights_file = weights_name
+    settings.save_file = settings.save_file or f"{stem}.keras"
+    main = staging.path(target.name)
+    main.write_text(generate_script(plan, settings), encoding="utf-8")
+    weights = staging.path(weights_name)
+    try:
+        model.save_weights(weights)
+    except Exception as exc:
+        raise _fail(target, "python", exc) from exc
+    driver = staging.path("_driver.py")
+    driver.write_text(_DRIVER, encoding="utf-8")
+    expected_layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in model.layers]
+
+    def run(x: list) -> list:
+        samples = staging.path("_samples.npz")
+        out = staging.path("_outputs.npz")
+        np.savez(samples, **{f"x{i}": a for i, a in enumerate(x)})
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        proc = subprocess.run([sys.executable, str(driver), str(main), str(weights), str(samples), str(out)],
+                              capture_output=True, text=True, env=env, cwd=str(staging.dir), timeout=600)
+        if proc.returncode != 0:
+            lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+            reason = lines[-1] if lines else f"exit status {proc.returncode}"
+            raise ExportError(f"{target}: the exported script does not run: {reason}; nothing was written")
+        got_layers = json.loads(proc.stdout.strip().splitlines()[-1])
+        if got_layers != expected_layers:
+            raise ExportError(f"{target}: the exported script builds a different model than the app "
+                              "(layer classes, names or parameter counts differ); nothing was written")
+        with np.load(out) as data:
+            return [data[f"y{i}"] for i in range(len(data.files))]
+
+    return Staged(main, extra=[(weights, weights_name)], run=run,
+                  notes=[f"weights in {weights_name}; run `python {target.name}` to build, train and save"])
