@@ -226,8 +226,9 @@ def _normalization_params(params, input_shapes):
 def _normalization_advice(params, input_shapes):
     advice = []
     if params.get("mean") is None:
-        advice.append(("info", "no mean/variance given: the layer must be adapted to the training data "
-                               "(adapt) before training, otherwise it leaves values unchanged"))
+        advice.append(("warning", "no mean/variance given: unless the layer is adapted to the training "
+                                  "data (adapt) before training, it leaves values unchanged; set mean and "
+                                  "variance (one per feature) to fix them"))
     elif any(_is_number(v) and v < 0 for v in _flat(params["variance"])):
         advice.append(("warning", "variance has negative values; a variance is never below 0"))
     if 0 in _norm_keep(params, tuple(input_shapes[0])):
