@@ -89,7 +89,7 @@ METRICS = (
     "r2_score",
 )
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "forecast")  # forecast trains like regression
 LABEL_ENCODINGS = ("index", "onehot", "binary", "multilabel")
 MONITORS_HINT = "a logged metric such as 'val_loss', 'loss', 'val_accuracy'"
 
@@ -311,7 +311,7 @@ class TrainingConfig:
             )
         if self.loss != "auto":
             loss = self.loss
-        elif task == "regression":
+        elif task != "classification":
             loss = "mean_squared_error"
         elif label_encoding == "onehot":
             loss = "categorical_crossentropy"
@@ -321,7 +321,7 @@ class TrainingConfig:
             loss = "sparse_categorical_crossentropy"
         if self.metrics is not None:
             metrics = list(self.metrics)
-        elif task == "regression":
+        elif task != "classification":
             metrics = ["mae"]
         elif label_encoding == "multilabel":
             metrics = ["binary_accuracy"]

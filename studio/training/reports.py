@@ -45,6 +45,18 @@ class TaskInfo:
 
 
 @dataclass
+class Prepared:
+    """What a session's `setup` callable returns (it runs on the training thread)."""
+
+    model: Any  # a keras.Model, compiled or not
+    train: Any  # (x, y) arrays or a batched tf.data.Dataset
+    validation: Any = None
+    test: Any = None
+    task: Optional[TaskInfo] = None
+    record: dict[str, Any] = field(default_factory=dict)  # extra keys for the run's config.json
+
+
+@dataclass
 class StartInfo:
     run_id: Optional[str]
     run_dir: Optional[Path]

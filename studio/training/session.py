@@ -2,6 +2,8 @@
 
     session = TrainingSession(build_model, (x, y), (x_val, y_val), config, reporter,
                               runs_root=project.runs_dir, snapshot={...}, task=TaskInfo(...))
+    # or, when the data and model must be made on the training thread:
+    session = TrainingSession.from_setup(setup, config, reporter, runs_root=...)
     result = session.run()        # blocks; call it on the worker thread
     session.request_stop()        # from any thread: effective within one batch
     session.pause() / session.resume()
@@ -30,16 +32,25 @@ from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe
 from studio.training.history import MetricsHistory
-from studio.training.reports import BatchReport, EpochReport, Reporter, RunResult, StartInfo, TaskInfo
+from studio.training.reports import (
+    BatchReport,
+    EpochReport,
+    Prepared,
+    Reporter,
+    RunResult,
+    StartInfo,
+    TaskInfo,
+)
 
 ModelSource = Union[Any, Callable[[], Any]]  # keras.Model or a factory returning one
+Setup = Callable[[], Prepared]
 
 
 class TrainingSession:
     def __init__(
         self,
-        model: ModelSource,
-        train_data: Any,
+        model: ModelSource = None,
+        train_data: Any = None,
         val_data: Any = None,
         config: Optional[TrainingConfig] = None,
         reporter: Optional[Reporter] = None,
@@ -54,7 +65,9 @@ class TrainingSession:
         clear_session: bool = True,
         save_models: bool = True,
         tensorboard: bool = True,
+        setup: Optional[Setup] = None,
     ) -> None:
+        self.setup = setup
         self.model_source = model
         self.train_data = train_data
         self.val_data = val_data
@@ -99,6 +112,17 @@ class TrainingSession:
         self._nan_message = ""
         self._started = 0.0
         self._device = ""
+
+    @classmethod
+    def from_setup(
+        cls,
+        setup: Setup,
+        config: Optional[TrainingConfig] = None,
+        reporter: Optional[Reporter] = None,
+        **kwargs: Any,
+    ) -> TrainingSession:
+        """A session whose model and data come from `setup()`, called on the training thread."""
+        return cls(None, None, None, config, reporter, setup=setup, **kwargs)
 
     # --- control (any thread) ---------------------------------------------------------
     def request_stop(self, reason: str = "user") -> None:
@@ -170,6 +194,8 @@ class TrainingSession:
 
         previous = self._previous_history()
         with placement.scope:
+            if self.setup is not None:
+                self._apply(self.setup())
             model = (
                 self.model_source()
                 if callable(self.model_source) and not _is_model(self.model_source)
@@ -231,7 +257,16 @@ class TrainingSession:
             self._flush(time.perf_counter())
             return self._finish(model)
 
-    # --- pieces of run() -------------------------------------------------------------
+    # --- pieces of run() ------------------------------------------------------------------
+    def _apply(self, prepared: Prepared) -> None:
+        if not isinstance(prepared, Prepared):
+            raise TypeError(f"setup() must return Prepared, not {type(prepared).__name__}")
+        self.model_source = prepared.model
+        self.train_data, self.val_data, self.test_data = prepared.train, prepared.validation, prepared.test
+        if prepared.task is not None:
+            self.task = prepared.task
+        self.snapshot.update(prepared.record)
+
     def _previous_history(self) -> Optional[MetricsHistory]:
         if self.continue_from is None:
             return None
@@ -246,6 +281,8 @@ class TrainingSession:
                 f"{self.continue_from}: no final.keras to continue from; start a new run instead"
             )
         try:
+            if not model.optimizer.built:  # so the saved optimizer state (Adam moments...) loads too
+                model.optimizer.build(model.trainable_variables)
             model.load_weights(path)
         except (ValueError, KeyError, OSError) as exc:
             raise TrainingError(

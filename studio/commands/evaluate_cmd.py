@@ -1,0 +1,73 @@
+"""`studio evaluate PROJECT [--run RUN] [--json]`: metrics of a run on the test split.
+
+Classification: accuracy, per-class precision/recall/F1 and the confusion
+matrix. Regression: MSE, RMSE, MAE, R² and the largest error. The result is
+also saved as the run's `evaluation.json`. `--json` prints it as one object
+(without the per-sample predictions, which stay in the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.commands.train_cmd import clean
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "evaluate",
+        help="evaluate a trained run on the project's test split",
+        description="Load a run's best (or final) model and report metrics on the test split: "
+        "per-class precision/recall/F1 and the confusion matrix for classification, "
+        "error metrics for regression.",
+    )
+    parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
+    parser.add_argument("--run", help="run id, unique part of it, or run folder (default: the latest run)")
+    parser.add_argument("--final", action="store_true", help="use final.keras instead of best.keras")
+    parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+
+
+def format_evaluation(result: dict[str, Any]) -> str:
+    lines = [f"Run {result.get('run')} ({result.get('model')} model), {result.get('samples')} test samples"]
+    keras_logs = result.get("keras") or {}
+    if keras_logs:
+        lines.append("Keras: " + "  ".join(f"{k} {v:.4g}" for k, v in keras_logs.items()))
+    if "confusion" in result:
+        names = result["class_names"]
+        lines.append(f"Accuracy {result['accuracy']:.4f}   macro F1 {result['macro']['f1']:.4f}")
+        width = max(8, *(len(n) for n in names)) + 1
+        lines.append("")
+        lines.append(f"{'class':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+        for row in result["per_class"]:
+            lines.append(
+                f"{row['class']:<{width}}{row['precision']:>10.4f}{row['recall']:>10.4f}"
+                f"{row['f1']:>10.4f}{row['support']:>10d}"
+            )
+        lines.append("")
+        lines.append("Confusion matrix (rows: true class, columns: predicted)")
+        counts = (len(str(v)) + 1 for r in result["confusion"] for v in r)
+        cell = max(6, *counts, *(min(12, len(n)) + 1 for n in names))
+        lines.append(" " * width + "".join(f"{n[: cell - 1]:>{cell}}" for n in names))
+        for name, row in zip(names, result["confusion"]):
+            lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
+    elif "mse" in result:
+        lines.append("  ".join(f"{k} {result[k]:.4g}" for k in ("mse", "rmse", "mae", "r2", "max_error")))
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.project.io import load_project
+    from studio.ui.training.job import evaluate_run
+
+    project = load_project(Path(args.project))
+    result = evaluate_run(project, args.run, which="final" if args.final else "best")
+    if args.json:
+        shown = {k: v for k, v in result.items() if k not in ("y_true", "y_pred")}
+        print(json.dumps(clean(shown)))
+    else:
+        sys.stdout.write(format_evaluation(result))
+    return 0

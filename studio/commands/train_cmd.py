@@ -1,0 +1,217 @@
+"""`studio train PROJECT`: train headless with the same engine as the GUI.
+
+Plain output: a progress line per epoch (rewritten in place on a terminal)
+and a summary. `--json`: one JSON object per epoch on stdout
+(`{"event": "epoch", "epoch", "epochs", "loss", "val_loss", ..., "seconds"}`)
+and a final summary object (`{"event": "end", "status", "run", ...}`);
+warnings go to stderr. Ctrl-C stops after the current batch and saves the
+run as "stopped". Exit status: 0 completed or stopped, 1 failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Optional, TextIO
+
+from studio.core.errors import TrainingError
+from studio.training.devices import STRATEGIES
+from studio.training.reports import BatchReport, EpochReport, Reporter, RunResult, StartInfo
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "train",
+        help="train a project's model on its dataset; saves a run beside the project",
+        description="Train the project's model on its dataset with its training settings. "
+        "Each run is saved in NAME.runs/<time>-<id>/ (history.csv, best.keras, final.keras, "
+        "TensorBoard logs, evaluation on the test split).",
+    )
+    parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
+    parser.add_argument("--epochs", type=int, help="number of epochs (default: the project's setting)")
+    parser.add_argument("--batch-size", type=int, help="batch size (default: the project's setting)")
+    parser.add_argument("--device", help="auto, cpu or gpu:N (default: the project's setting)")
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="default",
+        help="distribution strategy: mirrored uses every GPU; auto picks mirrored on 2+ GPUs",
+    )
+    parser.add_argument(
+        "--run-dir",
+        metavar="DIR",
+        help="save the run folder under DIR instead of NAME.runs/ beside the project",
+    )
+    parser.add_argument(
+        "--continue",
+        dest="continue_run",
+        metavar="RUN",
+        nargs="?",
+        const="latest",
+        help="continue training from a run (id, folder, or the latest when no RUN is given)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object per epoch and a final summary on stdout"
+    )
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe floats: NaN and infinities become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
+def _fmt_time(seconds: Optional[float]) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+class ConsoleReporter(Reporter):
+    """Prints progress for people (plain) or one JSON object per epoch (--json)."""
+
+    def __init__(self, as_json: bool, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> None:
+        self.as_json = as_json
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.tty = hasattr(self.out, "isatty") and self.out.isatty() and not as_json
+        self.epochs = 0
+        self._line = False
+
+    def on_start(self, info: StartInfo) -> None:
+        self.epochs = info.epochs
+        if not self.as_json:
+            where = f", run {info.run_id}" if info.run_id else ""
+            samples = f"{info.train_samples} training samples" if info.train_samples else "training"
+            val = f", {info.val_samples} for validation" if info.val_samples else ""
+            self.out.write(
+                f"Training on {info.device}: {samples}{val}, epochs {info.initial_epoch + 1}-"
+                f"{info.epochs}{where}\n"
+            )
+            self.out.flush()
+
+    def on_batches(self, report: BatchReport) -> None:
+        if not self.tty:
+            return
+        steps = f"{report.step}/{report.steps_per_epoch}" if report.steps_per_epoch else str(report.step)
+        loss = report.values.get("loss")
+        text = f"loss {loss[-1]:.4f}  " if loss else ""
+        self.out.write(
+            f"\rEpoch {report.epoch}/{self.epochs}  batch {steps}  {text}"
+            f"{report.samples_per_s:,.0f} samples/s  ETA {_fmt_time(report.eta_s)}   "
+        )
+        self.out.flush()
+        self._line = True
+
+    def on_epoch(self, report: EpochReport) -> None:
+        if self.as_json:
+            record = {"event": "epoch", "epoch": report.epoch, "epochs": report.epochs}
+            record.update(report.logs)
+            record["seconds"] = round(report.seconds, 4)
+            self.out.write(json.dumps(clean(record)) + "\n")
+        else:
+            metrics = "  ".join(f"{k} {v:.4g}" for k, v in report.logs.items() if k != "learning_rate")
+            prefix = "\r" if self._line else ""
+            self.out.write(
+                f"{prefix}Epoch {report.epoch}/{report.epochs}  {metrics}  "
+                f"({report.seconds:.1f}s, ETA {_fmt_time(report.eta_s)})\033[K\n"
+                if self.tty
+                else f"Epoch {report.epoch}/{report.epochs}  {metrics}  ({report.seconds:.1f}s)\n"
+            )
+            self._line = False
+        self.out.flush()
+
+    def on_message(self, level: str, text: str) -> None:
+        if level == "error":
+            return  # the failure is printed once, by the command
+        if self._line:
+            self.out.write("\n")
+            self._line = False
+        self.err.write(f"studio: {level}: {text}\n")
+        self.err.flush()
+
+    def finish(self, result: RunResult) -> None:
+        if self._line:
+            self.out.write("\n")
+        if self.as_json:
+            summary = result.summary()
+            if summary.get("evaluation"):
+                summary["evaluation"] = {
+                    k: v for k, v in summary["evaluation"].items() if k not in ("y_true", "y_pred")
+                }
+            self.out.write(json.dumps(clean(summary)) + "\n")
+        elif result.status != "failed":
+            self.out.write(
+                f"{result.status.capitalize()}: {result.message} in {_fmt_time(result.duration_s)}\n"
+            )
+            if result.best:
+                self.out.write(
+                    f"Best {result.best['monitor']} {result.best['value']:.4g} at epoch {result.best['epoch']}\n"
+                )
+            if result.evaluation:
+                ev = result.evaluation
+                score = (
+                    f"accuracy {ev['accuracy']:.4f}"
+                    if "accuracy" in ev
+                    else f"mae {ev.get('mae', float('nan')):.4g}"
+                )
+                self.out.write(f"Test split ({ev.get('samples')} samples): {score}\n")
+            if result.run_dir:
+                self.out.write(f"Run saved in {result.run_dir}\n")
+        self.out.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.project.io import load_project
+    from studio.training import runs
+    from studio.ui.training.job import make_session, training_config
+
+    project = load_project(Path(args.project))
+    config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    runs_root = Path(args.run_dir) if args.run_dir else project.runs_dir
+    continue_from = None
+    if args.continue_run:
+        continue_from = runs.find_run(project.runs_dir, args.continue_run).path
+    reporter = ConsoleReporter(args.json)
+    session = make_session(
+        project,
+        reporter,
+        config=config,
+        continue_from=continue_from,
+        strategy=args.strategy,
+        runs_root=runs_root,
+    )
+    outcome: dict[str, RunResult] = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("r", session.run()), name="studio-train")
+    thread.start()
+    interrupted = False
+    while thread.is_alive():
+        try:
+            thread.join(0.25)
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            session.request_stop()
+            print(
+                "\nstudio: stopping after this batch (Ctrl-C again to abort without saving)", file=sys.stderr
+            )
+    result = outcome.get("r")
+    if result is None:
+        raise TrainingError("training ended without a result; run with --debug")
+    reporter.finish(result)
+    if result.status == "failed":
+        raise TrainingError(result.message)
+    return 130 if interrupted else 0
