@@ -77,15 +77,7 @@ def export_model(
     from) and optionally `script_settings` (`codegen.ScriptSettings`); it
     writes the script and `<stem>.weights.h5` beside it.
     """
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    target = Path(path)
-    suffix = SUFFIX.get(fmt)
-    if suffix and target.suffix.lower() != suffix:
-        raise ExportError(f"{target}: a {fmt} export must end in {suffix}; e.g. -o {target.stem}{suffix}")
-    if fmt == "savedmodel" and target.exists() and not target.is_dir():
-        raise ExportError(f"{target}: a SavedModel is a folder, but a file with this name exists; "
-                          "choose another path")
+    target = check_target(fmt, path)
     if fmt == "python" and plan is None:
         raise ExportError("python export needs the graph's build plan")
     tol = TOLERANCE[fmt] if tolerance is None else tolerance
@@ -122,6 +114,25 @@ def export_model(
         moves.append((report_staged, parent / report_name))
         staging.commit(moves)
     return ExportResult(fmt, target, [m[1] for m in moves], diff, tol * scale, parent / report_name, staged.notes)
+
+
+def check_target(fmt: str, path: str | Path) -> Path:
+    """Refuse an unknown format, a wrong suffix or a path that cannot be written."""
+    from studio.export.staging import check_writable
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    target = Path(path)
+    suffix = SUFFIX.get(fmt)
+    if suffix and target.suffix.lower() != suffix:
+        raise ExportError(f"{target}: a {fmt} export must end in {suffix}; e.g. -o {target.stem}{suffix}")
+    if fmt == "savedmodel" and target.exists() and not target.is_dir():
+        raise ExportError(f"{target}: a SavedModel is a folder, but a file with this name exists; "
+                          "choose another path")
+    if fmt != "savedmodel" and target.is_dir():
+        raise ExportError(f"{target}: is a folder; give a file name such as {target / ('model' + (suffix or ''))}")
+    check_writable(target)
+    return target
 
 
 def _run_in_batches(staged: Staged, x: list) -> list:

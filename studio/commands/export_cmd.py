@@ -1,0 +1,53 @@
+"""`studio export PROJECT --format keras|savedmodel|tflite|onnx|python [--run RUN] -o PATH`.
+
+Exports a run's model (default: the latest finished run; without runs, the
+imported weights or freshly initialised ones), verifies the written file by
+reloading it in its own runtime, and prints the largest difference from the
+Keras model. A graph with errors is refused with its diagnostics listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "export",
+        help="export the model as a Keras file, SavedModel, TFLite, ONNX or Python code",
+        description="Write the project's model in another format and check that the written file "
+        "loads and gives the same answers as the Keras model (the result is saved beside it as "
+        "PATH.verify.json). Nothing is written when the check fails.",
+    )
+    parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
+    parser.add_argument("--format", "-f", required=True, choices=FORMATS, help="what to write")
+    parser.add_argument("--run", help="run id, unique part of it, or run folder (default: the latest run)")
+    parser.add_argument("--best", action="store_true", help="use the run's best.keras instead of final.keras")
+    parser.add_argument("-o", "--output", required=True, metavar="PATH",
+                        help="the file to write (a folder for savedmodel)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from studio.export.project_export import export_project
+    from studio.project.io import load_project
+
+    project = load_project(Path(args.project))
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    result = export_project(project, args.format, Path(args.output), run=args.run,
+                            which="best" if args.best else "final", log=log)
+    for note in result.notes:
+        print(f"note: {note}")
+    extra = [str(p) for p in result.files if p != result.path and p != result.report_path]
+    also = f" (with {', '.join(extra)})" if extra else ""
+    print(f"Exported {result.path}{also}")
+    print(f"Verified: max abs difference {result.max_abs_diff:.3g} (tolerance {result.tolerance:.3g}); "
+          f"report in {result.report_path}")
+    return 0
