@@ -44,6 +44,7 @@ class PreparedData:
     spec: dict
     batch_size: int
     counts: dict[str, int] = field(default_factory=dict)
+    vocabulary: list[str] | None = None  # text: the tokens after "" and "[UNK]"
 
     @property
     def preprocessing(self) -> dict:
@@ -56,9 +57,9 @@ class PreparedData:
     def steps_per_epoch(self) -> int:
         return max(1, -(-self.counts.get("train", 0) // self.batch_size))
 
-    def preprocessing_layers(self) -> list:
+    def preprocessing_layers(self, raw_text: bool = False) -> list:
         """Keras layers turning raw inputs into what the model should see."""
-        return preprocessing_layers(self.preprocessing)
+        return preprocessing_layers(self.preprocessing, self.vocabulary, raw_text)
 
     def wrap_model(self, model: Any, raw_text: bool = False) -> Any:
         """A keras.Model taking raw inputs: the preprocessing layers, then `model`.
@@ -66,16 +67,18 @@ class PreparedData:
         With ``raw_text=True`` a text model takes strings (the saved
         TextVectorization vocabulary in front); otherwise token ids.
         """
-        return wrap_model(model, self.preprocessing, raw_text=raw_text)
+        return wrap_model(model, self.preprocessing, self.vocabulary, raw_text=raw_text)
 
 
-def preprocessing_layers(pre: dict, raw_text: bool = False) -> list:
+def preprocessing_layers(pre: dict, vocabulary: list[str] | None = None, raw_text: bool = False) -> list:
+    """The layers for fitted preprocessing `pre`; with `raw_text`, a TextVectorization
+    over `vocabulary` (tokens without "" and "[UNK]") comes first."""
     import keras
 
     layers: list = []
-    if raw_text and pre.get("vocabulary"):
+    if raw_text and vocabulary is not None:
         layers.append(keras.layers.TextVectorization(
-            max_tokens=None, output_sequence_length=pre["sequence_length"], vocabulary=list(pre["vocabulary"]),
+            output_sequence_length=pre["sequence_length"], vocabulary=list(vocabulary),
             name="text_vectorization"))
     rescale = pre.get("rescale")
     if rescale:
@@ -88,13 +91,13 @@ def preprocessing_layers(pre: dict, raw_text: bool = False) -> list:
     return layers
 
 
-def wrap_model(model: Any, pre: dict, raw_text: bool = False) -> Any:
+def wrap_model(model: Any, pre: dict, vocabulary: list[str] | None = None, raw_text: bool = False) -> Any:
     import keras
 
-    layers = preprocessing_layers(pre, raw_text=raw_text)
+    layers = preprocessing_layers(pre, vocabulary, raw_text=raw_text)
     if not layers:
         return model
-    if raw_text and pre.get("vocabulary"):
+    if raw_text and vocabulary is not None:
         inputs = keras.Input(shape=(), dtype="string", name="text")
     else:
         shape = tuple(model.inputs[0].shape[1:])

@@ -1,0 +1,127 @@
+"""`studio data FILE [--target COLUMN] [--json]`: what the app infers from a data file or folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from studio.core.errors import DataError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "data",
+        help="describe a data file or folder as the app reads it",
+        description="Describe a dataset: its kind, samples, columns and their types (or image size and "
+        "classes), class counts and problems. FILE is a .csv/.tsv/.npy/.npz file, a folder with one "
+        "subfolder per class (images or .txt), or a bundled sample name (iris, digits, spirals, moons, "
+        "sine, shapes, short-text). Exits 1 if the data cannot be used for training.",
+    )
+    p.add_argument("file", metavar="FILE", help="data file, folder, or sample name")
+    p.add_argument("--target", metavar="COLUMN", action="append",
+                   help="the column (or array) to predict; repeat for several (default: inferred)")
+    p.add_argument("--features", metavar="COLUMN", action="append", help="an input column (repeatable)")
+    p.add_argument("--kind", choices=("csv", "tsv", "npy", "npz", "images", "text", "timeseries"),
+                   help="read the data as this kind (default: from the name or the folder's contents)")
+    p.add_argument("--task", choices=("classification", "regression", "forecast"),
+                   help="override the inferred task")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.data.api import describe, to_spec_dict
+
+    spec = to_spec_dict(args.file, None)
+    if args.kind:
+        if spec.get("kind") == "sample":
+            raise DataError(f"{args.file}: --kind does not apply to a bundled sample")
+        spec["kind"] = args.kind
+    if args.target:
+        spec["targets"] = list(args.target)
+    if args.features:
+        spec["features"] = list(args.features)
+    if args.task:
+        spec["task"] = args.task
+    info = describe(spec, None)
+    if args.json:
+        data = info.to_dict()
+        data["ok"] = info.ok
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(format_info(info))
+    if info.errors:
+        first = info.errors[0].message
+        more = len(info.errors) - 1
+        print(f"studio: error: {first}" + (f" (and {more} more)" if more else ""), file=sys.stderr)
+        return 1
+    return 0
+
+
+KIND_NAMES = {"csv": "CSV table", "tsv": "TSV table", "npy": "NumPy arrays", "npz": "NumPy arrays (.npz)",
+              "images": "image folder", "text": "texts", "timeseries": "time series", "keras": "Keras dataset"}
+
+
+def format_info(info) -> str:
+    from studio.data.info import format_shape
+
+    lines = []
+    title = f" ({info.title})" if info.title else ""
+    what = "windows" if info.kind == "timeseries" else "images" if info.kind == "images" else \
+        "texts" if info.kind == "text" else "rows" if info.kind in ("csv", "tsv") else "samples"
+    lines.append(f"{info.path}{title}: {KIND_NAMES.get(info.kind, info.kind)}, {info.num_samples:,} {what}")
+    task = info.task
+    if task == "classification":
+        task += f" ({info.num_classes or 0} classes)"
+    targets = ", ".join(repr(t) for t in info.targets)
+    lines.append(f"task: {task}; target {targets}")
+    lines.append(f"input shape per sample: {format_shape(info.feature_shape)} {info.feature_dtype}; "
+                 f"target shape: {format_shape(info.target_shape) if info.target_shape else 'one class index'}")
+    if info.image_size:
+        h, w, c = info.image_size
+        lines.append(f"images resized to {h}x{w}, {'grayscale' if c == 1 else 'RGB'}"
+                     + (f"; {info.skipped} unreadable files skipped" if info.skipped else ""))
+    if info.vocabulary_size is not None:
+        lines.append(f"about {info.vocabulary_size:,} distinct words")
+    if info.columns:
+        lines.append("columns:")
+        width = max(len(c.name) for c in info.columns)
+        for c in info.columns:
+            detail = ""
+            if c.shape:
+                detail = f"shape {format_shape(c.shape)} {c.dtype}"
+            elif c.type == "numeric" and c.minimum is not None:
+                detail = f"min {c.minimum:.4g}  max {c.maximum:.4g}  mean {c.mean:.4g}"
+            elif c.type == "categorical":
+                detail = f"{len(c.categories)} values"
+            elif c.examples:
+                detail = f"e.g. {c.examples[0][:40]!r}"
+            if c.missing:
+                detail += f"  ({c.missing} missing)"
+            role = f"[{c.role}]" if c.role else "[ignored]"
+            lines.append(f"  {c.name:<{width}}  {c.type:<11} {role:<9} {detail}".rstrip())
+    if info.class_names:
+        lines.append("classes:")
+        width = max(len(n) for n in info.class_names[:30])
+        top = max(info.class_counts) if info.class_counts else 1
+        for name, count in list(zip(info.class_names, info.class_counts))[:30]:
+            bar = "#" * max(1, round(30 * count / top)) if top else ""
+            lines.append(f"  {name:<{width}}  {count:>7,}  {bar}")
+        if len(info.class_names) > 30:
+            lines.append(f"  ... and {len(info.class_names) - 30} more")
+    sizes = info.split_sizes
+    if sizes:
+        split = info.spec.get("split", {})
+        how = "chronological" if info.kind == "timeseries" else \
+            ("stratified" if split.get("stratify", True) and info.task == "classification" else "random")
+        lines.append(f"split: train {sizes.get('train', 0):,}, validation {sizes.get('validation', 0):,}, "
+                     f"test {sizes.get('test', 0):,} ({how}, seed {split.get('seed', 0)})")
+    lines.append(f"suggested last layer: {info.target_size} unit{'s' if info.target_size != 1 else ''}, "
+                 f"{info.suggested_activation}; loss {info.suggested_loss}")
+    if info.problems:
+        lines.append("problems:")
+        for p in info.problems:
+            lines.append(f"  {p.severity}: {p.message}")
+    else:
+        lines.append("problems: none")
+    return "\n".join(lines)

@@ -1,0 +1,168 @@
+"""Image folders: one subfolder per class of .jpg/.png/.bmp/.gif files.
+
+describe() opens every file's header with Pillow (no pixels decoded, no
+TensorFlow): files that are not readable images are skipped and counted.
+prepare() streams the files from disk with tf.data, decodes and resizes
+them, and caches the decoded pixels only when they fit in memory.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from studio.core.errors import DataError
+from studio.data import pipeline, splits
+from studio.data.info import DatasetInfo, split_sizes
+from studio.data.sources.base import Source, class_balance_problems
+
+SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+MAX_DEFAULT_SIDE = 256
+
+
+class ImageFolderSource(Source):
+    kind = "images"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.files: list[str] = []
+        self.labels: np.ndarray | None = None
+
+    def _describe(self) -> DatasetInfo:
+        from PIL import Image, UnidentifiedImageError
+
+        root = self.path
+        if not root.exists():
+            raise DataError(f"{root}: no such folder")
+        if not root.is_dir():
+            raise DataError(f"{root}: is a file; an image dataset is a folder with one subfolder per class")
+        classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not classes:
+            loose = [p for p in root.iterdir() if p.suffix.lower() in SUFFIXES]
+            hint = f" ({len(loose)} images lie directly in it)" if loose else ""
+            raise DataError(f"{root}: has no class subfolders{hint}; put the images of each class in a "
+                            "subfolder named after the class (e.g. cats/, dogs/)")
+        names: list[str] = []
+        counts: list[int] = []
+        files: list[str] = []
+        labels: list[int] = []
+        sizes: Counter = Counter()
+        grey = True
+        skipped: list[str] = []
+        total = 0
+        for folder in classes:
+            images = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+            if not images:
+                self.warn(f"{folder}: the class folder '{folder.name}' has no images (.jpg .png .bmp .gif); "
+                          "it is left out")
+                continue
+            good = 0
+            label = len(names)
+            for p in images:
+                total += 1
+                try:
+                    with Image.open(p) as im:
+                        sizes[(im.height, im.width)] += 1
+                        grey = grey and im.mode in GREY_MODES
+                except (UnidentifiedImageError, OSError, ValueError):
+                    skipped.append(str(p))
+                    continue
+                files.append(str(p))
+                labels.append(label)
+                good += 1
+            if good == 0:
+                self.warn(f"{folder}: none of the {len(images)} images of class '{folder.name}' can be read; "
+                          "the class is left out")
+                continue
+            names.append(folder.name)
+            counts.append(good)
+        if total and not files:
+            raise DataError(f"{root}: none of the {total} image files can be read as an image; "
+                            "are they really images?")
+        if not files:
+            raise DataError(f"{root}: the class folders hold no images (.jpg .png .bmp .gif)")
+        if skipped:
+            first = Path(skipped[0]).relative_to(root)
+            self.warn(f"{root}: {len(skipped)} of {total} files cannot be read as images and are skipped "
+                      f"(first: {first})")
+        self.files = files
+        self.labels = np.asarray(labels, dtype=np.int32)
+
+        opts = self.spec.image
+        if opts.size is not None:
+            height, width = opts.size
+        else:
+            (height, width), _ = sizes.most_common(1)[0]
+            scale = min(1.0, MAX_DEFAULT_SIDE / max(height, width))
+            height, width = max(1, round(height * scale)), max(1, round(width * scale))
+        if len(sizes) > 1:
+            self.note(f"{root}: the images come in {len(sizes)} sizes; all are resized to {height}x{width}")
+        color = opts.color or ("grayscale" if grey else "rgb")
+        channels = 1 if color == "grayscale" else 3
+
+        info = DatasetInfo(kind="images", path=str(root), num_samples=len(files),
+                           feature_shape=(height, width, channels), feature_dtype="float32",
+                           task="classification", target_shape=(), features=["image"], targets=["class"])
+        info.image_size = (height, width, channels)
+        info.skipped = len(skipped)
+        info.class_names, info.class_counts, info.num_classes = names, counts, len(names)
+        if self.spec.task not in (None, "classification"):
+            self.error(f"{root}: an image folder is labelled by class; the task must be classification")
+        class_balance_problems(self, str(root), names, counts)
+        groups = counts if self.spec.split.stratify else [len(files)]
+        info.split_sizes = split_sizes(groups, self.spec.split.validation, self.spec.split.test)
+        per_class: Counter = Counter()
+        for f, lab in zip(files, labels):
+            if per_class[lab] < 8:
+                info.preview_items.append((f, names[lab]))
+                per_class[lab] += 1
+        spec = self.spec.to_dict()
+        spec.update({"task": "classification", "image": {"size": [height, width], "color": color}})
+        info.spec = spec
+        return info
+
+    def prepare(self, batch_size: int, seed: int | None = None):
+        import tensorflow as tf
+
+        info = self.require_ok()
+        seed = self.seed(seed)
+        assert self.labels is not None
+        split = self.spec.split
+        labels = self.labels if split.stratify else None
+        assignment = splits.assign(len(self.files), split.validation, split.test, seed, labels)
+        height, width, channels = info.feature_shape
+        files = np.asarray(self.files)
+        cache = len(self.files) * height * width * channels * 4 <= pipeline.IN_MEMORY_BYTES
+
+        def load(path, label):
+            raw = tf.io.read_file(path)
+            img = tf.io.decode_image(raw, channels=3, expand_animations=False)
+            if channels == 1:
+                img = tf.image.rgb_to_grayscale(img)
+            img = tf.image.resize(img, (height, width), antialias=True)
+            img.set_shape((height, width, channels))
+            return img, label
+
+        out, counts = [], {}
+        for part, name in ((splits.TRAIN, "train"), (splits.VALIDATION, "validation"), (splits.TEST, "test")):
+            sel = assignment == part
+            counts[name] = int(sel.sum())
+            if counts[name] == 0 and part != splits.TRAIN:
+                out.append(None)
+                continue
+            ds = tf.data.Dataset.from_tensor_slices((files[sel], self.labels[sel]))
+            training = part == splits.TRAIN
+            if training and not cache:
+                ds = ds.shuffle(counts[name], seed=seed, reshuffle_each_iteration=True)
+            ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
+            if cache:
+                out.append(pipeline.finish(ds, batch_size, training, seed, cache=True))
+            else:
+                out.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+        spec = dict(info.spec)
+        spec["preprocessing"] = {"rescale": 1.0 / 255.0, "class_names": list(info.class_names)}
+        return pipeline.PreparedData(train=out[0], validation=out[1], test=out[2], info=info, spec=spec,
+                                     batch_size=batch_size, counts=counts)

@@ -1,0 +1,225 @@
+"""Text: a CSV with a text column and a label column, or a folder of .txt files per class.
+
+describe() reads the texts (no TensorFlow) and estimates the vocabulary.
+prepare() builds a Keras TextVectorization vocabulary from the training
+split only, saves it beside the project (``<name>.vocab.txt``, one token per
+line) and turns every text into ``sequence_length`` token ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from studio.core.errors import DataError
+from studio.data import csvreader, pipeline, splits
+from studio.data.info import NUMERIC, TEXT, DatasetInfo, split_sizes
+from studio.data.sources.base import Source, class_balance_problems, pick_target
+
+WORD = re.compile(r"\w+", re.UNICODE)
+VOCAB_SAMPLE_DOCS = 200_000
+
+
+class TextSource(Source):
+    kind = "text"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.texts: list[str] = []
+        self.raw_targets: list[str] = []
+        self.labels: np.ndarray | None = None
+        self.values: np.ndarray | None = None  # regression targets
+
+    def _describe(self) -> DatasetInfo:
+        if self.path.is_dir():
+            info = self._read_folder()
+        else:
+            info = self._read_csv()
+        where = str(self.path)
+        if info.task == "classification":
+            counts = Counter(self.raw_targets)
+            names = sorted(counts, key=_natural) if info.class_names == [] else info.class_names
+            position = {n: i for i, n in enumerate(names)}
+            self.labels = np.asarray([position[t] for t in self.raw_targets], dtype=np.int32)
+            info.class_names, info.class_counts = names, [counts[n] for n in names]
+            info.num_classes = len(names)
+            class_balance_problems(self, where, names, info.class_counts)
+            groups = info.class_counts if self.spec.split.stratify else [len(self.texts)]
+            info.target_shape = ()
+        else:
+            info.target_shape = (1,)
+            groups = [len(self.texts)]
+        info.num_samples = len(self.texts)
+        info.split_sizes = split_sizes(groups, self.spec.split.validation, self.spec.split.test)
+        info.feature_shape = (self.spec.text.sequence_length,)
+        info.feature_dtype = "int32"
+        words: set[str] = set()
+        lengths = []
+        for text in self.texts[:VOCAB_SAMPLE_DOCS]:
+            tokens = WORD.findall(text.lower())
+            lengths.append(len(tokens))
+            words.update(tokens)
+        info.vocabulary_size = len(words)
+        if lengths:
+            longest = int(np.percentile(lengths, 90))
+            if longest > 2 * self.spec.text.sequence_length:
+                self.note(f"{where}: 90% of the texts have up to {longest} words but only the first "
+                          f"{self.spec.text.sequence_length} are used; raise the sequence length to use more")
+        for text, target in zip(self.texts, self.raw_targets):
+            if len(info.preview_items) >= 12:
+                break
+            info.preview_items.append((text[:200], target))
+        spec = self.spec.to_dict()
+        spec.update({"task": info.task, "features": info.features, "targets": info.targets})
+        info.spec = spec
+        return info
+
+    def _read_csv(self) -> DatasetInfo:
+        where = str(self.path)
+        fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding)
+        scan = csvreader.scan(fmt)
+        names = fmt.names
+        stats = {s.name: s for s in scan.stats}
+        if self.spec.features:
+            column = self.spec.features[0]
+            if len(self.spec.features) > 1:
+                self.warn(f"{where}: only the first text column {column!r} is used")
+        else:
+            texts = [s for s in scan.stats if s.type == TEXT and s.name not in (self.spec.targets or [])]
+            if not texts:
+                raise DataError(f"{where}: no column looks like free text; set the dataset's features to "
+                                "the text column")
+            column = max(texts, key=lambda s: s.text_chars).name
+        target = self.spec.targets[0] if self.spec.targets else pick_target([n for n in names if n != column])
+        for name in (column, target):
+            if name not in names:
+                raise DataError(f"{where}: there is no column named {name!r}; the columns are "
+                                f"{', '.join(repr(n) for n in names)}")
+        if column == target:
+            raise DataError(f"{where}: the text column {column!r} cannot also be the target")
+        ci, ti = names.index(column), names.index(target)
+        tstat = stats[target]
+        task = self.spec.task or ("regression" if tstat.type == NUMERIC and not (
+            tstat.integer and tstat.counter is not None and len(tstat.category_counts()) <= 20) else "classification")
+        canonical = tstat.numeric_keys() if tstat.type == NUMERIC else {}
+        dropped = 0
+        for rows, _lines in csvreader.read_chunks(fmt):
+            for row in rows:
+                value = row[ti]
+                if value in csvreader.MISSING_TOKENS:
+                    dropped += 1
+                    continue
+                self.texts.append(row[ci])
+                self.raw_targets.append(canonical.get(value, value))
+        if dropped:
+            self.warn(f"{where}: {dropped} rows have no {target!r} label and are left out")
+        if not self.texts:
+            raise DataError(f"{where}: no rows have a label in column {target!r}")
+        info = DatasetInfo(kind="text", path=where, task=task, features=[column], targets=[target],
+                           columns=[s.info() for s in scan.stats])
+        for col in info.columns:
+            col.role = "feature" if col.name == column else "target" if col.name == target else ""
+        if task == "regression":
+            try:
+                self.values = np.asarray([float(t) for t in self.raw_targets], dtype=np.float32)[:, None]
+            except ValueError:
+                raise DataError(f"{where}: the target column {target!r} is not numeric; set the task to "
+                                "classification") from None
+        elif tstat.type == NUMERIC:
+            info.class_names = sorted(set(self.raw_targets), key=float)
+        return info
+
+    def _read_folder(self) -> DatasetInfo:
+        root = self.path
+        classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not classes:
+            raise DataError(f"{root}: has no class subfolders; put the .txt files of each class in a subfolder "
+                            "named after the class")
+        unreadable = 0
+        for folder in classes:
+            files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
+            if not files:
+                self.warn(f"{folder}: the class folder '{folder.name}' has no .txt files; it is left out")
+                continue
+            for f in files:
+                try:
+                    text = f.read_text(encoding="utf-8-sig")
+                except (UnicodeDecodeError, OSError):
+                    unreadable += 1
+                    continue
+                self.texts.append(text)
+                self.raw_targets.append(folder.name)
+        if unreadable:
+            self.warn(f"{root}: {unreadable} files are not UTF-8 text and are skipped")
+        if not self.texts:
+            raise DataError(f"{root}: the class folders hold no readable .txt files")
+        if self.spec.task == "regression":
+            self.error(f"{root}: a text folder is labelled by class; the task must be classification")
+        return DatasetInfo(kind="text", path=str(root), task="classification", features=["text"],
+                           targets=["class"])
+
+    # -- prepare ----------------------------------------------------------------------
+    def vocabulary_path(self) -> Path | None:
+        if self.base_dir is None:
+            return None
+        stem = self.path.name if self.path.is_dir() else self.path.stem
+        return self.base_dir / f"{stem}.vocab.txt"
+
+    def prepare(self, batch_size: int, seed: int | None = None):
+        import keras
+        import tensorflow as tf
+
+        info = self.require_ok()
+        seed = self.seed(seed)
+        split = self.spec.split
+        classification = info.task == "classification"
+        labels = self.labels if classification and split.stratify else None
+        assignment = splits.assign(len(self.texts), split.validation, split.test, seed, labels)
+        texts = np.asarray(self.texts, dtype=object)
+        train_texts = texts[assignment == splits.TRAIN]
+        opts = self.spec.text
+        layer = keras.layers.TextVectorization(max_tokens=opts.max_tokens,
+                                               output_sequence_length=opts.sequence_length)
+        layer.adapt(tf.data.Dataset.from_tensor_slices(train_texts.astype(str)).batch(1024))
+        vocabulary = [str(t) for t in layer.get_vocabulary()[2:]]  # without "" (padding) and [UNK]
+        ids = np.zeros((len(texts), opts.sequence_length), dtype=np.int32)
+        for start in range(0, len(texts), 2048):
+            batch = tf.constant(texts[start:start + 2048].astype(str))
+            ids[start:start + 2048] = np.asarray(layer(batch), dtype=np.int32)
+        y = self.labels if classification else self.values
+        pre: dict = {"vocabulary_size": len(vocabulary) + 2, "sequence_length": opts.sequence_length,
+                     "max_tokens": opts.max_tokens}
+        path = self.vocabulary_path()
+        if path is not None:
+            try:
+                path.write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise DataError(f"{path}: cannot save the vocabulary ({exc.strerror})") from None
+            pre["vocabulary_file"] = path.name
+        if classification:
+            pre["class_names"] = list(info.class_names)
+        spec = dict(info.spec)
+        spec["preprocessing"] = pre
+        train, val, test, counts = pipeline.array_splits(ids, y, assignment, batch_size, seed, x_dtype="int32")
+        data = pipeline.PreparedData(train=train, validation=val, test=test, info=info, spec=spec,
+                                     batch_size=batch_size, counts=counts)
+        data.vocabulary = vocabulary
+        return data
+
+
+def _natural(name: str):
+    try:
+        return (0, float(name), name)
+    except ValueError:
+        return (1, 0.0, name)
+
+
+def read_vocabulary(path: Path) -> list[str]:
+    """Tokens saved by prepare(), one per line (without the padding and [UNK] entries)."""
+    try:
+        return [line for line in path.read_text(encoding="utf-8").split("\n") if line]
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the vocabulary ({exc.strerror}); prepare the data again") from None
