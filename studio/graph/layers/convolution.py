@@ -305,9 +305,42 @@ def _make_advise(kind: str, n: int):
             out.append(("info", f"a {fmt_size(kernel)} kernel with strides {fmt_size(strides)} overlaps unevenly "
                                 "and can leave checkerboard artifacts; use a kernel_size that is a multiple of "
                                 f"strides, or UpSampling{n}D followed by Conv{n}D"))
+        out += _runtime_advice(kind, n, params)
         return out
 
     return advise
+
+
+def _runtime_advice(kind: str, n: int, params: dict) -> list[tuple[str, str]]:
+    """Combinations Keras accepts when building but TensorFlow refuses when the model runs.
+
+    Measured with TensorFlow 2.20 on the CPU with TF_ENABLE_ONEDNN_OPTS=0 (as the app runs it).
+    """
+    name = _class_name(kind, n)
+    out: list[tuple[str, str]] = []
+    kernel, strides, dilation = params["kernel_size"], params["strides"], params["dilation_rate"]
+    # Keras compiles 3-D and grouped convolutions with XLA, which accepts channels_first.
+    plain_conv = kind == CONV and n < 3 and params["groups"] == 1
+    if params["data_format"] == "channels_first" and (kind == TRANSPOSE or plain_conv):
+        out.append(("warning", f"TensorFlow runs {name} with data_format 'channels_first' only on a GPU; on the "
+                               "CPU the model fails when it runs; use 'channels_last' unless you train on a GPU"))
+    if kind == TRANSPOSE and max(dilation) > 1:
+        out.append(("warning", f"TensorFlow runs {name} with dilation_rate > 1 only on a GPU; on the CPU the "
+                               "model fails when it runs; set dilation_rate to 1 unless you train on a GPU"))
+    op = params.get("output_padding")
+    if kind == TRANSPOSE and params["padding"] == "same" and op is not None:
+        even = [(k - 1) * d + 1 for k, d, o in zip(kernel, dilation, op) if o == 0 and ((k - 1) * d + 1) % 2 == 0]
+        if even:
+            out.append(("warning", f"with padding 'same', an even kernel ({even[0]}) and output_padding 0, Keras "
+                                   "predicts an output size TensorFlow cannot produce, so the model fails when it "
+                                   "runs; leave output_padding None or use an odd kernel_size"))
+    # With strides > 1 and dilation > 1 together Keras decomposes the op, which avoids the limit.
+    decomposed = max(strides) > 1 and max(dilation) > 1
+    if kind in (DEPTHWISE, SEPARABLE) and n == 2 and strides[0] != strides[1] and not decomposed:
+        out.append(("warning", f"TensorFlow's depthwise convolution needs the same stride on both axes, so "
+                               f"{name} with strides {fmt_size(strides)} fails when the model runs; use equal "
+                               "strides"))
+    return out
 
 
 # --- specs ------------------------------------------------------------------------
