@@ -130,6 +130,20 @@ class NodeChanged:
 GraphEvent = Union[NodeAdded, NodeRemoved, EdgeAdded, EdgeRemoved, NodeChanged]
 
 
+class _Absent:
+    """`Graph.ABSENT`: "no value" for `set_param`. It survives copy and deepcopy
+    (a bare `object()` does not, which made undo store the marker as a value)."""
+
+    def __repr__(self) -> str:
+        return "Graph.ABSENT"
+
+    def __copy__(self) -> _Absent:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> _Absent:
+        return self
+
+
 class Graph:
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog if catalog is not None else default_catalog()
@@ -353,7 +367,7 @@ class Graph:
         self._edges.remove(edge)
         self.events.emit(EdgeRemoved(edge))
 
-    _ABSENT = object()
+    _ABSENT = _Absent()
 
     def set_param(self, node_id: str, key: str, value: Any, validate: bool = True) -> None:
         """Set one parameter, validated by its ParamSpec (ParamError if bad).
