@@ -1,0 +1,487 @@
+"""`loader_source(spec)`: Python source of a standalone ``load_data()`` (pure).
+
+The exported script calls ``load_data()`` and gets ``(train, validation,
+test)`` batched tf.data datasets (validation/test are None when their
+fraction is 0). The function imports only numpy and tensorflow, inside its
+body, reads the same files with the same split rule as the app (seeded,
+stratified per class, the same rounding), and applies the scaling fitted on
+the training split itself (standardising numbers, pixels to 0..1, text to
+token ids with the project's saved vocabulary), so the script's model
+trains on well-scaled inputs without the app's preprocessing layers.
+
+This module imports neither numpy nor TensorFlow, and the text is never
+executed here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from string import Template
+
+from studio.data import registry
+from studio.data.spec import DatasetSpec
+
+MISSING = ["", " ", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null", "None", "none", "?",
+           "#N/A"]
+
+_SPLIT = '''
+    def split(n, labels, validation, test):
+        """0 train, 1 validation, 2 test per sample: seeded, per class when labels are given."""
+        rng = np.random.default_rng(SEED)
+        out = np.full(n, -1, dtype=np.int8)
+        keep = np.ones(n, dtype=bool) if labels is None else labels >= 0
+        groups = [np.flatnonzero(keep)] if labels is None else [
+            np.flatnonzero(keep & (labels == c)) for c in np.unique(labels[keep])]
+        for idx in groups:
+            n_test = int(np.floor(len(idx) * test + 0.5))
+            n_val = int(np.floor(len(idx) * validation + 0.5))
+            while len(idx) and len(idx) - n_test - n_val < 1:
+                if n_val:
+                    n_val -= 1
+                else:
+                    n_test -= 1
+            perm = rng.permutation(idx)
+            n_train = len(idx) - n_test - n_val
+            out[perm[:n_train]] = 0
+            out[perm[n_train:n_train + n_val]] = 1
+            out[perm[n_train + n_val:]] = 2
+        return out
+
+    def batched(x, y, training):
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if training:
+            ds = ds.shuffle(min(len(y), 10000), seed=SEED, reshuffle_each_iteration=True)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def standardize(x, train):
+        axes = tuple(range(x.ndim - 1))
+        mean = np.nanmean(x[train], axis=axes)
+        var = np.nanvar(x[train], axis=axes)
+        var[var < 1e-12] = 1.0
+        return ((x - mean) / np.sqrt(var)).astype("float32"), mean
+'''
+
+_PARTS = '''
+    parts = []
+    for part in (0, 1, 2):
+        sel = assignment == part
+        parts.append(batched(x[sel], y[sel], part == 0) if sel.any() or part == 0 else None)
+    return tuple(parts)
+'''
+
+_READ_CSV = '''
+    def column_names(path, delimiter, header):
+        first = np.loadtxt(path, dtype=str, delimiter=delimiter, max_rows=1, comments=None, quotechar='"',
+                           encoding="utf-8-sig", ndmin=1)
+        if header:
+            return [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(first)]
+        return [f"column_{i + 1}" for i in range(len(first))]
+
+    def read_columns(path, names, delimiter, header):
+        """The named columns of a delimited file as numpy string arrays (streamed by tf.data)."""
+        columns = column_names(path, delimiter, header)
+        for name in names:
+            if name not in columns:
+                raise ValueError(f"{path}: no column named {name!r}; the columns are {columns}")
+        index = [columns.index(name) for name in names]
+        wanted = sorted(set(index))
+        ds = tf.data.experimental.CsvDataset(path, [tf.string] * len(wanted), header=header,
+                                             field_delim=delimiter, select_cols=wanted)
+        chunks = [[] for _ in wanted]
+        for batch in ds.batch(65536):
+            for k, values in enumerate(batch):
+                chunks[k].append(values.numpy())
+        values = [np.char.decode(np.concatenate(c).astype(bytes), "utf-8") if c else np.array([], dtype=str) for c in chunks]
+        return [values[wanted.index(i)] for i in index]
+
+    def to_numbers(values):
+        return np.where(np.isin(values, MISSING), "nan", values).astype("float32")
+'''
+
+
+def _header(spec: DatasetSpec, path: str, what: str, returns: str) -> str:
+    return (f'def load_data(batch_size=None):\n'
+            f'    """{what}\n\n'
+            f'    Data: {path}\n'
+            f'    Returns (train, validation, test) batched tf.data datasets of {returns};\n'
+            f'    validation or test is None when its fraction is 0. The split is seeded and\n'
+            f'    {"chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify else "random"}'
+            f', the scaling is fitted on the training split only.\n'
+            f'    """\n'
+            f'    import numpy as np\n'
+            f'    import tensorflow as tf\n\n'
+            f'    if batch_size is None:\n'
+            f'        batch_size = globals().get("BATCH_SIZE", 32)\n'
+            f'    SEED = {spec.split.seed!r}\n'
+            f'    VALIDATION, TEST = {spec.split.validation!r}, {spec.split.test!r}\n')
+
+
+def _path(path: str, base_dir: str | os.PathLike | None) -> str:
+    p = Path(os.path.expanduser(path))
+    if not p.is_absolute() and base_dir is not None:
+        p = Path(base_dir) / p
+    return str(p)
+
+
+def loader_source(spec: dict, base_dir: str | os.PathLike | None = None) -> str:
+    """Source text of ``def load_data(batch_size=None)`` for the dataset `spec`.
+
+    Relative paths are made absolute against `base_dir` (the project
+    folder) when it is given; otherwise they stay relative to where the
+    script runs. Bundled samples point at their file in this installation.
+    """
+    data = registry.concrete_spec(spec)
+    ds = DatasetSpec.from_dict(data)
+    pre = ds.preprocessing
+    if ds.kind == "keras":
+        return _keras(ds)
+    path = _path(ds.path, base_dir)
+    if ds.kind in ("csv", "tsv"):
+        return _table(ds, path, pre)
+    if ds.kind in ("npz", "npy"):
+        return _arrays(ds, path, base_dir)
+    if ds.kind == "images":
+        return _images(ds, path, rescale=True)
+    if ds.kind == "text":
+        return _text(ds, path, pre, base_dir)
+    if ds.kind == "timeseries":
+        return _series(ds, path)
+    raise ValueError(f"no loader for dataset kind {ds.kind!r}")  # pragma: no cover - kinds are checked
+
+
+def _table(ds: DatasetSpec, path: str, pre: dict) -> str:
+    columns = {c["name"]: c for c in pre.get("columns", [])}
+    categorical = {name: c.get("categories", []) for name, c in columns.items() if c.get("type") == "categorical"}
+    delimiter = ds.delimiter or ("\t" if ds.kind == "tsv" else ",")
+    header = True if ds.header is None else ds.header
+    classification = (ds.task or "classification") == "classification"
+    body = Template('''
+    PATH = $path
+    FEATURES = $features  # None: every column that is not a target
+    TARGETS = $targets  # None: a column named label/target/class..., else the last
+    CATEGORIES = $categorical  # category columns and their values; others are numbers
+    ONE_HOT = $onehot
+    CLASS_NAMES = $class_names  # None: the sorted distinct target values
+    MISSING_VALUES = $missing_policy  # "error", "drop" or "fill"
+    MISSING = $missing
+$read$split
+    names = column_names(PATH, $delimiter, $header)
+    if TARGETS is None:
+        lower = [n.lower() for n in names]
+        preferred = [c for c in ("label", "labels", "target", "targets", "class", "y", "species") if c in lower]
+        TARGETS = [names[lower.index(preferred[0])]] if preferred else names[-1:]
+    if FEATURES is None:
+        FEATURES = [n for n in names if n not in TARGETS]
+    columns = read_columns(PATH, FEATURES + TARGETS, $delimiter, $header)
+    n = len(columns[0]) if columns else 0
+    pieces, numeric = [], []
+    for name, values in zip(FEATURES, columns):
+        cats = CATEGORIES.get(name)
+        if cats is None:
+            try:
+                pieces.append(to_numbers(values)[:, None])
+                numeric.append(True)
+                continue
+            except ValueError:  # text: read as categories
+                cats = sorted(set(values.tolist()) - set(MISSING))
+        index = np.array([cats.index(v) if v in cats else -1 for v in values.tolist()])
+        if ONE_HOT:
+            block = np.zeros((n, len(cats)), dtype="float32")
+            block[np.flatnonzero(index >= 0), index[index >= 0]] = 1.0
+            block[index < 0] = np.nan
+        else:
+            block = np.where(index >= 0, index, np.nan).astype("float32")[:, None]
+        pieces.append(block)
+        numeric += [False] * block.shape[1]
+    x = np.concatenate(pieces, axis=1)
+    numeric = np.array(numeric, dtype=bool)
+    target_values = columns[len(FEATURES):]
+''').substitute(path=repr(path), features=repr(ds.features), targets=repr(ds.targets),
+                categorical=repr(categorical), onehot=repr(ds.categorical == "onehot"),
+                class_names=repr(pre.get("class_names")), missing_policy=repr(ds.missing), missing=repr(MISSING),
+                read=_READ_CSV, split=_SPLIT, delimiter=repr(delimiter), header=repr(header))
+    if classification:
+        body += '''    raw = target_values[0]
+    names = CLASS_NAMES
+    if names is None:
+        present = sorted(set(raw.tolist()) - set(MISSING))
+        try:
+            names = sorted(present, key=float)
+        except ValueError:
+            names = present
+    lookup = {name: i for i, name in enumerate(names)}
+    for name in names:  # "1.0" in the file reads as class "1"
+        try:
+            lookup.setdefault(repr(float(name)), lookup[name])
+        except ValueError:
+            pass
+    def class_of(value):
+        if value in lookup:
+            return lookup[value]
+        try:
+            number = float(value)
+        except ValueError:
+            return -1
+        return lookup.get(str(int(number)) if number == int(number) else repr(number), -1)
+    y = np.array([class_of(v) for v in raw.tolist()], dtype="int32")
+    labelled = y >= 0
+'''
+    else:
+        body += '''    y = np.stack([to_numbers(v) for v in target_values], axis=1)
+    labelled = ~np.isnan(y).any(axis=1)
+'''
+    body += Template('''    incomplete = np.isnan(x).any(axis=1)
+    if MISSING_VALUES == "error" and incomplete.any():
+        raise ValueError(f"{PATH}: {int(incomplete.sum())} rows have missing values")
+    keep = labelled & (~incomplete if MISSING_VALUES == "drop" else True)
+    x, y = x[keep], y[keep]
+    assignment = split(len(y), $labels, VALIDATION, TEST)
+    if numeric.any():
+        x[:, numeric], _ = standardize(x[:, numeric], assignment == 0)
+    x[np.isnan(x)] = 0.0  # missing values after scaling: the training mean
+''').substitute(labels="y if " + repr(ds.split.stratify) + " else None" if classification else "None")
+    return _header(ds, path, "Read the table, encode its columns and split it.",
+                   "(features, target)") + body + _PARTS
+
+
+def _arrays(ds: DatasetSpec, path: str, base_dir) -> str:
+    features = (ds.features or ["x"])[0]
+    targets = (ds.targets or ["y"])[0]
+    classification = (ds.task or "classification") == "classification"
+    if ds.kind == "npy":
+        targets_path = _path(ds.targets_path, base_dir) if ds.targets_path else str(Path(path).with_name("y.npy"))
+        read = Template('''
+    x = np.load($path, allow_pickle=False)
+    y = np.load($targets_path, allow_pickle=False)
+    fixed_test = None
+''').substitute(path=repr(path), targets_path=repr(targets_path))
+    else:
+        read = Template('''
+    with np.load($path, allow_pickle=False) as arrays:
+        x, y = arrays[$features], arrays[$targets]
+        fixed_test = None
+        if $features == "x_train" and "x_test" in arrays.files and "y_test" in arrays.files:
+            fixed_test = len(arrays["x_test"])
+            x = np.concatenate([x, arrays["x_test"]])
+            y = np.concatenate([y, arrays["y_test"]])
+''').substitute(path=repr(path), features=repr(features), targets=repr(targets))
+    body = read + _SPLIT + '''
+    x = x.astype("float32")
+    if x.ndim == 1:
+        x = x[:, None]
+'''
+    if classification:
+        body += '''    if y.ndim == 2 and y.shape[1] > 1:
+        y = np.argmax(y, axis=1)
+    names, y = np.unique(y.reshape(len(y)), return_inverse=True)
+    y = y.astype("int32")
+'''
+        labels = "y" if ds.split.stratify else "None"
+    else:
+        body += '''    y = y.astype("float32").reshape(len(y), -1)
+'''
+        labels = "None"
+    body += Template('''    if fixed_test is None:
+        assignment = split(len(y), $labels, VALIDATION, TEST)
+    else:
+        head = len(y) - fixed_test
+        labels = $labels
+        assignment = np.concatenate([split(head, None if labels is None else labels[:head], VALIDATION, 0.0),
+                                     np.full(fixed_test, 2, dtype=np.int8)])
+    x, _ = standardize(x, assignment == 0)
+''').substitute(labels=labels)
+    return _header(ds, path, "Load the arrays and split them.", "(features, target)") + body + _PARTS
+
+
+def _images(ds: DatasetSpec, path: str, rescale: bool) -> str:
+    size = list(ds.image.size) if ds.image.size else [64, 64]
+    channels = 1 if ds.image.color == "grayscale" else 3
+    body = Template('''
+    FOLDER = $path
+    SIZE = $size
+    CHANNELS = $channels
+$split
+    classes = sorted(name for name in tf.io.gfile.listdir(FOLDER)
+                     if tf.io.gfile.isdir(FOLDER + "/" + name.rstrip("/")) and not name.startswith("."))
+    files, labels = [], []
+    names = []
+    for name in classes:
+        name = name.rstrip("/")
+        found = []
+        for pattern in ("*.jpg", "*.jpeg", "*.png", "*.bmp", "*.gif", "*.JPG", "*.JPEG", "*.PNG"):
+            found += tf.io.gfile.glob(FOLDER + "/" + name + "/" + pattern)
+        if not found:
+            continue
+        names.append(name)
+        files += sorted(set(found))
+        labels += [len(names) - 1] * len(set(found))
+    files = np.array(files)
+    labels = np.array(labels, dtype="int32")
+    assignment = split(len(labels), labels if $stratify else None, VALIDATION, TEST)
+
+    def load(path, label):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        if CHANNELS == 1:
+            image = tf.image.rgb_to_grayscale(image)
+        image = tf.image.resize(image, SIZE, antialias=True) / 255.0
+        image.set_shape(SIZE + [CHANNELS])
+        return image, label
+
+    parts = []
+    for part in (0, 1, 2):
+        sel = assignment == part
+        if not sel.any() and part:
+            parts.append(None)
+            continue
+        ds = tf.data.Dataset.from_tensor_slices((files[sel], labels[sel]))
+        if part == 0:
+            ds = ds.shuffle(int(sel.sum()), seed=SEED, reshuffle_each_iteration=True)
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
+        parts.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return tuple(parts)
+''').substitute(path=repr(path), size=repr(size), channels=channels, split=_SPLIT, stratify=repr(ds.split.stratify))
+    return _header(ds, path, "Read the image folder (one subfolder per class), decode and resize.",
+                   "(image scaled to 0..1, class index)") + body
+
+
+def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
+    vocab = pre.get("vocabulary_file")
+    vocab_path = _path(vocab, base_dir) if vocab else None
+    is_folder = ds.path.endswith(("/", os.sep)) or Path(path).is_dir() or Path(path).suffix == ""
+    if is_folder:
+        read = '''
+    texts, raw = [], []
+    for name in sorted(tf.io.gfile.listdir(PATH)):
+        name = name.rstrip("/")
+        if name.startswith(".") or not tf.io.gfile.isdir(PATH + "/" + name):
+            continue
+        for file in sorted(tf.io.gfile.glob(PATH + "/" + name + "/*.txt")):
+            with tf.io.gfile.GFile(file, "rb") as fh:
+                texts.append(fh.read().decode("utf-8", errors="replace"))
+            raw.append(name)
+    texts, raw = np.array(texts, dtype=object), np.array(raw)
+'''
+    else:
+        delimiter = ds.delimiter or ","
+        header = True if ds.header is None else ds.header
+        read = _READ_CSV + Template('''
+    MISSING = $missing
+    text_values, raw = read_columns(PATH, [$feature, $target], $delimiter, $header)
+    labelled = ~np.isin(raw, MISSING)
+    texts, raw = text_values[labelled].astype(object), raw[labelled]
+''').substitute(missing=repr(MISSING), feature=repr((ds.features or ["text"])[0]),
+                target=repr((ds.targets or ["label"])[0]), delimiter=repr(delimiter), header=repr(header))
+    classification = (ds.task or "classification") == "classification"
+    target = '''    names = sorted(set(raw.tolist()))
+    try:
+        names = sorted(names, key=float)
+    except ValueError:
+        pass
+    y = np.array([names.index(v) for v in raw.tolist()], dtype="int32")
+''' if classification else '''    y = raw.astype("float32")[:, None]
+'''
+    body = Template('''
+    PATH = $path
+    VOCABULARY = $vocab  # saved by Network Studio from the training split; None: learn it here
+    MAX_TOKENS, SEQUENCE_LENGTH = $max_tokens, $length
+$split$read$target    assignment = split(len(y), $labels, VALIDATION, TEST)
+    if VOCABULARY is not None:
+        vectorize = tf.keras.layers.TextVectorization(output_sequence_length=SEQUENCE_LENGTH,
+                                                      vocabulary=VOCABULARY)
+    else:
+        vectorize = tf.keras.layers.TextVectorization(max_tokens=MAX_TOKENS,
+                                                      output_sequence_length=SEQUENCE_LENGTH)
+        vectorize.adapt(tf.data.Dataset.from_tensor_slices(texts[assignment == 0].astype(str)).batch(1024))
+    x = np.concatenate([np.asarray(vectorize(tf.constant(texts[i:i + 2048].astype(str))))
+                        for i in range(0, len(texts), 2048)]).astype("int32")
+''').substitute(path=repr(path), vocab=repr(vocab_path), max_tokens=ds.text.max_tokens,
+                length=ds.text.sequence_length, split=_SPLIT, read=read, target=target,
+                labels="y" if classification and ds.split.stratify else "None")
+    return _header(ds, path, "Read the texts and turn each into token ids.",
+                   "(token ids, target)") + body + _PARTS
+
+
+def _series(ds: DatasetSpec, path: str) -> str:
+    delimiter = ds.delimiter or ","
+    header = True if ds.header is None else ds.header
+    body = Template('''
+    PATH = $path
+    FEATURES = $features
+    TARGETS = $targets
+    LENGTH, STRIDE, HORIZON = $length, $stride, $horizon
+    MISSING = $missing
+$read
+    names = list(dict.fromkeys(FEATURES + TARGETS))
+    values = np.stack([to_numbers(v) for v in read_columns(PATH, names, $delimiter, $header)], axis=1)
+    for j in range(values.shape[1]):  # carry the last value forward over gaps
+        col = values[:, j]
+        idx = np.where(np.isnan(col), 0, np.arange(len(col)))
+        np.maximum.accumulate(idx, out=idx)
+        values[:, j] = col[idx]
+    series = values[:, [names.index(f) for f in FEATURES]]
+    target = values[:, [names.index(t) for t in TARGETS]]
+    n = len(series)
+    n_test = int(np.floor(n * TEST + 0.5))
+    n_val = int(np.floor(n * VALIDATION + 0.5))
+    bounds = [(0, n - n_val - n_test), (n - n_val - n_test, n - n_test), (n - n_test, n)]
+    lo, hi = bounds[0]
+    mean, std = np.nanmean(series[lo:hi], axis=0), np.nanstd(series[lo:hi], axis=0)
+    std[std < 1e-6] = 1.0
+    series = tf.constant(((series - mean) / std).astype("float32"))
+    target = tf.constant(target.astype("float32"))
+    width = HORIZON * len(TARGETS)
+
+    def window(start):
+        return series[start:start + LENGTH], tf.reshape(target[start + LENGTH:start + LENGTH + HORIZON], (width,))
+
+    parts = []
+    for part, (lo, hi) in enumerate(bounds):
+        count = max(0, (hi - lo - LENGTH - HORIZON) // STRIDE + 1)
+        if count == 0 and part:
+            parts.append(None)
+            continue
+        ds = tf.data.Dataset.from_tensor_slices(np.arange(lo, lo + count * STRIDE, STRIDE))
+        ds = ds.map(window).cache()
+        if part == 0:
+            ds = ds.shuffle(10000, seed=SEED, reshuffle_each_iteration=True)
+        parts.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return tuple(parts)
+''').substitute(path=repr(path), features=repr(ds.features or []), targets=repr(ds.targets or []),
+                length=ds.window.length, stride=ds.window.stride, horizon=ds.window.horizon, missing=repr(MISSING),
+                read=_READ_CSV, delimiter=repr(delimiter), header=repr(header))
+    return _header(ds, path, "Read the series and cut it into windows (chronological split).",
+                   "(window of features, next values of the targets)") + body
+
+
+def _keras(ds: DatasetSpec) -> str:
+    name = ds.path
+    cache = registry.cache_dir()
+    if name == "imdb":
+        folder = ds.with_changes(kind="text", path=str(cache / "imdb"))
+        return _text(folder, str(cache / "imdb"), {}, None)
+    if name == "mnist":
+        read = '''
+    (x, y), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+    x, x_test = x[..., None], x_test[..., None]
+'''
+    else:
+        read = Template('''
+    FOLDER = $folder  # the binary CIFAR-10 batches (cifar-10-binary.tar.gz, unpacked)
+
+    def batch(names):
+        records = np.concatenate([np.fromfile(FOLDER + "/" + f, dtype=np.uint8) for f in names]).reshape(-1, 3073)
+        return records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), records[:, 0].astype("int64")
+
+    x, y = batch([f"data_batch_{i}.bin" for i in range(1, 6)])
+    x_test, y_test = batch(["test_batch.bin"])
+''').substitute(folder=repr(str(cache / "cifar-10-batches-bin")))
+    body = read + _SPLIT + Template('''
+    head = len(y)
+    x = (np.concatenate([x, x_test]) / 255.0).astype("float32")
+    y = np.concatenate([y, y_test]).reshape(-1).astype("int32")
+    assignment = np.concatenate([split(head, y[:head] if $stratify else None, VALIDATION, 0.0),
+                                 np.full(len(y_test), 2, dtype=np.int8)])
+''').substitute(stratify=repr(ds.split.stratify))
+    return _header(ds, name, f"Load the {name} dataset; its own test set is the test split.",
+                   "(image scaled to 0..1, class index)") + body + _PARTS
