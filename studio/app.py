@@ -53,13 +53,19 @@ def run(project: str | os.PathLike | None = None, screenshot: str | None = None,
     window.show()
     window.start(str(project) if project is not None else None)
 
+    screenshot = screenshot or os.environ.get("STUDIO_SCREENSHOT")
     if screenshot:
+        # Screenshot mode (docs, smoke test): grab the window once it has
+        # painted, say what is shown, and quit.
         def grab() -> None:
-            window.grab().save(screenshot)
+            window.grab().save(str(screenshot))
+            print(f"studio: shown {window.windowTitle().replace('[*]', '')!r} with "
+                  f"{len(window.document.graph.nodes)} layers; tensorflow loaded: {'tensorflow' in sys.modules}",
+                  flush=True)
             window.document.undo_stack.setClean()
             window.close()
 
-        QTimer.singleShot(600, grab)
+        QTimer.singleShot(int(os.environ.get("STUDIO_SCREENSHOT_DELAY_MS", "300")), grab)
     if preload_tensorflow is None:
         preload_tensorflow = os.environ.get("STUDIO_PRELOAD_TF", "1") != "0" and not screenshot
     if preload_tensorflow:
