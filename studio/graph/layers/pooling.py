@@ -93,8 +93,9 @@ def _make_advise(mode: str, n: int):
                     continue
                 used = ((length - p) // s) * s + p
                 if used < length:
-                    out.append(("info", f"padding 'valid' ignores the last {length - used} of the {length} "
-                                        f"{names[axis]} positions; use padding 'same' to keep them"))
+                    where = f"{length} steps" if n == 1 else f"{length} positions along {names[axis]}"
+                    out.append(("info", f"padding 'valid' ignores the last {length - used} of the {where}; "
+                                        "use padding 'same' to keep them"))
         return out
 
     return advise

@@ -299,8 +299,8 @@ def _make_cropping(n: int):
         out: list[Optional[int]] = []
         for axis, (d, (a, b)) in enumerate(zip(spatial, crops)):
             if d is not None and d - a - b <= 0:
-                raise ShapeError(f"{name} removes {a} + {b} of the {d} {SPATIAL_NAMES[n][axis]} positions, "
-                                 "leaving nothing; crop less")
+                where = f"{d} steps" if n == 1 else f"{d} positions along {SPATIAL_NAMES[n][axis]}"
+                raise ShapeError(f"{name} removes {a} + {b} of the {where}, leaving nothing; crop less")
             out.append(None if d is None else d - a - b)
         return [join_channels(batch, out, channels, data_format)]
 
@@ -328,7 +328,6 @@ def _padding_spec(n: int) -> LayerSpec:
         ),
         params=(padding, DATA_FORMAT),
         infer_shape=_make_padding(n),
-        key_params=("padding",),
     )
 
 
