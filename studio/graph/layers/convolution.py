@@ -53,7 +53,6 @@ def _family_ranks(kind: str) -> tuple[int, ...]:
 
 # --- params ------------------------------------------------------------------
 def _params(kind: str, n: int) -> tuple[ParamSpec, ...]:
-    axes = "step" if n == 1 else "axis"
     filters = ParamSpec(
         "filters", "int", 32,
         "Number of filters = number of output channels; each filter learns to detect one pattern.",
@@ -73,10 +72,11 @@ def _params(kind: str, n: int) -> tuple[ParamSpec, ...]:
         padding_help += " 'causal': pad only the start, so step t never sees later steps (time series)."
     common = [
         ParamSpec("kernel_size", "ints", [3] * n,
-                  f"Size of the sliding window, one number per {axes} (3 means {fmt_size([3] * n)}).",
+                  "Length of the sliding window, in steps." if n == 1 else
+                  f"Size of the sliding window, one number per axis (3 means {fmt_size([3] * n)}).",
                   length=n, minimum=1, maximum=1_000),
         ParamSpec("strides", "ints", [1] * n,
-                  "How far the window moves each time; 2 halves the size" if kind != TRANSPOSE
+                  "How far the window moves each time; 2 halves the size." if kind != TRANSPOSE
                   else "Upsampling factor: 2 doubles the size.",
                   length=n, minimum=1, maximum=1_000),
         ParamSpec("padding", "choice", "valid", padding_help, choices=padding_choices),
@@ -92,7 +92,8 @@ def _params(kind: str, n: int) -> tuple[ParamSpec, ...]:
         DATA_FORMAT,
         ParamSpec("dilation_rate", "ints", [1] * n,
                   "Spacing between the kernel's taps: 2 makes a 3-wide kernel cover 5 inputs "
-                  "(a wider view for the same weights). Cannot be combined with strides > 1.",
+                  "(a wider view for the same weights)."
+                  + (" Cannot be combined with strides > 1." if kind in (CONV, TRANSPOSE) else ""),
                   length=n, minimum=1, maximum=1_000, advanced=True),
     ]
     if kind == CONV:
@@ -168,7 +169,8 @@ def _check_args(name: str, kind: str, params: dict) -> None:
         )
     if kind == CONV and params["filters"] % params["groups"]:
         raise ShapeError(
-            f"{name}: filters ({params['filters']}) must be a multiple of groups ({params['groups']})"
+            f"{name}: filters ({params['filters']}) must be a multiple of groups ({params['groups']}); "
+            "change filters or groups"
         )
     if kind == TRANSPOSE and params["output_padding"] is not None:
         for op, s in zip(params["output_padding"], strides):
@@ -346,7 +348,7 @@ def _runtime_advice(kind: str, n: int, params: dict) -> list[tuple[str, str]]:
 # --- specs ------------------------------------------------------------------------
 DESCRIPTIONS = {
     CONV: (
-        "Slides small learned filters (kernels, e.g. {k}) over the {what} and records how strongly each "
+        "Slides small learned {k} filters (kernels) over the {what} and records how strongly each "
         "pattern appears at each position: out[pos, f] = activation(sum(window · W_f) + b_f). "
         "Weights are shared across positions, so it needs far fewer parameters than Dense and "
         "finds a pattern wherever it is. Stack several, with pooling or strides, to see larger patterns. "
@@ -373,8 +375,10 @@ DESCRIPTIONS = {
 def _spec(kind: str, n: int) -> LayerSpec:
     name = _class_name(kind, n)
     description = DESCRIPTIONS[kind].format(
-        k="3" if n == 1 else "×".join("3" * n), what=WHAT[n], conv=f"Conv{n}D",
+        k="3-step" if n == 1 else "×".join("3" * n), what=WHAT[n], conv=f"Conv{n}D",
     )
+    if kind == CONV and n == 1:
+        description += " For time series, padding 'causal' keeps each step from seeing later steps."
     if kind == CONV:
         key_params: tuple[str, ...] = ("filters", "kernel_size", "activation")
     elif kind == TRANSPOSE:
