@@ -33,6 +33,7 @@ class EdgeItem(QGraphicsPathItem):
         self.label = ""  # tensor shape carried, for the tooltip
         self._hover = False
         self._shape: QPainterPath | None = None
+        self._ends = (QPointF(), QPointF())
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
@@ -47,6 +48,7 @@ class EdgeItem(QGraphicsPathItem):
 
     def update_path(self) -> None:
         start, end = self.endpoints()
+        self._ends = (start, end)
         self._shape = None
         self.setPath(wire_path(start, end))
 
@@ -77,6 +79,10 @@ class EdgeItem(QGraphicsPathItem):
         t = theme.current()
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod > 0.3)
+        if lod < 0.3:  # far away: a straight line reads the same and draws much faster
+            painter.setPen(QPen(t.accent if self.isSelected() else t.wire, 0))
+            painter.drawLine(self._ends[0], self._ends[1])
+            return
         if self.isSelected() or self.highlight:
             glow = QColor(t.accent)
             glow.setAlpha(70)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from studio.ui import theme
@@ -31,6 +31,8 @@ class Minimap(QWidget):
         self._world = QRectF()
         self._scale = 1.0
         self._offset = QPointF()
+        self._base: QPixmap | None = None
+        self._base_dirty = True
         view.canvas.changed.connect(self._on_scene_changed)
         self.hide()
 
@@ -51,6 +53,7 @@ class Minimap(QWidget):
         self.move(vp.right() - self.width() - MARGIN, vp.bottom() - self.height() - MARGIN)
 
     def _on_scene_changed(self, _regions) -> None:
+        self._base_dirty = True
         if self.mode == "auto":
             self.sync_visibility()
         if self.isVisible():
@@ -76,10 +79,15 @@ class Minimap(QWidget):
         q = p - self._offset
         return QPointF(q.x() / self._scale, q.y() / self._scale)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+    def _render_base(self) -> QPixmap:
+        """Background and nodes, redrawn only when the scene changed."""
         t = theme.current()
         self._frame()
-        painter = QPainter(self)
+        dpr = self.devicePixelRatioF()
+        pixmap = QPixmap(int(self.width() * dpr), int(self.height() * dpr))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(t.node_border, 1))
         painter.setBrush(t.minimap_bg)
@@ -88,13 +96,21 @@ class Minimap(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         for item in self.view.canvas.node_items():
             r = item.sceneBoundingRect()
-            tl = self.to_map(r.topLeft())
-            br = self.to_map(r.bottomRight())
             color = t.error if item.view.severity == "error" else t.category_color(item.view.category)
             if item.isSelected():
                 color = t.accent
             painter.setBrush(color)
-            painter.drawRect(QRectF(tl, br))
+            painter.drawRect(QRectF(self.to_map(r.topLeft()), self.to_map(r.bottomRight())))
+        painter.end()
+        return pixmap
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        t = theme.current()
+        if self._base is None or self._base_dirty:
+            self._base = self._render_base()
+            self._base_dirty = False
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._base)
         visible = self.view.canvas.visible_rect()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         frame = QRectF(self.to_map(visible.topLeft()), self.to_map(visible.bottomRight()))
@@ -114,6 +130,5 @@ class Minimap(QWidget):
         event.accept()
 
     def _jump(self, pos: QPointF) -> None:
-        self._frame()
         self.view.centerOn(self.to_scene(pos))
         self.update()

@@ -86,6 +86,8 @@ class PortItem(QGraphicsItem):
         self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.35:
+            return  # too small to see or hit: the node's block is enough
         t = theme.current()
         hover = self._hover
         r = PORT_R + (1.5 if hover or self.state == PortItem.OK else 0)
