@@ -69,7 +69,8 @@ def test_batch_normalization_needs_a_known_channel_count():
 
 def test_batch_normalization_on_the_image_width_is_flagged():
     diags, _, _ = _check("BatchNormalization", {"axis": 2})
-    assert any("image width" in m for m in _messages(diags, "warning"))
+    assert any("not the channels" in m for m in _messages(diags, "warning"))
+    assert not _messages(_check("BatchNormalization", {"axis": -1})[0], "warning")
 
 
 @pytest.mark.parametrize("layer", ["Dropout", "SpatialDropout2D"])

@@ -93,8 +93,9 @@ def _bn_advice(params, input_shapes):
     advice = []
     axis = params["axis"] % len(shape) if shape else params["axis"]
     if len(shape) == 4 and axis == 2:
-        advice.append(("warning", f"axis {params['axis']} of {fmt(shape)} is the image width, not the channels; "
-                                  "use axis=-1 for channels_last images (or axis=1 for channels_first)"))
+        advice.append(("warning", f"axis {params['axis']} of {fmt(shape)} is a spatial axis (height or width), "
+                                  "not the channels; use axis=-1 for channels_last images (or axis=1 for "
+                                  "channels_first)"))
     if params["momentum"] < 0.9:
         advice.append(("warning", f"momentum {params['momentum']:g} keeps little of the running statistics "
                                   "used at inference, so predictions get noisy; 0.9-0.99 is usual"))
