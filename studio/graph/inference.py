@@ -109,7 +109,9 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
     for nid in order:
         node = nodes[nid]
         label = node.title or node.type
-        edges = sorted(incoming[nid], key=lambda e: e.target_port)
+        edges = incoming[nid]
+        if len(edges) > 1:
+            edges.sort(key=lambda e: e.target_port)
         in_shapes = []
         known = True
         for e in edges:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Optional, Sequence
 
 from studio.core.errors import ParamError
@@ -283,12 +284,25 @@ class LayerSpec:
     extra: dict = field(default_factory=dict)
 
     # -- params ----------------------------------------------------------
-    @property
+    # param_map and the defaults are computed once per spec: analyse() validates
+    # every node after every edit (bench/bench_inference.py). Do not mutate them.
+    @cached_property
     def param_map(self) -> dict[str, ParamSpec]:
         return {p.key: p for p in self.params}
 
+    @cached_property
+    def _default_parts(self) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+        """(every default, in order, with mutable ones as placeholders; the mutable ones)."""
+        plain = {p.key: p.default for p in self.params}
+        mutable = tuple((p.key, p.default) for p in self.params if isinstance(p.default, (list, dict)))
+        return plain, mutable
+
     def defaults(self) -> dict[str, Any]:
-        return {p.key: _copy_default(p.default) for p in self.params}
+        plain, mutable = self._default_parts
+        out = dict(plain)
+        for key, value in mutable:
+            out[key] = _copy_default(value)
+        return out
 
     def resolve(self, params: dict) -> dict:
         """The params with every default filled in (not validated)."""
@@ -298,7 +312,11 @@ class LayerSpec:
 
     def validate(self, params: dict) -> tuple[dict, list[tuple[str, str]]]:
         """Resolve and validate; return (resolved params, [(key, message)])."""
-        resolved = self.defaults()
+        plain, mutable = self._default_parts
+        resolved = dict(plain)
+        for key, value in mutable:
+            if key not in params:  # a given value replaces it: no need to copy the default
+                resolved[key] = _copy_default(value)
         problems: list[tuple[str, str]] = []
         pmap = self.param_map
         for key, value in params.items():
@@ -309,6 +327,7 @@ class LayerSpec:
             try:
                 resolved[key] = spec.validate(value)
             except ParamError as exc:
+                resolved[key] = _copy_default(spec.default)
                 problems.append((key, str(exc)))
         return resolved, problems
 
@@ -327,6 +346,8 @@ class LayerSpec:
 
 
 def _copy_default(value: Any) -> Any:
+    if isinstance(value, list) and all(v is None or isinstance(v, (int, float, str)) for v in value):
+        return list(value)  # a flat list (kernel_size, strides...): much cheaper than deepcopy
     if isinstance(value, (list, dict)):
         import copy
 
