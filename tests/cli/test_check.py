@@ -178,3 +178,22 @@ def test_warnings_alone_do_not_fail(tmp_path):
     out = json.loads(result.out)
     assert [d["severity"] for d in out["diagnostics"]] and {d["severity"] for d in out["diagnostics"]} == {"warning"}
     assert result.rc == 0 and out["ok"] is True
+
+
+def test_a_layer_with_several_outputs_has_a_list_of_shapes(tmp_path):
+    data = raw_project()
+    data["graph"]["nodes"] = [
+        {"id": "seq", "type": "Input", "params": {"batch_shape": [None, 10, 4]}},
+        {"id": "lstm", "type": "LSTM", "params": {"units": 8, "return_state": True}},
+        {"id": "state", "type": "Dense", "params": {"units": 2}},
+    ]
+    data["graph"]["edges"] = [{"source": "seq", "target": "lstm"},
+                              {"source": "lstm", "source_port": 2, "target": "state"}]
+    path = tmp_path / "p.studio.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = studio("check", path, "--json")
+    nodes = {n["id"]: n for n in json.loads(result.out)["nodes"]}
+    assert nodes["lstm"]["output_shape"] == [[None, 8], [None, 8], [None, 8]]
+    assert nodes["seq"]["output_shape"] == [None, 10, 4]
+    table = studio("check", path).out
+    assert "(None, 8), (None, 8), (None, 8)" in table
