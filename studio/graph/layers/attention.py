@@ -140,8 +140,8 @@ MULTI_HEAD_ATTENTION = LayerSpec(
                   maximum=1024, examples=(1, 2, 3)),
         ParamSpec("key_dim", "int", 64, "Size of each head's query and key projections.", minimum=1,
                   maximum=100_000, examples=(1, 2, 4)),
-        ParamSpec("value_dim", "int", 64, "Size of each head's value projection; usually equal to key_dim "
-                  "(None means key_dim).", optional=True, minimum=1, maximum=100_000, examples=(None, 2, 3)),
+        ParamSpec("value_dim", "int", None, "Size of each head's value projection; None means key_dim.",
+                  optional=True, minimum=1, maximum=100_000, examples=(None, 2, 3)),
         ParamSpec("dropout", "float", 0.0, "Fraction of the attention weights dropped while training.",
                   minimum=0.0, maximum=1.0),
         ParamSpec("use_bias", "bool", True, "Add learned biases to the projections."),

@@ -488,7 +488,7 @@ def _distributed_inner(params) -> tuple[LayerSpec, dict]:
     spec = default_catalog().for_class(class_name)
     if spec is None or class_name in ("TimeDistributed", "Bidirectional") or spec.max_inputs != 1 \
             or spec.min_inputs != 1:
-        raise ShapeError(f"TimeDistributed cannot wrap a {class_name}; wrap a one-input layer such as Dense, "
+        raise ShapeError(f"TimeDistributed cannot wrap {class_name}; wrap a one-input layer such as Dense, "
                          "Conv2D, Flatten or Dropout")
     resolved, problems = spec.validate(config)
     if problems:
@@ -520,7 +520,10 @@ def _distributed_shape(params, input_shapes):
 def _distributed_params(params, input_shapes):
     shape = _distributed_input(input_shapes)
     spec, inner = _distributed_inner(params)
-    return spec.count_params(inner, [(shape[0],) + shape[2:]])
+    try:
+        return spec.count_params(inner, [(shape[0],) + shape[2:]])
+    except ShapeError as exc:
+        raise ShapeError(f"each step {fmt((shape[0],) + shape[2:])} of the input: {exc}") from None
 
 
 def _distributed_advice(params, input_shapes):

@@ -36,12 +36,14 @@ _CONV_WRAPPED = [
     for st, rs in product((False, True), (False, True))
 ]
 
-# Only Dense here: Keras' TimeDistributed skips the wrapped layer's input checks, so it "accepts"
-# e.g. an LSTM on 2-D steps (with nonsense weights) where our spec refuses; other wrapped layers
-# are covered by their own specs' cases.
+# Keras' TimeDistributed skips the wrapped layer's input checks, so it "accepts" e.g. an LSTM on 2-D
+# steps (with nonsense weights) or a MaxPooling2D on 2-D steps where our spec refuses: such wrapped
+# layers are left out here (their own cases cover them).
 _DISTRIBUTED = [
     _rnn("Dense", units=3),
     _rnn("Dense", units=1, use_bias=False, activation="relu"),
+    _rnn("Conv2D", filters=2, kernel_size=[3, 3]),
+    _rnn("Flatten"),
 ]
 
 CASES = {
@@ -50,7 +52,7 @@ CASES = {
     "GRU": _RNN,
     "Bidirectional": Case(inputs=_SEQ, params={"layer": _WRAPPED, "backward_layer": _BACKWARD}, max_dim=6),
     "TimeDistributed": Case(inputs=[[(None, 5, 3)], [(None, None, 4)], [(None, 4, 3, 2)], [(2, 4, 3, 2)],
-                                    [(None, 6)], [(None, 3, None)]],
+                                    [(None, 6)], [(None, 3, None)], [(None, 3, 6, 6, 2)], [(None, 2, 5, 4, 1)]],
                             params={"layer": _DISTRIBUTED}, max_dim=6),
     "ConvLSTM1D": Case(inputs=[[(None, 3, 8, 2)], [(None, None, 6, 1)], [(2, 2, 5, 3)], [(None, 3, None, 2)]],
                        params={"strides": [[1], [1], [2]], "dilation_rate": [[1], [1], [1], [2]],
