@@ -106,9 +106,10 @@ class EditSequence(RuleBasedStateMachine):
         self.push(RemoveNode(self.pick(data)))
 
     @precondition(lambda self: len(self.graph.nodes) >= 2)
-    @rule(data=st.data(), port=st.integers(0, 2), shapes=st.booleans())
+    @rule(data=st.data(), port=st.sampled_from([0, 0, 0, 1, 2]), shapes=st.booleans())
     def connect(self, data, port, shapes):
-        source, target = self.pick(data), self.pick(data)
+        source = self.pick(data)
+        target = self.pick(data, [i for i in self.node_ids() if i != source])
         self.push(Connect(Edge(source, target, 0, port), check_shapes=shapes))
 
     @precondition(lambda self: self.graph.edges)
@@ -147,7 +148,8 @@ class EditSequence(RuleBasedStateMachine):
     @precondition(lambda self: len(self.graph.nodes) >= 2)
     @rule(data=st.data())
     def batch_that_may_fail_half_way(self, data):
-        a, b = self.pick(data), self.pick(data)
+        a = self.pick(data)
+        b = self.pick(data, [i for i in self.node_ids() if i != a])
         self.push(Batch([SetTitle(a, "batched"), MoveNodes({a: (1.0, 2.0)}), Connect(Edge(a, b)), SetParam(b, "units", 5)],
                         "gesture"))
 
