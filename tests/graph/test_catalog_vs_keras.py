@@ -23,7 +23,6 @@ from studio.graph.spec import ShapeError
 from tests.graph import cases as cases_pkg
 from tests.graph.cases.base import Case
 
-
 CATALOG = default_catalog()
 
 
@@ -82,6 +81,9 @@ def test_defaults_equal_keras_defaults(spec_id):
         if p.key in required or p.key not in config:
             continue
         ours, theirs = _plain(p.default), _plain(config[p.key])
+        if ours is None and p.optional and DERIVED_DEFAULTS.get(p.key) in config:
+            # None stands for another argument's value (pooling strides = pool_size).
+            ours = _plain(config[DERIVED_DEFAULTS[p.key]])
         if isinstance(theirs, dict) and isinstance(ours, str):
             # A name like "uniform" stands for a Keras object: compare classes.
             getter = {"initializer": keras.initializers.get, "regularizer": keras.regularizers.get,
@@ -89,6 +91,10 @@ def test_defaults_equal_keras_defaults(spec_id):
             ours = type(getter(ours)).__name__ if getter else ours
             theirs = theirs.get("class_name")
         assert ours == theirs, f"{spec_id}.{p.key}: our default {p.default!r} != Keras' {config[p.key]!r}"
+
+
+# Optional params whose None default Keras resolves to another argument's value.
+DERIVED_DEFAULTS = {"strides": "pool_size"}
 
 
 def _required(spec) -> dict:
