@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from studio.graph.inference import ShapeReport
-from studio.ui import icons
+from studio.ui import icons, theme
 from studio.ui.document import ProjectDocument
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -24,6 +24,8 @@ class DiagnosticsPanel(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("diagnosticsList")
         self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.empty = QLabel("No problems: every layer has a shape.", self)
         self.empty.setObjectName("placeholder")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -42,13 +44,17 @@ class DiagnosticsPanel(QWidget):
         items = sorted(report.diagnostics, key=lambda d: (RANK.get(d.severity, 3), d.node or ""))
         for d in items:
             where = graph.label(d.node) if d.node and graph.has_node(d.node) else "model"
-            item = QListWidgetItem(icons.action_icon(d.severity if d.severity in RANK else "info"),
+            t = theme.current()
+            color = {"error": t.error, "warning": t.warning}.get(d.severity, t.muted).name()
+            item = QListWidgetItem(icons.action_icon(d.severity if d.severity in RANK else "info", color),
                                    f"{where}: {d.message}" if where not in d.message else d.message)
             item.setData(NODE_ROLE, d.node)
             item.setToolTip(d.message)
             self.list.addItem(item)
         self.list.setVisible(bool(items))
         self.empty.setVisible(not items)
+        self.empty.setText("No problems: every layer has a shape." if graph.nodes
+                           else "Nothing to check yet: add layers to the canvas.")
 
     def counts(self) -> tuple[int, int]:
         report = self.document.report

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.project.model import SUFFIX
-from studio.ui import icons
+from studio.ui import icons, theme
 
 FILE_FILTER = f"Network Studio projects (*{SUFFIX});;JSON files (*.json);;All files (*)"
 
@@ -65,7 +65,7 @@ class ProblemsDialog(QDialog):
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         for where, what in problems:
             item = QTreeWidgetItem([where, what])
-            item.setIcon(0, icons.action_icon("error"))
+            item.setIcon(0, icons.action_icon("error", theme.current().error.name()))
             item.setToolTip(1, what)
             self.tree.addTopLevelItem(item)
         self.tree.setVisible(bool(problems))

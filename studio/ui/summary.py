@@ -60,14 +60,14 @@ class SummaryBar(QWidget):
         self.show_report(document.report)
 
     def show_report(self, report: ShapeReport) -> None:
-        self.totals.setText(totals_text(report))
+        self.totals.setText(totals_text(report) if self.document.graph.nodes else "Empty model")
         self.totals.setToolTip("Parameters counted from the live shapes; memory for float32 weights")
         errors = sum(d.severity == "error" for d in report.diagnostics)
         warnings = sum(d.severity == "warning" for d in report.diagnostics)
         if errors or warnings:
             parts = []
             if errors:
-                parts.append(f"<span style='color:#E5484D'>⛔ {errors} error{'s' if errors > 1 else ''}</span>")
+                parts.append(f"<span style='color:#E5484D'>✖ {errors} error{'s' if errors > 1 else ''}</span>")
             if warnings:
                 parts.append(f"<span style='color:#D9A100'>⚠ {warnings} warning{'s' if warnings > 1 else ''}</span>")
             self.problems.setText(" ".join(parts))

@@ -1,8 +1,11 @@
 """Auto-layout: arrange the graph left to right in layers (pure Python).
 
-Each node goes one column right of its furthest input; within a column nodes
-sit near the average height of their inputs, pushed apart so none overlap.
-A plain chain comes out as a straight line, branches fan out and rejoin.
+Each node goes one column right of its furthest input. A wire that skips
+columns reserves a lane in every column it crosses (a "dummy" as in Sugiyama
+layouts), so skip connections run beside the layers they bypass instead of
+through them. Within a column a node sits level with its first input and
+nodes are pushed apart so none overlap: a chain comes out as a straight line,
+a residual block hangs below its skip connection.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from typing import Callable
 from studio.core.errors import CycleError
 from studio.graph.model import Graph
 
-COLUMN = 280.0
+COLUMN = 240.0
 GAP = 40.0
 GRID = 20.0
+LANE = 60.0  # height a skipping wire reserves in a column
 
 
 def layered_positions(graph: Graph, height: Callable[[str], float] = lambda _n: 80.0) -> dict[str, tuple[float, float]]:
@@ -28,7 +32,7 @@ def layered_positions(graph: Graph, height: Callable[[str], float] = lambda _n: 
         return {n.id: ((i % 8) * COLUMN, (i // 8) * 140.0) for i, n in enumerate(nodes)}
     preds: dict[str, list[str]] = {n: [] for n in order}
     succs: dict[str, list[str]] = {n: [] for n in order}
-    for e in graph.edges:
+    for e in sorted(graph.edges, key=lambda e: e.target_port):
         preds[e.target].append(e.source)
         succs[e.source].append(e.target)
     column: dict[str, int] = {}
@@ -38,38 +42,56 @@ def layered_positions(graph: Graph, height: Callable[[str], float] = lambda _n: 
     for nid in reversed(order):
         if not preds[nid] and succs[nid]:
             column[nid] = max(0, min(column[s] for s in succs[nid]) - 1)
+
+    # Members of each column: real nodes and lanes of wires crossing it.
     columns: dict[int, list[str]] = {}
+    lane_pred: dict[str, str] = {}  # lane id -> what it continues from
+    first_pred: dict[str, str | None] = {nid: (preds[nid][0] if preds[nid] else None) for nid in order}
     for nid in order:
         columns.setdefault(column[nid], []).append(nid)
+    for target in order:
+        for i, source in enumerate(preds[target]):
+            span = column[target] - column[source]
+            if span <= 1:
+                continue
+            prev = source
+            for c in range(column[source] + 1, column[target]):
+                lane = f"lane:{source}:{target}:{i}:{c}"
+                lane_pred[lane] = prev
+                columns.setdefault(c, []).append(lane)
+                prev = lane
+            if i == 0:
+                first_pred[target] = prev
+
+    def size(item: str) -> float:
+        return LANE if item in lane_pred else height(item)
 
     y: dict[str, float] = {}
     rank = {nid: i for i, nid in enumerate(order)}
     for col in sorted(columns):
         members = columns[col]
-        desired = {}
-        for nid in members:
-            ys = [y[p] + height(p) / 2 for p in preds[nid] if p in y]
-            desired[nid] = (sum(ys) / len(ys) - height(nid) / 2) if ys else None
-        # Nodes without placed inputs stack after the others.
-        free = [n for n in members if desired[n] is None]
-        placed = sorted((n for n in members if desired[n] is not None), key=lambda n: (desired[n], rank[n]))
-        top = 0.0
-        for n in free:
-            desired[n] = top
-            top += height(n) + GAP
-        sequence = sorted(members, key=lambda n: (desired[n], rank[n])) if placed else free
+        desired: dict[str, float] = {}
+        free = []
+        for item in members:
+            anchor = lane_pred.get(item) if item in lane_pred else first_pred.get(item)
+            if anchor is not None and anchor in y:
+                # Line up port centres: a lane carries its source's port height.
+                desired[item] = y[anchor] + size(anchor) / 2 - size(item) / 2
+            else:
+                free.append(item)
+        top = max((desired[m] + size(m) for m in desired), default=0.0)
+        top = top + GAP if desired else 0.0
+        for item in free:
+            desired[item] = top
+            top += size(item) + GAP
+        # Lanes keep their line, real nodes make way; ties keep the graph's order.
+        sequence = sorted(members, key=lambda m: (round(desired[m] + size(m) / 2), m not in lane_pred,
+                                                  rank.get(m, 0)))
         cursor = None
-        ys_col: dict[str, float] = {}
-        for n in sequence:
-            value = desired[n] if cursor is None else max(desired[n], cursor)
-            ys_col[n] = value
-            cursor = value + height(n) + GAP
-        if placed:
-            shift = sum(desired[n] - ys_col[n] for n in placed) / len(placed)
-            # Shift up to re-centre a pushed-apart group, but never above a chain's line.
-            for n in sequence:
-                ys_col[n] += min(0.0, shift)
-        y.update(ys_col)
+        for item in sequence:
+            value = desired[item] if cursor is None else max(desired[item], cursor)
+            y[item] = value
+            cursor = value + size(item) + GAP
     return {
         nid: (round(column[nid] * COLUMN / GRID) * GRID, round(y[nid] / GRID) * GRID)
         for nid in order

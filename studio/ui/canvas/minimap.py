@@ -33,6 +33,7 @@ class Minimap(QWidget):
         self._offset = QPointF()
         self._base: QPixmap | None = None
         self._base_dirty = True
+        self._nodes_cache: QRectF | None = None
         view.canvas.changed.connect(self._on_scene_changed)
         self.hide()
 
@@ -41,8 +42,12 @@ class Minimap(QWidget):
         self.sync_visibility()
 
     def sync_visibility(self) -> None:
-        count = len(self.view.canvas.node_items())
-        show = self.mode == "on" or (self.mode == "auto" and count >= AUTO_SHOW_NODES)
+        """Auto mode: shown for larger graphs that do not fit in the view."""
+        if self.view.scene() is None:  # shutting down
+            return
+        show = self.mode == "on"
+        if self.mode == "auto" and len(self.view.canvas.node_items()) >= AUTO_SHOW_NODES:
+            show = not self.view.canvas.visible_rect().contains(self._nodes_rect())
         self.setVisible(show)
         if show:
             self.place()
@@ -52,15 +57,21 @@ class Minimap(QWidget):
         vp = self.view.viewport().rect()
         self.move(vp.right() - self.width() - MARGIN, vp.bottom() - self.height() - MARGIN)
 
+    def _nodes_rect(self) -> QRectF:
+        if self._nodes_cache is None:
+            self._nodes_cache = self.view.canvas.nodes_bounding_rect()
+        return self._nodes_cache
+
     def _on_scene_changed(self, _regions) -> None:
         self._base_dirty = True
+        self._nodes_cache = None
         if self.mode == "auto":
             self.sync_visibility()
         if self.isVisible():
             self.update()
 
     def _frame(self) -> None:
-        world = self.view.canvas.nodes_bounding_rect()
+        world = self._nodes_rect()
         if world.isNull():
             world = self.view.canvas.visible_rect()
         world = world.adjusted(-40, -40, 40, 40)
@@ -100,7 +111,10 @@ class Minimap(QWidget):
             if item.isSelected():
                 color = t.accent
             painter.setBrush(color)
-            painter.drawRect(QRectF(self.to_map(r.topLeft()), self.to_map(r.bottomRight())))
+            box = QRectF(self.to_map(r.topLeft()), self.to_map(r.bottomRight()))
+            if box.width() < 2 or box.height() < 2:  # a long graph: keep every node visible
+                box = QRectF(box.center().x() - 1, box.center().y() - 1, 2, 2)
+            painter.drawRect(box)
         painter.end()
         return pixmap
 

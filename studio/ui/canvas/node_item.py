@@ -240,19 +240,31 @@ class NodeItem(QGraphicsItem):
         painter.setPen(border)
         painter.drawRoundedRect(rect, RADIUS, RADIUS)
 
-        # header: glyph and title
+        # header: glyph, title, parameter count
         glyph = icons.category_glyph(None if v.opaque else v.category)
         painter.drawPixmap(QPointF(PAD, (HEADER - 14) / 2), glyph)
-        title_font = _font(9.5, bold=True)
-        painter.setFont(title_font)
-        painter.setPen(t.header_text)
         badge_space = 20 if v.severity in ("error", "warning") else 0
         text_x = PAD + 20
-        title_rect = QRectF(text_x, 0, WIDTH - text_x - PAD - badge_space, HEADER)
-        painter.drawText(title_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                         _elide(v.title, title_font, title_rect.width()))
+        right = WIDTH - PAD - badge_space
+        count = v.params if v.params and v.params != "no weights" else ""
+        count_font = _font(8)
+        count_w = QFontMetricsF(count_font).horizontalAdvance(count) + 6 if count else 0
+        title_font = _font(9.5, bold=True)
+        title_w = max(48.0, right - text_x - count_w)
+        painter.setFont(title_font)
+        painter.setPen(t.header_text)
+        painter.drawText(QRectF(text_x, 0, title_w, HEADER), Qt.AlignmentFlag.AlignVCenter,
+                         _elide(v.title, title_font, title_w))
+        if count:
+            faded = QColor(t.header_text)
+            faded.setAlpha(215)
+            painter.setFont(count_font)
+            painter.setPen(faded)
+            painter.drawText(QRectF(text_x + title_w, 0, right - text_x - title_w, HEADER),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                             _elide(count, count_font, right - text_x - title_w))
 
-        # body: class · key params, then output shape and parameter count
+        # body: class · key params, then the output shape
         inner = WIDTH - 2 * PAD - 6
         y = HEADER + (self._height - HEADER - 2 * ROW) / 2
         body_font = _font(8.5)
@@ -271,15 +283,12 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(left + cls_w, y, rest, ROW), Qt.AlignmentFlag.AlignVCenter,
                              _elide(" · " + key, body_font, rest))
         mono = _font(8.5, mono=True)
-        params_w = QFontMetricsF(body_font).horizontalAdvance(v.params) + 6
         painter.setFont(mono)
         painter.setPen(t.error if v.shape == "?" and v.severity == "error" else t.text)
-        painter.drawText(QRectF(left, y + ROW, inner - params_w, ROW), Qt.AlignmentFlag.AlignVCenter,
-                         _elide(v.shape, mono, inner - params_w))
-        painter.setFont(body_font)
-        painter.setPen(t.muted)
-        painter.drawText(QRectF(left, y + ROW, inner, ROW),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, v.params)
+        shape = ("→ " + v.shape) if v.shape not in ("", "…") else v.shape
+        suffix = "" if v.trainable else "  frozen"
+        painter.drawText(QRectF(left, y + ROW, inner, ROW), Qt.AlignmentFlag.AlignVCenter,
+                         _elide(shape + suffix, mono, inner))
 
         # port labels for named inputs
         if any(v.inputs) and lod > 0.6:

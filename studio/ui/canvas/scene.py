@@ -93,7 +93,7 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         if outs is not None:
             lines.append(f"output {shape}")
         for d in diags:
-            lines.append(f"<span>{'⛔' if d.severity == 'error' else '⚠' if d.severity == 'warning' else 'ℹ'} "
+            lines.append(f"<span>{'✖' if d.severity == 'error' else '⚠' if d.severity == 'warning' else 'ℹ'} "
                          f"{_escape(d.message)}</span>")
         tooltip = "<br>".join(lines)
     return NodeView(

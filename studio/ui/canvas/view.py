@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from studio.ui import theme
@@ -50,6 +50,11 @@ class CanvasView(QGraphicsView):
         from studio.ui.canvas.minimap import Minimap
 
         self.minimap = Minimap(self)
+        self.zoomChanged.connect(self._zoomed)
+
+    def _zoomed(self, _zoom: float) -> None:
+        if self.minimap is not None and self.minimap.mode == "auto":
+            self.minimap.sync_visibility()
 
     @property
     def canvas(self) -> CanvasScene:
@@ -245,6 +250,28 @@ class CanvasView(QGraphicsView):
         painter.setPen(pen)
         painter.drawLines(major_lines)
 
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
+        if self.canvas.node_items():
+            return
+        # An empty canvas says how to begin, centred in the view at any zoom.
+        t = theme.current()
+        painter.save()
+        painter.resetTransform()
+        area = QRectF(self.viewport().rect())
+        title = QFont()
+        title.setPointSizeF(15)
+        title.setBold(True)
+        body = QFont()
+        body.setPointSizeF(10.5)
+        painter.setPen(t.muted)
+        painter.setFont(title)
+        painter.drawText(area.adjusted(0, -60, 0, -60), Qt.AlignmentFlag.AlignCenter, "Start building your network")
+        painter.setFont(body)
+        painter.drawText(area.adjusted(0, 10, 0, 10), Qt.AlignmentFlag.AlignCenter,
+                         "Drag a layer here from the palette, or press Tab to search for one.\n"
+                         "Begin with an Input; File ▸ New… starts from a template.")
+        painter.restore()
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         if self.minimap is not None:
@@ -253,4 +280,6 @@ class CanvasView(QGraphicsView):
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt API
         super().scrollContentsBy(dx, dy)
         if self.minimap is not None:
+            if self.minimap.mode == "auto":
+                self.minimap.sync_visibility()
             self.minimap.update()

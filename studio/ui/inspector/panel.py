@@ -237,7 +237,7 @@ class Inspector(QScrollArea):
                     if d.key in self.editors:
                         self.editors[d.key].set_error(d.message)
                     css = "error" if d.severity == "error" else "warning" if d.severity == "warning" else "info"
-                    lines.append(f"<p class='{css}'>{'⛔' if css == 'error' else '⚠' if css == 'warning' else 'ℹ'} "
+                    lines.append(f"<p class='{css}'>{'✖' if css == 'error' else '⚠' if css == 'warning' else 'ℹ'} "
                                  f"{_escape(d.message)}</p>")
             self.diagnostics.setText("".join(dict.fromkeys(lines)))
             self.diagnostics.setVisible(bool(lines))

@@ -1,0 +1,147 @@
+"""Regenerate the screenshots in this folder.
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python docs/screenshots/make_screenshots.py [--scale 2]
+
+Each shot is a real main window (light theme) grabbed after it has painted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="studio-shots-"))
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from studio.graph.model import Edge, Graph, Node  # noqa: E402
+from studio.project.io import load_project  # noqa: E402
+from studio.project.model import Project  # noqa: E402
+
+OUT = Path(__file__).resolve().parent
+
+
+def residual_network(blocks: int = 8) -> Graph:
+    """A small ResNet: stem, `blocks` residual blocks (conv-bn-relu-conv-bn-add-relu), head."""
+    g = Graph()
+
+    def add(type_id, title, **params):
+        return g.add_node(Node(type_id, params, title=title)).id
+
+    x = add("Input", "image", batch_shape=[None, 32, 32, 3])
+    stem = add("Conv2D", "stem", filters=32, kernel_size=[3, 3], padding="same", activation="relu")
+    g.connect(Edge(x, stem))
+    prev = stem
+    for i in range(1, blocks + 1):
+        c1 = add("Conv2D", f"b{i}_conv1", filters=32, kernel_size=[3, 3], padding="same")
+        n1 = add("BatchNormalization", f"b{i}_bn1")
+        r1 = add("ReLU", f"b{i}_relu1")
+        c2 = add("Conv2D", f"b{i}_conv2", filters=32, kernel_size=[3, 3], padding="same")
+        n2 = add("BatchNormalization", f"b{i}_bn2")
+        s = add("Add", f"b{i}_add")
+        for a, b in ((prev, c1), (c1, n1), (n1, r1), (r1, c2), (c2, n2)):
+            g.connect(Edge(a, b))
+        g.connect(Edge(prev, s, 0, 0))
+        g.connect(Edge(n2, s, 0, 1))
+        prev = s
+    pool = add("GlobalAveragePooling2D", "pool")
+    out = add("Dense", "classes", units=10, activation="softmax")
+    g.connect(Edge(prev, pool))
+    g.connect(Edge(pool, out))
+    return g
+
+
+def broken_network() -> Graph:
+    g = Graph()
+
+    def add(type_id, title, pos, **params):
+        return g.add_node(Node(type_id, params, title=title, position=pos)).id
+
+    x = add("Input", "features", (0, 0), batch_shape=[None, 20])
+    d = add("Dense", "hidden", (260, 0), units=64, activation="relu")
+    conv = add("Conv2D", "conv", (520, 0), filters=16, kernel_size=[3, 3])
+    head = add("Dense", "classes", (780, 0), units=3, activation="softmax")
+    lonely = add("Dropout", "dropout", (520, 180), rate=0.3)
+    g.connect(Edge(x, d))
+    g.connect(Edge(d, conv), check_shapes=False)
+    g.connect(Edge(conv, head))
+    del lonely
+    return g
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2 = HiDPI)")
+    args = parser.parse_args()
+    if args.scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    app = QApplication(sys.argv[:1])
+    from studio.ui.theme import ThemeManager
+
+    ThemeManager(app).apply(dark=os.environ.get("STUDIO_DARK") == "1")
+    from studio.ui.main_window import MainWindow
+
+    suffix = "" if args.scale == 1.0 else f"@{args.scale:g}x"
+    if os.environ.get("STUDIO_DARK") == "1":
+        suffix += "-dark"
+    shots = []
+
+    def shot(name: str, project: Project | None, setup=None, layout: bool = False, zoom: float | None = None,
+             center: str | None = None) -> None:
+        window = MainWindow(optional_panels=True)
+        window.resize(1600, 960)
+        window.show()
+        if project is not None:
+            window.document.set_project(project)
+        if layout:
+            window.auto_layout()
+            window.document.undo_stack.setClean()
+        QTimer.singleShot(0, window.view.fit_to_view)
+        for _ in range(5):
+            app.processEvents()
+        if zoom is not None:
+            window.view.set_zoom(zoom / window.view.zoom())
+        if center is not None:
+            node = next(n for n in window.document.graph.nodes if n.title == center)
+            window.view.center_on_node(node.id)
+        if setup:
+            setup(window)
+        for _ in range(5):
+            app.processEvents()
+        path = OUT / f"{name}{suffix}.png"
+        window.grab().save(str(path))
+        shots.append(path)
+        window.document.undo_stack.setClean()
+        window.files.close()
+        window.close()
+
+    def select(title):
+        def run(window):
+            node = next(n for n in window.document.graph.nodes if n.title == title)
+            window.document.set_selection([node.id])
+        return run
+
+    shot("empty", None)
+    cnn = load_project(ROOT / "projects" / "shapes-cnn.studio.json")
+    conv = [n.title for n in cnn.graph.nodes if n.type == "Conv2D"]
+    shot("cnn", cnn, select(conv[-1]), layout=True, zoom=0.8, center=conv[-1])
+    shot("residual-50", Project(graph=residual_network(), name="ResNet (50 layers)"), select("b3_conv1"),
+         layout=True, zoom=0.7, center="b3_relu1")
+
+    def errors(window):
+        select("conv")(window)
+        window.docks["diagnosticsDock"].raise_()
+
+    shot("errors", Project(graph=broken_network(), name="Broken model"), errors)
+    for path in shots:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
