@@ -57,3 +57,19 @@ def test_evaluate_model_on_arrays(blobs, mlp):
     assert np.asarray(result["confusion"]).sum() == 60
     assert result["accuracy"] == pytest.approx(result["keras"]["accuracy"], abs=1e-6)
     assert len(result["y_pred"]) == 60 and len(result["per_class"]) == 3
+
+
+def test_predict_one_parses_typed_values_and_names_classes(mlp):
+    from studio.training.predict import predict_one
+
+    model = mlp()
+    result = predict_one(model, "1.0, 0.2 0.3;0.1", ["a", "b", "c"])
+    assert result["kind"] == "classes"
+    assert sorted(name for name, _p in result["classes"]) == ["a", "b", "c"]
+    probs = [p for _n, p in result["classes"]]
+    assert probs == sorted(probs, reverse=True) and sum(probs) == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(TrainingError, match="takes 4 value"):
+        predict_one(model, "1, 2")
+    with pytest.raises(TrainingError, match="not a list of numbers"):
+        predict_one(model, "one, two")
+    assert predict_one(model, "1 2 3 4")["kind"] == "values"

@@ -1,0 +1,383 @@
+"""`TrainingPanel`: settings, Train / Pause / Stop / Continue, progress, live curves,
+the runs list, evaluation and predict tabs, for one `ProjectDocument`.
+
+Dock it in the main window:
+
+    panel = TrainingPanel(document)            # document: studio.ui.document.ProjectDocument
+    dock = QDockWidget("Training"); dock.setWidget(panel)
+
+Before closing the window or replacing the project while `panel.is_training()`,
+ask the user, then `panel.stop_and_wait()` (stops after the current batch and
+saves the run as "stopped"); call `panel.shutdown()` when the window closes.
+
+TensorFlow never runs on the GUI thread: training runs on `TrainingRunner`'s
+thread, evaluation and predictions on `FunctionRunner` threads; the curves
+read the panel's own `MetricsHistory`, appended here from queued reports.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.training import runs
+from studio.training.history import MetricsHistory
+from studio.training.reports import BatchReport, EpochReport, RunResult, StartInfo
+from studio.ui.training.evaluation_view import EvaluationView
+from studio.ui.training.plots import MetricsPlots
+from studio.ui.training.predict_view import PredictView
+from studio.ui.training.runs_view import RunsView
+from studio.ui.training.settings import TrainingSettingsForm
+from studio.ui.workers import FunctionRunner, TrainingRunner
+
+STATE_TEXT = {
+    "building": "Preparing data and building the model…",
+    "training": "Training",
+    "validating": "Validating",
+    "paused": "Paused",
+    "stopping": "Stopping after this batch…",
+    "saving": "Saving the run…",
+    "evaluating": "Evaluating on the test split…",
+    "finished": "",
+}
+LEVEL_COLOR = {"info": "#333333", "warning": "#9a6700", "error": "#b00020"}
+
+
+def _fmt_time(seconds: Optional[float]) -> str:
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "--:--"
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+class TrainingPanel(QWidget):
+    """Signals: trainingChanged(bool) when a run starts/ends; runFinished(RunResult)."""
+
+    trainingChanged = Signal(bool)
+    runFinished = Signal(object)
+
+    def __init__(self, document: Any, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.runner = TrainingRunner(self)
+        self.eval_runner = FunctionRunner(self)
+        self.history = MetricsHistory()
+        self.last_result: Optional[RunResult] = None
+        self._start: Optional[StartInfo] = None
+        self._tensorboard: Optional[QProcess] = None
+        self._shown_run: Optional[str] = None  # the run whose curves are on the plots
+
+        self.settings = TrainingSettingsForm(document)
+        self.plots = MetricsPlots(self.history)
+        self.runs_view = RunsView(lambda: self.document.project.runs_dir)
+        self.evaluation = EvaluationView()
+        self.predict = PredictView()
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Train the model from scratch with these settings (a new run)")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current batch; the run is saved as 'stopped'")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Train more epochs starting from the selected (or latest) run")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        self.status = QLabel("")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        buttons = QHBoxLayout()
+        for button in (self.train_button, self.pause_button, self.stop_button, self.continue_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.status, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(self.settings)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(300)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(self.runs_view, "Runs")
+        self.tabs.addTab(self.evaluation, "Evaluation")
+        self.tabs.addTab(self.predict, "Predict")
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+
+        self.train_button.clicked.connect(lambda: self.train())
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self.continue_button.clicked.connect(lambda: self.continue_training())
+        self.runner.started.connect(self._on_started)
+        self.runner.batches.connect(self._on_batches)
+        self.runner.epochEnded.connect(self._on_epoch)
+        self.runner.stateChanged.connect(self._on_state)
+        self.runner.message.connect(self.show_message)
+        self.runner.finished.connect(self._on_finished)
+        self.runs_view.runSelected.connect(self._on_run_selected)
+        self.runs_view.compareChanged.connect(self._on_compare)
+        self.runs_view.tensorboardRequested.connect(self.open_tensorboard)
+        self.evaluation.evaluateRequested.connect(self.evaluate_selected)
+        self.eval_runner.done.connect(self._on_evaluated)
+        self.eval_runner.failed.connect(lambda text: self.show_message("error", text))
+        document.projectReplaced.connect(self._on_project_replaced)
+        document.pathChanged.connect(lambda _p: self.runs_view.refresh())
+        if importlib.util.find_spec("tensorboard") is None:
+            self.runs_view.tensorboard_button.setEnabled(False)
+            self.runs_view.tensorboard_button.setToolTip(
+                "TensorBoard is not installed (pip install tensorboard)"
+            )
+        self._update_buttons()
+
+    # --- the hooks the main window needs --------------------------------------------------
+    def is_training(self) -> bool:
+        return self.runner.is_running()
+
+    def stop_and_wait(self, timeout_ms: int = 30_000) -> bool:
+        """Stop a run after its current batch and wait until it is saved; True when it ended."""
+        return self.runner.stop_and_wait(timeout_ms)
+
+    def shutdown(self) -> None:
+        """Window closing: stop training (saving the run), wait for helpers, end TensorBoard."""
+        self.stop_and_wait()
+        self.eval_runner.wait()
+        self.predict.runner.wait()
+        if self._tensorboard is not None:
+            self._tensorboard.kill()
+            self._tensorboard.waitForFinished(3000)
+            self._tensorboard = None
+
+    # --- actions ------------------------------------------------------------------------
+    def train(self, continue_from: Optional[Path] = None) -> bool:
+        """Start a run (from scratch, or continuing `continue_from`); False with a message if refused."""
+        if self.runner.is_running():
+            return False
+        from studio.ui.training.job import make_session
+
+        project = self.document.project
+        try:
+            config = self.settings.config()
+            self.runner.start(
+                lambda reporter: make_session(project, reporter, config=config, continue_from=continue_from)
+            )
+        except StudioError as exc:
+            self.show_message("error", str(exc))
+            return False
+        self.history = MetricsHistory()
+        self._shown_run = None
+        self.plots.set_history(self.history)
+        self.plots.set_live(True)
+        self.tabs.setCurrentWidget(self.plots)
+        self.progress.setRange(0, 0)  # busy until the first report
+        self.progress.setFormat("")
+        self.show_message(
+            "info", "" if project.runs_dir else "The project is not saved: this run will not be kept."
+        )
+        self._update_buttons()
+        self.trainingChanged.emit(True)
+        return True
+
+    def continue_training(self) -> bool:
+        info = self._run_to_continue()
+        if info is None:
+            self.show_message("warning", "No finished run with a saved model to continue; train first.")
+            return False
+        return self.train(continue_from=info.path)
+
+    def _run_to_continue(self) -> Optional[runs.RunInfo]:
+        selected = self.runs_view.selected_run()
+        if selected is not None and selected.is_finished and selected.has_final:
+            return selected
+        return runs.latest_run(self.document.project.runs_dir)
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self._on_state("stopping")
+
+    def toggle_pause(self) -> None:
+        if self.runner.is_paused():
+            self.runner.resume()
+        else:
+            self.runner.pause()
+        self._update_buttons()
+
+    def evaluate_selected(self) -> bool:
+        info = self.runs_view.selected_run() or runs.latest_run(self.document.project.runs_dir)
+        if info is None:
+            self.show_message("warning", "No run to evaluate; train first.")
+            return False
+        project = self.document.project
+
+        def work() -> dict:
+            from studio.ui.training.job import evaluate_run
+
+            return evaluate_run(project, info)
+
+        self.show_message("info", f"Evaluating run {info.id}…")
+        return self.eval_runner.start(work)
+
+    def open_tensorboard(self, logdir: Path) -> bool:
+        """Start TensorBoard on the runs folder (once) and open it in the browser."""
+        if self._tensorboard is None or self._tensorboard.state() == QProcess.ProcessState.NotRunning:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            process = QProcess(self)
+            process.setProgram(sys.executable)
+            process.setArguments(
+                [
+                    "-m",
+                    "tensorboard.main",
+                    "--logdir",
+                    str(logdir),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ]
+            )
+            process.start()
+            if not process.waitForStarted(5000):
+                self.show_message(
+                    "error", "TensorBoard did not start; is it installed (pip install tensorboard)?"
+                )
+                return False
+            self._tensorboard = process
+            self._tensorboard_url = QUrl(f"http://127.0.0.1:{port}/")
+            self.show_message("info", f"TensorBoard is starting at {self._tensorboard_url.toString()}")
+            QTimer.singleShot(3000, lambda: QDesktopServices.openUrl(self._tensorboard_url))
+        else:
+            QDesktopServices.openUrl(self._tensorboard_url)
+        return True
+
+    # --- reports from the training thread (queued) ---------------------------------------
+    def _on_started(self, info: StartInfo) -> None:
+        self._start = info
+        if info.previous is not None:
+            self.history.extend(info.previous)
+        steps = info.steps_per_epoch or 0
+        total = (info.epochs - info.initial_epoch) * steps
+        self.progress.setRange(0, max(1, total) if steps else 0)
+        self.progress.setValue(0)
+        params = f", {info.parameters:,} parameters" if info.parameters else ""
+        self.status.setText(f"Training on {info.device}{params}")
+
+    def _on_batches(self, report: BatchReport) -> None:
+        self.history.add_batches(report.xs, report.values)
+        info = self._start
+        steps = report.steps_per_epoch
+        epochs = info.epochs if info else report.epoch
+        if info is not None and steps:
+            done = (report.epoch - 1 - info.initial_epoch) * steps + report.step
+            if self.progress.maximum() == 0:
+                self.progress.setRange(0, (info.epochs - info.initial_epoch) * steps)
+            self.progress.setValue(min(done, self.progress.maximum()))
+        batch = f"batch {report.step}/{steps}" if steps else f"batch {report.step}"
+        self.progress.setFormat(
+            f"Epoch {report.epoch}/{epochs} · {batch} · {report.samples_per_s:,.0f} samples/s · "
+            f"ETA {_fmt_time(report.eta_s)}"
+        )
+
+    def _on_epoch(self, report: EpochReport) -> None:
+        self.history.add_epoch(report.epoch, report.logs)
+
+    def _on_state(self, state: str) -> None:
+        text = STATE_TEXT.get(state, state)
+        if text:
+            self.status.setText(text)
+        self._update_buttons()
+
+    def _on_finished(self, result: RunResult) -> None:
+        self.last_result = result
+        self._shown_run = result.run_id
+        self.plots.set_live(False)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(100 if result.status == "completed" else self.progress.value())
+        level = "error" if result.status == "failed" else "info"
+        where = f" — saved as run {result.run_id}" if result.run_id else ""
+        self.show_message(level, f"{result.status.capitalize()}: {result.message}{where}")
+        self.status.setText("")
+        self.runs_view.refresh()
+        if result.run_id:
+            self.runs_view.select(result.run_id)
+        self.evaluation.set_evaluation(result.evaluation)
+        self._update_buttons()
+        self.trainingChanged.emit(False)
+        self.runFinished.emit(result)
+
+    # --- runs, evaluation ------------------------------------------------------------------
+    def _on_run_selected(self, info: Optional[runs.RunInfo]) -> None:
+        self.predict.set_run(info)
+        self._update_buttons()
+        if info is None:
+            return
+        self.evaluation.set_evaluation(runs.load_evaluation(info))
+        if not self.runner.is_running() and info.id != self._shown_run:
+            self._shown_run = info.id
+            self.history = runs.load_history(info)
+            self.plots.set_history(self.history)
+
+    def _on_compare(self, infos: list) -> None:
+        self.plots.set_overlays([(info.id[-6:], runs.load_history(info)) for info in infos])
+
+    def _on_evaluated(self, evaluation: dict) -> None:
+        self.evaluation.set_evaluation(evaluation)
+        self.tabs.setCurrentWidget(self.evaluation)
+        self.show_message(
+            "info", f"Evaluated run {evaluation.get('run')} on {evaluation.get('samples')} test samples"
+        )
+
+    def _on_project_replaced(self, _project: Any) -> None:
+        self.runs_view.refresh()
+        if not self.runner.is_running():
+            self.history = MetricsHistory()
+            self.plots.set_history(self.history)
+            self.plots.set_overlays([])
+            self.last_result = None
+            self._shown_run = None
+        self.evaluation.set_evaluation(None)
+        self.predict.set_run(None)
+        self._update_buttons()
+
+    # --- view state -------------------------------------------------------------------------
+    def show_message(self, level: str, text: str) -> None:
+        self.message.setStyleSheet(f"color: {LEVEL_COLOR.get(level, '#333333')};")
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _update_buttons(self) -> None:
+        running = self.runner.is_running()
+        paused = running and self.runner.is_paused()
+        self.train_button.setEnabled(not running)
+        self.continue_button.setEnabled(not running and self._run_to_continue() is not None)
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.stop_button.setEnabled(running)
+        self.settings.setEnabled(not running)

@@ -1,0 +1,309 @@
+"""Live training curves (pyqtgraph), fed from a `MetricsHistory` on a timer.
+
+One plot per metric (loss first, then each metric, then the learning rate),
+created when the metric first appears. Curves are created once and fed with
+`setData` (STYLE.md 17) with auto downsampling and clip-to-view; a 30 Hz
+timer redraws only when the history's `version` changed, so however fast
+reports arrive the plots repaint at most ~30 times a second.
+
+Per plot: training per batch (lightly smoothed, thin), training per epoch and
+validation per epoch (with symbols), and dashed per-epoch curves of earlier
+runs chosen for comparison. A crosshair follows the mouse and the readout
+line shows the values under it.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from studio.training.history import MetricsHistory
+
+TRAIN_COLOR = (52, 120, 220)
+VAL_COLOR = (230, 120, 30)
+LR_COLOR = (90, 160, 90)
+OVERLAY_COLORS = [(150, 80, 200), (40, 160, 160), (200, 60, 90), (120, 120, 40), (100, 100, 100)]
+SMOOTHING = 0.6
+REFRESH_MS = 33
+
+
+class _Smoother:
+    """Incremental debiased EMA of one batch column (only new points are computed)."""
+
+    def __init__(self, weight: float = SMOOTHING) -> None:
+        self.weight = weight
+        self.out = array("d")
+        self.last = 0.0
+        self.count = 0
+
+    def update(self, column: array) -> array:
+        w = self.weight
+        for i in range(len(self.out), len(column)):
+            v = column[i]
+            if math.isnan(v) or math.isinf(v):
+                self.out.append(v)
+                continue
+            self.last = self.last * w + (1 - w) * v
+            self.count += 1
+            self.out.append(self.last / (1 - w**self.count))
+        return self.out
+
+
+def _np(values: array) -> np.ndarray:
+    """A copy: numpy views of an `array` would stop it from growing."""
+    return np.array(values, dtype=np.float64)
+
+
+class _MetricPlot:
+    """One metric's plot and its curves (created once)."""
+
+    def __init__(self, plot: pg.PlotItem, name: str) -> None:
+        self.plot = plot
+        self.name = name
+        self.batch = plot.plot(pen=pg.mkPen((*TRAIN_COLOR, 110), width=1), name="train (batch)")
+        self.train = plot.plot(
+            pen=pg.mkPen(TRAIN_COLOR, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=TRAIN_COLOR,
+            name="train",
+        )
+        self.val = plot.plot(
+            pen=pg.mkPen(VAL_COLOR, width=2),
+            symbol="s",
+            symbolSize=5,
+            symbolBrush=VAL_COLOR,
+            name="validation",
+        )
+        for curve in (self.batch, self.train, self.val):
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+        self.overlays: list[pg.PlotDataItem] = []
+        self.smoother = _Smoother()
+        self.cursor = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine)
+        )
+        self.cursor.setVisible(False)
+        plot.addItem(self.cursor, ignoreBounds=True)
+
+    def clear(self) -> None:
+        self.batch.setData([], [])
+        self.train.setData([], [])
+        self.val.setData([], [])
+        self.smoother = _Smoother()
+
+
+class MetricsPlots(QWidget):
+    """The curves of one live (or finished) run plus optional earlier runs.
+
+    `history` is appended on the GUI thread by the panel; call `refresh()` to
+    redraw now (the timer does it while `set_live(True)`).
+    """
+
+    cursorMoved = Signal(float)
+
+    def __init__(self, history: Optional[MetricsHistory] = None, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.history = history if history is not None else MetricsHistory()
+        self.overlays: list[tuple[str, MetricsHistory]] = []
+        self._plots: dict[str, _MetricPlot] = {}
+        self._drawn_version = -1
+        self._overlay_version = 0
+        self._drawn_overlays = -1
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        self.log_scale = QCheckBox("Log scale (loss)")
+        self.log_scale.toggled.connect(self._apply_log)
+        self.smooth = QCheckBox("Smooth batches")
+        self.smooth.setChecked(True)
+        self.smooth.toggled.connect(lambda _on: self.refresh(force=True))
+        self.readout = QLabel("")
+        self.readout.setObjectName("plotReadout")
+        self.readout.setTextInteractionFlags(self.readout.textInteractionFlags())
+        top = QHBoxLayout()
+        top.addWidget(self.log_scale)
+        top.addWidget(self.smooth)
+        top.addStretch(1)
+        top.addWidget(self.readout)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+
+        self._proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+
+    # --- public -------------------------------------------------------------------------
+    def set_history(self, history: MetricsHistory) -> None:
+        """Show another history (a new live run, or a finished run picked in the list)."""
+        self.history = history
+        for plot in self._plots.values():
+            plot.clear()
+        self._drawn_version = -1
+        self.refresh(force=True)
+
+    def set_overlays(self, overlays: list[tuple[str, MetricsHistory]]) -> None:
+        """Earlier runs drawn dashed for comparison: (label, history) pairs."""
+        self.overlays = list(overlays)
+        self._overlay_version += 1
+        self.refresh(force=True)
+
+    def set_live(self, live: bool) -> None:
+        if live:
+            self.timer.start()
+        else:
+            self.timer.stop()
+            self.refresh()
+
+    def plot_names(self) -> list[str]:
+        return list(self._plots)
+
+    def curve_points(self, metric: str, which: str = "val") -> int:
+        """How many points a curve shows ("batch", "train", "val"); for tests and the status line."""
+        plot = self._plots.get(metric)
+        if plot is None:
+            return 0
+        x, _y = getattr(plot, which).getData()
+        return 0 if x is None else len(x)
+
+    # --- drawing ------------------------------------------------------------------------
+    def _metric_plot(self, name: str) -> _MetricPlot:
+        found = self._plots.get(name)
+        if found is not None:
+            return found
+        index = len(self._plots)
+        plot = self.view.addPlot(row=index // 2, col=index % 2, title=name.replace("_", " "))
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setLabel("bottom", "epoch")
+        if self._plots:
+            plot.setXLink(next(iter(self._plots.values())).plot)
+        if name == "loss":
+            plot.addLegend(offset=(-10, 10))
+        item = _MetricPlot(plot, name)
+        if name == "learning_rate":
+            item.train.setPen(pg.mkPen(LR_COLOR, width=2))
+            item.train.setSymbolBrush(LR_COLOR)
+            plot.setLogMode(y=True)
+        elif name == "loss" and self.log_scale.isChecked():
+            plot.setLogMode(y=True)
+        self._plots[name] = item
+        return item
+
+    def _names(self) -> list[str]:
+        names = self.history.metric_names()
+        for _label, other in self.overlays:
+            names += [n for n in other.metric_names() if n not in names]
+        if "loss" in names:
+            names.remove("loss")
+            names.insert(0, "loss")
+        lr = (
+            "learning_rate"
+            if "learning_rate" in self.history.epoch
+            else ("lr" if "lr" in self.history.epoch else None)
+        )
+        return names + ([lr] if lr else [])
+
+    def refresh(self, force: bool = False) -> None:
+        history = self.history
+        if (
+            not force
+            and history.version == self._drawn_version
+            and self._drawn_overlays == self._overlay_version
+        ):
+            return
+        self._drawn_version = history.version
+        for name in self._names():
+            self._draw_metric(self._metric_plot(name), name)
+        if self._drawn_overlays != self._overlay_version:
+            self._drawn_overlays = self._overlay_version
+            for name, plot in self._plots.items():
+                self._draw_overlays(plot, name)
+
+    def _draw_metric(self, plot: _MetricPlot, name: str) -> None:
+        history = self.history
+        if name in ("learning_rate", "lr"):
+            column = history.epoch.get(name)
+            if column is not None:
+                plot.train.setData(_np(history.epoch_x), _np(column))
+            return
+        batch = history.batch.get(name)
+        if batch is not None and len(batch):
+            values = plot.smoother.update(batch) if self.smooth.isChecked() else batch
+            plot.batch.setData(_np(history.batch_x), _np(values))
+        elif batch is None:
+            plot.batch.setData([], [])
+        for curve, key in ((plot.train, name), (plot.val, "val_" + name)):
+            column = history.epoch.get(key)
+            if column is not None and len(column):
+                curve.setData(_np(history.epoch_x), _np(column), connect="finite")
+            else:
+                curve.setData([], [])
+
+    def _draw_overlays(self, plot: _MetricPlot, name: str) -> None:
+        for item in plot.overlays:
+            plot.plot.removeItem(item)
+        plot.overlays = []
+        for i, (label, other) in enumerate(self.overlays):
+            color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
+            for key, style in (("val_" + name, Qt.PenStyle.DashLine), (name, Qt.PenStyle.DotLine)):
+                column = other.epoch.get(key)
+                if column is None or not len(column):
+                    continue
+                item = pg.PlotDataItem(
+                    _np(other.epoch_x),
+                    _np(column),
+                    pen=pg.mkPen(color, width=1.5, style=style),
+                    name=f"{label} {'val' if key.startswith('val_') else 'train'}",
+                    connect="finite",
+                )
+                plot.plot.addItem(item)
+                plot.overlays.append(item)
+
+    def _apply_log(self, on: bool) -> None:
+        plot = self._plots.get("loss")
+        if plot is not None:
+            plot.plot.setLogMode(y=on)
+
+    # --- crosshair ----------------------------------------------------------------------
+    def _mouse_moved(self, event: tuple) -> None:
+        pos = event[0]
+        for plot in self._plots.values():
+            if plot.plot.sceneBoundingRect().contains(pos):
+                x = plot.plot.vb.mapSceneToView(pos).x()
+                self.show_cursor(x)
+                self.cursorMoved.emit(x)
+                return
+
+    def show_cursor(self, x: float) -> None:
+        """Move the crosshair to epoch `x` in every plot and show the values there."""
+        parts = [f"epoch {x:.2f}"]
+        history = self.history
+        for name, plot in self._plots.items():
+            plot.cursor.setPos(x)
+            plot.cursor.setVisible(True)
+            for key in (name, "val_" + name):
+                value = _value_at(history.epoch_x, history.epoch.get(key), x, epoch=True)
+                if value is not None:
+                    parts.append(f"{key} {value:.4g}")
+        self.readout.setText("   ".join(parts))
+
+
+def _value_at(xs: array, column: Optional[array], x: float, epoch: bool = False) -> Optional[float]:
+    """The value of the point at or just after `x` (the epoch that contains it)."""
+    if column is None or not len(xs):
+        return None
+    i = bisect_left(xs, x if not epoch else math.ceil(x - 1e-9))
+    if i >= len(xs):
+        return None
+    value = column[i]
+    return None if math.isnan(value) else value

@@ -1,0 +1,131 @@
+"""The training panel driven like a user: settings, Train, live curves, Stop, Pause, runs, evaluation."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.project.io import load_project
+from studio.training import runs
+from studio.ui.document import ProjectDocument
+from studio.ui.training.panel import TrainingPanel
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "projects" / "iris-mlp.studio.json"
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    if not EXAMPLE.is_file():
+        pytest.skip("the bundled iris example is missing")
+    path = tmp_path / "iris.studio.json"
+    shutil.copy(EXAMPLE, path)
+    document = ProjectDocument(load_project(path))
+    widget = TrainingPanel(document)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    yield widget
+    widget.shutdown()
+
+
+def _train(qtbot, panel, **settings):
+    for name, value in settings.items():
+        getattr(panel.settings, name).setValue(value)
+    with qtbot.waitSignal(panel.runner.finished, timeout=90_000) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_settings_form_writes_the_project_and_follows_undo(panel):
+    document = panel.document
+    panel.settings.epochs.setValue(7)
+    assert document.project.training["epochs"] == 7
+    panel.settings.optimizer.setCurrentIndex(panel.settings.optimizer.findData("sgd"))
+    assert document.project.training["optimizer"] == "sgd"
+    assert not panel.settings.momentum.isHidden() and panel.settings.weight_decay.isHidden()
+    document.undo_stack.undo()
+    assert panel.settings.optimizer.currentData() == "adam"
+    document.undo_stack.undo()
+    assert panel.settings.epochs.value() == 60  # the example's setting
+    before = dict(document.project.training)
+    panel.settings.metrics.setText("accuracy, not a metric!")
+    panel.settings.metrics.editingFinished.emit()
+    assert not panel.settings.error.isHidden() and "'metrics'" in panel.settings.error.text()
+    assert document.project.training == before
+
+
+def test_train_from_the_panel_shows_curves_runs_and_evaluation(qtbot, panel):
+    result = _train(qtbot, panel, epochs=3, batch_size=16)
+    assert result.status == "completed", result.message
+    assert panel.plots.curve_points("loss", "val") == 3
+    assert panel.plots.curve_points("loss", "batch") == panel.history.batch_count > 3
+    assert "accuracy" in panel.plots.plot_names()
+    assert panel.runs_view.tree.topLevelItemCount() == 1
+    assert panel.runs_view.selected_run().id == result.run_id
+    assert panel.evaluation.stack.currentIndex() == 1  # the confusion matrix
+    assert panel.evaluation.confusion.rowCount() == 3
+    assert "Completed" in panel.message.text()
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert panel.continue_button.isEnabled()
+
+    # continue from it: the curves keep the three earlier epochs and add two
+    panel.settings.epochs.setValue(2)
+    with qtbot.waitSignal(panel.runner.finished, timeout=90_000) as blocker:
+        qtbot.mouseClick(panel.continue_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].status == "completed"
+    assert panel.plots.curve_points("loss", "val") == 5
+    assert runs.load_config(blocker.args[0].run_dir)["parent_run"] == result.run_id
+
+    # compare: tick the first run, its curves are overlaid
+    first = next(
+        panel.runs_view.tree.topLevelItem(i)
+        for i in range(2)
+        if panel.runs_view.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == result.run_id
+    )
+    first.setCheckState(0, Qt.CheckState.Checked)
+    assert len(panel.plots._plots["loss"].overlays) == 2  # its train and validation curves
+
+
+def test_stop_mid_epoch_saves_a_stopped_run(qtbot, panel):
+    panel.settings.epochs.setValue(500)
+    panel.settings.batch_size.setValue(1)
+    with qtbot.waitSignal(panel.runner.batches, timeout=90_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert panel.is_training() and panel.stop_button.isEnabled() and not panel.train_button.isEnabled()
+    with qtbot.waitSignal(panel.runner.finished, timeout=60_000) as blocker:
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    result = blocker.args[0]
+    assert result.status == "stopped"
+    assert result.epochs_done < 500
+    assert runs.read_run(result.run_dir).status == "stopped"
+    assert not panel.is_training()
+
+
+def test_pause_holds_the_curves_and_resume_continues(qtbot, panel):
+    panel.settings.epochs.setValue(500)
+    panel.settings.batch_size.setValue(1)
+    states = []
+    panel.runner.stateChanged.connect(states.append)
+    with qtbot.waitSignal(panel.runner.batches, timeout=90_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "paused" in states, timeout=10_000)
+    assert panel.pause_button.text() == "Resume"
+    qtbot.wait(100)  # deliver what was queued before the pause
+    held = panel.history.batch_count
+    qtbot.wait(300)
+    assert panel.history.batch_count == held
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.history.batch_count > held, timeout=10_000)
+    assert panel.pause_button.text() == "Pause"
+    assert panel.stop_and_wait(30_000)
+    assert panel.last_result.status == "stopped"
+
+
+def test_a_broken_project_is_refused_with_a_message(qtbot, panel):
+    panel.document.project.dataset = None
+    assert not panel.train()
+    assert "no dataset" in panel.message.text()
+    assert not panel.is_training()

@@ -1,0 +1,150 @@
+"""Plots, evaluation view and runs list on hand-made data (no training)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from studio.training import runs
+from studio.training.history import MetricsHistory
+from studio.ui.training.evaluation_view import EvaluationView
+from studio.ui.training.plots import MetricsPlots
+from studio.ui.training.runs_view import RunsView
+
+EVALUATION = {
+    "task": "classification",
+    "samples": 6,
+    "accuracy": 4 / 6,
+    "class_names": ["cat", "dog", "fox"],
+    "confusion": [[1, 1, 0], [0, 1, 0], [1, 0, 2]],
+    "per_class": [
+        {"class": "cat", "precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2},
+        {"class": "dog", "precision": 0.5, "recall": 1.0, "f1": 0.667, "support": 1},
+        {"class": "fox", "precision": 1.0, "recall": 0.667, "f1": 0.8, "support": 3},
+    ],
+    "macro": {"precision": 0.667, "recall": 0.722, "f1": 0.656},
+    "weighted": {"precision": 0.75, "recall": 0.667, "f1": 0.678},
+    "y_true": [0, 0, 1, 2, 2, 2],
+    "y_pred": [0, 1, 1, 2, 2, 0],
+}
+
+
+def _history(epochs: int = 3) -> MetricsHistory:
+    history = MetricsHistory()
+    for e in range(epochs):
+        history.add_batches(
+            [e + 0.5, e + 1.0], {"loss": [2.0 / (e + 1), 1.8 / (e + 1)], "accuracy": [0.5, 0.6]}
+        )
+        history.add_epoch(
+            e + 1,
+            {
+                "loss": 1.9 / (e + 1),
+                "val_loss": 2.0 / (e + 1),
+                "accuracy": 0.55,
+                "val_accuracy": 0.5 + e / 10,
+                "learning_rate": 0.01 / (e + 1),
+            },
+        )
+    return history
+
+
+def test_plots_make_one_plot_per_metric_and_follow_the_history(qtbot):
+    history = MetricsHistory()
+    plots = MetricsPlots(history)
+    qtbot.addWidget(plots)
+    plots.refresh()
+    assert plots.plot_names() == []
+    history.extend(_history(2))
+    plots.refresh()
+    assert plots.plot_names() == ["loss", "accuracy", "learning_rate"]
+    assert plots.curve_points("loss", "batch") == 4 and plots.curve_points("loss", "val") == 2
+    loss_curve = plots._plots["loss"].batch
+    history.add_epoch(3, {"loss": 0.5, "val_loss": 0.6})
+    plots.refresh()
+    assert plots.curve_points("loss", "val") == 3
+    assert plots._plots["loss"].batch is loss_curve  # curves are created once
+    plots.log_scale.setChecked(True)
+    assert plots._plots["loss"].plot.getAxis("left").logMode
+    plots.show_cursor(1.5)
+    assert "val_loss 1" in plots.readout.text()  # epoch 2's value: 2.0 / 2
+
+
+def test_plots_overlay_earlier_runs(qtbot):
+    plots = MetricsPlots(_history(2))
+    qtbot.addWidget(plots)
+    plots.refresh()
+    plots.set_overlays([("abc123", _history(3))])
+    overlays = plots._plots["loss"].overlays
+    assert len(overlays) == 2 and len(overlays[0].getData()[0]) == 3
+    plots.set_overlays([])
+    assert plots._plots["loss"].overlays == []
+
+
+def test_smoothing_can_be_turned_off(qtbot):
+    history = MetricsHistory()
+    history.add_batches([0.5, 1.0], {"loss": [4.0, 0.0]})
+    plots = MetricsPlots(history)
+    qtbot.addWidget(plots)
+    plots.refresh()
+    smoothed = list(plots._plots["loss"].batch.getData()[1])
+    assert smoothed[1] > 0.0
+    plots.smooth.setChecked(False)
+    assert list(plots._plots["loss"].batch.getData()[1]) == [4.0, 0.0]
+
+
+def test_confusion_matrix_cells_list_their_samples(qtbot):
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.set_evaluation(EVALUATION)
+    assert view.stack.currentIndex() == 1
+    assert view.confusion.item(2, 2).text() == "2"
+    assert view.per_class.rowCount() == 5  # 3 classes + macro + weighted
+    view.confusion.cellClicked.emit(2, 0)  # true fox, predicted cat
+    assert view.samples.count() == 1 and view.samples.item(0).text() == "test sample #5"
+    assert "fox predicted as cat" in view.cell_title.text()
+    view.set_evaluation(None)
+    assert view.stack.currentIndex() == 0
+
+
+def test_regression_evaluation_shows_predicted_against_actual(qtbot):
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.set_evaluation(
+        {
+            "task": "regression",
+            "samples": 3,
+            "mse": 1.0,
+            "rmse": 1.0,
+            "mae": 0.5,
+            "r2": 0.9,
+            "max_error": 2.0,
+            "y_true": [1.0, 2.0, 3.0],
+            "y_pred": [1.1, 2.0, 5.0],
+        }
+    )
+    assert view.stack.currentIndex() == 2
+    assert len(view.scatter.data) == 3
+    assert "R² 0.9000" in view.summary.text()
+
+
+def test_runs_list_shows_runs_and_deletes(qtbot, tmp_path):
+    writer = runs.RunWriter(tmp_path)
+    writer.write_history(_history(2))
+    writer.finish(
+        "completed",
+        "ok",
+        epochs_done=2,
+        final_metrics={"loss": 0.5, "val_loss": 0.7, "val_accuracy": 0.9},
+        device="CPU",
+    )
+    view = RunsView(lambda: tmp_path)
+    qtbot.addWidget(view)
+    assert view.tree.topLevelItemCount() == 1
+    item = view.tree.topLevelItem(0)
+    assert item.text(1) == "completed" and item.text(5) == "val_accuracy 0.9" and item.text(7) == "CPU"
+    compared = []
+    view.compareChanged.connect(compared.append)
+    item.setCheckState(0, Qt.CheckState.Checked)
+    assert [r.id for r in compared[-1]] == [writer.id]
+    view.select(writer.id)
+    assert view.delete_selected(confirm=False)
+    assert view.tree.topLevelItemCount() == 0 and not writer.path.exists()
