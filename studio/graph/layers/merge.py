@@ -159,6 +159,8 @@ def _concat_shape(params, input_shapes):
             del r[axis]
         reduced.append(tuple(r))
     if len(set(reduced)) > 1:
+        for s in shapes:
+            _check_axis(axis, s)  # name a missing axis before comparing the others
         listed = " and ".join(fmt(s) for s in shapes)
         if len({len(r) for r in reduced}) > 1:
             raise ShapeError(f"Concatenate needs inputs of the same rank but got {listed}; "
