@@ -12,7 +12,16 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QCursor
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QUndoView, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QUndoView,
+    QWidget,
+)
 
 from studio import __version__
 from studio.graph.catalog import Catalog, default_catalog
@@ -40,8 +49,8 @@ AREAS = {
 # Panels written by other parts of the app, docked when present:
 # (module, class, title, area). Each class takes the document in __init__.
 OPTIONAL_PANELS = (
-    ("studio.ui.data", "DataPanel", "Data", "bottom"),
-    ("studio.ui.training", "TrainingPanel", "Training", "bottom"),
+    ("studio.ui.data.panel", "DataPanel", "Data", "bottom"),
+    ("studio.ui.training.panel", "TrainingPanel", "Training", "bottom"),
 )
 STATE_VERSION = 1
 
@@ -59,6 +68,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}  # optional panels by class name
 
         self.scene = CanvasScene(self.document, self)
         self.view = CanvasView(self.scene, self)
@@ -83,9 +93,7 @@ class MainWindow(QMainWindow):
         self.actions_.history.triggered.connect(lambda: (history.show(), history.raise_()))
         if optional_panels:
             self._dock_optional_panels()
-        self.resizeDocks([self.docks["paletteDock"], self.docks["inspectorDock"]], [250, 330],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["diagnosticsDock"]], [150], Qt.Orientation.Vertical)
+        self._default_sizes()
 
         self.summary_bar = SummaryBar(self.document, self)
         self.zoom_label = QLabel("100%", self)
@@ -127,9 +135,19 @@ class MainWindow(QMainWindow):
                 module = importlib.import_module(module_name)
                 cls = getattr(module, class_name)
                 panel = cls(self.document, self)
-            except (ImportError, AttributeError, TypeError):
+            except ModuleNotFoundError as exc:
+                if exc.name and module_name.startswith(exc.name):
+                    continue  # that panel is not part of this build
+                raise
+            except AttributeError:
                 continue
-            self.add_panel(panel, title, area, f"{class_name}Dock")
+            self.panels[class_name] = panel
+            # In a scroll area, so a tall panel does not squeeze the canvas.
+            holder = QScrollArea(self)
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QFrame.Shape.NoFrame)
+            holder.setWidget(panel)
+            self.add_panel(holder, title, area, f"{class_name}Dock")
 
     def _restore_layout(self) -> None:
         for dock in self.docks.values():
@@ -142,11 +160,18 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state, STATE_VERSION)
+        else:
+            QTimer.singleShot(0, self._default_sizes)  # once the window has its real size
         minimap = s.value("view/minimap", "auto")
         self.view.minimap.set_mode(minimap if minimap in ("auto", "on", "off") else "auto")
         self.actions_.minimap.blockSignals(True)
         self.actions_.minimap.setChecked(self.view.minimap.isVisible())
         self.actions_.minimap.blockSignals(False)
+
+    def _default_sizes(self) -> None:
+        self.resizeDocks([self.docks["paletteDock"], self.docks["inspectorDock"]], [250, 330],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["diagnosticsDock"]], [max(160, self.height() // 4)], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         s = settings.settings()

@@ -35,6 +35,7 @@ class NodeView:
     key_line: str = ""
     shape: str = ""
     params: str = ""
+    params_short: str = ""  # the same, compact, when the title needs the room
     severity: str | None = None  # "error" | "warning" | "info" | None
     tooltip: str = ""
     opaque: bool = False
@@ -246,11 +247,22 @@ class NodeItem(QGraphicsItem):
         badge_space = 20 if v.severity in ("error", "warning") else 0
         text_x = PAD + 20
         right = WIDTH - PAD - badge_space
-        count = v.params if v.params and v.params != "no weights" else ""
         count_font = _font(8)
-        count_w = QFontMetricsF(count_font).horizontalAdvance(count) + 6 if count else 0
         title_font = _font(9.5, bold=True)
-        title_w = max(48.0, right - text_x - count_w)
+        room = right - text_x
+        needed = QFontMetricsF(title_font).horizontalAdvance(v.title) + 8
+        count = ""
+        for candidate in (v.params, v.params_short):
+            if candidate and candidate != "no weights":
+                if needed + QFontMetricsF(count_font).horizontalAdvance(candidate) + 6 <= room:
+                    count = candidate
+                    break
+        if not count and v.params_short and needed > room - 30:
+            count = ""  # the title needs every pixel
+        elif not count and v.params_short:
+            count = v.params_short
+        count_w = QFontMetricsF(count_font).horizontalAdvance(count) + 6 if count else 0
+        title_w = max(48.0, room - count_w)
         painter.setFont(title_font)
         painter.setPen(t.header_text)
         painter.drawText(QRectF(text_x, 0, title_w, HEADER), Qt.AlignmentFlag.AlignVCenter,

@@ -41,6 +41,15 @@ def format_count(n: int) -> str:
     return f"{n:,}"
 
 
+def short_count(n: int) -> str:
+    """'9.2k', '151k', '2.3M': a parameter count in five characters or fewer."""
+    for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= div:
+            v = n / div
+            return f"{v:.1f}{unit}" if v < 10 else f"{v:.0f}{unit}"
+    return str(n)
+
+
 def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs: list[Edge],
               diagnostics: list | None = None) -> NodeView:
     """What a node shows, from the model and the latest report."""
@@ -73,7 +82,7 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         except Exception:
             key_line = ""
         class_name = spec.class_name
-    shape, params, severity, tooltip = "…", "", None, ""
+    shape, params, severity, tooltip, short = "…", "", None, "", ""
     if report is not None:
         outs = report.outputs.get(node.id)
         if outs is None:
@@ -83,6 +92,7 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         counts = report.params.get(node.id)
         if counts is not None:
             total = counts[0] + counts[1]
+            short = short_count(total) if total else ""
             params = f"{format_count(total)} param{'s' if total != 1 else ''}" if total else "no weights"
         diags = diagnostics or []
         rank = {"info": 0, "warning": 1, "error": 2}
@@ -103,6 +113,7 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         key_line=key_line,
         shape=shape,
         params=params,
+        params_short=short,
         severity=severity,
         tooltip=tooltip,
         opaque=spec is None,
