@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from studio.compiler.compile_args import compile_args
+from studio.compiler.keras_required import REQUIRED
 from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
 from studio.core.errors import ExportError
-from studio.export.pyformat import INDENT, Call, Raw, Seq, render, statement
+from studio.export.pyformat import INDENT, Call, Raw, Seq, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
 
 # Names the generated code uses itself; a layer with one of these names gets
@@ -164,7 +165,7 @@ def layer_expr(call: LayerCall, catalog: Catalog | None = None) -> Call:
     if call.is_opaque and call.class_name in DESERIALIZE_CLASSES:
         record = {"module": call.module, "class_name": call.class_name, "config": config}
         return Call(f"{_module(call.module)}.deserialize", (record,))
-    kwargs = _kwargs(config, call.defaults, catalog)
+    kwargs = _kwargs(config, call.defaults, catalog, REQUIRED.get(call.class_name, ()))
     return Call(f"{_module(call.module)}.{call.class_name}", kwargs=tuple(kwargs))
 
 
@@ -172,14 +173,17 @@ def _module(module: str) -> str:
     return _MODULE_ALIASES.get(module, module)
 
 
-def _kwargs(config: dict, defaults: Optional[dict], catalog: Catalog) -> list[tuple[str, Any]]:
+def _kwargs(config: dict, defaults: Optional[dict], catalog: Catalog,
+            required: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
     kwargs = []
     name = config.pop("name", None)
     for key, value in config.items():
         value = _simplify(value)
-        if key in _TRIVIAL and _same(value, _TRIVIAL[key]):
+        if key in required:
+            pass  # Keras has no default for it: always written
+        elif key in _TRIVIAL and _same(value, _TRIVIAL[key]):
             continue
-        if defaults is not None and key in defaults and _same(value, _simplify(defaults[key])):
+        elif defaults is not None and key in defaults and _same(value, _simplify(defaults[key])):
             continue
         kwargs.append((key, value_expr(value, catalog)))
     if name is not None:
@@ -222,7 +226,8 @@ def value_expr(value: Any, catalog: Catalog) -> Any:
                 defaults = spec.defaults() if spec is not None and spec.class_name == cls else None
                 if cls in DESERIALIZE_CLASSES:
                     return Call("layers.deserialize", ({"module": "keras.layers", **value},))
-                return Call(f"layers.{cls}", kwargs=tuple(_kwargs(dict(cfg), defaults, catalog)))
+                required = REQUIRED.get(cls, ())
+                return Call(f"layers.{cls}", kwargs=tuple(_kwargs(dict(cfg), defaults, catalog, required)))
             if isinstance(module, str) and module.startswith("keras.") and module.count(".") == 1:
                 kwargs = tuple((k, value_expr(v, catalog)) for k, v in cfg.items() if v is not None)
                 return Call(f"{module}.{cls}", kwargs=kwargs)
@@ -332,8 +337,6 @@ def _constants(name: str, settings: ScriptSettings) -> str:
 
 
 def _q(text: str) -> str:
-    from studio.export.pyformat import literal
-
     return literal(text)
 
 

@@ -36,11 +36,11 @@ def test_script_builds_the_same_model(tmp_path, make_graph):
 def test_only_changed_arguments_are_written(tmp_path):
     b = Builder()
     x = b.input(4, title="x_in")
-    plain = b.add("Dense", title="plain", units=32)  # 32 is the default
+    plain = b.add("Dense", title="plain", units=32)  # the catalog's default, but Keras requires it
     tuned = b.add("Dense", title="tuned", units=5, kernel_initializer="he_normal", use_bias=False)
     b.chain(x, plain, tuned)
     text = _script(tmp_path, b.graph).read_text()
-    assert 'layers.Dense(name="plain")(x_in)' in text
+    assert 'layers.Dense(units=32, name="plain")(x_in)' in text
     assert (
         '    tuned = layers.Dense(\n        units=5,\n        use_bias=False,\n'
         '        kernel_initializer="he_normal",\n        name="tuned",\n    )(plain)\n'

@@ -1,0 +1,219 @@
+"""`studio import`: a model a user already has opens as an editable graph."""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from studio.cli import main
+from studio.compiler.from_config import ModelImportError
+from studio.compiler.keras_import import import_model
+from studio.export.codegen import ScriptSettings, generate_script
+from studio.export.verify import import_script, max_abs_diff, predict, sample_inputs
+from studio.graph.inference import analyse
+from studio.project import load_project
+from tests.export.helpers import layer_summary
+
+
+def _same_as_original(original, rebuilt, atol=1e-5):
+    """Same layer classes/names/order/params, same outputs after copying weights."""
+    assert layer_summary(rebuilt) == layer_summary(original)
+    rebuilt.set_weights(original.get_weights())
+    x = sample_inputs(original, batch=2)
+    diff = max_abs_diff(predict(original, x), predict(rebuilt, x))
+    assert diff <= atol, diff
+
+
+def _roundtrip(tmp_path, model, name):
+    """Import the saved model, check totals, export Python, rebuild from it."""
+    model.save(tmp_path / f"{name}.keras")
+    result = import_model(tmp_path / f"{name}.keras", tmp_path / name)
+    project = load_project(result.project_path)
+    report = analyse(project.graph)
+    assert report.ok and report.total_params == model.count_params()
+    script = tmp_path / f"{name}_code.py"
+    script.write_text(generate_script(__import__("studio.compiler.plan", fromlist=["make_plan"]).make_plan(
+        project.graph, name), ScriptSettings(name=name)))
+    _same_as_original(model, import_script(script).build_model())
+    return result, project
+
+
+def test_mobilenet_v2_round_trip(tmp_path):
+    import keras
+
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3))
+    result, project = _roundtrip(tmp_path, model, "mobilenet")
+    assert result.layers == len(model.layers) and result.opaque == 0
+    assert project.assets == {"weights": "mobilenet.weights.h5"}
+    # The weights beside the project are the model's own.
+    from studio.compiler.keras_build import build_model
+    from studio.compiler.plan import make_plan
+
+    rebuilt = build_model(make_plan(project.graph, "mobilenet"))
+    rebuilt.load_weights(project.asset_path("weights"))
+    x = sample_inputs(model)
+    assert max_abs_diff(predict(model, x), predict(rebuilt, x)) <= 1e-5
+    # Params are only what differs from the defaults, in plain form.
+    conv = next(n for n in project.graph.nodes if n.title == "Conv1")
+    assert conv.params == {"filters": 32, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same",
+                           "use_bias": False}
+    # Laid out left to right by depth.
+    xs = {n.title: n.position[0] for n in project.graph.nodes}
+    assert xs["input_layer"] < xs["Conv1"] < xs["bn_Conv1"] < xs["predictions"]
+
+
+def test_resnet50_round_trip(tmp_path):
+    """About 9 s here (under the 20 s limit for the default run)."""
+    import keras
+
+    _roundtrip(tmp_path, keras.applications.ResNet50(weights=None), "resnet")
+
+
+def test_sequential_h5_with_nested_model_and_opaque_layer(tmp_path):
+    """A legacy .h5 Sequential model inside a functional one, with a layer the
+    catalog does not know (kept as-is) and a frozen layer."""
+    import keras
+
+    inner = keras.Sequential([keras.layers.Dense(8, activation="relu", name="inner_dense"),
+                              keras.layers.Masking(mask_value=0.5, name="masking"),
+                              keras.layers.Dense(4, name="inner_out")], name="block")
+    x = keras.Input((6,), name="features")
+    frozen = keras.layers.Dense(6, name="frozen", trainable=False)
+    y = inner(frozen(x))
+    out = keras.layers.Dense(2, activation="softmax", name="head")(y)
+    model = keras.Model(x, out, name="nested")
+    model.save(tmp_path / "nested.h5")
+    result = import_model(tmp_path / "nested.h5", tmp_path / "nested.studio.json")
+    graph = result.project.graph
+    titles = [graph.label(nid) for nid in graph.topological_order()]
+    assert titles == ["features", "frozen", "inner_dense", "masking", "inner_out", "head"]
+    masking = next(n for n in graph.nodes if n.title == "masking")
+    assert masking.type == "Masking" and masking.params["mask_value"] == 0.5  # opaque: full config
+    assert next(n for n in graph.nodes if n.title == "frozen").trainable is False
+    assert result.opaque == 1 and result.params == model.count_params()
+
+
+def test_multi_output_order_and_state_ports(tmp_path):
+    import keras
+
+    seq = keras.Input((5, 3), name="seq")
+    whole, h, c = keras.layers.LSTM(4, return_state=True, name="lstm")(seq)
+    first = keras.layers.Dense(1, name="late_head")(c)
+    second = keras.layers.Dense(2, name="early_head")(whole)
+    model = keras.Model(seq, [second, first])
+    model.save(tmp_path / "m.keras")
+    result = import_model(tmp_path / "m.keras", tmp_path / "m")
+    from studio.compiler.keras_build import build_model
+    from studio.compiler.plan import make_plan
+
+    plan = make_plan(result.project.graph, "m")
+    assert [plan.by_id()[n].name for n, _ in plan.outputs] == ["early_head", "late_head"]
+    late = next(c for c in plan.calls if c.name == "late_head")
+    assert late.inputs[0][1] == 2  # the cell state port of the LSTM
+    rebuilt = build_model(plan)
+    rebuilt.load_weights(result.weights_path)
+    x = sample_inputs(model)
+    assert max_abs_diff(predict(model, x), predict(rebuilt, x)) <= 1e-5
+
+
+def _lambda_model(tmp_path):
+    import keras
+
+    x = keras.Input((3,), name="x")
+    y = keras.layers.Lambda(lambda t: t * 2, name="double")(x)
+    model = keras.Model(x, keras.layers.Dense(1, name="out")(y))
+    model.save(tmp_path / "lam.keras")
+    return tmp_path / "lam.keras"
+
+
+def test_lambda_layer_is_refused_naming_it(tmp_path, capsys):
+    path = _lambda_model(tmp_path)
+    assert main(["import", str(path), "-o", str(tmp_path / "lam")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "layer 'double' is a Lambda layer" in err and "safe mode" in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lam.keras"]
+
+
+def test_custom_class_is_refused_naming_it(tmp_path):
+    import keras
+
+    @keras.saving.register_keras_serializable(package="acme")
+    class Scale(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs * 3.0
+
+    x = keras.Input((3,), name="x")
+    keras.Model(x, Scale(name="triple")(x)).save(tmp_path / "custom.keras")
+    with pytest.raises(ModelImportError, match="layer 'triple' uses the custom class 'acme>Scale'"):
+        import_model(tmp_path / "custom.keras", tmp_path / "custom")
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("junk.keras", b"this is not a zip", "not a Keras model file"),
+    ("junk.h5", b"this is not hdf5", "not an HDF5 model file"),
+    ("notes.txt", b"hello", "unsupported file type"),
+    ("missing.keras", None, "no such file"),
+])
+def test_files_that_are_not_models(tmp_path, capsys, name, content, message):
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    assert main(["import", str(tmp_path / name), "-o", str(tmp_path / "p")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+    assert not (tmp_path / "p.studio.json").exists()
+
+
+def test_zip_without_config_and_weights_only_h5(tmp_path):
+    import keras
+
+    with zipfile.ZipFile(tmp_path / "empty.keras", "w") as archive:
+        archive.writestr("readme.txt", "hi")
+    with pytest.raises(ModelImportError, match="without config.json"):
+        import_model(tmp_path / "empty.keras", tmp_path / "p")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.save_weights(tmp_path / "only.weights.h5")
+    with pytest.raises(ModelImportError, match="weights only"):
+        import_model(tmp_path / "only.weights.h5", tmp_path / "p")
+
+
+def test_exported_savedmodel_has_no_layer_graph(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.export(str(tmp_path / "served"), verbose=False)
+    with pytest.raises(ModelImportError, match="holds no Keras layer graph"):
+        import_model(tmp_path / "served", tmp_path / "p")
+
+
+def test_existing_project_needs_force(tmp_path, capsys):
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="d")])
+    model.save(tmp_path / "m.keras")
+    (tmp_path / "p.studio.json").write_text("{}")
+    assert main(["import", str(tmp_path / "m.keras"), "-o", str(tmp_path / "p")]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["import", str(tmp_path / "m.keras"), "-o", str(tmp_path / "p"), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "Imported 2 layers, 3 parameters" in out
+    assert json.loads((tmp_path / "p.studio.json").read_text())["assets"] == {"weights": "p.weights.h5"}
+
+
+def test_import_then_export_cli_uses_the_imported_weights(tmp_path, capsys):
+    """studio import, then studio export: the exported file holds the original weights."""
+    import keras
+
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, keras.layers.Dense(3, name="d")(keras.layers.Dense(5, name="h")(x)))
+    model.save(tmp_path / "m.keras")
+    assert main(["import", str(tmp_path / "m.keras"), "-o", str(tmp_path / "p")]) == 0
+    start = time.time()
+    assert main(["export", str(tmp_path / "p.studio.json"), "-f", "keras", "-o", str(tmp_path / "out.keras")]) == 0
+    assert time.time() - start < 120
+    again = keras.saving.load_model(tmp_path / "out.keras", safe_mode=True)
+    for a, b in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
