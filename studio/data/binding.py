@@ -77,6 +77,7 @@ def check(graph: Graph, info: DatasetInfo, report: ShapeReport | None = None) ->
         diags.append(Diagnostic(node.id, WARNING,
                                 f"the data are word ids (0..{info.spec.get('text', {}).get('max_tokens', 'N')}); "
                                 f"put an Embedding layer after '{_label(node)}'"))
+    diags.extend(_check_embeddings(graph, node, info))
     if len(outputs) > 1:
         diags.append(Diagnostic(outputs[1].id, ERROR,
                                 f"the data has one target but the model has {len(outputs)} outputs "
@@ -89,6 +90,38 @@ def check(graph: Graph, info: DatasetInfo, report: ShapeReport | None = None) ->
         return diags  # shape unknown: analyse() explains why
     diags.extend(_check_output(graph, out, tuple(shapes[0]), info))
     return diags
+
+
+def vocabulary_need(info: DatasetInfo) -> Optional[int]:
+    """The Embedding input_dim the text data needs (ids 0..need-1), or None if not text."""
+    if info.feature_dtype != "int32":
+        return None
+    pre = info.spec.get("preprocessing") or {}
+    if pre.get("vocabulary_size"):
+        return int(pre["vocabulary_size"])
+    max_tokens = (info.spec.get("text") or {}).get("max_tokens")
+    if info.vocabulary_size is not None:
+        need = info.vocabulary_size + 2  # padding and [UNK] come first
+        return min(need, max_tokens) if max_tokens else need
+    return max_tokens
+
+
+def _check_embeddings(graph: Graph, node: Node, info: DatasetInfo) -> list[Diagnostic]:
+    need = vocabulary_need(info)
+    if need is None:
+        return []
+    out = []
+    for edge in graph.outputs_of(node.id):
+        target = graph.node(edge.target)
+        spec = graph.spec(target)
+        if target.type != "Embedding" or spec is None:
+            continue
+        input_dim = spec.resolve(target.params).get("input_dim")
+        if isinstance(input_dim, int) and input_dim < need:
+            out.append(Diagnostic(target.id, ERROR,
+                                  f"'{_label(target)}' has input_dim {input_dim} but the text vocabulary has up "
+                                  f"to {need} word ids; set input_dim to {need}", "input_dim"))
+    return out
 
 
 def _feeds(graph: Graph, node: Node, type_id: str) -> bool:

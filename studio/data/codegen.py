@@ -86,7 +86,7 @@ _READ_CSV = '''
                 raise ValueError(f"{path}: no column named {name!r}; the columns are {columns}")
         index = [columns.index(name) for name in names]
         wanted = sorted(set(index))
-        ds = tf.data.experimental.CsvDataset(path, [tf.string] * len(wanted), header=header,
+        ds = tf.data.experimental.CsvDataset(path, [""] * len(wanted), header=header,
                                              field_delim=delimiter, select_cols=wanted)
         chunks = [[] for _ in wanted]
         for batch in ds.batch(65536):
