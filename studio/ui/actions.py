@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
@@ -46,9 +46,10 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
     undo.setShortcuts(QKeySequence.keyBindings(Std.Undo))
     undo.setIcon(icons.action_icon("undo"))
     redo = w.document.undo_stack.createRedoAction(w, "&Redo")
-    redo.setShortcuts(QKeySequence.keyBindings(Std.Redo) + [QKeySequence("Ctrl+Y")]
-                      if QKeySequence("Ctrl+Y") not in QKeySequence.keyBindings(Std.Redo)
-                      else QKeySequence.keyBindings(Std.Redo))
+    redo_keys = QKeySequence.keyBindings(Std.Redo)
+    if QKeySequence("Ctrl+Y") not in redo_keys:
+        redo_keys.append(QKeySequence("Ctrl+Y"))
+    redo.setShortcuts(redo_keys)
     redo.setIcon(icons.action_icon("redo"))
     a = SimpleNamespace(
         new=_action(w, "&New…", f.new, Std.New, "new", "Start a new project from a template"),
@@ -79,6 +80,11 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
         about=_action(w, "&About Network Studio", w.about, None, None, ""),
     )
     a.snap.setChecked(True)
+    # Editing keys act on the canvas only when it has the focus, so Delete or
+    # Ctrl+A typed in the inspector or palette never touch the graph.
+    for action in (a.cut, a.copy, a.paste, a.duplicate, a.delete, a.select_all):
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        w.view.addAction(action)
     return a
 
 

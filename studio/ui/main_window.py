@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("<opened>")
         self.quick_add = QuickAdd(self.catalog, self)
         self._quick_add_pos = QPointF()
+        self._quick_add_wire: tuple[str, int, bool] | None = None  # a dropped wire to attach
         self._summary: SummaryDialog | None = None
 
         self.files = FileController(self, autosave_interval_ms)
@@ -195,7 +196,9 @@ class MainWindow(QMainWindow):
         self.view.quickAddRequested.connect(self.open_quick_add)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.palette.addRequested.connect(self.add_layer_after_selection)
-        self.quick_add.chosen.connect(lambda spec_id: self.add_layer_at(spec_id, self._quick_add_pos))
+        self.quick_add.chosen.connect(self._quick_add_chosen)
+        self.quick_add.closed.connect(self._quick_add_closed)
+        self.scene.wireDropped.connect(self.open_quick_add_for_wire)
         self.diagnostics.nodeActivated.connect(self.reveal_node)
         self.files.recentChanged.connect(self._update_recent)
 
@@ -257,7 +260,28 @@ class MainWindow(QMainWindow):
             return node.id
         return None
 
+    def open_quick_add_for_wire(self, node_id: str, port: int, from_output: bool, scene_pos: QPointF) -> None:
+        self.open_quick_add(scene_pos)
+        self._quick_add_wire = (node_id, port, from_output)
+
+    def _quick_add_chosen(self, spec_id: str) -> None:
+        wire, self._quick_add_wire = self._quick_add_wire, None
+        pos = self._quick_add_pos
+        spec = self.catalog.find(spec_id)
+        if wire is None or spec is None or not self.document.graph.has_node(wire[0]):
+            self.add_layer_at(spec_id, pos)
+            return
+        node_id, port, from_output = wire
+        at = (pos.x(), pos.y() - 40) if from_output else (pos.x() - 184, pos.y() - 40)
+        edit, node = operations.add_wired(self.document.graph, spec, at, node_id, port, from_output)
+        if self.document.push(edit):
+            self.document.set_selection([node.id])
+
+    def _quick_add_closed(self) -> None:
+        self._quick_add_wire = None
+
     def open_quick_add(self, scene_pos: QPointF) -> None:
+        self._quick_add_wire = None
         self._quick_add_pos = scene_pos
         global_pos = self.view.viewport().mapToGlobal(self.view.mapFromScene(scene_pos))
         self.quick_add.popup(global_pos)

@@ -124,3 +124,20 @@ def delete(graph: Graph, node_ids: Iterable[str], edges: Iterable[Edge] = ()) ->
     else:
         text = f"Delete {len(ids)} layers" if len(ids) > 1 else "Delete"
     return Batch([Disconnect(e) for e in wires] + [RemoveNode(n) for n in ids], text)
+
+
+def add_wired(graph: Graph, spec: LayerSpec, pos: Iterable[float], node_id: str, port: int,
+              from_output: bool) -> tuple[Edit, Node]:
+    """Add a layer where a wire was dropped, wired to that port when allowed."""
+    node = new_node(graph, spec, pos)
+    edits: list[Edit] = [AddNode(node)]
+    if from_output:
+        edge = Edge(node_id, node.id, port, 0)
+    else:
+        edge = Edge(node.id, node_id, 0, port)
+    trial = graph.copy()
+    trial.add_node(node.clone())
+    ok, _reason = trial.can_connect(edge)
+    if ok:
+        edits.append(Connect(edge))
+    return Batch(edits, f"Add {spec.id}"), node

@@ -14,6 +14,7 @@ SPEC_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class QuickAdd(QFrame):
     chosen = Signal(str)
+    closed = Signal()  # hidden without a choice
 
     def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
@@ -34,6 +35,7 @@ class QuickAdd(QFrame):
         layout.addWidget(self.list)
         layout.addWidget(self.hint)
         self.resize(320, 380)
+        self._choosing = False
         self.edit.textChanged.connect(self._filter)
         self.edit.installEventFilter(self)
         self.list.itemActivated.connect(self._choose)
@@ -70,8 +72,15 @@ class QuickAdd(QFrame):
         if item is None:
             return
         spec_id = item.data(SPEC_ROLE)
+        self._choosing = True
         self.hide()
+        self._choosing = False
         self.chosen.emit(spec_id)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().hideEvent(event)
+        if not self._choosing:
+            self.closed.emit()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if obj is self.edit and event.type() == QEvent.Type.KeyPress:

@@ -164,3 +164,46 @@ def test_wheel_zooms_around_the_cursor_and_middle_button_pans(window, qtbot):
     drag(view, QPoint(300, 300), QPoint(200, 250), button=Qt.MouseButton.MiddleButton)
     moved = view.mapToScene(view.viewport().rect().center()) - center
     assert abs(moved.x() * view.zoom() - 100) < 3 and abs(moved.y() * view.zoom() - 50) < 3
+
+
+def test_wire_dropped_on_empty_canvas_offers_a_wired_layer(window, qtbot):
+    from PySide6.QtTest import QTest
+
+    inp = Node("Input", {"batch_shape": [None, 4]}, title="x", position=(0, 0))
+    _add(window, inp)
+    window.view.centerOn(250, 40)
+    start = port_pos(window, inp.id, True)
+    drag(window.view, start, start + QPoint(220, 60))
+    popup = window.quick_add
+    qtbot.waitUntil(popup.isVisible)
+    QTest.keyClicks(popup.edit, "Dense")
+    QTest.keyClick(popup.edit, Qt.Key.Key_Return)
+    graph = window.document.graph
+    (dense,) = [n for n in graph.nodes if n.type == "Dense"]
+    assert graph.edges == [Edge(inp.id, dense.id)]
+    assert window.document.undo_stack.undoText() == "Add Dense"
+    window.document.undo_stack.undo()
+    assert len(graph.nodes) == 1 and graph.edges == []
+
+
+def test_space_drag_pans_and_keys_in_inspector_do_not_edit_the_graph(window, qtbot):
+    from PySide6.QtTest import QTest
+
+    dense = Node("Dense", title="d", position=(0, 0))
+    _add(window, dense)
+    view = window.view
+    view.setFocus()
+    center = view.mapToScene(view.viewport().rect().center())
+    QTest.keyPress(view, Qt.Key.Key_Space)
+    drag(view, QPoint(300, 300), QPoint(260, 300))
+    QTest.keyRelease(view, Qt.Key.Key_Space)
+    moved = view.mapToScene(view.viewport().rect().center()) - center
+    assert abs(moved.x() * view.zoom() - 40) < 3
+    assert window.document.graph.node(dense.id).position == (0.0, 0.0)  # panned, not moved
+    window.document.set_selection([dense.id])
+    title = window.inspector.title_edit
+    title.setFocus()
+    QTest.keyClick(title, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(title, Qt.Key.Key_Delete)
+    assert window.document.graph.has_node(dense.id)
+    assert title.text() == ""

@@ -190,6 +190,10 @@ class NewWireGesture(Gesture):
         if port is None:
             if self.replacing is not None:
                 self.document.push(Disconnect(self.replacing))
+            elif self.scene.itemAt(event.scenePos(), self.scene.views()[0].transform()) is None:
+                # Dropped on empty canvas: offer to add a layer wired to this port.
+                self.scene.wireDropped.emit(self.anchor.node_id, self.anchor.index, self.from_output,
+                                            event.scenePos())
             return
         edge = self.edge_to(port)
         if self.replacing is not None and edge == self.replacing:

@@ -132,6 +132,8 @@ class CanvasScene(QGraphicsScene):
 
     messageRequested = Signal(str)
     quickAddRequested = Signal(QPointF)
+    # A wire dropped on empty canvas: node id, port, from an output?, scene position.
+    wireDropped = Signal(str, int, bool, QPointF)
 
     def __init__(self, document: ProjectDocument, parent=None) -> None:
         super().__init__(parent)
