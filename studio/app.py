@@ -49,7 +49,7 @@ def run(project: str | os.PathLike | None = None, screenshot: str | None = None,
     from studio.ui.main_window import MainWindow
 
     window = MainWindow()
-    themes.changed.connect(lambda _t: window.view.viewport().update())
+    themes.changed.connect(window.theme_changed)
     window.show()
     window.start(str(project) if project is not None else None)
 

@@ -22,6 +22,7 @@ def _action(window: MainWindow, text: str, slot: Callable | None, shortcut=None,
     action = QAction(text, window)
     if icon:
         action.setIcon(icons.action_icon(icon))
+        action.setProperty("iconName", icon)
     if shortcut is not None:
         if isinstance(shortcut, (list, tuple)):
             action.setShortcuts([QKeySequence(s) if isinstance(s, str) else QKeySequence(s) for s in shortcut])
@@ -45,12 +46,14 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
     undo = w.document.undo_stack.createUndoAction(w, "&Undo")
     undo.setShortcuts(QKeySequence.keyBindings(Std.Undo))
     undo.setIcon(icons.action_icon("undo"))
+    undo.setProperty("iconName", "undo")
     redo = w.document.undo_stack.createRedoAction(w, "&Redo")
     redo_keys = QKeySequence.keyBindings(Std.Redo)
     if QKeySequence("Ctrl+Y") not in redo_keys:
         redo_keys.append(QKeySequence("Ctrl+Y"))
     redo.setShortcuts(redo_keys)
     redo.setIcon(icons.action_icon("redo"))
+    redo.setProperty("iconName", "redo")
     a = SimpleNamespace(
         new=_action(w, "&New…", f.new, Std.New, "new", "Start a new project from a template"),
         open=_action(w, "&Open…", f.open_dialog, Std.Open, "open", "Open a project file"),
@@ -124,3 +127,11 @@ def build_menus(w: MainWindow, a: SimpleNamespace) -> SimpleNamespace:
         tools.addSeparator() if item is None else tools.addAction(item)
     w.addToolBar(tools)
     return SimpleNamespace(file=file, edit=edit, view=view, panels=panels, model=graph, recent=recent, toolbar=tools)
+
+
+def retint(actions: SimpleNamespace) -> None:
+    """Redraw the action icons in the current theme's colours."""
+    for action in vars(actions).values():
+        name = action.property("iconName")
+        if name:
+            action.setIcon(icons.action_icon(name))

@@ -27,7 +27,7 @@ from studio import __version__
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.edits import MoveNodes
 from studio.ui import clipboard, icons, operations, settings
-from studio.ui.actions import build_actions, build_menus
+from studio.ui.actions import build_actions, build_menus, retint
 from studio.ui.canvas.layout import layered_positions
 from studio.ui.canvas.scene import CanvasScene
 from studio.ui.canvas.view import CanvasView
@@ -389,6 +389,19 @@ class MainWindow(QMainWindow):
             self.view.minimap.sync_visibility()
 
         QTimer.singleShot(0, apply)
+
+    def theme_changed(self, _theme: object = None) -> None:
+        """Repaint everything in the new light/dark colours."""
+        icons.clear_cache()
+        retint(self.actions_)
+        self.view.resetCachedContent()
+        for item in self.scene.items():
+            item.update()
+        self.view.minimap.invalidate()
+        self.view.viewport().update()
+        self.palette.populate()
+        self.palette.filter(self.palette.search.text())
+        self.diagnostics.show_report(self.document.report)
 
     # -- start and end ---------------------------------------------------------------------------------
     def start(self, path: str | None = None) -> None:

@@ -82,8 +82,12 @@ def test_dark_theme_applies(qapp, window):
 
     manager = theme.ThemeManager(qapp)
     try:
+        manager.changed.connect(window.theme_changed)
+        _chain(window, 3)
+        before = window.grab().toImage().pixelColor(600, 300)
         assert manager.apply(dark=True).dark and theme.current().dark
-        window.grab()  # paints with the dark colours without error
+        after = window.grab().toImage().pixelColor(600, 300)
+        assert after.lightness() < 100 < before.lightness()  # the canvas went dark
     finally:
         manager.apply(dark=False)
         qapp.setStyleSheet("")

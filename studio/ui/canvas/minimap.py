@@ -57,6 +57,12 @@ class Minimap(QWidget):
         vp = self.view.viewport().rect()
         self.move(vp.right() - self.width() - MARGIN, vp.bottom() - self.height() - MARGIN)
 
+    def invalidate(self) -> None:
+        """Redraw the overview from scratch (after a theme change)."""
+        self._base_dirty = True
+        self._nodes_cache = None
+        self.update()
+
     def _nodes_rect(self) -> QRectF:
         if self._nodes_cache is None:
             self._nodes_cache = self.view.canvas.nodes_bounding_rect()
