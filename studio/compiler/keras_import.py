@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -170,17 +171,48 @@ def _load_savedmodel(path: Path) -> Any:
     except ImportError:
         raise ModelImportError(f"{path}: a Keras 2 SavedModel needs the tf_keras package to be read: "
                                "pip install tf_keras") from None
+    import tensorflow as tf
+
+    _scan_savedmodel_metadata(path, tf_keras)
+    tf.get_logger().setLevel("ERROR")  # tf_keras' notes about compiled metrics
     try:
-        legacy = tf_keras.models.load_model(str(path), compile=False)
-        scan_config({"class_name": "Functional", "config": legacy.get_config()}, path)
-        with tempfile.TemporaryDirectory() as tmp:
-            h5 = Path(tmp) / "model.h5"
-            legacy.save(str(h5), save_format="h5")
-            return keras.saving.load_model(h5, safe_mode=True, compile=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tf_keras' advice about legacy formats
+            legacy = tf_keras.models.load_model(str(path), compile=False)
+            scan_config({"class_name": "Functional", "config": legacy.get_config()}, path)
+            with tempfile.TemporaryDirectory() as tmp:
+                h5 = Path(tmp) / "model.h5"
+                legacy.save(str(h5), save_format="h5")
+                return keras.saving.load_model(h5, safe_mode=True, compile=False)
     except StudioError:
         raise
     except Exception as exc:
         raise ModelImportError(f"{path}: cannot read this Keras 2 SavedModel: {keras_reason(exc)}") from None
+
+
+def _scan_savedmodel_metadata(path: Path, tf_keras: Any) -> None:
+    """Scan the layer configs in keras_metadata.pb before tf_keras loads anything
+    (a Keras 2 Lambda layer stores Python bytecode)."""
+    try:
+        from tf_keras.protobuf import saved_metadata_pb2
+    except ImportError:
+        raise ModelImportError(f"{path}: this tf_keras cannot read Keras 2 SavedModel metadata safely") from None
+    meta = saved_metadata_pb2.SavedMetadata()
+    try:
+        meta.ParseFromString((path / "keras_metadata.pb").read_bytes())
+    except Exception:
+        raise ModelImportError(f"{path}: keras_metadata.pb is damaged; not a readable Keras SavedModel") from None
+    for node in meta.nodes:
+        try:
+            record = json.loads(node.metadata)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("class_name"):
+            entry = {"class_name": record.get("class_name"), "module": None,
+                     "config": record.get("config") if isinstance(record.get("config"), dict)
+                     else {"name": record.get("name")}}
+            entry["config"].setdefault("name", record.get("name"))
+            scan_config(entry, path)
 
 
 # --- Keras' own form of a layer config -----------------------------------------------------

@@ -189,6 +189,32 @@ def test_exported_savedmodel_has_no_layer_graph(tmp_path):
         import_model(tmp_path / "served", tmp_path / "p")
 
 
+def test_keras2_savedmodel_is_converted(tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    x = tf_keras.Input((4,), name="x")
+    hidden = tf_keras.layers.Dense(5, activation="relu", name="hidden")(x)
+    legacy = tf_keras.Model(x, tf_keras.layers.Dense(2, name="out")(hidden))
+    legacy.save(str(tmp_path / "saved"), save_format="tf")
+    result = import_model(tmp_path / "saved", tmp_path / "p")
+    assert [n.title for n in result.project.graph.nodes] == ["x", "hidden", "out"]
+    from studio.compiler.keras_build import build_model
+    from studio.compiler.plan import make_plan
+
+    rebuilt = build_model(make_plan(result.project.graph))
+    rebuilt.load_weights(result.weights_path)
+    sample = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    np.testing.assert_allclose(rebuilt(sample), legacy(sample), atol=1e-6)
+
+
+def test_keras2_savedmodel_with_lambda_is_refused_before_loading(tmp_path):
+    tf_keras = pytest.importorskip("tf_keras")
+    x = tf_keras.Input((4,), name="x")
+    doubled = tf_keras.layers.Lambda(lambda t: t * 2, name="dbl")(x)
+    tf_keras.Model(x, tf_keras.layers.Dense(2, name="out")(doubled)).save(str(tmp_path / "saved"), save_format="tf")
+    with pytest.raises(ModelImportError, match="layer 'dbl' is a Lambda layer"):
+        import_model(tmp_path / "saved", tmp_path / "p")
+
+
 def test_existing_project_needs_force(tmp_path, capsys):
     import keras
 
