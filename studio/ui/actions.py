@@ -74,7 +74,7 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
                         "zoom-in", "Zoom in"),
         zoom_out=_action(w, "Zoom &Out", w.view.zoom_out, Std.ZoomOut, "zoom-out", "Zoom out"),
         zoom_reset=_action(w, "&Actual Size", w.view.reset_zoom, "Ctrl+0", None, "Zoom to 100%"),
-        fit=_action(w, "&Fit to View", w.view.fit_to_view, "Ctrl+Shift+F", "fit", "Show the whole graph"),
+        fit=_action(w, "&Fit to View", w.view.fit_to_view, ["Ctrl+Shift+F", "Home"], "fit", "Show the whole graph"),
         auto_layout=_action(w, "Auto-&layout", w.auto_layout, "Ctrl+L", "layout", "Arrange the graph left to right"),
         add_layer=_action(w, "Add &Layer…", w.quick_add_at_cursor, None, None, "Search and add a layer (Tab)"),
         snap=_action(w, "&Snap to Grid", w.set_snap, None, None, "Snap nodes to the grid", checkable=True),

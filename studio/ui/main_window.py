@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QCursor
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QUndoView,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio import __version__
 from studio.graph.catalog import Catalog, default_catalog
-from studio.graph.edits import MoveNodes
+from studio.graph.edits import Batch, MoveNodes, SetTrainable
 from studio.ui import clipboard, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
 from studio.ui.canvas.layout import layered_positions
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         self.scene.messageRequested.connect(self.show_message)
         self.scene.selectionChanged.connect(self._update_actions)
         self.view.layerDropped.connect(self.add_layer_at)
+        self.view.contextMenuRequested.connect(self.show_context_menu)
         self.view.quickAddRequested.connect(self.open_quick_add)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
         self.palette.addRequested.connect(self.add_layer_after_selection)
@@ -259,6 +261,30 @@ class MainWindow(QMainWindow):
                 self.view.ensureVisible(item, 40, 40)
             return node.id
         return None
+
+    def context_menu(self, scene_pos: QPointF) -> QMenu:
+        """The right-click menu for the current selection (or empty canvas)."""
+        a = self.actions_
+        menu = QMenu(self)
+        selection = self.document.selected_nodes()
+        if selection:
+            for action in (a.cut, a.copy, a.duplicate, a.delete):
+                menu.addAction(action)
+            menu.addSeparator()
+            frozen = all(not n.trainable for n in selection)
+            toggle = menu.addAction("Unfreeze" if frozen else "Freeze weights")
+            toggle.triggered.connect(lambda: self.set_trainable(frozen))
+        else:
+            add = menu.addAction("Add Layer…")
+            add.triggered.connect(lambda: self.open_quick_add(scene_pos))
+            menu.addAction(a.paste)
+            menu.addSeparator()
+            for action in (a.select_all, a.auto_layout, a.fit):
+                menu.addAction(action)
+        return menu
+
+    def show_context_menu(self, scene_pos: QPointF, global_pos: QPoint) -> None:
+        self.context_menu(scene_pos).popup(global_pos)
 
     def open_quick_add_for_wire(self, node_id: str, port: int, from_output: bool, scene_pos: QPointF) -> None:
         self.open_quick_add(scene_pos)
@@ -349,6 +375,14 @@ class MainWindow(QMainWindow):
         if changed:
             self.document.push(MoveNodes(changed, "Auto-layout"))
             QTimer.singleShot(0, self.view.fit_to_view)
+
+    def set_trainable(self, on: bool) -> None:
+        """Freeze or unfreeze the selected layers, as one step."""
+        graph = self.document.graph
+        edits = [SetTrainable(n.id, on) for n in self.document.selected_nodes() if n.trainable != on]
+        if edits:
+            self.document.push(Batch(edits, ("Unfreeze" if on else "Freeze") +
+                                     (f" {len(edits)} layers" if len(edits) > 1 else f" {graph.label(edits[0].node_id)}")))
 
     def set_snap(self, on: bool) -> None:
         self.scene.snap_to_grid = on

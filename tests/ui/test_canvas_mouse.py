@@ -207,3 +207,28 @@ def test_space_drag_pans_and_keys_in_inspector_do_not_edit_the_graph(window, qtb
     QTest.keyClick(title, Qt.Key.Key_Delete)
     assert window.document.graph.has_node(dense.id)
     assert title.text() == ""
+
+
+def test_right_click_menu_freezes_the_node(window, qtbot):
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication
+
+    inp = Node("Input", {"batch_shape": [None, 4]}, title="x", position=(0, 0))
+    dense = Node("Dense", {"units": 2}, title="d", position=(300, 0))
+    _add(window, inp, dense, edges=[Edge(inp.id, dense.id)])
+    window.view.centerOn(250, 40)
+    pos = window.view.mapFromScene(window.scene.node_item(dense.id).mapToScene(QPointF(90, 50)))
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, window.view.viewport().mapToGlobal(pos))
+    QApplication.sendEvent(window.view.viewport(), event)
+    assert window.document.selection == [dense.id]
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None)
+    menu = QApplication.activePopupWidget()
+    (freeze,) = [a for a in menu.actions() if a.text() == "Freeze weights"]
+    freeze.trigger()
+    menu.close()
+    assert not window.document.graph.node(dense.id).trainable
+    window.document.refresh_report()
+    assert window.document.report.params[dense.id] == (0, 10)
+    assert not window.scene.node_item(dense.id).view.trainable
+    window.document.undo_stack.undo()
+    assert window.document.graph.node(dense.id).trainable

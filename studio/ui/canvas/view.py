@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
@@ -21,6 +21,7 @@ class CanvasView(QGraphicsView):
     """The visible part of the canvas."""
 
     layerDropped = Signal(str, QPointF)  # spec id, scene position
+    contextMenuRequested = Signal(QPointF, QPoint)  # scene position, global position
     quickAddRequested = Signal(QPointF)  # scene position
     zoomChanged = Signal(float)
 
@@ -184,6 +185,20 @@ class CanvasView(QGraphicsView):
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 - Qt API; Tab opens quick-add
         return False
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt API
+        scene_pos = self.mapToScene(event.pos())
+        item = self.canvas.itemAt(scene_pos, self.transform())
+        from studio.ui.canvas.node_item import NodeItem, PortItem
+
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem() if isinstance(item, PortItem) else None
+        if isinstance(item, NodeItem) and not item.isSelected():
+            self.canvas.select_nodes([item.node_id])
+        elif item is None and self.canvas.itemAt(scene_pos, self.transform()) is None:
+            self.canvas.select_nodes([])
+        self.contextMenuRequested.emit(scene_pos, event.globalPos())
+        event.accept()
 
     # -- drops from the palette -----------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
