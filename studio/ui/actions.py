@@ -57,6 +57,8 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
     a = SimpleNamespace(
         new=_action(w, "&New…", f.new, Std.New, "new", "Start a new project from a template"),
         open=_action(w, "&Open…", f.open_dialog, Std.Open, "open", "Open a project file"),
+        new_window=_action(w, "New &Window", w.new_window, "Ctrl+Shift+N", None,
+                           "Open another window (copy and paste layers between them)"),
         save=_action(w, "&Save", f.save, Std.Save, "save", "Save the project"),
         save_as=_action(w, "Save &As…", f.save_as, Std.SaveAs, None, "Save the project under a new name"),
         quit=_action(w, "&Quit", w.close, Std.Quit, None, "Close the window"),
@@ -96,6 +98,7 @@ def build_menus(w: MainWindow, a: SimpleNamespace) -> SimpleNamespace:
     file = bar.addMenu("&File")
     file.addAction(a.new)
     file.addAction(a.open)
+    file.addAction(a.new_window)
     recent = QMenu("Open &Recent", w)
     recent.setObjectName("recentMenu")
     file.addMenu(recent)

@@ -400,6 +400,14 @@ class MainWindow(QMainWindow):
         self._summary.show()
         self._summary.raise_()
 
+    def new_window(self) -> MainWindow:
+        """Another window on an empty project in this process."""
+        window = MainWindow(catalog=self.catalog)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.move(self.pos() + QPoint(40, 40))
+        window.show()
+        return window
+
     def about(self) -> None:
         QMessageBox.about(self, "About Network Studio",
                           f"<b>Network Studio</b> {__version__}<br>Design, train and export neural networks.")

@@ -58,7 +58,8 @@ def test_duplicate_and_cut(window, qtbot):
 
 def test_paste_between_two_windows(make_window, qtbot):
     first = make_window()
-    second = make_window()
+    second = first.new_window()
+    qtbot.addWidget(second)
     inp, a, b = _chain(first)
     first.document.set_selection([inp.id, a.id, b.id])
     first.copy()
@@ -67,6 +68,7 @@ def test_paste_between_two_windows(make_window, qtbot):
     second.document.refresh_report()
     assert second.document.report.total_params == (4 * 8 + 8) + (8 * 3 + 3)
     assert first.document.graph.nodes[0].id == inp.id  # the source is untouched
+    second.files.close()
 
 
 def test_paste_of_foreign_text_does_nothing(window, qtbot):
