@@ -63,6 +63,7 @@ class ScriptSettings:
     weights_file: Optional[str] = None  # loaded by main() when it exists beside the script
     save_file: Optional[str] = None  # default: NAME.keras beside the script
     data_source: Optional[str] = None  # source of load_data(); None: from the dataset or a stub
+    data_base_dir: Optional[str] = None  # the project folder: relative data paths start there
     extra: dict = field(default_factory=dict)
 
 
@@ -278,9 +279,9 @@ def _output_units(plan: BuildPlan) -> list:
 _STUB = '''def load_data():
     """Return the data to train on, or None to skip training.
 
-    This project has no dataset. To train, return
-    ((x_train, y_train), (x_val, y_val)) as numpy arrays (or two tf.data
-    datasets) matching the model's inputs and outputs.
+    This project has no dataset. To train, return (train, validation, test):
+    batched tf.data datasets of (inputs, targets) matching the model's inputs
+    and outputs; validation and test may be None.
     """
     return None'''
 
@@ -297,7 +298,7 @@ def load_data_source(settings: ScriptSettings) -> str:
             f"{settings.name}: this version cannot write a data loader for its "
             f"{settings.dataset.get('kind', 'unknown')!r} dataset; export without the dataset or update"
         ) from None
-    return loader_source(settings.dataset)
+    return loader_source(settings.dataset, settings.data_base_dir)
 
 
 # --- module parts ------------------------------------------------------------------
@@ -357,14 +358,10 @@ def _main_source(settings: ScriptSettings) -> str:
         f"{INDENT}if data is None:",
         f"{INDENT * 2}model.summary()",
         f"{INDENT}else:",
-        f"{INDENT * 2}train, validation = data",
-        f"{INDENT * 2}if isinstance(train, tuple):",
-        f"{INDENT * 3}x, y = train",
-        f"{INDENT * 3}model.fit(",
-        f"{INDENT * 4}x, y, validation_data=validation, epochs=EPOCHS, batch_size=BATCH_SIZE",
-        f"{INDENT * 3})",
-        f"{INDENT * 2}else:",
-        f"{INDENT * 3}model.fit(train, validation_data=validation, epochs=EPOCHS)",
+        f"{INDENT * 2}train, validation, test = data",
+        f"{INDENT * 2}model.fit(train, validation_data=validation, epochs=EPOCHS)",
+        f"{INDENT * 2}if test is not None:",
+        f"{INDENT * 3}model.evaluate(test)",
         f"{INDENT}model.save(SAVE_PATH)",
         f'{INDENT}print(f"Saved {{SAVE_PATH}}")',
         "",

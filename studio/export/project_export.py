@@ -44,6 +44,7 @@ def script_settings(project: Project, plan: BuildPlan, stem: str, task: dict | N
         task=kind,
         label_encoding=task.get("label_encoding") or "index",
         num_classes=task.get("num_classes"),
+        data_base_dir=str(project.folder) if project.folder else None,
     )
 
 
