@@ -1,76 +1,16 @@
-"""Graphs used by the compiler and export tests.
-
-The catalog helpers are still adding layer families; where the default catalog
-lacks a layer these tests need (Add, Concatenate, LSTM), a minimal local spec
-with the same id, Keras class and config keys stands in, so the tests run
-against the real spec as soon as it lands.
-"""
+"""Graphs used by the compiler and export tests (real catalog specs)."""
 
 from __future__ import annotations
 
-from studio.graph.catalog import Catalog
-from studio.graph.layers import all_specs
-from studio.graph.layers._shapes import only_input
+from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.model import Edge, Graph, Node
-from studio.graph.spec import LayerSpec, ParamSpec, ShapeError
-
-
-def _merge_shape(params, shapes):
-    if any(tuple(s) != tuple(shapes[0]) for s in shapes):
-        raise ShapeError("Add needs inputs of the same shape")
-    return [tuple(shapes[0])]
-
-
-def _concat_shape(params, shapes):
-    axis = params["axis"]
-    first = list(shapes[0])
-    total = 0
-    for s in shapes:
-        if total is not None:
-            total = None if s[axis] is None else total + s[axis]
-    first[axis] = total
-    return [tuple(first)]
-
-
-def _lstm_shape(params, shapes):
-    shape = only_input("LSTM", shapes)
-    out = shape[:2] + (params["units"],) if params["return_sequences"] else (shape[0], params["units"])
-    if params["return_state"]:
-        state = (shape[0], params["units"])
-        return [out, state, state]
-    return [out]
-
-
-def _lstm_params(params, shapes):
-    u, d = params["units"], shapes[0][-1]
-    return (4 * (u * (d + u) + u), 0)
-
-
-FALLBACK = [
-    LayerSpec(id="Add", class_name="Add", category="Merge", description="sum", infer_shape=_merge_shape,
-              min_inputs=2, max_inputs=None, is_merge=True),
-    LayerSpec(id="Concatenate", class_name="Concatenate", category="Merge", description="concat",
-              infer_shape=_concat_shape, params=(ParamSpec("axis", "int", -1),), min_inputs=2,
-              max_inputs=None, is_merge=True),
-    LayerSpec(id="LSTM", class_name="LSTM", category="Recurrent", description="lstm", infer_shape=_lstm_shape,
-              count_params=_lstm_params,
-              params=(ParamSpec("units", "int", 8, minimum=1), ParamSpec("return_sequences", "bool", False),
-                      ParamSpec("return_state", "bool", False)),
-              num_outputs=lambda p: 3 if p.get("return_state") else 1),
-]
-
-
-def compiler_catalog() -> Catalog:
-    specs = all_specs()
-    have = {s.id for s in specs}
-    return Catalog(specs + [s for s in FALLBACK if s.id not in have])
 
 
 class Builder:
     """Tiny helper: `b.add("Dense", units=3)`, `b.wire(a, c)`."""
 
     def __init__(self, catalog: Catalog | None = None) -> None:
-        self.graph = Graph(catalog or compiler_catalog())
+        self.graph = Graph(catalog or default_catalog())
 
     def add(self, type_id: str, title: str = "", **params) -> str:
         return self.graph.add_node(Node(type=type_id, params=params, title=title)).id
