@@ -13,8 +13,9 @@ import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -201,35 +202,31 @@ def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
                      renamed=renamed)
 
 
-def read_chunks(fmt: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[list[str]], list[int]]]:
+def read_chunks(fmt: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
     """Yield (rows, line numbers) chunks of data rows; blank lines are skipped.
 
     Raises DataError for a row with the wrong number of fields, bad bytes or
-    broken quoting, naming the line.
+    broken quoting, naming the line. A chunk whose rows are one line each
+    (the usual case) is checked with C-level calls only; otherwise each
+    row's lines are counted from the line breaks inside its quoted fields.
     """
     path, width = fmt.path, len(fmt.names)
     with open(path, encoding=python_encoding(fmt.encoding), newline="") as fh:
         reader = csv.reader(fh, delimiter=fmt.delimiter)
-        rows: list[list[str]] = []
-        lines: list[int] = []
         try:
             if fmt.header:
                 next(reader, None)
-            for row in reader:
-                if len(row) != width:
-                    if not row or (len(row) == 1 and not row[0].strip()):
-                        continue  # blank line
-                    line = reader.line_num
-                    raise DataError(
-                        f"{path}:{line}: the row has {len(row)} field{'s' if len(row) != 1 else ''} but "
-                        f"{'the header has' if fmt.header else 'the first rows have'} {width}; check the "
-                        f"delimiter ({_delimiter_name(fmt.delimiter)}) and the quotes on that line"
-                    )
-                rows.append(row)
-                lines.append(reader.line_num)
-                if len(rows) >= chunk_rows:
-                    yield rows, lines
-                    rows, lines = [], []
+            line = reader.line_num
+            while True:
+                raw = list(islice(reader, chunk_rows))
+                if not raw:
+                    break
+                end = reader.line_num
+                if end - line == len(raw) and set(map(len, raw)) == {width}:
+                    yield raw, range(line + 1, end + 1)
+                else:
+                    yield _checked(raw, line, fmt)
+                line = end
         except UnicodeDecodeError as exc:
             raise DataError(f"{path}:{reader.line_num + 1}: the text is not valid {fmt.encoding} "
                             f"({exc.reason}); save the file as UTF-8 or set the dataset's encoding") from None
@@ -239,8 +236,32 @@ def read_chunks(fmt: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[
                 message = "binary data (a NUL byte) in the text"
             raise DataError(f"{path}:{reader.line_num}: cannot read the row ({message}); check the quotes") \
                 from None
-        if rows:
-            yield rows, lines
+
+
+def _line_breaks(row: list[str]) -> int:
+    return sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in row)
+
+
+def _checked(raw: list[list[str]], line: int, fmt: CsvFormat) -> tuple[list[list[str]], list[int]]:
+    """The slow path: blank lines dropped, multi-line records counted, widths checked."""
+    width = len(fmt.names)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for row in raw:
+        first = line + 1
+        line += 1 + _line_breaks(row)
+        if len(row) == width:
+            rows.append(row)
+            lines.append(first)
+            continue
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line
+        raise DataError(
+            f"{fmt.path}:{first}: the row has {len(row)} field{'s' if len(row) != 1 else ''} but "
+            f"{'the header has' if fmt.header else 'the first rows have'} {width}; check the "
+            f"delimiter ({_delimiter_name(fmt.delimiter)}) and the quotes on that line"
+        )
+    return rows, lines
 
 
 def _delimiter_name(delimiter: str) -> str:
@@ -249,9 +270,11 @@ def _delimiter_name(delimiter: str) -> str:
 
 def to_float(values: list[str]) -> np.ndarray:
     """float64 array of the cells, missing cells as NaN; ValueError on a non-number."""
-    missing = MISSING_TOKENS
-    cleaned = [v if v not in missing else "nan" for v in values]
-    return np.array(cleaned, dtype=np.float64)
+    try:
+        return np.array(values, dtype=np.float64)  # no missing cells: numpy parses in C
+    except ValueError:
+        missing = MISSING_TOKENS
+        return np.array([v if v not in missing else "nan" for v in values], dtype=np.float64)
 
 
 def first_non_number(values: list[str]) -> int:
@@ -278,22 +301,33 @@ class ColumnStats:
     maximum: float = -math.inf
     integer: bool = True
     counter: Counter | None = field(default_factory=Counter)
+    text_cells: int = 0
     text_chars: int = 0
     text_spaces: int = 0
     examples: list[str] = field(default_factory=list)
     numeric_possible: bool = True
 
-    def update(self, values: list[str], lines: list[int]) -> None:
-        n = len(values)
-        self.count += n
-        missing_mask = [v in MISSING_TOKENS for v in values]
-        n_missing = sum(missing_mask)
-        if n_missing:
-            self.missing += n_missing
+    def update(self, values: list[str], lines: Sequence[int]) -> None:
+        self.count += len(values)
+        numbers = None
+        if self.numeric_possible:
+            try:
+                numbers = np.array(values, dtype=np.float64)  # every cell a number (or "nan"): C speed
+            except ValueError:
+                numbers = None
+        if numbers is not None:
+            nan = np.isnan(numbers)
+            mask = nan.tolist() if nan.any() else None
+        else:
+            mask = [v in MISSING_TOKENS for v in values]
+            if not any(mask):
+                mask = None
+        if mask is not None:
+            self.missing += sum(mask)
             if len(self.missing_lines) < 5:
-                self.missing_lines.extend(ln for ln, m in zip(lines, missing_mask) if m)
+                self.missing_lines.extend(ln for ln, m in zip(lines, mask) if m)
                 del self.missing_lines[5:]
-            present = [v for v, m in zip(values, missing_mask) if not m]
+            present = [v for v, m in zip(values, mask) if not m]
         else:
             present = values
         if not present:
@@ -308,30 +342,33 @@ class ColumnStats:
             self.counter.update(present)
             if len(self.counter) > DISTINCT_CAP:
                 self.counter = None
+        if numbers is not None:
+            self._add_numbers(numbers[~nan] if mask is not None else numbers)
+            return
         if self.numeric_possible:
-            self._update_numeric(values, lines, present)
-        joined = "\x00".join(present)
+            self._some_numbers(values, lines)
+        joined = "\x00".join(present)  # text statistics, for chunks that are not all numbers
+        self.text_cells += len(present)
         self.text_chars += len(joined) - (len(present) - 1)
         self.text_spaces += joined.count(" ")
 
-    def _update_numeric(self, values: list[str], lines: list[int], present: list[str]) -> None:
-        try:
-            numbers = np.array(present, dtype=np.float64)
-        except ValueError:
-            ok = []
-            for v, ln in zip(values, lines):
-                if v in MISSING_TOKENS:
-                    continue
-                try:
-                    ok.append(float(v))
-                except ValueError:
-                    self.bad_count += 1
-                    if len(self.bad) < 5:
-                        self.bad.append((ln, v))
-            numbers = np.array(ok, dtype=np.float64)
-            seen = self.count - self.missing
-            if self.bad_count > max(5, (1 - NUMERIC_FRACTION) * seen):
-                self.numeric_possible = False  # text: stop converting
+    def _some_numbers(self, values: list[str], lines: Sequence[int]) -> None:
+        """A chunk with non-numeric cells: count them (with their lines) and keep the numbers."""
+        ok = []
+        for v, ln in zip(values, lines):
+            if v in MISSING_TOKENS:
+                continue
+            try:
+                ok.append(float(v))
+            except ValueError:
+                self.bad_count += 1
+                if len(self.bad) < 5:
+                    self.bad.append((ln, v))
+        if self.bad_count > max(5, (1 - NUMERIC_FRACTION) * (self.count - self.missing)):
+            self.numeric_possible = False  # text: stop converting
+        self._add_numbers(np.array(ok, dtype=np.float64))
+
+    def _add_numbers(self, numbers: np.ndarray) -> None:
         finite = numbers[np.isfinite(numbers)]
         self.numeric += len(numbers)
         if len(finite):
@@ -352,7 +389,7 @@ class ColumnStats:
             return EMPTY
         if self.numeric_possible and self.numeric >= NUMERIC_FRACTION * self.present:
             return NUMERIC
-        non_numeric = max(self.present, 1)
+        non_numeric = max(self.text_cells, 1)
         avg_len = self.text_chars / non_numeric
         avg_words = self.text_spaces / non_numeric + 1
         if avg_len >= 25 or avg_words >= 3:

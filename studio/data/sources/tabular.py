@@ -213,8 +213,7 @@ class CsvSource(Source):
                 x[:, col.offset] = arr
                 feat_missing |= np.isnan(arr)
                 continue
-            lookup = {c: i for i, c in enumerate(col.categories)}
-            idx = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int64, count=n)
+            idx = _codes({c: i for i, c in enumerate(col.categories)}, values)
             miss = idx < 0
             feat_missing |= miss
             if self.spec.missing == "fill":
@@ -248,7 +247,7 @@ class CsvSource(Source):
                 lookup = {raw: position[name] for raw, name in canonical.items() if name in position}
             else:
                 lookup = position
-            y = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.int32, count=len(values))
+            y = _codes(lookup, values).astype(np.int32)
             return y, y < 0
         ys = [self._numbers(list(columns[names.index(t)]), lines, t) for t in info.targets]
         y = np.stack(ys, axis=1).astype(np.float32)
@@ -363,6 +362,14 @@ class CsvSource(Source):
                 entry["categories"] = list(col.categories)
             out.append(entry)
         return out
+
+
+def _codes(lookup: dict[str, int], values) -> np.ndarray:
+    """The code of each value, -1 for a value not in `lookup` (missing)."""
+    try:
+        return np.fromiter(map(lookup.__getitem__, values), dtype=np.int64, count=len(values))
+    except KeyError:
+        return np.array([lookup.get(v, -1) for v in values], dtype=np.int64)
 
 
 def _list(names: list[str], limit: int = 8) -> str:
