@@ -58,6 +58,9 @@ STATE_TEXT = {
     "evaluating": "Evaluating on the test split…",
     "finished": "",
 }
+# Batch reports per second the panel asks for: the progress line and curves
+# do not need more, and every report costs the GUI thread a little CPU.
+REPORT_INTERVAL = 0.1
 LEVEL_COLOR = {"info": "#333333", "warning": "#9a6700", "error": "#b00020"}
 
 
@@ -185,7 +188,13 @@ class TrainingPanel(QWidget):
         try:
             config = self.settings.config()
             self.runner.start(
-                lambda reporter: make_session(project, reporter, config=config, continue_from=continue_from)
+                lambda reporter: make_session(
+                    project,
+                    reporter,
+                    config=config,
+                    continue_from=continue_from,
+                    report_interval=REPORT_INTERVAL,
+                )
             )
         except StudioError as exc:
             self.show_message("error", str(exc))

@@ -15,6 +15,7 @@ line shows the values under it.
 from __future__ import annotations
 
 import math
+import time
 from array import array
 from bisect import bisect_left
 from typing import Optional
@@ -31,7 +32,12 @@ VAL_COLOR = (230, 120, 30)
 LR_COLOR = (90, 160, 90)
 OVERLAY_COLORS = [(150, 80, 200), (40, 160, 160), (200, 60, 90), (120, 120, 40), (100, 100, 100)]
 SMOOTHING = 0.6
-REFRESH_MS = 33
+REFRESH_MS = 33  # the fastest redraw: ~30 per second
+SLOWEST_MS = 1000
+# Share of one core the live plots may use while training: the GUI thread
+# competes with TensorFlow for the CPU (and the GIL), so the redraw interval
+# grows with what a redraw costs (measured: refresh + paint).
+DUTY = 0.02
 
 
 class _Smoother:
@@ -61,6 +67,19 @@ def _np(values: array) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
+class _TimedView(pg.GraphicsLayoutWidget):
+    """A GraphicsLayoutWidget that measures its paints (for the adaptive redraw rate)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paint_seconds = 0.0
+
+    def paintEvent(self, event):  # noqa: N802 - Qt override
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_seconds = time.perf_counter() - start
+
+
 class _MetricPlot:
     """One metric's plot and its curves (created once)."""
 
@@ -87,6 +106,8 @@ class _MetricPlot:
             curve.setClipToView(True)
         self.overlays: list[pg.PlotDataItem] = []
         self.smoother = _Smoother()
+        self.drawn_batches = -1  # points drawn, to skip curves that did not change
+        self.drawn_epochs = -1
         self.cursor = pg.InfiniteLine(
             angle=90, movable=False, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine)
         )
@@ -98,6 +119,7 @@ class _MetricPlot:
         self.train.setData([], [])
         self.val.setData([], [])
         self.smoother = _Smoother()
+        self.drawn_batches = self.drawn_epochs = -1
 
 
 class MetricsPlots(QWidget):
@@ -118,7 +140,8 @@ class MetricsPlots(QWidget):
         self._overlay_version = 0
         self._drawn_overlays = -1
 
-        self.view = pg.GraphicsLayoutWidget()
+        self.view = _TimedView()
+        self.cost = 0.0  # smoothed seconds per redraw (refresh + paint)
         self.view.setBackground("w")
         self.log_scale = QCheckBox("Log scale (loss)")
         self.log_scale.toggled.connect(self._apply_log)
@@ -141,7 +164,11 @@ class MetricsPlots(QWidget):
         self._proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._tick)
+
+    def showEvent(self, event):  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.refresh()
 
     # --- public -------------------------------------------------------------------------
     def set_history(self, history: MetricsHistory) -> None:
@@ -183,7 +210,7 @@ class MetricsPlots(QWidget):
             return found
         index = len(self._plots)
         plot = self.view.addPlot(row=index // 2, col=index % 2, title=name.replace("_", " "))
-        plot.showGrid(x=True, y=True, alpha=0.2)
+        # No grid: it doubles the cost of a redraw (measured), which slows training.
         plot.setLabel("bottom", "epoch")
         if self._plots:
             plot.setXLink(next(iter(self._plots.values())).plot)
@@ -213,14 +240,28 @@ class MetricsPlots(QWidget):
         )
         return names + ([lr] if lr else [])
 
-    def refresh(self, force: bool = False) -> None:
-        history = self.history
-        if (
-            not force
-            and history.version == self._drawn_version
-            and self._drawn_overlays == self._overlay_version
-        ):
+    def _tick(self) -> None:
+        """Timer tick: redraw if needed, then space the next tick by the measured cost."""
+        if not self.isVisible():
+            return  # another tab is shown: draw when it comes back (showEvent)
+        start = time.perf_counter()
+        if not self.refresh():
             return
+        spent = time.perf_counter() - start + self.view.paint_seconds
+        self.cost = spent if self.cost == 0.0 else 0.8 * self.cost + 0.2 * spent
+        interval = int(min(SLOWEST_MS, max(REFRESH_MS, 1000 * self.cost / DUTY)))
+        if interval != self.timer.interval():
+            self.timer.setInterval(interval)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Redraw what changed since the last call; False when nothing did."""
+        history = self.history
+        unchanged = history.version == self._drawn_version and self._drawn_overlays == self._overlay_version
+        if unchanged and not force:
+            return False
+        if force:
+            for plot in self._plots.values():
+                plot.drawn_batches = plot.drawn_epochs = -1
         self._drawn_version = history.version
         for name in self._names():
             self._draw_metric(self._metric_plot(name), name)
@@ -228,20 +269,27 @@ class MetricsPlots(QWidget):
             self._drawn_overlays = self._overlay_version
             for name, plot in self._plots.items():
                 self._draw_overlays(plot, name)
+        return True
 
     def _draw_metric(self, plot: _MetricPlot, name: str) -> None:
         history = self.history
         if name in ("learning_rate", "lr"):
             column = history.epoch.get(name)
-            if column is not None:
+            if column is not None and plot.drawn_epochs != len(history.epoch_x):
+                plot.drawn_epochs = len(history.epoch_x)
                 plot.train.setData(_np(history.epoch_x), _np(column))
             return
-        batch = history.batch.get(name)
-        if batch is not None and len(batch):
-            values = plot.smoother.update(batch) if self.smooth.isChecked() else batch
-            plot.batch.setData(_np(history.batch_x), _np(values))
-        elif batch is None:
-            plot.batch.setData([], [])
+        if plot.drawn_batches != len(history.batch_x):
+            plot.drawn_batches = len(history.batch_x)
+            batch = history.batch.get(name)
+            if batch is not None and len(batch):
+                values = plot.smoother.update(batch) if self.smooth.isChecked() else batch
+                plot.batch.setData(_np(history.batch_x), _np(values))
+            else:
+                plot.batch.setData([], [])
+        if plot.drawn_epochs == len(history.epoch_x):
+            return
+        plot.drawn_epochs = len(history.epoch_x)
         for curve, key in ((plot.train, name), (plot.val, "val_" + name)):
             column = history.epoch.get(key)
             if column is not None and len(column):

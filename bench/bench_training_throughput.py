@@ -1,0 +1,134 @@
+"""Training throughput through the GUI against a plain `model.fit`.
+
+Same model, data, batch size and compile for three ways of training:
+
+* plain:    `model.fit(x, y, verbose=0)` on the main thread (the baseline),
+* session:  `TrainingSession.run()` on a thread, no Qt (the engine's own cost:
+            its callbacks, batched reports, NaN check),
+* GUI:      the panel's path: `TrainingRunner` thread -> queued reports ->
+            `MetricsHistory` -> live `MetricsPlots` on their adaptive timer.
+
+Each round trains plain, session and GUI one after the other (first epoch
+left out: tracing); the ratio of one round compares neighbours in time, and
+the median over rounds is printed, with the spread, because the machine is
+shared. Target: GUI / plain >= 0.97.
+
+    .venv/bin/python bench/bench_training_throughput.py [--rounds 3] [--epochs 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+
+import _training_common as common
+
+
+def session_epoch_seconds(build, x, y, batch: int, epochs: int) -> list[float]:
+    from studio.training.config import TrainingConfig
+    from studio.training.reports import Reporter, TaskInfo
+    from studio.training.session import TrainingSession
+
+    times: list[float] = []
+
+    class Keep(Reporter):
+        def on_epoch(self, report):
+            times.append(report.seconds)
+
+    def factory():
+        model = build()
+        common.compile_plain(model)
+        return model
+
+    config = TrainingConfig(epochs=epochs, batch_size=batch, validation_split=0.0, seed=0)
+    session = TrainingSession(factory, (x, y), None, config, Keep(), task=TaskInfo(num_classes=10))
+    thread = threading.Thread(target=session.run)
+    thread.start()
+    thread.join()
+    return times
+
+
+def callback_microseconds(batches: int = 20_000) -> float:
+    """Cost of the session's per-batch callback (store values, NaN check, flush check)."""
+    import time
+
+    from studio.training.callbacks import callback_classes
+    from studio.training.config import TrainingConfig
+    from studio.training.session import TrainingSession
+
+    session = TrainingSession(None, None, None, TrainingConfig(), report_interval=0.1)
+    session.steps_per_epoch = batches
+
+    class FakeModel:
+        stop_training = False
+
+    callback = callback_classes()["ReportingCallback"](session)
+    callback.set_model(FakeModel())
+    callback.on_epoch_begin(0)
+    logs = {"loss": 0.5, "accuracy": 0.75}
+    start = time.perf_counter()
+    for step in range(batches):
+        callback.on_train_batch_end(step, logs)
+    return (time.perf_counter() - start) / batches * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="one round of three epochs")
+    args = parser.parse_args()
+    rounds, epochs = (1, 3) if args.quick else (args.rounds, args.epochs)
+    gui = common.GuiTraining()
+    x_mlp, y_mlp = common.mlp_data()
+    x_cnn, y_cnn = common.cnn_data()
+    cases = [
+        ("MLP, batch 32", common.build_mlp, x_mlp, y_mlp, 32),
+        ("MLP, batch 128", common.build_mlp, x_mlp, y_mlp, 128),
+        ("small CNN, batch 64", common.build_cnn, x_cnn, y_cnn, 64),
+    ]
+    print(f"{rounds} round(s) of {epochs} epochs (first epoch dropped); samples/s are medians")
+    print(
+        f"{'case':<21}{'plain':>9}{'session':>9}{'GUI':>9}{'sess/plain':>11}{'GUI/plain':>10}"
+        f"{'GUI CPU':>9}  GUI/plain per round"
+    )
+    worst = []
+    step_us = 0.0
+    for name, build, x, y, batch in cases:
+        rates: dict[str, list[float]] = {"plain": [], "session": [], "gui": []}
+        shares: list[float] = []
+        n = len(x)
+        for _ in range(rounds):
+            plain = common.plain_fit_epoch_seconds(build, x, y, batch, epochs)[1:]
+            rates["plain"].append(n / statistics.median(plain))
+            rates["session"].append(
+                n / statistics.median(session_epoch_seconds(build, x, y, batch, epochs)[1:])
+            )
+            rates["gui"].append(n / statistics.median(gui.run(build, x, y, batch, epochs)[1:]))
+            shares.append(gui.gui_cpu_share)
+        per_round = [g / p for g, p in zip(rates["gui"], rates["plain"])]
+        session_ratio = statistics.median(s / p for s, p in zip(rates["session"], rates["plain"]))
+        gui_ratio = statistics.median(per_round)
+        worst.append(gui_ratio)
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        if name == "MLP, batch 32":
+            step_us = 1e6 * batch / med["plain"]
+        spread = " ".join(f"{r:.2f}" for r in per_round)
+        print(
+            f"{name:<21}{med['plain']:>9,.0f}{med['session']:>9,.0f}{med['gui']:>9,.0f}"
+            f"{session_ratio:>11.3f}{gui_ratio:>10.3f}{max(shares):>9.1%}  {spread}"
+        )
+    print("GUI CPU: CPU time of the GUI thread (reports, history, plots) per wall second of training")
+    print(
+        f"session callback: {callback_microseconds():.1f} us per batch; a plain MLP step at batch 32: "
+        f"{step_us:.0f} us"
+    )
+    print(
+        f"live plots: redraw cost {gui.plots.cost * 1000:.1f} ms, redraw interval {gui.plots.timer.interval()} ms"
+    )
+    print(f"worst GUI/plain ratio {min(worst):.3f} (target >= 0.97)")
+
+
+if __name__ == "__main__":
+    main()
