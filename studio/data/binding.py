@@ -68,7 +68,7 @@ def check(graph: Graph, info: DatasetInfo, report: ShapeReport | None = None) ->
         diags.append(Diagnostic(node.id, ERROR,
                                 f"'{_label(node)}' expects samples of shape {format_shape(expected)} but the data "
                                 f"has {format_shape(feature)}; set batch_shape to "
-                                f"{_shape_text((None,) + feature)} (use 'Fit to data')", "batch_shape"))
+                                f"{_shape_text((None,) + feature)} (or use Fit model to data)", "batch_shape"))
     dtype = graph.spec(node).resolve(node.params).get("dtype") if graph.spec(node) else None
     if info.feature_dtype == "int32" and dtype not in INT_DTYPES + ("float32",):
         diags.append(Diagnostic(node.id, WARNING, f"'{_label(node)}' has dtype {dtype} but the data are token "

@@ -1,0 +1,1 @@
+"""The Data panel: choose and inspect the project's dataset (see `panel.DataPanel`)."""

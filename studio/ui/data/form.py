@@ -1,0 +1,211 @@
+"""The dataset settings form: target, task, split, and the options of the data's kind.
+
+The form shows the *resolved* spec (what describe() inferred, e.g. the
+target) and emits `changed(key, value)` when the user edits one setting; the
+panel turns that into an undoable change of `project.dataset`. Populating
+the form never emits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QSpinBox,
+    QWidget,
+)
+
+from studio.data.info import DatasetInfo
+
+AUTO = "(inferred)"
+
+
+def _spin(minimum: int, maximum: int, suffix: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(minimum, maximum)
+    box.setSuffix(suffix)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def _percent() -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0, 90)
+    box.setDecimals(0)
+    box.setSuffix(" %")
+    box.setSingleStep(5)
+    box.setKeyboardTracking(False)
+    return box
+
+
+class DatasetForm(QWidget):
+    """Edits one dataset spec; `changed(key, value)` with spec keys ("split" gets a whole dict)."""
+
+    changed = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._spec: dict = {}
+        self._loading = False
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.form = form
+
+        self.target = QComboBox()
+        self.target.setObjectName("targetCombo")
+        self.task = QComboBox()
+        self.task.addItems([AUTO, "classification", "regression", "forecast"])
+        self.validation = _percent()
+        self.test = _percent()
+        self.seed = _spin(0, 2**31 - 1)
+        self.stratify = QCheckBox("stratified (same class mix in every split)")
+        self.missing = QComboBox()
+        self.missing.addItems(["error", "drop", "fill"])
+        self.missing.setToolTip("Missing cells: stop with an error, drop those rows, or fill them with the "
+                                "training mean (numbers) / most frequent value (categories)")
+        self.categorical = QComboBox()
+        self.categorical.addItems(["onehot", "index"])
+        self.image_h = _spin(1, 4096, " px")
+        self.image_w = _spin(1, 4096, " px")
+        size_row = QWidget()
+        size_layout = QHBoxLayout(size_row)
+        size_layout.setContentsMargins(0, 0, 0, 0)
+        size_layout.addWidget(self.image_h)
+        size_layout.addWidget(self.image_w)
+        self.image_size = size_row
+        self.color = QComboBox()
+        self.color.addItems(["rgb", "grayscale"])
+        self.sequence_length = _spin(1, 100_000, " tokens")
+        self.max_tokens = _spin(3, 10_000_000, " words")
+        self.window_length = _spin(1, 1_000_000, " steps")
+        self.stride = _spin(1, 1_000_000)
+        self.horizon = _spin(1, 1_000_000, " steps")
+
+        split_row = QWidget()
+        split_layout = QHBoxLayout(split_row)
+        split_layout.setContentsMargins(0, 0, 0, 0)
+        split_layout.addWidget(self.validation)
+        split_layout.addWidget(self.test)
+        form.addRow("Target", self.target)
+        form.addRow("Task", self.task)
+        form.addRow("Validation / test", split_row)
+        form.addRow("Seed", self.seed)
+        form.addRow("", self.stratify)
+        form.addRow("Missing values", self.missing)
+        form.addRow("Categories", self.categorical)
+        form.addRow("Image size (h, w)", self.image_size)
+        form.addRow("Colour", self.color)
+        form.addRow("Sequence length", self.sequence_length)
+        form.addRow("Vocabulary", self.max_tokens)
+        form.addRow("Window", self.window_length)
+        form.addRow("Stride", self.stride)
+        form.addRow("Horizon", self.horizon)
+        self.kind_rows: dict[str, list[QWidget]] = {
+            "table": [self.missing, self.categorical],
+            "images": [self.image_size, self.color],
+            "text": [self.sequence_length, self.max_tokens],
+            "timeseries": [self.window_length, self.stride, self.horizon, self.missing],
+        }
+
+        self.target.activated.connect(lambda _i: self._emit_target())
+        self.task.activated.connect(lambda _i: self._emit("task", None if self.task.currentText() == AUTO
+                                                          else self.task.currentText()))
+        for box in (self.validation, self.test, self.seed):
+            box.valueChanged.connect(lambda _v: self._emit_split())
+        self.stratify.toggled.connect(lambda _v: self._emit_split())
+        self.missing.activated.connect(lambda _i: self._emit("missing", self.missing.currentText()))
+        self.categorical.activated.connect(lambda _i: self._emit("categorical", self.categorical.currentText()))
+        for box in (self.image_h, self.image_w):
+            box.valueChanged.connect(lambda _v: self._emit_section("image", size=[self.image_h.value(),
+                                                                                  self.image_w.value()]))
+        self.color.activated.connect(lambda _i: self._emit_section("image", color=self.color.currentText()))
+        self.sequence_length.valueChanged.connect(
+            lambda v: self._emit_section("text", sequence_length=v))
+        self.max_tokens.valueChanged.connect(lambda v: self._emit_section("text", max_tokens=v))
+        self.window_length.valueChanged.connect(lambda v: self._emit_section("window", length=v))
+        self.stride.valueChanged.connect(lambda v: self._emit_section("window", stride=v))
+        self.horizon.valueChanged.connect(lambda v: self._emit_section("window", horizon=v))
+
+    # -- showing --------------------------------------------------------------------
+    def show_spec(self, spec: dict, info: DatasetInfo | None) -> None:
+        """Fill the form from the project's spec, with inferred values from `info`."""
+        self._loading = True
+        try:
+            self._spec = dict(spec)
+            resolved = dict(info.spec) if info is not None else dict(spec)
+            # The project's own choices win, except where a sample resolves to its real kind/path.
+            resolved.update({k: v for k, v in spec.items() if k not in ("preprocessing", "kind", "path")
+                             or info is None})
+            kind = resolved.get("kind", "csv")
+            group = "table" if kind in ("csv", "tsv") else kind
+            columns = [c.name for c in info.columns] if info is not None else []
+            can_pick_target = bool(kind in ("csv", "tsv", "timeseries") or (kind == "text" and columns))
+            self.target.clear()
+            targets = (info.targets if info is not None else None) or resolved.get("targets") or []
+            if can_pick_target and columns:
+                self.target.addItems(columns)
+                if targets and targets[0] in columns:
+                    self.target.setCurrentIndex(columns.index(targets[0]))
+            self.target.setEnabled(bool(can_pick_target and columns))
+            task = spec.get("task")
+            self.task.setCurrentText(task if task else AUTO)
+            if info is not None and not task:
+                self.task.setItemText(0, f"{AUTO}: {info.task}")
+            else:
+                self.task.setItemText(0, AUTO)
+            split = resolved.get("split") or {}
+            self.validation.setValue(round(100 * split.get("validation", 0.2)))
+            self.test.setValue(round(100 * split.get("test", 0.1)))
+            self.seed.setValue(int(split.get("seed", 0)))
+            self.stratify.setChecked(bool(split.get("stratify", True)))
+            self.stratify.setEnabled(kind != "timeseries")
+            self.missing.setCurrentText(resolved.get("missing", "error"))
+            self.categorical.setCurrentText(resolved.get("categorical", "onehot"))
+            image = resolved.get("image") or {}
+            size = image.get("size") or (list(info.feature_shape[:2]) if info is not None and kind == "images"
+                                         else [64, 64])
+            self.image_h.setValue(int(size[0]))
+            self.image_w.setValue(int(size[1]))
+            self.color.setCurrentText(image.get("color", "rgb"))
+            text = resolved.get("text") or {}
+            self.sequence_length.setValue(int(text.get("sequence_length", 64)))
+            self.max_tokens.setValue(int(text.get("max_tokens", 10000)))
+            window = resolved.get("window") or {}
+            self.window_length.setValue(int(window.get("length", 32)))
+            self.stride.setValue(int(window.get("stride", 1)))
+            self.horizon.setValue(int(window.get("horizon", 1)))
+            visible = set()
+            for name, widgets in self.kind_rows.items():
+                if name == group or (group == "keras" and name == "images"):
+                    visible.update(widgets)
+            for widgets in self.kind_rows.values():
+                for w in widgets:
+                    self.form.setRowVisible(w, w in visible)
+            self.form.setRowVisible(self.target, can_pick_target)
+        finally:
+            self._loading = False
+
+    # -- editing ------------------------------------------------------------------------
+    def _emit(self, key: str, value: Any) -> None:
+        if not self._loading:
+            self.changed.emit(key, value)
+
+    def _emit_target(self) -> None:
+        name = self.target.currentText()
+        if name:
+            self._emit("targets", [name])
+
+    def _emit_split(self) -> None:
+        self._emit("split", {"validation": self.validation.value() / 100, "test": self.test.value() / 100,
+                             "seed": self.seed.value(), "stratify": self.stratify.isChecked()})
+
+    def _emit_section(self, key: str, **values: Any) -> None:
+        section = dict(self._spec.get(key) or {})
+        section.update(values)
+        self._emit(key, section)

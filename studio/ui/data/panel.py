@@ -1,0 +1,397 @@
+"""The Data panel: choose the project's data, see what is in it, fit the model to it.
+
+`DataPanel(document)` follows `document.project.dataset`. Choosing a source
+(a file, a folder or a bundled sample) or changing a setting replaces the
+dataset section through `document.set_section`, so every change is one undo
+step and is saved with the project. describe() runs on a worker thread (a
+large CSV takes seconds); the views show its `DatasetInfo`: a table preview
+with column types, an image grid, sample texts or the series, the class
+balance and the split sizes. "Fit model to data" pushes the undoable edits
+of `studio.data.binding.fix_edits`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QColor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.errors import StudioError
+from studio.data import binding, registry
+from studio.data.info import DatasetInfo
+from studio.ui.data.form import DatasetForm
+from studio.ui.data.views import ClassBars, ImageGrid, SeriesPlot, SplitBar, TablePreview, TextPreview
+from studio.ui.workers import FunctionRunner
+
+SEVERITY_COLORS = {"error": "#D64545", "warning": "#D99A1E", "info": "#6A8CB8"}
+FILE_FILTER = "Data files (*.csv *.tsv *.tab *.txt *.npy *.npz);;All files (*)"
+
+
+def choose_file(parent: QWidget, folder: str) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open data file", folder, FILE_FILTER)
+    return path or None
+
+
+def choose_folder(parent: QWidget, folder: str) -> str | None:
+    path = QFileDialog.getExistingDirectory(parent, "Open a folder with one subfolder per class", folder)
+    return path or None
+
+
+def _describe(spec: dict, base_dir: Path | None) -> DatasetInfo:
+    from studio.data.api import describe
+
+    return describe(spec, base_dir)
+
+
+class DataPanel(QWidget):
+    """Signals: `described(object)` with the new DatasetInfo, or None when there is none/an error."""
+
+    described = Signal(object)
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dataPanel")
+        self.document = document
+        self.info: DatasetInfo | None = None
+        self.error = ""
+        self._described_spec: Any = None
+        self._running_spec: Any = None
+        self.runner = FunctionRunner(self)
+        self.runner.done.connect(self._on_described)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.busyChanged.connect(self._on_busy)
+        self._again = False  # the dataset changed while describing: describe once more when done
+        self._build()
+        document.sectionChanged.connect(self._on_section)
+        document.projectReplaced.connect(lambda _p: self.refresh())
+        document.reportChanged.connect(lambda _r: self._show_binding())
+        self.refresh()
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.title = QLabel("No data", self)
+        self.title.setObjectName("dataTitle")
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.summary = QLabel("", self)
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.open_file = QPushButton("Open file…", self)
+        self.open_file.clicked.connect(self._pick_file)
+        self.open_folder = QPushButton("Open folder…", self)
+        self.open_folder.clicked.connect(self._pick_folder)
+        self.samples = QToolButton(self)
+        self.samples.setText("Sample")
+        self.samples.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.samples)
+        for sample in registry.SAMPLES.values():
+            suffix = " (download)" if sample.origin == "download" else ""
+            action = QAction(f"{sample.title}{suffix}", menu)
+            action.setToolTip(sample.description)
+            action.triggered.connect(lambda _c=False, name=sample.name: self.set_source(name))
+            menu.addAction(action)
+        self.samples.setMenu(menu)
+        sources = QHBoxLayout()
+        for w in (self.samples, self.open_file, self.open_folder):
+            sources.addWidget(w)
+        sources.addStretch(1)
+
+        self.form = DatasetForm(self)
+        self.form.changed.connect(self.change)
+        settings = QGroupBox("Settings", self)
+        QVBoxLayout(settings).addWidget(self.form)
+
+        self.fit = QPushButton("Fit model to data", self)
+        self.fit.setToolTip("Set the Input shape (and the last layer's units) from the data; undoable")
+        self.fit.clicked.connect(self.fit_model)
+        self.problems = QListWidget(self)
+        self.problems.setObjectName("dataProblems")
+        self.problems.setWordWrap(True)
+        self.problems.setMaximumHeight(140)
+
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.title)
+        column.addLayout(sources)
+        column.addWidget(self.summary)
+        column.addWidget(settings)
+        column.addWidget(self.fit)
+        column.addWidget(self.problems)
+        column.addStretch(1)
+
+        self.table = TablePreview(self)
+        self.images = ImageGrid(self)
+        self.texts = TextPreview(self)
+        self.series = SeriesPlot(self)
+        self.message = QLabel("", self)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.preview = QStackedWidget(self)
+        for w in (self.message, self.table, self.images, self.texts, self.series):
+            self.preview.addWidget(w)
+        self.classes = ClassBars(self)
+        self.split = SplitBar(self)
+        self.split_label = QLabel("", self)
+        split_page = QWidget(self)
+        split_layout = QVBoxLayout(split_page)
+        split_layout.addWidget(self.split)
+        split_layout.addWidget(self.split_label)
+        split_layout.addStretch(1)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.preview, "Preview")
+        self.tabs.addTab(self.classes, "Classes")
+        self.tabs.addTab(split_page, "Split")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([340, 600])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+    # -- the dataset section ----------------------------------------------------------------
+    @property
+    def spec(self) -> dict | None:
+        return self.document.project.dataset
+
+    @property
+    def base_dir(self) -> Path | None:
+        return self.document.project.folder
+
+    def _on_section(self, key: str) -> None:
+        if key == "dataset":
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Describe the project's dataset (on a worker thread) and show it."""
+        spec = copy.deepcopy(self.spec)
+        if not spec:
+            self.info, self.error, self._described_spec = None, "", None
+            self._show()
+            self.described.emit(None)
+            return
+        if self.runner.is_running():
+            self._again = True
+            return
+        self._running_spec = spec
+        self.title.setText("Reading the data…")
+        base_dir = self.base_dir
+        self.runner.start(lambda: _describe(spec, base_dir))
+
+    def _on_described(self, info: DatasetInfo) -> None:
+        self._finish(info, "")
+
+    def _on_failed(self, message: str) -> None:
+        self._finish(None, message)
+
+    def _finish(self, info: DatasetInfo | None, error: str) -> None:
+        spec = self._running_spec
+        self._running_spec = None
+        if spec != self.spec:  # stale: the worker's end (busyChanged) describes again
+            self._again = True
+            return
+        self.info, self.error, self._described_spec = info, error, spec
+        self._show()
+        self.described.emit(info)
+
+    def _on_busy(self, busy: bool) -> None:
+        if not busy and self._again:
+            self._again = False
+            self.refresh()
+
+    @property
+    def busy(self) -> bool:
+        """True while describing, or while a newer spec still waits to be described."""
+        return self.runner.is_running() or self._again or self._running_spec is not None
+
+    # -- changing the dataset ----------------------------------------------------------------
+    def set_source(self, source: str) -> None:
+        """Use a file, folder or sample name as the project's data (one undo step)."""
+        old = self.spec or {}
+        if source in registry.SAMPLES:
+            new: dict = {"kind": "sample", "path": source}
+            text = f"Use sample {registry.SAMPLES[source].title}"
+        else:
+            from studio.data.api import to_spec_dict
+
+            path = Path(source)
+            try:
+                new = to_spec_dict(str(path), None)
+            except StudioError as exc:
+                self.document.message.emit(str(exc))
+                return
+            new["path"] = self._relative(path)
+            text = f"Use data {path.name}"
+        if "split" in old:
+            new["split"] = copy.deepcopy(old["split"])
+        self.document.set_section("dataset", new, text)
+
+    def _relative(self, path: Path) -> str:
+        folder = self.base_dir
+        if folder is not None:
+            try:
+                return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix() \
+                    if path.resolve().is_relative_to(folder.resolve()) else str(path)
+            except ValueError:
+                return str(path)
+        return str(path)
+
+    def change(self, key: str, value: Any) -> None:
+        """Change one key of the dataset spec (None removes it), as one undo step."""
+        if not self.spec:
+            return
+        new = copy.deepcopy(self.spec)
+        if value is None:
+            new.pop(key, None)
+        else:
+            new[key] = value
+        if key == "targets" and new.get("features"):
+            new["features"] = [f for f in new["features"] if f not in value]
+        if key in ("targets", "features", "task", "text", "image", "missing", "categorical", "window"):
+            new.pop("preprocessing", None)  # fitted for the old settings
+        self.document.set_section("dataset", new, f"Change data {key}")
+
+    def _pick_file(self) -> None:
+        path = choose_file(self, str(self.base_dir or Path.home()))
+        if path:
+            self.set_source(path)
+
+    def _pick_folder(self) -> None:
+        path = choose_folder(self, str(self.base_dir or Path.home()))
+        if path:
+            self.set_source(path)
+
+    def fit_model(self) -> None:
+        if self.info is None:
+            return
+        batch = binding.fix_edits(self.document.graph, self.info)
+        if batch is not None:
+            self.document.push(batch)
+
+    # -- showing ---------------------------------------------------------------------------------
+    def _show(self) -> None:
+        info, spec = self.info, self.spec
+        self.form.setEnabled(bool(spec))
+        if not spec:
+            self.title.setText("No data yet: choose a sample or open a file")
+            self.summary.setText("")
+            self._message("Choose a bundled sample, a CSV/NumPy file, or a folder with one subfolder per class.")
+            self._clear()
+            return
+        self.form.show_spec(spec, info)
+        if info is None:
+            self.title.setText("The data cannot be read")
+            self.summary.setText(self.error)
+            self._message(self.error)
+            self._clear()
+            self._list_problems([("error", self.error)])
+            return
+        name = info.title or Path(info.path).name
+        self.title.setText(name)
+        self.summary.setText(summary_text(info))
+        self._show_preview(info)
+        classification = info.task == "classification"
+        self.tabs.setTabEnabled(1, classification)
+        self.classes.show_counts(info.class_names if classification else [], info.class_counts)
+        self.split.show_sizes(info.split_sizes)
+        self.split_label.setText(self.split.text())
+        self._show_binding()
+
+    def _show_preview(self, info: DatasetInfo) -> None:
+        if info.kind == "timeseries" and info.series:
+            self.series.show_series(info.series)
+            self.preview.setCurrentWidget(self.series)
+        elif info.kind == "images" or (info.kind == "keras" and info.image_size):
+            self.images.show_images(info.preview_items)
+            self.preview.setCurrentWidget(self.images)
+            if not info.preview_items:
+                self._message(f"{info.num_samples:,} images")
+        elif info.kind == "text":
+            self.texts.show_texts(info.preview_items)
+            self.preview.setCurrentWidget(self.texts)
+        elif info.preview_rows:
+            self.table.show_table(info.columns, info.preview_rows)
+            self.preview.setCurrentWidget(self.table)
+        else:
+            lines = [f"{c.name}: shape {c.shape} {c.dtype} ({c.role})" for c in info.columns]
+            self._message("\n".join(lines) or f"{info.num_samples:,} samples")
+
+    def _message(self, text: str) -> None:
+        self.message.setText(text)
+        self.preview.setCurrentWidget(self.message)
+
+    def _clear(self) -> None:
+        self.classes.show_counts([], [])
+        self.split.show_sizes({})
+        self.split_label.setText("")
+        self.fit.setEnabled(False)
+        if not self.error:
+            self.problems.clear()
+
+    def _show_binding(self) -> None:
+        info = self.info
+        if info is None:
+            self.fit.setEnabled(False)
+            return
+        graph = self.document.graph
+        diags = binding.check(graph, info, self.document.report) if graph.nodes else []
+        items = [(p.severity, p.message) for p in info.problems]
+        items += [(d.severity, f"model: {d.message}") for d in diags]
+        self._list_problems(items)
+        self.fit.setEnabled(bool(graph.nodes) and binding.fix_edits(graph, info) is not None)
+
+    def _list_problems(self, items: list[tuple[str, str]]) -> None:
+        self.problems.clear()
+        if not items:
+            item = QListWidgetItem("No problems: the data and the model fit together.")
+            item.setForeground(QColor("#3FA66B"))
+            self.problems.addItem(item)
+            return
+        for severity, message in items:
+            item = QListWidgetItem(f"{severity}: {message}")
+            item.setForeground(QColor(SEVERITY_COLORS.get(severity, "#888888")))
+            item.setToolTip(message)
+            self.problems.addItem(item)
+
+    def problem_texts(self) -> list[str]:
+        return [self.problems.item(i).text() for i in range(self.problems.count())]
+
+
+def summary_text(info: DatasetInfo) -> str:
+    from studio.data.info import format_shape
+
+    what = {"timeseries": "windows", "images": "images", "text": "texts"}.get(info.kind, "samples")
+    parts = [f"{info.num_samples:,} {what}", f"input {format_shape(info.feature_shape)}"]
+    if info.task == "classification":
+        parts.append(f"{info.num_classes or 0} classes")
+    else:
+        parts.append(f"{info.task} of {', '.join(info.targets)}")
+    parts.append(f"last layer: {info.target_size} unit{'s' if info.target_size != 1 else ''}, "
+                 f"{info.suggested_activation}")
+    return " · ".join(parts)

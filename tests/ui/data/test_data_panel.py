@@ -1,0 +1,155 @@
+"""The Data panel driven like a user: pick a source, change settings, undo, fit the model."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from studio.graph.model import Edge, Node
+from studio.project.io import load_project, save_project
+from studio.ui.data import panel as panel_module
+from studio.ui.data.panel import DataPanel
+from studio.ui.document import ProjectDocument
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "projects"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "studio-cache"))
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
+
+
+def make_panel(qtbot, project):
+    document = ProjectDocument(project)
+    panel = DataPanel(document)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 420)
+    panel.show()
+    wait_described(qtbot, panel)
+    return document, panel
+
+
+def wait_described(qtbot, panel):
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+
+
+def iris_project(tmp_path):
+    project = load_project(EXAMPLES / "iris-mlp.studio.json")
+    save_project(project, tmp_path / "iris.studio.json")
+    return project
+
+
+def test_shows_the_iris_table_classes_and_split(qtbot, tmp_path):
+    _, panel = make_panel(qtbot, iris_project(tmp_path))
+    assert panel.title.text() == "Iris flowers"
+    assert "150 samples" in panel.summary.text() and "3 classes" in panel.summary.text()
+    headers = panel.table.header_texts()
+    assert headers[0] == "sepal_length\nnumeric · input" and headers[-1] == "species\ncategorical · target"
+    assert panel.table.rowCount() == 20 and panel.table.item(0, 4).text() == "setosa"
+    assert panel.classes.counts == [50, 50, 50]
+    assert panel.split_label.text() == "train 105 · validation 30 · test 15"
+    assert panel.problem_texts() == ["No problems: the data and the model fit together."]
+    assert not panel.fit.isEnabled()
+    assert panel.form.target.currentText() == "species" and panel.form.target.isEnabled()
+
+
+def test_choosing_a_sample_is_one_undo_step(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    before = copy.deepcopy(document.project.dataset)
+    panel.set_source("spirals")
+    wait_described(qtbot, panel)
+    assert document.project.dataset["path"] == "spirals" and document.project.dataset["split"] == before["split"]
+    assert panel.title.text() == "Two spirals" and document.is_dirty
+    assert any("expects samples of shape (4,)" in t for t in panel.problem_texts())
+    document.undo_stack.undo()
+    wait_described(qtbot, panel)
+    assert document.project.dataset == before and panel.title.text() == "Iris flowers"
+
+
+def test_settings_change_the_spec_undoably(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    panel.form.validation.setValue(30)
+    wait_described(qtbot, panel)
+    assert document.project.dataset["split"]["validation"] == pytest.approx(0.3)
+    assert panel.split_label.text() == "train 90 · validation 45 · test 15"
+    panel.change("targets", ["petal_width"])
+    panel.change("task", "regression")
+    wait_described(qtbot, panel)
+    assert panel.info.task == "regression" and not panel.tabs.isTabEnabled(1)
+    assert any("1 target value per sample but 'species' outputs 3; set units to 1" in t
+               for t in panel.problem_texts())
+    for _ in range(3):
+        document.undo_stack.undo()
+    wait_described(qtbot, panel)
+    assert panel.info.task == "classification" and panel.split_label.text().startswith("train 105")
+
+
+def test_fit_model_to_data_sets_the_input_and_output(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    panel.set_source("digits")
+    wait_described(qtbot, panel)
+    assert panel.fit.isEnabled()
+    panel.fit.click()
+    graph = document.graph
+    assert graph.node("measurements").params["batch_shape"] == [None, 8, 8, 1]
+    assert graph.node("species").params["units"] == 10
+    # a Dense on an image: the report says so, but the data binding itself is satisfied
+    qtbot.waitUntil(lambda: not panel.fit.isEnabled(), timeout=5_000)
+    document.undo_stack.undo()
+    assert graph.node("measurements").params["batch_shape"] == [None, 4]
+
+
+def test_bad_file_shows_one_clear_error(qtbot, tmp_path, monkeypatch):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3\n")
+    monkeypatch.setattr(panel_module, "choose_file", lambda *a: str(bad))
+    panel.open_file.click()
+    wait_described(qtbot, panel)
+    assert document.project.dataset["path"] == "bad.csv"  # relative to the project folder
+    assert panel.info is None and "bad.csv:3: the row has 1 field" in panel.error
+    assert panel.problem_texts()[0].startswith("error:")
+    assert panel.title.text() == "The data cannot be read"
+
+
+def test_image_folder_shows_thumbnails_and_the_text_and_series_views(qtbot, tmp_path, monkeypatch):
+    project = iris_project(tmp_path)
+    for k, name in enumerate(("cats", "dogs")):
+        (tmp_path / "pets" / name).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((6, 6, 3), 80 * k, np.uint8)).save(tmp_path / "pets" / name / f"{i}.png")
+    _, panel = make_panel(qtbot, project)
+    monkeypatch.setattr(panel_module, "choose_folder", lambda *a: str(tmp_path / "pets"))
+    panel.open_folder.click()
+    wait_described(qtbot, panel)
+    assert panel.preview.currentWidget() is panel.images and panel.images.count() == 6
+    assert panel.images.item(0).text() == "cats" and not panel.images.item(0).icon().isNull()
+    assert panel.form.form.isRowVisible(panel.form.image_size)
+    panel.set_source("sine")
+    wait_described(qtbot, panel)
+    assert panel.preview.currentWidget() is panel.series and list(panel.series.curves) == ["value"]
+    assert panel.form.form.isRowVisible(panel.form.window_length)
+    panel.set_source("short-text")
+    wait_described(qtbot, panel)
+    assert panel.preview.currentWidget() is panel.texts and panel.texts.rowCount() == 12
+
+
+def test_project_without_data_and_replacing_the_project(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    project = load_project(EXAMPLES / "text-gru.studio.json")
+    project.dataset = None
+    document.set_project(project)
+    wait_described(qtbot, panel)
+    assert panel.info is None and "No data yet" in panel.title.text()
+    g = document.graph
+    assert g.nodes  # the graph is there; only the data is missing
+    g.add_node(Node("Dense", {"units": 2}, id="extra"))
+    g.connect(Edge("topic", "extra"))
+    panel.set_source("short-text")
+    wait_described(qtbot, panel)
+    assert panel.info.kind == "text"
