@@ -339,14 +339,15 @@ def _plain(value: Any) -> Any:
 
 
 def _compare(model: Any, rebuilt: Any, source: Path) -> float:
-    from studio.export.verify import max_abs_diff, predict, sample_inputs
+    from studio.export.verify import max_abs_diff, on_cpu, predict, sample_inputs
 
     if rebuilt.count_params() != model.count_params():
         raise ModelImportError(f"{source}: the rebuilt model has {rebuilt.count_params():,} parameters instead of "
                                f"{model.count_params():,}; this model cannot be imported faithfully")
     x = sample_inputs(model, batch=2)
-    expected = predict(model, x)
-    diff = max_abs_diff(expected, predict(rebuilt, x))
+    with on_cpu():
+        expected = predict(model, x)
+        diff = max_abs_diff(expected, predict(rebuilt, x))
     scale = max([1.0] + [float(abs(e).max()) for e in expected if e.size])
     if not diff <= TOLERANCE * scale:
         raise ModelImportError(f"{source}: the rebuilt model does not give the same answers as the original "

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from studio.core.errors import ExportError
 from studio.export.staging import Staging
-from studio.export.verify import max_abs_diff, predict, sample_inputs
+from studio.export.verify import max_abs_diff, on_cpu, predict, sample_inputs
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
 
@@ -86,8 +86,9 @@ def export_model(
     with Staging(target) as staging:
         staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings)
         x = sample_inputs(model, batch=samples, seed=seed)
-        expected = predict(model, x)
-        got = _run_in_batches(staged, x)
+        with on_cpu():
+            expected = predict(model, x)
+            got = _run_in_batches(staged, x)
         diff = max_abs_diff(expected, got)
         scale = max([1.0] + [float(abs(e).max()) for e in expected if e.size])
         if not diff <= tol * scale:
@@ -373,6 +374,7 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         np.savez(samples, **{f"x{i}": a for i, a in enumerate(x)})
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        env["CUDA_VISIBLE_DEVICES"] = ""  # compare on the CPU, like the reference outputs
         proc = subprocess.run([sys.executable, str(driver), str(main), str(weights), str(samples), str(out)],
                               capture_output=True, text=True, env=env, cwd=str(staging.dir), timeout=600)
         if proc.returncode != 0:

@@ -77,6 +77,18 @@ def predict(model: Any, inputs: list) -> list:
         return as_list(model(x, training=False))
 
 
+def on_cpu() -> Any:
+    """A context that runs TensorFlow ops on the CPU.
+
+    Verification compares runtimes: on a GPU, TensorFlow's default TF32
+    matmuls differ from CPU runtimes (TFLite, onnxruntime) by ~1e-3, so both
+    sides run on the CPU.
+    """
+    import tensorflow as tf
+
+    return tf.device("/CPU:0")
+
+
 def write_report(path: Path, report: dict) -> None:
     Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

@@ -22,8 +22,11 @@ def project(tmp_path):
     return path
 
 
-def _fake_run(project_path, run_id="20260101-120000-abc123", fill=0.25):
-    """A finished run folder as `studio train` leaves it, with recognisable weights."""
+def _fake_run(project_path, run_id="20260101-120000-abc123", fill=0.25, preprocessing=False):
+    """A finished run folder as `studio train` leaves it, with recognisable weights
+    (optionally wrapped in a preprocessing layer, as the data pipeline does)."""
+    import keras
+
     from studio.project import load_project
 
     proj = load_project(project_path)
@@ -31,6 +34,9 @@ def _fake_run(project_path, run_id="20260101-120000-abc123", fill=0.25):
     folder.mkdir(parents=True)
     model = build_model(make_plan(proj.graph, "iris"))
     model.set_weights([np.full(w.shape, fill, "float32") for w in model.get_weights()])
+    if preprocessing:
+        raw = keras.Input((8,), name="raw_input")
+        model = keras.Model(raw, model(keras.layers.Rescaling(0.5, name="rescale")(raw)), name="iris_raw_inputs")
     model.save(folder / "final.keras")
     (folder / "status.json").write_text(json.dumps({"status": "completed", "started": time.time()}))
     (folder / "config.json").write_text(json.dumps({"graph": proj.graph.to_dict()}))
@@ -57,7 +63,7 @@ def test_export_uses_the_latest_run(project, tmp_path, capsys):
 
 
 def test_python_export_of_a_run_carries_its_weights(project, tmp_path, capsys):
-    _fake_run(project, fill=0.5)
+    _fake_run(project, fill=0.5, preprocessing=True)
     out = tmp_path / "iris_model.py"
     assert main(["export", str(project), "-f", "python", "--run", "abc123", "-o", str(out)]) == 0
     assert (tmp_path / "iris_model.weights.h5").is_file()
@@ -94,6 +100,26 @@ def test_graph_with_errors_is_refused_with_its_diagnostics(tmp_path, capsys):
     assert first.startswith("studio: error: ") and "dangling" in first and "(and 1 more error)" in first
     assert any("loose_end" in line for line in rest)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.studio.json"]
+
+
+def test_run_model_with_preprocessing_exports_whole(project, tmp_path, capsys):
+    import keras
+
+    _fake_run(project, preprocessing=True)
+    assert main(["export", str(project), "-f", "keras", "-o", str(tmp_path / "m.keras")]) == 0
+    model = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert model.get_layer("rescale").scale == 0.5  # takes raw inputs, as trained
+
+
+def test_read_only_folder_is_refused(project, tmp_path, capsys, monkeypatch):
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(tmp_path) else real_access(path, mode))
+    assert main(["export", str(project), "-f", "onnx", "-o", str(tmp_path / "m.onnx")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "cannot write in" in err and "permission denied" in err and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["iris.studio.json"]
 
 
 def test_unwritable_output_is_refused_before_any_work(project, tmp_path, capsys):
