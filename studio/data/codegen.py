@@ -24,6 +24,9 @@ from studio.data.spec import DatasetSpec
 
 MISSING = ["", " ", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null", "None", "none", "?",
            "#N/A"]
+# The same list as the generated code writes it (wrapped to stay under 100 columns).
+_MISSING_SOURCE = ("[\n        " + ",\n        ".join(", ".join(repr(v) for v in MISSING[i:i + 8])
+                                                  for i in range(0, len(MISSING), 8)) + ",\n    ]")
 
 _SPLIT = '''
     def split(n, labels, validation, test):
@@ -83,7 +86,8 @@ _READ_CSV = '''
         columns = column_names(path, delimiter, header)
         for name in names:
             if name not in columns:
-                raise ValueError(f"{path}: no column named {name!r}; the columns are {columns}")
+                raise ValueError(f"{path}: no column named {name!r}; the columns are "
+                                 f"{columns}")
         index = [columns.index(name) for name in names]
         wanted = sorted(set(index))
         ds = tf.data.experimental.CsvDataset(path, [""] * len(wanted), header=header,
@@ -92,7 +96,8 @@ _READ_CSV = '''
         for batch in ds.batch(65536):
             for k, values in enumerate(batch):
                 chunks[k].append(values.numpy())
-        values = [np.char.decode(np.concatenate(c).astype(bytes), "utf-8") if c else np.array([], dtype=str) for c in chunks]
+        values = [np.char.decode(np.concatenate(c).astype(bytes), "utf-8") if c else np.array([], dtype=str)
+                  for c in chunks]
         return [values[wanted.index(i)] for i in index]
 
     def to_numbers(values):
@@ -169,7 +174,8 @@ $read$split
     names = column_names(PATH, $delimiter, $header)
     if TARGETS is None:
         lower = [n.lower() for n in names]
-        preferred = [c for c in ("label", "labels", "target", "targets", "class", "y", "species") if c in lower]
+        usual = ("label", "labels", "target", "targets", "class", "y", "species")
+        preferred = [c for c in usual if c in lower]
         TARGETS = [names[lower.index(preferred[0])]] if preferred else names[-1:]
     if FEATURES is None:
         FEATURES = [n for n in names if n not in TARGETS]
@@ -199,7 +205,8 @@ $read$split
     target_values = columns[len(FEATURES):]
 ''').substitute(path=repr(path), features=repr(ds.features), targets=repr(ds.targets),
                 categorical=repr(categorical), onehot=repr(ds.categorical == "onehot"),
-                class_names=repr(pre.get("class_names")), missing_policy=repr(ds.missing), missing=repr(MISSING),
+                class_names=repr(pre.get("class_names")), missing_policy=repr(ds.missing),
+                missing=_MISSING_SOURCE,
                 read=_READ_CSV, split=_SPLIT, delimiter=repr(delimiter), header=repr(header))
     if classification:
         body += '''    raw = target_values[0]
@@ -258,7 +265,8 @@ def _arrays(ds: DatasetSpec, path: str, base_dir) -> str:
 ''').substitute(path=repr(path), targets_path=repr(targets_path))
     else:
         read = Template('''
-    with np.load($path, allow_pickle=False) as arrays:
+    PATH = $path
+    with np.load(PATH, allow_pickle=False) as arrays:
         x, y = arrays[$features], arrays[$targets]
         fixed_test = None
         if $features == "x_train" and "x_test" in arrays.files and "y_test" in arrays.files:
@@ -370,7 +378,7 @@ def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
     text_values, raw = read_columns(PATH, [$feature, $target], $delimiter, $header)
     labelled = ~np.isin(raw, MISSING)
     texts, raw = text_values[labelled].astype(object), raw[labelled]
-''').substitute(missing=repr(MISSING), feature=repr((ds.features or ["text"])[0]),
+''').substitute(missing=_MISSING_SOURCE, feature=repr((ds.features or ["text"])[0]),
                 target=repr((ds.targets or ["label"])[0]), delimiter=repr(delimiter), header=repr(header))
     classification = (ds.task or "classification") == "classification"
     target = '''    names = sorted(set(raw.tolist()))
@@ -433,7 +441,8 @@ $read
     width = HORIZON * len(TARGETS)
 
     def window(start):
-        return series[start:start + LENGTH], tf.reshape(target[start + LENGTH:start + LENGTH + HORIZON], (width,))
+        future = target[start + LENGTH:start + LENGTH + HORIZON]
+        return series[start:start + LENGTH], tf.reshape(future, (width,))
 
     parts = []
     for part, (lo, hi) in enumerate(bounds):
@@ -448,7 +457,8 @@ $read
         parts.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
     return tuple(parts)
 ''').substitute(path=repr(path), features=repr(ds.features or []), targets=repr(ds.targets or []),
-                length=ds.window.length, stride=ds.window.stride, horizon=ds.window.horizon, missing=repr(MISSING),
+                length=ds.window.length, stride=ds.window.stride, horizon=ds.window.horizon,
+                missing=_MISSING_SOURCE,
                 read=_READ_CSV, delimiter=repr(delimiter), header=repr(header))
     return _header(ds, path, "Read the series and cut it into windows (chronological split).",
                    "(window of features, next values of the targets)") + body
@@ -467,16 +477,19 @@ def _keras(ds: DatasetSpec) -> str:
 '''
     else:
         read = Template('''
-    FOLDER = $folder  # the binary CIFAR-10 batches (cifar-10-binary.tar.gz, unpacked)
+    # The binary CIFAR-10 batches (cifar-10-binary.tar.gz, unpacked):
+    FOLDER = $folder
 
     def batch(names):
-        records = np.concatenate([np.fromfile(FOLDER + "/" + f, dtype=np.uint8) for f in names]).reshape(-1, 3073)
+        parts = [np.fromfile(FOLDER + "/" + f, dtype=np.uint8) for f in names]
+        records = np.concatenate(parts).reshape(-1, 3073)
         return records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), records[:, 0].astype("int64")
 
     x, y = batch([f"data_batch_{i}.bin" for i in range(1, 6)])
     x_test, y_test = batch(["test_batch.bin"])
 ''').substitute(folder=repr(str(cache / "cifar-10-batches-bin")))
     body = read + _SPLIT + Template('''
+    del TEST  # the dataset's own test set is the test split
     head = len(y)
     x = (np.concatenate([x, x_test]) / 255.0).astype("float32")
     y = np.concatenate([y, y_test]).reshape(-1).astype("int32")

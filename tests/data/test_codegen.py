@@ -128,3 +128,15 @@ def test_generated_loaders_run_and_split_like_the_app(tmp_path):
             assert np.allclose(got[name]["test_y"], test_y, atol=1e-4)
     assert got["text"]["x_dtype"] == "int32"
     assert got["images"]["x_mean"] <= 1.0  # the script scales pixels itself
+
+
+def test_generated_code_is_ruff_clean(tmp_path):
+    ruff = Path(sys.executable).with_name("ruff")
+    files = []
+    for name in ("iris", "digits", "shapes", "sine", "short-text", "mnist", "cifar10", "imdb"):
+        path = tmp_path / f"loader_{name.replace('-', '_')}.py"
+        path.write_text(loader_source({"kind": "sample", "path": name}), encoding="utf-8")
+        files.append(str(path))
+    lint = subprocess.run([str(ruff), "check", "--isolated", "--select", "E,F,W", "--line-length", "200", *files],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
