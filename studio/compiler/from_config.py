@@ -171,7 +171,8 @@ class _Builder:
                                    "and save it again")
         params: dict = {"batch_shape": list(shape)}
         dtype = simplify(config.get("dtype")) or "float32"
-        params["dtype"] = dtype if isinstance(dtype, str) else "float32"
+        if isinstance(dtype, str) and dtype != "float32":
+            params["dtype"] = dtype
         for key in ("sparse", "ragged", "optional"):
             if config.get(key):
                 params[key] = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 import zipfile
 
 import numpy as np
@@ -95,6 +96,25 @@ def test_sequential_h5_with_nested_model_and_opaque_layer(tmp_path):
     assert masking.type == "Masking" and masking.params["mask_value"] == 0.5  # opaque: full config
     assert next(n for n in graph.nodes if n.title == "frozen").trainable is False
     assert result.opaque == 1 and result.params == model.count_params()
+
+
+def test_sequential_models(tmp_path):
+    import keras
+
+    built = keras.Sequential([keras.layers.Dense(4, activation="relu", name="a"),
+                              keras.layers.Dropout(0.2, name="drop")], name="seq")
+    built.build((None, 3))
+    built.save(tmp_path / "built.keras")
+    result = import_model(tmp_path / "built.keras", tmp_path / "built")
+    nodes = [(n.type, n.params) for n in result.project.graph.nodes]
+    assert nodes == [("Input", {"batch_shape": [None, 3]}), ("Dense", {"units": 4, "activation": "relu"}),
+                     ("Dropout", {"rate": 0.2})]
+    unbuilt = keras.Sequential([keras.layers.Dense(2)], name="never_built")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras warns when saving an unbuilt model
+        unbuilt.save(tmp_path / "unbuilt.keras")
+    with pytest.raises(ModelImportError, match="'never_built' was never built"):
+        import_model(tmp_path / "unbuilt.keras", tmp_path / "unbuilt")
 
 
 def test_multi_output_order_and_state_ports(tmp_path):
