@@ -11,7 +11,7 @@ takes raw inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -145,6 +145,39 @@ def moments(x: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
     return acc.result()
 
 
+class Rows:
+    """Rows `idx` (sorted) of an array or memmap, read lazily in slices."""
+
+    def __init__(self, a: Any, idx: np.ndarray) -> None:
+        self.a, self.idx = a, idx
+        self.shape = (len(idx),) + tuple(a.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        return np.asarray(self.a[self.idx[key]])
+
+
+def scratch_array(shape: tuple, in_memory_bytes: int = IN_MEMORY_BYTES, dtype: str = "float32") -> np.ndarray:
+    """A zeroed array in memory, or, when larger than `in_memory_bytes`, a memmap on an unnamed
+    temporary file in the cache folder (the system deletes it when the last reference goes)."""
+    import tempfile
+
+    from studio.data.registry import cache_dir
+
+    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if nbytes <= in_memory_bytes:
+        return np.zeros(shape, dtype=dtype)
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.TemporaryFile(dir=folder)
+    except OSError:
+        handle = tempfile.TemporaryFile()
+    return np.memmap(handle, dtype=dtype, mode="w+", shape=shape)
+
+
 def normalize_entry(mean: np.ndarray, var: np.ndarray) -> dict:
     return {"mean": [float(v) for v in mean], "variance": [float(v) for v in var]}
 
@@ -163,8 +196,10 @@ def finish(ds: Any, batch_size: int, training: bool, seed: int, cache: bool = Tr
 
 
 def array_splits(x: Any, y: Any, assignment: np.ndarray, batch_size: int, seed: int,
-                 x_dtype: str = "float32", y_dtype: str | None = None) -> tuple[Any, Any, Any, dict]:
-    """Datasets for each split from (possibly memory-mapped) arrays."""
+                 x_dtype: str = "float32", y_dtype: str | None = None,
+                 in_memory_bytes: int = IN_MEMORY_BYTES) -> tuple[Any, Any, Any, dict]:
+    """Datasets for each split from (possibly memory-mapped) arrays; a split larger than
+    `in_memory_bytes` is read in chunks of rows each epoch instead of copied into a tensor."""
     out = []
     sizes = {}
     for part, name in ((TRAIN, "train"), (VALIDATION, "validation"), (TEST, "test")):
@@ -173,46 +208,45 @@ def array_splits(x: Any, y: Any, assignment: np.ndarray, batch_size: int, seed: 
         if len(idx) == 0 and part != TRAIN:
             out.append(None)
             continue
-        out.append(_array_dataset(x, y, idx, batch_size, part == TRAIN, seed, x_dtype, y_dtype))
+        out.append(_array_dataset(x, y, idx, batch_size, part == TRAIN, seed, x_dtype, y_dtype,
+                                  in_memory_bytes))
     return out[0], out[1], out[2], sizes
 
 
 def _array_dataset(x: Any, y: Any, idx: np.ndarray, batch_size: int, training: bool, seed: int,
-                   x_dtype: str, y_dtype: str | None) -> Any:
+                   x_dtype: str, y_dtype: str | None, in_memory_bytes: int = IN_MEMORY_BYTES) -> Any:
     import tensorflow as tf
 
-    row_bytes = int(np.prod(x.shape[1:], dtype=np.int64)) * 4 if x.ndim > 1 else 4
-    if len(idx) * row_bytes <= IN_MEMORY_BYTES:
+    row_bytes = int(np.prod(x.shape[1:], dtype=np.int64)) * 4 if len(x.shape) > 1 else 4
+    if len(idx) * row_bytes <= in_memory_bytes:
         xs = np.asarray(x[idx], dtype=x_dtype)
         ys = np.asarray(y[idx]) if y_dtype is None else np.asarray(y[idx], dtype=y_dtype)
         ds = tf.data.Dataset.from_tensor_slices((xs, ys))
         return finish(ds, batch_size, training, seed, cache=False)  # already in memory
-    # Large arrays (memory-mapped files): read chunks of rows in order, shuffle within a buffer.
-    chunk = max(1, (8 * 1024 * 1024) // max(row_bytes, 1))
+    # Large arrays (memory-mapped files): read blocks of rows. For training the blocks come in
+    # a new random order every epoch and the rows of each group of blocks are shuffled, so even
+    # a file sorted by class is well mixed, with a bounded amount in memory.
+    block = max(1, min(4096, (1024 * 1024) // max(row_bytes, 1)))
+    group = 32
     x_spec = tf.TensorSpec((None,) + tuple(x.shape[1:]), x_dtype)
     y_arr_dtype = y_dtype or str(np.asarray(y[:1]).dtype)
     y_spec = tf.TensorSpec((None,) + tuple(y.shape[1:]), y_arr_dtype)
+    starts = np.arange(0, len(idx), block)
+    epoch = [0]
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for start in range(0, len(idx), chunk):
-            part = idx[start:start + chunk]
-            yield np.asarray(x[part], dtype=x_dtype), np.asarray(y[part], dtype=y_arr_dtype)
+        order = starts
+        rng = None
+        if training:
+            rng = np.random.default_rng([seed, epoch[0]])
+            epoch[0] += 1
+            order = rng.permutation(starts)
+        for g in range(0, len(order), group):
+            rows = np.concatenate([idx[b:b + block] for b in order[g:g + group]])
+            if rng is not None:
+                rows = rng.permutation(rows)
+            yield np.asarray(x[rows], dtype=x_dtype), np.asarray(y[rows], dtype=y_arr_dtype)
 
     ds = tf.data.Dataset.from_generator(chunks, output_signature=(x_spec, y_spec)).unbatch()
-    return finish(ds, batch_size, training, seed, cache=False)
-
-
-def generator_splits(make: Callable[[int], Callable[[], Iterator]], signature: Any, sizes: dict[str, int],
-                     batch_size: int, seed: int) -> tuple[Any, Any, Any]:
-    """Datasets for each split from chunk generators `make(part)()` yielding (x, y) chunks."""
-    import tensorflow as tf
-
-    out = []
-    for part, name in ((TRAIN, "train"), (VALIDATION, "validation"), (TEST, "test")):
-        if sizes.get(name, 0) == 0 and part != TRAIN:
-            out.append(None)
-            continue
-        ds = tf.data.Dataset.from_generator(make(part), output_signature=signature).unbatch()
-        ds = ds.apply(tf.data.experimental.assert_cardinality(sizes[name]))
-        out.append(finish(ds, batch_size, part == TRAIN, seed, cache=False))
-    return out[0], out[1], out[2]
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(idx)))
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

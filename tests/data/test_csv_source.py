@@ -202,3 +202,15 @@ def test_describe_memory_does_not_grow_with_the_file(tmp_path):
     # Four times the rows, about the same peak: one chunk at a time.
     assert peak < 1.5 * small_peak, f"peak {peak / 1e6:.1f} MB vs {small_peak / 1e6:.1f} MB"
     assert peak < 16e6
+
+
+def test_streamed_training_rows_are_mixed_even_when_the_file_is_sorted(tmp_path):
+    lines = ["x,label"] + [f"{i},{'a' if i < 3000 else 'b'}" for i in range(6000)]
+    path = write(tmp_path / "sorted.csv", "\n".join(lines) + "\n")
+    spec = DatasetSpec.from_dict({"kind": "csv", "path": str(path)})
+    prepared = CsvSource(spec).prepare(batch_size=64, seed=0, in_memory_bytes=0)
+    first = next(iter(prepared.train))[1].numpy()
+    assert 10 < first.sum() < 54  # both classes in the first batch
+    again = next(iter(prepared.train))[1].numpy()
+    assert not np.array_equal(first, again)  # a new order every epoch
+    assert prepared.train.cardinality().numpy() == -(-prepared.counts["train"] // 64)

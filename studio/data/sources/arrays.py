@@ -208,7 +208,7 @@ class ArraySource(Source):
             pre["rescale"] = 1.0 / 255.0
         else:
             train_idx = np.flatnonzero(assignment == splits.TRAIN)
-            mean, var = pipeline.moments(_Take(x, train_idx))
+            mean, var = pipeline.moments(pipeline.Rows(x, train_idx))
             pre["normalize"] = pipeline.normalize_entry(mean, var)
         if info.task == "classification":
             pre["class_names"] = list(info.class_names)
@@ -262,20 +262,6 @@ class _Reshaped:
 
     def __getitem__(self, key: Any) -> np.ndarray:
         return np.asarray(self.a[key]).reshape(-1, 1)
-
-
-class _Take:
-    """Rows `idx` of an array, read lazily in slices."""
-
-    def __init__(self, a: Any, idx: np.ndarray) -> None:
-        self.a, self.idx = a, idx
-        self.shape = (len(idx),) + tuple(a.shape[1:])
-
-    def __len__(self) -> int:
-        return len(self.idx)
-
-    def __getitem__(self, key: slice) -> np.ndarray:
-        return np.asarray(self.a[self.idx[key]])
 
 
 class NpySource(ArraySource):

@@ -261,28 +261,35 @@ class CsvSource(Source):
 
     # -- prepare --------------------------------------------------------------------
     def prepare(self, batch_size: int, seed: int | None = None, in_memory_bytes: int | None = None):
+        """Encode the file once, split it, fit the statistics on the training rows.
+
+        Encoded rows that fit in `in_memory_bytes` (default
+        `pipeline.IN_MEMORY_BYTES`) are kept in memory; larger tables are
+        encoded into an unnamed temporary file (removed by the system when
+        the datasets are gone) and read back in chunks every epoch, so memory
+        stays bounded whatever the number of rows.
+        """
         info = self.require_ok()
         seed = self.seed(seed)
         limit = pipeline.IN_MEMORY_BYTES if in_memory_bytes is None else in_memory_bytes
         n, width = info.num_samples, info.feature_shape[0]
-        in_memory = n * width * 4 <= limit
         classification = info.task == "classification"
         y_all = np.zeros((n,) + tuple(info.target_shape), dtype=np.int32 if classification else np.float32)
         feat_missing = np.zeros(n, dtype=bool)
         target_missing = np.zeros(n, dtype=bool)
-        x_all = np.zeros((n, width), dtype=np.float32) if in_memory else None
+        x_all = pipeline.scratch_array((n, width), limit)
         start = 0
         for x, y, fm, tm in self.iter_encoded():
             stop = start + len(x)
+            if stop > n:
+                break
+            x_all[start:stop] = x
             y_all[start:stop] = y
             feat_missing[start:stop] = fm
             target_missing[start:stop] = tm
-            if x_all is not None:
-                x_all[start:stop] = x
             start = stop
         if start != n:
-            raise DataError(f"{self.path}: the file changed while it was read ({start} rows now, {n} before); "
-                            "try again")
+            raise DataError(f"{self.path}: the file changed while it was read; try again")
         keep = ~target_missing
         if self.spec.missing == "drop":
             keep &= ~feat_missing
@@ -293,21 +300,20 @@ class CsvSource(Source):
             raise DataError(f"{self.path}: no rows are left for training (every row has a missing value?); "
                             "set missing values to 'fill'")
 
-        # Statistics of the training rows only.
-        moments = pipeline.RunningMoments()
-        if x_all is not None:
-            moments.update(x_all[assignment == splits.TRAIN])
-        else:
-            offset = 0
-            for x, _, _, _ in self.iter_encoded():
-                moments.update(x[assignment[offset:offset + len(x)] == splits.TRAIN])
-                offset += len(x)
-        mean, var = moments.result()
+        # Statistics of the training rows only, read in chunks.
+        mean, var = pipeline.moments(pipeline.Rows(x_all, np.flatnonzero(assignment == splits.TRAIN)))
         for col in self.layout:  # only numeric columns are scaled
             if col.type != NUMERIC:
                 mean[col.offset:col.offset + col.width] = 0.0
                 var[col.offset:col.offset + col.width] = 1.0
         fill = mean.astype(np.float32)
+        if self.spec.missing == "fill":
+            for lo in range(0, n, 65536):
+                block = x_all[lo:lo + 65536]
+                bad = np.isnan(block)
+                if bad.any():
+                    block[bad] = np.broadcast_to(fill, block.shape)[bad]
+                    x_all[lo:lo + 65536] = block
 
         pre = {"normalize": pipeline.normalize_entry(mean, var), "columns": self._columns_entry()}
         if classification:
@@ -316,43 +322,10 @@ class CsvSource(Source):
             pre["fill"] = [float(v) for v in fill]
         spec = dict(info.spec)
         spec["preprocessing"] = pre
-
-        if x_all is not None:
-            if self.spec.missing == "fill":
-                bad = np.isnan(x_all)
-                x_all[bad] = np.broadcast_to(fill, x_all.shape)[bad]
-            train, val, test, counts = pipeline.array_splits(x_all, y_all, assignment, batch_size, seed)
-        else:
-            counts = splits.counts(assignment)
-            train, val, test = self._streamed(assignment, fill, counts, batch_size, seed, info)
+        train, val, test, counts = pipeline.array_splits(x_all, y_all, assignment, batch_size, seed,
+                                                         in_memory_bytes=limit)
         return pipeline.PreparedData(train=train, validation=val, test=test, info=info, spec=spec,
                                      batch_size=batch_size, counts=counts)
-
-    def _streamed(self, assignment: np.ndarray, fill: np.ndarray, counts: dict, batch_size: int, seed: int,
-                  info: DatasetInfo):
-        import tensorflow as tf
-
-        filling = self.spec.missing == "fill"
-
-        def make(part: int):
-            def chunks():
-                offset = 0
-                for x, y, _, _ in self.iter_encoded():
-                    sel = assignment[offset:offset + len(x)] == part
-                    offset += len(x)
-                    if not sel.any():
-                        continue
-                    xs = x[sel]
-                    if filling:
-                        bad = np.isnan(xs)
-                        xs[bad] = np.broadcast_to(fill, xs.shape)[bad]
-                    yield xs, y[sel]
-            return chunks
-
-        y_dtype = tf.int32 if info.task == "classification" else tf.float32
-        signature = (tf.TensorSpec((None,) + tuple(info.feature_shape), tf.float32),
-                     tf.TensorSpec((None,) + tuple(info.target_shape), y_dtype))
-        return pipeline.generator_splits(make, signature, counts, batch_size, seed)
 
     def _columns_entry(self) -> list[dict]:
         out = []
