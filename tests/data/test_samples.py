@@ -96,3 +96,28 @@ def test_cached_mnist_file_is_used_without_network(monkeypatch, tmp_path):
     info = data.describe({"kind": "sample", "path": "mnist"})
     assert info.kind == "keras" and info.feature_shape == (28, 28, 1) and info.num_classes == 10
     assert info.split_sizes["test"] == 10
+
+
+def test_describe_never_imports_tensorflow(tmp_path, sample_cache):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "a.npz", x=rng.normal(size=(20, 3)), y=np.arange(20) % 2)
+    code = f"""
+import sys
+import studio.data as d
+for spec in ("iris", "digits", "shapes", "sine", "short-text", "spirals", {str(tmp_path / "a.npz")!r}):
+    d.describe(spec)
+try:
+    d.describe("mnist")
+except Exception:
+    pass
+print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+    env = {**__import__("os").environ, "STUDIO_CACHE_DIR": str(sample_cache), "STUDIO_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2], env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

@@ -8,9 +8,11 @@ to put the file. ``STUDIO_OFFLINE=1`` refuses every download.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tarfile
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,7 @@ CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
 
 
 def download(name: str) -> Path:
-    """The downloaded archive of a Keras sample, fetched on first use."""
+    """The downloaded archive of a Keras sample, fetched on first use (urllib, no TensorFlow)."""
     fname, origin, file_hash = DOWNLOADS[name]
     folder = registry.cache_dir() / "downloads"
     path = folder / fname
@@ -41,20 +43,26 @@ def download(name: str) -> Path:
     hint = f"connect to the internet once, or copy {fname} (from {origin}) into {folder}"
     if os.environ.get("STUDIO_OFFLINE"):
         raise DataError(f"{title} is not in the cache ({path}) and downloads are off (STUDIO_OFFLINE); {hint}")
-    import keras
-
-    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
     try:
-        got = keras.utils.get_file(fname, origin=origin, file_hash=file_hash, cache_dir=str(folder.parent),
-                                   cache_subdir=folder.name)
-    except Exception as exc:  # no network, refused, bad hash: all mean "not available"
-        for partial in folder.glob(fname + "*"):
-            if partial != path or not path.exists():
-                partial.unlink(missing_ok=True)
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(origin, timeout=30) as response, open(partial, "wb") as out:
+            while True:
+                block = response.read(1 << 20)
+                if not block:
+                    break
+                digest.update(block)
+                out.write(block)
+        if file_hash and digest.hexdigest() != file_hash:
+            raise OSError(f"the file's checksum is {digest.hexdigest()[:12]}..., not the expected one")
+        os.replace(partial, path)
+    except (OSError, ValueError) as exc:  # no network, refused, cut short, bad checksum
+        partial.unlink(missing_ok=True)
+        reason = str(getattr(exc, "reason", "") or exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise DataError(f"{title} is not in the cache ({path}) and could not be downloaded ({reason}); "
                         f"{hint}") from None
-    return Path(got)
+    return path
 
 
 def _extract(archive: Path, target: Path, keep) -> None:
