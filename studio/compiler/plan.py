@@ -182,7 +182,7 @@ def make_plan(graph: Graph, name: str = "model", report: ShapeReport | None = No
                 nid,
             )
     names = layer_names(graph, order)
-    calls = tuple(_call(graph, nodes[nid], names[nid]) for nid in order)
+    calls = tuple(_call(graph, nodes[nid], names[nid], _has_weights(report, nid)) for nid in order)
     inputs = tuple(c.node_id for c in calls if c.is_input)
     by_id = {c.node_id: c for c in calls}
     outputs: list[TensorRef] = []
@@ -214,7 +214,16 @@ def _class_name(graph: Graph, node: Node) -> str:
     return spec.class_name if spec is not None else node.type
 
 
-def _call(graph: Graph, node: Node, name: str) -> LayerCall:
+def _has_weights(report: ShapeReport, node_id: str) -> bool:
+    """False only when the layer is known to hold no weights.
+
+    Freezing such a layer changes nothing, and some Keras layers (e.g.
+    SpatialDropout1D) refuse a `trainable` argument, so it is left out."""
+    counts = report.params.get(node_id)
+    return counts is None or sum(counts) > 0
+
+
+def _call(graph: Graph, node: Node, name: str, has_weights: bool = True) -> LayerCall:
     spec: LayerSpec | None = graph.spec(node)
     inputs = tuple((e.source, e.source_port) for e in graph.inputs_of(node.id))
     label = graph.label(node.id)
@@ -238,7 +247,7 @@ def _call(graph: Graph, node: Node, name: str) -> LayerCall:
                          spec.defaults())
     config = {**resolved, "name": name}
     _name_nested_layers(config, name, {p.key for p in spec.params if p.kind == "layer"})
-    if not node.trainable:
+    if not node.trainable and has_weights:
         config["trainable"] = False
     if spec.call_style == POSITIONAL:
         style = POSITIONAL

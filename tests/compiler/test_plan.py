@@ -9,6 +9,7 @@ import pytest
 
 from studio.compiler.plan import LIST, SINGLE, layer_names, make_plan, plan_to_dict, valid_name
 from studio.core.errors import BuildError
+from studio.graph import Edge, Graph, analyse
 from studio.graph.model import Node
 from tests.compiler.graphs import Builder, branch_add, mlp, multi_io
 
@@ -131,3 +132,18 @@ def test_plan_imports_without_tensorflow():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_frozen_layer_without_weights_still_builds():
+    """SpatialDropout1D takes no `trainable` argument; freezing it must not break the build."""
+    from studio.compiler.keras_build import build_model
+
+    g = Graph()
+    a = g.add_node(Node("Input", {"batch_shape": [None, 8, 4]}))
+    b = g.add_node(Node("SpatialDropout1D", {"rate": 0.2}, trainable=False))
+    c = g.add_node(Node("LSTM", {"units": 3}, trainable=False))
+    g.connect(Edge(a.id, b.id))
+    g.connect(Edge(b.id, c.id))
+    model = build_model(make_plan(g))
+    assert model.count_params() == analyse(g).total_params
+    assert not model.get_layer(make_plan(g).call(c.id).name).trainable
