@@ -35,13 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = _module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"studio.commands.{name}_cmd":
-                raise
-            continue
-        module.add_parser(sub)
+        _module(name).add_parser(sub)
     return parser
 
 
