@@ -191,7 +191,9 @@ def finish(ds: Any, batch_size: int, training: bool, seed: int, cache: bool = Tr
     if cache:
         ds = ds.cache()
     if training:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        size = int(ds.cardinality())
+        buffer = shuffle_buffer if size < 0 else max(1, min(shuffle_buffer, size))
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -219,6 +221,8 @@ def _array_dataset(x: Any, y: Any, idx: np.ndarray, batch_size: int, training: b
 
     row_bytes = int(np.prod(x.shape[1:], dtype=np.int64)) * 4 if len(x.shape) > 1 else 4
     if len(idx) * row_bytes <= in_memory_bytes:
+        if training:  # a seeded full permutation first, so a file sorted by class is mixed well
+            idx = idx[np.random.default_rng(seed).permutation(len(idx))]
         xs = np.asarray(x[idx], dtype=x_dtype)
         ys = np.asarray(y[idx]) if y_dtype is None else np.asarray(y[idx], dtype=y_dtype)
         ds = tf.data.Dataset.from_tensor_slices((xs, ys))

@@ -220,6 +220,11 @@ class DataPanel(QWidget):
         self._show()
         self.described.emit(info)
 
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Window closing: let a running describe() finish (its thread must not outlive the panel)."""
+        self._again = False
+        self.runner.wait(timeout_ms)
+
     def _on_busy(self, busy: bool) -> None:
         if not busy and self._again:
             self._again = False
