@@ -153,3 +153,16 @@ def test_project_without_data_and_replacing_the_project(qtbot, tmp_path):
     panel.set_source("short-text")
     wait_described(qtbot, panel)
     assert panel.info.kind == "text"
+
+
+def test_main_window_docks_the_data_panel(qtbot, dialog_log, tmp_path):
+    from studio.ui.main_window import MainWindow
+
+    window = MainWindow(ProjectDocument(iris_project(tmp_path)), optional_panels=True)
+    qtbot.addWidget(window)
+    panel = window.panels["DataPanel"]
+    assert isinstance(panel, DataPanel) and "DataPanelDock" in window.docks
+    wait_described(qtbot, panel)
+    assert panel.info is not None and panel.info.num_classes == 3
+    panel.shutdown()
+    window.files.close()
