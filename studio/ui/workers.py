@@ -29,6 +29,41 @@ from studio.training.reports import BatchReport, EpochReport, Reporter, RunResul
 from studio.training.session import TrainingSession
 
 
+class _Reaper(QObject):
+    """Keeps every started thread (and its worker) alive until the thread has ended.
+
+    A QThread destroyed while it runs aborts the process; a runner (or the
+    panel owning it) may be deleted mid-run, so the threads are also held
+    here, on the GUI thread, and let go only after `finished` and `wait()`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._live: list[tuple[QThread, QObject]] = []
+
+    def keep(self, thread: QThread, worker: QObject) -> None:
+        self._live.append((thread, worker))
+        thread.finished.connect(self._reap)
+
+    @Slot()
+    def _reap(self) -> None:
+        sender = self.sender()
+        for entry in list(self._live):
+            if entry[0] is sender:
+                entry[0].wait()
+                self._live.remove(entry)
+
+
+_REAPER: Optional[_Reaper] = None
+
+
+def _keep_alive(thread: QThread, worker: QObject) -> None:
+    global _REAPER
+    if _REAPER is None:
+        _REAPER = _Reaper()
+    _REAPER.keep(thread, worker)
+
+
 class _SignalReporter(Reporter):
     """Turns the session's Reporter calls (training thread) into worker signals."""
 
@@ -136,6 +171,7 @@ class TrainingRunner(QObject):
         worker.finished.connect(self._on_worker_finished)
         self._thread, self._worker, self.session = thread, worker, session
         self._result: Optional[RunResult] = None
+        _keep_alive(thread, worker)
         thread.start()
         self.runStarted.emit()
         return session
@@ -181,14 +217,14 @@ class TrainingRunner(QObject):
         self._result = result
 
     def _on_thread_finished(self) -> None:
-        worker, thread = self._worker, self._thread
+        thread = self._thread
         result = self._result or RunResult(status="failed", message="the training thread ended unexpectedly")
+        if thread is not None:
+            # `finished` is emitted by the thread just before it ends: wait for the end, or
+            # dropping the last reference would destroy a running QThread (Qt aborts).
+            thread.wait()
         self._thread = self._worker = None
         self.session = None
-        if worker is not None:
-            worker.deleteLater()
-        if thread is not None:
-            thread.deleteLater()
         self.finished.emit(result)
 
 
@@ -246,6 +282,7 @@ class FunctionRunner(QObject):
         worker.failed.connect(self.failed)
         thread.finished.connect(self._on_finished)
         self._thread, self._worker = thread, worker
+        _keep_alive(thread, worker)
         thread.start()
         self.busyChanged.emit(True)
         return True
@@ -254,10 +291,7 @@ class FunctionRunner(QObject):
         return True if self._thread is None else bool(self._thread.wait(timeout_ms))
 
     def _on_finished(self) -> None:
-        worker, thread = self._worker, self._thread
+        if self._thread is not None:
+            self._thread.wait()  # see TrainingRunner._on_thread_finished
         self._thread = self._worker = None
-        if worker is not None:
-            worker.deleteLater()
-        if thread is not None:
-            thread.deleteLater()
         self.busyChanged.emit(False)

@@ -101,3 +101,18 @@ def test_function_runner_returns_results_and_errors(qtbot):
     with qtbot.waitSignal(runner.failed, timeout=10_000) as blocker:
         runner.start(fail)
     assert blocker.args == ["the run saved no model; train again"]
+
+
+def test_dropping_a_runner_mid_run_does_not_destroy_its_thread(qtbot, blobs, build_mlp):
+    import gc
+
+    from studio.ui import workers
+
+    runner = TrainingRunner()
+    session = runner.start(_factory(blobs, build_mlp, epochs=100, batch_size=4))
+    qtbot.waitUntil(lambda: session.state == "training", timeout=60_000)
+    session.request_stop()
+    del runner
+    gc.collect()  # the runner is gone; its thread must finish on its own, not abort the process
+    qtbot.waitUntil(lambda: not workers._REAPER._live, timeout=60_000)
+    assert session.state == "finished"
