@@ -40,8 +40,10 @@ def prepare(spec: Any, base_dir: str | os.PathLike | None = None, batch_size: in
             seed: int | None = None):
     """Batched tf.data train/validation/test datasets and the fitted preprocessing.
 
-    Raises `DataError` for any error problem describe() finds. `seed`
-    (default: the spec's split seed) drives the split and the shuffling.
+    Raises `DataError` for any error problem describe() finds. The split
+    always follows the spec's ``split.seed`` (so every run of a project is
+    evaluated on the same test set); `seed` (default: that same seed) drives
+    the shuffling of the training split.
     """
     from studio.data.api import prepare as _prepare
 

@@ -196,11 +196,11 @@ class ArraySource(Source):
         if self.fixed_test:
             n_fit = n - self.n_test_fixed
             labels = y[:n_fit] if info.task == "classification" and split.stratify else None
-            head = splits.assign(n_fit, split.validation, 0.0, seed, labels)
+            head = splits.assign(n_fit, split.validation, 0.0, split.seed, labels)
             assignment = np.concatenate([head, np.full(self.n_test_fixed, splits.TEST, dtype=np.int8)])
         else:
             labels = y if info.task == "classification" and split.stratify else None
-            assignment = splits.assign(n, split.validation, split.test, seed, labels)
+            assignment = splits.assign(n, split.validation, split.test, split.seed, labels)
         if x.ndim == 1:
             x = _Reshaped(x)
         pre: dict = {}

@@ -64,6 +64,8 @@ class Source:
         return info
 
     def seed(self, seed: int | None) -> int:
+        """The shuffling seed: `seed`, else the split's. The split itself always uses the
+        spec's split seed, so runs with different training seeds share one test set."""
         return self.spec.split.seed if seed is None else int(seed)
 
 

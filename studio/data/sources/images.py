@@ -132,7 +132,7 @@ class ImageFolderSource(Source):
         assert self.labels is not None
         split = self.spec.split
         labels = self.labels if split.stratify else None
-        assignment = splits.assign(len(self.files), split.validation, split.test, seed, labels)
+        assignment = splits.assign(len(self.files), split.validation, split.test, split.seed, labels)
         height, width, channels = info.feature_shape
         files = np.asarray(self.files)
         cache = len(self.files) * height * width * channels * 4 <= pipeline.IN_MEMORY_BYTES

@@ -295,7 +295,7 @@ class CsvSource(Source):
             keep &= ~feat_missing
         split = self.spec.split
         labels = y_all if classification and split.stratify else None
-        assignment = splits.assign(n, split.validation, split.test, seed, labels, keep)
+        assignment = splits.assign(n, split.validation, split.test, split.seed, labels, keep)
         if not np.any(assignment == splits.TRAIN):
             raise DataError(f"{self.path}: no rows are left for training (every row has a missing value?); "
                             "set missing values to 'fill'")

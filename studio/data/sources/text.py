@@ -177,7 +177,7 @@ class TextSource(Source):
         split = self.spec.split
         classification = info.task == "classification"
         labels = self.labels if classification and split.stratify else None
-        assignment = splits.assign(len(self.texts), split.validation, split.test, seed, labels)
+        assignment = splits.assign(len(self.texts), split.validation, split.test, split.seed, labels)
         texts = np.asarray(self.texts, dtype=object)
         train_texts = texts[assignment == splits.TRAIN]
         opts = self.spec.text
