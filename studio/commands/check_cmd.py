@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.compiler.plan import layer_names
 from studio.core.errors import ProjectError, StudioError
-from studio.graph.inference import ERROR, ShapeReport, analyse, format_shape
+from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse, format_shape
 from studio.graph.model import Graph
 from studio.project.io import load_project
 from studio.project.model import Project
@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
     parser.add_argument(
+        "--no-data", action="store_true", help="skip checking that the project's dataset fits the model"
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help='print one JSON object: {"ok", "total_params", "trainable_params", "non_trainable_params", '
@@ -52,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(load_failure_result(exc)))
         raise
     report = analyse(project.graph)
+    if project.dataset and not args.no_data:
+        report.diagnostics.extend(data_diagnostics(project, report))
     result = check_result(project.graph, report)
     if args.json:
         print(json.dumps(result))
@@ -60,6 +65,20 @@ def run(args: argparse.Namespace) -> int:
     if not result["ok"]:
         raise CheckFailed(failure_line(path, project.graph, report))
     return 0
+
+
+def data_diagnostics(project: Project, report: ShapeReport) -> list[Diagnostic]:
+    """Does the project's dataset fit its model? Reads only the data's
+    description (no TensorFlow). Data that cannot be read is a warning: the
+    graph itself may be fine, and training names the problem again."""
+    from studio.data import binding, describe
+
+    try:
+        info = describe(project.dataset, project.folder)
+    except StudioError as exc:
+        return [Diagnostic(None, WARNING, f"dataset: {exc}; training needs it")]
+    found = [Diagnostic(None, WARNING, f"dataset: {problem.message}") for problem in info.errors]
+    return found + binding.check(project.graph, info, report)
 
 
 # --- the result ------------------------------------------------------------------

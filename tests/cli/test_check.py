@@ -31,7 +31,7 @@ def test_check_prints_a_table_with_totals(tmp_path):
 
 def test_check_json_is_exactly_one_object(tmp_path):
     path = save_project(sample_project(), tmp_path / "s.studio.json")
-    result = studio("check", path, "--json")
+    result = studio("check", path, "--json", "--no-data")  # the sample's CSV is not there
     assert result.rc == 0, result.err
     data = json.loads(result.out)
     assert set(data) == JSON_KEYS
@@ -197,3 +197,33 @@ def test_a_layer_with_several_outputs_has_a_list_of_shapes(tmp_path):
     assert nodes["seq"]["output_shape"] == [None, 10, 4]
     table = studio("check", path).out
     assert "(None, 8), (None, 8), (None, 8)" in table
+
+
+def test_check_reports_data_that_does_not_fit_the_model(tmp_path):
+    """The Iris example with a 5-unit output: the data has 3 classes."""
+    from pathlib import Path
+
+    from studio.project import load_project
+
+    examples = Path(__file__).resolve().parents[2] / "projects"
+    project = load_project(examples / "iris-mlp.studio.json")
+    out = next(n for n in project.graph.output_nodes())
+    project.graph.set_param(out.id, "units", 5)
+    path = save_project(project, tmp_path / "iris.studio.json")
+
+    result = studio("check", str(path), "--json")
+    assert result.rc == 1
+    data = json.loads(result.out)
+    assert not data["ok"]
+    messages = [d["message"] for d in data["diagnostics"] if d["node"] == out.id]
+    assert any("3 classes" in m and "5 units" in m for m in messages), messages
+    # --no-data checks the graph alone, which is valid.
+    assert studio("check", str(path), "--no-data").rc == 0
+
+
+def test_missing_data_is_a_warning_not_a_failed_check(tmp_path):
+    path = save_project(sample_project(), tmp_path / "s.studio.json")
+    result = studio("check", path, "--json")
+    assert result.rc == 0, result.err
+    warnings = [d for d in json.loads(result.out)["diagnostics"] if d["severity"] == "warning"]
+    assert any("iris.csv" in d["message"] and "no such file" in d["message"] for d in warnings)
