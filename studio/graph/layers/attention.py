@@ -9,24 +9,12 @@ whose query and key sizes differ); `advise` reports those as errors.
 from __future__ import annotations
 
 from studio.graph.layers._shapes import fmt
-from studio.graph.spec import INITIALIZERS, LayerSpec, ParamSpec, Shape, ShapeError
+from studio.graph.layers.core import _constraint, _initializer, _regularizer
+from studio.graph.spec import LayerSpec, ParamSpec, Shape, ShapeError
 
 INPUT_NAMES = ("query", "value", "key")
 
 
-def _initializer(key: str, default: str) -> ParamSpec:
-    return ParamSpec(key, "initializer", default, "How the weights start before training.",
-                     choices=INITIALIZERS, advanced=True)
-
-
-def _regularizer(key: str) -> ParamSpec:
-    return ParamSpec(key, "regularizer", None, "Penalty added to the loss to keep weights small.",
-                     optional=True, advanced=True)
-
-
-def _constraint(key: str) -> ParamSpec:
-    return ParamSpec(key, "constraint", None, "Limit applied to the weights after each update.",
-                     optional=True, advanced=True)
 
 
 SEED = ParamSpec("seed", "int", None, "Random seed of the dropout.", optional=True, minimum=0, advanced=True)
