@@ -261,3 +261,13 @@ def test_early_stopping_and_plateau_schedule(blobs, mlp):
     assert result.epochs_done < 30
     rates = list(result.history.epoch["learning_rate"])
     assert rates[-1] < rates[0] and not any(math.isnan(r) for r in rates)
+
+
+def test_mirrored_strategy_on_one_cpu_trains_and_says_so(blobs, mlp):
+    x, y = blobs
+    recorder = Recorder()
+    config = TrainingConfig(epochs=1, batch_size=32, validation_split=0.0)
+    result = TrainingSession(mlp, (x, y), None, config, recorder, task=TASK, strategy="mirrored").run()
+    assert result.status == "completed", result.message
+    assert result.device.startswith("MirroredStrategy")
+    assert any("one replica" in text for _level, text in recorder.messages)

@@ -65,12 +65,18 @@ class PredictView(QWidget):
     def set_run(self, info: Optional[runs.RunInfo]) -> None:
         self.run = info if info is not None and info.model_path is not None else None
         names = None
+        hint = "input values, e.g. 5.1, 3.5, 1.4, 0.2 (or a text for text models)"
         if self.run is not None:
-            names = (runs.load_config(self.run).get("task") or {}).get("class_names")
+            record = runs.load_config(self.run)
+            names = (record.get("task") or {}).get("class_names")
+            features = (record.get("dataset_resolved") or {}).get("features")
+            if isinstance(features, list) and features and all(isinstance(f, str) for f in features):
+                hint = "values for " + ", ".join(features[:12]) + (" …" if len(features) > 12 else "")
             self.title.setText(f"Model of run {self.run.id} ({self.run.model_path.name})")
         else:
             self.title.setText("Select a finished run (with a saved model) to predict with it.")
         self.class_names = list(names) if names else None
+        self.input.setPlaceholderText(hint)
         for widget in (self.input, self.predict_button, self.image_button):
             widget.setEnabled(self.run is not None)
 
