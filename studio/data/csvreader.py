@@ -398,6 +398,17 @@ class ColumnStats:
             return CATEGORICAL
         return TEXT
 
+    @property
+    def mostly_numbers(self) -> bool:
+        """Not numeric, yet more of its cells are numbers than not: a typo in a numeric column?"""
+        return self.type != NUMERIC and bool(self.bad) and self.numeric > self.bad_count
+
+    def bad_cell_text(self) -> str:
+        """'\'x\' on line 7 (and 3 more such cells)' for the first non-numeric cell."""
+        line, value = self.bad[0]
+        more = self.bad_count - 1
+        return f"{value!r} on line {line}" + (f" (and {more} more such cell{'s' if more > 1 else ''})" if more else "")
+
     def numeric_keys(self) -> dict[str, str]:
         """For a numeric column: raw cell -> canonical class name ('1.0' and '1' -> '1')."""
         out = {}

@@ -41,6 +41,12 @@ def load_npy(path: Path, what: str = "array") -> np.ndarray:
         raise DataError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty (0 bytes)")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic != b"\x93NUMPY":  # np.load would try to unpickle it and blame "Python objects"
+        if magic.startswith(b"PK"):
+            raise DataError(f"{path}: this is an .npz archive of named arrays, not one array; rename it to .npz")
+        raise DataError(f"{path}: not a NumPy .npy file (one saved with numpy.save starts with \\x93NUMPY)")
     try:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
@@ -305,6 +311,12 @@ class NpzSource(ArraySource):
             raise DataError(f"{path}: no such file")
         if path.stat().st_size == 0:
             raise DataError(f"{path}: the file is empty (0 bytes)")
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        if magic == b"\x93NUMPY":
+            raise DataError(f"{path}: holds a single array, not named arrays; rename it to .npy")
+        if not magic.startswith(b"PK"):
+            raise DataError(f"{path}: not a NumPy .npz file (save one with numpy.savez(path, x=..., y=...))")
         try:
             data = np.load(path, allow_pickle=False)
         except (ValueError, OSError, zipfile.BadZipFile) as exc:

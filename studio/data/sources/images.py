@@ -20,6 +20,9 @@ from studio.data.sources.base import Source, class_balance_problems
 
 SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+# What tf.io.decode_image reads; a file of another format under an image name (a .webp
+# renamed .jpg, say) opens in Pillow but not in TensorFlow, so describe() skips it.
+TF_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "BMP")
 MAX_DEFAULT_SIDE = 256
 
 
@@ -65,9 +68,13 @@ class ImageFolderSource(Source):
                 total += 1
                 try:
                     with Image.open(p) as im:
-                        sizes[(im.height, im.width)] += 1
-                        grey = grey and im.mode in GREY_MODES
-                except (UnidentifiedImageError, OSError, ValueError):
+                        if im.format not in TF_FORMATS:
+                            raise ValueError(f"{im.format} is not JPEG, PNG, GIF or BMP")
+                        size, mode = (im.height, im.width), im.mode
+                        im.verify()  # a PNG's chunks are checked (a cut-off file fails); cheap
+                    sizes[size] += 1
+                    grey = grey and mode in GREY_MODES
+                except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
                     skipped.append(str(p))
                     continue
                 files.append(str(p))
@@ -157,7 +164,11 @@ class ImageFolderSource(Source):
             training = part == splits.TRAIN
             if training and not cache:
                 ds = ds.shuffle(counts[name], seed=seed, reshuffle_each_iteration=True)
+            # A file that passed describe() but fails to decode (a truncated image) is dropped;
+            # repeat().take(n) then keeps the split at exactly n samples, so the dataset's size
+            # is known (Keras shows progress and does not warn about running out of data).
             ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
+            ds = ds.repeat().take(counts[name])
             if cache:
                 out.append(pipeline.finish(ds, batch_size, training, seed, cache=True))
             else:

@@ -40,7 +40,7 @@ class SeriesSource(Source):
         scan = csvreader.scan(fmt)
         stats = {s.name: s for s in scan.stats}
         names = fmt.names
-        numeric = [s.name for s in scan.stats if s.type == NUMERIC]
+        numeric = [s.name for s in scan.stats if s.type == NUMERIC or s.mostly_numbers]  # the latter: an error
         time_like = {n for n in names if n.strip().lower() in TIME_NAMES}
         value_columns = [n for n in numeric if n not in time_like] or numeric
         features = list(self.spec.features) if self.spec.features else value_columns
@@ -50,6 +50,11 @@ class SeriesSource(Source):
                 raise DataError(f"{where}: there is no column named {name!r}; the columns are "
                                 f"{', '.join(repr(n) for n in names)}")
             if stats[name].type != NUMERIC:
+                if stats[name].mostly_numbers:
+                    line = stats[name].bad[0][0]
+                    raise DataError(f"{where}:{line}: column {name!r} is not all numbers: it has "
+                                    f"{stats[name].bad_cell_text()}; fix those cells or leave them empty "
+                                    "(missing)")
                 raise DataError(f"{where}: column {name!r} holds {stats[name].type} values; a time series "
                                 "needs numbers")
         if not targets:

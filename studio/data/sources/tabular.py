@@ -132,6 +132,11 @@ class CsvSource(Source):
             more = f" ({stat.bad_count} such cells)" if stat.bad_count > 1 else ""
             self.error(f"{where}:{line}: column {stat.name!r}: {value!r} is not a number{more}; fix the cell "
                        "or mark it missing (leave it empty)")
+        elif stat.mostly_numbers:
+            line = stat.bad[0][0]
+            self.warn(f"{where}:{line}: column {stat.name!r} is mostly numbers but has {stat.bad_cell_text()}, "
+                      f"so it is read as {stat.type}; if it is a number column, fix those cells or leave them "
+                      "empty to mark them missing")
         if stat.type == TEXT and stat.name in (self.spec.features or []):
             self.error(f"{where}: column {stat.name!r} holds free text; a table model needs numbers or "
                        "categories; choose the text kind to learn from it")

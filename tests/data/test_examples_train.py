@@ -1,0 +1,87 @@
+"""Each example project trains to a sensible score in a few epochs, through `studio train`.
+
+A user opens an example and presses Train; here the same engine runs in-process through
+the command line (`studio train PROJECT --epochs N --json`) on a copy of the project in
+tmp_path (the text example writes its vocabulary beside the project). Epoch counts are
+a fraction of each project's own setting; the thresholds leave room for the run-to-run
+spread of a CPU training. The shapes CNN (the slowest, about 10 s) is marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studio.cli import main
+
+PROJECTS = Path(__file__).resolve().parents[2] / "projects"
+
+
+def train(capsys, tmp_path: Path, name: str, epochs: int) -> tuple[list[dict], dict, Path]:
+    """Train a copy of an example; (epoch records, end summary, project copy)."""
+    project = tmp_path / f"{name}.studio.json"
+    shutil.copy(PROJECTS / project.name, project)
+    capsys.readouterr()
+    rc = main(["train", str(project), "--epochs", str(epochs), "--json", "--run-dir", str(tmp_path / "runs")])
+    out, err = capsys.readouterr()
+    assert rc == 0, err[-2000:]
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    epochs_seen = [r for r in records if r["event"] == "epoch"]
+    end = records[-1]
+    assert end["event"] == "end" and end["status"] == "completed", end
+    assert [r["epoch"] for r in epochs_seen] == list(range(1, epochs + 1))
+    return epochs_seen, end, project
+
+
+def run_config(end: dict) -> dict:
+    return json.loads((Path(end["run_dir"]) / "config.json").read_text(encoding="utf-8"))
+
+
+def test_iris_mlp_reaches_90_percent_validation_accuracy(capsys, tmp_path):
+    epochs, end, _ = train(capsys, tmp_path, "iris-mlp", 20)
+    assert epochs[-1]["val_accuracy"] >= 0.9, epochs[-1]
+    assert epochs[-1]["val_accuracy"] > epochs[0]["val_accuracy"] or epochs[0]["val_accuracy"] >= 0.9
+    assert end["evaluation"]["samples"] == 15 and end["evaluation"]["accuracy"] >= 0.8
+    # The normalisation fitted on the training split is recorded with the run.
+    text = json.dumps(run_config(end))
+    assert '"normalize"' in text and '"mean"' in text
+
+
+def test_spirals_mlp_separates_the_spirals(capsys, tmp_path):
+    epochs, end, _ = train(capsys, tmp_path, "spirals-mlp", 30)
+    assert epochs[-1]["val_accuracy"] >= 0.9, epochs[-1]
+    assert end["evaluation"]["accuracy"] >= 0.85
+
+
+def test_text_gru_classifies_topics_and_saves_its_vocabulary(capsys, tmp_path):
+    epochs, end, project = train(capsys, tmp_path, "text-gru", 4)
+    assert epochs[-1]["val_accuracy"] >= 0.9, epochs[-1]
+    assert end["evaluation"]["accuracy"] >= 0.85
+    vocab = project.parent / "short_text.vocab.txt"  # built from the training split, beside the project
+    words = vocab.read_text(encoding="utf-8").split()
+    assert "the" in words and len(words) > 50
+
+
+def test_digits_cnn_reads_the_digits(capsys, tmp_path):
+    epochs, end, _ = train(capsys, tmp_path, "digits-cnn", 5)
+    assert epochs[-1]["val_accuracy"] >= 0.9, epochs[-1]
+    assert end["evaluation"]["accuracy"] >= 0.85
+
+
+@pytest.mark.slow
+def test_shapes_cnn_with_a_residual_block_tells_the_shapes_apart(capsys, tmp_path):
+    epochs, end, _ = train(capsys, tmp_path, "shapes-cnn", 12)
+    assert epochs[-1]["val_accuracy"] >= 0.8, epochs[-1]
+    assert end["evaluation"]["accuracy"] >= 0.75
+
+
+def test_sine_lstm_forecasts_within_the_noise(capsys, tmp_path):
+    epochs, end, _ = train(capsys, tmp_path, "sine-lstm", 4)
+    # The series swings over about +-1.5 (predicting its mean gives an MAE near 0.7); the noise
+    # has a standard deviation of 0.1, so an MAE near 0.1 is about as good as it gets.
+    assert epochs[-1]["val_mae"] < 0.2, epochs[-1]
+    assert epochs[-1]["val_loss"] < epochs[0]["loss"]
+    assert end["evaluation"]["samples"] > 100 and end["evaluation"]["keras"]["mae"] < 0.2
