@@ -3,11 +3,17 @@
 The exported script calls ``load_data()`` and gets ``(train, validation,
 test)`` batched tf.data datasets (validation/test are None when their
 fraction is 0). The function imports only numpy and tensorflow, inside its
-body, reads the same files with the same split rule as the app (seeded,
-stratified per class, the same rounding), and applies the scaling fitted on
-the training split itself (standardising numbers, pixels to 0..1, text to
-token ids with the project's saved vocabulary), so the script's model
-trains on well-scaled inputs without the app's preprocessing layers.
+body, and reads the same files with the same split rule as the app (seeded,
+stratified per class, the same rounding).
+
+Like the app's datasets, it yields *raw* features: numbers as in the file
+(missing cells filled the app's way), pixels 0..255, token ids from the
+project's saved vocabulary. The scaling fitted on the training split is the
+model's job: the app wraps the network in Rescaling/Normalization layers
+(`studio.data.pipeline.wrap_model`), and the exported script does the same
+(`add_preprocessing`), so both trained models take raw inputs.
+`fixed_preprocessing(spec)` tells the exporter when that scaling is known
+without reading the data.
 
 This module imports neither numpy nor TensorFlow, and the text is never
 executed here.
@@ -56,13 +62,6 @@ _SPLIT = '''
         if training:
             ds = ds.shuffle(min(len(y), 10000), seed=SEED, reshuffle_each_iteration=True)
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-    def standardize(x, train):
-        axes = tuple(range(x.ndim - 1))
-        mean = np.nanmean(x[train], axis=axes)
-        var = np.nanvar(x[train], axis=axes)
-        var[var < 1e-12] = 1.0
-        return ((x - mean) / np.sqrt(var)).astype("float32"), mean
 '''
 
 _PARTS = '''
@@ -112,7 +111,7 @@ def _header(spec: DatasetSpec, path: str, what: str, returns: str) -> str:
             f'    Returns (train, validation, test) batched tf.data datasets of {returns};\n'
             f'    validation or test is None when its fraction is 0. The split is seeded and\n'
             f'    {"chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify else "random"}'
-            f', the scaling is fitted on the training split only.\n'
+            f'. Features are raw (as in the files); the model scales them.\n'
             f'    """\n'
             f'    import numpy as np\n'
             f'    import tensorflow as tf\n\n'
@@ -127,6 +126,22 @@ def _path(path: str, base_dir: str | os.PathLike | None) -> str:
     if not p.is_absolute() and base_dir is not None:
         p = Path(base_dir) / p
     return str(p)
+
+
+def fixed_preprocessing(spec: dict) -> dict | None:
+    """The scaling the app puts in front of the model when it does not depend on the data.
+
+    Image folders and the Keras image sets: ``{"rescale": 1/255}``; texts: ``{}`` (token ids go
+    straight in). None for tables, arrays and series, whose statistics are fitted on the
+    training split (``PreparedData.preprocessing``).
+    """
+    data = registry.concrete_spec(spec)
+    kind = data.get("kind")
+    if kind == "images" or (kind == "keras" and data.get("path") in ("mnist", "cifar10")):
+        return {"rescale": 1.0 / 255.0}
+    if kind == "text" or (kind == "keras" and data.get("path") == "imdb"):
+        return {}
+    return None
 
 
 def loader_source(spec: dict, base_dir: str | os.PathLike | None = None) -> str:
@@ -181,17 +196,19 @@ $read$split
         FEATURES = [n for n in names if n not in TARGETS]
     columns = read_columns(PATH, FEATURES + TARGETS, $delimiter, $header)
     n = len(columns[0]) if columns else 0
-    pieces, numeric = [], []
+    pieces = []
     for name, values in zip(FEATURES, columns):
         cats = CATEGORIES.get(name)
         if cats is None:
             try:
                 pieces.append(to_numbers(values)[:, None])
-                numeric.append(True)
                 continue
             except ValueError:  # text: read as categories
                 cats = sorted(set(values.tolist()) - set(MISSING))
-        index = np.array([cats.index(v) if v in cats else -1 for v in values.tolist()])
+        index = np.array([cats.index(v) if v in cats else -1 for v in values.tolist()], dtype=np.int64)
+        if MISSING_VALUES == "fill" and (index >= 0).any():
+            # a missing category: the most frequent one
+            index[index < 0] = np.bincount(index[index >= 0], minlength=len(cats)).argmax()
         if ONE_HOT:
             block = np.zeros((n, len(cats)), dtype="float32")
             block[np.flatnonzero(index >= 0), index[index >= 0]] = 1.0
@@ -199,9 +216,7 @@ $read$split
         else:
             block = np.where(index >= 0, index, np.nan).astype("float32")[:, None]
         pieces.append(block)
-        numeric += [False] * block.shape[1]
     x = np.concatenate(pieces, axis=1)
-    numeric = np.array(numeric, dtype=bool)
     target_values = columns[len(FEATURES):]
 ''').substitute(path=repr(path), features=repr(ds.features), targets=repr(ds.targets),
                 categorical=repr(categorical), onehot=repr(ds.categorical == "onehot"),
@@ -244,9 +259,12 @@ $read$split
     keep = labelled & (~incomplete if MISSING_VALUES == "drop" else True)
     x, y = x[keep], y[keep]
     assignment = split(len(y), $labels, VALIDATION, TEST)
-    if numeric.any():
-        x[:, numeric], _ = standardize(x[:, numeric], assignment == 0)
-    x[np.isnan(x)] = 0.0  # missing values after scaling: the training mean
+    missing = np.isnan(x)
+    if missing.any():  # missing numbers: the mean of the training rows
+        train = x[assignment == 0]
+        seen = (~np.isnan(train)).sum(axis=0)
+        mean = np.nansum(train, axis=0, dtype="float64") / np.maximum(seen, 1)
+        x[missing] = np.broadcast_to(mean.astype("float32"), x.shape)[missing]
 ''').substitute(labels="y if " + repr(ds.split.stratify) + " else None" if classification else "None")
     return _header(ds, path, "Read the table, encode its columns and split it.",
                    "(features, target)") + body + _PARTS
@@ -297,7 +315,6 @@ def _arrays(ds: DatasetSpec, path: str, base_dir) -> str:
         labels = $labels
         assignment = np.concatenate([split(head, None if labels is None else labels[:head], VALIDATION, 0.0),
                                      np.full(fixed_test, 2, dtype=np.int8)])
-    x, _ = standardize(x, assignment == 0)
 ''').substitute(labels=labels)
     return _header(ds, path, "Load the arrays and split them.", "(features, target)") + body + _PARTS
 
@@ -332,7 +349,7 @@ $split
         image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
         if CHANNELS == 1:
             image = tf.image.rgb_to_grayscale(image)
-        image = tf.image.resize(image, SIZE, antialias=True) / 255.0
+        image = tf.image.resize(image, SIZE, antialias=True)
         image.set_shape(SIZE + [CHANNELS])
         return image, label
 
@@ -350,7 +367,7 @@ $split
     return tuple(parts)
 ''').substitute(path=repr(path), size=repr(size), channels=channels, split=_SPLIT, stratify=repr(ds.split.stratify))
     return _header(ds, path, "Read the image folder (one subfolder per class), decode and resize.",
-                   "(image scaled to 0..1, class index)") + body
+                   "(image with pixels 0..255, class index)") + body
 
 
 def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
@@ -424,19 +441,23 @@ $read
     values = np.stack([to_numbers(v) for v in read_columns(PATH, names, $delimiter, $header)], axis=1)
     for j in range(values.shape[1]):  # carry the last value forward over gaps
         col = values[:, j]
-        idx = np.where(np.isnan(col), 0, np.arange(len(col)))
+        known = ~np.isnan(col)
+        if not known.any():
+            values[:, j] = 0.0
+            continue
+        idx = np.where(known, np.arange(len(col)), 0)
         np.maximum.accumulate(idx, out=idx)
-        values[:, j] = col[idx]
+        col = col[idx]
+        first = np.flatnonzero(known)[0]
+        col[:first] = col[first]  # before the first value: that value
+        values[:, j] = col
     series = values[:, [names.index(f) for f in FEATURES]]
     target = values[:, [names.index(t) for t in TARGETS]]
     n = len(series)
     n_test = int(np.floor(n * TEST + 0.5))
     n_val = int(np.floor(n * VALIDATION + 0.5))
     bounds = [(0, n - n_val - n_test), (n - n_val - n_test, n - n_test), (n - n_test, n)]
-    lo, hi = bounds[0]
-    mean, std = np.nanmean(series[lo:hi], axis=0), np.nanstd(series[lo:hi], axis=0)
-    std[std < 1e-6] = 1.0
-    series = tf.constant(((series - mean) / std).astype("float32"))
+    series = tf.constant(series.astype("float32"))
     target = tf.constant(target.astype("float32"))
     width = HORIZON * len(TARGETS)
 
@@ -491,10 +512,10 @@ def _keras(ds: DatasetSpec) -> str:
     body = read + _SPLIT + Template('''
     del TEST  # the dataset's own test set is the test split
     head = len(y)
-    x = (np.concatenate([x, x_test]) / 255.0).astype("float32")
+    x = np.concatenate([x, x_test]).astype("float32")
     y = np.concatenate([y, y_test]).reshape(-1).astype("int32")
     assignment = np.concatenate([split(head, y[:head] if $stratify else None, VALIDATION, 0.0),
                                  np.full(len(y_test), 2, dtype=np.int8)])
 ''').substitute(stratify=repr(ds.split.stratify))
     return _header(ds, name, f"Load the {name} dataset; its own test set is the test split.",
-                   "(image scaled to 0..1, class index)") + body + _PARTS
+                   "(image with pixels 0..255, class index)") + body + _PARTS

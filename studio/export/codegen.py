@@ -1,11 +1,15 @@
 """`BuildPlan` + project settings -> a standalone Python script (pure).
 
 The script has `build_model()` (the network, one line per layer, only the
-arguments the user changed), `compile_model(model)` (the project's optimizer,
-loss and metrics, resolved by the same `compile_args` the app uses),
-`load_data()` (the project's data loader, or a stub to fill in when the
-project has no dataset) and a `main()` that builds, compiles, trains when
-there is data (else prints the summary) and saves the model.
+arguments the user changed), `add_preprocessing(model)` (when the dataset
+has fitted scaling: the same Rescaling/Normalization layers the app puts in
+front of the model it trains, so the saved model takes raw inputs),
+`compile_model(model)` (the project's optimizer, loss and metrics, resolved
+by the same `compile_args` the app uses), the learning-rate schedule and
+early stopping (`make_callbacks`), `load_data()` (the project's data loader,
+or a stub to fill in when the project has no dataset), `fit_model()` and a
+`main()` that builds, compiles, trains when there is data (else prints the
+summary) and saves the model. See `studio.export.script_parts`.
 
 It reads the same `BuildPlan` as `studio.compiler.keras_build`, so the model
 the script builds is the model the app trains. Imports neither TensorFlow
@@ -16,13 +20,15 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from studio.compiler.compile_args import compile_args
+from studio.compiler.compile_args import compile_args, training_config
 from studio.compiler.keras_required import REQUIRED
 from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
 from studio.core.errors import ExportError
+from studio.export import script_parts as parts
 from studio.export.pyformat import INDENT, Call, Raw, Seq, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
 
@@ -64,6 +70,9 @@ class ScriptSettings:
     save_file: Optional[str] = None  # default: NAME.keras beside the script
     data_source: Optional[str] = None  # source of load_data(); None: from the dataset or a stub
     data_base_dir: Optional[str] = None  # the project folder: relative data paths start there
+    # The dataset's fitted scaling ({"rescale", "normalize"}, as `PreparedData.preprocessing`).
+    # None: known without the data (images, texts) or taken from `dataset["preprocessing"]`.
+    preprocessing: Optional[dict] = None
     extra: dict = field(default_factory=dict)
 
 
@@ -73,16 +82,50 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
     settings = settings or ScriptSettings(name=plan.name)
     catalog = catalog or default_catalog()
     name = settings.name or plan.name
-    head = "\n\n".join([_header(name, settings), _imports(settings), _constants(name, settings)])
+    config = training_config(settings.training)
+    scale = input_scaling(settings)
+    if scale and len(plan.inputs) != 1:
+        raise ExportError(f"{name}: the dataset's scaling needs a model with one input, this one has "
+                          f"{len(plan.inputs)}; export without the dataset or give the model one input")
+    constants = _constants(name, settings)
+    if scale:
+        constants += "\n\n" + parts.scaling_constants(scale)
+    head = "\n\n".join([_header(name, settings), _imports(config), constants])
     blocks = [
         head,
         build_model_source(plan, catalog),
+        parts.add_preprocessing_source(scale) if scale else "",
         compile_model_source(plan, settings),
+        parts.schedule_source(config),
+        parts.callbacks_source(config),
         load_data_source(settings),
-        _main_source(settings),
+        parts.fit_source(config),
+        parts.main_source(bool(settings.weights_file), bool(scale)),
     ]
     text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"
     return text
+
+
+def input_scaling(settings: ScriptSettings) -> dict:
+    """The dataset's scaling the script puts in front of the model ({} for none).
+
+    Raises ExportError when the dataset needs statistics fitted on its data
+    and `settings` has none (`studio.export.project_export` fits them).
+    """
+    if not settings.dataset:
+        return {}
+    if settings.preprocessing is not None:
+        return parts.scaling(settings.preprocessing)
+    from studio.data.codegen import fixed_preprocessing
+
+    fixed = fixed_preprocessing(settings.dataset)
+    if fixed is not None:
+        return parts.scaling(fixed)
+    stored = settings.dataset.get("preprocessing")
+    if isinstance(stored, dict) and stored:
+        return parts.scaling(stored)
+    raise ExportError(f"{settings.name}: the input scaling of the {settings.dataset.get('kind', '?')!r} dataset "
+                      "is fitted on its data and was not given; export with `studio export`, which fits it")
 
 
 # --- build_model ---------------------------------------------------------------------
@@ -250,7 +293,8 @@ def compile_model_source(plan: BuildPlan, settings: ScriptSettings) -> str:
                         num_classes=settings.num_classes, output_units=units)
     opt = args.optimizer
     optimizer = Call(f"keras.optimizers.{opt['class_name']}",
-                     kwargs=tuple((k, v) for k, v in opt.get("config", {}).items()))
+                     kwargs=tuple((k, Raw("LEARNING_RATE") if k == "learning_rate" else v)
+                                  for k, v in opt.get("config", {}).items()))
     kwargs: list[tuple[str, Any]] = [("optimizer", optimizer), ("loss", args.loss), ("metrics", args.metrics)]
     if args.loss_weights is not None:
         kwargs.append(("loss_weights", args.loss_weights))
@@ -304,31 +348,29 @@ def load_data_source(settings: ScriptSettings) -> str:
 # --- module parts ------------------------------------------------------------------
 def _header(name: str, settings: ScriptSettings) -> str:
     save = settings.save_file or f"{name}.keras"
-    train = "trains it on the project's data" if settings.dataset else "prints its summary"
-    lines = [
-        f'"""{name}: a Keras model exported from Network Studio.',
-        "",
-        f"Run `python {name}.py` to build and compile the model; it {train}",
-        f"and saves the model to {save} beside this script.",
-    ]
+    what = ("trains it on the project's data with the project's training settings"
+            if settings.dataset else "prints its summary")
+    text = f"Run `python {name}.py` to build and compile the model; it {what} and saves the model to {save} " \
+           "beside this script."
+    lines = [f'"""{name}: a Keras model exported from Network Studio.', "", *textwrap.wrap(text, 79)]
     if settings.weights_file:
         lines.append(f"Weights are loaded from {settings.weights_file} when that file is present.")
     lines.append('"""')
     return "\n".join(lines)
 
 
-def _imports(settings: ScriptSettings) -> str:
-    return "from pathlib import Path\n\nimport keras\nfrom keras import layers"
+def _imports(config: Any) -> str:
+    std = "import math\nfrom pathlib import Path" if config.lr_schedule == "cosine" else "from pathlib import Path"
+    return std + "\n\nimport keras\nfrom keras import layers"
 
 
 def _constants(name: str, settings: ScriptSettings) -> str:
-    from studio.compiler.compile_args import training_config
-
     config = training_config(settings.training)
     save = settings.save_file or f"{name}.keras"
     lines = [
         f"EPOCHS = {config.epochs}",
         f"BATCH_SIZE = {config.batch_size}",
+        f"LEARNING_RATE = {literal(config.learning_rate)}",
         f"SEED = {config.seed!r}",
         f"SAVE_PATH = Path(__file__).with_name({_q(save)})",
     ]
@@ -339,34 +381,3 @@ def _constants(name: str, settings: ScriptSettings) -> str:
 
 def _q(text: str) -> str:
     return literal(text)
-
-
-def _main_source(settings: ScriptSettings) -> str:
-    lines = [
-        "def main() -> None:",
-        f"{INDENT}if SEED is not None:",
-        f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
-        f"{INDENT}model = compile_model(build_model())",
-    ]
-    if settings.weights_file:
-        lines += [
-            f"{INDENT}if WEIGHTS_PATH.exists():",
-            f"{INDENT * 2}model.load_weights(WEIGHTS_PATH)",
-        ]
-    lines += [
-        f"{INDENT}data = load_data()",
-        f"{INDENT}if data is None:",
-        f"{INDENT * 2}model.summary()",
-        f"{INDENT}else:",
-        f"{INDENT * 2}train, validation, test = data",
-        f"{INDENT * 2}model.fit(train, validation_data=validation, epochs=EPOCHS)",
-        f"{INDENT * 2}if test is not None:",
-        f"{INDENT * 3}model.evaluate(test)",
-        f"{INDENT}model.save(SAVE_PATH)",
-        f'{INDENT}print(f"Saved {{SAVE_PATH}}")',
-        "",
-        "",
-        'if __name__ == "__main__":',
-        f"{INDENT}main()",
-    ]
-    return "\n".join(lines)

@@ -67,6 +67,7 @@ def export_model(
     *,
     plan: Any = None,
     script_settings: Any = None,
+    graph_model: Any = None,
     tolerance: float | None = None,
     samples: int = 4,
     seed: int = 0,
@@ -75,7 +76,10 @@ def export_model(
 
     The python format needs `plan` (the `BuildPlan` the model was built
     from) and optionally `script_settings` (`codegen.ScriptSettings`); it
-    writes the script and `<stem>.weights.h5` beside it.
+    writes the script and `<stem>.weights.h5` beside it. When the script
+    puts the data's scaling in front of the network (`add_preprocessing`),
+    `model` is the raw-input model the script's must equal and
+    `graph_model` the bare network whose weights the script loads.
     """
     target = check_target(fmt, path)
     if fmt == "python" and plan is None:
@@ -84,7 +88,7 @@ def export_model(
     writers = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx,
                "python": _python}
     with Staging(target) as staging:
-        staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings)
+        staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings, bare=graph_model)
         x = sample_inputs(model, batch=samples, seed=seed)
         with on_cpu():
             expected = predict(model, x)
@@ -324,7 +328,8 @@ def _onnx(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
 
 # --- python -------------------------------------------------------------------------------
 # Run in a fresh interpreter: import the exported script, build its model,
-# load the weights, run the samples and describe the layers.
+# load the weights, describe the layers, put the data's scaling in front (if
+# any), compile it and make its callbacks as main() would, and run the samples.
 _DRIVER = '''
 import importlib.util, json, sys
 import numpy as np
@@ -334,17 +339,23 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 model = module.build_model()
 model.load_weights(weights)
+layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in model.layers]
+if hasattr(module, "add_preprocessing"):
+    model = module.add_preprocessing(model)
+module.compile_model(model)
+if hasattr(module, "make_callbacks"):
+    module.make_callbacks(True), module.make_callbacks(False)
 data = np.load(samples)
 xs = [data[f"x{i}"] for i in range(len(data.files))]
 result = model(xs[0] if len(xs) == 1 else xs, training=False)
 outs = result if isinstance(result, (list, tuple)) else [result]
 np.savez(out, **{f"y{i}": np.asarray(o) for i, o in enumerate(outs)})
-layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in model.layers]
 print(json.dumps(layers))
 '''
 
 
-def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: Any, **_: Any) -> Staged:
+def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: Any, bare: Any = None,
+            **_: Any) -> Staged:
     import os
 
     import numpy as np
@@ -359,14 +370,15 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
     settings.save_file = settings.save_file or f"{stem}.keras"
     main = staging.path(target.name)
     main.write_text(generate_script(plan, settings), encoding="utf-8")
+    bare = model if bare is None else bare
     weights = staging.path(weights_name)
     try:
-        model.save_weights(weights)
+        bare.save_weights(weights)
     except Exception as exc:
         raise _fail(target, "python", exc) from exc
     driver = staging.path("_driver.py")
     driver.write_text(_DRIVER, encoding="utf-8")
-    expected_layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in model.layers]
+    expected_layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in bare.layers]
 
     def run(x: list) -> list:
         samples = staging.path("_samples.npz")

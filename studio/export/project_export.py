@@ -30,8 +30,12 @@ class ModelSource:
     run_id: Optional[str] = None
 
 
-def script_settings(project: Project, plan: BuildPlan, stem: str, task: dict | None = None) -> ScriptSettings:
-    """What the exported script needs from the project besides the network."""
+def script_settings(project: Project, plan: BuildPlan, stem: str, task: dict | None = None,
+                    preprocessing: dict | None = None) -> ScriptSettings:
+    """What the exported script needs from the project besides the network.
+
+    `preprocessing` is the dataset's fitted scaling (see `script_scaling`).
+    """
     dataset = copy.deepcopy(project.dataset) if project.dataset else None
     task = dict(task or {})
     kind = task.get("task") or (dataset or {}).get("task") or "classification"
@@ -45,6 +49,7 @@ def script_settings(project: Project, plan: BuildPlan, stem: str, task: dict | N
         label_encoding=task.get("label_encoding") or "index",
         num_classes=task.get("num_classes"),
         data_base_dir=str(project.folder) if project.folder else None,
+        preprocessing=copy.deepcopy(preprocessing),
     )
 
 
@@ -158,6 +163,84 @@ def export_project(project: Project, fmt: str, path: str | Path, run: str | None
     source = model_source(project, run, which, log)
     if fmt == "python":
         stem = target.name[:-3] if target.name.endswith(".py") else target.stem
-        settings = script_settings(project, source.plan, stem, source.task)
-        return export_model(graph_model(source), fmt, target, plan=source.plan, script_settings=settings)
+        bare = graph_model(source)
+        scale, reference = script_scaling(project, source, bare)
+        settings = script_settings(project, source.plan, stem, source.task, scale)
+        return export_model(reference, fmt, target, plan=source.plan, script_settings=settings,
+                            graph_model=bare)
     return export_model(source.model, fmt, target)
+
+
+# --- the data's scaling in the exported script --------------------------------------------
+def app_preprocessing(model: Any) -> Optional[tuple[dict, Any]]:
+    """`(scaling, network)` when `model` is the app's raw-input wrapper, else None.
+
+    The app trains `studio.data.pipeline.wrap_model(network, preprocessing)`:
+    an Input, then Rescaling ("rescale") and/or Normalization ("normalize"),
+    then the network as one nested model. The scaling is read back from the
+    layers' configs, so a run's script scales exactly as its model does.
+    """
+    import keras
+    import numpy as np
+
+    layers = list(model.layers)
+    if len(layers) < 3 or not isinstance(layers[0], keras.layers.InputLayer) \
+            or not isinstance(layers[-1], keras.Model):
+        return None
+    scale: dict = {}
+    for layer in layers[1:-1]:
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.Rescaling) and not scale and not config.get("offset"):
+            scale["rescale"] = float(config["scale"])
+        elif (isinstance(layer, keras.layers.Normalization) and "normalize" not in scale
+              and config.get("mean") is not None and not config.get("invert")
+              and tuple(np.atleast_1d(config.get("axis"))) == (-1,)):
+            scale["normalize"] = {"mean": np.asarray(config["mean"], "float64").reshape(-1).tolist(),
+                                  "variance": np.asarray(config["variance"], "float64").reshape(-1).tolist()}
+        else:
+            return None
+    return scale, layers[-1]
+
+
+def dataset_scaling(project: Project) -> dict:
+    """The scaling the app fits for the project's dataset before training.
+
+    Known without the data for images and texts; otherwise fitted by
+    `studio.data.prepare`, the very function training uses (same split, same
+    statistics). A dataset that cannot be read is an `ExportError`.
+    """
+    from studio.data.codegen import fixed_preprocessing
+
+    spec = copy.deepcopy(project.dataset)
+    fixed = fixed_preprocessing(spec)
+    if fixed is not None:
+        return fixed
+    from studio import data
+
+    try:
+        return dict(data.prepare(spec, project.folder).preprocessing)
+    except StudioError as exc:
+        raise ExportError(f"{project.name}: the script scales the data like the app, which needs the "
+                          f"dataset, but it cannot be read: {exc}") from None
+
+
+def script_scaling(project: Project, source: ModelSource, bare: Any) -> tuple[Optional[dict], Any]:
+    """The scaling the script puts in front of `bare` (None without a dataset),
+    and the model the script's must equal on raw inputs.
+
+    A run's model: its own scaling layers (it is that model). Otherwise: the
+    scaling the app would fit, and `bare` wrapped in it the way the app wraps it.
+    """
+    from studio.export.script_parts import scaling
+
+    if not project.dataset:
+        return None, bare
+    if source.run_id is not None:
+        found = app_preprocessing(source.model)
+        return (found[0], source.model) if found else ({}, bare)
+    scale = scaling(dataset_scaling(project))
+    if not scale or len(bare.inputs) != 1:  # several inputs: the script refuses, naming the reason
+        return scale, bare
+    from studio.data.pipeline import wrap_model
+
+    return scale, wrap_model(bare, scale)

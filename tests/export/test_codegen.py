@@ -94,8 +94,8 @@ def test_odd_names_frozen_and_nested_layers(tmp_path):
 def test_training_settings_are_written(tmp_path):
     text = _script(tmp_path, mlp(), training={"optimizer": "sgd", "learning_rate": 0.1, "epochs": 3,
                                               "optimizer_params": {"momentum": 0.9}, "seed": 7}).read_text()
-    assert "keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)" in text
-    assert "EPOCHS = 3" in text and "SEED = 7" in text
+    assert "keras.optimizers.SGD(learning_rate=LEARNING_RATE, momentum=0.9)" in text
+    assert "EPOCHS = 3" in text and "SEED = 7" in text and "LEARNING_RATE = 0.1" in text
     module = import_script(tmp_path / "net.py")
     model = module.compile_model(module.build_model())
     assert type(model.optimizer).__name__ == "SGD"

@@ -1,0 +1,220 @@
+"""The training half of the exported script (pure): input scaling, learning-rate
+schedule, callbacks, `fit_model` and `main`.
+
+Each function returns the source of one top-level block. They write plain
+Keras code equivalent to what the app's training session does with the same
+`TrainingConfig` (`studio.training.session` / `callbacks`):
+
+* epochs, batch size, optimizer and its rate (`EPOCHS`, `BATCH_SIZE`,
+  `LEARNING_RATE`);
+* step / exponential / cosine schedules as a `learning_rate(epoch, current)`
+  function under `keras.callbacks.LearningRateScheduler` (the session sets
+  the same per-epoch rate, `TrainingConfig.learning_rate_at`);
+  `reduce_on_plateau` as `keras.callbacks.ReduceLROnPlateau`;
+* early stopping (patience, min_delta, restore-best) as
+  `keras.callbacks.EarlyStopping`;
+* validation: the dataset's own validation split, and a `val_*` metric
+  falls back to the training metric when there is none, as in the app;
+* the data's fitted scaling as the model's first layers (`add_preprocessing`,
+  the same layers as `studio.data.pipeline.wrap_model`), so the saved model
+  takes raw inputs like the app's.
+
+Imports neither TensorFlow nor numpy; the text is never executed here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from studio.export.pyformat import INDENT, Call, Raw, Seq, literal, render
+from studio.training.config import TrainingConfig
+
+# Keras' own defaults of the callbacks' arguments: only other values are written.
+_EARLY_STOPPING_DEFAULTS = {"min_delta": 0.0, "patience": 0, "restore_best_weights": False}
+_PLATEAU_DEFAULTS = {"factor": 0.1, "patience": 10, "min_lr": 0.0}
+
+
+# --- input scaling ------------------------------------------------------------------
+def scaling(preprocessing: Optional[dict]) -> dict:
+    """The parts of fitted preprocessing that become layers: rescale and normalize."""
+    pre = preprocessing or {}
+    out: dict[str, Any] = {}
+    if pre.get("rescale"):
+        out["rescale"] = float(pre["rescale"])
+    norm = pre.get("normalize")
+    if isinstance(norm, dict) and norm.get("mean") is not None:
+        out["normalize"] = {"mean": [float(v) for v in norm["mean"]],
+                            "variance": [float(v) for v in norm["variance"]]}
+    return out
+
+
+def _number(value: float) -> Any:
+    """1/255 reads better as `1 / 255`."""
+    return Raw("1 / 255") if math.isclose(value, 1.0 / 255.0, rel_tol=0, abs_tol=1e-15) else value
+
+
+def scaling_constants(preprocessing: dict) -> str:
+    lines = ["# The input scaling fitted on the training split: the model takes raw inputs."]
+    if "rescale" in preprocessing:
+        lines.append(f"RESCALE = {render(_number(preprocessing['rescale']), 0, len('RESCALE = '))}")
+    if "normalize" in preprocessing:
+        norm = preprocessing["normalize"]
+        for name, key in (("NORMALIZE_MEAN", "mean"), ("NORMALIZE_VARIANCE", "variance")):
+            lines.append(f"{name} = " + render(Seq(tuple(norm[key]), "list"), 0, len(name) + 3))
+    return "\n".join(lines)
+
+
+def add_preprocessing_source(preprocessing: dict) -> str:
+    lines = [
+        "def add_preprocessing(model: keras.Model) -> keras.Model:",
+        f'{INDENT}"""The model taking raw inputs: the data\'s scaling, then the network.',
+        "",
+        f"{INDENT}These are the layers Network Studio puts in front of the model it trains.",
+        f'{INDENT}"""',
+    ]
+    raw = Call("keras.Input", kwargs=(("shape", Raw("inputs.shape[1:]")), ("dtype", Raw("inputs.dtype")),
+                                      ("name", "raw_input")))
+    lines.append(f"{INDENT}(inputs,) = model.inputs")
+    lines.append(INDENT + "raw = " + render(raw, 1, len("raw = ")))
+    current = "raw"
+    if "rescale" in preprocessing:
+        call = Call("layers.Rescaling", (Raw("RESCALE"),), (("name", "rescale"),))
+        lines.append(f"{INDENT}x = {render(call, 1, 4, len(current) + 2)}({current})")
+        current = "x"
+    if "normalize" in preprocessing:
+        call = Call("layers.Normalization", kwargs=(("mean", Raw("NORMALIZE_MEAN")),
+                                                    ("variance", Raw("NORMALIZE_VARIANCE")),
+                                                    ("name", "normalize")))
+        lines.append(f"{INDENT}x = {render(call, 1, 4, len(current) + 2)}({current})")
+        current = "x"
+    lines.append(f'{INDENT}return keras.Model(raw, model({current}), name=f"{{model.name}}_raw_inputs")')
+    return "\n".join(lines)
+
+
+# --- learning rate and callbacks ------------------------------------------------------
+def schedule_source(config: TrainingConfig) -> str:
+    """`learning_rate(epoch, current)` for the per-epoch schedules; '' otherwise."""
+    if not config.uses_epoch_schedule:
+        return ""
+    p = config.lr_schedule_params
+    head = [
+        "def learning_rate(epoch: int, current: float) -> float:",
+    ]
+    if config.lr_schedule == "step":
+        factor, step = p["factor"], p["step_epochs"]
+        body = [f'"""The rate of each epoch (from 0): times {factor:g} every {step} epochs."""',
+                f"return LEARNING_RATE * {literal(factor)} ** (epoch // {step})"]
+    elif config.lr_schedule == "exponential":
+        rate = p["decay_rate"]
+        body = [f'"""The rate of each epoch (from 0): times {rate:g} per epoch."""',
+                f"return LEARNING_RATE * {literal(rate)}**epoch"]
+    else:  # cosine
+        warm, low = p["warmup_epochs"], p["min_lr"]
+        what = f"Linear warm-up over {warm} epochs, then h" if warm else "H"
+        body = [f'"""{what}alf a cosine from LEARNING_RATE down to {low:g}."""',
+                f"warmup, min_lr = {warm}, {literal(float(low))}",
+                "if epoch < warmup:",
+                f"{INDENT}return LEARNING_RATE * (epoch + 1) / (warmup + 1)",
+                "span = max(1, EPOCHS - warmup - 1)",
+                "t = min(1.0, (epoch - warmup) / span)",
+                "return min_lr + (LEARNING_RATE - min_lr) * 0.5 * (1.0 + math.cos(math.pi * t))"]
+    return "\n".join(head + [INDENT + line if line else line for line in body])
+
+
+def _kwargs(values: dict, defaults: dict) -> tuple:
+    return tuple((k, v) for k, v in values.items() if k not in defaults or v != defaults[k])
+
+
+def callback_calls(config: TrainingConfig) -> list[Call]:
+    calls: list[Call] = []
+    if config.uses_epoch_schedule:
+        calls.append(Call("keras.callbacks.LearningRateScheduler", (Raw("learning_rate"),)))
+    if config.lr_schedule == "reduce_on_plateau":
+        p = config.lr_schedule_params
+        watched = Call("watch", (p["monitor"],))
+        values = {"factor": p["factor"], "patience": p["patience"], "min_lr": p["min_lr"]}
+        calls.append(Call("keras.callbacks.ReduceLROnPlateau",
+                          kwargs=(("monitor", watched),) + _kwargs(values, _PLATEAU_DEFAULTS)))
+    es = config.early_stopping
+    if es.enabled:
+        values = {"patience": es.patience, "min_delta": es.min_delta,
+                  "restore_best_weights": es.restore_best_weights}
+        calls.append(Call("keras.callbacks.EarlyStopping",
+                          kwargs=(("monitor", Call("watch", (es.monitor,))),)
+                          + _kwargs(values, _EARLY_STOPPING_DEFAULTS)))
+    return calls
+
+
+def callbacks_source(config: TrainingConfig) -> str:
+    """`make_callbacks(has_validation)`; '' when the settings need no callback."""
+    calls = callback_calls(config)
+    if not calls:
+        return ""
+    watches = any(c.func != "keras.callbacks.LearningRateScheduler" for c in calls)
+    lines = [
+        "def make_callbacks(has_validation: bool) -> list:",
+        f'{INDENT}"""The learning-rate schedule and early stopping of the project\'s settings."""',
+    ]
+    if watches:
+        lines[-1:] = [
+            f'{INDENT}"""The learning-rate schedule and early stopping of the project\'s settings.',
+            "",
+            f"{INDENT}Without validation data the training metric is watched instead of val_*.",
+            f'{INDENT}"""',
+            "",
+            f"{INDENT}def watch(metric: str) -> str:",
+            f'{INDENT * 2}if has_validation or not metric.startswith("val_"):',
+            f"{INDENT * 3}return metric",
+            f"{INDENT * 2}return metric[4:]",
+            "",
+        ]
+    lines.append(INDENT + "return " + render(Seq(tuple(calls), "list"), 1, len("return ")))
+    return "\n".join(lines)
+
+
+# --- fit and main ---------------------------------------------------------------------------
+def fit_source(config: TrainingConfig) -> str:
+    kwargs: list[tuple[str, Any]] = [("validation_data", Raw("validation")), ("epochs", Raw("EPOCHS"))]
+    if callback_calls(config):
+        kwargs.append(("callbacks", Raw("make_callbacks(validation is not None)")))
+    fit = Call("model.fit", (Raw("train"),), tuple(kwargs))
+    return "\n".join([
+        "def fit_model(model: keras.Model, data: tuple) -> keras.callbacks.History:",
+        f'{INDENT}"""Train with the project\'s settings, then evaluate on the test split."""',
+        f"{INDENT}train, validation, test = data",
+        INDENT + "history = " + render(fit, 1, len("history = ")),
+        f"{INDENT}if test is not None:",
+        f"{INDENT * 2}model.evaluate(test)",
+        f"{INDENT}return history",
+    ])
+
+
+def main_source(weights: bool, preprocessing: bool) -> str:
+    lines = [
+        "def main() -> None:",
+        f"{INDENT}if SEED is not None:",
+        f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
+        f"{INDENT}model = build_model()",
+    ]
+    if weights:
+        lines += [
+            f"{INDENT}if WEIGHTS_PATH.exists():",
+            f"{INDENT * 2}model.load_weights(WEIGHTS_PATH)",
+        ]
+    lines.append(f"{INDENT}model = compile_model(add_preprocessing(model))" if preprocessing
+                 else f"{INDENT}model = compile_model(model)")
+    lines += [
+        f"{INDENT}data = load_data()",
+        f"{INDENT}if data is None:",
+        f"{INDENT * 2}model.summary()",
+        f"{INDENT}else:",
+        f"{INDENT * 2}fit_model(model, data)",
+        f"{INDENT}model.save(SAVE_PATH)",
+        f'{INDENT}print(f"Saved {{SAVE_PATH}}")',
+        "",
+        "",
+        'if __name__ == "__main__":',
+        f"{INDENT}main()",
+    ]
+    return "\n".join(lines)
