@@ -26,6 +26,9 @@ def add_parser(sub) -> None:
                    help="read the data as this kind (default: from the name or the folder's contents)")
     p.add_argument("--task", choices=("classification", "regression", "forecast"),
                    help="override the inferred task")
+    p.add_argument("--missing", choices=("error", "drop", "fill"),
+                   help="missing cells: report them as errors (default), drop those rows, or fill them "
+                   "(training mean / most frequent value; the last value for a time series)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -43,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         spec["features"] = list(args.features)
     if args.task:
         spec["task"] = args.task
+    if args.missing:
+        spec["missing"] = args.missing
     info = describe(spec, None)
     if args.json:
         data = info.to_dict()

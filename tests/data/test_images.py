@@ -95,3 +95,29 @@ def test_folder_without_class_subfolders(tmp_path):
     Image.new("RGB", (4, 4)).save(tmp_path / "a.png")
     with pytest.raises(DataError, match="no class subfolders"):
         data.describe({"kind": "images", "path": str(tmp_path)})
+
+
+def test_files_tensorflow_cannot_decode_are_skipped_at_describe(tmp_path):
+    root = make_folder(tmp_path / "imgs", formats=("png",))
+    Image.new("RGB", (12, 10)).save(root / "dark" / "really.jpg", format="WEBP")  # another format, renamed
+    raw = (root / "light" / "img0.png").read_bytes()
+    (root / "light" / "cut.png").write_bytes(raw[: len(raw) // 2])  # a cut-off download
+    info = data.describe(str(root))
+    assert info.skipped == 2 and info.class_counts == [6, 6]
+    assert any("2 of 14 files cannot be read" in p.message for p in info.warnings)
+
+
+def test_splits_have_a_known_size_and_train_without_warnings(tmp_path):
+    import warnings
+
+    import keras
+
+    root = make_folder(tmp_path / "imgs", per_class=10)
+    prepared = data.prepare({"kind": "images", "path": str(root), "image": {"size": [8, 8]}}, batch_size=4)
+    assert prepared.train.cardinality().numpy() == 4  # 14 training images in batches of 4
+    assert prepared.validation.cardinality().numpy() == 1
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. Keras' "Your input ran out of data"
+        model.fit(prepared.train, validation_data=prepared.validation, epochs=2, shuffle=False, verbose=0)

@@ -148,8 +148,12 @@ class CsvSource(Source):
                            f"value{'s' if stat.missing > 1 else ''} (lines {lines}...); set missing values "
                            "to 'drop' (skip those rows) or 'fill' (use the training mean / most frequent value)")
             else:
-                what = "rows are skipped" if policy == "drop" else "cells are filled"
-                self.note(f"{where}: column {stat.name!r} has {stat.missing} missing values; those {what}")
+                if stat.missing == 1:
+                    what = "that row is skipped" if policy == "drop" else "that cell is filled"
+                else:
+                    what = "those rows are skipped" if policy == "drop" else "those cells are filled"
+                plural = "s" if stat.missing > 1 else ""
+                self.note(f"{where}: column {stat.name!r} has {stat.missing} missing value{plural}; {what}")
 
     def _infer_task(self, stats: dict, targets: list[str]) -> str:
         if len(targets) > 1:

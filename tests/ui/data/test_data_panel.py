@@ -166,3 +166,26 @@ def test_main_window_docks_the_data_panel(qtbot, dialog_log, tmp_path):
     assert panel.info is not None and panel.info.num_classes == 3
     panel.shutdown()
     window.files.close()
+
+
+def test_data_settings_are_saved_in_the_project_file(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    csv = tmp_path / "data" / "flowers.csv"
+    csv.parent.mkdir()
+    csv.write_text("petal,width,kind\n" + "".join(f"{i % 9}.5,{i % 4},{'ab'[i % 2]}\n" for i in range(40)))
+    panel.set_source(str(csv))
+    wait_described(qtbot, panel)
+    panel.form.missing.setCurrentText("fill")
+    panel.form.missing.activated.emit(panel.form.missing.currentIndex())  # as a user's pick does
+    wait_described(qtbot, panel)
+    panel.form.test.setValue(20)
+    wait_described(qtbot, panel)
+    assert document.is_dirty
+    path = save_project(document.project, tmp_path / "iris.studio.json")
+    document.mark_saved(path)
+    saved = load_project(path).dataset
+    assert saved["kind"] == "csv" and saved["path"] == "data/flowers.csv"  # relative: the folder can move
+    assert saved["missing"] == "fill" and saved["split"]["test"] == pytest.approx(0.2)
+    assert saved["split"]["validation"] == pytest.approx(0.2)  # kept from the Iris project
+    document.undo_stack.undo()
+    assert document.is_dirty and document.project.dataset["split"]["test"] == pytest.approx(0.1)
