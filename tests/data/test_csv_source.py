@@ -55,6 +55,21 @@ def test_regression_is_inferred_from_a_continuous_target_and_changeable(tmp_path
     assert not info.ok and "not numbers" in info.errors[0].message
 
 
+def test_several_target_columns_are_a_regression_with_one_output_each(tmp_path):
+    path = table(tmp_path)
+    spec = {"kind": "csv", "path": str(path), "features": ["size", "color"], "targets": ["weight", "size_2"]}
+    lines = path.read_text().splitlines()
+    lines = [lines[0] + ",size_2"] + [f"{row},{float(row.split(',')[0]) * 2}" for row in lines[1:]]
+    path.write_text("\n".join(lines) + "\n")
+    info = data.describe(spec)
+    assert info.task == "regression" and info.targets == ["weight", "size_2"] and info.target_shape == (2,)
+    assert info.feature_shape == (3,) and info.target_size == 2
+    _, y = all_batches(data.prepare(spec, batch_size=16).validation)
+    assert y.shape == (12, 2) and y.dtype == np.float32
+    with pytest.raises(DataError, match="exactly one target column"):
+        data.prepare({**spec, "task": "classification"}, batch_size=16)
+
+
 def test_integer_labels_are_classes(tmp_path):
     rows = "\n".join(f"{i * 0.1:.2f},{i % 4}" for i in range(40))
     info = data.describe(str(write(tmp_path / "i.csv", "x,label\n" + rows + "\n")))

@@ -51,3 +51,9 @@ def test_examples_are_regenerated_unchanged(tmp_path, monkeypatch):
     for name, (build, _) in module.EXAMPLES.items():
         path = save_project(build(), tmp_path / f"{name}.studio.json")
         assert path.read_text() == (PROJECTS / path.name).read_text(), f"{name}: run projects/make_examples.py"
+
+
+def test_the_app_opens_the_iris_example_by_default():
+    from studio.ui.files import EXAMPLE
+
+    assert EXAMPLE == PROJECTS / "iris-mlp.studio.json" and EXAMPLE.is_file()

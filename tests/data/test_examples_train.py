@@ -45,9 +45,21 @@ def test_iris_mlp_reaches_90_percent_validation_accuracy(capsys, tmp_path):
     assert epochs[-1]["val_accuracy"] >= 0.9, epochs[-1]
     assert epochs[-1]["val_accuracy"] > epochs[0]["val_accuracy"] or epochs[0]["val_accuracy"] >= 0.9
     assert end["evaluation"]["samples"] == 15 and end["evaluation"]["accuracy"] >= 0.8
-    # The normalisation fitted on the training split is recorded with the run.
+    # The normalisation fitted on the training split is recorded with the run...
     text = json.dumps(run_config(end))
     assert '"normalize"' in text and '"mean"' in text
+    # ...and compiled into the saved model, which therefore takes raw centimetres.
+    import keras
+    import numpy as np
+
+    from studio.data import registry
+
+    table = np.genfromtxt(registry.resources_dir() / "iris.csv", delimiter=",", skip_header=1, dtype=str)
+    x = table[:, :4].astype("float32")
+    y = np.searchsorted(["setosa", "versicolor", "virginica"], table[:, 4])
+    model = keras.saving.load_model(Path(end["run_dir"]) / "best.keras", safe_mode=True)
+    assert any(isinstance(layer, keras.layers.Normalization) for layer in model.layers)
+    assert (model.predict(x, verbose=0).argmax(axis=1) == y).mean() >= 0.85
 
 
 def test_spirals_mlp_separates_the_spirals(capsys, tmp_path):

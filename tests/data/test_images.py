@@ -121,3 +121,18 @@ def test_splits_have_a_known_size_and_train_without_warnings(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. Keras' "Your input ran out of data"
         model.fit(prepared.train, validation_data=prepared.validation, epochs=2, shuffle=False, verbose=0)
+
+
+def test_large_folders_are_streamed_from_disk_not_cached(tmp_path, monkeypatch):
+    from studio.data import pipeline
+
+    monkeypatch.setattr(pipeline, "IN_MEMORY_BYTES", 0)  # every folder counts as too big to keep
+    root = make_folder(tmp_path / "imgs", per_class=10, formats=("png",))
+    prepared = data.prepare({"kind": "images", "path": str(root), "image": {"size": [8, 8]}}, batch_size=5)
+    assert prepared.train.cardinality().numpy() == 3
+    first = np.concatenate([x.numpy() for x, _ in prepared.train])
+    for f in root.rglob("*.png"):  # the files change on disk between two epochs
+        Image.new("RGB", (12, 10), (255, 255, 255)).save(f)
+    second = np.concatenate([x.numpy() for x, _ in prepared.train])
+    assert len(first) == len(second) == 14
+    assert first.mean() < 200 and second.min() == 255  # read again from disk, not from a cache
