@@ -105,6 +105,10 @@ def test_missing_values_error_drop_or_fill(tmp_path):
     assert "t.csv:62: column 'size' has 1 missing value" in first and "'drop'" in first and "'fill'" in first
     dropped = data.prepare({"kind": "csv", "path": str(path), "missing": "drop"}, batch_size=8)
     assert sum(dropped.counts.values()) == 60
+    # What the panel shows is what trains: describe() counts the rows left after dropping.
+    assert data.describe({"kind": "csv", "path": str(path), "missing": "drop"}).split_sizes == dropped.counts
+    unstratified = {"kind": "csv", "path": str(path), "missing": "drop", "split": {"stratify": False}}
+    assert data.describe(unstratified).split_sizes == data.prepare(unstratified, batch_size=8).counts
     filled = data.prepare({"kind": "csv", "path": str(path), "missing": "fill"}, batch_size=8)
     assert sum(filled.counts.values()) == 63
     x, _ = all_batches(filled.train)

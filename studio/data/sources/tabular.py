@@ -103,9 +103,38 @@ class CsvSource(Source):
                                "set the task to classification")
             info.target_shape = (len(targets),)
             groups = [usable]
+        errors = any(p.severity == "error" for p in self.problems)
+        if spec.missing == "drop" and not errors and any(stats[f].missing for f in features):
+            groups = self._kept_groups(fmt, features, targets, info, stats)
         info.split_sizes = split_sizes(groups, spec.split.validation, spec.split.test)
         info.spec = self._resolved_spec(features, targets, task, fmt)
         return info
+
+    def _kept_groups(self, fmt: csvreader.CsvFormat, features: list[str], targets: list[str], info: DatasetInfo,
+                     stats: dict) -> list[int]:
+        """Rows left per split group once rows with a missing cell are dropped (a second pass,
+        only when 'drop' has something to drop), so the split sizes shown are the ones trained on."""
+        names = fmt.names
+        used = [names.index(c) for c in dict.fromkeys(features + targets)]
+        stratified = info.task == "classification" and self.spec.split.stratify and len(targets) == 1
+        position = {n: i for i, n in enumerate(info.class_names)}
+        if stratified and stats[targets[0]].type == NUMERIC:
+            position = {raw: position[name] for raw, name in stats[targets[0]].numeric_keys().items()
+                        if name in position}
+        counts = np.zeros(max(1, len(position)) if stratified else 1, dtype=np.int64)
+        missing = csvreader.MISSING_TOKENS
+        for rows, _lines in csvreader.read_chunks(fmt):
+            columns = list(zip(*rows))
+            keep = np.ones(len(rows), dtype=bool)
+            for j in used:
+                keep &= np.fromiter((v not in missing for v in columns[j]), dtype=bool, count=len(rows))
+            if stratified:
+                codes = _codes(position, columns[names.index(targets[0])])
+                codes = codes[keep & (codes >= 0)]
+                counts += np.bincount(codes, minlength=len(counts))
+            else:
+                counts[0] += int(keep.sum())
+        return [int(c) for c in counts]
 
     def _default_features(self, names: list[str], targets: list[str], columns) -> list[str]:
         features = []
