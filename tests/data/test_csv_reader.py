@@ -143,14 +143,24 @@ def test_reader_round_trips_csv_module_tables(tmp_path, table, delimiter, quotin
     path = tmp_path / "p.csv"
     path.write_bytes(("\ufeff" if bom else "").encode() + buf.getvalue().encode("utf-8"))
     fmt = csvreader.sniff(path, delimiter=delimiter, header=True)
-    got = []
-    for chunk, _ in csvreader.read_chunks(fmt, chunk_rows=7):
+    got, got_lines = [], []
+    for chunk, lines in csvreader.read_chunks(fmt, chunk_rows=7):
         got.extend(chunk)
-    # Python's csv module read back the same text: the reference.
-    reference = list(csv.reader(io.StringIO(buf.getvalue()), delimiter=delimiter))[1:]
-    reference = [r for r in reference if not (len(r) == 1 and not r[0].strip()) and r]
+        got_lines.extend(lines)
+    # Python's csv module read back the same text: the reference, with the line each record starts on
+    # (what error messages name; a quoted field may span lines).
+    reader = csv.reader(io.StringIO(buf.getvalue()), delimiter=delimiter)
+    next(reader)
+    reference, reference_lines = [], []
+    start = reader.line_num + 1
+    for r in reader:
+        if r and not (len(r) == 1 and not r[0].strip()):
+            reference.append(r)
+            reference_lines.append(start)
+        start = reader.line_num + 1
     assert fmt.names == names
     assert got == reference
+    assert got_lines == reference_lines
     scan = csvreader.scan(fmt)
     assert scan.rows == len(reference)
     for j, stat in enumerate(scan.stats):
