@@ -28,15 +28,17 @@ class ModelSource:
     description: str  # "run 20260101-120000-abc123 (final.keras)", "fresh weights"...
     task: dict = field(default_factory=dict)  # the run's TaskInfo record, if any
     run_id: Optional[str] = None
+    dataset: Optional[dict] = None  # the dataset spec the run resolved (columns, classes, vocabulary)
 
 
 def script_settings(project: Project, plan: BuildPlan, stem: str, task: dict | None = None,
-                    preprocessing: dict | None = None) -> ScriptSettings:
+                    preprocessing: dict | None = None, dataset: dict | None = None) -> ScriptSettings:
     """What the exported script needs from the project besides the network.
 
-    `preprocessing` is the dataset's fitted scaling (see `script_scaling`).
+    `preprocessing` is the dataset's fitted scaling and `dataset` the spec as
+    the data module resolved it (see `script_data`); default: the project's.
     """
-    dataset = copy.deepcopy(project.dataset) if project.dataset else None
+    dataset = copy.deepcopy(dataset or project.dataset) if project.dataset else None
     task = dict(task or {})
     kind = task.get("task") or (dataset or {}).get("task") or "classification"
     if kind not in ("classification", "regression"):
@@ -129,7 +131,8 @@ def _from_run(project: Project, info: Any, which: str, plan: BuildPlan) -> Model
         except StudioError:
             pass
     task = record.get("task") if isinstance(record.get("task"), dict) else {}
-    return ModelSource(model, plan, f"run {info.id} ({path.name})", task, info.id)
+    resolved = record.get("dataset_resolved") if isinstance(record.get("dataset_resolved"), dict) else None
+    return ModelSource(model, plan, f"run {info.id} ({path.name})", task, info.id, resolved)
 
 
 def graph_model(source: ModelSource) -> Any:
@@ -164,8 +167,8 @@ def export_project(project: Project, fmt: str, path: str | Path, run: str | None
     if fmt == "python":
         stem = target.name[:-3] if target.name.endswith(".py") else target.stem
         bare = graph_model(source)
-        scale, reference = script_scaling(project, source, bare)
-        settings = script_settings(project, source.plan, stem, source.task, scale)
+        dataset, scale, reference = script_data(project, source, bare)
+        settings = script_settings(project, source.plan, stem, source.task, scale, dataset)
         return export_model(reference, fmt, target, plan=source.plan, script_settings=settings,
                             graph_model=bare)
     return export_model(source.model, fmt, target)
@@ -202,45 +205,61 @@ def app_preprocessing(model: Any) -> Optional[tuple[dict, Any]]:
     return scale, layers[-1]
 
 
-def dataset_scaling(project: Project) -> dict:
-    """The scaling the app fits for the project's dataset before training.
+def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optional[dict], Optional[dict], Any]:
+    """What the script's data part needs: `(dataset spec, scaling, reference model)`.
 
-    Known without the data for images and texts; otherwise fitted by
-    `studio.data.prepare`, the very function training uses (same split, same
-    statistics). A dataset that cannot be read is an `ExportError`.
-    """
-    from studio.data.codegen import fixed_preprocessing
-
-    spec = copy.deepcopy(project.dataset)
-    fixed = fixed_preprocessing(spec)
-    if fixed is not None:
-        return fixed
-    from studio import data
-
-    try:
-        return dict(data.prepare(spec, project.folder).preprocessing)
-    except StudioError as exc:
-        raise ExportError(f"{project.name}: the script scales the data like the app, which needs the "
-                          f"dataset, but it cannot be read: {exc}") from None
-
-
-def script_scaling(project: Project, source: ModelSource, bare: Any) -> tuple[Optional[dict], Any]:
-    """The scaling the script puts in front of `bare` (None without a dataset),
-    and the model the script's must equal on raw inputs.
-
-    A run's model: its own scaling layers (it is that model). Otherwise: the
-    scaling the app would fit, and `bare` wrapped in it the way the app wraps it.
+    * the dataset spec as the data module resolves it (features, targets,
+      columns, classes, a text vocabulary), so the script's `load_data()`
+      reads what the app reads: a run's own resolved spec, else the one
+      `studio.data` resolves now;
+    * the scaling the script puts in front of `bare` (None without a dataset):
+      a run's own scaling layers, else what the app fits before training
+      (`studio.data.prepare`, the same split and statistics);
+    * the model the script's must equal on raw inputs: the run's model, or
+      `bare` wrapped in the scaling the way the app wraps it.
     """
     from studio.export.script_parts import scaling
 
     if not project.dataset:
-        return None, bare
+        return None, None, bare
     if source.run_id is not None:
         found = app_preprocessing(source.model)
-        return (found[0], source.model) if found else ({}, bare)
-    scale = scaling(dataset_scaling(project))
+        dataset = source.dataset or _resolved(project)
+        return (dataset, found[0], source.model) if found else (dataset, {}, bare)
+    from studio.data.codegen import fixed_preprocessing
+
+    fixed = fixed_preprocessing(copy.deepcopy(project.dataset))
+    if fixed is not None:
+        dataset, scale = _resolved(project), scaling(fixed)
+    else:
+        dataset, fitted = _fitted(project)
+        scale = scaling(fitted)
     if not scale or len(bare.inputs) != 1:  # several inputs: the script refuses, naming the reason
-        return scale, bare
+        return dataset, scale, bare
     from studio.data.pipeline import wrap_model
 
-    return scale, wrap_model(bare, scale)
+    return dataset, scale, wrap_model(bare, scale)
+
+
+def _resolved(project: Project) -> dict:
+    """The project's dataset spec as `studio.data.describe` resolves it (the spec as is
+    when the data cannot be read now: the script then reports it when run)."""
+    from studio import data
+
+    try:
+        return dict(data.describe(copy.deepcopy(project.dataset), project.folder).spec)
+    except StudioError:
+        return copy.deepcopy(project.dataset)
+
+
+def _fitted(project: Project) -> tuple[dict, dict]:
+    """(resolved spec, fitted preprocessing) from `studio.data.prepare`, as training does;
+    a dataset that cannot be read is an `ExportError`."""
+    from studio import data
+
+    try:
+        prepared = data.prepare(copy.deepcopy(project.dataset), project.folder)
+    except StudioError as exc:
+        raise ExportError(f"{project.name}: the script scales the data like the app, which needs the "
+                          f"dataset, but it cannot be read: {exc}") from None
+    return dict(prepared.spec), dict(prepared.preprocessing)

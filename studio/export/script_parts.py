@@ -111,8 +111,8 @@ def schedule_source(config: TrainingConfig) -> str:
                 f"return LEARNING_RATE * {literal(rate)}**epoch"]
     else:  # cosine
         warm, low = p["warmup_epochs"], p["min_lr"]
-        what = f"Linear warm-up over {warm} epochs, then h" if warm else "H"
-        body = [f'"""{what}alf a cosine from LEARNING_RATE down to {low:g}."""',
+        what = f"{warm} warm-up epochs, then h" if warm else "H"
+        body = [f'"""{what}alf a cosine from LEARNING_RATE to min_lr."""',
                 f"warmup, min_lr = {warm}, {literal(float(low))}",
                 "if epoch < warmup:",
                 f"{INDENT}return LEARNING_RATE * (epoch + 1) / (warmup + 1)",
