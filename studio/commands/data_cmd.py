@@ -96,7 +96,8 @@ def format_info(info) -> str:
             if c.shape:
                 detail = f"shape {format_shape(c.shape)} {c.dtype}"
             elif c.type == "numeric" and c.minimum is not None:
-                detail = f"min {c.minimum:.4g}  max {c.maximum:.4g}  mean {c.mean:.4g}"
+                detail = f"min {c.minimum:.4g}  max {c.maximum:.4g}" + (f"  mean {c.mean:.4g}" if c.mean is not None
+                                                                          else "")
             elif c.type == "categorical":
                 detail = f"{len(c.categories)} values"
             elif c.examples:

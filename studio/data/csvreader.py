@@ -372,7 +372,8 @@ class ColumnStats:
         finite = numbers[np.isfinite(numbers)]
         self.numeric += len(numbers)
         if len(finite):
-            self.total += float(finite.sum())
+            with np.errstate(over="ignore"):  # numbers near 1e308: the mean is then unknown, not an error
+                self.total += float(finite.sum())
             self.minimum = min(self.minimum, float(finite.min()))
             self.maximum = max(self.maximum, float(finite.max()))
             if self.integer and not np.all(finite == np.round(finite)):
@@ -452,7 +453,7 @@ class ColumnStats:
             integer=kind == NUMERIC and self.integer,
             minimum=self.minimum if numeric else None,
             maximum=self.maximum if numeric else None,
-            mean=self.total / self.numeric if numeric else None,
+            mean=self.total / self.numeric if numeric and math.isfinite(self.total) else None,
             categories=self.categories() if kind == CATEGORICAL else [],
             examples=list(self.examples),
         )

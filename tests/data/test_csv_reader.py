@@ -183,3 +183,9 @@ def test_delimiter_is_sniffed_on_numeric_tables(tmp_path, table, delimiter):
     scan = csvreader.scan(fmt)
     assert scan.stat("value").type == NUMERIC
     assert abs(scan.stat("value").info().maximum - max(r[0] for r in table)) < 1e-6 * max(1, abs(max(r[0] for r in table)))
+
+
+def test_numbers_near_the_float_limit_do_not_break_the_statistics(tmp_path):
+    scan = csvreader.scan(csvreader.sniff(write(tmp_path / "big.csv", "a,b\n1.7e308,1\n1.7e308,2\n")))
+    info = scan.stat("a").info()
+    assert info.type == NUMERIC and info.maximum == 1.7e308 and info.mean is None  # the sum overflows

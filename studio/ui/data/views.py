@@ -52,7 +52,8 @@ class TablePreview(QTableWidget):
             if col.missing:
                 tip.append(f"{col.missing} missing values")
             if col.minimum is not None:
-                tip.append(f"min {col.minimum:.4g}, max {col.maximum:.4g}, mean {col.mean:.4g}")
+                mean = f", mean {col.mean:.4g}" if col.mean is not None else ""
+                tip.append(f"min {col.minimum:.4g}, max {col.maximum:.4g}{mean}")
             if col.categories:
                 tip.append("values: " + ", ".join(col.categories[:12]) + (" ..." if len(col.categories) > 12 else ""))
             head.setToolTip("\n".join(tip))
