@@ -91,6 +91,7 @@ def format_info(info) -> str:
     if info.columns:
         lines.append("columns:")
         width = max(len(c.name) for c in info.columns)
+        role_width = max(9, *(len(c.role) + 2 for c in info.columns))
         for c in info.columns:
             detail = ""
             if c.shape:
@@ -105,7 +106,7 @@ def format_info(info) -> str:
             if c.missing:
                 detail += f"  ({c.missing} missing)"
             role = f"[{c.role}]" if c.role else "[ignored]"
-            lines.append(f"  {c.name:<{width}}  {c.type:<11} {role:<9} {detail}".rstrip())
+            lines.append(f"  {c.name:<{width}}  {c.type:<11} {role:<{role_width}} {detail}".rstrip())
     if info.class_names:
         lines.append("classes:")
         width = max(len(n) for n in info.class_names[:30])

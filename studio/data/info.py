@@ -46,7 +46,7 @@ class ColumnInfo:
     mean: Optional[float] = None
     categories: list[str] = field(default_factory=list)  # for categorical columns, sorted
     examples: list[str] = field(default_factory=list)
-    role: str = ""  # "feature" | "target" | "" (ignored) | "time"
+    role: str = ""  # "feature" | "target" | "feature+target" (a series' own past) | "" (ignored) | "time"
     shape: tuple = ()  # for arrays: the per-sample shape
     dtype: str = ""  # for arrays: the numpy dtype name
 

@@ -122,3 +122,13 @@ def test_series_missing_values_and_short_series(tmp_path):
     short = data.describe({"kind": "timeseries", "path": str(series_file(tmp_path, n=20)),
                            "window": {"length": 16}})
     assert not short.ok and "fewer than a window" in short.errors[0].message
+
+
+def test_a_series_forecasting_itself_marks_its_column_as_input_and_target(capsys, tmp_path):
+    from studio.cli import main
+
+    info = data.describe({"kind": "timeseries", "path": str(series_file(tmp_path)), "features": ["load"],
+                          "targets": ["load"]})
+    assert info.column("load").role == "feature+target" and info.column("temp").role == ""
+    assert main(["data", "sine"]) == 0
+    assert "[feature+target]" in capsys.readouterr().out

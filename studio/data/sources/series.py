@@ -102,7 +102,8 @@ class SeriesSource(Source):
         if self.spec.task not in (None, "forecast", "regression"):
             self.error(f"{where}: a time series forecasts values; the task must be forecast")
         for col in info.columns:
-            col.role = "target" if col.name in targets else "feature" if col.name in features else \
+            col.role = "feature+target" if col.name in targets and col.name in features else \
+                "target" if col.name in targets else "feature" if col.name in features else \
                 ("time" if col.name in time_like else "")
         info.split_sizes = {"train": counts[0], "validation": counts[1], "test": counts[2]}
         info.preview_rows = [list(r) for r in scan.preview[:20]]

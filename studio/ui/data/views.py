@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from studio.data.info import ColumnInfo
 
-ROLE_MARK = {"target": "target", "feature": "input", "time": "time", "": "ignored"}
+ROLE_MARK = {"target": "target", "feature": "input", "feature+target": "input & target", "time": "time",
+             "": "ignored"}
 SPLIT_COLORS = ("#3D7FD9", "#E07B39", "#3FA66B")
 SERIES_COLORS = [(52, 120, 220), (230, 120, 30), (63, 166, 107), (150, 80, 200), (200, 60, 90)]
 MAX_THUMBNAILS = 64
@@ -57,7 +58,7 @@ class TablePreview(QTableWidget):
             if col.categories:
                 tip.append("values: " + ", ".join(col.categories[:12]) + (" ..." if len(col.categories) > 12 else ""))
             head.setToolTip("\n".join(tip))
-            if col.role == "target":
+            if col.role in ("target", "feature+target"):
                 font = head.font()
                 font.setBold(True)
                 head.setFont(font)
