@@ -30,8 +30,12 @@ Kinds and the options each reads:
 * ``sample``: a bundled sample, ``path`` is its name ("iris", "mnist"...).
 
 ``preprocessing`` holds what `prepare()` fitted on the training split
-(normalisation statistics, class names, vocabulary file); it is written back
-so exported code and later runs use the same values.
+(normalisation statistics, class names, vocabulary file). `prepare()` returns
+it in ``PreparedData.spec``; a training run records that resolved spec in its
+``config.json`` and the trained model carries the statistics as its first
+layers. A ``preprocessing`` key in the project is kept as it is (the Data
+panel drops it when a setting it depends on changes); `prepare()` always
+refits on the training split, which the split seed makes the same every time.
 """
 
 from __future__ import annotations
