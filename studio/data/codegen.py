@@ -363,6 +363,8 @@ $split
         if part == 0:
             ds = ds.shuffle(int(sel.sum()), seed=SEED, reshuffle_each_iteration=True)
         ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
+        # A file that fails to decode is dropped; repeat().take(n) keeps the size known.
+        ds = ds.repeat().take(int(sel.sum()))
         parts.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
     return tuple(parts)
 ''').substitute(path=repr(path), size=repr(size), channels=channels, split=_SPLIT, stratify=repr(ds.split.stratify))

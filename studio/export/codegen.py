@@ -112,10 +112,10 @@ def input_scaling(settings: ScriptSettings) -> dict:
     Raises ExportError when the dataset needs statistics fitted on its data
     and `settings` has none (`studio.export.project_export` fits them).
     """
-    if not settings.dataset:
-        return {}
     if settings.preprocessing is not None:
         return parts.scaling(settings.preprocessing)
+    if not settings.dataset:
+        return {}
     from studio.data.codegen import fixed_preprocessing
 
     fixed = fixed_preprocessing(settings.dataset)

@@ -212,20 +212,20 @@ def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optio
       columns, classes, a text vocabulary), so the script's `load_data()`
       reads what the app reads: a run's own resolved spec, else the one
       `studio.data` resolves now;
-    * the scaling the script puts in front of `bare` (None without a dataset):
-      a run's own scaling layers, else what the app fits before training
+    * the scaling the script puts in front of `bare`: a run's own scaling
+      layers, else (None without a dataset) what the app fits before training
       (`studio.data.prepare`, the same split and statistics);
     * the model the script's must equal on raw inputs: the run's model, or
       `bare` wrapped in the scaling the way the app wraps it.
     """
     from studio.export.script_parts import scaling
 
-    if not project.dataset:
-        return None, None, bare
     if source.run_id is not None:
         found = app_preprocessing(source.model)
-        dataset = source.dataset or _resolved(project)
+        dataset = (source.dataset or _resolved(project)) if project.dataset else None
         return (dataset, found[0], source.model) if found else (dataset, {}, bare)
+    if not project.dataset:
+        return None, None, bare
     from studio.data.codegen import fixed_preprocessing
 
     fixed = fixed_preprocessing(copy.deepcopy(project.dataset))

@@ -175,7 +175,9 @@ def callbacks_source(config: TrainingConfig) -> str:
 
 # --- fit and main ---------------------------------------------------------------------------
 def fit_source(config: TrainingConfig) -> str:
-    kwargs: list[tuple[str, Any]] = [("validation_data", Raw("validation")), ("epochs", Raw("EPOCHS"))]
+    # load_data() shuffles the training split itself (Keras warns that it ignores shuffle=True).
+    kwargs: list[tuple[str, Any]] = [("validation_data", Raw("validation")), ("epochs", Raw("EPOCHS")),
+                                     ("shuffle", False)]
     if callback_calls(config):
         kwargs.append(("callbacks", Raw("make_callbacks(validation is not None)")))
     fit = Call("model.fit", (Raw("train"),), tuple(kwargs))

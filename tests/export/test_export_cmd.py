@@ -73,6 +73,15 @@ def test_python_export_of_a_run_carries_its_weights(project, tmp_path, capsys):
     model = module.build_model()
     model.load_weights(module.WEIGHTS_PATH)
     assert all(np.all(w == 0.5) for w in model.get_weights())
+    # The run's model takes raw inputs: the script puts the same scaling in front.
+    import keras
+
+    run_model = keras.saving.load_model(project.parent / "iris.runs" / "20260101-120000-abc123" / "final.keras",
+                                        safe_mode=True)
+    raw = module.add_preprocessing(model)
+    assert module.RESCALE == 0.5 and [layer.name for layer in raw.layers] == [layer.name for layer in run_model.layers]
+    x = np.linspace(-3, 3, 16, dtype="float32").reshape(2, 8)
+    np.testing.assert_allclose(raw(x), run_model(x), atol=1e-6)
 
 
 def test_missing_run_is_a_clear_error(project, tmp_path, capsys):

@@ -5,10 +5,7 @@ network, so with the same weights both give the same outputs on the same raw inp
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,33 +65,6 @@ def test_script_model_equals_the_apps_model_on_raw_inputs(iris, capsys):
     assert not np.allclose(bare, app_out, atol=1e-3)  # the scaling matters: the bare network differs
 
 
-def test_script_run_saves_a_model_that_behaves_like_the_apps(iris, capsys):
-    """`python iris_model.py` in a fresh process trains with the project's settings and saves a
-    model that takes raw inputs; given the app model's weights it answers like the app's."""
-    import keras
-
-    record = json.loads(iris.read_text())
-    record["training"].update(epochs=2, lr_schedule="exponential", lr_schedule_params={"decay_rate": 0.5})
-    iris.write_text(json.dumps(record))
-    out = iris.parent / "export" / "iris_model.py"
-    out.parent.mkdir()
-    assert main(["export", str(iris), "-f", "python", "-o", str(out)]) == 0
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    run = subprocess.run([sys.executable, str(out)], capture_output=True, text=True, cwd=iris.parent, env=env,
-                         timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "Epoch 2/2" in run.stdout and "Epoch 3/" not in run.stdout and "Saved" in run.stdout
-    saved = keras.saving.load_model(out.parent / "iris_model.keras", safe_mode=True)
-    assert float(saved.optimizer.learning_rate) == pytest.approx(0.01 * 0.5)  # the schedule ran
-    project = load_project(iris)
-    prepared = make_setup(project, training_config(project))()
-    assert layer_summary(saved) == layer_summary(prepared.model)
-    _same_weights(prepared.model, saved)
-    x = _x(prepared.test)
-    np.testing.assert_allclose(np.asarray(saved(x, training=False)), np.asarray(prepared.model(x, training=False)),
-                               atol=1e-5)
-
-
 def _inputs(root: Path) -> dict:
     """Small files of the kinds whose scaling is fitted (with missing cells) or fixed."""
     rng = np.random.default_rng(0)
@@ -136,3 +106,36 @@ def test_generated_loaders_yield_the_apps_raw_features(tmp_path):
                 a, b = (v[np.lexsort(v.reshape(len(v), -1).T[::-1])] for v in (a, b))
             assert not np.isnan(b).any(), name
             np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5, err_msg=f"{name} {part}")
+
+
+def test_script_of_a_text_run_reads_with_the_runs_vocabulary(tmp_path, capsys):
+    """A run's script tokenises with the vocabulary that run trained with (saved by the app),
+    so its token ids are the ones the exported weights know."""
+    import time
+
+    from studio.compiler.keras_build import build_model
+    from studio.compiler.plan import make_plan
+    from studio.project import save_project
+    from studio.project.templates import make_project
+
+    project = make_project("text-classifier", name="topics")
+    path = tmp_path / "topics.studio.json"
+    save_project(project, path)
+    project = load_project(path)
+    prepared = data.prepare(project.dataset, tmp_path)  # as a training run does: saves the vocabulary
+    assert prepared.spec["preprocessing"].get("vocabulary_file")
+    run = tmp_path / "topics.runs" / "20260101-120000-abc123"
+    run.mkdir(parents=True)
+    build_model(make_plan(project.graph, "topics")).save(run / "final.keras")
+    (run / "status.json").write_text(json.dumps({"status": "completed", "started": time.time()}))
+    (run / "config.json").write_text(json.dumps({"graph": project.graph.to_dict(),
+                                                 "dataset_resolved": prepared.spec}))
+    out = tmp_path / "topics_model.py"
+    assert main(["export", str(path), "-f", "python", "-o", str(out)]) == 0
+    vocabulary = tmp_path / prepared.spec["preprocessing"]["vocabulary_file"]
+    assert f"VOCABULARY = {str(vocabulary)!r}" in out.read_text()
+    module = import_script(out)
+    assert not hasattr(module, "add_preprocessing")  # token ids go straight in, as in the app
+    train, validation, test = module.load_data(16)
+    np.testing.assert_array_equal(_x(test), _x(prepared.test))
+    np.testing.assert_array_equal(_x(validation), _x(prepared.validation))
