@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QMenu,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -59,6 +62,13 @@ class DatasetForm(QWidget):
 
         self.target = QComboBox()
         self.target.setObjectName("targetCombo")
+        self.inputs = QToolButton()
+        self.inputs.setObjectName("inputsButton")
+        self.inputs.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.inputs.setToolTip("The columns the model learns from (tick or untick a column)")
+        self.inputs_menu = QMenu(self.inputs)
+        self.inputs.setMenu(self.inputs_menu)
+        self.input_actions: dict[str, QAction] = {}
         self.task = QComboBox()
         self.task.addItems([AUTO, "classification", "regression", "forecast"])
         self.validation = _percent()
@@ -93,6 +103,7 @@ class DatasetForm(QWidget):
         split_layout.addWidget(self.validation)
         split_layout.addWidget(self.test)
         form.addRow("Target", self.target)
+        form.addRow("Inputs", self.inputs)
         form.addRow("Task", self.task)
         form.addRow("Validation / test", split_row)
         form.addRow("Seed", self.seed)
@@ -153,6 +164,7 @@ class DatasetForm(QWidget):
                 if targets and targets[0] in columns:
                     self.target.setCurrentIndex(columns.index(targets[0]))
             self.target.setEnabled(bool(can_pick_target and columns))
+            self._show_inputs(kind, info, columns, targets, can_pick_target)
             task = spec.get("task")
             self.task.setCurrentText(task if task else AUTO)
             if info is not None and not task:
@@ -188,9 +200,38 @@ class DatasetForm(QWidget):
                 for w in widgets:
                     self.form.setRowVisible(w, w in visible)
             self.form.setRowVisible(self.target, can_pick_target)
+            self.form.setRowVisible(self.inputs, can_pick_target and bool(columns))
         finally:
             self._loading = False
 
+    def _show_inputs(self, kind: str, info: DatasetInfo | None, columns: list[str], targets: list[str],
+                     enabled: bool) -> None:
+        """One checkable entry per column that can be an input (one text column for texts)."""
+        self.inputs_menu.clear()
+        self.input_actions = {}
+        features = list(info.features) if info is not None else []
+        group = QActionGroup(self.inputs_menu) if kind == "text" else None
+        for name in columns:
+            if name in targets and kind != "timeseries":
+                continue  # a table's target is not an input; a series may learn from its own past
+            action = QAction(name, self.inputs_menu)
+            action.setCheckable(True)
+            action.setChecked(name in features)
+            if group is not None:
+                group.addAction(action)
+            action.toggled.connect(lambda on, n=name, one=group is not None: self._emit_inputs(n, on, one))
+            self.inputs_menu.addAction(action)
+            self.input_actions[name] = action
+        chosen = [n for n in self.input_actions if n in features]
+        total = len(self.input_actions)
+        if len(chosen) == total > 1:
+            text = f"all {total} columns"
+        elif len(chosen) <= 3:
+            text = ", ".join(chosen) or "none"
+        else:
+            text = f"{len(chosen)} of {total} columns"
+        self.inputs.setText(text)
+        self.inputs.setEnabled(enabled and bool(self.input_actions))
     # -- editing ------------------------------------------------------------------------
     def _emit(self, key: str, value: Any) -> None:
         if not self._loading:
@@ -200,6 +241,19 @@ class DatasetForm(QWidget):
         name = self.target.currentText()
         if name:
             self._emit("targets", [name])
+
+    def _emit_inputs(self, name: str, on: bool, exclusive: bool) -> None:
+        if self._loading or (exclusive and not on):  # texts: only the newly ticked column counts
+            return
+        chosen = [n for n, a in self.input_actions.items() if a.isChecked()]
+        if not chosen:  # a model needs an input: keep the last one ticked
+            self._loading = True
+            try:
+                self.input_actions[name].setChecked(True)
+            finally:
+                self._loading = False
+            return
+        self._emit("features", [name] if exclusive else chosen)
 
     def _emit_split(self) -> None:
         self._emit("split", {"validation": self.validation.value() / 100, "test": self.test.value() / 100,

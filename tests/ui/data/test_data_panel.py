@@ -189,3 +189,44 @@ def test_data_settings_are_saved_in_the_project_file(qtbot, tmp_path):
     assert saved["split"]["validation"] == pytest.approx(0.2)  # kept from the Iris project
     document.undo_stack.undo()
     assert document.is_dirty and document.project.dataset["split"]["test"] == pytest.approx(0.1)
+
+
+def test_input_columns_are_chosen_in_the_form(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    actions = panel.form.input_actions
+    assert list(actions) == ["sepal_length", "sepal_width", "petal_length", "petal_width"]  # not the target
+    assert all(a.isChecked() for a in actions.values()) and panel.form.inputs.text() == "all 4 columns"
+    actions["sepal_width"].setChecked(False)  # the user unticks a column
+    wait_described(qtbot, panel)
+    assert document.project.dataset["features"] == ["sepal_length", "petal_length", "petal_width"]
+    assert panel.info.feature_shape == (3,) and panel.form.inputs.text() == "sepal_length, petal_length, petal_width"
+    assert any("expects samples of shape (4,) but the data has (3,)" in t for t in panel.problem_texts())
+    for name in ("sepal_length", "petal_length", "petal_width"):
+        panel.form.input_actions[name].setChecked(False)
+        wait_described(qtbot, panel)
+    assert document.project.dataset["features"] == ["petal_width"]  # the last input stays ticked
+    assert panel.form.input_actions["petal_width"].isChecked()
+    for _ in range(3):
+        document.undo_stack.undo()
+    wait_described(qtbot, panel)
+    assert "features" not in document.project.dataset and panel.info.feature_shape == (4,)
+
+
+def test_a_text_dataset_has_one_text_input(qtbot, tmp_path):
+    project = iris_project(tmp_path)
+    csv = tmp_path / "notes.csv"
+    rows = [f'"note number {i} about {"cats" if i % 2 else "dogs"} and more words",'
+            f'"short {i} text here too",{"ab"[i % 2]}' for i in range(30)]
+    csv.write_text("body,title,label\n" + "\n".join(rows) + "\n")
+    document, panel = make_panel(qtbot, project)
+    panel.set_source(str(csv))
+    wait_described(qtbot, panel)
+    panel.change("kind", "text")
+    wait_described(qtbot, panel)
+    assert panel.info.kind == "text" and panel.info.features == ["body"]
+    panel.form.input_actions["title"].setChecked(True)  # exclusive: "body" is unticked
+    wait_described(qtbot, panel)
+    assert document.project.dataset["features"] == ["title"] and panel.info.features == ["title"]
+    document.undo_stack.undo()
+    wait_described(qtbot, panel)
+    assert panel.info.features == ["body"]
