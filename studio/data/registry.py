@@ -117,12 +117,22 @@ def concrete_spec(spec: dict) -> dict:
     """For a ``sample`` spec, the spec of the sample's real file; others unchanged.
 
     The project's keys win over the sample's defaults, except ``kind`` and
-    ``path`` which come from the sample.
+    ``path`` which come from the sample. A project that picks another target
+    drops the sample's default task (it is inferred for the new target).
     """
     if spec.get("kind") != "sample":
         return copy.deepcopy(spec)
     s = sample(str(spec.get("path", "")))
     out = copy.deepcopy(s.spec)
+    if "targets" in spec and spec["targets"] != s.spec.get("targets"):
+        # Another target: the sample's task was for its own target, so infer it again.
+        out.pop("task", None)
+        if s.kind != "timeseries" and isinstance(spec["targets"], list):
+            features = [f for f in out.get("features", []) if f not in spec["targets"]]
+            if features:
+                out["features"] = features
+            else:
+                out.pop("features", None)
     for key, value in spec.items():
         if key in ("kind", "path"):
             continue

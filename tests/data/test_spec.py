@@ -62,3 +62,12 @@ def test_split_sizes_keep_one_training_sample_per_group():
     assert group_split(1, 0.2, 0.1) == (1, 0, 0)
     assert group_split(2, 0.5, 0.5)[0] == 1
     assert split_sizes([50, 50, 50], 0.2, 0.1) == {"train": 105, "validation": 30, "test": 15}
+
+
+def test_another_target_of_a_sample_drops_the_samples_task():
+    concrete = registry.concrete_spec({"kind": "sample", "path": "iris", "targets": ["petal_width"]})
+    assert "task" not in concrete and concrete["targets"] == ["petal_width"]
+    same = registry.concrete_spec({"kind": "sample", "path": "iris", "targets": ["species"]})
+    assert same["task"] == "classification"
+    text = registry.concrete_spec({"kind": "sample", "path": "short-text", "targets": ["text"]})
+    assert "features" not in text  # the default input became the target

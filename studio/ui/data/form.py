@@ -62,6 +62,20 @@ class DatasetForm(QWidget):
 
         self.target = QComboBox()
         self.target.setObjectName("targetCombo")
+        self.more_targets = QToolButton()
+        self.more_targets.setObjectName("moreTargetsButton")
+        self.more_targets.setText("+")
+        self.more_targets.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more_targets.setToolTip("Also predict other number columns (a regression with several outputs)")
+        self.more_targets_menu = QMenu(self.more_targets)
+        self.more_targets.setMenu(self.more_targets_menu)
+        self.target_actions: dict[str, QAction] = {}
+        target_row = QWidget()
+        target_layout = QHBoxLayout(target_row)
+        target_layout.setContentsMargins(0, 0, 0, 0)
+        target_layout.addWidget(self.target, 1)
+        target_layout.addWidget(self.more_targets)
+        self.target_row = target_row
         self.inputs = QToolButton()
         self.inputs.setObjectName("inputsButton")
         self.inputs.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -102,7 +116,7 @@ class DatasetForm(QWidget):
         split_layout.setContentsMargins(0, 0, 0, 0)
         split_layout.addWidget(self.validation)
         split_layout.addWidget(self.test)
-        form.addRow("Target", self.target)
+        form.addRow("Target", target_row)
         form.addRow("Inputs", self.inputs)
         form.addRow("Task", self.task)
         form.addRow("Validation / test", split_row)
@@ -165,6 +179,7 @@ class DatasetForm(QWidget):
                     self.target.setCurrentIndex(columns.index(targets[0]))
             self.target.setEnabled(bool(can_pick_target and columns))
             self._show_inputs(kind, info, columns, targets, can_pick_target)
+            self._show_more_targets(kind, info, targets, can_pick_target)
             task = spec.get("task")
             self.task.setCurrentText(task if task else AUTO)
             if info is not None and not task:
@@ -199,7 +214,7 @@ class DatasetForm(QWidget):
             for widgets in self.kind_rows.values():
                 for w in widgets:
                     self.form.setRowVisible(w, w in visible)
-            self.form.setRowVisible(self.target, can_pick_target)
+            self.form.setRowVisible(self.target_row, can_pick_target)
             self.form.setRowVisible(self.inputs, can_pick_target and bool(columns))
         finally:
             self._loading = False
@@ -240,7 +255,33 @@ class DatasetForm(QWidget):
     def _emit_target(self) -> None:
         name = self.target.currentText()
         if name:
-            self._emit("targets", [name])
+            extra = [n for n, a in self.target_actions.items() if a.isChecked() and n != name]
+            self._emit("targets", [name] + extra)
+
+    def _show_more_targets(self, kind: str, info: DatasetInfo | None, targets: list[str], enabled: bool) -> None:
+        """Further target columns (numbers only): one output each, for regressions and forecasts."""
+        self.more_targets_menu.clear()
+        self.target_actions = {}
+        numbers = [c.name for c in info.columns if c.type == "numeric"] if info is not None else []
+        for name in numbers:
+            if targets and name == targets[0]:
+                continue
+            action = QAction(name, self.more_targets_menu)
+            action.setCheckable(True)
+            action.setChecked(name in targets[1:])
+            action.toggled.connect(lambda _on: self._emit_targets())
+            self.more_targets_menu.addAction(action)
+            self.target_actions[name] = action
+        extra = len(targets) - 1
+        self.more_targets.setText(f"+{extra}" if extra > 0 else "+")
+        self.more_targets.setEnabled(enabled and kind in ("csv", "tsv", "timeseries") and bool(self.target_actions))
+
+    def _emit_targets(self) -> None:
+        first = self.target.currentText()
+        if self._loading or not first:
+            return
+        extra = [n for n, a in self.target_actions.items() if a.isChecked()]
+        self._emit("targets", [first] + extra)
 
     def _emit_inputs(self, name: str, on: bool, exclusive: bool) -> None:
         if self._loading or (exclusive and not on):  # texts: only the newly ticked column counts

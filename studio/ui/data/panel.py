@@ -276,7 +276,8 @@ class DataPanel(QWidget):
             new.pop(key, None)
         else:
             new[key] = value
-        if key == "targets" and new.get("features"):
+        series = self.info is not None and self.info.kind == "timeseries"  # may learn from its own past
+        if key == "targets" and new.get("features") and not series:
             new["features"] = [f for f in new["features"] if f not in value]
         if key in ("targets", "features", "task", "text", "image", "missing", "categorical", "window"):
             new.pop("preprocessing", None)  # fitted for the old settings

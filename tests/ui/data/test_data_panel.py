@@ -230,3 +230,21 @@ def test_a_text_dataset_has_one_text_input(qtbot, tmp_path):
     document.undo_stack.undo()
     wait_described(qtbot, panel)
     assert panel.info.features == ["body"]
+
+
+def test_several_targets_make_a_regression_with_one_output_each(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    panel.change("targets", ["petal_width"])
+    panel.change("task", None)  # inferred again: petal widths are a regression
+    wait_described(qtbot, panel)
+    assert panel.info.task == "regression"
+    assert list(panel.form.target_actions) == ["sepal_length", "sepal_width", "petal_length"]
+    panel.form.target_actions["petal_length"].setChecked(True)  # "+": also predict petal_length
+    wait_described(qtbot, panel)
+    assert document.project.dataset["targets"] == ["petal_width", "petal_length"]
+    assert panel.info.task == "regression" and panel.info.target_shape == (2,)
+    assert panel.form.more_targets.text() == "+1" and "petal_length" not in panel.form.input_actions
+    assert any("2 target values per sample but 'species' outputs 3; set units to 2" in t
+               for t in panel.problem_texts())
+    panel.fit.click()
+    assert document.graph.node("species").params["units"] == 2
