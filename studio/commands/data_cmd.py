@@ -29,6 +29,11 @@ def add_parser(sub) -> None:
     p.add_argument("--missing", choices=("error", "drop", "fill"),
                    help="missing cells: report them as errors (default), drop those rows, or fill them "
                    "(training mean / most frequent value; the last value for a time series)")
+    p.add_argument("--delimiter", metavar="CHAR", help="the field delimiter of a text table (default: sniffed; "
+                   "'\\t' or tab for tabs)")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the first row holds the column names (default: sniffed)")
+    p.add_argument("--encoding", metavar="NAME", help="the text encoding (default utf-8; e.g. latin-1, cp1252)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -48,6 +53,15 @@ def run(args: argparse.Namespace) -> int:
         spec["task"] = args.task
     if args.missing:
         spec["missing"] = args.missing
+    if args.delimiter:
+        spec["delimiter"] = "\t" if args.delimiter in ("\\t", "tab", "TAB") else args.delimiter
+    if args.header is not None:
+        spec["header"] = args.header
+    if args.encoding:
+        spec["encoding"] = args.encoding
+    from studio.data.spec import DatasetSpec
+
+    DatasetSpec.from_dict(spec, source=str(args.file))  # a bad option names the file, not a project
     info = describe(spec, None)
     if args.json:
         data = info.to_dict()

@@ -4,6 +4,8 @@ column, where there is one), the fix, and never a traceback."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -202,3 +204,22 @@ def test_series_with_stray_words_names_the_cell(capsys, tmp_path, bad, words):
     rows = [f"{i},{'oops' if i in bad else round(float(np.sin(i / 5)), 4)}" for i in range(200)]
     path = write(tmp_path / "s.csv", "step,value\n" + "\n".join(rows) + "\n")
     assert words in one_error(capsys, path, "--kind", "timeseries")
+
+
+def test_the_encoding_the_message_suggests_can_be_given(capsys, tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"name;v;label\n" + "".join(f"caf\u00e9{i};{i};{'xy'[i % 2]}\n" for i in range(20))
+                     .encode("latin-1"))
+    assert "latin.csv:2: the text is not valid utf-8" in one_error(capsys, path)
+    rc, out, _ = studio_data(capsys, path, "--encoding", "latin-1")
+    assert rc == 0 and "CSV table, 20 rows" in out
+    assert f"{path}: dataset.encoding: unknown text encoding 'klingon'" in one_error(
+        capsys, path, "--encoding", "klingon")
+
+
+def test_delimiter_and_header_can_be_given(capsys, tmp_path):
+    path = write(tmp_path / "plain.csv", "".join(f"{i}|{i * 2}|{'xy'[i % 2]}\n" for i in range(20)))
+    rc, out, _ = studio_data(capsys, path, "--delimiter", "|", "--no-header", "--json")
+    info = json.loads(out)
+    assert rc == 0 and info["num_samples"] == 20 and info["targets"] == ["column_3"]
+    assert info["spec"]["delimiter"] == "|" and info["spec"]["header"] is False

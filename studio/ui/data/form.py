@@ -8,6 +8,7 @@ the form never emits.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -27,6 +28,20 @@ from PySide6.QtWidgets import (
 from studio.data.info import DatasetInfo
 
 AUTO = "(inferred)"
+DELIMITERS = [(AUTO, None), ("comma ,", ","), ("semicolon ;", ";"), ("tab", "\t"), ("bar |", "|")]
+HEADERS = [(AUTO, None), ("yes: column names", True), ("no: data from the first row", False)]
+ENCODINGS = ["utf-8", "latin-1", "cp1252"]
+
+
+def read_as_choices(spec: dict, info: DatasetInfo | None) -> list[tuple[str, str]]:
+    """The kinds a project's file or folder can be read as (one choice: nothing to pick)."""
+    kind = spec.get("kind")
+    if kind in ("csv", "tsv", "timeseries") or (kind == "text" and Path(str(spec.get("path", ""))).suffix):
+        table = "tsv" if str(spec.get("path", "")).lower().endswith((".tsv", ".tab")) else "csv"
+        return [("table", table), ("time series (windows of rows)", "timeseries"), ("texts (a text column)", "text")]
+    if kind in ("images", "text"):
+        return [("images (a folder per class)", "images"), ("texts (.txt files, a folder per class)", "text")]
+    return [(kind or "", kind or "")]
 
 
 def _spin(minimum: int, maximum: int, suffix: str = "") -> QSpinBox:
@@ -60,6 +75,21 @@ class DatasetForm(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         self.form = form
 
+        self.read_as = QComboBox()
+        self.read_as.setObjectName("readAsCombo")
+        self.read_as.setToolTip("How to read the file or folder: a table, a time series (windows of rows) "
+                                "or texts")
+        self.delimiter = QComboBox()
+        for label, value in DELIMITERS:
+            self.delimiter.addItem(label, value)
+        self.header = QComboBox()
+        for label, value in HEADERS:
+            self.header.addItem(label, value)
+        self.encoding = QComboBox()
+        self.encoding.setEditable(True)
+        self.encoding.addItems(ENCODINGS)
+        self.encoding.setToolTip("The file's text encoding; files saved by older Windows programs are often "
+                                 "cp1252 or latin-1")
         self.target = QComboBox()
         self.target.setObjectName("targetCombo")
         self.more_targets = QToolButton()
@@ -116,6 +146,10 @@ class DatasetForm(QWidget):
         split_layout.setContentsMargins(0, 0, 0, 0)
         split_layout.addWidget(self.validation)
         split_layout.addWidget(self.test)
+        form.addRow("Read as", self.read_as)
+        form.addRow("Delimiter", self.delimiter)
+        form.addRow("Header row", self.header)
+        form.addRow("Encoding", self.encoding)
         form.addRow("Target", target_row)
         form.addRow("Inputs", self.inputs)
         form.addRow("Task", self.task)
@@ -138,6 +172,11 @@ class DatasetForm(QWidget):
             "timeseries": [self.window_length, self.stride, self.horizon, self.missing],
         }
 
+        self.read_as.activated.connect(lambda _i: self._emit("kind", self.read_as.currentData()))
+        self.delimiter.activated.connect(lambda _i: self._emit("delimiter", self.delimiter.currentData()))
+        self.header.activated.connect(lambda _i: self._emit("header", self.header.currentData()))
+        self.encoding.activated.connect(lambda _i: self._emit_encoding())
+        self.encoding.lineEdit().editingFinished.connect(self._emit_encoding)
         self.target.activated.connect(lambda _i: self._emit_target())
         self.task.activated.connect(lambda _i: self._emit("task", None if self.task.currentText() == AUTO
                                                           else self.task.currentText()))
@@ -214,10 +253,38 @@ class DatasetForm(QWidget):
             for widgets in self.kind_rows.values():
                 for w in widgets:
                     self.form.setRowVisible(w, w in visible)
+            self._show_file_options(spec, info, kind)
             self.form.setRowVisible(self.target_row, can_pick_target)
             self.form.setRowVisible(self.inputs, can_pick_target and bool(columns))
         finally:
             self._loading = False
+
+    def _show_file_options(self, spec: dict, info: DatasetInfo | None, kind: str) -> None:
+        """'Read as' for a file or folder that can be read several ways; the text-file options."""
+        choices = read_as_choices(spec, info)
+        self.read_as.clear()
+        for label, value in choices:
+            self.read_as.addItem(label, value)
+        if spec.get("kind") in [v for _, v in choices]:
+            self.read_as.setCurrentIndex([v for _, v in choices].index(spec["kind"]))
+        self.form.setRowVisible(self.read_as, len(choices) > 1)
+        text_file = spec.get("kind") in ("csv", "tsv", "timeseries") or (
+            spec.get("kind") == "text" and not (info is not None and Path(info.path).is_dir()))
+        detected = dict(info.spec) if info is not None else {}
+        for combo, key, choices_ in ((self.delimiter, "delimiter", DELIMITERS), (self.header, "header", HEADERS)):
+            values = [v for _, v in choices_]
+            combo.setCurrentIndex(values.index(spec.get(key)) if spec.get(key) in values else 0)
+            found = detected.get(key)
+            label = dict((v, lab) for lab, v in choices_).get(found) if found is not None else None
+            combo.setItemText(0, f"{AUTO}: {label}" if label and spec.get(key) is None else AUTO)
+            self.form.setRowVisible(combo, text_file)
+        self.encoding.setCurrentText(str(spec.get("encoding", "utf-8")))
+        self.form.setRowVisible(self.encoding, text_file)
+
+    def _emit_encoding(self) -> None:
+        name = self.encoding.currentText().strip()
+        if name and name != str(self._spec.get("encoding", "utf-8")):
+            self._emit("encoding", None if name == "utf-8" else name)
 
     def _show_inputs(self, kind: str, info: DatasetInfo | None, columns: list[str], targets: list[str],
                      enabled: bool) -> None:

@@ -279,7 +279,11 @@ class DataPanel(QWidget):
         series = self.info is not None and self.info.kind == "timeseries"  # may learn from its own past
         if key == "targets" and new.get("features") and not series:
             new["features"] = [f for f in new["features"] if f not in value]
-        if key in ("targets", "features", "task", "text", "image", "missing", "categorical", "window"):
+        if key == "kind":  # another reading of the file: its columns mean other things
+            for stale in ("features", "targets", "task"):
+                new.pop(stale, None)
+        if key in ("kind", "targets", "features", "task", "text", "image", "missing", "categorical", "window",
+                   "delimiter", "header", "encoding"):
             new.pop("preprocessing", None)  # fitted for the old settings
         self.document.set_section("dataset", new, f"Change data {key}")
 

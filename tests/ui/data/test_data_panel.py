@@ -248,3 +248,48 @@ def test_several_targets_make_a_regression_with_one_output_each(qtbot, tmp_path)
                for t in panel.problem_texts())
     panel.fit.click()
     assert document.graph.node("species").params["units"] == 2
+
+
+def test_a_file_in_another_encoding_is_fixed_in_the_form(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    path = tmp_path / "old.csv"
+    path.write_bytes(("name;size;label\n" + "".join(f"caf\u00e9 {i};{i};{'ab'[i % 2]}\n" for i in range(20)))
+                     .encode("cp1252"))
+    panel.set_source(str(path))
+    wait_described(qtbot, panel)
+    assert panel.info is None and "old.csv:2: the text is not valid utf-8" in panel.error
+    assert panel.form.form.isRowVisible(panel.form.encoding)
+    panel.form.encoding.setCurrentText("cp1252")
+    panel.form.encoding.activated.emit(panel.form.encoding.currentIndex())
+    wait_described(qtbot, panel)
+    assert document.project.dataset["encoding"] == "cp1252" and panel.info.num_samples == 20
+    assert panel.table.item(0, 0).text() == "caf\u00e9 0"
+    assert panel.form.delimiter.itemText(0) == "(inferred): semicolon ;"  # found, not chosen
+    assert "delimiter" not in document.project.dataset
+    document.undo_stack.undo()
+    wait_described(qtbot, panel)
+    assert panel.info is None and "encoding" not in document.project.dataset
+
+
+def test_a_csv_is_read_as_a_time_series_or_texts(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    path = tmp_path / "temps.csv"
+    path.write_text("day,temp\n" + "".join(f"{i},{20 + (i % 7) * 0.5}\n" for i in range(120)))
+    panel.set_source(str(path))
+    wait_described(qtbot, panel)
+    assert panel.info.kind == "csv" and panel.form.form.isRowVisible(panel.form.read_as)
+    assert [panel.form.read_as.itemData(i) for i in range(3)] == ["csv", "timeseries", "text"]
+    panel.change("targets", ["temp"])
+    panel.form.read_as.setCurrentIndex(1)
+    panel.form.read_as.activated.emit(1)
+    wait_described(qtbot, panel)
+    assert document.project.dataset["kind"] == "timeseries" and "targets" not in document.project.dataset
+    assert panel.info.task == "forecast" and panel.preview.currentWidget() is panel.series
+    assert panel.form.form.isRowVisible(panel.form.window_length)
+    document.undo_stack.undo()
+    wait_described(qtbot, panel)
+    assert panel.info.kind == "csv" and panel.form.read_as.currentData() == "csv"
+    panel.set_source("iris")  # a sample is read one way only
+    wait_described(qtbot, panel)
+    assert not panel.form.form.isRowVisible(panel.form.read_as)
+    assert not panel.form.form.isRowVisible(panel.form.encoding)
