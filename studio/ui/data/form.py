@@ -1,4 +1,6 @@
-"""The dataset settings form: target, task, split, and the options of the data's kind.
+"""The dataset settings form: how to read the file (table, time series or texts; delimiter,
+header row, encoding), the target(s) and input columns, the task, the split, and the options
+of the data's kind.
 
 The form shows the *resolved* spec (what describe() inferred, e.g. the
 target) and emits `changed(key, value)` when the user edits one setting; the
