@@ -78,9 +78,18 @@ def test_text_folder_per_class(tmp_path):
 
 
 def test_text_csv_without_a_text_column(tmp_path):
-    path = write(tmp_path / "n.csv", "a,b\n1,x\n2,y\n3,x\n")
-    with pytest.raises(DataError, match="no column looks like free text"):
+    path = write(tmp_path / "n.csv", "a,b\n1,2\n2,3\n3,4\n")
+    with pytest.raises(DataError, match="n.csv: no column holds text"):
         data.describe({"kind": "text", "path": str(path)})
+
+
+def test_short_texts_that_look_like_categories_are_still_read(tmp_path):
+    rows = [f"{w},{code},{'ab'[i % 2]}" for i, (w, code) in enumerate(
+        [("hello there", "k1"), ("bye now", "k2"), ("good day", "k1"), ("so long", "k2")] * 5)]
+    path = write(tmp_path / "short.csv", "phrase,code,label\n" + "\n".join(rows) + "\n")
+    info = data.describe({"kind": "text", "path": str(path), "targets": ["label"]})
+    assert info.ok and info.features == ["phrase"] and info.num_classes == 2
+    assert any("'phrase' is read as the text" in p.message for p in info.problems)
 
 
 # --- time series --------------------------------------------------------------------------

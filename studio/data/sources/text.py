@@ -16,7 +16,7 @@ import numpy as np
 
 from studio.core.errors import DataError
 from studio.data import csvreader, pipeline, splits
-from studio.data.info import NUMERIC, TEXT, DatasetInfo, split_sizes
+from studio.data.info import CATEGORICAL, NUMERIC, TEXT, DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems, pick_target
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -88,11 +88,17 @@ class TextSource(Source):
             if len(self.spec.features) > 1:
                 self.warn(f"{where}: only the first text column {column!r} is used")
         else:
-            texts = [s for s in scan.stats if s.type == TEXT and s.name not in (self.spec.targets or [])]
-            if not texts:
-                raise DataError(f"{where}: no column looks like free text; set the dataset's features to "
-                                "the text column")
-            column = max(texts, key=lambda s: s.text_chars).name
+            others = [s for s in scan.stats if s.name not in (self.spec.targets or [])]
+            texts = [s for s in others if s.type == TEXT]
+            if not texts:  # short texts look like categories: take the wordiest non-number column
+                texts = [s for s in others if s.type == CATEGORICAL]
+                if not texts:
+                    raise DataError(f"{where}: no column holds text (every column is numbers or empty); "
+                                    "choose a file with a text column")
+                if len(texts) > 1:
+                    self.note(f"{where}: no column looks like free text; {max(texts, key=_wordiness).name!r} "
+                              "is read as the text (choose another input column to change it)")
+            column = max(texts, key=_wordiness).name
         target = self.spec.targets[0] if self.spec.targets else pick_target([n for n in names if n != column])
         for name in (column, target):
             if name not in names:
@@ -208,6 +214,11 @@ class TextSource(Source):
                                      batch_size=batch_size, counts=counts)
         data.vocabulary = vocabulary
         return data
+
+
+def _wordiness(stat: csvreader.ColumnStats) -> float:
+    """Characters per non-number cell: how much text a column holds."""
+    return stat.text_chars / max(stat.text_cells, 1)
 
 
 def _natural(name: str):
