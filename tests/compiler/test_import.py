@@ -13,6 +13,7 @@ import pytest
 from studio.cli import main
 from studio.compiler.from_config import ModelImportError
 from studio.compiler.keras_import import import_model
+from studio.compiler.plan import make_plan
 from studio.export.codegen import ScriptSettings, generate_script
 from studio.export.verify import import_script, max_abs_diff, predict, sample_inputs
 from studio.graph.inference import analyse
@@ -29,25 +30,36 @@ def _same_as_original(original, rebuilt, atol=1e-5):
     assert diff <= atol, diff
 
 
-def _roundtrip(tmp_path, model, name):
-    """Import the saved model, check totals, export Python, rebuild from it."""
+def _roundtrip(tmp_path, capsys, model, name, cli_export=False):
+    """Import the saved model, check totals, export Python, rebuild from it.
+
+    With `cli_export`, the script comes from `studio export -f python` (verified in a
+    fresh process against the imported weights); else from `generate_script` (faster).
+    """
     model.save(tmp_path / f"{name}.keras")
     result = import_model(tmp_path / f"{name}.keras", tmp_path / name)
     project = load_project(result.project_path)
     report = analyse(project.graph)
     assert report.ok and report.total_params == model.count_params()
+    capsys.readouterr()
+    assert main(["check", str(result.project_path), "--json"]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    assert checked["ok"] and checked["total_params"] == model.count_params()
     script = tmp_path / f"{name}_code.py"
-    script.write_text(generate_script(__import__("studio.compiler.plan", fromlist=["make_plan"]).make_plan(
-        project.graph, name), ScriptSettings(name=name)))
+    if cli_export:
+        assert main(["export", str(result.project_path), "-f", "python", "-o", str(script)]) == 0
+        assert "Verified: max abs difference" in capsys.readouterr().out
+    else:
+        script.write_text(generate_script(make_plan(project.graph, name), ScriptSettings(name=name)))
     _same_as_original(model, import_script(script).build_model())
     return result, project
 
 
-def test_mobilenet_v2_round_trip(tmp_path):
+def test_mobilenet_v2_round_trip(tmp_path, capsys):
     import keras
 
     model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3))
-    result, project = _roundtrip(tmp_path, model, "mobilenet")
+    result, project = _roundtrip(tmp_path, capsys, model, "mobilenet", cli_export=True)
     assert result.layers == len(model.layers) and result.opaque == 0
     assert project.assets == {"weights": "mobilenet.weights.h5"}
     # The weights beside the project are the model's own.
@@ -67,11 +79,11 @@ def test_mobilenet_v2_round_trip(tmp_path):
     assert xs["input_layer"] < xs["Conv1"] < xs["bn_Conv1"] < xs["predictions"]
 
 
-def test_resnet50_round_trip(tmp_path):
+def test_resnet50_round_trip(tmp_path, capsys):
     """About 9 s here (under the 20 s limit for the default run)."""
     import keras
 
-    _roundtrip(tmp_path, keras.applications.ResNet50(weights=None), "resnet")
+    _roundtrip(tmp_path, capsys, keras.applications.ResNet50(weights=None), "resnet")
 
 
 def test_sequential_h5_with_nested_model_and_opaque_layer(tmp_path):
