@@ -3,7 +3,9 @@
 Keras is imported inside the functions only: importing this module is free.
 Every failure Keras reports while building a node's layer becomes a
 `BuildError` naming that node (`error.node_id`), with Keras' own reason in one
-line.
+line, and carrying it as a `Diagnostic` (`error.diagnostics`, like the
+errors `make_plan` finds) so the canvas and the diagnostics panel can show it
+on that node; `diagnose(plan)` returns those diagnostics without raising.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
 from studio.core.errors import BuildError
+from studio.graph.inference import ERROR, Diagnostic
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -125,8 +128,28 @@ def build_model(plan: BuildPlan) -> keras.Model:
     """Build the functional `keras.Model` the plan describes.
 
     One input/output is passed as a tensor, several as lists (in plan order).
-    Raises `BuildError(node_id=...)` naming the node whose layer Keras refused.
+    Raises `BuildError(node_id=...)` naming the node whose layer Keras refused,
+    with `error.diagnostics` holding that refusal as an error `Diagnostic`.
     """
+    try:
+        return _build(plan)
+    except BuildError as exc:
+        if not getattr(exc, "diagnostics", None):
+            exc.diagnostics = [Diagnostic(exc.node_id, ERROR, str(exc))]  # type: ignore[attr-defined]
+        raise
+
+
+def diagnose(plan: BuildPlan) -> list[Diagnostic]:
+    """Keras' verdict on the plan as diagnostics: [] when it builds, else the
+    error on the node Keras refused (for a background check of the graph)."""
+    try:
+        build_model(plan)
+    except BuildError as exc:
+        return list(exc.diagnostics)  # type: ignore[attr-defined]
+    return []
+
+
+def _build(plan: BuildPlan) -> keras.Model:
     import keras
 
     tensors: dict[str, Any] = {}

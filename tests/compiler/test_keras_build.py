@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.compiler.keras_build import build_model, keras_reason
+from studio.compiler.keras_build import build_model, diagnose, keras_reason
 from studio.compiler.plan import make_plan
 from studio.core.errors import BuildError
 from studio.graph.inference import analyse
@@ -73,6 +73,11 @@ def test_keras_refusal_names_the_node():
     message = str(info.value)
     assert message.startswith("head: ") and "not_a_function" in message
     assert "\n" not in message
+    # The same refusal as a Diagnostic on that node, for the canvas and the diagnostics panel.
+    [diagnostic] = info.value.diagnostics
+    assert (diagnostic.node, diagnostic.severity, diagnostic.message) == (d, "error", message)
+    assert diagnose(make_plan(b.graph)) == [diagnostic]
+    assert diagnose(make_plan(mlp())) == []
 
 
 def test_unknown_opaque_layer_names_the_node():
