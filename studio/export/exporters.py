@@ -327,16 +327,16 @@ def _onnx(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
 
 
 # --- python -------------------------------------------------------------------------------
-# Run in a fresh interpreter: import the exported script, build its model,
-# load the weights, describe the layers, put the data's scaling in front (if
-# any), compile it and make its callbacks as main() would, and run the samples.
+# Run in a fresh interpreter, as a user would use the script: import it (a copy
+# named exported_script.py in its own folder), build its model, load the
+# weights, describe the layers, put the data's scaling in front (if any),
+# compile it and make its callbacks as main() would, and run the samples.
 _DRIVER = '''
-import importlib.util, json, sys
+import importlib, json, sys
 import numpy as np
-script, weights, samples, out = sys.argv[1:5]
-spec = importlib.util.spec_from_file_location("exported_model", script)
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
+folder, weights, samples, out = sys.argv[1:5]
+sys.path.insert(0, folder)
+module = importlib.import_module("exported_script")
 model = module.build_model()
 model.load_weights(weights)
 layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in model.layers]
@@ -378,6 +378,9 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         raise _fail(target, "python", exc) from exc
     driver = staging.path("_driver.py")
     driver.write_text(_DRIVER, encoding="utf-8")
+    check = staging.path("_check")
+    check.mkdir()
+    (check / "exported_script.py").write_text(main.read_text(encoding="utf-8"), encoding="utf-8")
     expected_layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in bare.layers]
 
     def run(x: list) -> list:
@@ -387,7 +390,7 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         env["CUDA_VISIBLE_DEVICES"] = ""  # compare on the CPU, like the reference outputs
-        proc = subprocess.run([sys.executable, str(driver), str(main), str(weights), str(samples), str(out)],
+        proc = subprocess.run([sys.executable, str(driver), str(check), str(weights), str(samples), str(out)],
                               capture_output=True, text=True, env=env, cwd=str(staging.dir), timeout=600)
         if proc.returncode != 0:
             lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]

@@ -5,11 +5,8 @@ TensorFlow/numpy are imported inside functions only.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Sequence
 
 
@@ -91,19 +88,3 @@ def on_cpu() -> Any:
 
 def write_report(path: Path, report: dict) -> None:
     Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-
-
-def import_script(path: Path, module_name: str | None = None) -> ModuleType:
-    """Import a generated script as a module (its `main()` does not run)."""
-    path = Path(path)
-    name = module_name or f"_studio_export_{path.stem}_{abs(hash(str(path)))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name, None)
-    return module

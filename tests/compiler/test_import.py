@@ -15,10 +15,10 @@ from studio.compiler.from_config import ModelImportError
 from studio.compiler.keras_import import import_model
 from studio.compiler.plan import make_plan
 from studio.export.codegen import ScriptSettings, generate_script
-from studio.export.verify import import_script, max_abs_diff, predict, sample_inputs
+from studio.export.verify import max_abs_diff, predict, sample_inputs
 from studio.graph.inference import analyse
 from studio.project import load_project
-from tests.export.helpers import layer_summary
+from tests.export.helpers import import_script, layer_summary
 
 
 def _same_as_original(original, rebuilt, atol=1e-5):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 
 from studio.export.verify import max_abs_diff, predict, sample_inputs
@@ -32,3 +37,20 @@ def assert_same_model(expected, got, atol: float = 1e-5) -> float:
     assert diff <= atol, diff
     assert np.isfinite(diff)
     return diff
+
+
+def import_script(path: Path, module_name: str | None = None) -> ModuleType:
+    """Import a generated script as a module (its `main()` does not run). Tests only: the app never
+    runs generated code in its own process."""
+    path = Path(path)
+    name = module_name or f"_studio_export_{path.stem}_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(name, None)
+    return module

@@ -11,11 +11,10 @@ import pytest
 from studio.compiler.keras_build import build_model
 from studio.compiler.plan import make_plan
 from studio.export.codegen import ScriptSettings, generate_script
-from studio.export.verify import import_script
 from studio.graph.inference import analyse
 from studio.graph.model import Node
 from tests.compiler.graphs import Builder, branch_add, mlp, multi_io
-from tests.export.helpers import assert_same_model
+from tests.export.helpers import assert_same_model, import_script
 
 RUFF = Path(sys.executable).with_name("ruff")
 
@@ -108,3 +107,27 @@ def test_codegen_imports_without_tensorflow():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_no_exec_or_eval_anywhere(tmp_path):
+    """Neither the compiler, the exporters nor the generated scripts run code from text."""
+    import ast
+
+    from studio.project.templates import make_project
+
+    root = Path(__file__).resolve().parents[2]
+    sources = {str(f): f.read_text() for folder in ("studio/compiler", "studio/export", "studio/data")
+               for f in (root / folder).glob("*.py")}
+    project = make_project("mlp")
+    sources["generated"] = generate_script(
+        make_plan(project.graph, "iris"),
+        ScriptSettings(name="iris", dataset=project.dataset, training={"lr_schedule": "cosine",
+                                                                        "early_stopping": True},
+                       preprocessing={"normalize": {"mean": [0.0] * 4, "variance": [1.0] * 4}}))
+    for where, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Call):
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                assert name not in ("exec", "eval", "exec_module", "__import__"), f"{where}:{node.lineno}"
+            assert not (isinstance(node, ast.Name) and node.id == "Lambda"), where
+        assert "safe_mode=False" not in text and "pickle.load" not in text, where

@@ -67,7 +67,7 @@ def test_python_export_of_a_run_carries_its_weights(project, tmp_path, capsys):
     out = tmp_path / "iris_model.py"
     assert main(["export", str(project), "-f", "python", "--run", "abc123", "-o", str(out)]) == 0
     assert (tmp_path / "iris_model.weights.h5").is_file()
-    from studio.export.verify import import_script
+    from tests.export.helpers import import_script
 
     module = import_script(out)
     model = module.build_model()

@@ -12,8 +12,9 @@ from studio.compiler.keras_build import build_model
 from studio.compiler.plan import make_plan
 from studio.core.errors import ExportError
 from studio.export.exporters import TOLERANCE, export_model
-from studio.export.verify import import_script, predict, sample_inputs
+from studio.export.verify import predict, sample_inputs
 from tests.compiler.graphs import mlp, multi_io
+from tests.export.helpers import import_script
 
 CASES = [("keras", "net.keras"), ("savedmodel", "net_savedmodel"), ("tflite", "net.tflite"), ("onnx", "net.onnx")]
 

@@ -19,11 +19,10 @@ from studio.compiler.keras_import import import_model
 from studio.compiler.plan import make_plan
 from studio.core.errors import BuildError
 from studio.export.codegen import ScriptSettings, generate_script
-from studio.export.verify import import_script
 from studio.graph.catalog import default_catalog
 from studio.graph.inference import analyse
 from studio.graph.model import Edge, Graph, Node
-from tests.export.helpers import assert_same_model
+from tests.export.helpers import assert_same_model, import_script
 
 SINGLE = ["Dense", "Activation", "Dropout", "BatchNormalization", "LayerNormalization", "Conv1D", "Conv2D",
           "MaxPooling2D", "GlobalAveragePooling2D", "Flatten", "LSTM", "GRU", "SimpleRNN", "Bidirectional",

@@ -15,10 +15,9 @@ from PIL import Image
 from studio import data
 from studio.cli import main
 from studio.data.codegen import loader_source
-from studio.export.verify import import_script
 from studio.project import load_project
 from studio.ui.training.job import make_setup, training_config
-from tests.export.helpers import layer_summary
+from tests.export.helpers import import_script, layer_summary
 
 REPO = Path(__file__).resolve().parents[2]
 

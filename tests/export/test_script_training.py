@@ -14,11 +14,11 @@ import pytest
 
 from studio.compiler.plan import make_plan
 from studio.export.codegen import ScriptSettings, generate_script
-from studio.export.verify import import_script
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo
 from studio.training.session import TrainingSession
 from tests.compiler.graphs import mlp
+from tests.export.helpers import import_script
 
 RUFF = Path(sys.executable).with_name("ruff")
 
