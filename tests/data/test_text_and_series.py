@@ -141,3 +141,10 @@ def test_a_series_forecasting_itself_marks_its_column_as_input_and_target(capsys
     assert info.column("load").role == "feature+target" and info.column("temp").role == ""
     assert main(["data", "sine"]) == 0
     assert "[feature+target]" in capsys.readouterr().out
+
+
+def test_a_text_file_with_one_column_says_a_label_column_is_needed(tmp_path):
+    path = write(tmp_path / "one.csv", "note\n" + "\n".join(f"words number {i} here" for i in range(10)) + "\n")
+    with pytest.raises(DataError, match="one.csv: the file has one column; a text dataset needs a text column and "
+                                        "a label column"):
+        data.describe({"kind": "text", "path": str(path)})

@@ -99,7 +99,11 @@ class TextSource(Source):
                     self.note(f"{where}: no column looks like free text; {max(texts, key=_wordiness).name!r} "
                               "is read as the text (choose another input column to change it)")
             column = max(texts, key=_wordiness).name
-        target = self.spec.targets[0] if self.spec.targets else pick_target([n for n in names if n != column])
+        rest = [n for n in names if n != column]
+        if not self.spec.targets and not rest:
+            raise DataError(f"{where}: the file has one column; a text dataset needs a text column and a label "
+                            "column")
+        target = self.spec.targets[0] if self.spec.targets else pick_target(rest)
         for name in (column, target):
             if name not in names:
                 raise DataError(f"{where}: there is no column named {name!r}; the columns are "
@@ -108,6 +112,8 @@ class TextSource(Source):
             raise DataError(f"{where}: the text column {column!r} cannot also be the target")
         ci, ti = names.index(column), names.index(target)
         tstat = stats[target]
+        if self.spec.task == "forecast":
+            self.error(f"{where}: texts are classified (or scored); the task must be classification or regression")
         task = self.spec.task or ("regression" if tstat.type == NUMERIC and not (
             tstat.integer and tstat.counter is not None and len(tstat.category_counts()) <= 20) else "classification")
         canonical = tstat.numeric_keys() if tstat.type == NUMERIC else {}
