@@ -24,3 +24,39 @@ def test_required_arguments_cover_the_catalog():
         if REQUIRED.get(spec.class_name, ()) != required:
             wrong[spec.class_name] = required
     assert not wrong, f"update studio.compiler.keras_required.py: {wrong}"
+
+
+def _plain(value):
+    """Config values without the parts Keras makes up per instance (names, random seeds)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k not in ("name", "seed")}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_catalog_defaults_are_keras_defaults():
+    """The generated code and the import leave out arguments equal to the catalog's defaults:
+    that is only right because each is also Keras' own default. Built from the required
+    arguments alone, every catalog layer has the config of the one built from all defaults."""
+    import keras
+
+    from studio.compiler.keras_build import with_modules
+
+    def construct(cls, config):
+        kwargs = {k: keras.layers.deserialize(with_modules(v)) if isinstance(v, dict) and "class_name" in v else v
+                  for k, v in config.items()}
+        return cls(**kwargs).get_config()
+
+    differ = {}
+    for spec in default_catalog():
+        if spec.class_name == "InputLayer":
+            continue
+        cls = getattr(keras.layers, spec.class_name)
+        full = spec.resolve(spec.defaults())
+        required = {k: full[k] for k in REQUIRED.get(spec.class_name, ()) if k in full}
+        a, b = _plain(construct(cls, full)), _plain(construct(cls, required))
+        keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        if keys:
+            differ[spec.id] = keys
+    assert not differ, f"catalog defaults that are not Keras' defaults: {differ}"
