@@ -65,3 +65,18 @@ def multi_io() -> Graph:
     b.wire(cat, score)
     b.wire(lstm, state_head, source_port=2)
     return b.graph
+
+
+def shared_merge() -> Graph:
+    """One tensor used twice by the same merge and again by a later merge."""
+    b = Builder()
+    x = b.input(4, title="x")
+    h = b.add("Dense", units=4, title="h")
+    twice = b.add("Add", title="sum")
+    prod = b.add("Multiply", title="prod")
+    b.wire(x, h)
+    b.wire(h, twice, target_port=0)
+    b.wire(h, twice, target_port=1)
+    b.wire(twice, prod, target_port=0)
+    b.wire(h, prod, target_port=1)
+    return b.graph

@@ -10,7 +10,7 @@ from studio.compiler.plan import make_plan
 from studio.core.errors import BuildError
 from studio.graph.inference import analyse
 from studio.graph.model import Node
-from tests.compiler.graphs import Builder, branch_add, mlp, multi_io
+from tests.compiler.graphs import Builder, branch_add, mlp, multi_io, shared_merge
 
 
 def _check_against_analyse(graph, model):
@@ -28,7 +28,8 @@ def _check_against_analyse(graph, model):
     assert sorted(layer.name for layer in model.layers) == sorted(names)
 
 
-@pytest.mark.parametrize("make_graph", [mlp, branch_add, multi_io], ids=["mlp", "branch_add", "multi_io"])
+@pytest.mark.parametrize("make_graph", [mlp, branch_add, multi_io, shared_merge],
+                         ids=["mlp", "branch_add", "multi_io", "shared_merge"])
 def test_model_matches_the_graph(make_graph):
     graph = make_graph()
     model = build_model(make_plan(graph))

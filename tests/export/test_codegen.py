@@ -13,7 +13,7 @@ from studio.compiler.plan import make_plan
 from studio.export.codegen import ScriptSettings, generate_script
 from studio.graph.inference import analyse
 from studio.graph.model import Node
-from tests.compiler.graphs import Builder, branch_add, mlp, multi_io
+from tests.compiler.graphs import Builder, branch_add, mlp, multi_io, shared_merge
 from tests.export.helpers import assert_same_model, import_script
 
 RUFF = Path(sys.executable).with_name("ruff")
@@ -25,7 +25,8 @@ def _script(tmp_path: Path, graph, name: str = "net", **settings) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make_graph", [mlp, branch_add, multi_io], ids=["mlp", "branch_add", "multi_io"])
+@pytest.mark.parametrize("make_graph", [mlp, branch_add, multi_io, shared_merge],
+                         ids=["mlp", "branch_add", "multi_io", "shared_merge"])
 def test_script_builds_the_same_model(tmp_path, make_graph):
     graph = make_graph()
     module = import_script(_script(tmp_path, graph))

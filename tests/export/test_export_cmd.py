@@ -137,3 +137,13 @@ def test_unwritable_output_is_refused_before_any_work(project, tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert "does not exist" in err and "\n" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["iris.studio.json"]
+
+
+def test_python_export_with_unreadable_data_is_one_line_and_writes_nothing(tmp_path, capsys):
+    """The script scales the data like the app, so its statistics need the dataset."""
+    path = tmp_path / "flowers.studio.json"
+    save_project(Project(graph=mlp(), name="flowers", dataset={"kind": "csv", "path": "gone.csv"}), path)
+    assert main(["export", str(path), "-f", "python", "-o", str(tmp_path / "flowers.py")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # after the note on fresh weights
+    assert err.startswith("studio: error: flowers: the script scales the data") and "gone.csv: no such file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flowers.studio.json"]
