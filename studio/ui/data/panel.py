@@ -43,6 +43,7 @@ from studio.ui.data.form import DatasetForm
 from studio.ui.data.views import ClassBars, ImageGrid, SeriesPlot, SplitBar, TablePreview, TextPreview
 from studio.ui.workers import FunctionRunner
 
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 SEVERITY_COLORS = {"error": "#D64545", "warning": "#D99A1E", "info": "#6A8CB8"}
 FILE_FILTER = "Data files (*.csv *.tsv *.tab *.txt *.npy *.npz);;All files (*)"
 
@@ -131,6 +132,7 @@ class DataPanel(QWidget):
         self.problems.setObjectName("dataProblems")
         self.problems.setWordWrap(True)
         self.problems.setMaximumHeight(140)
+        self.problems.itemClicked.connect(self._problem_clicked)
 
         left = QWidget(self)
         column = QVBoxLayout(left)
@@ -371,23 +373,30 @@ class DataPanel(QWidget):
             return
         graph = self.document.graph
         diags = binding.check(graph, info, self.document.report) if graph.nodes else []
-        items = [(p.severity, p.message) for p in info.problems]
-        items += [(d.severity, f"model: {d.message}") for d in diags]
+        items: list[tuple] = [(p.severity, p.message) for p in info.problems]
+        items += [(d.severity, f"model: {d.message}", d.node) for d in diags]
         self._list_problems(items)
         self.fit.setEnabled(bool(graph.nodes) and binding.fix_edits(graph, info) is not None)
 
-    def _list_problems(self, items: list[tuple[str, str]]) -> None:
+    def _list_problems(self, items: list[tuple]) -> None:
+        """(severity, message) or (severity, message, node id): a model problem selects its node."""
         self.problems.clear()
         if not items:
             item = QListWidgetItem("No problems: the data and the model fit together.")
             item.setForeground(QColor("#3FA66B"))
             self.problems.addItem(item)
             return
-        for severity, message in items:
+        for severity, message, *node in items:
             item = QListWidgetItem(f"{severity}: {message}")
             item.setForeground(QColor(SEVERITY_COLORS.get(severity, "#888888")))
-            item.setToolTip(message)
+            item.setToolTip(message + ("\n(click to select the layer)" if node and node[0] else ""))
+            item.setData(NODE_ROLE, node[0] if node else None)
             self.problems.addItem(item)
+
+    def _problem_clicked(self, item: QListWidgetItem) -> None:
+        node = item.data(NODE_ROLE)
+        if node and self.document.graph.has_node(node):
+            self.document.set_selection([node])
 
     def problem_texts(self) -> list[str]:
         return [self.problems.item(i).text() for i in range(self.problems.count())]

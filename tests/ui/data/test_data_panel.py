@@ -293,3 +293,16 @@ def test_a_csv_is_read_as_a_time_series_or_texts(qtbot, tmp_path):
     wait_described(qtbot, panel)
     assert not panel.form.form.isRowVisible(panel.form.read_as)
     assert not panel.form.form.isRowVisible(panel.form.encoding)
+
+
+def test_clicking_a_model_problem_selects_its_layer(qtbot, tmp_path):
+    document, panel = make_panel(qtbot, iris_project(tmp_path))
+    panel.set_source("digits")
+    wait_described(qtbot, panel)
+    texts = panel.problem_texts()
+    row = next(i for i, t in enumerate(texts) if "expects samples of shape (4,)" in t)
+    panel.problems.itemClicked.emit(panel.problems.item(row))
+    assert document.selection == ["measurements"]  # the Input node, where the fix goes
+    row = next(i for i, t in enumerate(texts) if "10 classes" in t)
+    panel.problems.itemClicked.emit(panel.problems.item(row))
+    assert document.selection == ["species"]
