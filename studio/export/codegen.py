@@ -100,7 +100,8 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         parts.callbacks_source(config),
         load_data_source(settings),
         parts.fit_source(config),
-        parts.main_source(bool(settings.weights_file), bool(scale)),
+        parts.mixed_precision_source(config),
+        parts.main_source(bool(settings.weights_file), bool(scale), config.mixed_precision),
     ]
     text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"
     return text

@@ -15,6 +15,7 @@ Keras code equivalent to what the app's training session does with the same
   `keras.callbacks.EarlyStopping`;
 * validation: the dataset's own validation split, and a `val_*` metric
   falls back to the training metric when there is none, as in the app;
+* mixed precision (float16 compute) on a GPU, as the session sets it;
 * the data's fitted scaling as the model's first layers (`add_preprocessing`,
   the same layers as `studio.data.pipeline.wrap_model`), so the saved model
   takes raw inputs like the app's.
@@ -192,13 +193,29 @@ def fit_source(config: TrainingConfig) -> str:
     ])
 
 
-def main_source(weights: bool, preprocessing: bool) -> str:
+def mixed_precision_source(config: TrainingConfig) -> str:
+    """`use_mixed_precision()` when the settings ask for it; '' otherwise."""
+    if not config.mixed_precision:
+        return ""
+    return "\n".join([
+        "def use_mixed_precision() -> None:",
+        f'{INDENT}"""float16 compute on a GPU, as the project\'s settings ask (float32 on the CPU)."""',
+        f"{INDENT}import tensorflow as tf",
+        "",
+        f'{INDENT}if tf.config.list_physical_devices("GPU"):',
+        f'{INDENT * 2}keras.mixed_precision.set_global_policy("mixed_float16")',
+    ])
+
+
+def main_source(weights: bool, preprocessing: bool, mixed_precision: bool = False) -> str:
     lines = [
         "def main() -> None:",
         f"{INDENT}if SEED is not None:",
         f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
-        f"{INDENT}model = build_model()",
     ]
+    if mixed_precision:
+        lines.append(f"{INDENT}use_mixed_precision()")
+    lines.append(f"{INDENT}model = build_model()")
     if weights:
         lines += [
             f"{INDENT}if WEIGHTS_PATH.exists():",

@@ -112,13 +112,31 @@ def test_training_follows_the_schedule_and_stops_early(tmp_path):
     assert len(history.epoch) == 3
 
 
+def test_mixed_precision_setting_is_applied_on_a_gpu_only(tmp_path):
+    _, module = _module(tmp_path, _training("constant", mixed_precision=True))
+    assert "    use_mixed_precision()\n    model = build_model()" in (tmp_path / "net.py").read_text()
+    import keras
+    import tensorflow as tf
+
+    before = keras.mixed_precision.global_policy().name
+    try:
+        module.use_mixed_precision()
+        want = "mixed_float16" if tf.config.list_physical_devices("GPU") else before
+        assert keras.mixed_precision.global_policy().name == want
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+    _, plain = _module(tmp_path, _training("constant"), name="plain")
+    assert not hasattr(plain, "use_mixed_precision")
+
+
 def test_script_with_settings_is_standalone_and_ruff_clean(tmp_path):
     for schedule in SCHEDULES:
-        path, _ = _module(tmp_path, _training(schedule), name=f"net_{schedule}")
+        path, _ = _module(tmp_path, _training(schedule, mixed_precision=schedule == "cosine"),
+                          name=f"net_{schedule}")
         tree = ast.parse(path.read_text())
         imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        assert imported <= {"keras", "math", "pathlib"}, imported
+        assert imported <= {"keras", "math", "pathlib", "tensorflow"}, imported
         lint = subprocess.run([str(RUFF), "check", "--isolated", "--select", "E,W,F,I,B,UP", str(path)],
                               capture_output=True, text=True)
         assert lint.returncode == 0, lint.stdout
