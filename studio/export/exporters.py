@@ -92,7 +92,15 @@ def export_model(
         x = sample_inputs(model, batch=samples, seed=seed)
         with on_cpu():
             expected = predict(model, x)
-            got = _run_in_batches(staged, x)
+            try:
+                got = _run_in_batches(staged, x)
+            except ExportError:
+                raise
+            except Exception as exc:  # the written file loads but its runtime cannot run it
+                from studio.compiler.keras_build import keras_reason
+
+                raise ExportError(f"{target}: the exported {fmt} model does not run in its own runtime "
+                                  f"({keras_reason(exc)}); nothing was written") from exc
         diff = max_abs_diff(expected, got)
         scale = max([1.0] + [float(abs(e).max()) for e in expected if e.size])
         if not diff <= tol * scale:
@@ -313,8 +321,10 @@ def _onnx(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
     native: list[str] = []
     try:
         with captured_native_stderr() as native:
-            tf2onnx.convert.from_function(fn, input_signature=fn.input_signature, opset=ONNX_OPSET,
-                                          output_path=str(main))
+            graph_def, inputs, outputs, rename = _frozen_graph(fn, names, len(model.outputs))
+            tf2onnx.convert.from_graph_def(graph_def, name=str(model.name), input_names=inputs,
+                                           output_names=outputs, opset=ONNX_OPSET, tensors_to_rename=rename,
+                                           output_path=str(main))
         session = ort.InferenceSession(str(main), providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise _fail(target, "onnx", exc, native) from exc
@@ -324,6 +334,29 @@ def _onnx(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
         return list(session.run(out_names, dict(zip(names, x))))
 
     return Staged(main, run=run, notes=[f"ONNX opset {ONNX_OPSET}; inputs {', '.join(names)}"])
+
+
+def _frozen_graph(fn: Any, names: list[str], outputs: int) -> tuple[Any, list[str], list[str], dict]:
+    """The serving function as a GraphDef with every captured value inlined.
+
+    `tf2onnx.convert.from_function` would keep captured constants that are
+    not variables (the mean and variance of a Normalization layer built from
+    fitted statistics, as the app's models are) as extra ONNX inputs; freezing
+    first leaves only the real inputs. Tensors are renamed to the input names
+    and `output_{i}`.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    concrete = fn.get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete, lower_control_flow=False)
+    inputs = [t.name for t in frozen.inputs]
+    if len(inputs) != len(names):
+        raise ValueError(f"the frozen graph has {len(inputs)} inputs instead of {len(names)}")
+    keys = tf.nest.flatten({key: key for key in concrete.structured_outputs})  # the order of frozen.outputs
+    results = [frozen.outputs[keys.index(f"output_{i}")].name for i in range(outputs)]
+    rename = {**dict(zip(inputs, names)), **{r: f"output_{i}" for i, r in enumerate(results)}}
+    return frozen.graph.as_graph_def(), inputs, results, rename
 
 
 # --- python -------------------------------------------------------------------------------
@@ -403,5 +436,8 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         with np.load(out) as data:
             return [data[f"y{i}"] for i in range(len(data.files))]
 
-    return Staged(main, extra=[(weights, weights_name)], run=run,
-                  notes=[f"weights in {weights_name}; run `python {target.name}` to build, train and save"])
+    notes = [f"weights in {weights_name}; run `python {target.name}` to build, train and save"]
+    if "def add_preprocessing(" in main.read_text(encoding="utf-8"):
+        notes.append("the saved model takes raw inputs, like the app's: add_preprocessing() puts the data's "
+                     "fitted scaling in front of build_model()")
+    return Staged(main, extra=[(weights, weights_name)], run=run, notes=notes)

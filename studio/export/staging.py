@@ -39,7 +39,8 @@ class Staging:
         check_writable(self.target)
         parent = self.target.parent if str(self.target.parent) else Path(".")
         try:
-            self.dir = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".export", dir=parent))
+            # absolute: the python check runs a process in this folder and passes paths inside it
+            self.dir = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".export", dir=parent)).resolve()
         except OSError as exc:
             raise ExportError(f"{self.target}: cannot write here ({exc.strerror}); choose another folder") from None
 

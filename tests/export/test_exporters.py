@@ -102,3 +102,34 @@ def test_onnx_without_tf2onnx_says_how_to_install(tmp_path, multi, monkeypatch):
     with pytest.raises(ExportError, match=r"pip install network-studio\[onnx\]"):
         export_model(model, "onnx", tmp_path / "net.onnx")
     assert _visible(tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def raw_input_model():
+    """A model as the app trains it: the data's fitted scaling in front of the network."""
+    from studio.data.pipeline import wrap_model
+
+    scaling = {"rescale": 0.5, "normalize": {"mean": [float(i) for i in range(8)], "variance": [4.0] * 8}}
+    return wrap_model(build_model(make_plan(mlp(), "net")), scaling)
+
+
+@pytest.mark.parametrize("fmt,name", CASES, ids=[c[0] for c in CASES])
+def test_models_taking_raw_inputs_export_in_every_format(tmp_path, raw_input_model, fmt, name):
+    """The Normalization statistics are constants inside the graph: ONNX must not turn them into
+    extra inputs (tf2onnx's from_function would)."""
+    result = export_model(raw_input_model, fmt, tmp_path / name)
+    assert result.max_abs_diff <= result.tolerance
+    if fmt == "onnx":
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
+        assert [i.name for i in session.get_inputs()] == ["raw_input"]
+        assert [o.name for o in session.get_outputs()] == ["output_0"]
+
+
+def test_python_export_to_a_relative_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plan = make_plan(mlp(), "net")
+    result = export_model(build_model(plan), "python", "net.py", plan=plan)
+    assert result.max_abs_diff <= 1e-5
+    assert _visible(tmp_path) == ["net.py", "net.py.verify.json", "net.weights.h5"]
