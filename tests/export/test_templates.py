@@ -109,3 +109,48 @@ def test_template_script_runs_as_python_model_py_and_trains(tmp_path, capsys):
 @pytest.mark.parametrize("template", [t for t in template_names() if t != "mlp"])
 def test_every_template_script_runs_and_trains(tmp_path, template, capsys):
     _run_script(tmp_path, template)
+
+
+@pytest.fixture(scope="module")
+def trained(projects):
+    """Each template project with a run folder as `studio train` leaves it (not trained: the
+    model is the one the app builds for training, data scaling in front)."""
+    import time
+
+    from studio.project import load_project
+    from studio.ui.training.job import make_setup, training_config
+
+    made = {}
+
+    def make(template):
+        if template not in made:
+            path = projects[template]
+            project = load_project(path)
+            prepared = make_setup(project, training_config(project))()
+            run = path.parent / f"{template}.runs" / "20260101-120000-abc123"
+            run.mkdir(parents=True)
+            prepared.model.save(run / "final.keras")
+            (run / "status.json").write_text(json.dumps({"status": "completed", "started": time.time()}))
+            record = {"graph": project.graph.to_dict(), "task": prepared.task.to_dict(), **prepared.record}
+            (run / "config.json").write_text(json.dumps(record))
+            made[template] = path
+        return made[template]
+
+    return make
+
+
+def _trained_cases():
+    for template in template_names():
+        for fmt in FORMATS:
+            marks = () if template == "mlp" else (pytest.mark.slow,)
+            yield pytest.param(template, fmt, marks=marks, id=f"{template}-{fmt}")
+
+
+@pytest.mark.parametrize("template,fmt", list(_trained_cases()))
+def test_every_format_of_a_trained_template_exports_verified(trained, template, fmt, capsys):
+    """A run's model takes raw inputs (the data's scaling comes first): it exports the same way."""
+    path = trained(template)
+    out = path.parent / f"run_{_output(path, fmt).name}"
+    assert main(["export", str(path), "-f", fmt, "--run", "abc123", "-o", str(out)]) == 0
+    found = VERIFIED.search(capsys.readouterr().out)
+    assert found and float(found[1]) <= float(found[2])
