@@ -22,6 +22,7 @@ executed here.
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from string import Template
 
@@ -74,8 +75,8 @@ _PARTS = '''
 
 _READ_CSV = '''
     def column_names(path, delimiter, header):
-        first = np.loadtxt(path, dtype=str, delimiter=delimiter, max_rows=1, comments=None, quotechar='"',
-                           encoding="utf-8-sig", ndmin=1)
+        first = np.loadtxt(path, dtype=str, delimiter=delimiter, max_rows=1, comments=None,
+                           quotechar='"', encoding="utf-8-sig", ndmin=1)
         if header:
             return [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(first)]
         return [f"column_{i + 1}" for i in range(len(first))]
@@ -95,7 +96,8 @@ _READ_CSV = '''
         for batch in ds.batch(65536):
             for k, values in enumerate(batch):
                 chunks[k].append(values.numpy())
-        values = [np.char.decode(np.concatenate(c).astype(bytes), "utf-8") if c else np.array([], dtype=str)
+        empty = np.array([], dtype=str)
+        values = [np.char.decode(np.concatenate(c).astype(bytes), "utf-8") if c else empty
                   for c in chunks]
         return [values[wanted.index(i)] for i in index]
 
@@ -105,13 +107,16 @@ _READ_CSV = '''
 
 
 def _header(spec: DatasetSpec, path: str, what: str, returns: str) -> str:
+    order = "chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify \
+        else "random"
+    text = textwrap.fill(f"Returns (train, validation, test): batched tf.data datasets of {returns}; "
+                         f"validation or test is None when its fraction is 0. The split is seeded and {order}. "
+                         "Features are raw (as in the files); the model scales them.", 88,
+                         initial_indent="    ", subsequent_indent="    ")
     return (f'def load_data(batch_size=None):\n'
             f'    """{what}\n\n'
             f'    Data: {path}\n'
-            f'    Returns (train, validation, test) batched tf.data datasets of {returns};\n'
-            f'    validation or test is None when its fraction is 0. The split is seeded and\n'
-            f'    {"chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify else "random"}'
-            f'. Features are raw (as in the files); the model scales them.\n'
+            f'{text}\n'
             f'    """\n'
             f'    import numpy as np\n'
             f'    import tensorflow as tf\n\n'
@@ -205,7 +210,8 @@ $read$split
                 continue
             except ValueError:  # text: read as categories
                 cats = sorted(set(values.tolist()) - set(MISSING))
-        index = np.array([cats.index(v) if v in cats else -1 for v in values.tolist()], dtype=np.int64)
+        codes = [cats.index(v) if v in cats else -1 for v in values.tolist()]
+        index = np.array(codes, dtype=np.int64)
         if MISSING_VALUES == "fill" and (index >= 0).any():
             # a missing category: the most frequent one
             index[index < 0] = np.bincount(index[index >= 0], minlength=len(cats)).argmax()
@@ -313,7 +319,8 @@ def _arrays(ds: DatasetSpec, path: str, base_dir) -> str:
     else:
         head = len(y) - fixed_test
         labels = $labels
-        assignment = np.concatenate([split(head, None if labels is None else labels[:head], VALIDATION, 0.0),
+        head_labels = None if labels is None else labels[:head]
+        assignment = np.concatenate([split(head, head_labels, VALIDATION, 0.0),
                                      np.full(fixed_test, 2, dtype=np.int8)])
 ''').substitute(labels=labels)
     return _header(ds, path, "Load the arrays and split them.", "(features, target)") + body + _PARTS
@@ -328,7 +335,8 @@ def _images(ds: DatasetSpec, path: str, rescale: bool) -> str:
     CHANNELS = $channels
 $split
     classes = sorted(name for name in tf.io.gfile.listdir(FOLDER)
-                     if tf.io.gfile.isdir(FOLDER + "/" + name.rstrip("/")) and not name.startswith("."))
+                     if tf.io.gfile.isdir(FOLDER + "/" + name.rstrip("/"))
+                     and not name.startswith("."))
     files, labels = [], []
     names = []
     for name in classes:
@@ -419,7 +427,8 @@ $split$read$target    assignment = split(len(y), $labels, VALIDATION, TEST)
     else:
         vectorize = tf.keras.layers.TextVectorization(max_tokens=MAX_TOKENS,
                                                       output_sequence_length=SEQUENCE_LENGTH)
-        vectorize.adapt(tf.data.Dataset.from_tensor_slices(texts[assignment == 0].astype(str)).batch(1024))
+        train_texts = tf.data.Dataset.from_tensor_slices(texts[assignment == 0].astype(str))
+        vectorize.adapt(train_texts.batch(1024))
     x = np.concatenate([np.asarray(vectorize(tf.constant(texts[i:i + 2048].astype(str))))
                         for i in range(0, len(texts), 2048)]).astype("int32")
 ''').substitute(path=repr(path), vocab=repr(vocab_path), max_tokens=ds.text.max_tokens,
@@ -506,7 +515,8 @@ def _keras(ds: DatasetSpec) -> str:
     def batch(names):
         parts = [np.fromfile(FOLDER + "/" + f, dtype=np.uint8) for f in names]
         records = np.concatenate(parts).reshape(-1, 3073)
-        return records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), records[:, 0].astype("int64")
+        images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return images, records[:, 0].astype("int64")
 
     x, y = batch([f"data_batch_{i}.bin" for i in range(1, 6)])
     x_test, y_test = batch(["test_batch.bin"])
