@@ -275,3 +275,19 @@ def test_import_then_export_cli_uses_the_imported_weights(tmp_path, capsys):
     again = keras.saving.load_model(tmp_path / "out.keras", safe_mode=True)
     for a, b in zip(model.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_unwritable_project_folder_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import os
+
+    import keras
+
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(tmp_path / "m.keras")
+    out = tmp_path / "locked"
+    out.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(out) else real_access(path, mode))
+    assert main(["import", str(tmp_path / "m.keras"), "-o", str(out / "p")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "cannot write in" in err and "\n" not in err
+    assert list(out.iterdir()) == []
