@@ -230,7 +230,12 @@ def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optio
 
     fixed = fixed_preprocessing(copy.deepcopy(project.dataset))
     if fixed is not None:
-        dataset, scale = _resolved(project), scaling(fixed)
+        from studio.data.registry import concrete_spec
+
+        # Keras' own sets need no resolving (and describing one would download it).
+        keras_set = concrete_spec(project.dataset).get("kind") == "keras"
+        dataset = copy.deepcopy(project.dataset) if keras_set else _resolved(project)
+        scale = scaling(fixed)
     else:
         dataset, fitted = _fitted(project)
         scale = scaling(fitted)

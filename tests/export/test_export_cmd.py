@@ -147,3 +147,24 @@ def test_python_export_with_unreadable_data_is_one_line_and_writes_nothing(tmp_p
     err = capsys.readouterr().err.strip().splitlines()[-1]  # after the note on fresh weights
     assert err.startswith("studio: error: flowers: the script scales the data") and "gone.csv: no such file" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["flowers.studio.json"]
+
+
+def test_python_export_of_a_keras_set_project_needs_no_download(tmp_path, capsys, monkeypatch):
+    """MNIST's scaling is known (pixels / 255): the export neither reads nor downloads it."""
+    import studio.data
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the export should not open the dataset")
+
+    monkeypatch.setattr(studio.data, "describe", refuse)
+    monkeypatch.setattr(studio.data, "prepare", refuse)
+    b = Builder()
+    x = b.input(28, 28, 1, title="digits")
+    flat = b.add("Flatten")
+    out = b.add("Dense", units=10, activation="softmax", title="digit")
+    b.chain(x, flat, out)
+    path = tmp_path / "mnist.studio.json"
+    save_project(Project(graph=b.graph, name="mnist", dataset={"kind": "sample", "path": "mnist"}), path)
+    assert main(["export", str(path), "-f", "python", "-o", str(tmp_path / "mnist.py")]) == 0
+    text = (tmp_path / "mnist.py").read_text()
+    assert "RESCALE = 1 / 255" in text and "tf.keras.datasets.mnist.load_data()" in text
