@@ -47,6 +47,20 @@ def ask_save_changes(parent: QWidget | None, name: str) -> str:
         QMessageBox.StandardButton(answer), "cancel")
 
 
+def ask_stop_training(parent: QWidget | None) -> bool:
+    """True if the user agrees to stop the running training (its run is kept)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Training is running")
+    box.setText("Stop training and close?")
+    box.setInformativeText("The run so far is saved as 'stopped'; you can continue it later.")
+    stop = box.addButton("Stop and close", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is stop
+
+
 class ProblemsDialog(QDialog):
     """Every problem found in a file, with where it is."""
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from studio import __version__
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.edits import Batch, MoveNodes, SetTrainable
-from studio.ui import clipboard, icons, operations, settings
+from studio.ui import clipboard, dialogs, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
 from studio.ui.canvas.layout import layered_positions
 from studio.ui.canvas.scene import CanvasScene
@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
             except AttributeError:
                 continue
             self.panels[class_name] = panel
+            if class_name == "TrainingPanel":  # it has its own splitter and scroll area
+                self.add_panel(panel, title, area, f"{class_name}Dock")
+                continue
             # In a scroll area, so a tall panel does not squeeze the canvas.
             holder = QScrollArea(self)
             holder.setWidgetResizable(True)
@@ -455,9 +458,17 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.files.offer_recovery)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        training = self.panels.get("TrainingPanel")
+        if training is not None and training.is_training():
+            if not dialogs.ask_stop_training(self):
+                event.ignore()
+                return
+            training.stop_and_wait()  # the run is saved as "stopped"
         if not self.files.confirm_discard():
             event.ignore()
             return
+        for panel in self.panels.values():
+            panel.shutdown()  # background readers and workers end with the window
         self.save_layout()
         self.files.close()
         event.accept()
