@@ -107,6 +107,7 @@ class RunResult:
     evaluation: Optional[dict[str, Any]] = None
     reason: str = ""  # "user", "early_stopping", "nan", "error" or ""
     history: MetricsHistory = field(default_factory=MetricsHistory)
+    node_id: Optional[str] = None  # the graph node a failure is about, when known
 
     @property
     def ok(self) -> bool:
@@ -127,6 +128,7 @@ class RunResult:
             "final": self.final_logs,
             "best": self.best,
             "evaluation": self.evaluation,
+            "node": self.node_id,
         }
 
 

@@ -20,6 +20,7 @@ per `report_interval` (default 1/30 s) with every batch since the last.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import traceback
@@ -43,6 +44,7 @@ from studio.training.reports import (
 )
 
 ModelSource = Union[Any, Callable[[], Any]]  # keras.Model or a factory returning one
+LayerRef = tuple[str, str, str, str]  # (Keras layer name, class name, node id, node label)
 Setup = Callable[[], Prepared]
 
 
@@ -66,8 +68,10 @@ class TrainingSession:
         save_models: bool = True,
         tensorboard: bool = True,
         setup: Optional[Setup] = None,
+        layers: Optional[list[LayerRef]] = None,
     ) -> None:
         self.setup = setup
+        self.layers = list(layers or [])  # to name the node a Keras error is about
         self.model_source = model
         self.train_data = train_data
         self.val_data = val_data
@@ -447,6 +451,9 @@ class TrainingSession:
 
     def _failed(self, exc: BaseException) -> RunResult:
         message = _explain(exc)
+        node_id, label = _failing_node(exc, self.layers)
+        if label and not message.startswith(label):
+            message = f"{label}: {message}"
         if self.writer is not None:
             try:
                 self.writer.file(runs.ERROR_FILE).write_text("".join(traceback.format_exception(exc)))
@@ -455,6 +462,7 @@ class TrainingSession:
                     "failed",
                     message,
                     reason="error",
+                    node=node_id,
                     epochs_done=self.history.epochs_done,
                     device=self._device,
                 )
@@ -471,6 +479,7 @@ class TrainingSession:
             device=self._device,
             final_logs=self.history.last_epoch_logs(),
             history=self.history,
+            node_id=node_id,
         )
 
     # --- called by the callbacks (worker thread) ------------------------------------------
@@ -638,9 +647,40 @@ def _monitor(name: str, has_val: bool) -> str:
     return name[4:] if name.startswith("val_") and not has_val else name
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CALLING = re.compile(r"Exception encountered when calling (?:layer )?['\"]?(\w+)['\"]?(?:\.call\(\))?")
+
+
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    """Keras' reason in one line (skipping its "Exception encountered when calling X" header)."""
+    lines = [line.strip() for line in _ANSI.sub("", str(exc)).splitlines() if line.strip()]
+    if len(lines) > 1 and _CALLING.match(lines[0]):
+        lines = lines[1:]
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+def _failing_node(exc: BaseException, layers: list[LayerRef]) -> tuple[Optional[str], str]:
+    """(node id, label) of the layer an error is about: its `node_id`, a layer name it
+    quotes (or an op path through it), or the only layer of the class it names."""
+    node_id = getattr(exc, "node_id", None)
+    by_node = {ref[2]: ref for ref in layers}
+    if node_id:
+        return node_id, by_node[node_id][3] if node_id in by_node else ""
+    text = _ANSI.sub("", str(exc))
+    found = []
+    for name, _cls, nid, label in layers:
+        match = re.search(rf"(?:^|[\s'\"/(]){re.escape(name)}(?:[\s'\"/):,.]|$)", text)
+        if match:
+            found.append((match.start(), -len(name), nid, label))
+    if found:
+        _pos, _len, nid, label = min(found)
+        return nid, label
+    calling = _CALLING.search(text)
+    if calling:
+        same = [ref for ref in layers if ref[1] == calling.group(1) or ref[0] == calling.group(1)]
+        if len(same) == 1:
+            return same[0][2], same[0][3]
+    return None, ""
 
 
 def _explain(exc: BaseException) -> str:

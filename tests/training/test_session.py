@@ -271,3 +271,33 @@ def test_mirrored_strategy_on_one_cpu_trains_and_says_so(blobs, mlp):
     assert result.status == "completed", result.message
     assert result.device.startswith("MirroredStrategy")
     assert any("one replica" in text for _level, text in recorder.messages)
+
+
+def test_a_shape_error_seen_only_in_fit_names_the_node(tmp_path, keras):
+    """A Reshape that accepts any width at build but not the data's: Keras fails while
+    tracing fit, naming only the class; the one Reshape's node is named and the run is marked."""
+    import numpy as np
+
+    def build():
+        inputs = keras.Input((None,), name="inp")
+        x = keras.layers.Reshape((2, 2), name="reshape_a")(inputs)
+        x = keras.layers.Flatten(name="flat")(x)
+        return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(x))
+
+    x, y = np.zeros((32, 3), "float32"), np.zeros(32, "int64")
+    layers = [
+        ("inp", "InputLayer", "n-in", "Input"),
+        ("reshape_a", "Reshape", "n-reshape", "Reshape 2x2"),
+        ("flat", "Flatten", "n-flat", "Flatten"),
+        ("out", "Dense", "n-out", "Output"),
+    ]
+    result = TrainingSession(
+        build, (x, y), None, TrainingConfig(epochs=1, batch_size=8), Recorder(),
+        task=TaskInfo(num_classes=3), runs_root=tmp_path, layers=layers,
+    ).run()
+    assert result.status == "failed" and result.node_id == "n-reshape"
+    assert result.message.startswith("Reshape 2x2: ") and "target_shape=(2, 2)" in result.message
+    assert "Exception encountered" not in result.message and "\x1b" not in result.message
+    status = json.loads((result.run_dir / runs.STATUS_FILE).read_text())
+    assert status["status"] == "failed" and status["node"] == "n-reshape"
+    assert (result.run_dir / runs.ERROR_FILE).is_file()

@@ -56,11 +56,12 @@ def _require_dataset(project: Project) -> dict:
     return copy.deepcopy(project.dataset)
 
 
-def make_setup(project: Project, config: TrainingConfig):
+def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
     """A `setup()` for `TrainingSession.from_setup`: data, model and task, made on the training thread."""
     from studio.compiler.plan import make_plan
 
-    plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
+    if plan is None:
+        plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
     spec = _require_dataset(project)
     base_dir = project.folder
 
@@ -103,8 +104,11 @@ def make_session(
     dataset or bad settings. An unsaved project trains without a run folder
     unless `runs_root` is given.
     """
+    from studio.compiler.plan import make_plan
+
     config = config or training_config(project)
-    setup = make_setup(project, config)
+    plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
+    setup = make_setup(project, config, plan)
     snapshot = {
         "project": project.name,
         "project_file": str(project.path) if project.path else None,
@@ -120,6 +124,7 @@ def make_session(
         continue_from=continue_from,
         strategy=strategy,
         report_interval=report_interval,
+        layers=[(c.name, c.class_name, c.node_id, c.label) for c in plan.calls],
     )
 
 

@@ -199,6 +199,8 @@ class TrainingPanel(QWidget):
             )
         except StudioError as exc:
             self.show_message("error", str(exc))
+            if getattr(exc, "node_id", None):
+                self.document.set_selection([exc.node_id])
             return False
         self.history = MetricsHistory()
         self._shown_run = None
@@ -338,6 +340,8 @@ class TrainingPanel(QWidget):
         if result.run_id:
             self.runs_view.select(result.run_id)
         self.evaluation.set_evaluation(result.evaluation)
+        if result.node_id and self.document.graph.has_node(result.node_id):
+            self.document.set_selection([result.node_id])  # show the layer Keras refused
         self._update_buttons()
         self.trainingChanged.emit(False)
         self.runFinished.emit(result)
