@@ -153,7 +153,9 @@ class TrainingPanel(QWidget):
         self.eval_runner.failed.connect(lambda text: self.show_message("error", text))
         document.projectReplaced.connect(self._on_project_replaced)
         document.pathChanged.connect(lambda _p: self.runs_view.refresh())
+        self.runs_view.restoreRequested.connect(self.restore_network)
         if importlib.util.find_spec("tensorboard") is None:
+            self.runs_view.tensorboard_available = False
             self.runs_view.tensorboard_button.setEnabled(False)
             self.runs_view.tensorboard_button.setToolTip(
                 "TensorBoard is not installed (pip install tensorboard)"
@@ -254,6 +256,34 @@ class TrainingPanel(QWidget):
 
         self.show_message("info", f"Evaluating run {info.id}…")
         return self.eval_runner.start(work)
+
+    def restore_network(self, info: runs.RunInfo) -> bool:
+        """Put the network `info` trained (its config.json snapshot) on the canvas, as one undo step."""
+        from studio.graph.edits import AddNode, Batch, Connect, RemoveNode
+        from studio.graph.model import Edge, Node
+
+        if self.runner.is_running():
+            self.show_message("warning", "Stop the training before restoring another network.")
+            return False
+        snapshot = runs.load_config(info).get("graph")
+        try:
+            nodes = [Node.from_dict(n) for n in snapshot["nodes"]]
+            edges = [Edge.from_dict(e) for e in snapshot["edges"]]
+        except (TypeError, KeyError, ValueError, AttributeError):
+            self.show_message("error", f"{info.path / runs.CONFIG_FILE}: holds no readable network")
+            return False
+        graph = self.document.graph
+        edit = Batch(
+            [RemoveNode(n.id) for n in list(graph.nodes)]
+            + [AddNode(n) for n in nodes]
+            + [Connect(e, check_shapes=False) for e in edges],
+            f"Restore the network of run {info.id}",
+        )
+        if not self.document.push(edit):
+            self.show_message("error", f"run {info.id}: its network cannot be restored in this project")
+            return False
+        self.show_message("info", f"Restored the network of run {info.id} (Undo puts yours back)")
+        return True
 
     def open_tensorboard(self, logdir: Path) -> bool:
         """Start TensorBoard on the runs folder (once) and open it in the browser."""

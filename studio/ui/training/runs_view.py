@@ -58,12 +58,13 @@ class RunsView(QWidget):
     """Lists the runs under `runs_root()`.
 
     Signals: runSelected(RunInfo or None), compareChanged(list[RunInfo]),
-    tensorboardRequested(Path: the runs folder).
+    tensorboardRequested(Path: the runs folder), restoreRequested(RunInfo).
     """
 
     runSelected = Signal(object)
     compareChanged = Signal(list)
     tensorboardRequested = Signal(object)
+    restoreRequested = Signal(object)
 
     def __init__(self, runs_root: Callable[[], Optional[Path]], parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -85,8 +86,19 @@ class RunsView(QWidget):
             "Start TensorBoard on this project's runs and open it in the browser"
         )
         self.tensorboard_button.clicked.connect(self._tensorboard)
+        self.tensorboard_available = True  # the panel says False when tensorboard is not installed
+        self.restore_button = QPushButton("Restore network")
+        self.restore_button.setToolTip(
+            "Put the network this run trained back on the canvas (one undo step)"
+        )
+        self.restore_button.clicked.connect(self._restore)
         buttons = QHBoxLayout()
-        for button in (self.refresh_button, self.delete_button, self.tensorboard_button):
+        for button in (
+            self.refresh_button,
+            self.delete_button,
+            self.restore_button,
+            self.tensorboard_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -142,7 +154,10 @@ class RunsView(QWidget):
         if (now.id if now else None) != (selected.id if selected else None):
             self.runSelected.emit(now)
         self.delete_button.setEnabled(bool(self.runs))
-        self.tensorboard_button.setEnabled(self.runs_root() is not None and bool(self.runs))
+        self.tensorboard_button.setEnabled(
+            self.tensorboard_available and self.runs_root() is not None and bool(self.runs)
+        )
+        self.restore_button.setEnabled(self.selected_run() is not None)
 
     def _info(self, item: QTreeWidgetItem) -> Optional[runs.RunInfo]:
         run_id = item.data(0, Qt.ItemDataRole.UserRole)
@@ -177,7 +192,13 @@ class RunsView(QWidget):
 
     # --- actions ------------------------------------------------------------------------
     def _selection_changed(self) -> None:
+        self.restore_button.setEnabled(self.selected_run() is not None)
         self.runSelected.emit(self.selected_run())
+
+    def _restore(self) -> None:
+        info = self.selected_run()
+        if info is not None:
+            self.restoreRequested.emit(info)
 
     def _item_changed(self, _item: QTreeWidgetItem, column: int) -> None:
         if column == 0 and not self._filling:
