@@ -144,9 +144,6 @@ class MainWindow(QMainWindow):
             except AttributeError:
                 continue
             self.panels[class_name] = panel
-            if class_name == "TrainingPanel":  # it has its own splitter and scroll area
-                self.add_panel(panel, title, area, f"{class_name}Dock")
-                continue
             # In a scroll area, so a tall panel does not squeeze the canvas.
             holder = QScrollArea(self)
             holder.setWidgetResizable(True)
