@@ -144,12 +144,25 @@ class MainWindow(QMainWindow):
             except AttributeError:
                 continue
             self.panels[class_name] = panel
+            if class_name == "TrainingPanel":
+                panel.trainingChanged.connect(self._show_training)
             # In a scroll area, so a tall panel does not squeeze the canvas.
             holder = QScrollArea(self)
             holder.setWidgetResizable(True)
             holder.setFrameShape(QFrame.Shape.NoFrame)
             holder.setWidget(panel)
             self.add_panel(holder, title, area, f"{class_name}Dock")
+
+    def _show_training(self, running: bool) -> None:
+        """When a run starts, bring its curves into view with room to read them."""
+        dock = self.docks.get("TrainingPanelDock")
+        if not running or dock is None:
+            return
+        dock.show()
+        dock.raise_()
+        wanted = int(self.height() * 0.45)
+        if dock.height() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
 
     def _restore_layout(self) -> None:
         for dock in self.docks.values():

@@ -46,7 +46,12 @@ def _start_long_training(qtbot, panel):
 
 def test_cancel_keeps_training_and_the_window_open(qtbot, window, monkeypatch):
     panel = window.panels["TrainingPanel"]
+    window.docks["diagnosticsDock"].raise_()
     _start_long_training(qtbot, panel)
+    # Pressing Train brings the curves into view with room to read them.
+    dock = window.docks["TrainingPanelDock"]
+    assert dock.isVisible() and not dock.visibleRegion().isEmpty()
+    assert dock.height() >= 0.4 * window.height()
     asked = []
     monkeypatch.setattr(dialogs, "ask_stop_training", lambda parent: asked.append(True) or False)
     window.close()
