@@ -39,6 +39,7 @@ from studio.ui.inspector import Inspector
 from studio.ui.palette import Palette
 from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
+from studio.ui.shape_job import OpaqueShapeJob
 from studio.ui.summary import SummaryBar, SummaryDialog
 
 AREAS = {
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}  # optional panels by class name
+        self.shape_job = OpaqueShapeJob(self.document, self)  # Keras shapes for layers outside the catalog
 
         self.scene = CanvasScene(self.document, self)
         self.view = CanvasView(self.scene, self)
@@ -479,6 +481,7 @@ class MainWindow(QMainWindow):
             return
         for panel in self.panels.values():
             panel.shutdown()  # background readers and workers end with the window
+        self.shape_job.shutdown()
         self.save_layout()
         self.files.close()
         event.accept()
