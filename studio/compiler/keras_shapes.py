@@ -114,7 +114,12 @@ def _keras_shape(node: Node, input_shapes: list, input_dtypes: list[str]) -> tup
     record = with_modules({"module": "keras.layers", "class_name": node.type, "config": config})
     layer = keras.layers.deserialize(record)  # safe mode (the default)
     tensors = [keras.Input(batch_shape=tuple(shape), dtype=dtype) for shape, dtype in zip(input_shapes, input_dtypes)]
+    # Called as the model build calls it (studio.compiler.plan): one tensor, or a list.
     out: Any = layer(tensors[0] if len(tensors) == 1 else tensors)
+    return _measure(keras, layer, out)
+
+
+def _measure(keras: Any, layer: Any, out: Any) -> tuple[list, tuple[int, int], list[str]]:
     outs = keras.tree.flatten(out)
     trainable = sum(_size(w.shape) for w in layer.trainable_weights)
     non_trainable = sum(_size(w.shape) for w in layer.non_trainable_weights)

@@ -25,7 +25,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.errors import StudioError
 from studio.graph.edits import Edit
-from studio.graph.inference import ShapeReport, analyse
+from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse
 from studio.graph.model import Graph, GraphEvent, Node, NodeRemoved
 from studio.project.model import Project
 
@@ -111,6 +111,7 @@ class ProjectDocument(QObject):
         self._report: ShapeReport = analyse(self._project.graph)
         self._stale = False
         self._external: dict[str, tuple[list, tuple[int, int]]] = {}
+        self._external_problems: dict[str, str] = {}
         self._selection: list[str] = []
         self._extra_dirty = False
         self._was_dirty = False
@@ -143,6 +144,7 @@ class ProjectDocument(QObject):
         self._unsubscribe = project.graph.events.subscribe(self._on_graph_event)
         self._selection = []
         self._external = {}
+        self._external_problems = {}
         self._extra_dirty = False
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -225,9 +227,21 @@ class ProjectDocument(QObject):
     def report(self) -> ShapeReport:
         """The shape report of the current graph (recomputed now if stale)."""
         if self._stale:
-            self._report = analyse(self.graph, self._external)
+            self._report = self._analyse()
             self._stale = False
         return self._report
+
+    def _analyse(self) -> ShapeReport:
+        report = analyse(self.graph, self._external)
+        if self._external_problems:
+            # Why Keras could not give a layer outside the catalog its shape replaces the
+            # generic "its shape comes from Keras" note on that node.
+            problems = {k: v for k, v in self._external_problems.items()
+                        if self.graph.has_node(k) and k not in self._external}
+            report.diagnostics = [d for d in report.diagnostics
+                                  if not (d.node in problems and d.severity == WARNING)]
+            report.diagnostics.extend(Diagnostic(k, ERROR, v) for k, v in problems.items())
+        return report
 
     def refresh_report(self) -> ShapeReport:
         """Recompute and announce at once (tests, or after external shapes)."""
@@ -236,10 +250,17 @@ class ProjectDocument(QObject):
         self._announce()
         return self._report
 
-    def set_external_shapes(self, shapes: dict[str, tuple[list, tuple[int, int]]]) -> None:
-        """Shapes of opaque nodes computed by Keras in a background job."""
+    def set_external_shapes(self, shapes: dict[str, tuple[list, tuple[int, int]]],
+                            problems: dict[str, str] | None = None) -> None:
+        """Shapes of opaque nodes computed by Keras in a background job
+        (`studio.ui.shape_job`); `problems`: one line per node Keras could not
+        build, shown as that node's error. Announced on the next event-loop turn
+        (safe to call from a `reportChanged` slot); `report` is current at once."""
         self._external = dict(shapes)
-        self.refresh_report()
+        self._external_problems = dict(problems or {})
+        self._stale = True
+        if not self._timer.isActive():
+            self._timer.start()
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         self._stale = True
