@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(load_failure_result(exc)))
         raise
-    report = analyse(project.graph)
+    report = analyse(project.graph, opaque_external(project.graph))
     if project.dataset and not args.no_data:
         report.diagnostics.extend(data_diagnostics(project, report))
     result = check_result(project.graph, report)
@@ -82,9 +82,24 @@ def data_diagnostics(project: Project, report: ShapeReport) -> list[Diagnostic]:
 
 
 # --- the result ------------------------------------------------------------------
-def unchecked_nodes(graph: Graph) -> list[str]:
-    """Ids of nodes whose layer type this version does not know."""
-    return [n.id for n in graph.nodes if graph.catalog.find(n.type) is None]
+def opaque_external(graph: Graph) -> dict:
+    """Shapes of layers outside the catalog, from Keras (imports TensorFlow only
+    when the project has such layers). Those Keras cannot build stay unknown."""
+    if not any(graph.catalog.find(n.type) is None for n in graph.nodes):
+        return {}
+    from studio.compiler.keras_shapes import opaque_shapes
+
+    return opaque_shapes(graph).shapes
+
+
+def unchecked_nodes(graph: Graph, report: ShapeReport | None = None) -> list[str]:
+    """Ids of nodes whose layer type this version does not know and whose
+    shape Keras could not give either."""
+    return [
+        n.id
+        for n in graph.nodes
+        if graph.catalog.find(n.type) is None and (report is None or report.outputs.get(n.id) is None)
+    ]
 
 
 def check_result(graph: Graph, report: ShapeReport) -> dict[str, Any]:
@@ -108,7 +123,7 @@ def check_result(graph: Graph, report: ShapeReport) -> dict[str, Any]:
             }
         )
     return {
-        "ok": report.ok and not unchecked_nodes(graph),
+        "ok": report.ok and not unchecked_nodes(graph, report),
         "total_params": report.total_params,
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
@@ -143,7 +158,7 @@ def _json_shape(shapes: list | None) -> Any:
 def failure_line(path: Path, graph: Graph, report: ShapeReport) -> str:
     """One line naming the file, the first faulty node and its problem."""
     errors = report.errors
-    unknown = unchecked_nodes(graph)
+    unknown = unchecked_nodes(graph, report)
     if errors:
         first = errors[0]
         more = len(errors) - 1

@@ -139,6 +139,10 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
             else:
                 outputs[nid] = [tuple(s) for s in ext[0]]
                 report.params[nid] = tuple(ext[1])
+                diags.append(
+                    Diagnostic(nid, INFO, f"'{label}' ({node.type}) is outside the catalog; "
+                                          "Keras computed its shape and parameters")
+                )
             continue
 
         if spec.max_inputs == 0:

@@ -227,3 +227,22 @@ def test_missing_data_is_a_warning_not_a_failed_check(tmp_path):
     assert result.rc == 0, result.err
     warnings = [d for d in json.loads(result.out)["diagnostics"] if d["severity"] == "warning"]
     assert any("iris.csv" in d["message"] and "no such file" in d["message"] for d in warnings)
+
+
+def test_layers_outside_the_catalog_are_checked_through_keras(tmp_path):
+    from studio.graph import Edge, Graph, Node
+    from studio.project import Project
+
+    graph = Graph()
+    for node in (Node("Input", {"batch_shape": [None, 8, 4]}, id="in"),
+                 Node("Masking", {"mask_value": 0.0}, id="mask"),
+                 Node("Dense", {"units": 3}, id="out")):
+        graph.add_node(node)
+    graph.connect(Edge("in", "mask"), check_shapes=False)
+    graph.connect(Edge("mask", "out"), check_shapes=False)
+    path = save_project(Project(graph, name="opaque"), tmp_path / "o.studio.json")
+    result = studio("check", path, "--json")
+    assert result.rc == 0, result.err
+    data = json.loads(result.out)
+    assert data["ok"] and data["total_params"] == 15
+    assert {n["id"]: n["output_shape"] for n in data["nodes"]}["out"] == [None, 8, 3]
