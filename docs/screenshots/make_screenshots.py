@@ -92,17 +92,20 @@ def main() -> None:
         suffix += "-dark"
     shots = []
 
-    def shot(name: str, project: Project | None, setup=None, layout: bool = False, zoom: float | None = None,
-             center: str | None = None) -> None:
+    def shot(name: str, project: Project | Path | None, setup=None, layout: bool = False,
+             zoom: float | None = None, center: str | None = None) -> None:
         window = MainWindow(optional_panels=True)
         window.resize(1600, 960)
         window.show()
-        if project is not None:
-            window.document.set_project(project)
-        if layout:
-            window.auto_layout()
-            window.document.undo_stack.setClean()
-        QTimer.singleShot(0, window.view.fit_to_view)
+        if isinstance(project, Path):
+            window.files.open(project, ask=False)  # exactly as File > Open shows it
+        else:
+            if project is not None:
+                window.document.set_project(project)
+            if layout:
+                window.auto_layout()
+                window.document.undo_stack.setClean()
+            QTimer.singleShot(0, window.view.fit_to_view)
         for _ in range(5):
             app.processEvents()
         if zoom is not None:
@@ -128,9 +131,9 @@ def main() -> None:
         return run
 
     shot("empty", None)
-    cnn = load_project(ROOT / "projects" / "shapes-cnn.studio.json")
-    conv = [n.title for n in cnn.graph.nodes if n.type == "Conv2D"]
-    shot("cnn", cnn, select(conv[-1]), layout=True, zoom=0.8, center=conv[-1])
+    cnn_path = ROOT / "projects" / "shapes-cnn.studio.json"
+    conv = [n.title for n in load_project(cnn_path).graph.nodes if n.type == "Conv2D"]
+    shot("cnn", cnn_path, select(conv[2]))  # a layer in view: the project opens at its start
     shot("residual-50", Project(graph=residual_network(), name="ResNet (50 layers)"), select("b3_conv1"),
          layout=True, zoom=0.7, center="b3_relu1")
 

@@ -29,7 +29,7 @@ from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.edits import Batch, MoveNodes, SetTrainable
 from studio.ui import clipboard, dialogs, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
-from studio.ui.canvas.layout import layered_positions
+from studio.ui.canvas.layout import NODE_WIDTH, hides_wires, layered_positions, spread_positions
 from studio.ui.canvas.scene import CanvasScene
 from studio.ui.canvas.view import CanvasView
 from studio.ui.diagnostics import DiagnosticsPanel
@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
     def _default_sizes(self) -> None:
         self.resizeDocks([self.docks["paletteDock"], self.docks["inspectorDock"]], [250, 330],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["diagnosticsDock"]], [max(160, self.height() // 4)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["diagnosticsDock"]], [max(150, self.height() // 5)], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         s = settings.settings()
@@ -206,6 +206,8 @@ class MainWindow(QMainWindow):
         doc.pathChanged.connect(lambda _p: self._update_title())
         doc.selectionChanged.connect(lambda _s: self._update_actions())
         doc.projectReplaced.connect(lambda _p: self._update_actions())
+        doc.projectReplaced.connect(self._give_air)
+        doc.undo_stack.indexChanged.connect(lambda _i: self.view.stop_framing())
         self.scene.messageRequested.connect(self.show_message)
         self.scene.selectionChanged.connect(self._update_actions)
         self.view.layerDropped.connect(self.add_layer_at)
@@ -313,7 +315,7 @@ class MainWindow(QMainWindow):
             self.add_layer_at(spec_id, pos)
             return
         node_id, port, from_output = wire
-        at = (pos.x(), pos.y() - 40) if from_output else (pos.x() - 184, pos.y() - 40)
+        at = (pos.x(), pos.y() - 40) if from_output else (pos.x() - NODE_WIDTH, pos.y() - 40)
         edit, node = operations.add_wired(self.document.graph, spec, at, node_id, port, from_output)
         if self.document.push(edit):
             self.document.set_selection([node.id])
@@ -383,13 +385,30 @@ class MainWindow(QMainWindow):
         return ids
 
     def auto_layout(self) -> None:
-        heights = {i.node_id: i.height for i in self.scene.node_items()}
-        positions = layered_positions(self.document.graph, lambda n: heights.get(n, 80.0))
+        positions = self._layered_positions()
         graph = self.document.graph
         changed = {k: v for k, v in positions.items() if tuple(graph.node(k).position) != v}
         if changed:
             self.document.push(MoveNodes(changed, "Auto-layout"))
             QTimer.singleShot(0, self.view.fit_to_view)
+
+    def _give_air(self, _project: object = None) -> None:
+        """When a project opens, give a cramped layout room for its wires (e.g.
+        files with nodes 220 px apart), and lay out a one-row layout whose skip
+        connections run behind layers. Positions are presentation: not an undo
+        step and not an unsaved change; saving keeps the new ones."""
+        graph = self.document.graph
+        if hides_wires(graph):  # e.g. generated files with every layer on one row
+            positions = self._layered_positions()
+        else:
+            positions = spread_positions(graph)
+        for node_id, position in positions.items():
+            if tuple(graph.node(node_id).position) != position:
+                graph.move(node_id, position)
+
+    def _layered_positions(self) -> dict[str, tuple[float, float]]:
+        heights = {i.node_id: i.height for i in self.scene.node_items()}
+        return layered_positions(self.document.graph, lambda n: heights.get(n, 80.0))
 
     def set_trainable(self, on: bool) -> None:
         """Freeze or unfreeze the selected layers, as one step."""
@@ -438,8 +457,9 @@ class MainWindow(QMainWindow):
                 zoom = float(state["zoom"])  # type: ignore[index]
                 cx, cy = (float(v) for v in state["center"])  # type: ignore[index]
             except (TypeError, KeyError, ValueError):
-                self.view.fit_to_view()
+                self.view.frame_graph()
                 return
+            self.view.stop_framing()
             self.view.resetTransform()
             self.view.set_zoom(zoom)
             self.view.centerOn(cx, cy)

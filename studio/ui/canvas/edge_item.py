@@ -10,13 +10,26 @@ from studio.graph.model import Edge
 from studio.ui import theme
 from studio.ui.canvas.node_item import NodeItem
 
+BEND = 150.0  # a long wire changes height over its last BEND pixels only
+
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A horizontal-tangent cubic from `start` (an output) to `end` (an input)."""
-    dx = max(40.0, abs(end.x() - start.x()) * 0.5)
+    """A horizontal-tangent cubic from `start` (an output) to `end` (an input).
+
+    A long wire between rows runs straight at its source's height and bends
+    just before its target, so a skip connection stays in the lane the
+    auto-layout keeps for it instead of cutting across the layers it skips."""
+    span = end.x() - start.x()
+    path = QPainterPath(start)
+    if span > 2 * BEND and abs(end.y() - start.y()) > 1:
+        bend_from = QPointF(end.x() - BEND, start.y())
+        path.lineTo(bend_from)
+        dx = BEND * 0.5
+        path.cubicTo(QPointF(bend_from.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
+        return path
+    dx = max(40.0, abs(span) * 0.5)
     if end.x() < start.x():  # a wire going backwards: loop out further
         dx = max(dx, min(200.0, abs(end.y() - start.y()) * 0.5 + 60))
-    path = QPainterPath(start)
     path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
     return path
 

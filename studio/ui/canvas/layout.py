@@ -10,12 +10,14 @@ a residual block hangs below its skip connection.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from studio.core.errors import CycleError
 from studio.graph.model import Graph
 
-COLUMN = 240.0
+NODE_WIDTH = 200.0  # how wide the canvas draws a layer
+COLUMN = 280.0  # a node and 80 px of wire
 GAP = 40.0
 GRID = 20.0
 LANE = 60.0  # height a skipping wire reserves in a column
@@ -85,6 +87,7 @@ def layered_positions(graph: Graph, height: Callable[[str], float] = lambda _n: 
             desired[item] = top
             top += size(item) + GAP
         # Lanes keep their line, real nodes make way; ties keep the graph's order.
+        # (Wires run straight at their source's height, see edge_item.wire_path.)
         sequence = sorted(members, key=lambda m: (round(desired[m] + size(m) / 2), m not in lane_pred,
                                                   rank.get(m, 0)))
         cursor = None
@@ -96,3 +99,52 @@ def layered_positions(graph: Graph, height: Callable[[str], float] = lambda _n: 
         nid: (round(column[nid] * COLUMN / GRID) * GRID, round(y[nid] / GRID) * GRID)
         for nid in order
     }
+
+
+MIN_WIRE = 60.0  # less than this between wired neighbours reads as cramped
+MAX_SPREAD = 1.6
+
+
+def spread_positions(graph: Graph, width: float = NODE_WIDTH, row: float = 60.0) -> dict[str, tuple[float, float]]:
+    """New positions that give a cramped left-to-right layout room for its wires.
+
+    Cramped: two wired nodes side by side on one row (their tops within `row`)
+    are less than `MIN_WIRE` apart (e.g. example files spaced 220 px). Then every x is stretched about the leftmost node, so that pair
+    gets a `COLUMN` pitch; rows and columns stay aligned. Nodes that overlap
+    by more than a quarter (stacked on purpose) are left out of the judgement. Empty when nothing is cramped,
+    so applying it twice changes nothing.
+    """
+    nodes = {n.id: n for n in graph.nodes}
+    pitch = math.inf
+    for e in graph.edges:
+        (sx, sy), (tx, ty) = nodes[e.source].position[:2], nodes[e.target].position[:2]
+        dx = tx - sx
+        if abs(ty - sy) <= row and dx >= 0.75 * width:
+            pitch = min(pitch, dx)
+    if pitch == math.inf or pitch - width >= MIN_WIRE:
+        return {}
+    factor = min(MAX_SPREAD, COLUMN / pitch)
+    left = min(float(n.position[0]) for n in nodes.values())
+    out = {}
+    for nid, node in nodes.items():
+        x, y = float(node.position[0]), float(node.position[1])
+        new_x = left + round((x - left) * factor / GRID) * GRID
+        if new_x != x:
+            out[nid] = (new_x, y)
+    return out
+
+
+def hides_wires(graph: Graph) -> bool:
+    """True for a machine-made one-row layout in which a wire runs behind other
+    layers: every node on one row and some wire skips over a node (e.g. a
+    residual connection drawn straight through the block it bypasses)."""
+    nodes = graph.nodes
+    if len(nodes) < 3 or len({float(n.position[1]) for n in nodes}) != 1:
+        return False
+    xs = sorted(float(n.position[0]) for n in nodes)
+    x_of = {n.id: float(n.position[0]) for n in nodes}
+    for e in graph.edges:
+        low, high = sorted((x_of[e.source], x_of[e.target]))
+        if any(low < x < high for x in xs):
+            return True
+    return False

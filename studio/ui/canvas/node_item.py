@@ -14,8 +14,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from studio.ui import icons, theme
+from studio.ui.canvas.layout import NODE_WIDTH as WIDTH
 
-WIDTH = 184.0
 HEADER = 26.0
 ROW = 18.0
 PAD = 7.0
@@ -33,6 +33,7 @@ class NodeView:
     class_name: str = ""
     category: str | None = None
     key_line: str = ""
+    key_short: str = ""  # the same facts, compact, drawn when key_line does not fit
     shape: str = ""
     params: str = ""
     params_short: str = ""  # the same, compact, when the title needs the room
@@ -292,6 +293,13 @@ class NodeItem(QGraphicsItem):
             painter.setFont(body_font)
             painter.setPen(t.muted)
             rest = inner - cls_w
+            metrics = QFontMetricsF(body_font)
+            for candidate in (key, v.key_short):  # the longest form that fits
+                if candidate and metrics.horizontalAdvance(" · " + candidate) <= rest:
+                    key = candidate
+                    break
+            else:
+                key = v.key_short or key
             painter.drawText(QRectF(left + cls_w, y, rest, ROW), Qt.AlignmentFlag.AlignVCenter,
                              _elide(" · " + key, body_font, rest))
         mono = _font(8.5, mono=True)

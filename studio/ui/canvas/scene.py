@@ -27,6 +27,7 @@ from studio.graph.model import (
 )
 from studio.ui.canvas.edge_item import EdgeItem
 from studio.ui.canvas.interactions import Gesture, MoveGesture, NewWireGesture
+from studio.ui.canvas.labels import key_labels
 from studio.ui.canvas.node_item import NodeItem, NodeView, PortItem
 from studio.ui.document import ProjectDocument
 
@@ -59,7 +60,7 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         inputs = tuple("" for _ in range(n_in))
         n_out = graph.num_outputs(node)
         outputs = tuple("" for _ in range(n_out))
-        key_line = "unknown layer type, kept as is"
+        key_line = key_short = "unknown layer type, kept as is"
         class_name = node.type
     else:
         if spec.max_inputs == 0:
@@ -78,9 +79,9 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
             n_out, out_names = 1, ()
         outputs = tuple(out_names[i] if i < len(out_names) else "" for i in range(max(1, n_out)))
         try:
-            key_line = spec.describe_params(node.params)
-        except Exception:
-            key_line = ""
+            key_line, key_short = key_labels(spec, node.params)
+        except Exception:  # a bad value: the inspector and diagnostics say what is wrong
+            key_line = key_short = ""
         class_name = spec.class_name
     shape, params, severity, tooltip, short = "…", "", None, "", ""
     if report is not None:
@@ -111,6 +112,7 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         class_name=class_name,
         category=spec.category if spec else None,
         key_line=key_line,
+        key_short=key_short,
         shape=shape,
         params=params,
         params_short=short,

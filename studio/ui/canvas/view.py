@@ -15,6 +15,10 @@ from studio.ui.canvas.scene import CanvasScene
 
 LAYER_MIME = "application/x-network-studio-layer"
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
+# Below this zoom node text is too small to read: a project too big to fit
+# opens at this zoom showing where the network starts (the minimap shows the rest).
+READABLE_ZOOM = 0.75
+FRAME_MARGIN = 60.0
 
 
 class CanvasView(QGraphicsView):
@@ -46,6 +50,9 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPointF | None = None
         self._space = False
+        # Set by frame_graph: keep the graph framed while the window settles its size,
+        # until the user zooms, pans or clicks.
+        self._auto_frame = False
         scene.quickAddRequested.connect(self.quickAddRequested)
         self.minimap = None
         from studio.ui.canvas.minimap import Minimap
@@ -87,22 +94,56 @@ class CanvasView(QGraphicsView):
         v.setValue(v.value() + round(delta.y()))
 
     def zoom_in(self) -> None:
+        self.stop_framing()
         self.set_zoom(1.25, QPointF(self.viewport().rect().center()))
 
     def zoom_out(self) -> None:
+        self.stop_framing()
         self.set_zoom(0.8, QPointF(self.viewport().rect().center()))
 
     def reset_zoom(self) -> None:
+        self.stop_framing()
         self.set_zoom(1.0 / self.zoom())
 
-    def fit_to_view(self) -> None:
+    def frame_graph(self) -> None:
+        """How a project opens: the whole graph at up to 100%, or, when it does
+        not fit at a readable zoom, its beginning (the Inputs, at the left) at
+        that zoom. Re-applied on resizes until the user moves the view."""
+        self._auto_frame = True
+        self._frame()
+
+    def _frame(self) -> None:
+        rect = self.canvas.nodes_bounding_rect()
+        port = self.viewport().rect()
+        if rect.isNull() or port.width() < 50 or port.height() < 50:
+            self.fit_to_view(keep_framing=True)
+            return
+        rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
+        fit = min(port.width() / rect.width(), port.height() / rect.height())
+        if fit >= READABLE_ZOOM:
+            self.fit_to_view(keep_framing=True)
+            return
+        self.resetTransform()
+        self.scale(READABLE_ZOOM, READABLE_ZOOM)
+        seen_w, seen_h = port.width() / READABLE_ZOOM, port.height() / READABLE_ZOOM
+        cy = rect.center().y() if rect.height() <= seen_h else rect.top() + seen_h / 2
+        self.centerOn(QPointF(rect.left() + seen_w / 2, cy))
+        self.zoomChanged.emit(self.zoom())
+
+    def stop_framing(self) -> None:
+        """The user took the view: window resizes no longer re-frame the graph."""
+        self._auto_frame = False
+
+    def fit_to_view(self, keep_framing: bool = False) -> None:
+        """Show the whole graph, at 100% at most."""
+        self._auto_frame = self._auto_frame and keep_framing
         rect = self.canvas.nodes_bounding_rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
             self.zoomChanged.emit(1.0)
             return
-        rect = rect.adjusted(-60, -60, 60, 60)
+        rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.0:
             self.resetTransform()
@@ -113,6 +154,7 @@ class CanvasView(QGraphicsView):
         self.zoomChanged.emit(self.zoom())
 
     def center_on_node(self, node_id: str) -> None:
+        self.stop_framing()
         item = self.canvas.node_item(node_id)
         if item is not None:
             self.centerOn(item.sceneBoundingRect().center())
@@ -122,14 +164,17 @@ class CanvasView(QGraphicsView):
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and not (
             event.modifiers() & Qt.KeyboardModifier.ControlModifier
         ):
+            self.stop_framing()
             self.scroll_pixels(QPointF(-delta * 0.5, 0))
             return
         if delta:
+            self.stop_framing()
             self.set_zoom(math.pow(1.0015, delta), event.position())
         event.accept()
 
     # -- pan ---------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        self.stop_framing()
         if event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space
         ):
@@ -150,6 +195,7 @@ class CanvasView(QGraphicsView):
 
     def pan_pixels(self, delta: QPointF) -> None:
         """Drag the canvas along with the cursor by `delta` viewport pixels."""
+        self.stop_framing()
         self.scroll_pixels(-delta)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
@@ -289,6 +335,8 @@ class CanvasView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
+        if self._auto_frame:
+            self._frame()
         if self.minimap is not None:
             self.minimap.place()
 
