@@ -84,8 +84,8 @@ def _part(key: str, value: Any, resolved: dict) -> tuple[str, str] | None:
         return (None if value == 1 else (f"depth ×{value}", f"×{value}"))
     if key == "num_heads":
         return f"{value} heads", f"{value} heads"
-    if key == "key_dim":
-        return f"key dim {value}", str(value)
+    if key == "key_dim":  # compact: the head count alone (MultiHeadAttention is a long class name)
+        return f"key dim {value}", ""
     if key == "rate":
         return f"rate {_number(value)}", _number(value)
     if key == "layer":
@@ -118,5 +118,6 @@ def key_labels(spec: LayerSpec, params: dict) -> tuple[str, str]:
             part = _part(key, resolved.get(key), resolved)
         if part is not None:
             longs.append(part[0])
-            shorts.append(part[1])
+            if part[1]:
+                shorts.append(part[1])
     return " · ".join(longs), " · ".join(shorts)
