@@ -60,7 +60,8 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         inputs = tuple("" for _ in range(n_in))
         n_out = graph.num_outputs(node)
         outputs = tuple("" for _ in range(n_out))
-        key_line = key_short = "unknown layer type, kept as is"
+        # Outside the catalog: its whole Keras config is kept; Keras gives its shape.
+        key_line, key_short = "config kept as imported", "kept as is"
         class_name = node.type
     else:
         if spec.max_inputs == 0:

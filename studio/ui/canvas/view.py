@@ -17,7 +17,7 @@ LAYER_MIME = "application/x-network-studio-layer"
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 # Below this zoom node text is too small to read: a project too big to fit
 # opens at this zoom showing where the network starts (the minimap shows the rest).
-READABLE_ZOOM = 0.75
+READABLE_ZOOM = 0.65
 FRAME_MARGIN = 60.0
 
 
