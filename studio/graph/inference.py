@@ -119,6 +119,13 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
             if src is None or e.source_port >= len(src):
                 known = False
                 in_shapes.append(None)
+                if src is not None:  # the port went away, e.g. return_state turned off
+                    source = nodes[e.source].title or nodes[e.source].type
+                    diags.append(Diagnostic(
+                        nid, ERROR,
+                        f"'{label}' is wired to output {e.source_port} of '{source}', which now has only "
+                        f"{len(src)} output{'s' if len(src) > 1 else ''}; rewire it or turn that output back on "
+                        "(e.g. return_state)"))
             else:
                 in_shapes.append(src[e.source_port])
         report.inputs[nid] = in_shapes

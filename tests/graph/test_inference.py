@@ -169,3 +169,19 @@ def test_format_shape():
     assert format_shape((None, 28, 28, 1)) == "(None, 28, 28, 1)"
     assert format_shape((None,)) == "(None,)"
     assert format_shape(None) == "?"
+
+
+def test_a_wire_from_an_output_that_went_away_is_an_error_naming_the_fix():
+    from studio.graph import Edge, Graph, Node, analyse
+
+    g = Graph()
+    x = g.add_node(Node("Input", {"batch_shape": [None, 5, 3]}))
+    lstm = g.add_node(Node("LSTM", {"units": 4, "return_state": True}, title="encoder"))
+    state = g.add_node(Node("Dense", {"units": 2}, title="from state"))
+    g.connect(Edge(x.id, lstm.id))
+    g.connect(Edge(lstm.id, state.id, source_port=1))
+    assert analyse(g).ok
+    g.set_param(lstm.id, "return_state", False)
+    report = analyse(g)
+    [error] = report.errors
+    assert error.node == state.id and "output 1 of 'encoder'" in error.message and "return_state" in error.message
