@@ -36,6 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, help="batch size (default: the project's setting)")
     parser.add_argument("--device", help="auto, cpu or gpu:N (default: the project's setting)")
     parser.add_argument(
+        "--seed",
+        type=int,
+        help="random seed for weights and shuffling; the same seed on the same machine repeats "
+        "a run exactly (default: the project's setting, else a new seed each run)",
+    )
+    parser.add_argument(
         "--strategy",
         choices=STRATEGIES,
         default="default",
@@ -179,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
     from studio.ui.training.job import make_session, training_config
 
     project = load_project(Path(args.project))
-    config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
+                             seed=args.seed)
     runs_root = Path(args.run_dir) if args.run_dir else project.runs_dir
     continue_from = None
     if args.continue_run:

@@ -20,12 +20,14 @@ from studio.cli import main
 PROJECTS = Path(__file__).resolve().parents[2] / "projects"
 
 
-def train(capsys, tmp_path: Path, name: str, epochs: int) -> tuple[list[dict], dict, Path]:
-    """Train a copy of an example; (epoch records, end summary, project copy)."""
+def train(capsys, tmp_path: Path, name: str, epochs: int, seed: int = 0) -> tuple[list[dict], dict, Path]:
+    """Train a copy of an example with a fixed seed; (epoch records, end summary, project copy)."""
     project = tmp_path / f"{name}.studio.json"
-    shutil.copy(PROJECTS / project.name, project)
+    if not project.exists():
+        shutil.copy(PROJECTS / project.name, project)
     capsys.readouterr()
-    rc = main(["train", str(project), "--epochs", str(epochs), "--json", "--run-dir", str(tmp_path / "runs")])
+    rc = main(["train", str(project), "--epochs", str(epochs), "--seed", str(seed), "--json",
+               "--run-dir", str(tmp_path / "runs")])
     out, err = capsys.readouterr()
     assert rc == 0, err[-2000:]
     records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
@@ -66,6 +68,16 @@ def test_spirals_mlp_separates_the_spirals(capsys, tmp_path):
     epochs, end, _ = train(capsys, tmp_path, "spirals-mlp", 30)
     assert epochs[-1]["val_accuracy"] >= 0.9, epochs[-1]
     assert end["evaluation"]["accuracy"] >= 0.85
+
+
+def test_the_same_seed_repeats_a_run_and_another_seed_does_not(capsys, tmp_path):
+    def curve(seed: int) -> list[tuple[float, float]]:
+        epochs, _, _ = train(capsys, tmp_path, "spirals-mlp", 3, seed=seed)
+        return [(e["loss"], e["val_loss"]) for e in epochs]
+
+    first = curve(7)
+    assert curve(7) == first
+    assert curve(8) != first
 
 
 def test_text_gru_classifies_topics_and_saves_its_vocabulary(capsys, tmp_path):
