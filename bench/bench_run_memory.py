@@ -6,8 +6,10 @@ best/final .keras, TensorBoard logs). Prints the resident set size after
 each run; growth from run 2 to run 10 should stay under 50 MB (run 1 pays
 for TensorFlow's one-time allocations). Baseline, measured first in the same
 process: a plain Keras loop (clear_session, build, compile, fit), which
-itself keeps ~5-6 MB per run here (TensorFlow retains each run's traced
-train-step graphs).
+itself keeps ~5 MB per run here: TensorFlow's custom-gradient registry holds
+each run's traced train step forever. The session removes those entries once
+a run's model is gone (studio/training/memory.py), so the GUI path grows less
+than the plain loop.
 
     .venv/bin/python bench/bench_run_memory.py [--runs 10]
 """

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 from studio.core.errors import StudioError, TrainingError
-from studio.training import devices, runs
+from studio.training import devices, memory, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe
@@ -164,11 +164,13 @@ class TrainingSession:
         self._started = time.perf_counter()
         policy = keras.mixed_precision.global_policy().name
         result: Optional[RunResult] = None
+        gradients = memory.LEDGER.snapshot()
         try:
             result = self._run()
         except Exception as exc:  # noqa: BLE001 - every failure becomes a failed run
             result = self._failed(exc)
         finally:
+            memory.LEDGER.finished(gradients)
             if keras.mixed_precision.global_policy().name != policy:
                 keras.mixed_precision.set_global_policy(policy)
             self.model = None if result is None or result.status == "failed" else self.model
@@ -182,9 +184,12 @@ class TrainingSession:
         self._set_state("building")
         if self.clear_session:
             # Not free_memory=True: its full gc.collect() holds the GIL for 100-250 ms
-            # (the GUI thread freezes); _collect_garbage() is as thorough and ~3 ms.
+            # (the GUI thread freezes); memory.collect_garbage() is as thorough and ~3 ms.
             keras.backend.clear_session()
-            _collect_garbage()
+            memory.collect_garbage()
+            # The previous runs' models are gone now: drop the gradient entries that kept
+            # their traced train steps alive (see studio/training/memory.py).
+            memory.LEDGER.forget_finished()
         placement = devices.place(self.config.device, self.strategy)
         self._device = placement.description
         for warning in placement.warnings:
@@ -584,31 +589,6 @@ class TrainingSession:
 
 
 # --- helpers ----------------------------------------------------------------------------
-_FROZEN = False
-
-
-def _collect_garbage() -> None:
-    """Free the previous run's model and graphs without freezing the GUI for long.
-
-    A full `gc.collect()` walks every Python object TensorFlow, Keras and Qt
-    made (~370k here): ~130 ms holding the GIL, so the GUI thread stops. The
-    first time, only the young generations are collected and everything older
-    is `gc.freeze()`-d (modules, classes, the app: objects that live as long as
-    the process; a little import-time garbage stays), so every later collection
-    - ours and Python's automatic ones during training - only walks what was
-    made since: a few ms.
-    """
-    import gc
-
-    global _FROZEN
-    if not _FROZEN:
-        gc.collect(1)
-        gc.freeze()
-        _FROZEN = True
-    else:
-        gc.collect()
-
-
 def compile_for_training(model: Any, config: TrainingConfig, task: TaskInfo) -> None:
     """Compile `model` with the optimizer, loss and metrics of `config` for `task`."""
     import keras
