@@ -23,7 +23,7 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.training.history import MetricsHistory
 
@@ -67,23 +67,31 @@ def _np(values: array) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
-class _TimedView(pg.GraphicsLayoutWidget):
-    """A GraphicsLayoutWidget that measures its paints (for the adaptive redraw rate)."""
+class _TimedPlot(pg.PlotWidget):
+    """One metric's plot in a widget of its own, measuring its paints (for the adaptive redraw rate).
 
-    def __init__(self) -> None:
-        super().__init__()
+    A widget (and scene) per plot, not one GraphicsLayoutWidget for all: a new point in
+    one plot then repaints that plot only (in a shared view it repainted its neighbours
+    too - twice the cost, on the GUI thread that shares the CPU with training).
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title=title)
         self.paint_seconds = 0.0
+        self.setBackground("w")
 
     def paintEvent(self, event):  # noqa: N802 - Qt override
         start = time.perf_counter()
         super().paintEvent(event)
-        self.paint_seconds = time.perf_counter() - start
+        self.paint_seconds += time.perf_counter() - start
 
 
 class _MetricPlot:
     """One metric's plot and its curves (created once)."""
 
-    def __init__(self, plot: pg.PlotItem, name: str) -> None:
+    def __init__(self, widget: _TimedPlot, name: str) -> None:
+        self.widget = widget
+        plot = widget.getPlotItem()
         self.plot = plot
         self.name = name
         self.batch = plot.plot(pen=pg.mkPen((*TRAIN_COLOR, 110), width=1), name="train (batch)")
@@ -141,9 +149,12 @@ class MetricsPlots(QWidget):
         self._overlay_version = 0
         self._drawn_overlays = -1
 
-        self.view = _TimedView()
+        self.view = QWidget()
+        self.grid = QGridLayout(self.view)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
         self.cost = 0.0  # smoothed seconds per redraw (refresh + paint)
-        self.view.setBackground("w")
+        self._painted = 0.0  # paint seconds of every plot so far, at the last redraw
         self.log_scale = QCheckBox("Log scale (loss)")
         self.log_scale.toggled.connect(self._apply_log)
         self.smooth = QCheckBox("Smooth batches")
@@ -162,7 +173,7 @@ class MetricsPlots(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
 
-        self._proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+        self._proxies: list[pg.SignalProxy] = []
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self._tick)
@@ -210,13 +221,19 @@ class MetricsPlots(QWidget):
         if found is not None:
             return found
         index = len(self._plots)
-        plot = self.view.addPlot(row=index // 2, col=index % 2, title=name.replace("_", " "))
+        widget = _TimedPlot(name.replace("_", " "))
+        self.grid.addWidget(widget, index // 2, index % 2)
+        plot = widget.getPlotItem()
         # No grid: it doubles the cost of a redraw (measured), which slows training.
         plot.setLabel("bottom", "epoch")
         # The x axes are not linked: a linked range change would repaint every plot for one new point.
         if name == "loss":
             plot.addLegend(offset=(-10, 10))
-        item = _MetricPlot(plot, name)
+        item = _MetricPlot(widget, name)
+        self._proxies.append(
+            pg.SignalProxy(widget.scene().sigMouseMoved, rateLimit=30,
+                           slot=lambda event, item=item: self._mouse_moved(item, event))
+        )
         if name == "learning_rate":
             item.train.setPen(pg.mkPen(LR_COLOR, width=2))
             item.train.setSymbolBrush(LR_COLOR)
@@ -251,11 +268,17 @@ class MetricsPlots(QWidget):
         start = time.perf_counter()
         if not self.refresh(one=True):
             return
-        spent = time.perf_counter() - start + self.view.paint_seconds
+        # The paints since the last redraw (Qt paints after this slot returns) plus this refresh.
+        painted = self._paint_seconds()
+        spent = time.perf_counter() - start + painted - self._painted
+        self._painted = painted
         self.cost = spent if self.cost == 0.0 else 0.8 * self.cost + 0.2 * spent
         interval = int(min(SLOWEST_MS, max(REFRESH_MS, 1000 * self.cost / DUTY)))
         if interval != self.timer.interval():
             self.timer.setInterval(interval)
+
+    def _paint_seconds(self) -> float:
+        return sum(plot.widget.paint_seconds for plot in self._plots.values())
 
     def _stale(self, name: str) -> bool:
         plot = self._plots.get(name)
@@ -287,6 +310,8 @@ class MetricsPlots(QWidget):
             name = min(stale, key=lambda n: self._plots[n].drawn_at if n in self._plots else -1.0)
             plot = self._metric_plot(name)
             self._draw_metric(plot, name)
+            # Fit the range now: left to the paint, the new range asks for a second paint.
+            plot.plot.vb.prepareForPaint()
             plot.drawn_at = time.perf_counter()
             if len(stale) == 1:
                 self._drawn_version = history.version
@@ -352,14 +377,12 @@ class MetricsPlots(QWidget):
             plot.plot.setLogMode(y=on)
 
     # --- crosshair ----------------------------------------------------------------------
-    def _mouse_moved(self, event: tuple) -> None:
+    def _mouse_moved(self, plot: _MetricPlot, event: tuple) -> None:
         pos = event[0]
-        for plot in self._plots.values():
-            if plot.plot.sceneBoundingRect().contains(pos):
-                x = plot.plot.vb.mapSceneToView(pos).x()
-                self.show_cursor(x)
-                self.cursorMoved.emit(x)
-                return
+        if plot.plot.vb.sceneBoundingRect().contains(pos):
+            x = plot.plot.vb.mapSceneToView(pos).x()
+            self.show_cursor(x)
+            self.cursorMoved.emit(x)
 
     def show_cursor(self, x: float) -> None:
         """Move the crosshair to epoch `x` in every plot and show the values there."""
@@ -379,7 +402,7 @@ def _value_at(xs: array, column: Optional[array], x: float, epoch: bool = False)
     """The value of the point at or just after `x` (the epoch that contains it)."""
     if column is None or not len(xs):
         return None
-    i = bisect_left(xs, x if not epoch else math.ceil(x - 1e-9))
+    i = bisect_left(xs, x if not epoch else math.ceil(round(x, 2) - 1e-9))  # as the readout shows x
     if i >= len(xs):
         return None
     value = column[i]

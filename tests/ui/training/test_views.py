@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from studio.training import runs
 from studio.training.history import MetricsHistory
@@ -148,3 +150,41 @@ def test_runs_list_shows_runs_and_deletes(qtbot, tmp_path):
     view.select(writer.id)
     assert view.delete_selected(confirm=False)
     assert view.tree.topLevelItemCount() == 0 and not writer.path.exists()
+
+
+def test_moving_the_mouse_over_a_plot_reads_the_values_there(qtbot):
+    plots = MetricsPlots(_history(3))
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.refresh(force=True)
+    qtbot.wait(50)  # painted: the plots have fitted their ranges
+    widget = plots._plots["accuracy"].widget
+    vb = plots._plots["accuracy"].plot.vb
+    # the point of epoch 2 in the accuracy plot, in the widget's pixels; the mouse moves there
+    pos = widget.mapFromScene(vb.mapViewToScene(QPointF(2.0, 0.6)))
+    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(pos), QPointF(widget.viewport().mapToGlobal(pos)),
+                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget.viewport(), event)
+    qtbot.waitUntil(lambda: plots.readout.text() != "")
+    text = plots.readout.text()
+    assert text.startswith("epoch 2.0") or text.startswith("epoch 1.9"), text
+    assert "val_accuracy 0.6" in text  # epoch 2's value (epoch 3's is 0.7)
+
+
+def test_a_live_redraw_repaints_only_the_plot_with_new_points(qtbot):
+    history = _history(2)
+    plots = MetricsPlots(history)
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.refresh(force=True)
+    qtbot.wait(50)
+    painted = {name: p.widget.paint_seconds for name, p in plots._plots.items()}
+    history.add_batches([2.5], {"loss": [0.4]})  # only loss changed
+    assert plots.refresh(one=True)
+    qtbot.wait(50)
+    grown = {name for name, p in plots._plots.items() if p.widget.paint_seconds > painted[name]}
+    assert grown == {"loss"}
