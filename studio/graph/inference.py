@@ -79,6 +79,21 @@ def format_shape(shape: Optional[Shape]) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _empty_named_port(names: tuple[str, ...], edges: list) -> Optional[tuple[str, str]]:
+    """(empty port, a later wired port) when a layer with named ports has a gap before a wire.
+
+    The inputs are passed in port order, so a gap would shift the later ones into the
+    wrong place (MultiHeadAttention's key taken as its value)."""
+    if not names:
+        return None
+    wired = {e.target_port for e in edges}
+    for port in sorted(wired):
+        for earlier in range(port):
+            if earlier not in wired and earlier < len(names) and port < len(names):
+                return names[earlier], names[port]
+    return None
+
+
 def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | None = None) -> ShapeReport:
     """Infer every node's shapes and parameters and collect diagnostics.
 
@@ -165,6 +180,16 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
             else:
                 msg = f"'{label}' needs at least {need} inputs but has {have}; wire another layer into it"
             diags.append(Diagnostic(nid, ERROR, msg))
+            outputs[nid] = None
+            report.params[nid] = None
+            continue
+        gap = _empty_named_port(spec.input_names, edges)
+        if gap is not None:
+            empty, wired = gap
+            diags.append(Diagnostic(
+                nid, ERROR,
+                f"'{label}' has its '{wired}' port wired but not its '{empty}' port; wire the {empty} too "
+                f"(or move the wire from '{wired}' to '{empty}')"))
             outputs[nid] = None
             report.params[nid] = None
             continue

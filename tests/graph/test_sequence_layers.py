@@ -140,6 +140,20 @@ def test_multi_head_attention_names_its_inputs_query_value_key():
     assert report.params["mha"][0] > 0
 
 
+def test_attention_with_its_key_wired_but_not_its_value_names_the_empty_port():
+    keys = Node("Input", {"batch_shape": [None, 6, 3]}, id="keys")
+    graph = _graph(_sequence(), keys, Node("MultiHeadAttention", {"num_heads": 2, "key_dim": 4}, title="mha",
+                                           id="mha"),
+                   wires=[("seq", "mha", 0, 0), ("keys", "mha", 0, 2)])  # query and key; value left empty
+    [error] = analyse(graph).errors
+    assert error.node == "mha"
+    assert "'key' port wired but not its 'value' port" in error.message and "wire the value" in error.message
+    # with the value wired, the key of another length is fine
+    graph.connect(Edge("keys", "mha", 0, 1), check_shapes=False)
+    report = analyse(graph)
+    assert report.ok and report.outputs["mha"] == [(None, 10, 8)]
+
+
 # -- Bidirectional ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("inner", ["LSTM", "GRU", "SimpleRNN"])
 def test_bidirectional_has_twice_the_weights_of_its_layer(inner):
