@@ -54,6 +54,7 @@ class Prepared:
     test: Any = None
     task: Optional[TaskInfo] = None
     record: dict[str, Any] = field(default_factory=dict)  # extra keys for the run's config.json
+    messages: list[str] = field(default_factory=list)  # lines for the user (shown as info)
 
 
 @dataclass

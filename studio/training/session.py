@@ -278,6 +278,8 @@ class TrainingSession:
         if prepared.task is not None:
             self.task = prepared.task
         self.snapshot.update(prepared.record)
+        for line in prepared.messages:
+            self.reporter.on_message("info", line)
 
     def _previous_history(self) -> Optional[MetricsHistory]:
         if self.continue_from is None:

@@ -226,9 +226,9 @@ def _normalization_params(params, input_shapes):
 def _normalization_advice(params, input_shapes):
     advice = []
     if params.get("mean") is None:
-        advice.append(("warning", "no mean/variance given: unless the layer is adapted to the training "
-                                  "data (adapt) before training, it leaves values unchanged; set mean and "
-                                  "variance (one per feature) to fix them"))
+        advice.append(("info", "no mean/variance given: they are fitted on the training split when "
+                               "training starts (adapt) and saved with the model; set mean and variance "
+                               "(one per feature) to fix them instead"))
     elif any(_is_number(v) and v < 0 for v in _flat(params["variance"])):
         advice.append(("warning", "variance has negative values; a variance is never below 0"))
     if 0 in _norm_keep(params, tuple(input_shapes[0])):
@@ -243,7 +243,8 @@ NORMALIZATION = LayerSpec(
     description=(
         "Standardizes inputs with fixed statistics: y = (x - mean) / sqrt(variance), one mean and "
         "variance per position along `axis` (per feature by default). Either give mean and variance, or "
-        "leave them empty and adapt the layer to the training data, which stores them (non-trainable). "
+        "leave them empty: training then adapts the layer to the training split first and stores them "
+        "(non-trainable weights). "
         "Put it first, after the Input, for numeric features on different scales. invert=True undoes it."
     ),
     params=(

@@ -68,14 +68,19 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
     def setup() -> Prepared:
         from studio import data
         from studio.compiler.keras_build import build_model, compile_model
+        from studio.training.adapt import adapt_normalization
 
         prepared = data.prepare(spec, base_dir, batch_size=config.batch_size, seed=config.seed)
         task = task_info(prepared.info)
-        model = prepared.wrap_model(build_model(plan))
+        network = build_model(plan)
+        adapted = adapt_normalization(network, prepared.train, prepared.wrap_model)
+        model = prepared.wrap_model(network)
         compile_model(
             model, config, task=task.task, label_encoding=task.label_encoding, num_classes=task.num_classes
         )
         record = {"dataset_resolved": prepared.spec, "counts": dict(prepared.counts)}
+        if adapted:
+            record["adapted"] = adapted
         return Prepared(
             model=model,
             train=prepared.train,
@@ -83,6 +88,7 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
             test=prepared.test,
             task=task,
             record=record,
+            messages=adapted,
         )
 
     return setup
