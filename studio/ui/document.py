@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -28,6 +28,9 @@ from studio.graph.edits import Edit
 from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse
 from studio.graph.model import Graph, GraphEvent, Node, NodeRemoved
 from studio.project.model import Project
+
+# (graph, report) -> diagnostics about the model against the project's data
+DataCheck = Callable[[Graph, ShapeReport], Iterable[Diagnostic]]
 
 
 class EditCommand(QUndoCommand):
@@ -112,6 +115,8 @@ class ProjectDocument(QObject):
         self._stale = False
         self._external: dict[str, tuple[list, tuple[int, int]]] = {}
         self._external_problems: dict[str, str] = {}
+        self._data_check: Optional[DataCheck] = None
+        self._data_diagnostics: tuple[Diagnostic, ...] = ()
         self._selection: list[str] = []
         self._extra_dirty = False
         self._was_dirty = False
@@ -145,6 +150,7 @@ class ProjectDocument(QObject):
         self._selection = []
         self._external = {}
         self._external_problems = {}
+        self._data_check, self._data_diagnostics = None, ()  # the old project's data
         self._extra_dirty = False
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -241,6 +247,8 @@ class ProjectDocument(QObject):
             report.diagnostics = [d for d in report.diagnostics
                                   if not (d.node in problems and d.severity == WARNING)]
             report.diagnostics.extend(Diagnostic(k, ERROR, v) for k, v in problems.items())
+        self._data_diagnostics = self._check_data(report)
+        report.diagnostics.extend(self._data_diagnostics)
         return report
 
     def refresh_report(self) -> ShapeReport:
@@ -261,6 +269,40 @@ class ProjectDocument(QObject):
         self._stale = True
         if not self._timer.isActive():
             self._timer.start()
+
+    # -- the model against the project's data -----------------------------------------------
+    def set_data_check(self, check: Optional[DataCheck]) -> None:
+        """How the model is checked against the project's data: `check(graph, report)`
+        returns diagnostics keyed by node id (the Data panel passes
+        `studio.data.binding.check` bound to the described dataset; None when there is
+        no readable data). They join every report from now on, with their severity, so
+        the canvas, the inspector and the diagnostics list show them on their nodes, and
+        an edit or undo recomputes them with the shapes. Announced on the next
+        event-loop turn only if the diagnostics change, so a `reportChanged` slot may
+        call it without a loop. `set_project` clears it."""
+        current = self.report
+        self._data_check = check
+        if self._check_data(current) == self._data_diagnostics:
+            return
+        self._stale = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @property
+    def data_diagnostics(self) -> list[Diagnostic]:
+        """The data check's part of the current report."""
+        _ = self.report  # recompute if stale
+        return list(self._data_diagnostics)
+
+    def _check_data(self, report: ShapeReport) -> tuple[Diagnostic, ...]:
+        if self._data_check is None:
+            return ()
+        graph = self.graph
+        try:
+            found = self._data_check(graph, report)
+            return tuple(d for d in found if d.node is None or graph.has_node(d.node))
+        except Exception as exc:  # noqa: BLE001 - a failing check must not take the report down with it
+            return (Diagnostic(None, WARNING, f"the model could not be checked against the data: {exc}"),)
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         self._stale = True

@@ -8,6 +8,10 @@ large CSV takes seconds); the views show its `DatasetInfo`: a table preview
 with column types, an image grid, sample texts or the series, the class
 balance and the split sizes. "Fit model to data" pushes the undoable edits
 of `studio.data.binding.fix_edits`.
+
+Whether the model fits the data (`studio.data.binding.check`) is handed to the
+document (`set_data_check`), so those problems join its report and show on the
+canvas node that causes them, like every other error; the panel lists them too.
 """
 
 from __future__ import annotations
@@ -308,6 +312,7 @@ class DataPanel(QWidget):
 
     # -- showing ---------------------------------------------------------------------------------
     def _show(self) -> None:
+        self._bind()
         info, spec = self.info, self.spec
         self.form.setEnabled(bool(spec))
         if not spec:
@@ -366,13 +371,22 @@ class DataPanel(QWidget):
         if not self.error:
             self.problems.clear()
 
+    def _bind(self) -> None:
+        """Check the model against this data in the document's report (none without data)."""
+        info = self.info
+
+        def check(graph, report) -> list:
+            return binding.check(graph, info, report) if graph.nodes else []
+
+        self.document.set_data_check(check if info is not None else None)
+
     def _show_binding(self) -> None:
         info = self.info
         if info is None:
             self.fit.setEnabled(False)
             return
         graph = self.document.graph
-        diags = binding.check(graph, info, self.document.report) if graph.nodes else []
+        diags = self.document.data_diagnostics
         items: list[tuple] = [(p.severity, p.message) for p in info.problems]
         items += [(d.severity, f"model: {d.message}", d.node) for d in diags]
         self._list_problems(items)
