@@ -9,7 +9,9 @@ by the same `compile_args` the app uses), the learning-rate schedule and
 early stopping (`make_callbacks`), `load_data()` (the project's data loader,
 or a stub to fill in when the project has no dataset), `fit_model()` and a
 `main()` that builds, compiles, trains when there is data (else prints the
-summary) and saves the model. See `studio.export.script_parts`.
+summary) and saves the model (and, with `checkpoint_best`, the best
+epoch's model beside it), on the project's training device. See
+`studio.export.script_parts`.
 
 It reads the same `BuildPlan` as `studio.compiler.keras_build`, so the model
 the script builds is the model the app trains. Imports neither TensorFlow
@@ -100,8 +102,9 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         parts.callbacks_source(config),
         load_data_source(settings),
         parts.fit_source(config),
+        parts.device_source(config),
         parts.mixed_precision_source(config),
-        parts.main_source(bool(settings.weights_file), bool(scale), config.mixed_precision),
+        parts.main_source(bool(settings.weights_file), bool(scale), config),
     ]
     text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"
     return text
@@ -353,6 +356,8 @@ def _header(name: str, settings: ScriptSettings) -> str:
             if settings.dataset else "prints its summary")
     text = f"Run `python {name}.py` to build and compile the model; it {what} and saves the model to {save} " \
            "beside this script."
+    if settings.dataset and training_config(settings.training).checkpoint_best:
+        text += f" The best epoch's model goes to {parts.best_file(save)}."
     lines = [f'"""{name}: a Keras model exported from Network Studio.', "", *textwrap.wrap(text, 79)]
     if settings.weights_file:
         lines.append(f"Weights are loaded from {settings.weights_file} when that file is present.")
@@ -362,7 +367,8 @@ def _header(name: str, settings: ScriptSettings) -> str:
 
 def _imports(config: Any) -> str:
     std = "import math\nfrom pathlib import Path" if config.lr_schedule == "cosine" else "from pathlib import Path"
-    return std + "\n\nimport keras\nfrom keras import layers"
+    tf = "import tensorflow as tf\n" if config.device != "auto" else ""
+    return std + f"\n\nimport keras\n{tf}from keras import layers"
 
 
 def _constants(name: str, settings: ScriptSettings) -> str:
@@ -375,8 +381,13 @@ def _constants(name: str, settings: ScriptSettings) -> str:
         f"SEED = {config.seed!r}",
         f"SAVE_PATH = Path(__file__).with_name({_q(save)})",
     ]
+    if config.checkpoint_best:
+        lines.append(f"BEST_PATH = Path(__file__).with_name({_q(parts.best_file(save))})")
     if settings.weights_file:
         lines.append(f"WEIGHTS_PATH = Path(__file__).with_name({_q(settings.weights_file)})")
+    device = parts.device_constant(config)
+    if device:
+        lines.append(device)
     return "\n".join(lines)
 
 

@@ -15,6 +15,12 @@ Keras code equivalent to what the app's training session does with the same
   `keras.callbacks.EarlyStopping`;
 * validation: the dataset's own validation split, and a `val_*` metric
   falls back to the training metric when there is none, as in the app;
+* the best epoch's model saved beside the final one
+  (`keras.callbacks.ModelCheckpoint`, `checkpoint_best`), as the session
+  saves a run's best.keras;
+* the training device: `tf.device("/CPU:0")` or `tf.device("/GPU:N")`, a GPU
+  TensorFlow does not see falling back to the CPU with a message, as
+  `studio.training.devices.place` does (`device: "auto"` adds nothing);
 * mixed precision (float16 compute) on a GPU, as the session sets it;
 * the data's fitted scaling as the model's first layers (`add_preprocessing`,
   the same layers as `studio.data.pipeline.wrap_model`), so the saved model
@@ -144,7 +150,31 @@ def callback_calls(config: TrainingConfig) -> list[Call]:
         calls.append(Call("keras.callbacks.EarlyStopping",
                           kwargs=(("monitor", Call("watch", (es.monitor,))),)
                           + _kwargs(values, _EARLY_STOPPING_DEFAULTS)))
+    if config.checkpoint_best:
+        calls.append(Call("keras.callbacks.ModelCheckpoint", (Raw("BEST_PATH"),),
+                          (("monitor", Call("watch", (config.checkpoint_monitor,))),
+                           ("save_best_only", True))))
     return calls
+
+
+def _callbacks_summary(calls: list[Call]) -> str:
+    """The docstring of `make_callbacks`, naming what it makes."""
+    kinds = {c.func.rsplit(".", 1)[-1] for c in calls}
+    what = []
+    if kinds & {"LearningRateScheduler", "ReduceLROnPlateau"}:
+        what.append("learning-rate schedule")
+    if "EarlyStopping" in kinds:
+        what.append("early stopping")
+    if "ModelCheckpoint" in kinds:
+        what.append("best-model checkpoint")
+    text = " and ".join(what) if len(what) < 3 else f"{what[0]}, {what[1]} and {what[2]}"
+    return f"The project's {text}."
+
+
+def best_file(save_file: str) -> str:
+    """Where the best epoch's model goes: `net.keras` -> `net.best.keras`."""
+    stem = save_file[: -len(".keras")] if save_file.endswith(".keras") else save_file
+    return f"{stem}.best.keras"
 
 
 def callbacks_source(config: TrainingConfig) -> str:
@@ -153,13 +183,14 @@ def callbacks_source(config: TrainingConfig) -> str:
     if not calls:
         return ""
     watches = any(c.func != "keras.callbacks.LearningRateScheduler" for c in calls)
+    summary = _callbacks_summary(calls)
     lines = [
         "def make_callbacks(has_validation: bool) -> list:",
-        f'{INDENT}"""The learning-rate schedule and early stopping of the project\'s settings."""',
+        f'{INDENT}"""{summary}"""',
     ]
     if watches:
         lines[-1:] = [
-            f'{INDENT}"""The learning-rate schedule and early stopping of the project\'s settings.',
+            f'{INDENT}"""{summary}',
             "",
             f"{INDENT}Without validation data the training metric is watched instead of val_*.",
             f'{INDENT}"""',
@@ -193,13 +224,52 @@ def fit_source(config: TrainingConfig) -> str:
     ])
 
 
-def mixed_precision_source(config: TrainingConfig) -> str:
-    """`use_mixed_precision()` when the settings ask for it; '' otherwise."""
-    if not config.mixed_precision:
+def device_constant(config: TrainingConfig) -> str:
+    """`DEVICE = "/GPU:1"` for a chosen device; '' for "auto"."""
+    if config.device == "auto":
+        return ""
+    device = "/CPU:0" if config.device == "cpu" else "/GPU:" + config.device.split(":", 1)[1]
+    return f"DEVICE = {literal(device)}  # the project's training device"
+
+
+def device_source(config: TrainingConfig) -> str:
+    """`training_device()` for a "gpu:N" setting: that GPU, or the CPU with a message
+    when TensorFlow does not see it (as the app does); '' otherwise."""
+    if not config.device.startswith("gpu:"):
         return ""
     return "\n".join([
+        "def training_device() -> str:",
+        f'{INDENT}"""DEVICE, or the CPU when TensorFlow does not see that GPU."""',
+        f'{INDENT}gpus = tf.config.list_logical_devices("GPU")',
+        f'{INDENT}if int(DEVICE.rsplit(":", 1)[1]) < len(gpus):',
+        f"{INDENT * 2}return DEVICE",
+        f'{INDENT}seen = f"TensorFlow sees {{len(gpus)}} GPU(s)" if gpus else "TensorFlow sees no GPU"',
+        f"{INDENT}print(",
+        f'{INDENT * 2}f"Device {{DEVICE}} is not available ({{seen}}); training on the CPU. "',
+        f'{INDENT * 2}"Set DEVICE above, or check the GPU driver and CUDA install."',
+        f"{INDENT})",
+        f'{INDENT}return "/CPU:0"',
+    ])
+
+
+def mixed_precision_source(config: TrainingConfig) -> str:
+    """`use_mixed_precision()` when the settings ask for it and may train on a GPU; '' otherwise.
+
+    With a "gpu:N" device it takes the device `training_device()` chose.
+    """
+    if not config.mixed_precision or config.device == "cpu":
+        return ""
+    doc = f'{INDENT}"""float16 compute on a GPU, as the project\'s settings ask (float32 on the CPU)."""'
+    if config.device.startswith("gpu:"):
+        return "\n".join([
+            "def use_mixed_precision(device: str) -> None:",
+            doc,
+            f'{INDENT}if device.startswith("/GPU"):',
+            f'{INDENT * 2}keras.mixed_precision.set_global_policy("mixed_float16")',
+        ])
+    return "\n".join([
         "def use_mixed_precision() -> None:",
-        f'{INDENT}"""float16 compute on a GPU, as the project\'s settings ask (float32 on the CPU)."""',
+        doc,
         f"{INDENT}import tensorflow as tf",
         "",
         f'{INDENT}if tf.config.list_physical_devices("GPU"):',
@@ -207,29 +277,52 @@ def mixed_precision_source(config: TrainingConfig) -> str:
     ])
 
 
-def main_source(weights: bool, preprocessing: bool, mixed_precision: bool = False) -> str:
+def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingConfig] = None) -> str:
+    """`main()`: seed, device, build, load weights, compile, train (or summary), save.
+
+    With a chosen device the data is loaded first and the model built,
+    compiled and trained inside `with tf.device(...)`, as the app does.
+    """
+    config = config or TrainingConfig()
+    device = config.device
     lines = [
         "def main() -> None:",
         f"{INDENT}if SEED is not None:",
         f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
     ]
-    if mixed_precision:
-        lines.append(f"{INDENT}use_mixed_precision()")
-    lines.append(f"{INDENT}model = build_model()")
+    if device.startswith("gpu:"):
+        lines.append(f"{INDENT}device = training_device()")
+    if config.mixed_precision:
+        if device == "cpu":
+            lines.append(f"{INDENT}# No mixed precision: it needs a GPU and this project trains on the CPU.")
+        else:
+            lines.append(f"{INDENT}use_mixed_precision(device)" if device.startswith("gpu:")
+                         else f"{INDENT}use_mixed_precision()")
+    body = ["model = build_model()"]
     if weights:
-        lines += [
-            f"{INDENT}if WEIGHTS_PATH.exists():",
-            f"{INDENT * 2}model.load_weights(WEIGHTS_PATH)",
+        body += [
+            "if WEIGHTS_PATH.exists():",
+            f"{INDENT}model.load_weights(WEIGHTS_PATH)",
         ]
-    lines.append(f"{INDENT}model = compile_model(add_preprocessing(model))" if preprocessing
-                 else f"{INDENT}model = compile_model(model)")
+    body.append("model = compile_model(add_preprocessing(model))" if preprocessing
+                else "model = compile_model(model)")
+    train = [
+        "if data is None:",
+        f"{INDENT}model.summary()",
+        "else:",
+        f"{INDENT}fit_model(model, data)",
+    ]
+    if config.checkpoint_best:
+        train.append(f'{INDENT}print(f"Saved the best epoch\'s model to {{BEST_PATH}}")')
+    if device == "auto":
+        body += ["data = load_data()", *train, "model.save(SAVE_PATH)"]
+        lines += [INDENT + line for line in body]
+    else:
+        scope = "with tf.device(device):" if device.startswith("gpu:") else "with tf.device(DEVICE):"
+        lines += [f"{INDENT}data = load_data()", INDENT + scope]
+        lines += [INDENT * 2 + line for line in body + train]
+        lines.append(f"{INDENT}model.save(SAVE_PATH)")
     lines += [
-        f"{INDENT}data = load_data()",
-        f"{INDENT}if data is None:",
-        f"{INDENT * 2}model.summary()",
-        f"{INDENT}else:",
-        f"{INDENT * 2}fit_model(model, data)",
-        f"{INDENT}model.save(SAVE_PATH)",
         f'{INDENT}print(f"Saved {{SAVE_PATH}}")',
         "",
         "",
