@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("STUDIO_CONFIG_DIR", tempfile.mkdtemp(prefix="studio-shots-"))
 
-from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from studio.graph.model import Edge, Graph, Node  # noqa: E402
@@ -142,6 +144,28 @@ def main() -> None:
         window.docks["diagnosticsDock"].raise_()
 
     shot("errors", Project(graph=broken_network(), name="Broken model"), errors)
+
+    def train(window):
+        """Press Train on the spirals example and wait for its curves (a real run, ~30 s)."""
+        panel = window.panels["TrainingPanel"]
+        # as a user watching curves would: a taller window, the training dock dragged taller
+        window.resize(1600, 1080)
+        app.processEvents()
+        window.resizeDocks([window.docks["TrainingPanelDock"]], [600], Qt.Orientation.Vertical)
+        panel.settings.epochs.setValue(40)
+        panel.train_button.click()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and (panel.is_training() or not panel.plots.history.epoch_x):
+            app.processEvents()
+            time.sleep(0.02)
+        for _ in range(20):
+            app.processEvents()
+            time.sleep(0.02)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spirals = Path(tmp) / "spirals-mlp.studio.json"
+        shutil.copy(ROOT / "projects" / spirals.name, spirals)
+        shot("training", spirals, train)
     for path in shots:
         print(path)
 
