@@ -6,9 +6,13 @@ Same model, data, batch size and compile for three ways of training:
 * session:  `TrainingSession.run()` on a thread, no Qt (the engine's own cost:
             its callbacks, batched reports, NaN check),
 * GUI:      the panel's path: `TrainingRunner` thread -> queued reports ->
-            `MetricsHistory` -> live `MetricsPlots` on their adaptive timer.
+            `MetricsHistory` -> live `MetricsPlots` on their adaptive timer,
+            with the default settings (steps per execution "auto", see
+            studio/training/execution.py),
+* GUI 1:    the same with one batch per call into TensorFlow (the setting
+            fixed to 1): what the reporting and live plots cost by themselves.
 
-Each round trains plain, session and GUI one after the other (first epoch
+Each round trains plain, session, GUI and GUI 1 one after the other (first epoch
 left out: tracing); the ratio of one round compares neighbours in time, and
 the median over rounds is printed, with the spread, because the machine is
 shared. Target: GUI / plain >= 0.97.
@@ -73,6 +77,13 @@ def callback_microseconds(batches: int = 20_000) -> float:
     return (time.perf_counter() - start) / batches * 1e6
 
 
+def auto_steps(build, batch: int, n: int) -> int:
+    """The batches per call "auto" picks for this case."""
+    from studio.training import execution
+
+    return execution.resolve("auto", build(), batch, -(-n // batch))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -90,13 +101,13 @@ def main() -> None:
     ]
     print(f"{rounds} round(s) of {epochs} epochs (first epoch dropped); samples/s are medians")
     print(
-        f"{'case':<21}{'plain':>9}{'session':>9}{'GUI':>9}{'sess/plain':>11}{'GUI/plain':>10}"
-        f"{'GUI CPU':>9}  GUI/plain per round"
+        f"{'case':<26}{'plain':>9}{'session':>9}{'GUI':>9}{'sess/plain':>11}{'GUI/plain':>10}"
+        f"{'GUI 1/plain':>12}{'GUI CPU':>9}  GUI/plain per round"
     )
     worst = []
     step_us = 0.0
     for name, build, x, y, batch in cases:
-        rates: dict[str, list[float]] = {"plain": [], "session": [], "gui": []}
+        rates: dict[str, list[float]] = {"plain": [], "session": [], "gui": [], "gui1": []}
         shares: list[float] = []
         n = len(x)
         for _ in range(rounds):
@@ -107,18 +118,24 @@ def main() -> None:
             )
             rates["gui"].append(n / statistics.median(gui.run(build, x, y, batch, epochs)[1:]))
             shares.append(gui.gui_cpu_share)
+            one = gui.run(build, x, y, batch, epochs, steps_per_execution=1)
+            rates["gui1"].append(n / statistics.median(one[1:]))
         per_round = [g / p for g, p in zip(rates["gui"], rates["plain"])]
         session_ratio = statistics.median(s / p for s, p in zip(rates["session"], rates["plain"]))
         gui_ratio = statistics.median(per_round)
+        gui1_ratio = statistics.median(g / p for g, p in zip(rates["gui1"], rates["plain"]))
         worst.append(gui_ratio)
         med = {k: statistics.median(v) for k, v in rates.items()}
         if name == "MLP, batch 32":
             step_us = 1e6 * batch / med["plain"]
         spread = " ".join(f"{r:.2f}" for r in per_round)
+        name = f"{name} [{auto_steps(build, batch, n)}]"
         print(
-            f"{name:<21}{med['plain']:>9,.0f}{med['session']:>9,.0f}{med['gui']:>9,.0f}"
-            f"{session_ratio:>11.3f}{gui_ratio:>10.3f}{max(shares):>9.1%}  {spread}"
+            f"{name:<26}{med['plain']:>9,.0f}{med['session']:>9,.0f}{med['gui']:>9,.0f}"
+            f"{session_ratio:>11.3f}{gui_ratio:>10.3f}{gui1_ratio:>12.3f}{max(shares):>9.1%}  {spread}"
         )
+    print("GUI: default settings (steps per execution 'auto', [the batches per call it picks]);"
+          " GUI 1: one batch per call")
     print("GUI CPU: CPU time of the GUI thread (reports, history, plots) per wall second of training")
     print(
         f"session callback: {callback_microseconds():.1f} us per batch; a plain MLP step at batch 32: "

@@ -75,5 +75,7 @@ def compile_args(
         loss=loss,
         metrics=metrics,
         loss_weights=copy.deepcopy(config.loss_weights),
-        steps_per_execution=config.steps_per_execution,
+        # "auto" is resolved by the training session from the built model and the data
+        # (studio/training/execution.py); Keras compiles with its default until then.
+        steps_per_execution=config.steps_per_execution if isinstance(config.steps_per_execution, int) else 1,
     )

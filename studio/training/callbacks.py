@@ -80,6 +80,10 @@ def callback_classes() -> dict[str, type]:
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             s = self.s
             step = batch + 1
+            if s.steps_per_epoch and step > s.steps_per_epoch:
+                # a group of batches (steps per execution) that ran out of data: Keras
+                # names the step the group would have ended on
+                step = s.steps_per_epoch
             prev_step = s._prev_step
             prev = s._prev_means
             buffer = s._buffer

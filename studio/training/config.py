@@ -145,7 +145,8 @@ class TrainingConfig:
     seed: Optional[int] = None
     device: str = "auto"  # "auto" | "cpu" | "gpu:N"
     mixed_precision: bool = False
-    steps_per_execution: int = 1
+    # Batches per call into TensorFlow: "auto" groups tiny batches (see training/execution.py).
+    steps_per_execution: Union[int, str] = "auto"
     # Keys of the dict this version does not know; written back unchanged.
     unknown: dict[str, Any] = field(default_factory=dict)
 
@@ -266,9 +267,17 @@ class TrainingConfig:
             )
         self.device = device
         self.mixed_precision = _require_bool("mixed_precision", self.mixed_precision)
-        self.steps_per_execution = _require_int(
-            "steps_per_execution", self.steps_per_execution, low=1, high=100_000
-        )
+        if isinstance(self.steps_per_execution, str):
+            if self.steps_per_execution.strip().lower() != "auto":
+                raise TrainingError(
+                    f"training setting 'steps_per_execution': {self.steps_per_execution!r} is not "
+                    "'auto' or a whole number of batches (e.g. 8)"
+                )
+            self.steps_per_execution = "auto"
+        else:
+            self.steps_per_execution = _require_int(
+                "steps_per_execution", self.steps_per_execution, low=1, high=100_000
+            )
         if not isinstance(self.unknown, dict):
             self.unknown = {}
 

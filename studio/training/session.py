@@ -5,7 +5,8 @@
     # or, when the data and model must be made on the training thread:
     session = TrainingSession.from_setup(setup, config, reporter, runs_root=...)
     result = session.run()        # blocks; call it on the worker thread
-    session.request_stop()        # from any thread: effective within one batch
+    session.request_stop()        # from any thread: effective after the current batch
+                                  # (or group of batches, see training/execution.py)
     session.pause() / session.resume()
 
 `run()` clears the Keras session, enters the device scope *in the calling
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 from studio.core.errors import StudioError, TrainingError
-from studio.training import devices, memory, runs
+from studio.training import devices, execution, memory, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe
@@ -92,6 +93,7 @@ class TrainingSession:
         self.model: Any = None
         self.writer: Optional[runs.RunWriter] = None
         self.steps_per_epoch: Optional[int] = None
+        self.steps_per_execution = 1  # batches per call into TensorFlow, set before fit
         self.initial_epoch = 0
         self.final_epoch = self.config.epochs
         self.state = "idle"
@@ -227,6 +229,9 @@ class TrainingSession:
             if data.warning:
                 self.reporter.on_message("warning", data.warning)
             self.steps_per_epoch = data.steps_per_epoch
+            self.steps_per_execution = execution.apply(
+                self.config.steps_per_execution, model, data.batch_size, data.steps_per_epoch
+            )
             self.initial_epoch = previous.epochs_done if previous else 0
             self.final_epoch = self.initial_epoch + self.config.epochs
             if previous:
@@ -320,6 +325,7 @@ class TrainingSession:
                 "val_samples": data.val_samples,
                 "batch_size": data.batch_size,
                 "steps_per_epoch": data.steps_per_epoch,
+                "steps_per_execution": self.steps_per_execution,
             },
             studio_version=__version__,
         )
@@ -608,7 +614,8 @@ def compile_for_training(model: Any, config: TrainingConfig, task: TaskInfo) -> 
             loss=loss,
             metrics=metrics,
             loss_weights=config.loss_weights,
-            steps_per_execution=config.steps_per_execution,
+            # "auto" is resolved before fit, from the model and the data (training/execution.py)
+            steps_per_execution=config.steps_per_execution if isinstance(config.steps_per_execution, int) else 1,
         )
     except (ValueError, TypeError) as exc:
         raise TrainingError(

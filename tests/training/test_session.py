@@ -72,7 +72,8 @@ def test_run_trains_and_writes_a_complete_run_folder(tmp_path, blobs, mlp, keras
 def test_batch_reports_are_batched_not_one_per_batch(blobs, mlp):
     x, y = blobs
     recorder = Recorder()
-    config = TrainingConfig(epochs=2, batch_size=8, validation_split=0.0)
+    # one batch per call into TensorFlow: a point per batch (test_execution.py covers "auto")
+    config = TrainingConfig(epochs=2, batch_size=8, validation_split=0.0, steps_per_execution=1)
     session = TrainingSession(mlp, (x, y), None, config, recorder, task=TASK, report_interval=60.0)
     session.run()
     steps = recorder.start.steps_per_epoch
@@ -91,7 +92,7 @@ def test_stop_takes_effect_within_one_batch(tmp_path, blobs, mlp):
             holder["session"].request_stop()
 
     recorder = Recorder(on_batches=stop_at_third)
-    config = TrainingConfig(epochs=5, batch_size=8)
+    config = TrainingConfig(epochs=5, batch_size=8, steps_per_execution=1)
     session = TrainingSession(
         mlp, (x, y), None, config, recorder, task=TASK, runs_root=tmp_path, report_interval=0.0
     )
@@ -117,7 +118,13 @@ def test_pause_holds_between_batches_and_resume_continues(blobs, mlp):
 
     recorder = Recorder(on_batches=pause_once)
     session = TrainingSession(
-        mlp, (x, y), None, TrainingConfig(epochs=1, batch_size=16), recorder, task=TASK, report_interval=0.0
+        mlp,
+        (x, y),
+        None,
+        TrainingConfig(epochs=1, batch_size=16, steps_per_execution=1),
+        recorder,
+        task=TASK,
+        report_interval=0.0,
     )
     holder["session"] = session
     thread = threading.Thread(target=session.run)

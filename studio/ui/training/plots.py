@@ -36,7 +36,9 @@ REFRESH_MS = 33  # the fastest redraw: ~30 per second
 SLOWEST_MS = 1000
 # Share of one core the live plots may use while training: the GUI thread
 # competes with TensorFlow for the CPU (and the GIL), so the redraw interval
-# grows with what a redraw costs (measured: refresh + paint).
+# grows with what a redraw costs (measured: refresh + paint, in CPU time of the
+# GUI thread; wall time would also count the time TensorFlow's threads held the
+# cores, which costs training nothing and made the plots needlessly slow).
 DUTY = 0.02
 
 
@@ -81,9 +83,9 @@ class _TimedPlot(pg.PlotWidget):
         self.setBackground("w")
 
     def paintEvent(self, event):  # noqa: N802 - Qt override
-        start = time.perf_counter()
+        start = time.thread_time()
         super().paintEvent(event)
-        self.paint_seconds += time.perf_counter() - start
+        self.paint_seconds += time.thread_time() - start
 
 
 class _MetricPlot:
@@ -265,12 +267,12 @@ class MetricsPlots(QWidget):
         """
         if not self.isVisible():
             return  # another tab is shown: draw when it comes back (showEvent)
-        start = time.perf_counter()
+        start = time.thread_time()
         if not self.refresh(one=True):
             return
         # The paints since the last redraw (Qt paints after this slot returns) plus this refresh.
         painted = self._paint_seconds()
-        spent = time.perf_counter() - start + painted - self._painted
+        spent = time.thread_time() - start + painted - self._painted
         self._painted = painted
         self.cost = spent if self.cost == 0.0 else 0.8 * self.cost + 0.2 * spent
         interval = int(min(SLOWEST_MS, max(REFRESH_MS, 1000 * self.cost / DUTY)))
