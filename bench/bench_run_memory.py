@@ -3,8 +3,9 @@
 Each run builds a fresh MLP on the training thread (the session clears the
 Keras session first), trains two epochs and saves a run folder (history,
 best/final .keras, TensorBoard logs). Prints the resident set size after
-each run; growth from run 2 to run 10 should stay under 50 MB (run 1 pays
-for TensorFlow's one-time allocations). Baseline, measured first in the same
+each run; the growth after the first run (from the size after run 1 to the
+size after run 10) should stay under 50 MB. Run 2 still pays for some of
+TensorFlow's one-time allocations; the growth from run 2 is printed too. Baseline, measured first in the same
 process: a plain Keras loop (clear_session, build, compile, fit), which
 itself keeps ~5 MB per run here: TensorFlow's custom-gradient registry holds
 each run's traced train step forever. The session removes those entries once
@@ -25,7 +26,7 @@ import _training_common as common
 
 
 def plain_keras_growth(x, y, runs: int, epochs: int) -> float:
-    """RSS growth (MB) from run 2 to the last of a plain Keras loop: TensorFlow's own share."""
+    """RSS growth (MB) after the first run of a plain Keras loop: TensorFlow's own share."""
     import keras
 
     sizes = []
@@ -38,7 +39,7 @@ def plain_keras_growth(x, y, runs: int, epochs: int) -> float:
         del model
         gc.collect()
         sizes.append(common.rss_mb())
-    return sizes[-1] - sizes[1] if len(sizes) > 1 else 0.0
+    return sizes[-1] - sizes[0] if len(sizes) > 1 else 0.0
 
 
 def main() -> None:
@@ -91,10 +92,12 @@ def main() -> None:
             gc.collect()
             sizes.append(common.rss_mb())
             print(f"run {i + 1:>2}: RSS {sizes[-1]:8.1f} MB")
-    growth = sizes[-1] - sizes[1] if len(sizes) > 1 else 0.0
+    growth = sizes[-1] - sizes[0] if len(sizes) > 1 else 0.0
     verdict = "OK" if growth < 50 else "MISSED"
-    print(f"baseline, plain Keras loop x{args.runs}: growth from run 2: {baseline:+.1f} MB")
-    print(f"GUI path: growth from run 2 to run {len(sizes)}: {growth:+.1f} MB (target < 50 MB): {verdict}")
+    print(f"baseline, plain Keras loop x{args.runs}: growth after run 1: {baseline:+.1f} MB")
+    print(f"GUI path: growth from run 1 to run {len(sizes)}: {growth:+.1f} MB (target < 50 MB): {verdict}")
+    if len(sizes) > 2:
+        print(f"GUI path: growth from run 2 to run {len(sizes)}: {sizes[-1] - sizes[1]:+.1f} MB")
     print(f"beyond plain Keras: {growth - baseline:+.1f} MB")
 
 
