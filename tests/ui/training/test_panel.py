@@ -129,3 +129,14 @@ def test_a_broken_project_is_refused_with_a_message(qtbot, panel):
     assert not panel.train()
     assert "no dataset" in panel.message.text()
     assert not panel.is_training()
+
+
+def test_steps_per_execution_shows_auto_and_takes_a_typed_number(qtbot, panel):
+    box = panel.settings.steps_per_execution
+    assert box.text() == "auto" and panel.settings.form_dict()["steps_per_execution"] == "auto"
+    box.selectAll()
+    qtbot.keyClicks(box, "8")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert panel.document.project.training["steps_per_execution"] == 8
+    box.setValue(0)  # the bottom of the range reads "auto" again
+    assert box.text() == "auto" and panel.document.project.training["steps_per_execution"] == "auto"
