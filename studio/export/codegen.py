@@ -11,7 +11,9 @@ or a stub to fill in when the project has no dataset), `fit_model()` and a
 `main()` that builds, compiles, trains when there is data (else prints the
 summary) and saves the model (and, with `checkpoint_best`, the best
 epoch's model beside it), on the project's training device. See
-`studio.export.script_parts`.
+`studio.export.script_parts`. Normalization layers drawn without a mean and
+variance are fitted on the training split before `fit_model()`, as the app's
+training does (`adapt_normalization`, `studio.export.script_adapt`).
 
 It reads the same `BuildPlan` as `studio.compiler.keras_build`, so the model
 the script builds is the model the app trains. Imports neither TensorFlow
@@ -30,6 +32,7 @@ from studio.compiler.compile_args import compile_args, training_config
 from studio.compiler.keras_required import REQUIRED
 from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
 from studio.core.errors import ExportError
+from studio.export import script_adapt
 from studio.export import script_parts as parts
 from studio.export.pyformat import INDENT, Call, Raw, Seq, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
@@ -89,7 +92,10 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
     if scale and len(plan.inputs) != 1:
         raise ExportError(f"{name}: the dataset's scaling needs a model with one input, this one has "
                           f"{len(plan.inputs)}; export without the dataset or give the model one input")
+    adapt = bool(script_adapt.adapted_layers(plan))
     constants = _constants(name, settings)
+    if adapt:
+        constants += "\n" + script_adapt.adapt_constant()
     if scale:
         constants += "\n\n" + parts.scaling_constants(scale)
     head = "\n\n".join([_header(name, settings), _imports(config), constants])
@@ -101,10 +107,11 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         parts.schedule_source(config),
         parts.callbacks_source(config),
         load_data_source(settings),
+        script_adapt.adapt_source(bool(scale), bool(settings.weights_file)) if adapt else "",
         parts.fit_source(config),
         parts.device_source(config),
         parts.mixed_precision_source(config),
-        parts.main_source(bool(settings.weights_file), bool(scale), config),
+        parts.main_source(bool(settings.weights_file), bool(scale), config, adapt=adapt),
     ]
     text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"
     return text

@@ -277,11 +277,15 @@ def mixed_precision_source(config: TrainingConfig) -> str:
     ])
 
 
-def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingConfig] = None) -> str:
+def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingConfig] = None,
+                adapt: bool = False) -> str:
     """`main()`: seed, device, build, load weights, compile, train (or summary), save.
 
     With a chosen device the data is loaded first and the model built,
     compiled and trained inside `with tf.device(...)`, as the app does.
+    With `adapt` the data is loaded before compiling and `adapt_normalization`
+    fits the network's unset Normalization layers on the training split
+    (`studio.export.script_adapt`).
     """
     config = config or TrainingConfig()
     device = config.device
@@ -304,6 +308,11 @@ def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingCon
             "if WEIGHTS_PATH.exists():",
             f"{INDENT}model.load_weights(WEIGHTS_PATH)",
         ]
+    adapt_lines = ["if data is not None:", f"{INDENT}adapt_normalization(model, data[0])  # the training split"]
+    if adapt and device == "auto":
+        body += ["data = load_data()", *adapt_lines]
+    elif adapt:
+        body += adapt_lines
     body.append("model = compile_model(add_preprocessing(model))" if preprocessing
                 else "model = compile_model(model)")
     train = [
@@ -315,7 +324,7 @@ def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingCon
     if config.checkpoint_best:
         train.append(f'{INDENT}print(f"Saved the best epoch\'s model to {{BEST_PATH}}")')
     if device == "auto":
-        body += ["data = load_data()", *train, "model.save(SAVE_PATH)"]
+        body += ([] if adapt else ["data = load_data()"]) + [*train, "model.save(SAVE_PATH)"]
         lines += [INDENT + line for line in body]
     else:
         scope = "with tf.device(device):" if device.startswith("gpu:") else "with tf.device(DEVICE):"
