@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -54,3 +56,17 @@ def import_script(path: Path, module_name: str | None = None) -> ModuleType:
     finally:
         sys.modules.pop(name, None)
     return module
+
+
+def run_script(script: Path) -> str:
+    """`python SCRIPT` in a fresh process that sees no GPU, from its folder; its stdout.
+
+    The script must exit 0, warn about nothing (e.g. a checkpoint watching a missing
+    metric) and have trained (printed a loss)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    run = subprocess.run([sys.executable, script.name], capture_output=True, text=True, cwd=script.parent,
+                         env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Warning" not in run.stderr, run.stderr[-2000:]
+    assert "loss:" in run.stdout, run.stdout[-2000:]
+    return run.stdout

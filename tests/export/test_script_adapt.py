@@ -6,7 +6,6 @@ the same model. Projects without such layers get no such code."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,28 +19,14 @@ from studio.export import script_adapt
 from studio.export.codegen import ScriptSettings, generate_script
 from studio.project import load_project
 from tests.compiler.graphs import Builder, mlp
-from tests.export.helpers import import_script
+from tests.export.helpers import import_script, run_script
+from tests.training.conftest import iris_with_norm
 
 REPO = Path(__file__).resolve().parents[2]
 RUFF = Path(sys.executable).with_name("ruff")
 STAT_NAMES = ("mean", "variance")
 
 
-def _iris_with_norm(folder: Path, **training) -> Path:
-    """The Iris example with hidden (Dense, relu) -> norm (no mean/variance) -> species, as in
-    tests/training/test_adapt.py."""
-    data = json.loads((REPO / "projects" / "iris-mlp.studio.json").read_text())
-    graph = data["graph"]
-    graph["nodes"].append({"id": "norm", "type": "Normalization", "title": "norm", "params": {},
-                           "position": [330.0, 0.0], "trainable": True})
-    graph["edges"] = [e for e in graph["edges"] if e["target"] != "species"] + [
-        {"source": "hidden", "source_port": 0, "target": "norm", "target_port": 0},
-        {"source": "norm", "source_port": 0, "target": "species", "target_port": 0},
-    ]
-    data["training"].update(training)
-    path = folder / "iris.studio.json"
-    path.write_text(json.dumps(data))
-    return path
 
 
 def _export(project: Path) -> Path:
@@ -51,15 +36,6 @@ def _export(project: Path) -> Path:
     return out
 
 
-def _run(script: Path) -> str:
-    """`python iris_model.py` in a fresh process on the CPU; its stdout."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    run = subprocess.run([sys.executable, script.name], capture_output=True, text=True, cwd=script.parent,
-                         env=env, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "Warning" not in run.stderr, run.stderr[-2000:]
-    assert "loss:" in run.stdout, run.stdout[-2000:]  # it trained
-    return run.stdout
 
 
 def _layers(model):
@@ -81,10 +57,10 @@ def test_script_fits_normalization_on_the_training_split_like_the_app(tmp_path, 
     from studio.compiler import keras_build
     from studio.ui.training.job import make_setup, training_config
 
-    project = _iris_with_norm(tmp_path, epochs=2, seed=3)
+    project = iris_with_norm(tmp_path, epochs=2, seed=3)
     script = _export(project)
     capsys.readouterr()
-    printed = _run(script)
+    printed = run_script(script)
     assert "Normalization 'norm' was fitted on 105 training samples" in printed  # 70% of 150
     trained = keras.saving.load_model(script.with_name("iris_model.keras"), safe_mode=True)
     got = _statistics(trained)
@@ -120,13 +96,13 @@ def test_a_runs_script_keeps_the_statistics_the_run_fitted(tmp_path, capsys):
     the hidden layer in front would give other ones)."""
     import keras
 
-    project = _iris_with_norm(tmp_path, epochs=2, seed=3)
+    project = iris_with_norm(tmp_path, epochs=2, seed=3)
     assert main(["train", str(project), "--epochs", "3", "--json"]) == 0
     end = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     run = keras.saving.load_model(Path(end["run_dir"]) / "final.keras", safe_mode=True)
     script = _export(project)
     capsys.readouterr()
-    printed = _run(script)
+    printed = run_script(script)
     assert "was fitted" not in printed
     trained = keras.saving.load_model(script.with_name("iris_model.keras"), safe_mode=True)
     for name, g, w in zip(STAT_NAMES, _statistics(trained), _statistics(run)):

@@ -5,7 +5,6 @@ the chosen GPU is not there instead of crashing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from studio.export.codegen import ScriptSettings, generate_script
 from studio.project import save_project
 from studio.project.templates import make_project
 from tests.compiler.graphs import mlp
-from tests.export.helpers import import_script
+from tests.export.helpers import import_script, run_script
 
 RUFF = Path(sys.executable).with_name("ruff")
 
@@ -36,15 +35,6 @@ def _export(tmp_path: Path, **training) -> Path:
     return out
 
 
-def _run(script: Path) -> str:
-    """`python iris_model.py` in a fresh process that sees no GPU; its stdout."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
-    run = subprocess.run([sys.executable, script.name], capture_output=True, text=True, cwd=script.parent,
-                         env=env, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "Warning" not in run.stderr, run.stderr[-2000:]  # e.g. a checkpoint watching a missing metric
-    assert "loss:" in run.stdout, run.stdout[-2000:]  # it trained
-    return run.stdout
 
 
 def test_cpu_script_trains_and_saves_the_best_epochs_model_beside_the_final(tmp_path, capsys):
@@ -52,7 +42,7 @@ def test_cpu_script_trains_and_saves_the_best_epochs_model_beside_the_final(tmp_
 
     script = _export(tmp_path, device="cpu")
     capsys.readouterr()
-    printed = _run(script)
+    printed = run_script(script)
     final, best = script.with_name("iris_model.keras"), script.with_name("iris_model.best.keras")
     assert f"Saved the best epoch's model to {best}" in printed
     assert f"Saved {final}" in printed
@@ -72,7 +62,7 @@ def test_missing_gpu_falls_back_to_the_cpu_and_no_checkpoint_when_off(tmp_path, 
 
     script = _export(tmp_path, device="gpu:0", checkpoint_best=False)
     capsys.readouterr()
-    printed = _run(script)
+    printed = run_script(script)
     assert "Device /GPU:0 is not available (TensorFlow sees no GPU); training on the CPU." in printed
     assert not [p.name for p in script.parent.iterdir() if p.name.endswith(".best.keras")]
     assert "best" not in printed

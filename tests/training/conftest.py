@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from studio.training.reports import Reporter
@@ -78,3 +81,24 @@ class Recorder(Reporter):
     @property
     def batch_points(self) -> int:
         return sum(len(r.xs) for r in self.batches)
+
+
+IRIS = Path(__file__).resolve().parents[2] / "projects" / "iris-mlp.studio.json"
+
+
+def iris_with_norm(folder: Path, **training) -> Path:
+    """The Iris example as `folder/iris.studio.json` with hidden (Dense, relu) -> norm ->
+    species, `norm` a Normalization without mean/variance (the statistics are those of the
+    hidden layer's output); `training` updates its training settings."""
+    data = json.loads(IRIS.read_text())
+    graph = data["graph"]
+    graph["nodes"].append({"id": "norm", "type": "Normalization", "title": "norm", "params": {},
+                           "position": [330.0, 0.0], "trainable": True})
+    graph["edges"] = [e for e in graph["edges"] if e["target"] != "species"] + [
+        {"source": "hidden", "source_port": 0, "target": "norm", "target_port": 0},
+        {"source": "norm", "source_port": 0, "target": "species", "target_port": 0},
+    ]
+    data["training"].update(training)
+    path = folder / "iris.studio.json"
+    path.write_text(json.dumps(data))
+    return path

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from studio.cli import main
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "projects" / "iris-mlp.studio.json"
+from tests.training.conftest import iris_with_norm
 
 
 def test_a_normalization_without_statistics_is_fitted_before_training(tmp_path, capsys, keras):
-    project = tmp_path / "iris.studio.json"
-    shutil.copy(EXAMPLE, project)
-    data = json.loads(project.read_text())
-    graph = data["graph"]
     # hidden (Dense, relu) -> norm -> species: the statistics are those of the hidden layer's output
-    graph["nodes"].append({"id": "norm", "type": "Normalization", "title": "norm", "params": {},
-                           "position": [330.0, 0.0], "trainable": True})
-    graph["edges"] = [e for e in graph["edges"] if e["target"] != "species"] + [
-        {"source": "hidden", "source_port": 0, "target": "norm", "target_port": 0},
-        {"source": "norm", "source_port": 0, "target": "species", "target_port": 0},
-    ]
-    project.write_text(json.dumps(data))
+    project = iris_with_norm(tmp_path)
 
     assert main(["train", str(project), "--epochs", "1", "--seed", "3", "--json"]) == 0
     out, err = capsys.readouterr()
