@@ -1,6 +1,7 @@
 """Regenerate the screenshots in this folder.
 
-    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python docs/screenshots/make_screenshots.py [--scale 2]
+    xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python docs/screenshots/make_screenshots.py [--scale 2]
+        [--only training]
 
 Each shot is a real main window (light theme) grabbed after it has painted.
 """
@@ -80,6 +81,7 @@ def broken_network() -> Graph:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2 = HiDPI)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="take only these shots (e.g. training)")
     args = parser.parse_args()
     if args.scale != 1.0:
         os.environ["QT_SCALE_FACTOR"] = str(args.scale)
@@ -96,6 +98,8 @@ def main() -> None:
 
     def shot(name: str, project: Project | Path | None, setup=None, layout: bool = False,
              zoom: float | None = None, center: str | None = None) -> None:
+        if args.only and name not in args.only:
+            return
         window = MainWindow(optional_panels=True)
         window.resize(1600, 960)
         window.show()
@@ -161,6 +165,7 @@ def main() -> None:
         for _ in range(20):
             app.processEvents()
             time.sleep(0.02)
+        window.view.fit_to_view()  # the canvas is shorter now: show the whole network again
 
     with tempfile.TemporaryDirectory() as tmp:
         spirals = Path(tmp) / "spirals-mlp.studio.json"

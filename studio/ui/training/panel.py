@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -62,6 +62,11 @@ STATE_TEXT = {
 # do not need more, and every report costs the GUI thread a little CPU.
 REPORT_INTERVAL = 0.1
 LEVEL_COLOR = {"info": "#333333", "warning": "#9a6700", "error": "#b00020"}
+# Width of the Curves / Runs / ... tabs the settings column gives way to in a narrow
+# dock (three plots side by side, each MIN_PLOT_WIDTH wide); the settings then scroll.
+TABS_WIDTH = 470
+SETTINGS_MIN_WIDTH = 180
+MARGIN = 6
 
 
 def _fmt_time(seconds: Optional[float]) -> str:
@@ -107,32 +112,45 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("")
         self.status = QLabel("")
+        self.status.hide()
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
 
+        # Height is what a bottom dock lacks: the buttons and the progress bar share a row,
+        # the status and message lines show only when they say something.
         buttons = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button, self.continue_button):
             buttons.addWidget(button)
-        buttons.addWidget(self.status, 1)
-        scroll = QScrollArea()
+        buttons.addWidget(self.progress, 1)
+        lines = QHBoxLayout()
+        lines.addWidget(self.status)
+        lines.addWidget(self.message, 1)
+        self.settings_scroll = scroll = QScrollArea()
         scroll.setWidget(self.settings)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.settings.sizeHint().width() + 24)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumWidth(SETTINGS_MIN_WIDTH)
+        self._settings_width = self.settings.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
         self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.plots, "Curves")
         self.tabs.addTab(self.runs_view, "Runs")
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.tabs.addTab(self.predict, "Predict")
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(scroll)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 1)
+        self._splitter_dragged = False  # once the user drags it, the split is theirs
+        splitter.splitterMoved.connect(self._on_splitter_dragged)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
+        layout.setSpacing(4)
         layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.message)
+        layout.addLayout(lines)
         layout.addWidget(splitter, 1)
 
         self.train_button.clicked.connect(lambda: self.train())
@@ -330,6 +348,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         params = f", {info.parameters:,} parameters" if info.parameters else ""
         self.status.setText(f"Training on {info.device}{params}")
+        self.status.show()
 
     def _on_batches(self, report: BatchReport) -> None:
         self.history.add_batches(report.xs, report.values)
@@ -354,6 +373,7 @@ class TrainingPanel(QWidget):
         text = STATE_TEXT.get(state, state)
         if text:
             self.status.setText(text)
+            self.status.show()
         self._update_buttons()
 
     def _on_finished(self, result: RunResult) -> None:
@@ -366,6 +386,7 @@ class TrainingPanel(QWidget):
         where = f" — saved as run {result.run_id}" if result.run_id else ""
         self.show_message(level, f"{result.status.capitalize()}: {result.message}{where}")
         self.status.setText("")
+        self.status.hide()
         self.runs_view.refresh()
         if result.run_id:
             self.runs_view.select(result.run_id)
@@ -409,6 +430,43 @@ class TrainingPanel(QWidget):
         self.evaluation.set_evaluation(None)
         self.predict.set_run(None)
         self._update_buttons()
+
+    # --- layout -----------------------------------------------------------------------------
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        """The least height that shows everything at `width`.
+
+        The main window docks the panel in a QScrollArea. Once a wrapped label (the
+        message) makes the layout height-for-width, the scroll area sizes the panel to
+        this height instead of to its viewport; Qt's default answer is the preferred
+        height of every child (~1100 px), which ran the curves off the bottom of the
+        dock. The minimum plus the wrapped lines of the message is what is needed.
+        """
+        height = self.minimumSizeHint().height()
+        if self.message.isVisibleTo(self) and self.message.text():
+            margins = self.layout().contentsMargins()
+            room = width - margins.left() - margins.right()
+            if self.status.isVisibleTo(self):
+                room -= self.status.sizeHint().width() + self.layout().spacing()
+            wrapped = self.message.heightForWidth(max(room, 1))
+            height += max(0, wrapped - self.message.minimumSizeHint().height())
+        return height
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_splitter()
+
+    def _fit_splitter(self) -> None:
+        """Give the settings column its natural width unless the tabs would get less
+        than TABS_WIDTH; in a narrow dock the settings scroll sideways instead."""
+        if self._splitter_dragged:
+            return
+        total = self.splitter.width() - self.splitter.handleWidth()
+        settings = max(SETTINGS_MIN_WIDTH, min(self._settings_width, total - TABS_WIDTH))
+        if self.splitter.sizes()[0] != settings:
+            self.splitter.setSizes([settings, max(0, total - settings)])
+
+    def _on_splitter_dragged(self, _pos: int, _index: int) -> None:
+        self._splitter_dragged = True
 
     # --- view state -------------------------------------------------------------------------
     def show_message(self, level: str, text: str) -> None:

@@ -10,6 +10,12 @@ Per plot: training per batch (lightly smoothed, thin), training per epoch and
 validation per epoch (with symbols), and dashed per-epoch curves of earlier
 runs chosen for comparison. A crosshair follows the mouse and the readout
 line shows the values under it.
+
+The plots share the space they get (`_PlotGrid`): the number of columns follows
+the area's shape, so that three plots fit a short, wide dock side by side and a
+taller one in two rows, each at least `MIN_PLOT_HEIGHT` tall; the grid asks for
+the height of the fewest rows its width allows, so a dock too short for that
+scrolls instead of squashing the plots.
 """
 
 from __future__ import annotations
@@ -22,8 +28,16 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.training.history import MetricsHistory
 
@@ -40,6 +54,12 @@ SLOWEST_MS = 1000
 # GUI thread; wall time would also count the time TensorFlow's threads held the
 # cores, which costs training nothing and made the plots needlessly slow).
 DUTY = 0.02
+# Layout: below these a plot's axes and legend leave too little to read.
+MIN_PLOT_HEIGHT = 120
+MIN_PLOT_WIDTH = 140
+PLOT_ASPECT = 1.6  # the width / height the grid aims each plot at
+GRID_SPACING = 2
+TITLE_HEIGHT = 20
 
 
 class _Smoother:
@@ -69,6 +89,104 @@ def _np(values: array) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
+def grid_columns(count: int, width: int, height: int, spacing: int = GRID_SPACING) -> int:
+    """How many columns to lay `count` plots out in, in a `width` x `height` area.
+
+    Among the layouts whose plots are at least MIN_PLOT_WIDTH x MIN_PLOT_HEIGHT,
+    the one whose plots are closest to PLOT_ASPECT; when none is, the one
+    that comes nearest (tall enough first, then wide enough).
+    """
+    if count <= 1:
+        return 1
+    best, best_key = 1, None
+    for columns in range(1, count + 1):
+        rows = math.ceil(count / columns)
+        if (rows - 1) * columns >= count:
+            continue  # a whole row would stay empty
+        w = (width - (columns - 1) * spacing) / columns
+        h = (height - (rows - 1) * spacing) / rows
+        tall, wide = h >= MIN_PLOT_HEIGHT, w >= MIN_PLOT_WIDTH
+        shape = -abs(math.log(max(w, 1.0) / max(h, 1.0) / PLOT_ASPECT))
+        key = (tall and wide, tall, wide, shape)
+        if best_key is None or key > best_key:
+            best, best_key = columns, key
+    return best
+
+
+def grid_min_height(count: int, width: int, spacing: int = GRID_SPACING) -> int:
+    """The least height that fits `count` plots MIN_PLOT_HEIGHT tall in `width`: as many
+    columns as the width takes at MIN_PLOT_WIDTH each, so as few rows as possible."""
+    if count <= 0:
+        return 0
+    columns = max(1, min(count, (width + spacing) // (MIN_PLOT_WIDTH + spacing)))
+    rows = math.ceil(count / columns)
+    return rows * MIN_PLOT_HEIGHT + (rows - 1) * spacing
+
+
+class _PlotGrid(QWidget):
+    """The plots in a grid whose column count follows the widget's shape (see `grid_columns`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(GRID_SPACING)
+        self.widgets: list[QWidget] = []
+        self.columns = 0
+
+    def add(self, widget: QWidget) -> None:
+        self.widgets.append(widget)
+        self.columns = 0  # place them all again
+        self._relayout()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        columns = min(2, max(1, len(self.widgets)))
+        rows = math.ceil(len(self.widgets) / columns)
+        return QSize(columns * 320, max(rows, 1) * 180)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        count = len(self.widgets)
+        least = grid_min_height(count, self.width())
+        if least != self.minimumHeight():
+            self.setMinimumHeight(least)  # the panel scrolls rather than squash the plots
+        columns = grid_columns(count, self.width(), max(self.height(), least))
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for widget in self.widgets:
+            self.grid.removeWidget(widget)
+        rows = math.ceil(count / columns) if count else 0
+        for i in range(max(self.grid.rowCount(), rows)):
+            self.grid.setRowStretch(i, 1 if i < rows else 0)
+        for i in range(max(self.grid.columnCount(), count)):
+            self.grid.setColumnStretch(i, 1 if i < columns else 0)
+        for index, widget in enumerate(self.widgets):
+            self.grid.addWidget(widget, index // columns, index % columns)
+
+
+class _LegibleAxis(pg.AxisItem):
+    """An axis whose log-scale labels stay legible in a short plot.
+
+    Over less than ~2 decades pyqtgraph makes the 2..9 minor ticks its top level,
+    which is always labelled: nine labels crowded into 80 px. Here the decades stay
+    the top level and the minor ticks the level below, labelled only where they fit.
+    """
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 - pyqtgraph override
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        if any(spacing is not None for spacing, _values in ticks):
+            return ticks
+        decades = [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)]
+        if not decades:
+            return ticks
+        minor = [v for _spacing, values in ticks for v in values if abs(v - round(v)) > 1e-9]
+        return [(1.0, decades), (None, minor)]
+
+
 class _TimedPlot(pg.PlotWidget):
     """One metric's plot in a widget of its own, measuring its paints (for the adaptive redraw rate).
 
@@ -78,9 +196,19 @@ class _TimedPlot(pg.PlotWidget):
     """
 
     def __init__(self, title: str) -> None:
-        super().__init__(title=title)
+        super().__init__(title=title, axisItems={"left": _LegibleAxis("left")})
         self.paint_seconds = 0.0
         self.setBackground("w")
+        item = self.getPlotItem()
+        item.setTitle(title, size="10pt")
+        item.layout.setRowFixedHeight(0, TITLE_HEIGHT)  # pyqtgraph's 30 px is a lot in a short dock
+        item.titleLabel.setMaximumHeight(TITLE_HEIGHT)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(320, 180)  # pyqtgraph's 600 x 480 made the panel ask for ~1100 px
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(60, 60)  # _PlotGrid keeps them MIN_PLOT_HEIGHT tall
 
     def paintEvent(self, event):  # noqa: N802 - Qt override
         start = time.thread_time()
@@ -151,10 +279,8 @@ class MetricsPlots(QWidget):
         self._overlay_version = 0
         self._drawn_overlays = -1
 
-        self.view = QWidget()
-        self.grid = QGridLayout(self.view)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setSpacing(2)
+        self.view = _PlotGrid()
+        self.grid = self.view.grid
         self.cost = 0.0  # smoothed seconds per redraw (refresh + paint)
         self._painted = 0.0  # paint seconds of every plot so far, at the last redraw
         self.log_scale = QCheckBox("Log scale (loss)")
@@ -164,7 +290,8 @@ class MetricsPlots(QWidget):
         self.smooth.toggled.connect(lambda _on: self.refresh(force=True))
         self.readout = QLabel("")
         self.readout.setObjectName("plotReadout")
-        self.readout.setTextInteractionFlags(self.readout.textInteractionFlags())
+        # Clipped, never wider than the plots: a long readout must not widen the panel.
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.log_scale)
         top.addWidget(self.smooth)
@@ -209,6 +336,11 @@ class MetricsPlots(QWidget):
     def plot_names(self) -> list[str]:
         return list(self._plots)
 
+    def plot_widget(self, metric: str) -> Optional[QWidget]:
+        """The widget showing `metric`'s plot (None until the metric appears)."""
+        plot = self._plots.get(metric)
+        return None if plot is None else plot.widget
+
     def curve_points(self, metric: str, which: str = "val") -> int:
         """How many points a curve shows ("batch", "train", "val"); for tests and the status line."""
         plot = self._plots.get(metric)
@@ -222,15 +354,16 @@ class MetricsPlots(QWidget):
         found = self._plots.get(name)
         if found is not None:
             return found
-        index = len(self._plots)
         widget = _TimedPlot(name.replace("_", " "))
-        self.grid.addWidget(widget, index // 2, index % 2)
+        self.view.add(widget)
         plot = widget.getPlotItem()
         # No grid: it doubles the cost of a redraw (measured), which slows training.
         plot.setLabel("bottom", "epoch")
         # The x axes are not linked: a linked range change would repaint every plot for one new point.
         if name == "loss":
-            plot.addLegend(offset=(-10, 10))
+            # Compact, on a light box: it must stay readable in a plot ~120 px tall.
+            plot.addLegend(offset=(-4, 2), labelTextSize="8pt", verSpacing=-8,
+                           brush=pg.mkBrush(255, 255, 255, 200))
         item = _MetricPlot(widget, name)
         self._proxies.append(
             pg.SignalProxy(widget.scene().sigMouseMoved, rateLimit=30,
@@ -240,6 +373,8 @@ class MetricsPlots(QWidget):
             item.train.setPen(pg.mkPen(LR_COLOR, width=2))
             item.train.setSymbolBrush(LR_COLOR)
             plot.setLogMode(y=True)
+            # At least a decade: a constant rate otherwise fills the axis with crowded minor ticks.
+            plot.vb.setLimits(minYRange=1.0)
         elif name == "loss" and self.log_scale.isChecked():
             plot.setLogMode(y=True)
         self._plots[name] = item
