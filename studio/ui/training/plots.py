@@ -173,7 +173,8 @@ class _LegibleAxis(pg.AxisItem):
 
     Over less than ~2 decades pyqtgraph makes the 2..9 minor ticks its top level,
     which is always labelled: nine labels crowded into 80 px. Here the decades stay
-    the top level and the minor ticks the level below, labelled only where they fit.
+    the top level and the minor ticks the level below, and of those only 2 and 5
+    are labelled (1-2-5, as on log paper), when they fit.
     """
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 - pyqtgraph override
@@ -185,6 +186,16 @@ class _LegibleAxis(pg.AxisItem):
             return ticks
         minor = [v for _spacing, values in ticks for v in values if abs(v - round(v)) > 1e-9]
         return [(1.0, decades), (None, minor)]
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph override
+        strings = super().logTickStrings(values, scale, spacing)
+        if spacing is not None:
+            return strings
+        # None: pyqtgraph skips the label (the tick mark stays)
+        return [
+            text if round(10 ** (v - math.floor(v + 1e-9))) in (2, 5) else None
+            for v, text in zip(values, strings)
+        ]
 
 
 class _TimedPlot(pg.PlotWidget):

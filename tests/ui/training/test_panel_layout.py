@@ -204,3 +204,26 @@ def test_the_crosshair_readout_does_not_widen_the_panel(open_window, qtbot):
     assert "val_accuracy" in panel.plots.readout.text()
     assert not holder(window).horizontalScrollBar().isVisible()
     assert_plots_fit(window, panel)
+
+
+def test_a_constant_learning_rate_has_a_legible_axis(open_window, qtbot):
+    """Log axis over one decade: pyqtgraph labelled every minor tick (0.004 ... 0.009 on top of each other)."""
+    window = open_window(1600, 960)
+    panel = window.panels["TrainingPanel"]
+    history = MetricsHistory()
+    for epoch in range(1, 41):
+        history.add_epoch(epoch, {"loss": 1.0 / epoch, "learning_rate": 0.01})
+    panel.plots.set_history(history)
+    panel.trainingChanged.emit(True)
+    settle(qtbot)
+    plot = panel.plots.plot_widget("learning_rate").getPlotItem()
+    axis = plot.getAxis("left")
+    low, high = plot.vb.viewRange()[1]
+    labels = [
+        text
+        for spacing, values in axis.tickValues(low, high, axis.height())
+        for text in axis.tickStrings(values, 1.0, spacing)
+        if text
+    ]
+    assert "0.01" in labels
+    assert len(labels) <= 3, labels
