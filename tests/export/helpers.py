@@ -70,3 +70,16 @@ def run_script(script: Path) -> str:
     assert "Warning" not in run.stderr, run.stderr[-2000:]
     assert "loss:" in run.stdout, run.stdout[-2000:]
     return run.stdout
+
+
+RUFF = Path(sys.executable).with_name("ruff")
+
+
+def assert_ruff_clean(path: Path) -> None:
+    """A generated script passes ruff's checks and is formatted as `ruff format` would."""
+    lint = subprocess.run([str(RUFF), "check", "--isolated", "--select", "E,W,F,I,B,UP", str(path)],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    fmt = subprocess.run([str(RUFF), "format", "--isolated", "--check", str(path)], capture_output=True,
+                         text=True)
+    assert fmt.returncode == 0, (path.name, fmt.stdout)

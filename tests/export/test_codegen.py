@@ -14,7 +14,7 @@ from studio.export.codegen import ScriptSettings, generate_script
 from studio.graph.inference import analyse
 from studio.graph.model import Node
 from tests.compiler.graphs import Builder, branch_add, mlp, multi_io, shared_merge
-from tests.export.helpers import assert_same_model, import_script
+from tests.export.helpers import assert_ruff_clean, assert_same_model, import_script
 
 RUFF = Path(sys.executable).with_name("ruff")
 
@@ -50,11 +50,7 @@ def test_only_changed_arguments_are_written(tmp_path):
 
 def test_generated_code_is_ruff_clean(tmp_path):
     path = _script(tmp_path, multi_io())
-    lint = subprocess.run([str(RUFF), "check", "--isolated", "--select", "E,W,F,I,B,UP", str(path)],
-                          capture_output=True, text=True)
-    assert lint.returncode == 0, lint.stdout
-    fmt = subprocess.run([str(RUFF), "format", "--isolated", "--check", str(path)], capture_output=True, text=True)
-    assert fmt.returncode == 0, fmt.stdout
+    assert_ruff_clean(path)
 
 
 def test_script_runs_on_its_own(tmp_path):

@@ -6,8 +6,6 @@ the same model. Projects without such layers get no such code."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +17,10 @@ from studio.export import script_adapt
 from studio.export.codegen import ScriptSettings, generate_script
 from studio.project import load_project
 from tests.compiler.graphs import Builder, mlp
-from tests.export.helpers import import_script, run_script
+from tests.export.helpers import assert_ruff_clean, import_script, run_script
 from tests.training.conftest import iris_with_norm
 
 REPO = Path(__file__).resolve().parents[2]
-RUFF = Path(sys.executable).with_name("ruff")
 STAT_NAMES = ("mean", "variance")
 
 
@@ -172,12 +169,7 @@ def test_adapting_script_is_standalone_and_ruff_clean(tmp_path, device):
         assert ("WEIGHTS_PATH" in text.split("def needs_adapting")[1].split("def ")[0]) == bool(weights)
         path = tmp_path / f"net_{device}_{bool(weights)}.py"
         path.write_text(text)
-        lint = subprocess.run([str(RUFF), "check", "--isolated", "--select", "E,W,F,I,B,UP", str(path)],
-                              capture_output=True, text=True)
-        assert lint.returncode == 0, lint.stdout
-        fmt = subprocess.run([str(RUFF), "format", "--isolated", "--check", str(path)], capture_output=True,
-                             text=True)
-        assert fmt.returncode == 0, fmt.stdout
+        assert_ruff_clean(path)
 
 
 def test_no_adapt_code_without_normalization_to_fit():

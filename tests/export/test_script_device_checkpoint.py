@@ -5,8 +5,6 @@ the chosen GPU is not there instead of crashing."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +16,7 @@ from studio.export.codegen import ScriptSettings, generate_script
 from studio.project import save_project
 from studio.project.templates import make_project
 from tests.compiler.graphs import mlp
-from tests.export.helpers import import_script, run_script
-
-RUFF = Path(sys.executable).with_name("ruff")
+from tests.export.helpers import assert_ruff_clean, import_script, run_script
 
 
 def _export(tmp_path: Path, **training) -> Path:
@@ -124,11 +120,6 @@ def test_device_scripts_are_ruff_clean(tmp_path, device, mixed_precision):
     training = {"device": device, "mixed_precision": mixed_precision, "checkpoint_best": mixed_precision,
                 "early_stopping": {"enabled": True}}
     path, module = _module(tmp_path, training)
-    lint = subprocess.run([str(RUFF), "check", "--isolated", "--select", "E,W,F,I,B,UP", str(path)],
-                          capture_output=True, text=True)
-    assert lint.returncode == 0, lint.stdout
-    fmt = subprocess.run([str(RUFF), "format", "--isolated", "--check", str(path)], capture_output=True,
-                         text=True)
-    assert fmt.returncode == 0, fmt.stdout
+    assert_ruff_clean(path)
     # On the CPU the script never asks for float16, whatever TensorFlow sees.
     assert hasattr(module, "use_mixed_precision") == (mixed_precision and device != "cpu")

@@ -5,8 +5,6 @@ batch size; and it stays standalone and ruff-clean."""
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +16,7 @@ from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo
 from studio.training.session import TrainingSession
 from tests.compiler.graphs import mlp
-from tests.export.helpers import import_script
-
-RUFF = Path(sys.executable).with_name("ruff")
+from tests.export.helpers import assert_ruff_clean, import_script
 
 SCHEDULES = {
     "constant": {},
@@ -137,9 +133,4 @@ def test_script_with_settings_is_standalone_and_ruff_clean(tmp_path):
         imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert imported <= {"keras", "math", "pathlib", "tensorflow"}, imported
-        lint = subprocess.run([str(RUFF), "check", "--isolated", "--select", "E,W,F,I,B,UP", str(path)],
-                              capture_output=True, text=True)
-        assert lint.returncode == 0, lint.stdout
-        fmt = subprocess.run([str(RUFF), "format", "--isolated", "--check", str(path)], capture_output=True,
-                             text=True)
-        assert fmt.returncode == 0, (schedule, fmt.stdout)
+        assert_ruff_clean(path)
