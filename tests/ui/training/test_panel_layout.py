@@ -63,6 +63,11 @@ def settle(qtbot, ms: int = 60) -> None:
     qtbot.wait(ms)
 
 
+def eventually(qtbot, check, timeout: int = 3000) -> None:
+    """`check()` passes once the layout has settled (a loaded machine can take a few event rounds)."""
+    qtbot.waitUntil(check, timeout=timeout)
+
+
 def finished_history(epochs: int = 40) -> MetricsHistory:
     """What a finished classification run leaves: loss, accuracy and the learning rate."""
     history = MetricsHistory()
@@ -120,7 +125,7 @@ def test_every_plot_is_inside_the_raised_training_dock(open_window, qtbot, size)
     panel = show_finished_run(window, qtbot)
     assert window.docks["TrainingPanelDock"].isVisible()
     assert panel.tabs.currentWidget() is panel.plots
-    assert_plots_fit(window, panel)
+    eventually(qtbot, lambda: assert_plots_fit(window, panel))
     assert not holder(window).horizontalScrollBar().isVisible()
     if size != (1280, 800):
         assert not holder(window).verticalScrollBar().isVisible()
@@ -135,7 +140,7 @@ def test_pressing_train_shows_the_three_curves_inside_the_dock(open_window, qtbo
     assert blocker.args[0].status == "completed", blocker.args[0].message
     settle(qtbot)
     assert "Completed" in panel.message.text()
-    assert_plots_fit(window, panel)
+    eventually(qtbot, lambda: assert_plots_fit(window, panel))
     assert not holder(window).verticalScrollBar().isVisible()
     rect, viewport = visible_rect(window, panel.progress)
     assert viewport.contains(rect)
@@ -146,18 +151,21 @@ def test_a_long_error_wraps_in_full_and_the_plots_still_fit(open_window, qtbot):
     error = ("Dense 'hidden': the input has shape (None, 4, 7) but the layer expects a flat vector; "
              "put a Flatten layer in front of it or change the Input's batch_shape. ") * 3
     panel = show_finished_run(window, qtbot, error)
-    rect, viewport = visible_rect(window, panel.message)
-    assert viewport.contains(rect)
-    assert rect.height() >= panel.message.heightForWidth(rect.width()) > 2 * panel.fontMetrics().height()
-    assert_plots_fit(window, panel)
+
+    def message_in_full():
+        rect, viewport = visible_rect(window, panel.message)
+        assert viewport.contains(rect)
+        assert rect.height() >= panel.message.heightForWidth(rect.width()) > 2 * panel.fontMetrics().height()
+
+    eventually(qtbot, message_in_full)
+    eventually(qtbot, lambda: assert_plots_fit(window, panel))
 
 
 def test_a_dock_too_short_scrolls_instead_of_squashing_the_plots(open_window, qtbot):
     window = open_window(1600, 960)
     panel = show_finished_run(window, qtbot)
     window.resizeDocks([window.docks["TrainingPanelDock"]], [190], Qt.Orientation.Vertical)
-    settle(qtbot)
-    assert holder(window).verticalScrollBar().isVisible()
+    eventually(qtbot, lambda: holder(window).verticalScrollBar().isVisible())
     for name in panel.plots.plot_names():
         assert panel.plots.plot_widget(name).height() >= MIN_PLOT_HEIGHT, name
 
@@ -187,10 +195,13 @@ def test_the_other_tabs_fit_the_dock_too(open_window, qtbot):
         (panel.predict, panel.predict.output),
     ):
         panel.tabs.setCurrentWidget(page)
-        settle(qtbot)
-        assert not holder(window).verticalScrollBar().isVisible(), type(page).__name__
-        rect, viewport = visible_rect(window, key_widget)
-        assert viewport.contains(rect), type(page).__name__
+
+        def fits(page=page, key_widget=key_widget):
+            assert not holder(window).verticalScrollBar().isVisible(), type(page).__name__
+            rect, viewport = visible_rect(window, key_widget)
+            assert viewport.contains(rect), type(page).__name__
+
+        eventually(qtbot, fits)
     for button in (panel.train_button, panel.continue_button):
         rect, viewport = visible_rect(window, button)
         assert viewport.contains(rect)
@@ -203,7 +214,7 @@ def test_the_crosshair_readout_does_not_widen_the_panel(open_window, qtbot):
     settle(qtbot)
     assert "val_accuracy" in panel.plots.readout.text()
     assert not holder(window).horizontalScrollBar().isVisible()
-    assert_plots_fit(window, panel)
+    eventually(qtbot, lambda: assert_plots_fit(window, panel))
 
 
 def test_a_constant_learning_rate_has_a_legible_axis(open_window, qtbot):
