@@ -165,7 +165,12 @@ def main() -> None:
         for _ in range(20):
             app.processEvents()
             time.sleep(0.02)
-        window.view.fit_to_view()  # the canvas is shorter now: show the whole network again
+        # the dock as the user left it (Train may have resized it), then the whole network in view
+        window.resizeDocks([window.docks["TrainingPanelDock"]], [600], Qt.Orientation.Vertical)
+        for _ in range(5):
+            app.processEvents()
+        window.view.fit_to_view()
+        window.statusBar().clearMessage()  # "Opened /tmp/..." says nothing to a reader
 
     with tempfile.TemporaryDirectory() as tmp:
         spirals = Path(tmp) / "spirals-mlp.studio.json"
