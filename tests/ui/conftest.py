@@ -62,10 +62,11 @@ def make_window(qtbot, dialog_log):
 
     windows = []
 
-    def make(**kwargs):
-        window = MainWindow(optional_panels=False, **kwargs)
+    def make(document=None, *, optional_panels: bool = False, size: tuple[int, int] = (1280, 800), **kwargs):
+        """A shown main window; `optional_panels` docks the Data and Training panels too."""
+        window = MainWindow(document, optional_panels=optional_panels, **kwargs)
         qtbot.addWidget(window)
-        window.resize(1280, 800)
+        window.resize(*size)
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)
@@ -73,6 +74,9 @@ def make_window(qtbot, dialog_log):
 
     yield make
     for window in windows:
+        for panel in window.panels.values():
+            panel.shutdown()
+        window.shape_job.shutdown()
         window.files.close()
 
 

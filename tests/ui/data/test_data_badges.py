@@ -32,32 +32,8 @@ def iris_project(tmp_path, units: int = 3, with_data: bool = True):
     return project
 
 
-@pytest.fixture
-def make_window(qtbot, dialog_log):
-    """A main window with its Data panel docked (the shared fixture leaves it out)."""
-    from studio.ui.main_window import MainWindow
-
-    windows = []
-
-    def make(document):
-        window = MainWindow(document, optional_panels=True)
-        qtbot.addWidget(window)
-        window.resize(1280, 800)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        for panel in window.panels.values():
-            panel.shutdown()
-        window.shape_job.shutdown()
-        window.files.close()
-
-
 def open_window(make_window, qtbot, project):
-    window = make_window(ProjectDocument(project))
+    window = make_window(ProjectDocument(project), optional_panels=True)
     panel = window.panels["DataPanel"]
     window.docks["DataPanelDock"].raise_()
     qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)

@@ -31,32 +31,19 @@ def _offline(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
-def open_window(qtbot, dialog_log, tmp_path):
+def open_window(qtbot, make_window, tmp_path):
     """A main window with every panel on a copy of the iris example, at a given size."""
     if not EXAMPLE.is_file():
         pytest.skip("the bundled iris example is missing")
-    from studio.ui.main_window import MainWindow
-
-    windows = []
 
     def make(width: int, height: int):
         path = tmp_path / "iris.studio.json"
         shutil.copy(EXAMPLE, path)
-        window = MainWindow(ProjectDocument(load_project(path)), optional_panels=True)
-        qtbot.addWidget(window)
-        window.resize(width, height)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
+        window = make_window(ProjectDocument(load_project(path)), optional_panels=True, size=(width, height))
         settle(qtbot)  # the default dock sizes are applied once the window has its size
         return window
 
-    yield make
-    for window in windows:
-        for panel in window.panels.values():
-            panel.shutdown()
-        window.shape_job.shutdown()
-        window.files.close()
+    return make
 
 
 def settle(qtbot, ms: int = 60) -> None:
