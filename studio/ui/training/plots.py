@@ -294,6 +294,7 @@ class MetricsPlots(QWidget):
         self.grid = self.view.grid
         self.cost = 0.0  # smoothed seconds per redraw (refresh + paint)
         self._painted = 0.0  # paint seconds of every plot so far, at the last redraw
+        self._settling = False  # the next tick follows a new plot's creation
         self.log_scale = QCheckBox("Log scale (loss)")
         self.log_scale.toggled.connect(self._apply_log)
         self.smooth = QCheckBox("Smooth batches")
@@ -413,11 +414,19 @@ class MetricsPlots(QWidget):
         """
         if not self.isVisible():
             return  # another tab is shown: draw when it comes back (showEvent)
+        plots_before = len(self._plots)
         start = time.thread_time()
         if not self.refresh(one=True):
             return
         # The paints since the last redraw (Qt paints after this slot returns) plus this refresh.
         painted = self._paint_seconds()
+        if len(self._plots) != plots_before or self._settling:
+            # A new plot: its creation, and its first paint on the next tick, are one-offs
+            # (layout, fonts, axes), not what a redraw costs; counted, they held the
+            # first curves back for a second or more.
+            self._settling = len(self._plots) != plots_before
+            self._painted = painted
+            return
         spent = time.thread_time() - start + painted - self._painted
         self._painted = painted
         self.cost = spent if self.cost == 0.0 else 0.8 * self.cost + 0.2 * spent

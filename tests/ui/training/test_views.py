@@ -188,3 +188,23 @@ def test_a_live_redraw_repaints_only_the_plot_with_new_points(qtbot):
     qtbot.wait(50)
     grown = {name for name, p in plots._plots.items() if p.widget.paint_seconds > painted[name]}
     assert grown == {"loss"}
+
+
+def test_live_curves_appear_at_once_when_the_first_batches_arrive(qtbot):
+    """Creating a plot is a one-off: it must not space the live redraws a second apart."""
+    history = MetricsHistory()
+    plots = MetricsPlots(history)
+    qtbot.addWidget(plots)
+    plots.resize(1000, 400)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.set_live(True)
+    history.add_batches([0.1, 0.2], {"loss": [1.0, 0.9], "accuracy": [0.5, 0.6]})
+    # every metric's plot is drawn within a few 33 ms ticks, not one per second
+    qtbot.waitUntil(
+        lambda: plots.curve_points("loss", "batch") == 2 and plots.curve_points("accuracy", "batch") == 2,
+        timeout=600,
+    )
+    history.add_batches([0.3], {"loss": [0.8], "accuracy": [0.7]})
+    qtbot.waitUntil(lambda: plots.curve_points("accuracy", "batch") == 3, timeout=3000)
+    plots.set_live(False)
