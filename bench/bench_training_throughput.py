@@ -17,7 +17,7 @@ left out: tracing); the ratio of one round compares neighbours in time, and
 the median over rounds is printed, with the spread, because the machine is
 shared. Target: GUI / plain >= 0.97.
 
-    .venv/bin/python bench/bench_training_throughput.py [--rounds 3] [--epochs 4]
+    .venv/bin/python bench/bench_training_throughput.py [--rounds 3] [--epochs 4] [--only mlp|cnn]
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="one round of three epochs")
+    parser.add_argument("--only", choices=["mlp", "cnn"], help="only the MLP cases or only the CNN")
     args = parser.parse_args()
     rounds, epochs = (1, 3) if args.quick else (args.rounds, args.epochs)
     gui = common.GuiTraining()
@@ -99,6 +100,8 @@ def main() -> None:
         ("MLP, batch 128", common.build_mlp, x_mlp, y_mlp, 128),
         ("small CNN, batch 64", common.build_cnn, x_cnn, y_cnn, 64),
     ]
+    if args.only:
+        cases = [case for case in cases if args.only in case[0].lower()]
     print(f"{rounds} round(s) of {epochs} epochs (first epoch dropped); samples/s are medians")
     print(
         f"{'case':<26}{'plain':>9}{'session':>9}{'GUI':>9}{'sess/plain':>11}{'GUI/plain':>10}"
@@ -137,10 +140,8 @@ def main() -> None:
     print("GUI: default settings (steps per execution 'auto', [the batches per call it picks]);"
           " GUI 1: one batch per call")
     print("GUI CPU: CPU time of the GUI thread (reports, history, plots) per wall second of training")
-    print(
-        f"session callback: {callback_microseconds():.1f} us per batch; a plain MLP step at batch 32: "
-        f"{step_us:.0f} us"
-    )
+    mlp_step = f"; a plain MLP step at batch 32: {step_us:.0f} us" if step_us else ""
+    print(f"session callback: {callback_microseconds():.1f} us per batch{mlp_step}")
     print(
         f"live plots: redraw cost {gui.plots.cost * 1000:.1f} ms, redraw interval {gui.plots.timer.interval()} ms"
     )
