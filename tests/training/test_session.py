@@ -308,3 +308,27 @@ def test_a_shape_error_seen_only_in_fit_names_the_node(tmp_path, keras):
     status = json.loads((result.run_dir / runs.STATUS_FILE).read_text())
     assert status["status"] == "failed" and status["node"] == "n-reshape"
     assert (result.run_dir / runs.ERROR_FILE).is_file()
+
+
+def test_out_of_memory_fails_the_run_with_advice_and_the_next_run_trains(tmp_path, blobs, mlp, keras):
+    import tensorflow as tf
+
+    x, y = blobs
+
+    class Hungry(keras.Model):
+        def train_step(self, data):  # what TensorFlow raises when an allocation fails
+            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[8192,8192]")
+
+    def build():
+        inputs = keras.Input((4,))
+        return Hungry(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+
+    recorder = Recorder()
+    config = TrainingConfig(epochs=2)
+    result = TrainingSession(build, (x, y), None, config, recorder, task=TASK, runs_root=tmp_path).run()
+    assert result.status == "failed"
+    assert result.message == "training ran out of memory; lower the batch size or make the network smaller"
+    assert runs.read_run(result.run_dir).status == "failed" and (result.run_dir / "error.txt").is_file()
+    assert recorder.result is result  # reported like any other end, nothing raised
+    again = TrainingSession(mlp, (x, y), None, config, task=TASK, runs_root=tmp_path).run()
+    assert again.status == "completed" and again.epochs_done == 2
