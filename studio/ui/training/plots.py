@@ -371,6 +371,10 @@ class MetricsPlots(QWidget):
         plot = widget.getPlotItem()
         # No grid: it doubles the cost of a redraw (measured), which slows training.
         plot.setLabel("bottom", "epoch")
+        for axis in ("bottom", "left"):
+            # Not "epoch (x0.001)" under ticks 200...800 while the first epoch runs, nor a
+            # scaled loss axis: the values are read as they are.
+            plot.getAxis(axis).enableAutoSIPrefix(False)
         # The x axes are not linked: a linked range change would repaint every plot for one new point.
         if name == "loss":
             # Compact, on a light box: it must stay readable in a plot ~120 px tall.

@@ -208,3 +208,21 @@ def test_live_curves_appear_at_once_when_the_first_batches_arrive(qtbot):
     history.add_batches([0.3], {"loss": [0.8], "accuracy": [0.7]})
     qtbot.waitUntil(lambda: plots.curve_points("accuracy", "batch") == 3, timeout=3000)
     plots.set_live(False)
+
+
+def test_axes_show_plain_epochs_during_the_first_epoch(qtbot):
+    history = MetricsHistory()
+    history.add_batches([0.001 * i for i in range(1, 10)], {"loss": [0.001 * i for i in range(9, 0, -1)]})
+    plots = MetricsPlots(history)
+    qtbot.addWidget(plots)
+    plots.resize(600, 300)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.refresh(force=True)
+    qtbot.wait(50)
+    item = plots.plot_widget("loss").getPlotItem()
+    # the axes read epochs and losses as they are: not "epoch (x0.001)" under ticks 2...8
+    for name in ("bottom", "left"):
+        axis = item.getAxis(name)
+        assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+    assert "epoch" in item.getAxis("bottom").labelString()
