@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.core import paths
 from studio.core.errors import DataError
 
 
@@ -94,7 +95,7 @@ def resources_dir() -> Path:
     env = os.environ.get("STUDIO_DATASETS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "resources" / "datasets"
+    return paths.resources_dir() / "datasets"
 
 
 def cache_dir() -> Path:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.core import paths
 from studio.core.errors import ProjectError, StudioError
 from studio.project.io import load_project, save_project
 from studio.project.model import SUFFIX, Project
@@ -26,7 +27,8 @@ from studio.ui.recovery import INTERVAL_MS, Autosaver, find_recoveries
 if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "projects" / "iris-mlp.studio.json"
+# The checkout's projects/ or the installed copy; a broken install fails here with one clear line.
+EXAMPLE = paths.projects_dir() / "iris-mlp.studio.json"
 
 
 def read_only(path: Path) -> bool:

@@ -7,14 +7,19 @@ one file serves light and dark themes and category colours.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from studio.core import paths
 from studio.ui import theme
 
-ICONS = theme.RESOURCES / "icons"
+
+def icons_dir() -> Path:
+    """resources/icons of the checkout, or of the installed copy (studio.core.paths)."""
+    return paths.resources_dir() / "icons"
 
 
 def category_slug(category: str | None) -> str:
@@ -67,7 +72,7 @@ def faded(pixmap: QPixmap, opacity: float) -> QPixmap:
 @lru_cache(maxsize=256)
 def action_icon(name: str, color: str | None = None) -> QIcon:
     color = color or theme.current().text.name()
-    path = str(ICONS / "actions" / f"{name}.svg")
+    path = str(icons_dir() / "actions" / f"{name}.svg")
     icon = QIcon()
     for size in (16, 20, 24, 32):
         normal = render(path, color, size)
@@ -80,7 +85,7 @@ def action_icon(name: str, color: str | None = None) -> QIcon:
 def category_icon(category: str | None) -> QIcon:
     """A white glyph on the category's colour: palette entries, quick-add."""
     color = theme.current().category_color(category).name()
-    path = str(ICONS / "categories" / f"{category_slug(category)}.svg")
+    path = str(icons_dir() / "categories" / f"{category_slug(category)}.svg")
     icon = QIcon()
     for size in (16, 20, 24, 32):
         icon.addPixmap(render(path, "#FFFFFF", size, background=color))
@@ -90,7 +95,7 @@ def category_icon(category: str | None) -> QIcon:
 @lru_cache(maxsize=64)
 def category_glyph(category: str | None, size: int = 14) -> QPixmap:
     """A white glyph alone, drawn on node headers."""
-    path = str(ICONS / "categories" / f"{category_slug(category)}.svg")
+    path = str(icons_dir() / "categories" / f"{category_slug(category)}.svg")
     return render(path, "#FFFFFF", size, dpr=3.0)
 
 

@@ -7,13 +7,12 @@ model or the project file (STYLE.md, things to avoid).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from studio.core import paths
 
 CATEGORY_COLORS = {
     "Input": "#3FA66B",
@@ -181,7 +180,8 @@ class ThemeManager(QObject):
 
 def stylesheet(theme: Theme) -> str:
     name = "dark.qss" if theme.dark else "light.qss"
-    base = RESOURCES / "styles" / "base.qss"
-    extra = RESOURCES / "styles" / name
+    styles = paths.resources_dir() / "styles"
+    base = styles / "base.qss"
+    extra = styles / name
     parts = [p.read_text(encoding="utf-8") for p in (base, extra) if p.exists()]
     return "\n".join(parts)
