@@ -105,6 +105,25 @@ _READ_CSV = '''
         return np.where(np.isin(values, MISSING), "nan", values).astype("float32")
 '''
 
+# The same reader for files written with a decimal comma (5,1): as the app reads them, a cell
+# with a '.' is not a number (thousands separators are not read).
+_READ_CSV_DECIMAL_COMMA = _READ_CSV.replace('''
+    def to_numbers(values):
+        return np.where(np.isin(values, MISSING), "nan", values).astype("float32")
+''', '''
+    def to_numbers(values):
+        """Numbers written with a decimal comma (5,1 is 5.1); a cell with a '.' is not one."""
+        values = np.where(np.isin(values, MISSING), "nan", values)
+        if values.size and (np.char.find(values, ".") >= 0).any():
+            raise ValueError("a cell holds a '.' in a file with decimal commas")
+        return np.char.replace(values, ",", ".").astype("float32")
+''')
+
+
+def _read_csv(ds: DatasetSpec) -> str:
+    """The script's CSV reading functions for the file's decimal mark."""
+    return _READ_CSV_DECIMAL_COMMA if ds.decimal == "," else _READ_CSV
+
 
 def _header(spec: DatasetSpec, path: str, what: str, returns: str) -> str:
     order = "chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify \
@@ -228,9 +247,10 @@ $read$split
                 categorical=repr(categorical), onehot=repr(ds.categorical == "onehot"),
                 class_names=repr(pre.get("class_names")), missing_policy=repr(ds.missing),
                 missing=_MISSING_SOURCE,
-                read=_READ_CSV, split=_SPLIT, delimiter=repr(delimiter), header=repr(header))
+                read=_read_csv(ds), split=_SPLIT, delimiter=repr(delimiter), header=repr(header))
     if classification:
-        body += '''    raw = target_values[0]
+        number = 'value.replace(",", ".") if "." not in value else "?"' if ds.decimal == "," else "value"
+        body += Template('''    raw = target_values[0]
     names = CLASS_NAMES
     if names is None:
         present = sorted(set(raw.tolist()) - set(MISSING))
@@ -248,13 +268,15 @@ $read$split
         if value in lookup:
             return lookup[value]
         try:
-            number = float(value)
+            number = float($number)
         except ValueError:
+            return -1
+        if np.isnan(number):
             return -1
         return lookup.get(str(int(number)) if number == int(number) else repr(number), -1)
     y = np.array([class_of(v) for v in raw.tolist()], dtype="int32")
     labelled = y >= 0
-'''
+''').substitute(number=number)
     else:
         body += '''    y = np.stack([to_numbers(v) for v in target_values], axis=1)
     labelled = ~np.isnan(y).any(axis=1)
@@ -400,7 +422,7 @@ def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
     else:
         delimiter = ds.delimiter or ","
         header = True if ds.header is None else ds.header
-        read = _READ_CSV + Template('''
+        read = _read_csv(ds) + Template('''
     MISSING = $missing
     text_values, raw = read_columns(PATH, [$feature, $target], $delimiter, $header)
     labelled = ~np.isin(raw, MISSING)
@@ -415,6 +437,7 @@ def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
         pass
     y = np.array([names.index(v) for v in raw.tolist()], dtype="int32")
 ''' if classification else '''    y = raw.astype("float32")[:, None]
+''' if ds.decimal != "," else '''    y = np.char.replace(raw, ",", ".").astype("float32")[:, None]  # decimal commas
 '''
     body = Template('''
     PATH = $path
@@ -491,7 +514,7 @@ $read
 ''').substitute(path=repr(path), features=repr(ds.features or []), targets=repr(ds.targets or []),
                 length=ds.window.length, stride=ds.window.stride, horizon=ds.window.horizon,
                 missing=_MISSING_SOURCE,
-                read=_READ_CSV, delimiter=repr(delimiter), header=repr(header))
+                read=_read_csv(ds), delimiter=repr(delimiter), header=repr(header))
     return _header(ds, path, "Read the series and cut it into windows (chronological split).",
                    "(window of features, next values of the targets)") + body
 

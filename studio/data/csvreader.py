@@ -4,6 +4,14 @@ Built on the standard `csv` module (pandas is not a dependency). Files are
 read in chunks of rows, so describing or streaming a file of a million rows
 holds one chunk at a time. Every problem raises `DataError` naming the file
 and the line (1-based, the header is line 1) and, for a cell, the column.
+
+Decimal commas: Excel in Germany, France, Brazil... saves ``5,1;3,5;setosa``
+(semicolons between cells, a comma as the decimal mark). `sniff` reads a
+file's cells that way (``CsvFormat.decimal == ","``) when its delimiter is
+not a comma and the first lines hold more decimal-comma numbers than
+decimal-point ones; a spec's ``decimal`` forces either mark. With a decimal
+comma a '.' is not read at all: thousands separators (``1.234,5``) are not
+numbers, so such cells are reported instead of read as 1.2345.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
@@ -47,6 +56,7 @@ class CsvFormat:
     encoding: str
     names: list[str]
     renamed: list[str] = field(default_factory=list)  # messages about blank/duplicate header names
+    decimal: str = "."  # the decimal mark of the numbers: "." or ","
 
     @property
     def first_data_line(self) -> int:
@@ -104,12 +114,70 @@ def _read_sample(path: Path, encoding: str) -> str:
     return text
 
 
-def is_number(value: str) -> bool:
+def to_number(value: str, decimal: str = ".") -> float:
+    """float() of a cell written with `decimal` as the decimal mark; ValueError if it is not one.
+
+    With a decimal comma a cell holding a '.' is not a number (thousands separators are not read).
+    """
+    if decimal != ".":
+        if "." in value:
+            raise ValueError(f"could not convert string to float: {value!r}")
+        value = value.replace(decimal, ".")
+    return float(value)
+
+
+def is_number(value: str, decimal: str = ".") -> bool:
     try:
-        float(value)
+        to_number(value, decimal)
     except ValueError:
         return False
     return True
+
+
+def point_form(values: list[str], decimal: str = ".") -> list[str]:
+    """The cells as float() reads them: with decimal ',' '5,1' becomes '5.1'; a cell holding a
+    '.' is made unreadable (it is not a number in such a file). `values` itself when decimal is '.'."""
+    if decimal == "." or not values:
+        return values
+    joined = "\x00".join(values)  # the csv reader refuses NUL bytes, so no cell holds one
+    if "." not in joined:
+        return joined.replace(decimal, ".").split("\x00")
+    return [v.replace(decimal, ".") if "." not in v else "?" + v for v in values]
+
+
+# A number written with a decimal comma: 5,1  -0,25  ,5  1,5e3 (no '.' anywhere).
+_COMMA_NUMBER = re.compile(r"[+-]?(?:\d+,\d*|,\d+)(?:[eE][+-]?\d+)?")
+# Digits grouped by '.' in threes (1.234 or 1.234.567): thousands, not decimals, in such a file.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+")
+
+
+def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
+    """',' if the cells of `rows` use decimal commas (never when the delimiter is a comma), else '.'.
+
+    Counts cells that are numbers with a decimal comma against cells that are numbers with a
+    decimal point (digits grouped in threes by '.' count for neither); commas must be more.
+    """
+    if delimiter == ",":
+        return "."
+    comma = point = 0
+    for row in rows:
+        for cell in row:
+            cell = cell.strip()
+            if "," in cell:
+                comma += _COMMA_NUMBER.fullmatch(cell) is not None
+            elif "." in cell and not _GROUPED.fullmatch(cell) and any(c.isdigit() for c in cell) \
+                    and is_number(cell):
+                point += 1
+    return "," if comma > point else "."
+
+
+def _number_likeness(rows: list[list[str]], delimiter: str) -> float:
+    """The fraction of cells that are numbers (with either decimal mark when it can be a comma)."""
+    cells = [c.strip() for r in rows for c in r if c.strip()]
+    if not cells:
+        return 0.0
+    comma_ok = delimiter != ","
+    return sum(is_number(c) or (comma_ok and _COMMA_NUMBER.fullmatch(c) is not None) for c in cells) / len(cells)
 
 
 def _parse_lines(text: str, delimiter: str, limit: int = 60) -> list[list[str]]:
@@ -126,8 +194,12 @@ def _parse_lines(text: str, delimiter: str, limit: int = 60) -> list[list[str]]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The candidate delimiter that splits the sample into the most consistent columns (>1)."""
-    best, best_score = ",", (0.0, 0)
+    """The candidate delimiter that splits the sample into the most consistent columns (>1).
+
+    On a tie, the one whose cells are more often numbers wins: a headerless ``5,1;3,5;a`` splits
+    into three cells on ',' and on ';', but only ';' gives numbers (with decimal commas).
+    """
+    best, best_score = ",", (0.0, 0, 0.0)
     for delim in DELIMITERS:
         rows = _parse_lines(text, delim)
         if not rows:
@@ -136,22 +208,22 @@ def sniff_delimiter(text: str) -> str:
         width, freq = counts.most_common(1)[0]
         if width < 2:
             continue
-        score = (freq / len(rows), width)
+        score = (freq / len(rows), width, _number_likeness(rows, delim))
         if score > best_score:
             best, best_score = delim, score
     return best
 
 
-def sniff_header(rows: list[list[str]]) -> bool:
+def sniff_header(rows: list[list[str]], decimal: str = ".") -> bool:
     """True if the first row looks like column names rather than data."""
     if len(rows) < 2:
-        return bool(rows) and not any(is_number(c) for c in rows[0] if c.strip())
+        return bool(rows) and not any(is_number(c, decimal) for c in rows[0] if c.strip())
     first, rest = rows[0], rows[1:]
-    if any(is_number(c) for c in first if c.strip()):
+    if any(is_number(c, decimal) for c in first if c.strip()):
         return False
     for i in range(len(first)):
         column = [r[i] for r in rest if i < len(r) and r[i].strip() and r[i] not in MISSING_TOKENS]
-        if column and sum(is_number(v) for v in column) >= 0.9 * len(column):
+        if column and sum(is_number(v, decimal) for v in column) >= 0.9 * len(column):
             return True  # a text cell on top of a numeric column
     # All text: a header if its cells are distinct names that do not recur in their columns.
     if len(set(first)) != len(first) or any(not c.strip() or len(c) > 60 for c in first):
@@ -163,8 +235,8 @@ def sniff_header(rows: list[list[str]]) -> bool:
 
 
 def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
-          encoding: str = "utf-8") -> CsvFormat:
-    """Find the delimiter, whether there is a header, and the column names."""
+          encoding: str = "utf-8", decimal: str | None = None) -> CsvFormat:
+    """Find the delimiter, the decimal mark, whether there is a header, and the column names."""
     path = Path(path)
     check_file(path)
     text = _read_sample(path, encoding)
@@ -178,8 +250,10 @@ def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
     rows = _parse_lines(text, delimiter)
     if not rows:
         raise DataError(f"{path}: cannot read the first lines as delimited text; check the quotes")
+    if decimal is None:
+        decimal = sniff_decimal(rows, delimiter)
     if header is None:
-        header = sniff_header(rows)
+        header = sniff_header(rows, decimal)
     width = Counter(len(r) for r in rows[1:] or rows).most_common(1)[0][0] if not header else len(rows[0])
     renamed: list[str] = []
     if header:
@@ -199,7 +273,7 @@ def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
     else:
         names = [f"column_{i + 1}" for i in range(width)]
     return CsvFormat(path=path, delimiter=delimiter, header=header, encoding=encoding, names=names,
-                     renamed=renamed)
+                     renamed=renamed, decimal=decimal)
 
 
 def read_chunks(fmt: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
@@ -268,8 +342,9 @@ def _delimiter_name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delimiter, repr(delimiter))
 
 
-def to_float(values: list[str]) -> np.ndarray:
+def to_float(values: list[str], decimal: str = ".") -> np.ndarray:
     """float64 array of the cells, missing cells as NaN; ValueError on a non-number."""
+    values = point_form(values, decimal)
     try:
         return np.array(values, dtype=np.float64)  # no missing cells: numpy parses in C
     except ValueError:
@@ -277,10 +352,10 @@ def to_float(values: list[str]) -> np.ndarray:
         return np.array([v if v not in missing else "nan" for v in values], dtype=np.float64)
 
 
-def first_non_number(values: list[str]) -> int:
+def first_non_number(values: list[str], decimal: str = ".") -> int:
     """Index of the first cell that is neither missing nor a number, or -1."""
     for i, v in enumerate(values):
-        if v not in MISSING_TOKENS and not is_number(v):
+        if v not in MISSING_TOKENS and not is_number(v, decimal):
             return i
     return -1
 
@@ -306,13 +381,14 @@ class ColumnStats:
     text_spaces: int = 0
     examples: list[str] = field(default_factory=list)
     numeric_possible: bool = True
+    decimal: str = "."  # the file's decimal mark
 
     def update(self, values: list[str], lines: Sequence[int]) -> None:
         self.count += len(values)
         numbers = None
         if self.numeric_possible:
-            try:
-                numbers = np.array(values, dtype=np.float64)  # every cell a number (or "nan"): C speed
+            try:  # every cell a number (or "nan"): C speed
+                numbers = np.array(point_form(values, self.decimal), dtype=np.float64)
             except ValueError:
                 numbers = None
         if numbers is not None:
@@ -359,7 +435,7 @@ class ColumnStats:
             if v in MISSING_TOKENS:
                 continue
             try:
-                ok.append(float(v))
+                ok.append(to_number(v, self.decimal))
             except ValueError:
                 self.bad_count += 1
                 if len(self.bad) < 5:
@@ -415,7 +491,7 @@ class ColumnStats:
         out = {}
         for key in self.counter or {}:
             try:
-                value = float(key)
+                value = to_number(key, self.decimal)
             except ValueError:
                 continue
             out[key] = _number_name(value)
@@ -426,7 +502,7 @@ class ColumnStats:
         if self.counter is None:
             return []
         if self.type == NUMERIC:
-            names = {_number_name(float(k)) for k in self.counter if is_number(k)}
+            names = {_number_name(to_number(k, self.decimal)) for k in self.counter if is_number(k, self.decimal)}
             return sorted(names, key=float)
         return sorted(self.counter)
 
@@ -436,8 +512,8 @@ class ColumnStats:
             return {}
         if self.type == NUMERIC:
             for key, n in self.counter.items():
-                if is_number(key):
-                    counts[_number_name(float(key))] += n
+                if is_number(key, self.decimal):
+                    counts[_number_name(to_number(key, self.decimal))] += n
         else:
             counts.update(self.counter)
         return dict(counts)
@@ -481,7 +557,7 @@ class Scan:
 
 def scan(fmt: CsvFormat, preview_rows: int = 50, chunk_rows: int = CHUNK_ROWS) -> Scan:
     """Read the whole file once, in chunks, collecting per-column statistics."""
-    stats = [ColumnStats(name) for name in fmt.names]
+    stats = [ColumnStats(name, decimal=fmt.decimal) for name in fmt.names]
     preview: list[list[str]] = []
     preview_lines: list[int] = []
     n_rows = 0

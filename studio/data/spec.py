@@ -14,7 +14,9 @@ Kinds and the options each reads:
 
 * ``csv`` / ``tsv``: a table; ``features``/``targets`` are column names;
   ``delimiter``, ``header`` (sniffed when absent), ``encoding``, ``missing``
-  ("error" | "drop" | "fill"), ``categorical`` ("onehot" | "index").
+  ("error" | "drop" | "fill"), ``categorical`` ("onehot" | "index"),
+  ``decimal`` ("." | ","; sniffed when absent: "," for ``5,1;3,5`` files whose
+  delimiter is not a comma). ``decimal`` also applies to CSV texts and series.
 * ``npy``: ``path`` holds the features, ``targets_path`` the targets (default:
   ``y.npy``/``labels.npy``/``targets.npy`` beside it).
 * ``npz``: ``features``/``targets`` name arrays inside the file (default
@@ -55,8 +57,9 @@ COLOR_MODES = ("rgb", "grayscale")
 
 KNOWN_KEYS = {
     "kind", "path", "targets_path", "features", "targets", "task", "split", "delimiter", "header",
-    "encoding", "missing", "categorical", "image", "text", "window", "preprocessing",
+    "encoding", "missing", "categorical", "image", "text", "window", "preprocessing", "decimal",
 }
+DECIMALS = (".", ",")
 
 DEFAULT_IMAGE_SIZE = (64, 64)
 DEFAULT_MAX_TOKENS = 10000
@@ -226,6 +229,7 @@ class DatasetSpec:
     split: Split = field(default_factory=Split)
     delimiter: str | None = None
     header: bool | None = None
+    decimal: str | None = None  # the numbers' decimal mark, "." or ","; None: sniffed
     encoding: str = "utf-8"
     missing: str = "error"
     categorical: str = "onehot"
@@ -265,6 +269,10 @@ class DatasetSpec:
         header = data.get("header")
         if header is not None and not isinstance(header, bool):
             raise DataError(f"{_where(source, 'header')} must be true, false or absent (sniffed)")
+        decimal = data.get("decimal")
+        if decimal is not None and decimal not in DECIMALS:
+            raise DataError(f"{_where(source, 'decimal')} must be '.' (5.1) or ',' (5,1), or absent (sniffed); "
+                            f"got {decimal!r}")
         encoding = data.get("encoding", "utf-8")
         if not isinstance(encoding, str) or not encoding:
             raise DataError(f"{_where(source, 'encoding')} must be a text encoding name such as 'utf-8'")
@@ -300,6 +308,7 @@ class DatasetSpec:
             split=Split.from_dict(data.get("split"), source),
             delimiter=delimiter,
             header=header,
+            decimal=decimal,
             encoding=encoding,
             missing=missing,
             categorical=categorical,
@@ -326,6 +335,8 @@ class DatasetSpec:
             out["delimiter"] = self.delimiter
         if self.header is not None:
             out["header"] = self.header
+        if self.decimal is not None:
+            out["decimal"] = self.decimal
         if self.encoding != "utf-8":
             out["encoding"] = self.encoding
         if self.missing != "error":

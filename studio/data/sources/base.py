@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import DataError
 from studio.data.info import ERROR, INFO, WARNING, DatasetInfo, Problem
 from studio.data.registry import resolve_path
 from studio.data.spec import DatasetSpec
+
+if TYPE_CHECKING:
+    from studio.data.csvreader import CsvFormat
 
 # Names of a target column/array, in order of preference, when the spec names none.
 TARGET_NAMES = ("label", "labels", "target", "targets", "class", "y", "species", "category", "outcome")
@@ -95,3 +98,23 @@ def pick_target(names: list[str]) -> str:
         if candidate in lower:
             return lower[candidate]
     return names[-1]
+
+
+def decimal_note(source: Source, fmt: CsvFormat) -> None:
+    """Tell the user when numbers are read with a decimal comma, and how to change it."""
+    if fmt.decimal != ",":
+        return
+    if source.spec.decimal is None:
+        source.note(f"{source.path}: numbers are written with a decimal comma (5,1 is read as 5.1); if that is "
+                    "wrong, set the decimal mark to point")
+    else:
+        source.note(f"{source.path}: numbers are read with a decimal comma (5,1 is 5.1), as the dataset's "
+                    "decimal mark says")
+
+
+def thousands_hint(value: str, decimal: str) -> str:
+    """'; ...' advice for a cell with a '.' in a file read with decimal commas ('' otherwise)."""
+    if decimal != "," or "." not in value:
+        return ""
+    return ("; this file is read with decimal commas, and '.' thousands separators are not read "
+            "(write 1234,5, not 1.234,5; or set the decimal mark to point)")

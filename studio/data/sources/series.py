@@ -14,7 +14,7 @@ import numpy as np
 from studio.core.errors import DataError
 from studio.data import csvreader, pipeline, splits
 from studio.data.info import NUMERIC, DatasetInfo, group_split
-from studio.data.sources.base import Source
+from studio.data.sources.base import Source, decimal_note, thousands_hint
 
 TIME_NAMES = ("time", "date", "datetime", "timestamp", "step", "t", "index", "ds", "day", "month", "year")
 PREVIEW_POINTS = 2000
@@ -36,7 +36,9 @@ class SeriesSource(Source):
 
     def _describe(self) -> DatasetInfo:
         where = str(self.path)
-        fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding)
+        fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding,
+                              self.spec.decimal)
+        decimal_note(self, fmt)
         scan = csvreader.scan(fmt)
         stats = {s.name: s for s in scan.stats}
         names = fmt.names
@@ -54,7 +56,7 @@ class SeriesSource(Source):
                     line = stats[name].bad[0][0]
                     raise DataError(f"{where}:{line}: column {name!r} is not all numbers: it has "
                                     f"{stats[name].bad_cell_text()}; fix those cells or leave them empty "
-                                    "(missing)")
+                                    f"(missing){thousands_hint(stats[name].bad[0][1], fmt.decimal)}")
                 raise DataError(f"{where}: column {name!r} holds {stats[name].type} values; a time series "
                                 "needs numbers")
         if not targets:
@@ -63,7 +65,8 @@ class SeriesSource(Source):
             stat = stats[name]
             if stat.bad:
                 line, value = stat.bad[0]
-                self.error(f"{where}:{line}: column {name!r}: {value!r} is not a number")
+                self.error(f"{where}:{line}: column {name!r}: {value!r} is not a number"
+                           f"{thousands_hint(value, fmt.decimal)}")
             if stat.missing and self.spec.missing != "fill":
                 self.error(f"{where}:{stat.missing_lines[0]}: column {name!r} has {stat.missing} missing values; "
                            "set missing values to 'fill' (carry the last value forward)")
@@ -75,7 +78,7 @@ class SeriesSource(Source):
             cols = list(zip(*rows))
             for j, name in enumerate(columns):
                 try:
-                    data[start:start + len(rows), j] = csvreader.to_float(list(cols[names.index(name)]))
+                    data[start:start + len(rows), j] = csvreader.to_float(list(cols[names.index(name)]), fmt.decimal)
                 except ValueError:
                     data[start:start + len(rows), j] = np.nan  # reported above
             start += len(rows)
@@ -112,6 +115,9 @@ class SeriesSource(Source):
             info.series[name] = [float(v) for v in data[::step, j]]
         spec = self.spec.to_dict()
         spec.update({"task": "forecast", "features": features, "targets": targets, "window": win.to_dict()})
+        spec.update({"delimiter": fmt.delimiter, "header": fmt.header})  # as found: the script reads the same
+        if fmt.decimal != ".":
+            spec["decimal"] = fmt.decimal
         info.spec = spec
         return info
 

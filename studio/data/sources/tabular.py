@@ -17,7 +17,7 @@ import numpy as np
 from studio.core.errors import DataError
 from studio.data import csvreader, pipeline, splits
 from studio.data.info import CATEGORICAL, EMPTY, NUMERIC, TEXT, DatasetInfo, split_sizes
-from studio.data.sources.base import Source, class_balance_problems, pick_target
+from studio.data.sources.base import Source, class_balance_problems, decimal_note, pick_target, thousands_hint
 
 # Integer targets with at most this many distinct values are read as classes.
 MAX_INTEGER_CLASSES = 20
@@ -47,12 +47,13 @@ class CsvSource(Source):
     # -- describe ---------------------------------------------------------------
     def read_format(self) -> csvreader.CsvFormat:
         delimiter = self.spec.delimiter or ("\t" if self.spec.kind == "tsv" else None)
-        return csvreader.sniff(self.path, delimiter, self.spec.header, self.spec.encoding)
+        return csvreader.sniff(self.path, delimiter, self.spec.header, self.spec.encoding, self.spec.decimal)
 
     def _describe(self) -> DatasetInfo:
         fmt = self.read_format()
         for message in fmt.renamed:
             self.warn(f"{self.path}: {message}")
+        decimal_note(self, fmt)
         scan = csvreader.scan(fmt)
         self.scan = scan
         names = fmt.names
@@ -160,12 +161,12 @@ class CsvSource(Source):
             line, value = stat.bad[0]
             more = f" ({stat.bad_count} such cells)" if stat.bad_count > 1 else ""
             self.error(f"{where}:{line}: column {stat.name!r}: {value!r} is not a number{more}; fix the cell "
-                       "or mark it missing (leave it empty)")
+                       f"or mark it missing (leave it empty){thousands_hint(value, stat.decimal)}")
         elif stat.mostly_numbers:
             line = stat.bad[0][0]
             self.warn(f"{where}:{line}: column {stat.name!r} is mostly numbers but has {stat.bad_cell_text()}, "
                       f"so it is read as {stat.type}; if it is a number column, fix those cells or leave them "
-                      "empty to mark them missing")
+                      f"empty to mark them missing{thousands_hint(stat.bad[0][1], stat.decimal)}")
         if stat.type == TEXT and stat.name in (self.spec.features or []):
             self.error(f"{where}: column {stat.name!r} holds free text; a table model needs numbers or "
                        "categories; choose the text kind to learn from it")
@@ -232,6 +233,8 @@ class CsvSource(Source):
         data = self.spec.to_dict()
         data.update({"features": features, "targets": targets, "task": task, "delimiter": fmt.delimiter,
                      "header": fmt.header})
+        if fmt.decimal != ".":
+            data["decimal"] = fmt.decimal
         return data
 
     # -- encoding -----------------------------------------------------------------
@@ -267,12 +270,14 @@ class CsvSource(Source):
         return x, y, feat_missing, target_missing
 
     def _numbers(self, values: list[str], lines: list[int], name: str) -> np.ndarray:
+        decimal = self.scan.fmt.decimal if self.scan else "."
         try:
-            return csvreader.to_float(values).astype(np.float32)
+            return csvreader.to_float(values, decimal).astype(np.float32)
         except ValueError:
-            i = csvreader.first_non_number(values)
+            i = csvreader.first_non_number(values, decimal)
             raise DataError(f"{self.path}:{lines[i]}: column {name!r}: {values[i]!r} is not a number; fix the "
-                            "cell or leave it empty to mark it missing") from None
+                            f"cell or leave it empty to mark it missing{thousands_hint(values[i], decimal)}") \
+                from None
 
     def _targets(self, columns, lines, info: DatasetInfo) -> tuple[np.ndarray, np.ndarray]:
         names = self.scan.fmt.names if self.scan else []

@@ -32,6 +32,8 @@ class TextSource(Source):
         self.raw_targets: list[str] = []
         self.labels: np.ndarray | None = None
         self.values: np.ndarray | None = None  # regression targets
+        self.decimal = "."  # the CSV's decimal mark (regression targets)
+        self.layout: dict = {}  # the CSV's delimiter and header
 
     def _describe(self) -> DatasetInfo:
         if self.path.is_dir():
@@ -74,12 +76,18 @@ class TextSource(Source):
             info.preview_items.append((text[:200], target))
         spec = self.spec.to_dict()
         spec.update({"task": info.task, "features": info.features, "targets": info.targets})
+        spec.update(self.layout)  # a CSV's delimiter and header as found: the script reads the same
+        if self.decimal != ".":
+            spec["decimal"] = self.decimal
         info.spec = spec
         return info
 
     def _read_csv(self) -> DatasetInfo:
         where = str(self.path)
-        fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding)
+        fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding,
+                              self.spec.decimal)
+        self.decimal = fmt.decimal
+        self.layout = {"delimiter": fmt.delimiter, "header": fmt.header}
         scan = csvreader.scan(fmt)
         names = fmt.names
         stats = {s.name: s for s in scan.stats}
@@ -118,6 +126,7 @@ class TextSource(Source):
             tstat.integer and tstat.counter is not None and len(tstat.category_counts()) <= 20) else "classification")
         canonical = tstat.numeric_keys() if tstat.type == NUMERIC else {}
         dropped = 0
+        cells: list[str] = []  # the target cells as written (numbers for a regression)
         for rows, _lines in csvreader.read_chunks(fmt):
             for row in rows:
                 value = row[ti]
@@ -126,6 +135,8 @@ class TextSource(Source):
                     continue
                 self.texts.append(row[ci])
                 self.raw_targets.append(canonical.get(value, value))
+                if task == "regression":
+                    cells.append(value)
         if dropped:
             self.warn(f"{where}: {dropped} rows have no {target!r} label and are left out")
         if not self.texts:
@@ -136,12 +147,13 @@ class TextSource(Source):
             col.role = "feature" if col.name == column else "target" if col.name == target else ""
         if task == "regression":
             try:
-                self.values = np.asarray([float(t) for t in self.raw_targets], dtype=np.float32)[:, None]
+                self.values = np.asarray([csvreader.to_number(t, fmt.decimal) for t in cells],
+                                         dtype=np.float32)[:, None]
             except ValueError:
                 raise DataError(f"{where}: the target column {target!r} is not numeric; set the task to "
                                 "classification") from None
         elif tstat.type == NUMERIC:
-            info.class_names = sorted(set(self.raw_targets), key=float)
+            info.class_names = sorted(set(self.raw_targets), key=_natural)
         return info
 
     def _read_folder(self) -> DatasetInfo:

@@ -1,5 +1,5 @@
 """The dataset settings form: how to read the file (table, time series or texts; delimiter,
-header row, encoding), the target(s) and input columns, the task, the split, and the options
+decimal mark, header row, encoding), the target(s) and input columns, the task, the split, and the options
 of the data's kind.
 
 The form shows the *resolved* spec (what describe() inferred, e.g. the
@@ -32,6 +32,7 @@ from studio.data.info import DatasetInfo
 AUTO = "(inferred)"
 DELIMITERS = [(AUTO, None), ("comma ,", ","), ("semicolon ;", ";"), ("tab", "\t"), ("bar |", "|")]
 HEADERS = [(AUTO, None), ("yes: column names", True), ("no: data from the first row", False)]
+DECIMAL_MARKS = [(AUTO, None), ("point: 5.1", "."), ("comma: 5,1", ",")]
 ENCODINGS = ["utf-8", "latin-1", "cp1252"]
 
 
@@ -84,6 +85,13 @@ class DatasetForm(QWidget):
         self.delimiter = QComboBox()
         for label, value in DELIMITERS:
             self.delimiter.addItem(label, value)
+        self.decimal = QComboBox()
+        self.decimal.setObjectName("decimalCombo")
+        for label, value in DECIMAL_MARKS:
+            self.decimal.addItem(label, value)
+        self.decimal.setToolTip("How the numbers write their decimals: 5.1, or 5,1 as Excel saves CSV files in "
+                                "many countries (then with ';' between the cells). Thousands separators "
+                                "(1.234,5) are not read.")
         self.header = QComboBox()
         for label, value in HEADERS:
             self.header.addItem(label, value)
@@ -150,6 +158,7 @@ class DatasetForm(QWidget):
         split_layout.addWidget(self.test)
         form.addRow("Read as", self.read_as)
         form.addRow("Delimiter", self.delimiter)
+        form.addRow("Decimal mark", self.decimal)
         form.addRow("Header row", self.header)
         form.addRow("Encoding", self.encoding)
         form.addRow("Target", target_row)
@@ -177,6 +186,7 @@ class DatasetForm(QWidget):
         self.read_as.activated.connect(lambda _i: self._emit("kind", self.read_as.currentData()))
         self.delimiter.activated.connect(lambda _i: self._emit("delimiter", self.delimiter.currentData()))
         self.header.activated.connect(lambda _i: self._emit("header", self.header.currentData()))
+        self.decimal.activated.connect(lambda _i: self._emit("decimal", self.decimal.currentData()))
         self.encoding.activated.connect(lambda _i: self._emit_encoding())
         self.encoding.lineEdit().editingFinished.connect(self._emit_encoding)
         self.target.activated.connect(lambda _i: self._emit_target())
@@ -273,7 +283,10 @@ class DatasetForm(QWidget):
         text_file = spec.get("kind") in ("csv", "tsv", "timeseries") or (
             spec.get("kind") == "text" and not (info is not None and Path(info.path).is_dir()))
         detected = dict(info.spec) if info is not None else {}
-        for combo, key, choices_ in ((self.delimiter, "delimiter", DELIMITERS), (self.header, "header", HEADERS)):
+        if info is not None and info.kind in ("csv", "tsv", "timeseries", "text"):
+            detected.setdefault("decimal", ".")  # the resolved spec names only a decimal comma
+        for combo, key, choices_ in ((self.delimiter, "delimiter", DELIMITERS), (self.header, "header", HEADERS),
+                                     (self.decimal, "decimal", DECIMAL_MARKS)):
             values = [v for _, v in choices_]
             combo.setCurrentIndex(values.index(spec.get(key)) if spec.get(key) in values else 0)
             found = detected.get(key)

@@ -289,7 +289,7 @@ class DataPanel(QWidget):
             for stale in ("features", "targets", "task"):
                 new.pop(stale, None)
         if key in ("kind", "targets", "features", "task", "text", "image", "missing", "categorical", "window",
-                   "delimiter", "header", "encoding"):
+                   "delimiter", "header", "encoding", "decimal"):
             new.pop("preprocessing", None)  # fitted for the old settings
         self.document.set_section("dataset", new, f"Change data {key}")
 
@@ -427,4 +427,6 @@ def summary_text(info: DatasetInfo) -> str:
         parts.append(f"{info.task} of {', '.join(info.targets)}")
     parts.append(f"last layer: {info.target_size} unit{'s' if info.target_size != 1 else ''}, "
                  f"{info.suggested_activation}")
+    if info.spec.get("decimal") == ",":
+        parts.append("numbers with decimal commas (5,1)")
     return " · ".join(parts)
