@@ -3,7 +3,7 @@
 In the repository both folders sit at the top level, beside ``studio/``. A
 source checkout (and the editable install README's set-up makes) reads them
 there. A wheel carries copies inside the package, at ``studio/_bundled/``
-(put there at build time by ``bundled_build.py``, see pyproject.toml's
+(put there at build time by ``packaging/bundled_build.py``, see pyproject.toml's
 ``[tool.setuptools] cmdclass``), and an installed copy reads those.
 
 Pure: no Qt, TensorFlow or numpy, and nothing of studio beyond core.errors.

@@ -21,7 +21,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 # What a source distribution holds (MANIFEST.in and setuptools' defaults); local artefacts left out.
-SOURCES = ("pyproject.toml", "README.md", "MANIFEST.in", "bundled_build.py", "studio", "resources", "projects")
+SOURCES = ("pyproject.toml", "README.md", "MANIFEST.in", "packaging", "studio", "resources", "projects")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.runs", "*.vocab.txt", "*.egg-info", "build")
 
 
@@ -111,7 +111,7 @@ def test_wheel_carries_every_icon_style_dataset_and_example(wheel):
     with zipfile.ZipFile(wheel) as z:
         top = {n.split("/", 1)[0] for n in z.namelist()}
         # Nothing at the top of site-packages but the package and its metadata (no resources/, no
-        # projects/, no bundled_build.py).
+        # projects/, no packaging/bundled_build.py).
         assert {t for t in top if not t.endswith(".dist-info")} == {"studio"}
         assert not any("__pycache__" in n or n.endswith(".pyc") for n in z.namelist())
         assert z.read("studio/_bundled/projects/iris-mlp.studio.json") == \
@@ -161,12 +161,13 @@ def test_installed_studio_checks_the_example_and_describes_a_sample(site, tmp_pa
 
 def test_sdist_carries_the_folders_and_builds_the_same_wheel(tmp_path):
     source = _copy_sources(tmp_path / "src")
-    code = ("import sys, setuptools.build_meta as b; "
+    # the backend pyproject.toml names, loaded from its backend-path as a frontend does
+    code = ("import sys; sys.path.insert(0, 'packaging'); import studio_build as b; "
             "print(b.build_sdist(sys.argv[1]))")
     name = _run([sys.executable, "-c", code, str(tmp_path / "sdist")], cwd=source).stdout.strip().splitlines()[-1]
     with tarfile.open(tmp_path / "sdist" / name) as tar:
         members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
-        assert {"bundled_build.py", "MANIFEST.in"} <= members
+        assert {"packaging/bundled_build.py", "packaging/studio_build.py", "MANIFEST.in"} <= members
         assert (_shipped("resources") | _shipped("projects")) - members == set()
         if hasattr(tarfile, "data_filter"):
             tar.extractall(tmp_path / "unpacked", filter="data")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from setuptools.command.build_py import build_py
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]  # the repository root (this file is in packaging/)
 BUNDLED = ("resources", "projects")
 TARGET = ("studio", "_bundled")
 # Local artefacts beside the committed files (see .gitignore): never shipped.
