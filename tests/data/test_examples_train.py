@@ -84,8 +84,9 @@ def test_text_gru_classifies_topics_and_saves_its_vocabulary(capsys, tmp_path):
     epochs, end, project = train(capsys, tmp_path, "text-gru", 4)
     assert epochs[-1]["val_accuracy"] >= 0.9, epochs[-1]
     assert end["evaluation"]["accuracy"] >= 0.85
-    vocab = project.parent / "short_text.vocab.txt"  # built from the training split, beside the project
-    words = vocab.read_text(encoding="utf-8").split()
+    vocabs = list(project.parent.glob("short_text.*.vocab.txt"))  # from the training split, beside the project
+    assert len(vocabs) == 1, vocabs  # named by the data and a digest of its contents
+    words = vocabs[0].read_text(encoding="utf-8").split()
     assert "the" in words and len(words) > 50
 
 

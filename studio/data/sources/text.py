@@ -2,13 +2,27 @@
 
 describe() reads the texts (no TensorFlow) and estimates the vocabulary.
 prepare() builds a Keras TextVectorization vocabulary from the training
-split only, saves it beside the project (``<name>.vocab.txt``, one token per
-line) and turns every text into ``sequence_length`` token ids.
+split only, saves it beside the project (one token per line) and turns every
+text into ``sequence_length`` token ids.
+
+The vocabulary file is named after the data and its own contents,
+``<data name>.<digest>.vocab.txt`` (the digest: 12 hex digits of the SHA-256
+of the file's text). Two projects in one folder that read the same data (or
+data files of the same name) with other settings or after the data changed
+get different files, and a file, once written, never changes: a trained
+run's ``preprocessing.vocabulary_file`` keeps naming the vocabulary that run
+learned. Projects with the same vocabulary share one file. Files of older
+versions (``<data name>.vocab.txt``) are left alone, so runs that name them
+still find them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import re
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -186,11 +200,12 @@ class TextSource(Source):
                            targets=["class"])
 
     # -- prepare ----------------------------------------------------------------------
-    def vocabulary_path(self) -> Path | None:
+    def vocabulary_path(self, vocabulary: list[str]) -> Path | None:
+        """Where `vocabulary` is saved: beside the project, named by the data and the contents
+        (None without a project folder)."""
         if self.base_dir is None:
             return None
-        stem = self.path.name if self.path.is_dir() else self.path.stem
-        return self.base_dir / f"{stem}.vocab.txt"
+        return self.base_dir / vocabulary_file_name(self.path, vocabulary)
 
     def prepare(self, batch_size: int, seed: int | None = None):
         import keras
@@ -216,12 +231,9 @@ class TextSource(Source):
         y = self.labels if classification else self.values
         pre: dict = {"vocabulary_size": len(vocabulary) + 2, "sequence_length": opts.sequence_length,
                      "max_tokens": opts.max_tokens}
-        path = self.vocabulary_path()
+        path = self.vocabulary_path(vocabulary)
         if path is not None:
-            try:
-                path.write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise DataError(f"{path}: cannot save the vocabulary ({exc.strerror})") from None
+            save_vocabulary(path, vocabulary)
             pre["vocabulary_file"] = path.name
         if classification:
             pre["class_names"] = list(info.class_names)
@@ -244,6 +256,37 @@ def _natural(name: str):
         return (0, float(name), name)
     except ValueError:
         return (1, 0.0, name)
+
+
+def vocabulary_text(vocabulary: list[str]) -> str:
+    return "\n".join(vocabulary) + "\n"
+
+
+def vocabulary_file_name(data_path: Path, vocabulary: list[str]) -> str:
+    """``<data name>.<12 hex digits of the contents' SHA-256>.vocab.txt``."""
+    stem = data_path.name if data_path.is_dir() else data_path.stem
+    digest = hashlib.sha256(vocabulary_text(vocabulary).encode("utf-8")).hexdigest()[:12]
+    return f"{stem}.{digest}.vocab.txt"
+
+
+def save_vocabulary(path: Path, vocabulary: list[str]) -> None:
+    """Write the file unless it already holds `vocabulary`; atomically (a temporary file renamed),
+    so a project reading it while another one trains never sees half a file."""
+    text = vocabulary_text(vocabulary)
+    try:
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass  # unreadable: write it again
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise DataError(f"{path}: cannot save the vocabulary ({exc.strerror})") from None
 
 
 def read_vocabulary(path: Path) -> list[str]:
