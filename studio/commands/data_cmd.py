@@ -31,6 +31,8 @@ def add_parser(sub) -> None:
                    "(training mean / most frequent value; the last value for a time series)")
     p.add_argument("--delimiter", metavar="CHAR", help="the field delimiter of a text table (default: sniffed; "
                    "'\\t' or tab for tabs)")
+    p.add_argument("--decimal", choices=(".", ","), help="the decimal mark of the numbers: '.' (5.1) or ',' "
+                   "(5,1, as Excel writes in many locales; default: sniffed)")
     p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                    help="the first row holds the column names (default: sniffed)")
     p.add_argument("--encoding", metavar="NAME", help="the text encoding (default utf-8; e.g. latin-1, cp1252)")
@@ -55,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         spec["missing"] = args.missing
     if args.delimiter:
         spec["delimiter"] = "\t" if args.delimiter in ("\\t", "tab", "TAB") else args.delimiter
+    if args.decimal:
+        spec["decimal"] = args.decimal
     if args.header is not None:
         spec["header"] = args.header
     if args.encoding:

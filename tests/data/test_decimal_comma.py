@@ -153,6 +153,10 @@ def test_studio_data_json_reports_the_decimal_comma(capsys, tmp_path):
     columns = {c["name"]: c for c in out["columns"]}
     assert columns["sepal_width"]["type"] == "numeric" and columns["sepal_width"]["maximum"] == 3.6
     assert any("decimal comma" in p["message"] for p in out["problems"])
+    # forced to points, the comma columns are text again (the user's way out of a wrong guess)
+    rc = main(["data", str(path), "--json", "--decimal", "."])
+    forced = {c["name"]: c for c in json.loads(capsys.readouterr().out)["columns"]}
+    assert rc == 0 and forced["sepal_width"]["type"] != "numeric"
 
 
 def test_series_and_text_targets_read_decimal_commas(tmp_path):
