@@ -49,6 +49,18 @@ def _history(epochs: int = 3) -> MetricsHistory:
     return history
 
 
+def _painted_plots(qtbot, history: MetricsHistory, width: int = 900, height: int = 600) -> MetricsPlots:
+    """Plots of `history`, shown, drawn and painted once (their ranges fitted)."""
+    plots = MetricsPlots(history)
+    qtbot.addWidget(plots)
+    plots.resize(width, height)
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.refresh(force=True)
+    qtbot.wait(50)
+    return plots
+
+
 def test_plots_make_one_plot_per_metric_and_follow_the_history(qtbot):
     history = MetricsHistory()
     plots = MetricsPlots(history)
@@ -153,13 +165,7 @@ def test_runs_list_shows_runs_and_deletes(qtbot, tmp_path):
 
 
 def test_moving_the_mouse_over_a_plot_reads_the_values_there(qtbot):
-    plots = MetricsPlots(_history(3))
-    qtbot.addWidget(plots)
-    plots.resize(900, 600)
-    plots.show()
-    qtbot.waitExposed(plots)
-    plots.refresh(force=True)
-    qtbot.wait(50)  # painted: the plots have fitted their ranges
+    plots = _painted_plots(qtbot, _history(3))
     widget = plots._plots["accuracy"].widget
     vb = plots._plots["accuracy"].plot.vb
     # the point of epoch 2 in the accuracy plot, in the widget's pixels; the mouse moves there
@@ -175,13 +181,7 @@ def test_moving_the_mouse_over_a_plot_reads_the_values_there(qtbot):
 
 def test_a_live_redraw_repaints_only_the_plot_with_new_points(qtbot):
     history = _history(2)
-    plots = MetricsPlots(history)
-    qtbot.addWidget(plots)
-    plots.resize(900, 600)
-    plots.show()
-    qtbot.waitExposed(plots)
-    plots.refresh(force=True)
-    qtbot.wait(50)
+    plots = _painted_plots(qtbot, history)
     painted = {name: p.widget.paint_seconds for name, p in plots._plots.items()}
     history.add_batches([2.5], {"loss": [0.4]})  # only loss changed
     assert plots.refresh(one=True)
@@ -213,13 +213,7 @@ def test_live_curves_appear_at_once_when_the_first_batches_arrive(qtbot):
 def test_axes_show_plain_epochs_during_the_first_epoch(qtbot):
     history = MetricsHistory()
     history.add_batches([0.001 * i for i in range(1, 10)], {"loss": [0.001 * i for i in range(9, 0, -1)]})
-    plots = MetricsPlots(history)
-    qtbot.addWidget(plots)
-    plots.resize(600, 300)
-    plots.show()
-    qtbot.waitExposed(plots)
-    plots.refresh(force=True)
-    qtbot.wait(50)
+    plots = _painted_plots(qtbot, history, 600, 300)
     item = plots.plot_widget("loss").getPlotItem()
     # the axes read epochs and losses as they are: not "epoch (x0.001)" under ticks 2...8
     for name in ("bottom", "left"):
