@@ -49,10 +49,16 @@ class EvaluationView(QWidget):
         self.confusion.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.confusion.cellClicked.connect(self.show_cell)
         self.confusion.setToolTip(
-            "Rows: true class; columns: predicted class. Click a cell to list its samples"
+            "Rows: true class; columns: predicted class (the diagonal is right). Click a cell to list its samples"
         )
+        # Compact cells: ten classes fit a bottom dock without scrolling.
+        rows = self.confusion.fontMetrics().height() + 6
+        self.confusion.verticalHeader().setDefaultSectionSize(rows)
+        self.confusion.horizontalHeader().setMinimumSectionSize(self.confusion.fontMetrics().horizontalAdvance("00") + 12)
         self.per_class = QTableWidget()
         self.per_class.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.per_class.verticalHeader().hide()  # the class column names the rows
+        self.per_class.verticalHeader().setDefaultSectionSize(rows)
         self.cell_title = QLabel("Click a cell of the matrix to list its test samples.")
         self.samples = QListWidget()
         right = QWidget()
@@ -61,7 +67,7 @@ class EvaluationView(QWidget):
         right_layout.addWidget(self.per_class, 2)
         right_layout.addWidget(self.cell_title)
         right_layout.addWidget(self.samples, 1)
-        classification = QSplitter()
+        self.classification = classification = QSplitter()
         classification.addWidget(self.confusion)
         classification.addWidget(right)
 
@@ -117,7 +123,9 @@ class EvaluationView(QWidget):
         self.confusion.clear()
         self.confusion.setRowCount(n)
         self.confusion.setColumnCount(n)
-        self.confusion.setHorizontalHeaderLabels([f"→ {name}" for name in names])
+        self.confusion.setHorizontalHeaderLabels(names)
+        for j, name in enumerate(names):
+            self.confusion.horizontalHeaderItem(j).setToolTip(f"predicted {name}")
         self.confusion.setVerticalHeaderLabels(names)
         totals = matrix.sum(axis=1)
         for i in range(n):
@@ -132,6 +140,7 @@ class EvaluationView(QWidget):
                 item.setToolTip(f"true {names[i]}, predicted {names[j]}: {count} ({share:.1%} of {names[i]})")
                 self.confusion.setItem(i, j, item)
         self.confusion.resizeColumnsToContents()
+        self._fit_matrix()
         headers = ["class", "precision", "recall", "F1", "support"]
         self.per_class.clear()
         rows = ev["per_class"]
@@ -156,6 +165,25 @@ class EvaluationView(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.per_class.setItem(r, c, item)
         self.per_class.resizeColumnsToContents()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self.stack.currentIndex() == 1:
+            self._fit_matrix()  # filled while another tab was shown: the split had no width yet
+
+    def _fit_matrix(self) -> None:
+        """Give the matrix the width its columns need (up to two thirds); the rest to the table."""
+        table = self.confusion
+        needed = (
+            table.verticalHeader().sizeHint().width()
+            + table.horizontalHeader().length()
+            + 2 * table.frameWidth()
+            + table.verticalScrollBar().sizeHint().width()
+        )
+        total = sum(self.classification.sizes()) or self.classification.width()
+        if total > 0:
+            matrix = min(needed, total * 2 // 3)
+            self.classification.setSizes([matrix, total - matrix])
 
     def _show_regression(self, ev: dict[str, Any]) -> None:
         self.summary.setText(

@@ -119,6 +119,28 @@ def test_confusion_matrix_cells_list_their_samples(qtbot):
     assert view.stack.currentIndex() == 0
 
 
+def test_a_ten_class_matrix_fits_a_bottom_dock_without_scrolling(qtbot):
+    classes = [str(d) for d in range(10)]
+    confusion = [[20 if i == j else (1 if j == (i + 1) % 10 else 0) for j in range(10)] for i in range(10)]
+    row = {"precision": 0.95, "recall": 0.95, "f1": 0.95, "support": 21}
+    evaluation = {
+        "task": "classification", "samples": 210, "accuracy": 0.95, "class_names": classes,
+        "confusion": confusion, "per_class": [{"class": c, **row} for c in classes],
+        "macro": dict(row), "weighted": dict(row), "y_true": [], "y_pred": [],
+    }
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.set_evaluation(evaluation)  # filled before it is shown, as after a run on the Curves tab
+    view.resize(620, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(50)
+    # every cell of the matrix is in view: nothing to scroll to
+    assert view.confusion.horizontalScrollBar().maximum() == 0
+    assert view.confusion.verticalScrollBar().maximum() == 0
+    assert view.confusion.horizontalHeaderItem(3).text() == "3"
+
+
 def test_regression_evaluation_shows_predicted_against_actual(qtbot):
     view = EvaluationView()
     qtbot.addWidget(view)
