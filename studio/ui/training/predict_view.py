@@ -69,8 +69,14 @@ class PredictView(QWidget):
         if self.run is not None:
             record = runs.load_config(self.run)
             names = (record.get("task") or {}).get("class_names")
-            features = (record.get("dataset_resolved") or {}).get("features")
-            if isinstance(features, list) and features and all(isinstance(f, str) for f in features):
+            dataset = record.get("dataset_resolved") or {}
+            features = dataset.get("features")
+            if dataset.get("kind") == "images":
+                hint = "choose an image file with Image…"
+            elif dataset.get("kind") in ("npz", "npy"):
+                # arrays: one sample's values in order (an image model also takes an image file)
+                hint = "the values of one sample, separated by commas, or an image file (Image…)"
+            elif isinstance(features, list) and features and all(isinstance(f, str) for f in features):
                 hint = "values for " + ", ".join(features[:12]) + (" …" if len(features) > 12 else "")
             self.title.setText(f"Model of run {self.run.id} ({self.run.model_path.name})")
         else:

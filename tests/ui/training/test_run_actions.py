@@ -149,7 +149,8 @@ def test_predict_tab_on_an_image_file(qtbot, tmp_path):
     from studio.ui.training.predict_view import PredictView
 
     writer = runs.RunWriter(tmp_path / "img.runs")
-    writer.write_config({"task": {"task": "classification", "class_names": ["cat", "dog"]}})
+    writer.write_config({"task": {"task": "classification", "class_names": ["cat", "dog"]},
+                         "dataset_resolved": {"kind": "images", "path": "pets", "targets": ["label"]}})
     model = keras.Sequential(
         [
             keras.Input((8, 8, 3)),
@@ -166,6 +167,7 @@ def test_predict_tab_on_an_image_file(qtbot, tmp_path):
     qtbot.addWidget(view)
     view.set_run(runs.read_run(writer.path))
     assert view.image_button.isEnabled()
+    assert "Image…" in view.input.placeholderText()  # the field says an image model takes an image file
     with qtbot.waitSignal(view.runner.done, timeout=30_000):
         assert view.predict(picture)
     names = {view.output.item(r, 0).text() for r in range(view.output.rowCount())}
