@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "projects" / "iris-mlp.studio.json"
+
+
+def iris_panel(qtbot, tmp_path, epochs=None):
+    """A TrainingPanel on a copy of the bundled Iris example (`epochs`: set in its form)."""
+    from studio.project.io import load_project
+    from studio.ui.document import ProjectDocument
+    from studio.ui.training.panel import TrainingPanel
+
+    if not EXAMPLE.is_file():
+        pytest.skip("the bundled iris example is missing")
+    path = tmp_path / "iris.studio.json"
+    shutil.copy(EXAMPLE, path)
+    widget = TrainingPanel(ProjectDocument(load_project(path)))
+    qtbot.addWidget(widget)
+    if epochs is not None:
+        widget.settings.epochs.setValue(epochs)
+    return widget
 
 
 @pytest.fixture(scope="session")

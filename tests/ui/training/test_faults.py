@@ -4,30 +4,20 @@ keeps working, the node is selected, and no run folder is left without a failure
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.project.io import load_project
-from studio.ui.document import ProjectDocument
-from studio.ui.training.panel import TrainingPanel
+from tests.ui.training.conftest import iris_panel
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "projects" / "iris-mlp.studio.json"
 keras = pytest.importorskip("keras")
 
 
 @pytest.fixture
 def panel(qtbot, tmp_path):
-    if not EXAMPLE.is_file():
-        pytest.skip("the bundled iris example is missing")
-    path = tmp_path / "iris.studio.json"
-    shutil.copy(EXAMPLE, path)
-    widget = TrainingPanel(ProjectDocument(load_project(path)))
-    qtbot.addWidget(widget)
-    widget.settings.epochs.setValue(1)
+    widget = iris_panel(qtbot, tmp_path, epochs=1)
     yield widget
     widget.shutdown()
 

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.project.io import load_project
 from studio.training import runs
-from studio.ui.document import ProjectDocument
-from studio.ui.training.panel import TrainingPanel
-
-EXAMPLE = Path(__file__).resolve().parents[3] / "projects" / "iris-mlp.studio.json"
+from tests.ui.training.conftest import iris_panel
 
 
 @pytest.fixture
 def panel(qtbot, tmp_path):
-    if not EXAMPLE.is_file():
-        pytest.skip("the bundled iris example is missing")
-    path = tmp_path / "iris.studio.json"
-    shutil.copy(EXAMPLE, path)
-    document = ProjectDocument(load_project(path))
-    widget = TrainingPanel(document)
-    qtbot.addWidget(widget)
+    widget = iris_panel(qtbot, tmp_path)
     widget.resize(1200, 800)
     yield widget
     widget.shutdown()

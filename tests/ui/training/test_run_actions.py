@@ -3,32 +3,22 @@ TensorBoard (launcher mocked: no process, no network), predict on a CSV row and 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
 from studio.graph.edits import remove_nodes
-from studio.project.io import load_project
 from studio.training import runs
-from studio.ui.document import ProjectDocument
 from studio.ui.training import panel as panel_module
 from studio.ui.training.panel import TrainingPanel
+from tests.ui.training.conftest import iris_panel
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "projects" / "iris-mlp.studio.json"
 CLICK = Qt.MouseButton.LeftButton
 
 
 def _panel(qtbot, tmp_path) -> TrainingPanel:
-    if not EXAMPLE.is_file():
-        pytest.skip("the bundled iris example is missing")
-    path = tmp_path / "iris.studio.json"
-    shutil.copy(EXAMPLE, path)
-    widget = TrainingPanel(ProjectDocument(load_project(path)))
-    qtbot.addWidget(widget)
-    widget.settings.epochs.setValue(1)
-    return widget
+    return iris_panel(qtbot, tmp_path, epochs=1)
 
 
 @pytest.fixture
