@@ -1,0 +1,135 @@
+"""Public Keras names, by module: the only identifiers generated code may build
+from a project value (pure data; DESIGN.md 3).
+
+A project file names Keras classes as text ({"module": "keras.initializers",
+"class_name": "GlorotUniform"}). The code generator and `studio check` accept
+such a class only when its module is in `MODULES` and its name in that module's
+table; anything else is refused, never written into a script.
+`tests/graph/test_keras_names.py` checks these tables against the installed Keras,
+so a Keras upgrade that adds or drops a class fails there first.
+"""
+
+from __future__ import annotations
+
+# Keras module path (as serialized in configs) -> the public classes in it.
+CLASSES: dict[str, frozenset[str]] = {
+    "keras.layers": frozenset({
+        "Activation", "ActivityRegularization", "AdaptiveAveragePooling1D",
+        "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
+        "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "Add", "AdditiveAttention", "AlphaDropout",
+        "Attention", "AugMix", "AutoContrast", "Average", "AveragePooling1D", "AveragePooling2D",
+        "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "BatchNormalization",
+        "Bidirectional", "CategoryEncoding", "CenterCrop", "Concatenate",
+        "ContrastLimitedAdaptiveHistogramEqualization", "Conv1D", "Conv1DTranspose", "Conv2D",
+        "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+        "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
+        "Convolution3D", "Convolution3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D",
+        "CutMix", "Dense", "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout",
+        "ELU", "EinsumDense", "Embedding", "Equalization", "Flatten", "FlaxLayer", "GRU", "GRUCell",
+        "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+        "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
+        "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D",
+        "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GroupNormalization", "GroupQueryAttention",
+        "HashedCrossing", "Hashing", "Identity", "InputLayer", "InputSpec", "IntegerLookup",
+        "JaxLayer", "LSTM", "LSTMCell", "Layer", "LayerNormalization", "LeakyReLU",
+        "Masking", "MaxNumBoundingBoxes", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D",
+        "MaxPooling2D", "MaxPooling3D", "Maximum", "MelSpectrogram", "Minimum", "MixUp",
+        "MultiHeadAttention", "Multiply", "Normalization", "PReLU", "Permute", "Pipeline",
+        "RMSNormalization", "RNN", "RandAugment", "RandomBrightness", "RandomColorDegeneration",
+        "RandomColorJitter", "RandomContrast", "RandomCrop", "RandomElasticTransform",
+        "RandomErasing", "RandomFlip", "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
+        "RandomInvert", "RandomPerspective", "RandomPosterization", "RandomRotation",
+        "RandomSaturation", "RandomSharpness", "RandomShear", "RandomTranslation", "RandomZoom",
+        "ReLU", "RepeatVector", "Rescaling", "Reshape", "Resizing", "ReversibleEmbedding",
+        "STFTSpectrogram", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
+        "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "Solarization",
+        "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "SpectralNormalization",
+        "StackedRNNCells", "StringLookup", "Subtract", "TFSMLayer", "TextVectorization",
+        "TimeDistributed", "TorchModuleWrapper", "UnitNormalization", "UpSampling1D",
+        "UpSampling2D", "UpSampling3D", "Wrapper", "ZeroPadding1D", "ZeroPadding2D",
+        "ZeroPadding3D",
+    }),
+    "keras.initializers": frozenset({
+        "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity",
+        "IdentityInitializer", "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal",
+        "OrthogonalInitializer", "RandomNormal", "RandomUniform", "STFT", "STFTInitializer",
+        "TruncatedNormal", "VarianceScaling", "Zeros", "constant", "glorot_normal",
+        "glorot_uniform", "he_normal", "he_uniform", "identity", "lecun_normal", "lecun_uniform",
+        "ones", "orthogonal", "random_normal", "random_uniform", "stft", "truncated_normal",
+        "variance_scaling", "zeros",
+    }),
+    "keras.regularizers": frozenset({
+        "L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "l1", "l1_l2", "l2",
+        "orthogonal_regularizer",
+    }),
+    "keras.constraints": frozenset({
+        "Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "max_norm", "min_max_norm",
+        "non_neg", "unit_norm",
+    }),
+    "keras.optimizers": frozenset({
+        "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion",
+        "LossScaleOptimizer", "MultiOptimizer", "Muon", "Nadam", "Optimizer", "OptimizerMap",
+        "RMSprop", "SGD", "ScheduleFreeAdamW",
+    }),
+    "keras.losses": frozenset({
+        "BinaryCrossentropy", "BinaryFocalCrossentropy", "CTC", "CategoricalCrossentropy",
+        "CategoricalFocalCrossentropy", "CategoricalGeneralizedCrossEntropy", "CategoricalHinge",
+        "Circle", "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
+        "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
+        "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
+        "Tversky",
+    }),
+    "keras.metrics": frozenset({
+        "AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "BinaryIoU",
+        "CategoricalAccuracy", "CategoricalCrossentropy", "CategoricalHinge",
+        "ConcordanceCorrelation", "CosineSimilarity", "F1Score", "FBetaScore", "FalseNegatives",
+        "FalsePositives", "Hinge", "IoU", "KLDivergence", "LogCoshError", "Mean",
+        "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanIoU", "MeanMetricWrapper",
+        "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "OneHotIoU", "OneHotMeanIoU",
+        "PearsonCorrelation", "Poisson", "Precision", "PrecisionAtRecall", "R2Score", "Recall",
+        "RecallAtPrecision", "RootMeanSquaredError", "SensitivityAtSpecificity",
+        "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
+        "SparseTopKCategoricalAccuracy", "SpecificityAtSensitivity", "SquaredHinge", "Sum",
+        "TopKCategoricalAccuracy", "TrueNegatives", "TruePositives",
+    }),
+}
+
+# Activation function names (`keras.activations.get` accepts each).
+ACTIVATIONS: frozenset[str] = frozenset({
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish", "relu",
+    "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
+    "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
+    "threshold",
+})
+
+
+# Classes Keras has that run arbitrary Python code: never built from a file.
+UNSAFE: frozenset[str] = frozenset({"Lambda"})
+
+# How the generated script spells each module (it imports `keras` and `from keras import layers`).
+SCRIPT_MODULES: dict[str, str] = {
+    "keras.layers": "layers",
+    **{module: module for module in CLASSES if module != "keras.layers"},
+}
+
+
+def is_keras_class(module: object, class_name: object) -> bool:
+    """True when `module.class_name` is a public Keras class in these tables."""
+    return isinstance(module, str) and isinstance(class_name, str) and class_name in CLASSES.get(module, ())
+
+
+def script_reference(module: object, class_name: object) -> str | None:
+    """`layers.Dense`, `keras.initializers.GlorotUniform`: the dotted name the script
+    uses for a Keras class, or None when the pair is not in the tables."""
+    if not is_keras_class(module, class_name):
+        return None
+    return f"{SCRIPT_MODULES[module]}.{class_name}"  # type: ignore[index]
+
+
+def module_of(class_name: object, kind: str) -> str | None:
+    """The Keras module that holds `class_name` for a parameter kind
+    ("initializer", "regularizer", "constraint", "layer"), or None."""
+    module = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
+              "constraint": "keras.constraints", "layer": "keras.layers"}.get(kind)
+    return module if module is not None and is_keras_class(module, class_name) else None
