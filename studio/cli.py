@@ -2,23 +2,34 @@
 
 Each subcommand lives in `studio/commands/<name>.py` with `add_parser(sub)`
 and `run(args) -> int`. A `StudioError` prints one clear line to stderr and
-exits 1; anything else is a bug: one line plus a hint, the traceback only with
-`--debug`.
+exits 1; anything else is a bug: one line naming the command's file plus a
+hint, the traceback only with `--debug`.
+
+With `--json`, a failure also prints one JSON object on stdout,
+`{"ok": false, "error": "<the same message>"}`, unless the command already
+printed its own result object for it (it then sets `json_reported` on the
+error). So a script reading stdout always gets JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 import traceback
 
 from studio import __version__
 from studio.core.errors import StudioError
+from studio.core.text import shorten
 
 # Order is the order shown by --help.
 COMMANDS = ("open", "new", "check", "train", "evaluate", "export", "import", "data")
+# The argument that names a command's file, in the order looked for.
+FILE_ARGS = ("project", "model", "file", "bundle")
+# Longest error message printed: a message quoting a huge value stays one readable line.
+MESSAGE_LIMIT = 2000
 
 
 def _module(name: str):
@@ -60,20 +71,73 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as exc:
         if debug:
             traceback.print_exc()
-        print(f"studio: error: {exc}", file=sys.stderr)
+        message = _one_line(str(exc))
+        _json_failure(args, message, exc)
+        print(f"studio: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        _json_failure(args, "interrupted")
         print("studio: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug: say so in one line, details on request
+    except (RecursionError, MemoryError, OverflowError, UnicodeDecodeError) as exc:
+        # Input too deep, too big or not text: the user's file, not a bug.
+        message = _one_line(f"{_file_of(args)}{_input_problem(exc)}")
         if debug:
             traceback.print_exc()
-        else:
-            print(
-                f"studio: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                file=sys.stderr,
-            )
+        _json_failure(args, message)
+        print(f"studio: error: {message}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: say so in one line, details on request
+        message = _one_line(f"{_file_of(args)}internal error: {type(exc).__name__}: {_safe_str(exc)}")
+        if debug:
+            traceback.print_exc()
+        _json_failure(args, message)
+        print(f"studio: {message} (run with --debug for the traceback)", file=sys.stderr)
         return 2
+
+
+def _input_problem(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to process; simplify it or check that it is the right file"
+    if isinstance(exc, MemoryError):
+        return "the input is too large to process in this machine's memory; check that it is the right file"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start} cannot be decoded); save the file as UTF-8"
+    return f"a number in the input is too large ({_safe_str(exc)}); use a smaller value"
+
+
+def _file_of(args: argparse.Namespace) -> str:
+    """'PATH: ' for the command's file argument, or '' when it has none."""
+    for name in FILE_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value:
+            return f"{shorten(value)}: "
+    return ""
+
+
+def _safe_str(exc: BaseException) -> str:
+    """str(exc), even when that fails (an int too long to print, a broken __str__)."""
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - the message of a message must not fail
+        return "(no message)"
+
+
+def _one_line(message: str) -> str:
+    """The message on one line, at most MESSAGE_LIMIT characters."""
+    return shorten(" ".join(message.split()), MESSAGE_LIMIT)
+
+
+def _json_failure(args: argparse.Namespace, message: str, exc: BaseException | None = None) -> None:
+    """With --json: `{"ok": false, "error": message}` on stdout, unless the
+    command already printed its result for this error."""
+    if not getattr(args, "json", False) or getattr(exc, "json_reported", False):
+        return
+    try:
+        sys.stdout.write(json.dumps({"ok": False, "error": message}) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):  # stdout closed: stderr still has the line
+        pass
 
 
 if __name__ == "__main__":

@@ -53,17 +53,22 @@ def run(args: argparse.Namespace) -> int:
     except ProjectError as exc:
         if args.json:
             print(json.dumps(load_failure_result(exc)))
+            exc.json_reported = True
         raise
     report = analyse(project.graph, opaque_external(project.graph))
     if project.dataset and not args.no_data:
         report.diagnostics.extend(data_diagnostics(project, report))
     result = check_result(project.graph, report)
+    failure = None if result["ok"] else CheckFailed(failure_line(path, project.graph, report))
     if args.json:
+        if failure is not None:
+            result["error"] = str(failure)
+            failure.json_reported = True
         print(json.dumps(result))
     else:
         sys.stdout.write(format_result(path, project, result))
-    if not result["ok"]:
-        raise CheckFailed(failure_line(path, project.graph, report))
+    if failure is not None:
+        raise failure
     return 0
 
 
@@ -140,6 +145,7 @@ def load_failure_result(exc: ProjectError) -> dict[str, Any]:
         messages = [str(exc)]
     return {
         "ok": False,
+        "error": str(exc),
         "total_params": 0,
         "trainable_params": 0,
         "non_trainable_params": 0,

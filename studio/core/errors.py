@@ -10,7 +10,13 @@ from __future__ import annotations
 
 
 class StudioError(Exception):
-    """Base class: a problem caused by the user's input, with a clear message."""
+    """Base class: a problem caused by the user's input, with a clear message.
+
+    A command run with `--json` that already printed its own result object for
+    this error sets `json_reported = True`, so the CLI does not print a second one.
+    """
+
+    json_reported: bool = False
 
 
 # --- graph -----------------------------------------------------------------
