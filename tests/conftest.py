@@ -8,8 +8,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# Keep Qt settings, autosaves and recent files of tests away from the user's.
-os.environ.setdefault("STUDIO_CONFIG_DIR", os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", "config"))
+# Keep Qt settings, autosaves and recent files of tests away from the user's, and (under
+# pytest -n) each worker's away from the others'.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+os.environ.setdefault(
+    "STUDIO_CONFIG_DIR",
+    os.path.join(os.path.dirname(__file__), "..", ".pytest_cache", f"config-{_WORKER}" if _WORKER else "config"),
+)
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 

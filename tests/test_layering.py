@@ -42,7 +42,7 @@ def run_blocked(blocked: tuple[str, ...], code: str) -> subprocess.CompletedProc
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
 
 

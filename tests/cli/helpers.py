@@ -22,7 +22,7 @@ class Result:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def studio(*args: str, cwd: Path | None = None, timeout: float = 60) -> Result:
+def studio(*args: str, cwd: Path | None = None, timeout: float = 300) -> Result:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("STUDIO_DEBUG", None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import warnings
 import zipfile
 
@@ -269,9 +268,7 @@ def test_import_then_export_cli_uses_the_imported_weights(tmp_path, capsys):
     model = keras.Model(x, keras.layers.Dense(3, name="d")(keras.layers.Dense(5, name="h")(x)))
     model.save(tmp_path / "m.keras")
     assert main(["import", str(tmp_path / "m.keras"), "-o", str(tmp_path / "p")]) == 0
-    start = time.time()
     assert main(["export", str(tmp_path / "p.studio.json"), "-f", "keras", "-o", str(tmp_path / "out.keras")]) == 0
-    assert time.time() - start < 120
     again = keras.saving.load_model(tmp_path / "out.keras", safe_mode=True)
     for a, b in zip(model.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -39,7 +39,7 @@ def test_data_package_codegen_and_binding_import_without_numpy_or_tf():
             assert "def load_data" in loader_source({"kind": "sample", "path": name})
         print("ok")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 

@@ -230,7 +230,7 @@ def test_the_data_panel_shows_and_changes_the_decimal_mark(qtbot, tmp_path):
     panel = DataPanel(document)
     qtbot.addWidget(panel)
     panel.set_source(str(tmp_path / "iris_de.csv"))
-    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     form = panel.form
     assert form.form.isRowVisible(form.decimal) and form.decimal.itemText(0) == "(inferred): comma: 5,1"
     assert panel.info.column("sepal_length").type == "numeric"
@@ -238,9 +238,9 @@ def test_the_data_panel_shows_and_changes_the_decimal_mark(qtbot, tmp_path):
     assert "decimal" not in document.project.dataset  # found, not chosen
     form.decimal.setCurrentIndex(1)  # "point: 5.1"
     form.decimal.activated.emit(1)
-    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     assert document.project.dataset["decimal"] == "."
     assert panel.info.column("sepal_length").type != "numeric" and "decimal commas" not in panel.summary.text()
     document.undo_stack.undo()
-    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
     assert "decimal" not in document.project.dataset and panel.info.column("sepal_length").type == "numeric"

@@ -117,7 +117,7 @@ except Exception:
 print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
 """
     env = {**__import__("os").environ, "STUDIO_CACHE_DIR": str(sample_cache), "STUDIO_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).resolve().parents[2], env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "[]"

@@ -53,7 +53,15 @@ def _set(data: dict, dotted: str, value) -> dict:
     return data
 
 
-DELETE = object()
+class _Delete:
+    """Marks a key to delete; its repr is fixed, so the test ids are the same in every
+    process (pytest -n checks that each worker collects the same ids)."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 # (where to change, new value, JSON path both must report)
 BREAKAGES = [

@@ -16,6 +16,7 @@ from studio.ui.canvas.labels import key_labels
 from studio.ui.canvas.layout import NODE_WIDTH, hides_wires, spread_positions
 from studio.ui.canvas.node_item import PAD, _font
 from studio.ui.canvas.view import READABLE_ZOOM
+from tests.ui.waiting import settle
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "projects" / "shapes-cnn.studio.json"
@@ -27,7 +28,7 @@ def _visible(window) -> QRectF:
 
 
 def _settle(qtbot) -> None:
-    qtbot.wait(30)  # the view is framed on the next event-loop turn
+    settle(qtbot)  # the view is framed on the next event-loop turn
 
 
 def test_the_example_opens_at_its_start_with_room_for_its_wires(window, qtbot):

@@ -148,7 +148,7 @@ def test_file_changed_on_disk_offers_reload(window, dialog_log, tmp_path, qtbot)
     data = json.loads(path.read_text())
     data["graph"]["nodes"][0]["params"]["units"] = 77
     path.write_text(json.dumps(data))
-    qtbot.waitUntil(lambda: bool(dialog_log.named("ask_reload")), timeout=3000)
+    qtbot.waitUntil(lambda: bool(dialog_log.named("ask_reload")), timeout=60_000)
     assert window.document.graph.nodes[0].params["units"] == 77
     window.files.save()  # our own save does not count as a change
     qtbot.wait(300)

@@ -35,7 +35,7 @@ def make_panel(qtbot, project):
 
 
 def wait_described(qtbot, panel):
-    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
 
 
 def iris_project(tmp_path):
@@ -99,7 +99,7 @@ def test_fit_model_to_data_sets_the_input_and_output(qtbot, tmp_path):
     assert graph.node("measurements").params["batch_shape"] == [None, 8, 8, 1]
     assert graph.node("species").params["units"] == 10
     # a Dense on an image: the report says so, but the data binding itself is satisfied
-    qtbot.waitUntil(lambda: not panel.fit.isEnabled(), timeout=5_000)
+    qtbot.waitUntil(lambda: not panel.fit.isEnabled(), timeout=60_000)
     document.undo_stack.undo()
     assert graph.node("measurements").params["batch_shape"] == [None, 4]
 

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from studio.training import runs
 from tests.ui.training.conftest import iris_panel
+from tests.ui.waiting import settle
 
 
 @pytest.fixture
@@ -98,14 +99,15 @@ def test_pause_holds_the_curves_and_resume_continues(qtbot, panel):
     with qtbot.waitSignal(panel.runner.batches, timeout=90_000):
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "paused" in states, timeout=10_000)
+    qtbot.waitUntil(lambda: "paused" in states, timeout=60_000)
     assert panel.pause_button.text() == "Resume"
-    qtbot.wait(100)  # deliver what was queued before the pause
+    # The session reports its last batches before it says "paused", and the reports arrive in
+    # the order they were sent: what came before the pause is in the history already.
     held = panel.history.batch_count
-    qtbot.wait(300)
+    settle(qtbot, rounds=15)  # nothing more arrives while paused (at least 300 ms)
     assert panel.history.batch_count == held
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.history.batch_count > held, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.history.batch_count > held, timeout=60_000)
     assert panel.pause_button.text() == "Pause"
     assert panel.stop_and_wait(30_000)
     assert panel.last_result.status == "stopped"

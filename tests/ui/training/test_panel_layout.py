@@ -17,6 +17,7 @@ from PySide6.QtCore import QRect, Qt
 from studio.project.io import load_project
 from studio.training.history import MetricsHistory
 from studio.ui.document import ProjectDocument
+from tests.ui.waiting import HANG_MS, settle
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "projects" / "iris-mlp.studio.json"
 DONE = "Completed: trained 40 epoch(s) — saved as run 20261121-070315-d7a7cf"
@@ -46,11 +47,7 @@ def open_window(qtbot, make_window, tmp_path):
     return make
 
 
-def settle(qtbot, ms: int = 60) -> None:
-    qtbot.wait(ms)
-
-
-def eventually(qtbot, check, timeout: int = 3000) -> None:
+def eventually(qtbot, check, timeout: int = HANG_MS) -> None:
     """`check()` passes once the layout has settled (a loaded machine can take a few event rounds)."""
     qtbot.waitUntil(check, timeout=timeout)
 
@@ -213,10 +210,14 @@ def test_a_constant_learning_rate_has_a_legible_axis(open_window, qtbot):
         history.add_epoch(epoch, {"loss": 1.0 / epoch, "learning_rate": 0.01})
     panel.plots.set_history(history)
     panel.trainingChanged.emit(True)
+    # the plot at the size the raised dock gives it, painted there (its range fitted to the data)
+    widget = panel.plots.plot_widget("learning_rate")
+    eventually(qtbot, lambda: widget.isVisible() and widget.height() >= MIN_PLOT_HEIGHT and widget.paint_seconds > 0)
     settle(qtbot)
-    plot = panel.plots.plot_widget("learning_rate").getPlotItem()
+    plot = widget.getPlotItem()
     axis = plot.getAxis("left")
     low, high = plot.vb.viewRange()[1]
+    assert low <= -2 <= high  # log10(0.01) is in view
     labels = [
         text
         for spacing, values in axis.tickValues(low, high, axis.height())

@@ -120,14 +120,14 @@ def test_predict_tab_on_a_csv_row_lists_the_classes(qtbot, trained):
     view = trained.predict
     assert view.run is not None and view.input.isEnabled()
     qtbot.keyClicks(view.input, "5.1,3.5,1.4,0.2")  # a row pasted from the CSV, target left out
-    with qtbot.waitSignal(view.runner.done, timeout=30_000):
+    with qtbot.waitSignal(view.runner.done, timeout=60_000):
         qtbot.mouseClick(view.predict_button, CLICK)
     names = [view.output.item(r, 0).text() for r in range(view.output.rowCount())]
     assert sorted(names) == sorted(view.class_names) and len(names) == 3
     shares = [float(view.output.item(r, 1).text().rstrip("%")) for r in range(3)]
     assert shares == sorted(shares, reverse=True) and abs(sum(shares) - 100) < 0.5
     qtbot.waitUntil(lambda: not view.runner.is_running())
-    with qtbot.waitSignal(view.runner.failed, timeout=30_000):
+    with qtbot.waitSignal(view.runner.failed, timeout=60_000):
         assert view.predict("5.1,3.5")  # too few values: one line, no traceback
     assert "takes 4 value(s)" in view.status.text()
 
@@ -158,13 +158,13 @@ def test_predict_tab_on_an_image_file(qtbot, tmp_path):
     view.set_run(runs.read_run(writer.path))
     assert view.image_button.isEnabled()
     assert "Image…" in view.input.placeholderText()  # the field says an image model takes an image file
-    with qtbot.waitSignal(view.runner.done, timeout=30_000):
+    with qtbot.waitSignal(view.runner.done, timeout=60_000):
         assert view.predict(picture)
     names = {view.output.item(r, 0).text() for r in range(view.output.rowCount())}
     assert names == {"cat", "dog"}
     (tmp_path / "notes.png").write_text("not an image")
     qtbot.waitUntil(lambda: not view.runner.is_running())
-    with qtbot.waitSignal(view.runner.failed, timeout=30_000):
+    with qtbot.waitSignal(view.runner.failed, timeout=60_000):
         assert view.predict(tmp_path / "notes.png")
     assert "cannot read the image" in view.status.text()
     view.runner.wait()

@@ -81,7 +81,7 @@ def test_pause_then_stop_and_wait(qtbot, blobs, build_mlp):
     with qtbot.waitSignal(runner.batches, timeout=60_000):
         runner.start(_factory(blobs, build_mlp, epochs=100, batch_size=4))
     runner.pause()
-    qtbot.waitUntil(lambda: "paused" in states, timeout=10_000)
+    qtbot.waitUntil(lambda: "paused" in states, timeout=60_000)
     assert runner.is_paused()
     assert runner.stop_and_wait(30_000)
     assert not runner.is_running()
@@ -90,15 +90,15 @@ def test_pause_then_stop_and_wait(qtbot, blobs, build_mlp):
 
 def test_function_runner_returns_results_and_errors(qtbot):
     runner = FunctionRunner()
-    with qtbot.waitSignal(runner.done, timeout=10_000) as blocker:
+    with qtbot.waitSignal(runner.done, timeout=60_000) as blocker:
         runner.start(lambda: 6 * 7)
     assert blocker.args == [42]
-    qtbot.waitUntil(lambda: not runner.is_running(), timeout=5_000)
+    qtbot.waitUntil(lambda: not runner.is_running(), timeout=60_000)
 
     def fail():
         raise TrainingError("the run saved no model; train again")
 
-    with qtbot.waitSignal(runner.failed, timeout=10_000) as blocker:
+    with qtbot.waitSignal(runner.failed, timeout=60_000) as blocker:
         runner.start(fail)
     assert blocker.args == ["the run saved no model; train again"]
 
