@@ -3,7 +3,9 @@
 Classification: accuracy, per-class precision/recall/F1 and the confusion
 matrix. Regression: MSE, RMSE, MAE, R² and the largest error. The result is
 also saved as the run's `evaluation.json`. `--json` prints it as one object
-(without the per-sample predictions, which stay in the file).
+(without the per-sample predictions, which stay in the file). A run folder
+that cannot be written still gets its metrics printed, with one warning line
+on stderr (and `"warnings"` in the JSON object); the exit status is 0.
 """
 
 from __future__ import annotations
@@ -70,4 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(clean(shown)))
     else:
         sys.stdout.write(format_evaluation(result))
+    sys.stdout.flush()
+    for warning in result.get("warnings") or ():
+        print(f"studio: warning: {warning}", file=sys.stderr)
     return 0

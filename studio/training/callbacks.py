@@ -15,8 +15,10 @@ from __future__ import annotations
 import functools
 import math
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from studio.core import files
 from studio.training.history import interval_mean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,15 +49,29 @@ def callback_classes() -> dict[str, type]:
                 logs["learning_rate"] = getattr(self, "rate", None) or _current_lr(self.model)
 
     class BestCheckpoint(keras.callbacks.ModelCheckpoint):
-        """ModelCheckpoint that ignores an epoch cut short by a stop request."""
+        """ModelCheckpoint that ignores an epoch cut short by a stop request and saves
+        atomically: Keras writes a temp `.keras` file beside `filepath`, which is then
+        fsynced and renamed over it, so a kill or a full disk mid-save leaves the
+        previous checkpoint intact. A write error names `filepath`."""
 
-        def __init__(self, session: TrainingSession, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
+        def __init__(self, session: TrainingSession, filepath: str, **kwargs: Any) -> None:
+            self.target = Path(filepath)
+            self.temp = files.temp_path(self.target, ".keras")
+            super().__init__(str(self.temp), **kwargs)
             self.session = session
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            if not self.session._epoch_cut_short:
+            if self.session._epoch_cut_short:
+                return
+            try:
                 super().on_epoch_end(epoch, logs)
+                if self.temp.exists():  # this epoch was the best so far: Keras saved it
+                    files.commit(self.temp, self.target)
+            except BaseException as exc:
+                files.discard(self.temp)
+                if isinstance(exc, OSError):
+                    raise files.FileWriteError(self.target, exc) from exc
+                raise
 
     class ReportingCallback(keras.callbacks.Callback):
         def __init__(self, session: TrainingSession) -> None:

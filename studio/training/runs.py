@@ -11,23 +11,32 @@ A run folder holds:
     evaluation.json  metrics on the test split (when evaluated)
     error.txt        the traceback of a failed run
 
-`status.json` is written first with "running" and replaced atomically at the
-end, so a half-written run never looks complete; a "running" run whose
-process is gone is listed as "interrupted". No TensorFlow here.
+Every file is written atomically (temp file beside it, fsync, rename; see
+`studio.core.files`): a kill mid-save leaves the previous file or none, never
+a truncated one, and the temp files a killed save leaves behind
+(`NAME.<pid>-<random>.tmp[.keras]`) are removed the next time the run is
+read or saved. `status.json` is written first with "running" and replaced at
+the end, so a half-written run never looks complete. It records the writer's
+PID with the process's start time (and the boot id): a "running" run whose
+process is gone, or whose PID now belongs to another process, is listed as
+"interrupted". A write that fails because the disk is full says which file
+and how much to free (`disk_full_message`). No TensorFlow here.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import socket
-import tempfile
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from studio.core import files
 from studio.core.errors import TrainingError
 from studio.core.ids import short_id
 from studio.training.history import MetricsHistory
@@ -42,6 +51,8 @@ EVALUATION_FILE = "evaluation.json"
 ERROR_FILE = "error.txt"
 
 FINISHED = ("completed", "stopped", "failed")
+# Runs of this process whose final status.json could not be written: not "running" any more.
+_UNFINISHED: set[str] = set()
 STATUSES = ("running", *FINISHED, "interrupted")
 
 
@@ -51,19 +62,40 @@ def new_run_id(now: Optional[float] = None) -> str:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temp file beside `path`, fsync, rename."""
+    """Write JSON to a temp file beside `path`, fsync, rename.
+
+    Raises `files.FileWriteError` (a StudioError naming `path`) when it cannot."""
+    files.atomic_write_json(path, data)
+
+
+def save_model(model: Any, path: Path) -> None:
+    """`model.save` to a temp `.keras` file beside `path`, fsync, rename over `path`.
+
+    A save that raises (a full disk, a layer that cannot be serialised) leaves
+    the previous `path` as it was and no temp file; OSErrors come out as
+    `files.FileWriteError` naming `path`."""
+    files.atomic_write(path, lambda tmp: model.save(str(tmp)), suffix=".keras")
+
+
+def disk_full_message(path: Path, model_mb: Optional[float] = None) -> str:
+    """One line for a write that failed because the disk is full."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, allow_nan=True, default=str)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    if model_mb:
+        # a run keeps best.keras and final.keras, and each save needs room for its temp copy
+        need = max(1, math.ceil(2 * model_mb))
+        size = f"{model_mb:.1f}" if model_mb >= 0.1 else "0.1"
+        free = f"free at least {need} MB there (best.keras and final.keras are about {size} MB each)"
+    else:
+        free = "free some space there"
+    return (
+        f"no space left on device while writing {path}; {free} "
+        f"or save the runs on another disk (studio train --run-dir DIR)"
+    )
+
+
+def remove_stray_temps(path: Path) -> list[Path]:
+    """Delete the temp files that killed saves left in the run folder `path`."""
+    return files.remove_stray_temps(path, is_alive=_pid_alive)
 
 
 def _read_json(path: Path) -> Optional[dict]:
@@ -73,6 +105,14 @@ def _read_json(path: Path) -> Optional[dict]:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _usable(path: Path) -> bool:
+    """A model file that is there and not empty (a 0-byte file is a save cut off by an older version)."""
+    try:
+        return path.is_file() and path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 @dataclass
@@ -94,17 +134,17 @@ class RunInfo:
 
     @property
     def has_final(self) -> bool:
-        return (self.path / FINAL_MODEL).is_file()
+        return _usable(self.path / FINAL_MODEL)
 
     @property
     def has_best(self) -> bool:
-        return (self.path / BEST_MODEL).is_file()
+        return _usable(self.path / BEST_MODEL)
 
     @property
     def model_path(self) -> Optional[Path]:
-        """The best checkpoint if there is one, else the final model."""
+        """The best checkpoint if there is one, else the final model (empty files are skipped)."""
         for name in (BEST_MODEL, FINAL_MODEL):
-            if (self.path / name).is_file():
+            if _usable(self.path / name):
                 return self.path / name
         return None
 
@@ -125,6 +165,8 @@ class RunWriter:
         except FileExistsError:
             raise TrainingError(f"{self.path}: a run with this id already exists; try again") from None
         except OSError as exc:
+            if files.is_disk_full(exc):
+                raise TrainingError(disk_full_message(self.path)) from None
             raise TrainingError(f"{self.path}: cannot create the run folder ({exc.strerror})") from None
         self.started = time.time()
         self.status: dict[str, Any] = {
@@ -134,6 +176,12 @@ class RunWriter:
             "host": socket.gethostname(),
             "epochs_done": 0,
         }
+        start = process_start(os.getpid())
+        if start is not None:
+            self.status["pid_start"] = start
+        boot = boot_id()
+        if boot is not None:
+            self.status["boot_id"] = boot
         self._write_status()
 
     def file(self, name: str) -> Path:
@@ -147,9 +195,17 @@ class RunWriter:
         self._write_status()
 
     def write_history(self, history: MetricsHistory) -> None:
-        tmp = self.file(HISTORY_FILE + ".tmp")
-        history.to_csv(tmp)
-        os.replace(tmp, self.file(HISTORY_FILE))
+        files.atomic_write(self.file(HISTORY_FILE), history.to_csv)
+
+    def save_model(self, model: Any, name: str) -> Path:
+        """Save `model` as `name` (best.keras, final.keras) in the run, atomically."""
+        remove_stray_temps(self.path)
+        path = self.file(name)
+        save_model(model, path)
+        return path
+
+    def write_error(self, text: str) -> None:
+        files.atomic_write_text(self.file(ERROR_FILE), text)
 
     def write_evaluation(self, evaluation: dict[str, Any]) -> None:
         write_json_atomic(self.file(EVALUATION_FILE), evaluation)
@@ -160,7 +216,13 @@ class RunWriter:
         now = time.time()
         self.status.update(fields)
         self.status.update(status=status, message=message, finished=now, duration_s=now - self.started)
-        self._write_status()
+        try:
+            self._write_status()
+        except files.FileWriteError:
+            # status.json still says "running" (a full disk?): this process knows better
+            _UNFINISHED.add(str(self.path.resolve()))
+            raise
+        remove_stray_temps(self.path)
 
     def _write_status(self) -> None:
         write_json_atomic(self.file(STATUS_FILE), self.status)
@@ -168,31 +230,93 @@ class RunWriter:
 
 # --- reading runs --------------------------------------------------------------------
 def _pid_alive(pid: Any) -> bool:
+    return files.pid_alive(pid)
+
+
+def process_start(pid: int) -> Optional[str]:
+    """When process `pid` started, as an opaque token; None when unknown.
+
+    Two processes that ever had the same PID differ in it, so a status file
+    naming a PID that was reused is told apart from the live writer. Linux:
+    field 22 of /proc/PID/stat (clock ticks since boot); Windows: the
+    creation time; elsewhere None (then only the PID is checked)."""
     if not isinstance(pid, int) or pid <= 0:
-        return False
+        return None
+    if sys.platform.startswith("linux"):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                stat = handle.read().decode("ascii", "replace")
+        except OSError:
+            return None
+        fields = stat[stat.rfind(")") + 2 :].split()  # the name in (...) may hold spaces
+        return fields[19] if len(fields) > 19 else None  # field 22 counts from pid, comm, state
+    if os.name == "nt":  # pragma: no cover - Windows only
+        return _windows_process_start(pid)
+    return None
+
+
+def _windows_process_start(pid: int) -> Optional[str]:  # pragma: no cover - Windows only
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return None
+        try:
+            times = [ctypes.c_ulonglong() for _ in range(4)]
+            if not kernel32.GetProcessTimes(handle, *(ctypes.byref(t) for t in times)):
+                return None
+            return str(times[0].value)
+        finally:
+            kernel32.CloseHandle(handle)
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+def boot_id() -> Optional[str]:
+    """This boot of the machine (Linux), so PIDs of an earlier boot never match."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip() or None
     except OSError:
-        return True
-    return True
+        return None
+
+
+def _writer_alive(status: dict[str, Any]) -> bool:
+    """Whether the process that wrote a "running" status.json is still that process."""
+    pid = status.get("pid")
+    if not _pid_alive(pid):
+        return False
+    recorded_boot = status.get("boot_id")
+    if recorded_boot is not None:
+        current = boot_id()
+        if current is not None and current != recorded_boot:
+            return False  # a PID of an earlier boot
+    recorded = status.get("pid_start")
+    if recorded is None:
+        return True  # written before start times were recorded: the PID is all we have
+    current_start = process_start(pid)
+    return current_start is None or str(current_start) == str(recorded)
 
 
 def read_run(path: Path) -> Optional[RunInfo]:
     """The RunInfo of one folder, or None when it is not a run folder."""
     path = Path(path)
     status = _read_json(path / STATUS_FILE)
+    if status is None and not (path / CONFIG_FILE).is_file():
+        return None
+    remove_stray_temps(path)
     if status is None:
-        if not (path / CONFIG_FILE).is_file():
-            return None
         status = {"status": "interrupted", "message": "status.json is missing"}
     state = status.get("status")
     if state not in STATUSES:
         state = "interrupted"
     if state == "running":
         same_host = status.get("host") in (None, socket.gethostname())
-        if same_host and not _pid_alive(status.get("pid")):
+        if same_host and not _writer_alive(status):
+            state = "interrupted"
+        elif status.get("pid") == os.getpid() and str(path.resolve()) in _UNFINISHED:
             state = "interrupted"
     config = _read_json(path / CONFIG_FILE) or {}
     metrics = status.get("final_metrics")

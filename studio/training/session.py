@@ -28,6 +28,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
+from studio.core import files
 from studio.core.errors import StudioError, TrainingError
 from studio.training import devices, execution, memory, runs
 from studio.training.callbacks import callback_classes
@@ -441,17 +442,21 @@ class TrainingSession:
             self.reporter.on_message("warning", f"evaluation on the test split failed: {exc}")
             return None
         if self.writer is not None:
-            self.writer.write_evaluation(evaluation)
+            try:
+                self.writer.write_evaluation(evaluation)
+            except files.FileWriteError as exc:
+                if exc.disk_full:
+                    raise
+                self.reporter.on_message("warning", f"the evaluation could not be saved: {exc}")
         return evaluation
 
     def _save_model(self, model: Any, path: Path) -> None:
-        tmp = path.with_name(path.stem + ".tmp.keras")
+        """Save atomically; a full disk fails the run, other save errors are a warning."""
         try:
-            model.save(tmp)
-            tmp.replace(path)
+            self.writer.save_model(model, path.name)
         except Exception as exc:  # noqa: BLE001 - a model that cannot be saved still trained
-            if tmp.exists():
-                tmp.unlink()
+            if files.is_disk_full(exc):
+                raise
             self.reporter.on_message("warning", f"could not save {path.name}: {_first_line(exc)}")
 
     def _best(self) -> Optional[dict[str, Any]]:
@@ -463,13 +468,24 @@ class TrainingSession:
         return {"epoch": found[0], "monitor": monitor, "value": found[1]}
 
     def _failed(self, exc: BaseException) -> RunResult:
-        message = _explain(exc)
-        node_id, label = _failing_node(exc, self.layers)
+        node_id, label = None, ""
+        if isinstance(exc, files.FileWriteError):  # names the file it was writing
+            message = runs.disk_full_message(exc.path, model_megabytes(self.model)) if exc.disk_full else str(exc)
+        elif not isinstance(exc, StudioError) and files.is_disk_full(exc):  # e.g. inside Keras' save
+            where = self.writer.path if self.writer else None
+            message = (
+                runs.disk_full_message(where, model_megabytes(self.model))
+                if where is not None
+                else "no space left on device; free some space or save the runs on another disk"
+            )
+        else:
+            message = _explain(exc)
+            node_id, label = _failing_node(exc, self.layers)
         if label and not message.startswith(label):
             message = f"{label}: {message}"
         if self.writer is not None:
             try:
-                self.writer.file(runs.ERROR_FILE).write_text("".join(traceback.format_exception(exc)))
+                self.writer.write_error("".join(traceback.format_exception(exc)))
                 self.writer.write_history(self.history)
                 self.writer.finish(
                     "failed",
@@ -479,8 +495,8 @@ class TrainingSession:
                     epochs_done=self.history.epochs_done,
                     device=self._device,
                 )
-            except OSError:
-                pass
+            except (OSError, StudioError):
+                pass  # a full disk: the run is listed as interrupted once this process ends
         return RunResult(
             status="failed",
             message=message,
@@ -621,6 +637,24 @@ def compile_for_training(model: Any, config: TrainingConfig, task: TaskInfo) -> 
         raise TrainingError(
             f"cannot compile the model with loss {loss!r} and metrics {metrics}: {_first_line(exc)}"
         ) from None
+
+
+def model_megabytes(model: Any) -> Optional[float]:
+    """About how many MB `model.save` writes: its weights and optimizer state; None if unknown."""
+    if model is None:
+        return None
+    try:
+        import numpy as np
+
+        optimizer = getattr(model, "optimizer", None)
+        variables = list(model.weights) + list(getattr(optimizer, "variables", None) or [])
+        total = sum(
+            int(np.prod([int(d) for d in v.shape], dtype=np.int64)) * np.dtype(str(v.dtype)).itemsize
+            for v in variables
+        )
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return total / 1e6
 
 
 def _is_model(obj: Any) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from studio.core.errors import TrainingError
+from studio.core.files import FileWriteError
 from studio.project.model import Project
 from studio.training import runs
 from studio.training.config import TrainingConfig
@@ -159,7 +160,10 @@ def load_run_model(run: Union[runs.RunInfo, Path], which: str = "best") -> Any:
 def evaluate_run(
     project: Project, run: Union[runs.RunInfo, Path, str, None] = None, which: str = "best"
 ) -> dict:
-    """Evaluate a run's model on the project's test split; saves `evaluation.json` in the run."""
+    """Evaluate a run's model on the project's test split; saves `evaluation.json` in the run.
+
+    A run folder that cannot be written (read-only, full disk) does not lose the
+    metrics: they are returned with `"warnings"` saying they were not saved."""
     from studio import data
     from studio.training.evaluation import evaluate_model
 
@@ -177,5 +181,10 @@ def evaluate_run(
     result = evaluate_model(model, prepared.test, task, config.batch_size)
     result["run"] = info.id
     result["model"] = which
-    runs.write_json_atomic(info.path / runs.EVALUATION_FILE, result)
+    try:
+        runs.write_json_atomic(info.path / runs.EVALUATION_FILE, result)
+    except FileWriteError as exc:
+        result["warnings"] = [
+            f"the results could not be saved to {exc.path} ({exc.reason.lower()}); they are shown but not kept"
+        ]
     return result
