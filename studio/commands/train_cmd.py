@@ -6,6 +6,11 @@ and a summary. `--json`: one JSON object per epoch on stdout
 and a final summary object (`{"event": "end", "status", "run", ...}`);
 warnings go to stderr. Ctrl-C stops after the current batch and saves the
 run as "stopped". Exit status: 0 completed or stopped, 1 failed.
+
+A failure is one line on stderr (with `--json`, the summary says "failed" too).
+A full disk fails the run with a line naming the file it was writing (e.g.
+RUN/best.keras), how many MB to free and `--run-dir`; every run file is
+saved atomically, so the run's previous checkpoint is still whole.
 """
 
 from __future__ import annotations
