@@ -81,6 +81,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def printable(text: str, limit: int = 40) -> str:
+    """A column or class name from a file as a table cell: control characters (terminal escapes,
+    line breaks) shown escaped, at most `limit` characters."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 KIND_NAMES = {"csv": "CSV table", "tsv": "TSV table", "npy": "NumPy arrays", "npz": "NumPy arrays (.npz)",
               "images": "image folder", "text": "texts", "timeseries": "time series", "keras": "Keras dataset"}
 
@@ -108,9 +117,10 @@ def format_info(info) -> str:
         lines.append(f"about {info.vocabulary_size:,} distinct words")
     if info.columns:
         lines.append("columns:")
-        width = max(len(c.name) for c in info.columns)
+        names = [printable(c.name) for c in info.columns]
+        width = max(len(n) for n in names)
         role_width = max(9, *(len(c.role) + 2 for c in info.columns))
-        for c in info.columns:
+        for c, name in zip(info.columns, names):
             detail = ""
             if c.shape:
                 detail = f"shape {format_shape(c.shape)} {c.dtype}"
@@ -123,13 +133,16 @@ def format_info(info) -> str:
                 detail = f"e.g. {c.examples[0][:40]!r}"
             if c.missing:
                 detail += f"  ({c.missing} missing)"
+            if c.non_finite:
+                detail += f"  ({c.non_finite} infinite)"
             role = f"[{c.role}]" if c.role else "[ignored]"
-            lines.append(f"  {c.name:<{width}}  {c.type:<11} {role:<{role_width}} {detail}".rstrip())
+            lines.append(f"  {name:<{width}}  {c.type:<11} {role:<{role_width}} {detail}".rstrip())
     if info.class_names:
         lines.append("classes:")
-        width = max(len(n) for n in info.class_names[:30])
+        classes = [printable(n) for n in info.class_names[:30]]
+        width = max(len(n) for n in classes)
         top = max(info.class_counts) if info.class_counts else 1
-        for name, count in list(zip(info.class_names, info.class_counts))[:30]:
+        for name, count in list(zip(classes, info.class_counts))[:30]:
             bar = "#" * max(1, round(30 * count / top)) if top else ""
             lines.append(f"  {name:<{width}}  {count:>7,}  {bar}")
         if len(info.class_names) > 30:

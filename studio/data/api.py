@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import DataError
-from studio.data import registry
+from studio.data import files, registry
 from studio.data.info import DatasetInfo
 from studio.data.spec import DatasetSpec, spec_for_path
 
@@ -50,6 +50,7 @@ def to_spec_dict(spec_or_path: Any, base_dir: str | os.PathLike | None = None) -
         if text in registry.SAMPLES and not registry.resolve_path(text, base_dir).exists():
             return {"kind": "sample", "path": text}
         path = registry.resolve_path(text, base_dir)
+        files.refuse_system_path(path)  # before a folder such as /proc is listed
         if not path.exists():
             raise DataError(f"{path}: no such file or folder")
         return {"kind": detect_kind(path), "path": text}

@@ -29,6 +29,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from studio.core.errors import DataError
+from studio.data import files
+from studio.data.files import excerpt
 from studio.data.info import CATEGORICAL, EMPTY, NUMERIC, TEXT, ColumnInfo
 
 # Cells read as missing values (compared exactly, after the csv module has unquoted them).
@@ -42,6 +44,8 @@ DISTINCT_CAP = 1000
 # A column is numeric if at least this fraction of its non-missing cells are numbers;
 # the other cells are then reported as errors ("non-numeric text in a numeric column").
 NUMERIC_FRACTION = 0.95
+# Numbers beyond this are infinite once read as float32 (what a model trains on): 1e39 is as bad as inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 
@@ -64,27 +68,28 @@ class CsvFormat:
 
 
 def check_file(path: Path, what: str = "data file") -> int:
-    """Raise DataError for a missing, folder, empty or binary file; return its size."""
+    """Raise DataError for a missing, folder, special (device, pipe, /proc), empty or binary file;
+    return its size. Only metadata and the first 8 KiB are read; nothing of them is echoed."""
     path = Path(path)
-    try:
-        if path.is_dir():
-            raise DataError(f"{path}: is a folder; choose a {what}")
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; choose a {what}")
+    size = files.check_regular_file(path).st_size
     if size == 0:
         raise DataError(f"{path}: the file is empty (0 bytes)")
-    with open(path, "rb") as fh:
-        head = fh.read(8192)
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{path}: this is a binary file, not delimited text; "
-                        "export the table as CSV (comma-separated values) first")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{path}: the file is UTF-16 text; save it as UTF-8 CSV")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
     if head.startswith(b"PK\x03\x04"):
         raise DataError(f"{path}: this is a zip or spreadsheet (.xlsx) file, not CSV; save it as CSV first")
+    binary = files.binary_kind(head)
+    if binary is not None:
+        looks = f"it looks binary: {binary}" if binary else "it looks binary"
+        raise DataError(f"{path}: is not a text file ({looks}); save the table as CSV (comma-separated "
+                        "text) first")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path}: the file is UTF-16 text; save it as UTF-8 CSV")
     return size
 
 
@@ -262,12 +267,12 @@ def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
         for i, raw_name in enumerate(rows[0]):
             name = raw_name.strip() or f"column_{i + 1}"
             if not raw_name.strip():
-                renamed.append(f"column {i + 1} has no name in the header; it is called {name!r}")
+                renamed.append(f"column {i + 1} has no name in the header; it is called {excerpt(name)}")
             base, n = name, 2
             while name in seen:
                 name, n = f"{base}_{n}", n + 1
             if name != (raw_name.strip() or name):
-                renamed.append(f"the header names {base!r} twice; the second is called {name!r}")
+                renamed.append(f"the header names {excerpt(base)} twice; the second is called {excerpt(name)}")
             seen.add(name)
             names.append(name)
     else:
@@ -333,12 +338,12 @@ def _checked(raw: list[list[str]], line: int, fmt: CsvFormat) -> tuple[list[list
         raise DataError(
             f"{fmt.path}:{first}: the row has {len(row)} field{'s' if len(row) != 1 else ''} but "
             f"{'the header has' if fmt.header else 'the first rows have'} {width}; check the "
-            f"delimiter ({_delimiter_name(fmt.delimiter)}) and the quotes on that line"
+            f"delimiter ({delimiter_name(fmt.delimiter)}) and the quotes on that line"
         )
     return rows, lines
 
 
-def _delimiter_name(delimiter: str) -> str:
+def delimiter_name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delimiter, repr(delimiter))
 
 
@@ -372,6 +377,7 @@ class ColumnStats:
     bad_count: int = 0
     missing_lines: list[int] = field(default_factory=list)
     total: float = 0.0
+    finite: int = 0  # the numbers the total, minimum and maximum are over
     minimum: float = math.inf
     maximum: float = -math.inf
     integer: bool = True
@@ -382,6 +388,10 @@ class ColumnStats:
     examples: list[str] = field(default_factory=list)
     numeric_possible: bool = True
     decimal: str = "."  # the file's decimal mark
+    # Numbers that are infinite (inf, -inf, 1e309) or beyond float32 (1e39): count, first lines, first cell.
+    nonfinite: int = 0
+    nonfinite_lines: list[int] = field(default_factory=list)
+    nonfinite_first: str = ""
 
     def update(self, values: list[str], lines: Sequence[int]) -> None:
         self.count += len(values)
@@ -394,6 +404,11 @@ class ColumnStats:
         if numbers is not None:
             nan = np.isnan(numbers)
             mask = nan.tolist() if nan.any() else None
+            with np.errstate(invalid="ignore"):
+                huge = np.abs(numbers) > FLOAT32_MAX  # inf and 1e39 (NaN compares False: missing)
+            if huge.any():
+                at = np.flatnonzero(huge)
+                self._add_nonfinite(len(at), [lines[i] for i in at[:5]], values[at[0]])
         else:
             mask = [v in MISSING_TOKENS for v in values]
             if not any(mask):
@@ -435,18 +450,44 @@ class ColumnStats:
             if v in MISSING_TOKENS:
                 continue
             try:
-                ok.append(to_number(v, self.decimal))
+                number = to_number(v, self.decimal)
             except ValueError:
                 self.bad_count += 1
                 if len(self.bad) < 5:
                     self.bad.append((ln, v))
+                continue
+            if number != number:  # '-nan', 'NaN ' ...: missing, as in a chunk of numbers only
+                self.missing += 1
+                if len(self.missing_lines) < 5:
+                    self.missing_lines.append(ln)
+                continue
+            if not abs(number) <= FLOAT32_MAX:
+                self._add_nonfinite(1, [ln], v)
+            ok.append(number)
         if self.bad_count > max(5, (1 - NUMERIC_FRACTION) * (self.count - self.missing)):
             self.numeric_possible = False  # text: stop converting
         self._add_numbers(np.array(ok, dtype=np.float64))
 
+    def _add_nonfinite(self, count: int, lines: list[int], first: str) -> None:
+        if not self.nonfinite:
+            self.nonfinite_first = first
+        self.nonfinite += count
+        self.nonfinite_lines.extend(lines[: 5 - len(self.nonfinite_lines)])
+
+    def nonfinite_text(self) -> str:
+        """"'inf' on line 3 and 2 more on lines 7, 9" for the infinite cells (the first quoted)."""
+        first = f"{excerpt(self.nonfinite_first)} on line {self.nonfinite_lines[0]}"
+        if self.nonfinite == 1:
+            return first
+        lines = ", ".join(str(n) for n in self.nonfinite_lines[1:])
+        etc = ", ..." if self.nonfinite > len(self.nonfinite_lines) else ""
+        return f"{first} and {self.nonfinite - 1} more on lines {lines}{etc}"
+
     def _add_numbers(self, numbers: np.ndarray) -> None:
-        finite = numbers[np.isfinite(numbers)]
+        with np.errstate(invalid="ignore"):
+            finite = numbers[np.abs(numbers) <= FLOAT32_MAX]  # not NaN, inf, or inf as float32 (1e39)
         self.numeric += len(numbers)
+        self.finite += len(finite)
         if len(finite):
             with np.errstate(over="ignore"):  # numbers near 1e308: the mean is then unknown, not an error
                 self.total += float(finite.sum())
@@ -484,7 +525,8 @@ class ColumnStats:
         """'\'x\' on line 7 (and 3 more such cells)' for the first non-numeric cell."""
         line, value = self.bad[0]
         more = self.bad_count - 1
-        return f"{value!r} on line {line}" + (f" (and {more} more such cell{'s' if more > 1 else ''})" if more else "")
+        return f"{excerpt(value)} on line {line}" + (
+            f" (and {more} more such cell{'s' if more > 1 else ''})" if more else "")
 
     def numeric_keys(self) -> dict[str, str]:
         """For a numeric column: raw cell -> canonical class name ('1.0' and '1' -> '1')."""
@@ -529,9 +571,10 @@ class ColumnStats:
             integer=kind == NUMERIC and self.integer,
             minimum=self.minimum if numeric else None,
             maximum=self.maximum if numeric else None,
-            mean=self.total / self.numeric if numeric and math.isfinite(self.total) else None,
+            mean=self.total / self.finite if numeric and self.finite and math.isfinite(self.total) else None,
             categories=self.categories() if kind == CATEGORICAL else [],
             examples=list(self.examples),
+            non_finite=self.nonfinite if kind == NUMERIC else 0,
         )
 
 

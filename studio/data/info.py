@@ -49,6 +49,7 @@ class ColumnInfo:
     role: str = ""  # "feature" | "target" | "feature+target" (a series' own past) | "" (ignored) | "time"
     shape: tuple = ()  # for arrays: the per-sample shape
     dtype: str = ""  # for arrays: the numpy dtype name
+    non_finite: int = 0  # numbers that are infinite (inf, 1e309) or too large for float32 (1e39)
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "missing": self.missing,
@@ -67,6 +68,8 @@ class ColumnInfo:
             out["shape"] = list(self.shape)
         if self.dtype:
             out["dtype"] = self.dtype
+        if self.non_finite:
+            out["non_finite"] = self.non_finite
         return out
 
 

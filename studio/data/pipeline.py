@@ -45,6 +45,7 @@ class PreparedData:
     batch_size: int
     counts: dict[str, int] = field(default_factory=dict)
     vocabulary: list[str] | None = None  # text: the tokens after "" and "[UNK]"
+    warnings: list[str] = field(default_factory=list)  # for training to show: e.g. image files skipped
 
     @property
     def preprocessing(self) -> dict:

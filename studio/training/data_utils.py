@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 from studio.core.errors import TrainingError
@@ -141,3 +142,65 @@ def describe(train: Any, val: Any, config: TrainingConfig, task: TaskInfo) -> Da
         val_samples=val_samples,
         warning=warning,
     )
+
+
+# --- non-finite inputs: the cause of a NaN loss that a lower learning rate does not fix ----------
+def non_finite_inputs(data: Any, dataset: Optional[dict] = None, max_batches: int = 100) -> str:
+    """Where the training data holds NaN or infinite values, as words for the NaN advice
+    ("the inputs (column 'a' of data.csv) hold infinite or NaN values"); '' if none are found.
+
+    `data` is what the session trains on: (x, y) arrays or a batched dataset (only its first
+    `max_batches` batches are read: this runs once, after the loss became NaN). `dataset` is the
+    resolved dataset spec of the run (path, features, targets, preprocessing.columns), used to
+    name the file and the column."""
+    import numpy as np
+
+    if is_dataset(data):
+        batches = ((b[0], b[1]) for b in data.take(max_batches))
+    elif isinstance(data, (tuple, list)) and len(data) >= 2:
+        batches = iter([(data[0], data[1])])
+    else:
+        return ""
+    try:
+        for x, y in batches:
+            for part, value in (("inputs", x), ("targets", y)):
+                for array in _leaves(value):
+                    a = np.asarray(array)
+                    if a.dtype.kind != "f" or a.size == 0 or np.isfinite(a).all():
+                        continue
+                    bad = ~np.isfinite(a.reshape(len(a), -1) if a.ndim > 1 else a.reshape(-1, 1))
+                    return _name_non_finite(part, int(np.flatnonzero(bad.any(axis=0))[0]), a.ndim, dataset)
+    except Exception:  # noqa: BLE001 - a dataset that fails here: no diagnosis, the usual advice
+        return ""
+    return ""
+
+
+def _leaves(value: Any) -> list:
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _name_non_finite(part: str, index: int, ndim: int, dataset: Optional[dict]) -> str:
+    """"the inputs (column 'a' of data.csv) hold infinite or NaN values"."""
+    spec = dataset or {}
+    path = spec.get("path")
+    file = Path(path).name if isinstance(path, str) and path else ""
+    names: list[str] = []
+    if part == "inputs" and ndim == 2:  # a table: one value per column (one-hot columns are wider)
+        for column in (spec.get("preprocessing") or {}).get("columns") or []:
+            if isinstance(column, dict):
+                width = column.get("width", 1)
+                names += [str(column.get("name", "?"))] * (width if isinstance(width, int) and width > 0 else 1)
+        names = names or [str(n) for n in spec.get("features") or []]
+    elif part == "targets":
+        names = [str(n) for n in spec.get("targets") or []]
+        names = names if len(names) > index else names[:1]
+        index = min(index, len(names) - 1)
+    name = names[index] if 0 <= index < len(names) else ""
+    if name:
+        shown = repr(name if len(name) <= 40 else name[:39] + "\u2026")
+        return f"the {part} (column {shown}{' of ' + file if file else ''}) hold infinite or NaN values"
+    return f"the {part}{' (' + file + ')' if file else ''} hold infinite or NaN values"

@@ -55,6 +55,7 @@ class Prepared:
     task: Optional[TaskInfo] = None
     record: dict[str, Any] = field(default_factory=dict)  # extra keys for the run's config.json
     messages: list[str] = field(default_factory=list)  # lines for the user (shown as info)
+    warnings: list[str] = field(default_factory=list)  # lines for the user (shown as warnings)
 
 
 @dataclass

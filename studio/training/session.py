@@ -33,7 +33,7 @@ from studio.core.errors import StudioError, TrainingError
 from studio.training import devices, execution, memory, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
-from studio.training.data_utils import DataInfo, describe
+from studio.training.data_utils import DataInfo, describe, non_finite_inputs
 from studio.training.history import MetricsHistory
 from studio.training.reports import (
     BatchReport,
@@ -286,6 +286,8 @@ class TrainingSession:
         self.snapshot.update(prepared.record)
         for line in prepared.messages:
             self.reporter.on_message("info", line)
+        for line in prepared.warnings:
+            self.reporter.on_message("warning", line)
 
     def _previous_history(self) -> Optional[MetricsHistory]:
         if self.continue_from is None:
@@ -528,11 +530,21 @@ class TrainingSession:
         if self._nan_message:
             return
         lr = self.config.learning_rate
-        self._nan_message = (
-            f"the loss became {loss} at epoch {self._epoch + 1}, batch {step}: training stopped. "
-            f"Try a lower learning rate (now {lr:g}, e.g. {lr / 10:g}), normalise the inputs, "
-            "or set gradient clipping (clipnorm 1.0) in the optimizer settings"
-        )
+        where = f"the loss became {loss} at epoch {self._epoch + 1}, batch {step}: training stopped. "
+        # Data with inf/NaN makes the loss NaN whatever the learning rate: say so instead.
+        fitted = self._data
+        data = None if fitted is None else fitted.x if fitted.y is None else (fitted.x, fitted.y)
+        bad = non_finite_inputs(data, self.snapshot.get("dataset_resolved"))
+        if bad:
+            self._nan_message = (
+                f"{where}{bad[0].upper()}{bad[1:]}, so a lower learning rate will not help: replace those "
+                "values with finite numbers, or leave the cells empty to mark them missing"
+            )
+        else:
+            self._nan_message = (
+                f"{where}Try a lower learning rate (now {lr:g}, e.g. {lr / 10:g}), normalise the inputs, "
+                "or set gradient clipping (clipnorm 1.0) in the optimizer settings"
+            )
         with self._lock:
             self._stop_requested = True
             self._stop_reason = "nan"

@@ -100,7 +100,7 @@ def test_binary_file_named_csv(capsys, tmp_path, content):
     path = tmp_path / "table.csv"
     path.write_bytes(content)
     line = one_error(capsys, path)
-    assert f"{path}: this is a binary file, not delimited text" in line
+    assert f"{path}: is not a text file (it looks binary" in line
 
 
 def test_text_in_another_encoding_names_the_line(capsys, tmp_path):

@@ -66,7 +66,7 @@ def test_blank_and_duplicate_header_names_are_renamed(tmp_path):
     (b"", ["empty", "0 bytes"]),
     (b"\n\n  \n", ["no data"]),
     (b"a,b\n", ["header but no data rows"]),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", ["binary file"]),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", ["not a text file", "a PNG image"]),
     (b"PK\x03\x04rest-of-a-zip", ["spreadsheet", "CSV"]),
     (b"a,b\n1,2\n3,\xff\xfe\n", ["line 3", "UTF-8"]),
 ])

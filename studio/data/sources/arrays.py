@@ -16,6 +16,7 @@ import numpy as np
 
 from studio.core.errors import DataError
 from studio.data import pipeline, splits
+from studio.data.files import check_data_path, excerpt, names_list
 from studio.data.info import NUMERIC, ColumnInfo, DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems
 
@@ -24,21 +25,21 @@ TARGET_NAMES = ("y", "Y", "labels", "label", "targets", "target", "y_train")
 TARGET_FILES = ("y.npy", "labels.npy", "targets.npy", "target.npy", "Y.npy")
 MAX_CLASSES = 1000
 MAX_FLOAT_CLASSES = 20
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _check_array(arr: Any, path: Path, name: str, allow_text: bool = False) -> None:
     if arr.dtype == object:
-        raise DataError(f"{path}: array {name!r} holds Python objects; save it with a numeric dtype "
+        raise DataError(f"{path}: array {excerpt(name)} holds Python objects; save it with a numeric dtype "
                         "(np.save(..., arr.astype('float32')))")
     if arr.ndim == 0:
-        raise DataError(f"{path}: array {name!r} is a single value, not one row per sample")
+        raise DataError(f"{path}: array {excerpt(name)} is a single value, not one row per sample")
     if arr.dtype.kind not in "biuf" and not (allow_text and arr.dtype.kind in "US"):
-        raise DataError(f"{path}: array {name!r} has dtype {arr.dtype}, which is not numeric")
+        raise DataError(f"{path}: array {excerpt(name)} has dtype {arr.dtype}, which is not numeric")
 
 
 def load_npy(path: Path, what: str = "array") -> np.ndarray:
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
+    check_data_path(path, "npy")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty (0 bytes)")
     with open(path, "rb") as fh:
@@ -52,9 +53,9 @@ def load_npy(path: Path, what: str = "array") -> np.ndarray:
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
             raise DataError(f"{path}: the {what} holds Python objects; save it with a numeric dtype") from None
-        raise DataError(f"{path}: not a NumPy .npy file ({exc})") from None
+        raise DataError(f"{path}: not a NumPy .npy file ({excerpt(exc, 80)})") from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
+        raise DataError(f"{path}: cannot read ({exc.strerror or excerpt(exc, 80)})") from None
 
 
 class ArraySource(Source):
@@ -89,8 +90,8 @@ class ArraySource(Source):
             x = _Concat(x, x_test)
             y = np.concatenate([np.asarray(y), np.asarray(y_test)])
         if len(x) != len(y):
-            raise DataError(f"{where}: {fx!r} has {len(x)} samples but {fy!r} has {len(y)}; they must have one "
-                            "target per sample (same first dimension)")
+            raise DataError(f"{where}: {excerpt(fx)} has {len(x)} samples but {excerpt(fy)} has {len(y)}; they "
+                            "must have one target per sample (same first dimension)")
         if len(x) == 0:
             raise DataError(f"{where}: the arrays hold no samples")
         self.x, self.y = x, y
@@ -104,6 +105,7 @@ class ArraySource(Source):
                        dtype=str(y.dtype), role="target"),
         ]
         self._check_values(x, fx)
+        self._check_values(y, fy)
         task = self.spec.task or self._infer_task(y)
         info.task = task
         if task == "classification":
@@ -112,7 +114,8 @@ class ArraySource(Source):
             groups = info.class_counts if self.spec.split.stratify else [len(y)]
         else:
             if y.dtype.kind not in "biuf":
-                self.error(f"{where}: the targets {fy!r} are text, not numbers; set the task to classification")
+                self.error(f"{where}: the targets {excerpt(fy)} are text, not numbers; set the task to "
+                           "classification")
             info.target_shape = tuple(int(d) for d in y.shape[1:]) or (1,)
             groups = [len(y)]
         split = self.spec.split
@@ -130,16 +133,30 @@ class ArraySource(Source):
         return info
 
     def _check_values(self, x: Any, name: str) -> None:
-        if x.dtype.kind != "f":
+        """An error naming the samples of a float array that hold NaN, inf or numbers beyond float32
+        (1e39 becomes inf when the data is read as float32), read in chunks of about 4M values."""
+        if x.dtype.kind != "f" or len(x) == 0:
             return
-        for start in range(0, len(x), 65536):
-            chunk = np.asarray(x[start:start + 65536])
-            bad = ~np.isfinite(chunk)
+        per_sample = max(1, int(np.prod(x.shape[1:], dtype=np.int64)))
+        step = max(1, (4 << 20) // per_sample)
+        wide = x.dtype.itemsize > 4
+        count, first = 0, []
+        for start in range(0, len(x), step):
+            chunk = np.asarray(x[start:start + step]).reshape(-1, per_sample)
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(chunk).all(axis=1)
+                if wide:
+                    bad |= np.abs(chunk).max(axis=1) > FLOAT32_MAX
             if bad.any():
-                first = start + int(np.argwhere(bad)[0][0])
-                self.error(f"{self.path}: array {name!r} has missing or infinite values (first in sample "
-                           f"{first}); replace them before training")
-                return
+                at = np.flatnonzero(bad)
+                count += len(at)
+                first.extend(int(start + i) for i in at[: 5 - len(first)])
+        if count:
+            more = f"; then {', '.join(map(str, first[1:]))}{', ...' if count > len(first) else ''}" \
+                if count > 1 else ""
+            self.error(f"{self.path}: array {excerpt(name)} has missing or infinite values (NaN, inf or numbers "
+                       f"too large for float32) in {count} sample{'s' if count > 1 else ''} (first in sample "
+                       f"{first[0]}{more}); replace them before training")
 
     def _infer_task(self, y: np.ndarray) -> str:
         if y.dtype.kind in "USb":
@@ -156,7 +173,7 @@ class ArraySource(Source):
         return "regression"
 
     def _classes(self, info: DatasetInfo, y: np.ndarray, name: str) -> None:
-        where = f"{self.path}: targets {name!r}"
+        where = f"{self.path}: targets {excerpt(name)}"
         if y.ndim == 2 and y.shape[1] > 1:
             if not _is_one_hot(y):
                 self.error(f"{where} have {y.shape[1]} values per sample and are not one-hot; set the task to "
@@ -320,7 +337,7 @@ class NpzSource(ArraySource):
         try:
             data = np.load(path, allow_pickle=False)
         except (ValueError, OSError, zipfile.BadZipFile) as exc:
-            raise DataError(f"{path}: not a NumPy .npz file ({exc})") from None
+            raise DataError(f"{path}: not a NumPy .npz file ({excerpt(exc, 80)})") from None
         if not hasattr(data, "files"):
             raise DataError(f"{path}: holds a single array, not named arrays; rename it to .npy")
         names = list(data.files)
@@ -332,8 +349,8 @@ class NpzSource(ArraySource):
             if fx == "x_train" and fy == "y_train" and "x_test" in names and "y_test" in names:
                 x_test, y_test = data["x_test"], data["y_test"]
         except ValueError as exc:
-            raise DataError(f"{path}: cannot read the arrays ({exc}); arrays of Python objects are refused") \
-                from None
+            raise DataError(f"{path}: cannot read the arrays ({excerpt(exc, 80)}); arrays of Python objects "
+                            "are refused") from None
         _check_array(x, path, fx)
         _check_array(y, path, fy, allow_text=True)
         if x_test is not None:
@@ -343,12 +360,12 @@ class NpzSource(ArraySource):
         return x, y, x_test, y_test
 
     def _pick(self, names: list[str], given: list[str] | None, defaults: tuple[str, ...], what: str) -> str:
-        held = ", ".join(repr(n) for n in names) or "no arrays"
+        held = names_list(names, 20) or "no arrays"
         if given:
             if len(given) != 1:
                 raise DataError(f"{self.path}: dataset.{what} must name one array, got {given!r}")
             if given[0] not in names:
-                raise DataError(f"{self.path}: has no array named {given[0]!r}; it holds {held}")
+                raise DataError(f"{self.path}: has no array named {excerpt(given[0])}; it holds {held}")
             return given[0]
         for name in defaults:
             if name in names:

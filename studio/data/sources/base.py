@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import DataError
+from studio.data import files
+from studio.data.files import excerpt
 from studio.data.info import ERROR, INFO, WARNING, DatasetInfo, Problem
 from studio.data.registry import resolve_path
 from studio.data.spec import DatasetSpec
@@ -21,6 +23,7 @@ class Source:
     """A dataset source. Subclasses implement `_describe` and `prepare`."""
 
     kind = ""
+    reads_path = True  # False for a source of arrays already in memory (its path is only a name)
 
     def __init__(self, spec: DatasetSpec, base_dir: str | Path | None = None, title: str = "") -> None:
         self.spec = spec
@@ -45,6 +48,8 @@ class Source:
         """What is in the data (cached); raises DataError when it cannot be read at all."""
         if self._info is None:
             self.problems = []
+            if self.reads_path:
+                files.check_data_path(self.path, self.spec.kind)  # before anything opens it
             info = self._describe()
             info.problems = list(self.problems)
             info.title = info.title or self.title
@@ -78,17 +83,17 @@ def class_balance_problems(source: Source, where: str, names: list[str], counts:
         source.error(f"{where}: no labelled samples; a classifier needs at least two classes")
         return
     if len(names) == 1:
-        source.error(f"{where}: every sample has the same class {names[0]!r}; a classifier needs at least "
+        source.error(f"{where}: every sample has the same class {excerpt(names[0])}; a classifier needs at least "
                      "two classes (is the target right? for numbers, set the task to regression)")
         return
     tiny = [n for n, c in zip(names, counts) if c < 2]
     if tiny:
-        source.warn(f"{where}: class{'es' if len(tiny) > 1 else ''} {', '.join(repr(t) for t in tiny[:5])} "
+        source.warn(f"{where}: class{'es' if len(tiny) > 1 else ''} {', '.join(excerpt(t) for t in tiny[:5])} "
                     "ha" + ("ve" if len(tiny) > 1 else "s") + " a single sample; it stays in the training split")
     if min(counts) > 0 and max(counts) / min(counts) > 10:
         big = names[counts.index(max(counts))]
         small = names[counts.index(min(counts))]
-        source.warn(f"{where}: the classes are unbalanced ({big!r}: {max(counts)} samples, {small!r}: "
+        source.warn(f"{where}: the classes are unbalanced ({excerpt(big)}: {max(counts)} samples, {excerpt(small)}: "
                     f"{min(counts)}); accuracy alone can mislead")
 
 

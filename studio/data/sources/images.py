@@ -1,7 +1,10 @@
 """Image folders: one subfolder per class of .jpg/.png/.bmp/.gif files.
 
-describe() opens every file's header with Pillow (no pixels decoded, no
-TensorFlow): files that are not readable images are skipped and counted.
+describe() checks every file with Pillow (no TensorFlow): a PNG's chunks
+against their checksums, a JPEG decoded at 1/8 scale (GIF, BMP: decoded).
+Files that are not readable images, or are cut short, are skipped and
+counted, so TensorFlow (whose libjpeg prints "Corrupt JPEG data" on stderr)
+never sees them; training repeats the warning.
 prepare() streams the files from disk with tf.data, decodes and resizes
 them, and caches the decoded pixels only when they fit in memory.
 """
@@ -15,6 +18,7 @@ import numpy as np
 
 from studio.core.errors import DataError
 from studio.data import pipeline, splits
+from studio.data.files import excerpt
 from studio.data.info import DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems
 
@@ -33,6 +37,7 @@ class ImageFolderSource(Source):
         super().__init__(*args, **kwargs)
         self.files: list[str] = []
         self.labels: np.ndarray | None = None
+        self.skipped_message = ""  # the warning about unreadable files, repeated when training
 
     def _describe(self) -> DatasetInfo:
         from PIL import Image, UnidentifiedImageError
@@ -67,14 +72,11 @@ class ImageFolderSource(Source):
             for p in images:
                 total += 1
                 try:
-                    with Image.open(p) as im:
-                        if im.format not in TF_FORMATS:
-                            raise ValueError(f"{im.format} is not JPEG, PNG, GIF or BMP")
-                        size, mode = (im.height, im.width), im.mode
-                        im.verify()  # a PNG's chunks are checked (a cut-off file fails); cheap
+                    size, mode = _check_image(p)
                     sizes[size] += 1
                     grey = grey and mode in GREY_MODES
-                except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+                except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, MemoryError,
+                        Image.DecompressionBombError):
                     skipped.append(str(p))
                     continue
                 files.append(str(p))
@@ -91,10 +93,13 @@ class ImageFolderSource(Source):
                             "are they really images?")
         if not files:
             raise DataError(f"{root}: the class folders hold no images (.jpg .png .bmp .gif)")
+        self.skipped_message = ""
         if skipped:
-            first = Path(skipped[0]).relative_to(root)
-            self.warn(f"{root}: {len(skipped)} of {total} files cannot be read as images and are skipped "
-                      f"(first: {first})")
+            first = ", ".join(excerpt(Path(f).relative_to(root), 60) for f in skipped[:3])
+            etc = ", ..." if len(skipped) > 3 else ""
+            self.skipped_message = (f"{root}: {len(skipped)} of {total} files cannot be read as images and are "
+                                    f"skipped (first: {first}{etc})")
+            self.warn(self.skipped_message)
         self.files = files
         self.labels = np.asarray(labels, dtype=np.int32)
 
@@ -176,4 +181,39 @@ class ImageFolderSource(Source):
         spec = dict(info.spec)
         spec["preprocessing"] = {"rescale": 1.0 / 255.0, "class_names": list(info.class_names)}
         return pipeline.PreparedData(train=out[0], validation=out[1], test=out[2], info=info, spec=spec,
-                                     batch_size=batch_size, counts=counts)
+                                     batch_size=batch_size, counts=counts,
+                                     warnings=[self.skipped_message] if self.skipped_message else [])
+
+
+def _check_image(path: Path) -> tuple[tuple[int, int], str]:
+    """((height, width), mode) of an image TensorFlow can decode; raises if it is not one.
+
+    Pillow is quiet where libjpeg, inside TensorFlow, prints "Corrupt JPEG data" or "Premature
+    end of JPEG file" on stderr, so a file cut short never reaches TensorFlow: a PNG's chunks are
+    checked against their CRCs (verify()); a JPEG that does not end with its end-of-image marker
+    is decoded (at 1/8 scale: all of its data is read at a fraction of the cost) and refused if
+    that fails; GIF and BMP are decoded.
+    """
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.format not in TF_FORMATS:
+            raise ValueError(f"{im.format} is not JPEG, PNG, GIF or BMP")
+        size, mode = (im.height, im.width), im.mode
+        if im.format == "PNG":
+            im.verify()
+        elif im.format in ("JPEG", "MPO"):
+            if not _ends_with_eoi(path):
+                im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+                im.load()
+        else:
+            im.load()
+    return size, mode
+
+
+def _ends_with_eoi(path: Path) -> bool:
+    """True if a JPEG's end-of-image marker (FF D9) is in its last KiB (a complete file)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 1024))
+        return b"\xff\xd9" in fh.read()

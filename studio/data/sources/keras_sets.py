@@ -91,6 +91,8 @@ def _extract(archive: Path, target: Path, keep) -> None:
 class _Arrays(ArraySource):
     """An ArraySource over arrays already in memory."""
 
+    reads_path = False
+
     def __init__(self, spec: DatasetSpec, arrays: tuple, names: tuple[str, str], where: str, image_like: bool,
                  title: str) -> None:
         super().__init__(spec, None, title=title)

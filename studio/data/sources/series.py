@@ -13,8 +13,10 @@ import numpy as np
 
 from studio.core.errors import DataError
 from studio.data import csvreader, pipeline, splits
+from studio.data.files import excerpt, names_list
 from studio.data.info import NUMERIC, DatasetInfo, group_split
 from studio.data.sources.base import Source, decimal_note, thousands_hint
+from studio.data.sources.tabular import nonfinite_problem
 
 TIME_NAMES = ("time", "date", "datetime", "timestamp", "step", "t", "index", "ds", "day", "month", "year")
 PREVIEW_POINTS = 2000
@@ -49,27 +51,28 @@ class SeriesSource(Source):
         targets = list(self.spec.targets) if self.spec.targets else value_columns[-1:]
         for name in features + targets:
             if name not in names:
-                raise DataError(f"{where}: there is no column named {name!r}; the columns are "
-                                f"{', '.join(repr(n) for n in names)}")
+                raise DataError(f"{where}: there is no column named {excerpt(name)}; the columns are "
+                                f"{names_list(names)}")
             if stats[name].type != NUMERIC:
                 if stats[name].mostly_numbers:
                     line = stats[name].bad[0][0]
-                    raise DataError(f"{where}:{line}: column {name!r} is not all numbers: it has "
+                    raise DataError(f"{where}:{line}: column {excerpt(name)} is not all numbers: it has "
                                     f"{stats[name].bad_cell_text()}; fix those cells or leave them empty "
                                     f"(missing){thousands_hint(stats[name].bad[0][1], fmt.decimal)}")
-                raise DataError(f"{where}: column {name!r} holds {stats[name].type} values; a time series "
+                raise DataError(f"{where}: column {excerpt(name)} holds {stats[name].type} values; a time series "
                                 "needs numbers")
         if not targets:
             raise DataError(f"{where}: no numeric column to forecast; a time series needs numbers")
         for name in dict.fromkeys(features + targets):
             stat = stats[name]
+            nonfinite_problem(self, stat)
             if stat.bad:
                 line, value = stat.bad[0]
-                self.error(f"{where}:{line}: column {name!r}: {value!r} is not a number"
+                self.error(f"{where}:{line}: column {excerpt(name)}: {excerpt(value)} is not a number"
                            f"{thousands_hint(value, fmt.decimal)}")
             if stat.missing and self.spec.missing != "fill":
-                self.error(f"{where}:{stat.missing_lines[0]}: column {name!r} has {stat.missing} missing values; "
-                           "set missing values to 'fill' (carry the last value forward)")
+                self.error(f"{where}:{stat.missing_lines[0]}: column {excerpt(name)} has {stat.missing} missing "
+                           "values; set missing values to 'fill' (carry the last value forward)")
 
         columns = list(dict.fromkeys(features + targets))
         data = np.zeros((scan.rows, len(columns)), dtype=np.float32)

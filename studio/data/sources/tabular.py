@@ -16,6 +16,7 @@ import numpy as np
 
 from studio.core.errors import DataError
 from studio.data import csvreader, pipeline, splits
+from studio.data.files import excerpt, names_list
 from studio.data.info import CATEGORICAL, EMPTY, NUMERIC, TEXT, DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems, decimal_note, pick_target, thousands_hint
 
@@ -51,6 +52,8 @@ class CsvSource(Source):
 
     def _describe(self) -> DatasetInfo:
         fmt = self.read_format()
+        if len(fmt.names) < 2:
+            raise DataError(one_column_message(fmt))
         for message in fmt.renamed:
             self.warn(f"{self.path}: {message}")
         decimal_note(self, fmt)
@@ -64,13 +67,13 @@ class CsvSource(Source):
         targets = list(spec.targets) if spec.targets else [pick_target(names)]
         for t in targets:
             if t not in names:
-                raise DataError(f"{where}: there is no column named {t!r}; the columns are "
+                raise DataError(f"{where}: there is no column named {excerpt(t)}; the columns are "
                                 f"{_list(names)}; choose the target column")
         if spec.features is not None:
             features = list(spec.features)
             for f in features:
                 if f not in names:
-                    raise DataError(f"{where}: there is no column named {f!r}; the columns are {_list(names)}")
+                    raise DataError(f"{where}: there is no column named {excerpt(f)}; the columns are {_list(names)}")
         else:
             features = self._default_features(names, targets, columns)
         if not features:
@@ -100,7 +103,7 @@ class CsvSource(Source):
         else:
             for t in targets:
                 if stats[t].type != NUMERIC:
-                    self.error(f"{where}: the target column {t!r} holds {stats[t].type} values, not numbers; "
+                    self.error(f"{where}: the target column {excerpt(t)} holds {stats[t].type} values, not numbers; "
                                "set the task to classification")
             info.target_shape = (len(targets),)
             groups = [usable]
@@ -143,38 +146,39 @@ class CsvSource(Source):
             if col.name in targets:
                 continue
             if col.type == EMPTY:
-                self.warn(f"{self.path}: column {col.name!r} is empty and is left out")
+                self.warn(f"{self.path}: column {excerpt(col.name)} is empty and is left out")
                 continue
             if col.type == TEXT:
-                self.warn(f"{self.path}: column {col.name!r} looks like free text or identifiers and is left "
+                self.warn(f"{self.path}: column {excerpt(col.name)} looks like free text or identifiers and is left "
                           "out; to learn from text, choose the text kind with this column")
                 continue
             if col.name.strip().lower() in ID_NAMES and col.type == NUMERIC:
-                self.note(f"{self.path}: column {col.name!r} looks like a row number and is left out")
+                self.note(f"{self.path}: column {excerpt(col.name)} looks like a row number and is left out")
                 continue
             features.append(col.name)
         return features
 
     def _cell_problems(self, stat: csvreader.ColumnStats, first_line: int) -> None:
         where = str(self.path)
+        nonfinite_problem(self, stat)
         if stat.type == NUMERIC and stat.bad:
             line, value = stat.bad[0]
             more = f" ({stat.bad_count} such cells)" if stat.bad_count > 1 else ""
-            self.error(f"{where}:{line}: column {stat.name!r}: {value!r} is not a number{more}; fix the cell "
-                       f"or mark it missing (leave it empty){thousands_hint(value, stat.decimal)}")
+            self.error(f"{where}:{line}: column {excerpt(stat.name)}: {excerpt(value)} is not a number{more}; "
+                       f"fix the cell or mark it missing (leave it empty){thousands_hint(value, stat.decimal)}")
         elif stat.mostly_numbers:
             line = stat.bad[0][0]
-            self.warn(f"{where}:{line}: column {stat.name!r} is mostly numbers but has {stat.bad_cell_text()}, "
-                      f"so it is read as {stat.type}; if it is a number column, fix those cells or leave them "
+            self.warn(f"{where}:{line}: column {excerpt(stat.name)} is mostly numbers but has "
+                      f"{stat.bad_cell_text()}, so it is read as {stat.type}; if it is a number column, fix those cells or leave them "
                       f"empty to mark them missing{thousands_hint(stat.bad[0][1], stat.decimal)}")
         if stat.type == TEXT and stat.name in (self.spec.features or []):
-            self.error(f"{where}: column {stat.name!r} holds free text; a table model needs numbers or "
+            self.error(f"{where}: column {excerpt(stat.name)} holds free text; a table model needs numbers or "
                        "categories; choose the text kind to learn from it")
         if stat.missing:
             lines = ", ".join(str(n) for n in stat.missing_lines[:3])
             policy = self.spec.missing
             if policy == "error":
-                self.error(f"{where}:{stat.missing_lines[0]}: column {stat.name!r} has {stat.missing} missing "
+                self.error(f"{where}:{stat.missing_lines[0]}: column {excerpt(stat.name)} has {stat.missing} missing "
                            f"value{'s' if stat.missing > 1 else ''} (lines {lines}...); set missing values "
                            "to 'drop' (skip those rows) or 'fill' (use the training mean / most frequent value)")
             else:
@@ -183,7 +187,7 @@ class CsvSource(Source):
                 else:
                     what = "those rows are skipped" if policy == "drop" else "those cells are filled"
                 plural = "s" if stat.missing > 1 else ""
-                self.note(f"{where}: column {stat.name!r} has {stat.missing} missing value{plural}; {what}")
+                self.note(f"{where}: column {excerpt(stat.name)} has {stat.missing} missing value{plural}; {what}")
 
     def _infer_task(self, stats: dict, targets: list[str]) -> str:
         if len(targets) > 1:
@@ -203,7 +207,7 @@ class CsvSource(Source):
             return
         stat = stats[targets[0]]
         if stat.counter is None:
-            self.error(f"{where}: the target column {stat.name!r} has more than {csvreader.DISTINCT_CAP} "
+            self.error(f"{where}: the target column {excerpt(stat.name)} has more than {csvreader.DISTINCT_CAP} "
                        "different values; that is too many classes (set the task to regression?)")
             return
         counts = stat.category_counts()
@@ -211,7 +215,7 @@ class CsvSource(Source):
         info.class_names = names
         info.class_counts = [counts[n] for n in names]
         info.num_classes = len(names)
-        class_balance_problems(self, f"{where}: column {stat.name!r}", names, info.class_counts)
+        class_balance_problems(self, f"{where}: column {excerpt(stat.name)}", names, info.class_counts)
 
     def _layout(self, features: list[str], stats: dict, names: list[str]) -> list[FeatureColumn]:
         layout, offset = [], 0
@@ -275,8 +279,8 @@ class CsvSource(Source):
             return csvreader.to_float(values, decimal).astype(np.float32)
         except ValueError:
             i = csvreader.first_non_number(values, decimal)
-            raise DataError(f"{self.path}:{lines[i]}: column {name!r}: {values[i]!r} is not a number; fix the "
-                            f"cell or leave it empty to mark it missing{thousands_hint(values[i], decimal)}") \
+            raise DataError(f"{self.path}:{lines[i]}: column {excerpt(name)}: {excerpt(values[i])} is not a "
+                            f"number; fix the cell or leave it empty to mark it missing{thousands_hint(values[i], decimal)}") \
                 from None
 
     def _targets(self, columns, lines, info: DatasetInfo) -> tuple[np.ndarray, np.ndarray]:
@@ -380,6 +384,27 @@ class CsvSource(Source):
         return out
 
 
+def one_column_message(fmt: csvreader.CsvFormat, need: str = "a table needs at least two, the inputs and "
+                       "the target") -> str:
+    """The file has one column: not a table (and nothing of it is quoted: it may be any text file)."""
+    if fmt.delimiter in csvreader.DELIMITERS:
+        how = "no comma, semicolon, tab or bar between values"
+    else:
+        how = f"no {csvreader.delimiter_name(fmt.delimiter)} between values"
+    return f"{fmt.path}: the file has one column; {need} ({how}: check that this is the right file)"
+
+
+def nonfinite_problem(source: Source, stat: csvreader.ColumnStats) -> None:
+    """An error for a column holding infinite numbers (inf, -inf, 1e309) or numbers too large for float32."""
+    if not stat.nonfinite or stat.type != NUMERIC:
+        return
+    n = stat.nonfinite
+    source.error(f"{source.path}:{stat.nonfinite_lines[0]}: column {excerpt(stat.name)} has {n} infinite or "
+                 f"too large number{'s' if n > 1 else ''} ({stat.nonfinite_text()}); a model cannot learn from "
+                 "them (the loss becomes NaN): replace them with finite numbers, or leave the cells empty to mark "
+                 "them missing")
+
+
 def _codes(lookup: dict[str, int], values) -> np.ndarray:
     """The code of each value, -1 for a value not in `lookup` (missing)."""
     try:
@@ -389,5 +414,4 @@ def _codes(lookup: dict[str, int], values) -> np.ndarray:
 
 
 def _list(names: list[str], limit: int = 8) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return names_list(names, limit)

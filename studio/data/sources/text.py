@@ -30,8 +30,10 @@ import numpy as np
 
 from studio.core.errors import DataError
 from studio.data import csvreader, pipeline, splits
+from studio.data.files import excerpt, names_list
 from studio.data.info import CATEGORICAL, NUMERIC, TEXT, DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems, pick_target
+from studio.data.sources.tabular import nonfinite_problem, one_column_message
 
 WORD = re.compile(r"\w+", re.UNICODE)
 VOCAB_SAMPLE_DOCS = 200_000
@@ -100,6 +102,8 @@ class TextSource(Source):
         where = str(self.path)
         fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding,
                               self.spec.decimal)
+        if len(fmt.names) < 2:
+            raise DataError(one_column_message(fmt, "a text dataset needs a text column and a label column"))
         self.decimal = fmt.decimal
         self.layout = {"delimiter": fmt.delimiter, "header": fmt.header}
         scan = csvreader.scan(fmt)
@@ -108,7 +112,7 @@ class TextSource(Source):
         if self.spec.features:
             column = self.spec.features[0]
             if len(self.spec.features) > 1:
-                self.warn(f"{where}: only the first text column {column!r} is used")
+                self.warn(f"{where}: only the first text column {excerpt(column)} is used")
         else:
             others = [s for s in scan.stats if s.name not in (self.spec.targets or [])]
             texts = [s for s in others if s.type == TEXT]
@@ -118,7 +122,7 @@ class TextSource(Source):
                     raise DataError(f"{where}: no column holds text (every column is numbers or empty); "
                                     "choose a file with a text column")
                 if len(texts) > 1:
-                    self.note(f"{where}: no column looks like free text; {max(texts, key=_wordiness).name!r} "
+                    self.note(f"{where}: no column looks like free text; {excerpt(max(texts, key=_wordiness).name)} "
                               "is read as the text (choose another input column to change it)")
             column = max(texts, key=_wordiness).name
         rest = [n for n in names if n != column]
@@ -128,10 +132,10 @@ class TextSource(Source):
         target = self.spec.targets[0] if self.spec.targets else pick_target(rest)
         for name in (column, target):
             if name not in names:
-                raise DataError(f"{where}: there is no column named {name!r}; the columns are "
-                                f"{', '.join(repr(n) for n in names)}")
+                raise DataError(f"{where}: there is no column named {excerpt(name)}; the columns are "
+                                f"{names_list(names)}")
         if column == target:
-            raise DataError(f"{where}: the text column {column!r} cannot also be the target")
+            raise DataError(f"{where}: the text column {excerpt(column)} cannot also be the target")
         ci, ti = names.index(column), names.index(target)
         tstat = stats[target]
         if self.spec.task == "forecast":
@@ -152,9 +156,9 @@ class TextSource(Source):
                 if task == "regression":
                     cells.append(value)
         if dropped:
-            self.warn(f"{where}: {dropped} rows have no {target!r} label and are left out")
+            self.warn(f"{where}: {dropped} rows have no {excerpt(target)} label and are left out")
         if not self.texts:
-            raise DataError(f"{where}: no rows have a label in column {target!r}")
+            raise DataError(f"{where}: no rows have a label in column {excerpt(target)}")
         info = DatasetInfo(kind="text", path=where, task=task, features=[column], targets=[target],
                            columns=[s.info() for s in scan.stats])
         for col in info.columns:
@@ -164,8 +168,9 @@ class TextSource(Source):
                 self.values = np.asarray([csvreader.to_number(t, fmt.decimal) for t in cells],
                                          dtype=np.float32)[:, None]
             except ValueError:
-                raise DataError(f"{where}: the target column {target!r} is not numeric; set the task to "
+                raise DataError(f"{where}: the target column {excerpt(target)} is not numeric; set the task to "
                                 "classification") from None
+            nonfinite_problem(self, tstat)
         elif tstat.type == NUMERIC:
             info.class_names = sorted(set(self.raw_targets), key=_natural)
         return info

@@ -90,6 +90,7 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
             task=task,
             record=record,
             messages=adapted,
+            warnings=list(prepared.warnings),
         )
 
     return setup
