@@ -23,6 +23,7 @@ from studio.core.errors import (
 )
 from studio.core.events import Event
 from studio.core.ids import new_id
+from studio.core.text import shorten
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.spec import LayerSpec, ShapeError
 
@@ -153,8 +154,9 @@ class Graph:
         # queries below cost the node's own wires, not the whole graph's
         # (a 20,000-node chain loaded in O(E^2) before; bench/bench_scale.py).
         self._edges: dict[Edge, int] = {}  # wire -> a number increasing in wire order
-        self._out: dict[str, list[Edge]] = {}
-        self._in: dict[str, list[Edge]] = {}
+        self._out: dict[str, dict[Edge, None]] = {}
+        self._in: dict[str, dict[Edge, None]] = {}
+        self._port_wire: dict[tuple[str, int], Edge] = {}  # (target, input port) -> its wire
         self.events: Event[GraphEvent] = Event()
 
     # -- queries ---------------------------------------------------------
@@ -287,13 +289,13 @@ class Graph:
                 raise PortError(
                     f"'{self.label(target.id)}' takes at most {tspec.max_inputs} input(s)", target.id
                 )
-        for e in self._in.get(edge.target, ()):
-            if e.target_port == edge.target_port:
-                raise PortError(
-                    f"input {edge.target_port} of '{self.label(target.id)}' is already wired to "
-                    f"'{self.label(e.source)}'; remove that wire first",
-                    target.id,
-                )
+        e = self._port_wire.get((edge.target, edge.target_port))
+        if e is not None:
+            raise PortError(
+                f"input {edge.target_port} of '{self.label(target.id)}' is already wired to "
+                f"'{self.label(e.source)}'; remove that wire first",
+                target.id,
+            )
         if self.reaches(edge.target, edge.source):
             raise CycleError(
                 f"wiring '{self.label(source.id)}' into '{self.label(target.id)}' would make a loop",
@@ -363,8 +365,7 @@ class Graph:
         self.check_connect(edge, check_shapes)
         if index is None or index >= len(self._edges):
             self._edges[edge] = next(iter(reversed(self._edges.values())), -1) + 1
-            self._out.setdefault(edge.source, []).append(edge)
-            self._in.setdefault(edge.target, []).append(edge)
+            self._index(edge)
         else:  # undo puts a wire back where it was: rebuild the order and the indexes
             edges = list(self._edges)
             edges.insert(index, edge)
@@ -376,16 +377,22 @@ class Graph:
         if edge not in self._edges:
             raise GraphError("there is no such wire", edge.target)
         del self._edges[edge]
-        self._out[edge.source].remove(edge)
-        self._in[edge.target].remove(edge)
+        del self._out[edge.source][edge]
+        del self._in[edge.target][edge]
+        if self._port_wire.get((edge.target, edge.target_port)) == edge:
+            del self._port_wire[edge.target, edge.target_port]
         self.events.emit(EdgeRemoved(edge))
 
     def _set_edges(self, edges: list[Edge]) -> None:
         self._edges = {e: i for i, e in enumerate(edges)}
-        self._out, self._in = {}, {}
+        self._out, self._in, self._port_wire = {}, {}, {}
         for e in edges:
-            self._out.setdefault(e.source, []).append(e)
-            self._in.setdefault(e.target, []).append(e)
+            self._index(e)
+
+    def _index(self, edge: Edge) -> None:
+        self._out.setdefault(edge.source, {})[edge] = None
+        self._in.setdefault(edge.target, {})[edge] = None
+        self._port_wire[edge.target, edge.target_port] = edge
 
     _ABSENT = _Absent()
 
