@@ -5,6 +5,11 @@ SavedModel folder. The project gets one node per layer (nested models are
 flattened), wired as the model is, laid out left to right, and the model's
 weights beside it as PROJECT.weights.h5. The rebuilt model is checked to give
 the same answers as the original before anything is written.
+
+Hostile files are refused with one line naming the file and the archive entry
+or layer, before Keras reads them: zip bombs, archive entries outside the
+archive or with duplicate names, a config.json over 64 MB, not UTF-8, not JSON
+or nested too deeply, Lambda layers or custom classes anywhere in the config.
 """
 
 from __future__ import annotations

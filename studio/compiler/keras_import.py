@@ -3,8 +3,11 @@
     result = import_model("resnet.keras", "resnet.studio.json")
 
 * `.keras` / `.h5` files load with `keras.saving.load_model(..., safe_mode=True)`.
-  Before loading, the file's model config (plain JSON) is scanned so a
-  `Lambda` layer or an unknown custom class is reported by layer name.
+  Before Keras is imported or touches the file, a `.keras` archive is checked
+  (`archive.py`: zip bombs, entries outside the archive, duplicate names) and
+  the model config (plain JSON, read with a size limit) is scanned everywhere,
+  RNN cell lists and wrapped layers included, so a `Lambda` layer, a Python
+  lambda or an unknown custom class is reported by layer name and path.
 * A SavedModel folder written by Keras 2 (`keras_metadata.pb`) is read with
   `tf_keras` and converted; one written by `model.export()` or plain
   TensorFlow holds no layer graph and is refused with the reason.
@@ -12,30 +15,35 @@
   rebuilt with our compiler, the original weights are copied layer by layer,
   and the rebuilt model must give the same answers before anything is
   written. Weights go beside the project as `NAME.weights.h5`, recorded in
-  `project.assets["weights"]`.
+  `project.assets["weights"]`. Both files are written to temporary files and
+  renamed into place together: a full disk leaves neither (nor a temp file).
 
 TensorFlow/Keras are imported inside the functions.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NoReturn, Optional
 
+from studio.compiler.archive import parse_model_json, read_keras_config
 from studio.compiler.from_config import MODEL_CLASSES, UNSAFE_CLASSES, ModelImportError, graph_from_config
 from studio.compiler.plan import make_plan
 from studio.core.errors import BuildError, StudioError
 from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.keras_names import CLASSES, UNSAFE
 from studio.project.model import SUFFIX, Project, project_stem
 
 TOLERANCE = 1e-5
+DISK_FULL_ERRNOS = frozenset(e for e in (getattr(errno, "ENOSPC", None), getattr(errno, "EDQUOT", None)) if e)
+DISK_FULL_TEXT = ("no space left on device", "disk quota exceeded", "not enough space on the disk")
 
 
 @dataclass
@@ -54,90 +62,135 @@ class ImportResult:
 def read_model_config(path: Path) -> Optional[dict]:
     """The model config stored in a .keras or .h5 file, as plain JSON (no Keras).
 
-    Raises ModelImportError for a file that is not a model; returns None when
-    the format keeps no readable config.
+    A .keras archive is checked first (`archive.check_keras_archive`: no zip
+    bombs, no entries outside the archive, no duplicate names) and its
+    config.json read with a size limit. Raises ModelImportError for a file
+    that is not a model; returns None when the format keeps no readable config.
     """
     suffix = path.suffix.lower()
     if suffix == ".keras":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                if "config.json" not in archive.namelist():
-                    raise ModelImportError(f"{path}: a zip file without config.json; not a Keras model file")
-                text = archive.read("config.json").decode("utf-8")
-        except zipfile.BadZipFile:
-            raise ModelImportError(f"{path}: not a Keras model file (a .keras file is a zip archive); "
-                                   "was it saved with model.save('model.keras')?") from None
-        return _json(text, path)
+        return read_keras_config(path)
     if suffix in (".h5", ".hdf5"):
         import h5py
 
         try:
             with h5py.File(path, "r") as handle:
                 raw = handle.attrs.get("model_config")
+        except UnicodeDecodeError:
+            raise ModelImportError(f"{path}: the model_config attribute is not UTF-8 text; the file is damaged "
+                                   "or not a Keras model") from None
         except OSError:
             raise ModelImportError(f"{path}: not an HDF5 model file") from None
         if raw is None:
             raise ModelImportError(f"{path}: holds weights only (no model config); load them into the model "
                                    "in Keras and save it with model.save('model.keras')")
-        return _json(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw), path)
+        if not isinstance(raw, (bytes, str)):
+            raise ModelImportError(f"{path}: the model_config attribute is not text; not a Keras model file")
+        return parse_model_json(raw, path, "the model_config attribute")
     return None
 
 
-def _json(text: str, path: Path) -> dict:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise ModelImportError(f"{path}: the model config is not valid JSON; the file may be damaged") from None
-    if not isinstance(data, dict):
-        raise ModelImportError(f"{path}: the model config is not a JSON object")
-    return data
+# Config keys whose value is a layer (or a list of layers) that Keras deserialises.
+LAYER_KEYS = frozenset({"layers", "layer", "backward_layer", "forward_layer", "cell", "cells"})
+# Keys Keras does not deserialise when loading with compile=False.
+SKIPPED_KEYS = frozenset({"compile_config"})
+MAX_CONFIG_DEPTH = 500
+_OPS_MODULES = ("keras.src.ops.", "keras.ops")
+
+
+def _where(keys: tuple[Any, ...]) -> str:
+    """("cell", "config", "cells", 1) -> "cell.cells[1]"."""
+    text = ""
+    for key in keys:
+        if key == "config":
+            continue
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
 
 
 def scan_config(config: dict, source: Path) -> None:
-    """Refuse Lambda layers and classes that are not built into Keras, naming the layer."""
-    import keras
+    """Refuse Lambda layers, Python lambdas and classes that are not built into
+    Keras anywhere in a model config, naming the layer and where in it.
 
-    def known(class_name: str, module: Any, registered: Any) -> bool:
+    Every nested dict and list is visited (RNN cells and cell lists, wrapped
+    layers, nested models, initializers...), iteratively, before Keras
+    deserialises anything."""
+    keras_layers = CLASSES["keras.layers"]
+
+    def custom(class_name: str, module: Any, registered: Any) -> bool:
+        """True for a class registered by user code or living outside Keras."""
+        if ">" in class_name or (isinstance(registered, str) and registered
+                                 and (registered != class_name or ">" in registered)):
+            return True  # a registered custom object ("package>Class")
+        return isinstance(module, str) and not (module == "keras" or module.startswith("keras."))
+
+    def known_layer(class_name: str, module: Any, registered: Any) -> bool:
         if class_name in MODEL_CLASSES or class_name == "InputLayer":
             return True
-        if isinstance(registered, str) and registered and registered != class_name:
-            return False  # a registered custom object ("package>Class")
-        if module is not None and not str(module).startswith("keras"):
+        if custom(class_name, module, registered):
             return False
-        return isinstance(getattr(keras.layers, class_name, None), type)
+        if isinstance(module, str) and module.startswith(_OPS_MODULES):
+            return class_name.isidentifier()  # an operation of a functional model (`x + 1`)
+        return class_name in keras_layers
 
-    def visit(entry: Any, where: tuple[str, ...]) -> None:
-        if not isinstance(entry, dict):
-            return
-        class_name = entry.get("class_name")
-        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-        name = config.get("name") or entry.get("name") or class_name
-        here = where + (str(name),) if class_name not in MODEL_CLASSES or where else where
-        label = "/".join(here) or str(name)
-        if class_name in UNSAFE_CLASSES:
-            raise ModelImportError(f"{source}: layer '{label}' is a {class_name} layer, which runs arbitrary "
-                                   "Python code; Network Studio never loads code from a file (safe mode). "
-                                   "Replace it with built-in layers and save the model again")
-        if isinstance(class_name, str) and not known(class_name, entry.get("module"), entry.get("registered_name")):
-            shown = entry.get("registered_name") or class_name
-            raise ModelImportError(f"{source}: layer '{label}' uses the custom class '{shown}', which is not "
-                                   "built into Keras; custom code is never loaded from a file (safe mode). "
-                                   "Replace it with built-in layers or export the model without it")
-        for child in config.get("layers") or []:
-            visit(child, here)
-        for key in ("layer", "backward_layer", "cell"):
-            if isinstance(config.get(key), dict):
-                visit(config[key], here)
+    def refuse(text: str) -> NoReturn:
+        raise ModelImportError(f"{source}: {text}")
 
-    visit(config, ())
+    # (value, names of the enclosing layers, keys from the innermost layer, is a layer, depth)
+    stack: list[tuple[Any, tuple[str, ...], tuple[Any, ...], bool, int]] = [(config, (), (), True, 0)]
+    while stack:
+        value, names, keys, is_layer, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            refuse(f"the model config nests more than {MAX_CONFIG_DEPTH} levels deep (in layer "
+                   f"'{'/'.join(names) or 'model'}'); not a model Keras wrote")
+        if isinstance(value, list):
+            stack.extend((item, names, keys + (i,), is_layer, depth + 1) for i, item in enumerate(value))
+            continue
+        if not isinstance(value, dict):
+            continue
+        class_name = value.get("class_name")
+        if isinstance(class_name, str):
+            inner = value.get("config") if isinstance(value.get("config"), dict) else {}
+            name = str(inner.get("name") or value.get("name") or class_name)
+            at = _where(keys)
+            direct = is_layer and (not at or at.startswith("layers["))  # a layer of a model
+            outer = "/".join(names)
+            owner = f"layer '{outer}'" if outer else "the model"
+            top_model = not names and not keys and class_name in MODEL_CLASSES  # not part of the labels
+            label_names = names + (name,) if direct and not top_model else names
+            label = "/".join(label_names)
+            code = "which runs arbitrary Python code; Network Studio never loads code from a file (safe mode)"
+            if class_name in UNSAFE_CLASSES or class_name in UNSAFE:
+                if direct:
+                    refuse(f"layer '{label}' is a {class_name} layer, {code}. Replace it with built-in layers "
+                           "and save the model again")
+                refuse(f"{owner} holds a {class_name} layer '{name}' (at {at}), {code}. Replace it with "
+                       "built-in layers and save the model again")
+            if class_name == "__lambda__":
+                refuse(f"{owner} holds a Python lambda (at {at or 'its config'}), {code}. Use a built-in "
+                       "function or layer and save the model again")
+            module, registered = value.get("module"), value.get("registered_name")
+            if not known_layer(class_name, module, registered) if is_layer else custom(class_name, module,
+                                                                                      registered):
+                shown = registered if isinstance(registered, str) and registered else class_name
+                what = (f"layer '{label}' uses the custom class '{shown}'" if direct
+                        else f"{owner} uses the custom class '{shown}' (at {at})")
+                refuse(f"{what}, which is not built into Keras; custom code "
+                       "is never loaded from a file (safe mode). Replace it with built-in layers or export the "
+                       "model without it")
+            if direct:  # paths inside it start from its name
+                names, keys = label_names, ()
+        for key, item in value.items():
+            if key in SKIPPED_KEYS or not isinstance(item, (dict, list)):
+                continue
+            stack.append((item, names, keys + (key,), key in LAYER_KEYS, depth + 1))
 
 
 def load_model_file(path: str | os.PathLike) -> Any:
-    """Load a .keras/.h5 file or a Keras 2 SavedModel folder, safely."""
-    import keras
+    """Load a .keras/.h5 file or a Keras 2 SavedModel folder, safely.
 
-    from studio.compiler.keras_build import keras_reason
-
+    The archive checks and the config scan run before Keras is imported or
+    touches the file."""
     path = Path(path)
     if not path.exists():
         raise ModelImportError(f"{path}: no such file or folder")
@@ -149,6 +202,10 @@ def load_model_file(path: str | os.PathLike) -> Any:
     config = read_model_config(path)
     if config is not None:
         scan_config(config, path)
+    import keras
+
+    from studio.compiler.keras_build import keras_reason
+
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # any failure of Keras to load is one line for the user
@@ -205,6 +262,9 @@ def _scan_savedmodel_metadata(path: Path, tf_keras: Any) -> None:
     for node in meta.nodes:
         try:
             record = json.loads(node.metadata)
+        except RecursionError:
+            raise ModelImportError(f"{path}: keras_metadata.pb holds a layer config nested too deeply; the file "
+                                   "is damaged or hostile") from None
         except ValueError:
             continue
         if isinstance(record, dict) and record.get("class_name"):
@@ -248,7 +308,6 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
                  log: Callable[[str], None] | None = None) -> ImportResult:
     """Import a model file as a project with its weights; see the module docstring."""
     from studio.export.staging import check_writable
-    from studio.project.io import save_project
 
     catalog = catalog or default_catalog()
     target = project_target(project_path)
@@ -272,22 +331,77 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
 
     project = Project(graph=graph, name=stem, description=f"Imported from {source.name}",
                       assets={"weights": weights_path.name})
-    fd, tmp = tempfile.mkstemp(prefix=f".{weights_path.name}.", suffix=".weights.h5", dir=weights_path.parent)
-    os.close(fd)
-    try:
-        rebuilt.save_weights(tmp)
-        save_project(project, target)
-        os.replace(tmp, weights_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _write_outputs(rebuilt, project, target, weights_path)
     opaque = sum(1 for n in graph.nodes if graph.spec(n) is None)
     if log is not None:
         for warning in imported.warnings:
             log(f"warning: {warning}")
     return ImportResult(project, target, weights_path, len(graph.nodes), opaque, model.count_params(), diff,
                         imported.warnings)
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """True when `exc`, or what it was raised from, says the disk (or quota) is full."""
+    seen: set[int] = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "errno", None) in DISK_FULL_ERRNOS:
+            return True
+        text = str(current).lower()
+        if any(words in text for words in DISK_FULL_TEXT):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _write_failure(path: Path, exc: BaseException) -> ModelImportError:
+    if _is_disk_full(exc):
+        return ModelImportError(f"{path}: cannot write: the disk is full (no space left on device); free some "
+                                "space and import again; nothing was written")
+    reason = getattr(exc, "strerror", None) or (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return ModelImportError(f"{path}: cannot write ({reason}); nothing was written")
+
+
+def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: Path) -> None:
+    """Write the weights and the project, both or neither: each goes to a
+    temporary file beside its target first, then both are renamed into place.
+    A failed write (a full disk...) removes the temporary files and raises one
+    line naming the file that could not be written."""
+    from studio.project.io import dumps_project
+
+    text = dumps_project(project)  # may raise a ProjectError before the disk is touched
+    folder = target.parent if str(target.parent) else Path(".")
+    temps: list[str] = []
+    writing = weights_path
+    try:
+        for name, suffix in ((weights_path.name, ".weights.h5"), (target.name, ".tmp")):
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=folder)
+            os.close(fd)
+            temps.append(tmp)
+        tmp_weights, tmp_project = temps
+        rebuilt.save_weights(tmp_weights)
+        writing = target
+        with open(tmp_project, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        for tmp in temps:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp_weights, weights_path)
+        os.replace(tmp_project, target)
+    except BaseException as exc:
+        for tmp in temps:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, StudioError)):
+            raise
+        if isinstance(exc, OSError) or _is_disk_full(exc):
+            raise _write_failure(writing, exc) from None
+        raise
+    project.path = target
 
 
 def _rebuild(graph: Any, name: str, source: Path) -> tuple[Any, Any]:

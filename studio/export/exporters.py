@@ -182,9 +182,12 @@ def _fail(target: Path, fmt: str, exc: BaseException, native: list[str] | None =
 def _keras(model: Any, staging: Staging, target: Path, **_: Any) -> Staged:
     import keras
 
+    from studio.compiler.archive import check_keras_archive
+
     main = staging.path("model.keras")
     try:
         model.save(main)
+        check_keras_archive(main, ExportError)  # the same archive checks as every .keras we load
         reloaded = keras.saving.load_model(main, safe_mode=True, compile=False)
     except Exception as exc:
         raise _fail(target, "keras", exc) from exc

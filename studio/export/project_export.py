@@ -111,12 +111,14 @@ def _build(plan: BuildPlan, project: Project) -> Any:
 def _from_run(project: Project, info: Any, which: str, plan: BuildPlan) -> ModelSource:
     import keras
 
+    from studio.compiler.archive import check_keras_archive
     from studio.training import runs
 
     names = [runs.FINAL_MODEL, runs.BEST_MODEL] if which == "final" else [runs.BEST_MODEL, runs.FINAL_MODEL]
     path = next((info.path / n for n in names if (info.path / n).is_file()), None)
     if path is None:
         raise ExportError(f"{info.path}: the run saved no model ({' or '.join(names)}); train again")
+    check_keras_archive(path, ExportError)  # zip bombs, entries outside the archive: before Keras
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:

@@ -296,6 +296,8 @@ class TrainingSession:
         return history if history.epochs_done else None
 
     def _load_previous_weights(self, model: Any) -> None:
+        from studio.compiler.archive import check_keras_archive
+
         info = runs.read_run(self.continue_from) if self.continue_from else None
         path = info.path / runs.FINAL_MODEL if info else None
         if path is None or not path.is_file():
@@ -305,6 +307,7 @@ class TrainingSession:
         try:
             if not model.optimizer.built:  # so the saved optimizer state (Adam moments...) loads too
                 model.optimizer.build(model.trainable_variables)
+            check_keras_archive(path, TrainingError)  # zip bombs, entries outside the archive: before Keras
             model.load_weights(path)
         except (ValueError, KeyError, OSError) as exc:
             raise TrainingError(

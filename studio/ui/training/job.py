@@ -141,6 +141,7 @@ def load_run_model(run: Union[runs.RunInfo, Path], which: str = "best") -> Any:
     import keras
 
     import studio.compiler.keras_build  # noqa: F401 - registers the app's own layers, if any
+    from studio.compiler.archive import check_keras_archive
 
     info = run if isinstance(run, runs.RunInfo) else runs.read_run(Path(run))
     if info is None:
@@ -149,6 +150,7 @@ def load_run_model(run: Union[runs.RunInfo, Path], which: str = "best") -> Any:
     path = next((info.path / n for n in names if (info.path / n).is_file()), None)
     if path is None:
         raise TrainingError(f"{info.path}: the run saved no model ({' or '.join(names)}); train again")
+    check_keras_archive(path, TrainingError)  # zip bombs, entries outside the archive: before Keras
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - any load failure is a one-line error
