@@ -256,3 +256,16 @@ def test_training_skips_corrupt_jpegs_with_one_warning_and_no_libjpeg_output(tmp
     for words in ("JPEG", "Corrupt", "Premature", "jpeg"):
         assert words not in result.err, result.err
     shutil.rmtree(tmp_path / "runs", ignore_errors=True)
+
+
+def test_a_text_folder_does_not_read_links_to_other_kinds_of_file(tmp_path):
+    secret = tmp_path / "shadow"
+    secret.write_text(SECRET, encoding="utf-8")
+    for label in ("pos", "neg"):
+        (tmp_path / "texts" / label).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "texts" / label / f"{i}.txt").write_text(f"a {label} review number {i}", encoding="utf-8")
+    (tmp_path / "texts" / "pos" / "leak.txt").symlink_to(secret)
+    info = data.describe(str(tmp_path / "texts"))
+    assert info.num_samples == 6 and not any("SECRET" in text for text, _ in info.preview_items)
+    assert any("1 .txt file is a link to a file that is not a .txt file; it is skipped" in p.message for p in info.warnings)

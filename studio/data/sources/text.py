@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.core.errors import DataError
-from studio.data import csvreader, pipeline, splits
+from studio.data import csvreader, files, pipeline, splits
 from studio.data.files import excerpt, names_list
 from studio.data.info import CATEGORICAL, NUMERIC, TEXT, DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems, pick_target
@@ -181,13 +181,16 @@ class TextSource(Source):
         if not classes:
             raise DataError(f"{root}: has no class subfolders; put the .txt files of each class in a subfolder "
                             "named after the class")
-        unreadable = 0
+        unreadable = links = 0
         for folder in classes:
             files = sorted(p for p in folder.rglob("*.txt") if p.is_file())
             if not files:
                 self.warn(f"{folder}: the class folder '{folder.name}' has no .txt files; it is left out")
                 continue
             for f in files:
+                if f.is_symlink() and not _links_to_text(f):
+                    links += 1  # a link named .txt to another kind of file (or into /proc): not read
+                    continue
                 try:
                     text = f.read_text(encoding="utf-8-sig")
                 except (UnicodeDecodeError, OSError):
@@ -197,6 +200,10 @@ class TextSource(Source):
                 self.raw_targets.append(folder.name)
         if unreadable:
             self.warn(f"{root}: {unreadable} files are not UTF-8 text and are skipped")
+        if links:
+            many = links > 1
+            self.warn(f"{root}: {links} .txt file{'s are links' if many else ' is a link'} to a file that is not "
+                      f"a .txt file; {'they are' if many else 'it is'} skipped")
         if not self.texts:
             raise DataError(f"{root}: the class folders hold no readable .txt files")
         if self.spec.task == "regression":
@@ -249,6 +256,11 @@ class TextSource(Source):
                                      batch_size=batch_size, counts=counts)
         data.vocabulary = vocabulary
         return data
+
+
+def _links_to_text(path: Path) -> bool:
+    target = Path(os.path.realpath(path))
+    return target.suffix.lower() == ".txt" and not files.system_path(target)
 
 
 def _wordiness(stat: csvreader.ColumnStats) -> float:
