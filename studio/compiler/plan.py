@@ -16,6 +16,7 @@ This module imports neither TensorFlow nor numpy.
 from __future__ import annotations
 
 import copy
+import functools
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ class BuildPlan:
 _VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+@functools.lru_cache(maxsize=4096)  # a big graph asks for the same few types thousands of times
 def snake_case(text: str) -> str:
     """'Conv2D' -> 'conv2d', 'BatchNormalization' -> 'batch_normalization',
     'Hidden layer 1' -> 'hidden_layer_1'."""
