@@ -16,10 +16,14 @@ from typing import Any
 
 from studio.compiler.plan import layer_names
 from studio.core.errors import ProjectError, StudioError
+from studio.core.text import shorten
 from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse, format_shape
 from studio.graph.model import Graph
 from studio.project.io import load_project
 from studio.project.model import Project
+
+# Longest diagnostic message shown (messages quoting user text shorten it themselves).
+MESSAGE_LIMIT = 500
 
 
 class CheckFailed(StudioError):
@@ -56,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             exc.json_reported = True
         raise
     report = analyse(project.graph, opaque_external(project.graph))
+    report.diagnostics.extend(training_diagnostics(project))
     if project.dataset and not args.no_data:
         report.diagnostics.extend(data_diagnostics(project, report))
     result = check_result(project.graph, report)
@@ -84,6 +89,14 @@ def data_diagnostics(project: Project, report: ShapeReport) -> list[Diagnostic]:
         return [Diagnostic(None, WARNING, f"dataset: {exc}; training needs it")]
     found = [Diagnostic(None, WARNING, f"dataset: {problem.message}") for problem in info.errors]
     return found + binding.check(project.graph, info, report)
+
+
+def training_diagnostics(project: Project) -> list[Diagnostic]:
+    """Errors of the training section (`training.epochs: ...`): `studio train`
+    would refuse them, so the check fails on them too."""
+    from studio.training.config import training_problems
+
+    return [Diagnostic(None, ERROR, f"{path}: {message}") for path, message in training_problems(project.training)]
 
 
 # --- the result ------------------------------------------------------------------
@@ -120,9 +133,9 @@ def check_result(graph: Graph, report: ShapeReport) -> dict[str, Any]:
         params = report.params.get(nid)
         nodes.append(
             {
-                "id": nid,
-                "name": names[nid],
-                "class_name": spec.class_name if spec is not None else node.type,
+                "id": shorten(nid),
+                "name": shorten(names[nid]),
+                "class_name": spec.class_name if spec is not None else shorten(node.type),
                 "output_shape": _json_shape(report.outputs.get(nid)),
                 "params": None if params is None else params[0] + params[1],
             }
@@ -133,19 +146,25 @@ def check_result(graph: Graph, report: ShapeReport) -> dict[str, Any]:
         "trainable_params": report.trainable_params,
         "non_trainable_params": report.non_trainable_params,
         "nodes": nodes,
-        "diagnostics": [d.to_dict() for d in report.diagnostics],
+        "diagnostics": [_short_diagnostic(d.to_dict()) for d in report.diagnostics],
     }
+
+
+def _short_diagnostic(d: dict[str, Any]) -> dict[str, Any]:
+    """Messages quoting user text are already short; this bounds any other."""
+    return {**d, "node": None if d["node"] is None else shorten(d["node"]),
+            "message": shorten(d["message"], MESSAGE_LIMIT)}
 
 
 def load_failure_result(exc: ProjectError) -> dict[str, Any]:
     """The `--json` object for a file that could not be loaded: one error per problem."""
     if exc.problems:
-        messages = [f"{path}: {message}" for path, message in exc.problems]
+        messages = [shorten(f"{path}: {message}", MESSAGE_LIMIT) for path, message in exc.problems]
     else:
-        messages = [str(exc)]
+        messages = [shorten(str(exc), MESSAGE_LIMIT)]
     return {
         "ok": False,
-        "error": str(exc),
+        "error": shorten(str(exc), MESSAGE_LIMIT),
         "total_params": 0,
         "trainable_params": 0,
         "non_trainable_params": 0,
@@ -207,7 +226,7 @@ def format_result(path: Path, project: Project, result: dict[str, Any]) -> str:
             )
         )
     widths = [max(len(r[c]) for r in rows) for c in range(5)]
-    lines = [f"{path}: {project.name}, {len(result['nodes'])} layer{'s' if len(result['nodes']) != 1 else ''}", ""]
+    lines = [f"{path}: {shorten(project.name)}, {len(result['nodes'])} layer{'s' if len(result['nodes']) != 1 else ''}", ""]
     for r, row in enumerate(rows):
         cells = [
             row[0].rjust(widths[0]),
@@ -228,7 +247,7 @@ def format_result(path: Path, project: Project, result: dict[str, Any]) -> str:
         lines.append(f"({uncounted} layer{'s' if uncounted > 1 else ''} could not be counted: see the problems below)")
     diagnostics = result["diagnostics"]
     if diagnostics:
-        labels = {n.id: f"node '{project.graph.label(n.id)}'" for n in project.graph.nodes}
+        labels = {shorten(n.id): f"node '{project.graph.label(n.id)}'" for n in project.graph.nodes}
         lines.append("")
         lines.append(f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}:")
         for d in diagnostics:

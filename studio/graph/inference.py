@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from studio.core.errors import CycleError
+from studio.core.text import shorten, show_int
 from studio.graph.model import Graph
-from studio.graph.spec import Shape, ShapeError
+from studio.graph.spec import MAX_INT, Shape, ShapeError
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -94,6 +95,18 @@ def _empty_named_port(names: tuple[str, ...], edges: list) -> Optional[tuple[str
     return None
 
 
+def _huge_dim(shapes: list, trainable: int, non_trainable: int) -> Optional[str]:
+    """What is too large to be real in a layer's output (a size beyond 64 bits, from
+    sizes multiplied layer after layer), or None. Keeps every number printable."""
+    if trainable > MAX_INT or non_trainable > MAX_INT:
+        return f"it would have {show_int(trainable + non_trainable)} parameters"
+    for shape in shapes:
+        for d in shape:
+            if d is not None and not -MAX_INT <= d <= MAX_INT:
+                return f"its output would have a dimension of {show_int(d)}"
+    return None
+
+
 def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | None = None) -> ShapeReport:
     """Infer every node's shapes and parameters and collect diagnostics.
 
@@ -123,7 +136,7 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
     n_inputs = 0
     for nid in order:
         node = nodes[nid]
-        label = node.title or node.type
+        label = shorten(node.title or node.type)
         edges = incoming[nid]
         if len(edges) > 1:
             edges.sort(key=lambda e: e.target_port)
@@ -135,7 +148,7 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
                 known = False
                 in_shapes.append(None)
                 if src is not None:  # the port went away, e.g. return_state turned off
-                    source = nodes[e.source].title or nodes[e.source].type
+                    source = shorten(nodes[e.source].title or nodes[e.source].type)
                     diags.append(Diagnostic(
                         nid, ERROR,
                         f"'{label}' is wired to output {e.source_port} of '{source}', which now has only "
@@ -154,7 +167,7 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
                     Diagnostic(
                         nid,
                         WARNING,
-                        f"'{label}' is a {node.type} layer, which this version does not know; "
+                        f"'{label}' is a {shorten(node.type)} layer, which this version does not know; "
                         "it is kept unchanged and its shape comes from Keras",
                     )
                 )
@@ -162,7 +175,7 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
                 outputs[nid] = [tuple(s) for s in ext[0]]
                 report.params[nid] = tuple(ext[1])
                 diags.append(
-                    Diagnostic(nid, INFO, f"'{label}' ({node.type}) is outside the catalog; "
+                    Diagnostic(nid, INFO, f"'{label}' ({shorten(node.type)}) is outside the catalog; "
                                           "Keras computed its shape and parameters")
                 )
             continue
@@ -202,6 +215,21 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
             trainable, non_trainable = spec.count_params(resolved, in_shapes)
         except ShapeError as exc:
             diags.append(Diagnostic(nid, ERROR, f"{label}: {exc}"))
+            outputs[nid] = None
+            report.params[nid] = None
+            continue
+        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as exc:
+            # A parameter whose value the spec does not model closely ("json"
+            # kind: padding, factors...) can still be malformed.
+            diags.append(Diagnostic(
+                nid, ERROR, f"{label}: the parameters do not make a valid {shorten(node.type)} layer "
+                f"({type(exc).__name__}: {shorten(str(exc))}); check each value in the inspector"))
+            outputs[nid] = None
+            report.params[nid] = None
+            continue
+        huge = _huge_dim(shapes, trainable, non_trainable)
+        if huge is not None:
+            diags.append(Diagnostic(nid, ERROR, f"{label}: {huge}; make the layer or its input smaller"))
             outputs[nid] = None
             report.params[nid] = None
             continue

@@ -331,6 +331,8 @@ class Graph:
             tspec.infer_shape(resolved, input_shapes)
         except ShapeError as exc:
             raise ShapeMismatch(f"{self.label(target.id)}: {exc}", target.id) from None
+        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError):
+            return  # a malformed free-form parameter: analyse() reports it on the node
 
     def can_connect(self, edge: Edge, check_shapes: bool = True, report: Any = None) -> tuple[bool, str]:
         try:

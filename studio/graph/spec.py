@@ -13,11 +13,14 @@ of shapes, one per output port.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Optional, Sequence
 
 from studio.core.errors import ParamError
+from studio.core.text import show
+from studio.graph import keras_params
 
 Dim = Optional[int]
 Shape = tuple  # tuple[Dim, ...]; kept loose so it reads as JSON-friendly data
@@ -90,11 +93,15 @@ INITIALIZERS = (
     "truncated_normal",
 )
 
-REGULARIZERS = ("l1", "l2", "l1_l2", "orthogonal_regularizer")
+REGULARIZERS = ("l1", "l2", "l1l2", "orthogonal_regularizer")  # Keras 3 refuses the name 'l1_l2'
+# Largest size or axis a shape parameter may hold; integers elsewhere fit 64 bits.
+MAX_DIM = 2**31 - 1
+MAX_INT = keras_params.MAX_INT
 CONSTRAINTS = ("max_norm", "non_neg", "unit_norm", "min_max_norm")
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "string", "bool")
 
 _MISSING = object()
+_DTYPE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -126,98 +133,107 @@ class ParamSpec:
 
     # -- validation ------------------------------------------------------
     def validate(self, value: Any) -> Any:
-        """Return the value normalised (tuples as lists) or raise ParamError."""
+        """Return the value normalised (tuples as lists) or raise ParamError.
+
+        Names of Keras things (activations, initializers, nested layers...) are
+        checked against the allowlists of `studio.graph.keras_params`; numbers
+        must be finite and integers bounded, so no value from a file can make
+        shape inference, counting or printing fail."""
         if value is None:
             if self.optional or self.kind in ("regularizer", "constraint", "json", "activation"):
                 return None
-            raise ParamError(f"'{self.key}' needs a value")
+            raise ParamError(f"'{self.key}' needs a value", key=self.key)
         kind = self.kind
         if kind == "int":
             if isinstance(value, bool) or not _is_integral(value):
-                raise ParamError(f"'{self.key}' must be a whole number, got {value!r}", key=self.key)
+                raise ParamError(f"'{self.key}' must be a whole number, got {show(value)}", key=self.key)
             value = int(value)
-            self._check_bounds(value)
+            self._check_bounds(value, -MAX_INT - 1, MAX_INT)
             return value
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(f"'{self.key}' must be a number, got {value!r}", key=self.key)
+                raise ParamError(f"'{self.key}' must be a number, got {show(value)}", key=self.key)
+            if isinstance(value, int) and abs(value) > MAX_INT:
+                raise ParamError(f"'{self.key}' is too large ({show(value)}); use a smaller number", key=self.key)
             value = float(value)
-            if math.isnan(value):
-                raise ParamError(f"'{self.key}' must be a number, got NaN", key=self.key)
+            if not math.isfinite(value):
+                shown = "NaN" if math.isnan(value) else "an infinite number (too large for a float)"
+                raise ParamError(f"'{self.key}' must be a finite number, got {shown}", key=self.key)
             self._check_bounds(value)
             return value
         if kind == "bool":
             if not isinstance(value, bool):
-                raise ParamError(f"'{self.key}' must be true or false, got {value!r}", key=self.key)
+                raise ParamError(f"'{self.key}' must be true or false, got {show(value)}", key=self.key)
             return value
         if kind == "choice":
             if value not in self.choices:
                 options = ", ".join(repr(c) for c in self.choices)
-                raise ParamError(f"'{self.key}' must be one of {options}; got {value!r}", key=self.key)
+                raise ParamError(f"'{self.key}' must be one of {options}; got {show(value)}", key=self.key)
             return value
-        if kind in ("str", "dtype"):
+        if kind == "str":
             if not isinstance(value, str):
-                raise ParamError(f"'{self.key}' must be text, got {value!r}", key=self.key)
+                raise ParamError(f"'{self.key}' must be text, got {show(value)}", key=self.key)
+            return value
+        if kind == "dtype":
+            if not isinstance(value, str) or not _DTYPE_NAME.match(value):
+                raise ParamError(f"'{self.key}' must be a dtype name such as 'float32', got {show(value)}",
+                                 key=self.key)
             return value
         if kind == "ints":
             return self._validate_ints(value)
         if kind == "shape":
             if not isinstance(value, (list, tuple)):
-                raise ParamError(f"'{self.key}' must be a list of sizes, got {value!r}", key=self.key)
+                raise ParamError(f"'{self.key}' must be a list of sizes, got {show(value)}", key=self.key)
             out = []
             for v in value:
                 if v is None:
                     out.append(None)
-                elif isinstance(v, bool) or not _is_integral(v) or int(v) < 1:
+                elif isinstance(v, bool) or not _is_integral(v) or not 1 <= v <= MAX_DIM:
                     raise ParamError(
-                        f"'{self.key}' sizes must be positive whole numbers or None, got {v!r}",
+                        f"'{self.key}' sizes must be whole numbers from 1 to {MAX_DIM:,} or None, got {show(v)}",
                         key=self.key,
                     )
                 else:
                     out.append(int(v))
             return out
         if kind == "axis":
-            if _is_integral(value) and not isinstance(value, bool):
+            if _is_integral(value) and not isinstance(value, bool) and abs(value) <= MAX_DIM:
                 return int(value)
             if isinstance(value, (list, tuple)) and all(
-                _is_integral(v) and not isinstance(v, bool) for v in value
+                _is_integral(v) and not isinstance(v, bool) and abs(v) <= MAX_DIM for v in value
             ):
                 return [int(v) for v in value]
-            raise ParamError(f"'{self.key}' must be an axis number or a list of them", key=self.key)
+            raise ParamError(f"'{self.key}' must be an axis number or a list of them, got {show(value)}",
+                             key=self.key)
         if kind == "activation":
-            if isinstance(value, str):
-                return value
-            if isinstance(value, dict):
-                return value
-            raise ParamError(f"'{self.key}' must be an activation name, got {value!r}", key=self.key)
+            return keras_params.check_activation(value, self.key)
         if kind in ("initializer", "regularizer", "constraint"):
-            if isinstance(value, (str, dict)):
-                return value
-            raise ParamError(f"'{self.key}' must be a name or a Keras config, got {value!r}", key=self.key)
+            return keras_params.check_object(value, kind, self.key)
         if kind == "layer":
-            if isinstance(value, dict) and isinstance(value.get("class_name"), str):
-                return value
-            raise ParamError(f"'{self.key}' must be a layer config with a class_name", key=self.key)
-        return value  # json
+            return keras_params.check_layer(value, self.key)
+        return keras_params.check_json(value, self.key)  # json
 
-    def _check_bounds(self, value: float) -> None:
-        if self.minimum is not None and value < self.minimum:
-            raise ParamError(f"'{self.key}' must be at least {self.minimum:g}, got {value:g}", key=self.key)
-        if self.maximum is not None and value > self.maximum:
-            raise ParamError(f"'{self.key}' must be at most {self.maximum:g}, got {value:g}", key=self.key)
+    def _check_bounds(self, value: float, low: float | None = None, high: float | None = None) -> None:
+        low = self.minimum if self.minimum is not None else low
+        high = self.maximum if self.maximum is not None else high
+        if low is not None and value < low:
+            raise ParamError(f"'{self.key}' must be at least {show(low)}, got {show(value)}", key=self.key)
+        if high is not None and value > high:
+            raise ParamError(f"'{self.key}' must be at most {show(high)}, got {show(value)}", key=self.key)
 
     def _validate_ints(self, value: Any) -> Any:
         if _is_integral(value) and not isinstance(value, bool):
-            value = [int(value)] * (self.length or 1)
+            value = [value] * (self.length or 1)
         if not isinstance(value, (list, tuple)) or not all(
             _is_integral(v) and not isinstance(v, bool) for v in value
         ):
-            raise ParamError(f"'{self.key}' must be a whole number or a list of them, got {value!r}", key=self.key)
-        value = [int(v) for v in value]
+            raise ParamError(f"'{self.key}' must be a whole number or a list of them, got {show(value)}",
+                             key=self.key)
         if self.length is not None and len(value) != self.length:
             raise ParamError(f"'{self.key}' needs {self.length} values, got {len(value)}", key=self.key)
+        value = [int(v) for v in value]
         for v in value:
-            self._check_bounds(v)
+            self._check_bounds(v, -MAX_DIM, MAX_DIM)
         return value
 
 
@@ -322,7 +338,13 @@ class LayerSpec:
         for key, value in params.items():
             spec = pmap.get(key)
             if spec is None:
-                resolved[key] = value  # passthrough (e.g. an imported dtype policy)
+                # A Keras argument the spec does not model (an imported dtype
+                # policy, lora_rank...): kept when Keras' class takes it.
+                try:
+                    resolved[key] = keras_params.check_extra(self.class_name, key, value, pmap)
+                except ParamError as exc:
+                    resolved.pop(key, None)
+                    problems.append((key, str(exc)))
                 continue
             try:
                 resolved[key] = spec.validate(value)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from studio.core.errors import GraphError, ProjectError
+from studio.core.text import shorten
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.model import Graph
 from studio.project.migrations import MIGRATIONS, MigrationError, migrate, register_migration
@@ -113,7 +115,12 @@ def parse_json(raw: bytes, source: str) -> Any:
     except RecursionError:
         raise ProjectError(f"{source}: the JSON is nested too deeply to be a project file") from None
     except ValueError as exc:  # NaN/Infinity, or an integer with thousands of digits
-        raise ProjectError(f"{source}: not valid JSON ({exc})") from None
+        if "digits" in str(exc):
+            raise ProjectError(
+                f"{source}: a number in the file has more than {sys.get_int_max_str_digits():,} digits; "
+                "no setting needs a number that long, so the file is damaged or not a project"
+            ) from None
+        raise ProjectError(f"{source}: not valid JSON ({shorten(str(exc))})") from None
 
 
 def _reject_constant(name: str) -> Any:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple, Optional, Union
 
 from studio.core.errors import TrainingError
+from studio.core.text import shorten, show
 
 # --- optimizers --------------------------------------------------------------
 # name -> (Keras class_name, {param: default}). Params are Keras config keys.
@@ -94,7 +95,7 @@ LABEL_ENCODINGS = ("index", "onehot", "binary", "multilabel")
 MONITORS_HINT = "a logged metric such as 'val_loss', 'loss', 'val_accuracy'"
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|gpu:\d+)$")
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")  # a Keras loss / metric / monitor name
 
 
 class ResolvedLoss(NamedTuple):
@@ -211,7 +212,7 @@ class TrainingConfig:
         opt = _require_str("optimizer", self.optimizer).strip().lower()
         if opt not in OPTIMIZERS:
             raise TrainingError(
-                f"training setting 'optimizer': unknown optimizer {self.optimizer!r}; "
+                f"training setting 'optimizer': unknown optimizer {show(self.optimizer)}; "
                 f"choose one of {', '.join(OPTIMIZERS)}"
             )
         self.optimizer = opt
@@ -220,7 +221,7 @@ class TrainingConfig:
         sched = _require_str("lr_schedule", self.lr_schedule).strip().lower()
         if sched not in LR_SCHEDULES:
             raise TrainingError(
-                f"training setting 'lr_schedule': unknown schedule {self.lr_schedule!r}; "
+                f"training setting 'lr_schedule': unknown schedule {show(self.lr_schedule)}; "
                 f"choose one of {', '.join(LR_SCHEDULES)}"
             )
         self.lr_schedule = sched
@@ -229,7 +230,7 @@ class TrainingConfig:
         loss = LOSS_ALIASES.get(loss, loss)
         if not _NAME_RE.match(loss):
             raise TrainingError(
-                f"training setting 'loss': {self.loss!r} is not a loss name; "
+                f"training setting 'loss': {show(self.loss)} is not a loss name; "
                 "use 'auto' or a Keras loss name such as 'sparse_categorical_crossentropy'"
             )
         self.loss = loss
@@ -263,14 +264,14 @@ class TrainingConfig:
         device = _require_str("device", self.device).strip().lower()
         if not _DEVICE_RE.match(device):
             raise TrainingError(
-                f"training setting 'device': {self.device!r} is not a device; use 'auto', 'cpu' or 'gpu:N' (e.g. 'gpu:0')"
+                f"training setting 'device': {show(self.device)} is not a device; use 'auto', 'cpu' or 'gpu:N' (e.g. 'gpu:0')"
             )
         self.device = device
         self.mixed_precision = _require_bool("mixed_precision", self.mixed_precision)
         if isinstance(self.steps_per_execution, str):
             if self.steps_per_execution.strip().lower() != "auto":
                 raise TrainingError(
-                    f"training setting 'steps_per_execution': {self.steps_per_execution!r} is not "
+                    f"training setting 'steps_per_execution': {show(self.steps_per_execution)} is not "
                     "'auto' or a whole number of batches (e.g. 8)"
                 )
             self.steps_per_execution = "auto"
@@ -367,6 +368,58 @@ class TrainingConfig:
         return self.lr_schedule in ("step", "exponential", "cosine")
 
 
+# --- every problem at once -------------------------------------------------------------
+_PROBLEM = re.compile(r"^training setting '([^']*)': (.*)$", re.DOTALL)
+# Dropping one of these drops its parameters too: they are judged by it.
+_PARAMS_OF = {"optimizer": "optimizer_params", "lr_schedule": "lr_schedule_params"}
+
+
+def training_problems(data: Any) -> list[tuple[str, str]]:
+    """Every problem of a project's `training` section, as `(json path, message)`:
+    `("training.epochs", "1e+308 is out of range; use a value from 1 to 1,000,000")`.
+
+    `studio check` reports these; `TrainingConfig.from_dict` (train) stops at the
+    first. Each faulty value is set aside and the rest checked again."""
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        return [("training", "must be an object of training settings; reset the training settings")]
+    data = _copy_json(data)
+    found: list[tuple[str, str]] = []
+    for _ in range(len(data) + 8):
+        try:
+            TrainingConfig.from_dict(data)
+            return found
+        except TrainingError as exc:
+            match = _PROBLEM.match(str(exc))
+            if match is None:
+                found.append(("training", str(exc)))
+                return found
+            key, detail = match.groups()
+            found.append((f"training.{key}", detail))
+            if not _drop(data, key.split(".")):
+                return found
+    return found
+
+
+def _drop(data: dict, parts: list[str]) -> bool:
+    """Remove data[a][b]... for the dotted key; True when something was removed."""
+    node: Any = data
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or parts[-1] not in node:
+        # The message named a key under a value that is not an object (or a
+        # normalised key): drop the top-level setting instead.
+        return data.pop(parts[0], _MISSING_KEY) is not _MISSING_KEY
+    del node[parts[-1]]
+    if len(parts) == 1 and parts[0] in _PARAMS_OF:
+        data.pop(_PARAMS_OF[parts[0]], None)
+    return True
+
+
+_MISSING_KEY = object()
+
+
 # --- helpers ---------------------------------------------------------------------
 def _copy_json(value: Any) -> Any:
     if isinstance(value, dict):
@@ -378,24 +431,25 @@ def _copy_json(value: Any) -> Any:
 
 def _require_str(key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise TrainingError(f"training setting {key!r}: expected text, got {value!r}")
+        raise TrainingError(f"training setting {key!r}: expected text, got {show(value)}")
     return value
 
 
 def _require_bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise TrainingError(f"training setting {key!r}: expected true or false, got {value!r}")
+        raise TrainingError(f"training setting {key!r}: expected true or false, got {show(value)}")
     return value
 
 
 def _require_int(key: str, value: Any, low: int, high: int) -> int:
+    shown = show(value)  # as written: 1e+308, not its 309 digits
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TrainingError(f"training setting {key!r}: expected a whole number, got {value!r}")
+        raise TrainingError(f"training setting {key!r}: expected a whole number, got {show(value)}")
     if not low <= value <= high:
         raise TrainingError(
-            f"training setting {key!r}: {value} is out of range; use a value from {low} to {high}"
+            f"training setting {key!r}: {shown} is out of range; use a value from {low:,} to {high:,}"
         )
     return value
 
@@ -403,8 +457,10 @@ def _require_int(key: str, value: Any, low: int, high: int) -> int:
 def _require_number(
     key: str, value: Any, low: Optional[float] = None, high: Optional[float] = None, low_open: bool = False
 ) -> float:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e300:
+        raise TrainingError(f"training setting {key!r}: {show(value)} is too large; use a smaller number")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TrainingError(f"training setting {key!r}: expected a number, got {value!r}")
+        raise TrainingError(f"training setting {key!r}: expected a finite number, got {show(value)}")
     value = float(value)
     if low is not None and (value < low or (low_open and value == low)):
         bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
@@ -419,7 +475,7 @@ def _require_number(
 def _require_monitor(key: str, value: Any) -> str:
     value = _require_str(key, value).strip()
     if not _NAME_RE.match(value):
-        raise TrainingError(f"training setting {key!r}: {value!r} is not a metric name; use {MONITORS_HINT}")
+        raise TrainingError(f"training setting {key!r}: {show(value)} is not a metric name; use {MONITORS_HINT}")
     return value
 
 
@@ -447,7 +503,7 @@ def _check_optimizer_params(optimizer: str, params: Any) -> dict[str, Any]:
     for key, value in params.items():
         if key not in allowed:
             raise TrainingError(
-                f"training setting 'optimizer_params.{key}': {OPTIMIZERS[optimizer][0]} has no parameter {key!r}; "
+                f"training setting 'optimizer_params.{shorten(str(key))}': {OPTIMIZERS[optimizer][0]} has no parameter {show(key)}; "
                 f"use one of {', '.join(allowed)} or remove it"
             )
         out[key] = _check_param_value(f"optimizer_params.{key}", value, allowed[key])
@@ -504,7 +560,7 @@ def _check_loss_weights(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_require_number("loss_weights", v, low=0.0) for v in value]
     if isinstance(value, dict):
-        return {str(k): _require_number(f"loss_weights.{k}", v, low=0.0) for k, v in value.items()}
+        return {str(k): _require_number(f"loss_weights.{shorten(str(k))}", v, low=0.0) for k, v in value.items()}
     raise TrainingError(msg)
 
 
