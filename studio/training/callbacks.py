@@ -3,26 +3,49 @@
 Keras is imported inside `callback_classes()` (the classes are built once,
 on first use), so importing this module stays cheap.
 
-`ReportingCallback` is the session's only per-batch Python code: it stores
-the batch values, checks the loss is finite, honours stop and pause, and
-hands the batches to the session at most every `report_interval` seconds.
-Keras' TF trainer already converts each step's logs to floats, so this adds
-a few microseconds per batch.
+`ReportingCallback` is the session's only per-batch Python code: each hook is
+one call of the session (`SessionHooks`), which stores the batch values,
+checks the loss is finite, honours stop and pause, and reports the batches
+at most every `report_interval` seconds. Keras' TF trainer already converts
+each step's logs to floats, so this adds a few microseconds per batch.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from studio.core import files
-from studio.training.history import interval_mean
 
-if TYPE_CHECKING:  # pragma: no cover
-    from studio.training.session import TrainingSession
+
+class SessionHooks(Protocol):
+    """What the callbacks ask of the training session (`TrainingSession`).
+
+    The session owns all per-run and per-batch state; each hook is one call
+    and the callbacks touch nothing else of it."""
+
+    config: Any
+    final_epoch: int
+
+    def begin_training(self, params: dict) -> bool:
+        """fit() starts with Keras' `params`; True: stop at once (stop was requested)."""
+
+    def begin_epoch(self, epoch: int) -> None: ...
+
+    def end_batch(self, batch: int, logs: Any) -> bool:
+        """A batch (or a group of them) ended; True: stop training."""
+
+    def begin_validation(self) -> bool:
+        """Validation starts; True: skip it (stop was requested)."""
+
+    def mark_epoch_end(self) -> None:
+        """Decide, before checkpoints look at the epoch, whether a stop cut it short."""
+
+    def epoch_cut_short(self) -> bool: ...
+
+    def end_epoch(self, epoch: int, logs: dict) -> None: ...
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,7 +55,7 @@ def callback_classes() -> dict[str, type]:
     class LearningRateCallback(keras.callbacks.Callback):
         """Sets the per-epoch schedule's rate and logs the rate each epoch used."""
 
-        def __init__(self, session: TrainingSession) -> None:
+        def __init__(self, session: SessionHooks) -> None:
             super().__init__()
             self.session = session
 
@@ -44,7 +67,7 @@ def callback_classes() -> dict[str, type]:
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             # First callback of the list: decide before checkpoints look at this epoch.
-            self.session._mark_epoch_end()
+            self.session.mark_epoch_end()
             if logs is not None:
                 logs["learning_rate"] = getattr(self, "rate", None) or _current_lr(self.model)
 
@@ -54,14 +77,14 @@ def callback_classes() -> dict[str, type]:
         fsynced and renamed over it, so a kill or a full disk mid-save leaves the
         previous checkpoint intact. A write error names `filepath`."""
 
-        def __init__(self, session: TrainingSession, filepath: str, **kwargs: Any) -> None:
+        def __init__(self, session: SessionHooks, filepath: str, **kwargs: Any) -> None:
             self.target = Path(filepath)
             self.temp = files.temp_path(self.target, ".keras")
             super().__init__(str(self.temp), **kwargs)
             self.session = session
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            if self.session._epoch_cut_short:
+            if self.session.epoch_cut_short():
                 return
             try:
                 super().on_epoch_end(epoch, logs)
@@ -74,70 +97,29 @@ def callback_classes() -> dict[str, type]:
                 raise
 
     class ReportingCallback(keras.callbacks.Callback):
-        def __init__(self, session: TrainingSession) -> None:
+        """Hands every hook to the session, which owns the per-batch state."""
+
+        def __init__(self, session: SessionHooks) -> None:
             super().__init__()
             self.s = session
 
-        # --- epochs ---------------------------------------------------------------
         def on_train_begin(self, logs: Any = None) -> None:
-            self.s._on_train_begin(self.model, self.params)
+            if self.s.begin_training(self.params):
+                self.model.stop_training = True
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            s = self.s
-            s._epoch = epoch
-            s._epoch_started = time.perf_counter()
-            s._paused_in_epoch = 0.0
-            s._steps_done = 0
-            s._prev_means = {}
-            s._prev_step = 0
-            s._epoch_cut_short = False
-            s._set_state("training")
+            self.s.begin_epoch(epoch)
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            s = self.s
-            step = batch + 1
-            if s.steps_per_epoch and step > s.steps_per_epoch:
-                # a group of batches (steps per execution) that ran out of data: Keras
-                # names the step the group would have ended on
-                step = s.steps_per_epoch
-            prev_step = s._prev_step
-            prev = s._prev_means
-            buffer = s._buffer
-            for key, value in (logs or {}).items():
-                if isinstance(value, float):
-                    column = buffer.get(key)
-                    if column is None:
-                        column = buffer[key] = [math.nan] * len(s._buffer_x)
-                    column.append(interval_mean(prev.get(key, 0.0), prev_step, value, step))
-                    prev[key] = value
-            s._buffer_x.append(s._epoch + step / (s.steps_per_epoch or step))
-            for column in buffer.values():
-                if len(column) < len(s._buffer_x):
-                    column.append(math.nan)
-            s._prev_step = step
-            s._steps_done = step
-            loss = (logs or {}).get("loss")
-            if isinstance(loss, float) and not math.isfinite(loss):
-                s._non_finite(loss, step)
+            if self.s.end_batch(batch, logs):
                 self.model.stop_training = True
-            now = time.perf_counter()
-            if now - s._last_flush >= s.report_interval:
-                s._flush(now)
-            if s._stop_requested:
-                self.model.stop_training = True
-            elif not s._running.is_set():
-                s._wait_while_paused()
-                if s._stop_requested:
-                    self.model.stop_training = True
 
         def on_test_begin(self, logs: Any = None) -> None:
-            if self.s._stop_requested:
+            if self.s.begin_validation():
                 self.model.stop_evaluating = True
-            else:
-                self.s._set_state("validating")
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.s._on_epoch_end(epoch, dict(logs or {}))
+            self.s.end_epoch(epoch, dict(logs or {}))
 
     return {
         "LearningRateCallback": LearningRateCallback,

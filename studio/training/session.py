@@ -21,6 +21,7 @@ per `report_interval` (default 1/30 s) with every batch since the last.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -34,7 +35,7 @@ from studio.training import devices, execution, memory, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe, non_finite_inputs
-from studio.training.history import MetricsHistory
+from studio.training.history import MetricsHistory, interval_mean
 from studio.training.reports import (
     BatchReport,
     EpochReport,
@@ -522,12 +523,71 @@ class TrainingSession:
             self.state = state
             self.reporter.on_state(state)
 
-    def _on_train_begin(self, model: Any, params: dict[str, Any]) -> None:
+    # The hooks below are all the callbacks call (`callbacks.SessionHooks`); the
+    # per-batch state they keep is the session's own.
+    def begin_training(self, params: dict[str, Any]) -> bool:
         steps = params.get("steps") if params else None
         if steps:
             self.steps_per_epoch = int(steps)
+        return self._stop_requested
+
+    def begin_epoch(self, epoch: int) -> None:
+        self._epoch = epoch
+        self._epoch_started = time.perf_counter()
+        self._paused_in_epoch = 0.0
+        self._steps_done = 0
+        self._prev_means = {}
+        self._prev_step = 0
+        self._epoch_cut_short = False
+        self._set_state("training")
+
+    def end_batch(self, batch: int, logs: Any) -> bool:
+        """Store a batch's (or a group's) running means as the batch values; True: stop."""
+        step = batch + 1
+        if self.steps_per_epoch and step > self.steps_per_epoch:
+            # a group of batches (steps per execution) that ran out of data: Keras
+            # names the step the group would have ended on
+            step = self.steps_per_epoch
+        prev_step = self._prev_step
+        prev = self._prev_means
+        buffer = self._buffer
+        xs = self._buffer_x
+        for key, value in (logs or {}).items():
+            if isinstance(value, float):
+                column = buffer.get(key)
+                if column is None:
+                    column = buffer[key] = [math.nan] * len(xs)
+                column.append(interval_mean(prev.get(key, 0.0), prev_step, value, step))
+                prev[key] = value
+        xs.append(self._epoch + step / (self.steps_per_epoch or step))
+        for column in buffer.values():
+            if len(column) < len(xs):
+                column.append(math.nan)
+        self._prev_step = step
+        self._steps_done = step
+        stop = False
+        loss = (logs or {}).get("loss")
+        if isinstance(loss, float) and not math.isfinite(loss):
+            self._non_finite(loss, step)
+            stop = True
+        now = time.perf_counter()
+        if now - self._last_flush >= self.report_interval:
+            self._flush(now)
         if self._stop_requested:
-            model.stop_training = True
+            return True
+        if not self._running.is_set():
+            self._wait_while_paused()
+            return stop or self._stop_requested
+        return stop
+
+    def begin_validation(self) -> bool:
+        if self._stop_requested:
+            return True
+        self._set_state("validating")
+        return False
+
+    def epoch_cut_short(self) -> bool:
+        return self._epoch_cut_short
 
     def _non_finite(self, loss: float, step: int) -> None:
         if self._nan_message:
@@ -595,11 +655,11 @@ class TrainingSession:
             )
         )
 
-    def _mark_epoch_end(self) -> None:
+    def mark_epoch_end(self) -> None:
         steps = self.steps_per_epoch
         self._epoch_cut_short = bool(self._stop_requested and steps and self._steps_done < steps)
 
-    def _on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def end_epoch(self, epoch: int, logs: dict[str, float]) -> None:
         now = time.perf_counter()
         self._flush(now)
         if self._nan_message or self._epoch_cut_short:
