@@ -223,7 +223,11 @@ class TrainingSession:
             if self._stop_requested:
                 model.stop_training = True
             if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
-                compile_for_training(model, self.config, self.task)
+                from studio.compiler.keras_build import compile_model
+
+                # the one compile path: the app's builds, the CLI and the exported script agree
+                compile_model(model, self.config, task=self.task.task, label_encoding=self.task.label_encoding,
+                              num_classes=self.task.num_classes)
             if self.continue_from is not None:
                 self._load_previous_weights(model)
             data = describe(_resolve(self.train_data), _resolve(self.val_data), self.config, self.task)
@@ -688,32 +692,6 @@ class TrainingSession:
 
 
 # --- helpers ----------------------------------------------------------------------------
-def compile_for_training(model: Any, config: TrainingConfig, task: TaskInfo) -> None:
-    """Compile `model` with the optimizer, loss and metrics of `config` for `task`."""
-    import keras
-
-    units = None
-    try:
-        shape = model.outputs[0].shape if len(model.outputs) == 1 else None
-        units = int(shape[-1]) if shape is not None and shape[-1] is not None else None
-    except (AttributeError, TypeError, IndexError):
-        units = None
-    loss, metrics = config.resolve_loss(task.task, task.num_classes, task.label_encoding, output_units=units)
-    try:
-        model.compile(
-            optimizer=keras.optimizers.deserialize(config.keras_optimizer_config()),
-            loss=loss,
-            metrics=metrics,
-            loss_weights=config.loss_weights,
-            # "auto" is resolved before fit, from the model and the data (training/execution.py)
-            steps_per_execution=config.steps_per_execution if isinstance(config.steps_per_execution, int) else 1,
-        )
-    except (ValueError, TypeError) as exc:
-        raise TrainingError(
-            f"cannot compile the model with loss {loss!r} and metrics {metrics}: {_first_line(exc)}"
-        ) from None
-
-
 def model_megabytes(model: Any) -> Optional[float]:
     """About how many MB `model.save` writes: its weights and optimizer state; None if unknown."""
     if model is None:
