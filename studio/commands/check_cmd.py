@@ -16,7 +16,7 @@ from typing import Any
 
 from studio.compiler.plan import layer_names
 from studio.core.errors import ProjectError, StudioError
-from studio.core.text import shorten
+from studio.core.text import shorten, show
 from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse, format_shape
 from studio.graph.model import Graph
 from studio.project.io import load_project
@@ -188,14 +188,22 @@ def failure_line(path: Path, graph: Graph, report: ShapeReport) -> str:
         first = errors[0]
         more = len(errors) - 1
         suffix = f" (and {more} more error{'s' if more > 1 else ''}, listed above)" if more else ""
-        return f"{path}: {_where(graph, first.node)}: {_strip_label(graph, first.node, first.message)}{suffix}"
+        return f"{path}: {_located(graph, first.node, first.message)}{suffix}"
     node = graph.node(unknown[0])
     more = len(unknown) - 1
     suffix = f" (and {more} more such layer{'s' if more > 1 else ''})" if more else ""
     return (
-        f"{path}: {_where(graph, node.id)}: layer type {node.type!r} is unknown to this version of Network "
+        f"{path}: {_where(graph, node.id)}: layer type {show(node.type)} is unknown to this version of Network "
         f"Studio, so it cannot be checked or built; it is kept unchanged in the file{suffix}"
     )
+
+
+def _located(graph: Graph, node_id: str | None, message: str) -> str:
+    """'node 'hidden': message', 'model: message', or the message alone when it
+    starts with its own JSON path ('training.epochs: ...')."""
+    if node_id is None and message.startswith("training."):
+        return message
+    return f"{_where(graph, node_id)}: {_strip_label(graph, node_id, message)}"
 
 
 def _where(graph: Graph, node_id: str | None) -> str:
@@ -251,8 +259,11 @@ def format_result(path: Path, project: Project, result: dict[str, Any]) -> str:
         lines.append("")
         lines.append(f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}:")
         for d in diagnostics:
-            where = labels.get(d["node"], "model") if d["node"] else "model"
-            lines.append(f"  {d['severity']:<7}  {where}: {_strip_label(project.graph, d['node'], d['message'])}")
+            if d["node"] is None:
+                located = _located(project.graph, None, d["message"])
+            else:
+                located = f"{labels.get(d['node'], 'model')}: {_strip_label(project.graph, d['node'], d['message'])}"
+            lines.append(f"  {d['severity']:<7}  {located}")
     lines.append("")
     lines.append("OK" if result["ok"] else "FAILED")
     return "\n".join(lines) + "\n"
