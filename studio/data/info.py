@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from studio.core.tasks import auto_loss, auto_metrics, output_activation, output_units_for
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 # Column types.
@@ -135,19 +137,16 @@ class DatasetInfo:
 
     @property
     def suggested_loss(self) -> str:
-        if self.task == "classification":
-            return "binary_crossentropy" if self.num_classes == 2 else "sparse_categorical_crossentropy"
-        return "mse"
+        # class indices into the suggested last layer: what "auto" then trains with
+        return auto_loss(self.task, "index", output_units_for(self.task, self.num_classes))
 
     @property
     def suggested_activation(self) -> str:
-        if self.task == "classification":
-            return "sigmoid" if self.num_classes == 2 else "softmax"
-        return "linear"
+        return output_activation(self.task, self.num_classes)
 
     @property
     def suggested_metrics(self) -> list[str]:
-        return ["accuracy"] if self.task == "classification" else ["mae"]
+        return auto_metrics(self.task)
 
     def to_dict(self) -> dict:
         return {

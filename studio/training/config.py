@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple, Optional, Union
 
 from studio.core.errors import TrainingError
+from studio.core.tasks import auto_loss, auto_metrics
 from studio.core.text import shorten, show
 
 # --- optimizers --------------------------------------------------------------
@@ -319,24 +320,8 @@ class TrainingConfig:
             raise TrainingError(
                 f"label encoding {label_encoding!r} is not known; expected one of {', '.join(LABEL_ENCODINGS)}"
             )
-        if self.loss != "auto":
-            loss = self.loss
-        elif task != "classification":
-            loss = "mean_squared_error"
-        elif label_encoding == "onehot":
-            loss = "categorical_crossentropy"
-        elif label_encoding in ("binary", "multilabel") or output_units == 1:
-            loss = "binary_crossentropy"
-        else:
-            loss = "sparse_categorical_crossentropy"
-        if self.metrics is not None:
-            metrics = list(self.metrics)
-        elif task != "classification":
-            metrics = ["mae"]
-        elif label_encoding == "multilabel":
-            metrics = ["binary_accuracy"]
-        else:
-            metrics = ["accuracy"]
+        loss = self.loss if self.loss != "auto" else auto_loss(task, label_encoding, output_units)
+        metrics = list(self.metrics) if self.metrics is not None else auto_metrics(task, label_encoding)
         return ResolvedLoss(loss, metrics)
 
     # --- schedules -----------------------------------------------------------------

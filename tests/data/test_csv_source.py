@@ -50,7 +50,7 @@ def test_describe_infers_task_classes_and_one_hot_width(tmp_path):
 def test_regression_is_inferred_from_a_continuous_target_and_changeable(tmp_path):
     path = table(tmp_path)
     info = data.describe({"kind": "csv", "path": str(path), "targets": ["weight"]})
-    assert info.task == "regression" and info.target_shape == (1,) and info.suggested_loss == "mse"
+    assert info.task == "regression" and info.target_shape == (1,) and info.suggested_loss == "mean_squared_error"
     info = data.describe({"kind": "csv", "path": str(path), "targets": ["kind"], "task": "regression"})
     assert not info.ok and "not numbers" in info.errors[0].message
 

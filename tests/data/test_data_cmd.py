@@ -35,7 +35,7 @@ def test_json_output_and_target_option(capsys, tmp_path):
     data = json.loads(out)
     assert rc == 0 and data["ok"] and data["task"] == "regression" and data["targets"] == ["b"]
     assert data["feature_shape"] == [3]  # a + kind one-hot
-    assert data["suggested"]["loss"] == "mse"
+    assert data["suggested"]["loss"] == "mean_squared_error"
 
 
 def test_sample_and_image_folder(capsys):
