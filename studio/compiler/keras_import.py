@@ -95,7 +95,7 @@ LAYER_KEYS = frozenset({"layers", "layer", "backward_layer", "forward_layer", "c
 # Keys Keras does not deserialise when loading with compile=False.
 SKIPPED_KEYS = frozenset({"compile_config"})
 MAX_CONFIG_DEPTH = 500
-_OPS_MODULES = ("keras.src.ops.", "keras.ops")
+_OPS_MODULES = ("keras.src.ops.", "keras.ops.")
 
 
 def _where(keys: tuple[Any, ...]) -> str:
@@ -129,7 +129,7 @@ def scan_config(config: dict, source: Path) -> None:
             return True
         if custom(class_name, module, registered):
             return False
-        if isinstance(module, str) and module.startswith(_OPS_MODULES):
+        if isinstance(module, str) and (module == "keras.ops" or module.startswith(_OPS_MODULES)):
             return class_name.isidentifier()  # an operation of a functional model (`x + 1`)
         return class_name in keras_layers
 

@@ -75,7 +75,9 @@ def test_mobilenet_v2_round_trip(tmp_path, capsys):
                            "use_bias": False}
     # Laid out left to right by depth.
     xs = {n.title: n.position[0] for n in project.graph.nodes}
-    assert xs["input_layer"] < xs["Conv1"] < xs["bn_Conv1"] < xs["predictions"]
+    # (the input's name, input_layer_N, depends on how many inputs Keras made before in this process)
+    first = next(n.title for n in project.graph.nodes if "batch_shape" in n.params)
+    assert xs[first] < xs["Conv1"] < xs["bn_Conv1"] < xs["predictions"]
 
 
 def test_resnet50_round_trip(tmp_path, capsys):
@@ -288,3 +290,21 @@ def test_unwritable_project_folder_is_one_line_and_writes_nothing(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert "cannot write in" in err and "\n" not in err
     assert list(out.iterdir()) == []
+
+
+def test_scan_accepts_keras_operations_and_refuses_lookalikes(tmp_path):
+    """A functional model records operations (`mask_zero` -> ops.not_equal, `x + 1`) with a
+    keras.src.ops module: they are Keras' own, not custom classes."""
+    from pathlib import Path
+
+    from studio.compiler.keras_import import scan_config
+
+    def model(entry):
+        return {"class_name": "Functional", "config": {"name": "m", "layers": [entry]}}
+
+    op = {"module": "keras.src.ops.numpy", "class_name": "NotEqual", "registered_name": "NotEqual",
+          "config": {"name": "not_equal"}}
+    scan_config(model(op), Path("m.keras"))
+    for module in ("keras_evil.ops", "acme.layers", "keras.opsevil"):
+        with pytest.raises(ModelImportError, match="layer 'x' uses the custom class 'NotEqual'"):
+            scan_config(model(dict(op, module=module, config={"name": "x"})), Path("m.keras"))
