@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from studio.core.errors import TrainingError
+from studio.core.text import duration
 from studio.training.devices import STRATEGIES
 from studio.training.reports import BatchReport, EpochReport, Reporter, RunResult, StartInfo
 
@@ -81,15 +82,6 @@ def clean(value: Any) -> Any:
     return value
 
 
-def _fmt_time(seconds: Optional[float]) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "--:--"
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
 class ConsoleReporter(Reporter):
     """Prints progress for people (plain) or one JSON object per epoch (--json)."""
 
@@ -121,7 +113,7 @@ class ConsoleReporter(Reporter):
         text = f"loss {loss[-1]:.4f}  " if loss else ""
         self.out.write(
             f"\rEpoch {report.epoch}/{self.epochs}  batch {steps}  {text}"
-            f"{report.samples_per_s:,.0f} samples/s  ETA {_fmt_time(report.eta_s)}   "
+            f"{report.samples_per_s:,.0f} samples/s  ETA {duration(report.eta_s)}   "
         )
         self.out.flush()
         self._line = True
@@ -137,7 +129,7 @@ class ConsoleReporter(Reporter):
             prefix = "\r" if self._line else ""
             self.out.write(
                 f"{prefix}Epoch {report.epoch}/{report.epochs}  {metrics}  "
-                f"({report.seconds:.1f}s, ETA {_fmt_time(report.eta_s)})\033[K\n"
+                f"({report.seconds:.1f}s, ETA {duration(report.eta_s)})\033[K\n"
                 if self.tty
                 else f"Epoch {report.epoch}/{report.epochs}  {metrics}  ({report.seconds:.1f}s)\n"
             )
@@ -165,7 +157,7 @@ class ConsoleReporter(Reporter):
             self.out.write(json.dumps(clean(summary)) + "\n")
         elif result.status != "failed":
             self.out.write(
-                f"{result.status.capitalize()}: {result.message} in {_fmt_time(result.duration_s)}\n"
+                f"{result.status.capitalize()}: {result.message} in {duration(result.duration_s)}\n"
             )
             if result.best:
                 self.out.write(

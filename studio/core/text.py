@@ -9,6 +9,7 @@ line of output into megabytes.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 # How many characters of user text a message shows.
@@ -65,3 +66,14 @@ def _digits(value: int) -> int:
 
 def _opaque(value: Any) -> str:
     return f"<{type(value).__name__}>"
+
+
+def duration(seconds: Any, unknown: str = "--:--") -> str:
+    """`0:07`, `12:34`, `1:02:03`: a duration or an ETA, the one way every view and
+    command writes time; `unknown` for None, NaN or infinity."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
+        return unknown
+    whole = int(max(0.0, seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

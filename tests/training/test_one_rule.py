@@ -1,4 +1,5 @@
-"""One loss rule: what the data suggests is what "auto" trains with (issue 11)."""
+"""One of each (issue 11): one loss rule (what the data suggests is what "auto" trains
+with) and one time format."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ def test_two_classes_suggest_one_sigmoid_unit_and_binary_crossentropy():
     assert (info.suggested_activation, info.suggested_loss) == ("sigmoid", "binary_crossentropy")
     info = DatasetInfo(kind="csv", path="x.csv", task="classification", num_classes=4)
     assert (info.suggested_activation, info.suggested_loss) == ("softmax", "sparse_categorical_crossentropy")
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (7.9, "0:07"), (754, "12:34"), (3723, "1:02:03"), (None, "--:--"), (float("nan"), "--:--"),
+    (float("inf"), "--:--"), (-3, "0:00"),
+])
+def test_one_time_format_for_every_view_and_command(seconds, text):
+    from studio.core.text import duration
+
+    assert duration(seconds) == text

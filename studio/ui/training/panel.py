@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
+from studio.core.text import duration
 from studio.training import runs
 from studio.training.history import MetricsHistory
 from studio.training.reports import BatchReport, EpochReport, RunResult, StartInfo
@@ -67,15 +68,6 @@ LEVEL_COLOR = {"info": "#333333", "warning": "#9a6700", "error": "#b00020"}
 TABS_WIDTH = 470
 SETTINGS_MIN_WIDTH = 180
 MARGIN = 6
-
-
-def _fmt_time(seconds: Optional[float]) -> str:
-    if seconds is None or seconds != seconds or seconds == float("inf"):
-        return "--:--"
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class TrainingPanel(QWidget):
@@ -363,7 +355,7 @@ class TrainingPanel(QWidget):
         batch = f"batch {report.step}/{steps}" if steps else f"batch {report.step}"
         self.progress.setFormat(
             f"Epoch {report.epoch}/{epochs} · {batch} · {report.samples_per_s:,.0f} samples/s · "
-            f"ETA {_fmt_time(report.eta_s)}"
+            f"ETA {duration(report.eta_s)}"
         )
 
     def _on_epoch(self, report: EpochReport) -> None:

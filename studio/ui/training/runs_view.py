@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import TrainingError
+from studio.core.text import duration
 from studio.training import runs
 
 STATUS_TEXT = {
@@ -33,15 +34,6 @@ STATUS_TEXT = {
     "interrupted": "interrupted",
 }
 COLUMNS = ("Run", "Status", "Epochs", "loss", "val_loss", "Metric", "Duration", "Device")
-
-
-def _duration(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    m, s = divmod(seconds, 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _main_metric(metrics: dict[str, float]) -> str:
@@ -130,7 +122,7 @@ class RunsView(QWidget):
                         f"{m['loss']:.4g}" if "loss" in m else "",
                         f"{m['val_loss']:.4g}" if "val_loss" in m else "",
                         _main_metric(m),
-                        _duration(info.duration_s),
+                        duration(info.duration_s, unknown=""),
                         info.device,
                     ]
                 )
