@@ -15,6 +15,11 @@ model's job: the app wraps the network in Rescaling/Normalization layers
 `fixed_preprocessing(spec)` tells the exporter when that scaling is known
 without reading the data.
 
+Every value from the project (paths, column and class names, categories,
+settings) is written as a Python literal by `studio.export.pyformat`, the
+generator's one literal writer, and never into a docstring or a comment:
+no text from a project file becomes code (DESIGN.md 3).
+
 This module imports neither numpy nor TensorFlow, and the text is never
 executed here.
 """
@@ -25,9 +30,13 @@ import os
 import textwrap
 from pathlib import Path
 from string import Template
+from typing import Any
 
+from studio.core.errors import DataError
+from studio.core.text import show
 from studio.data import registry
 from studio.data.spec import DatasetSpec
+from studio.export.pyformat import flat
 
 MISSING = ["", " ", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null", "None", "none", "?",
            "#N/A"]
@@ -125,6 +134,26 @@ def _read_csv(ds: DatasetSpec) -> str:
     return _READ_CSV_DECIMAL_COMMA if ds.decimal == "," else _READ_CSV
 
 
+def _lit(value: Any, what: str = "dataset") -> str:
+    """`value` (JSON-like data from the project) as a Python literal; DataError when it is
+    something else."""
+    if not _is_data(value):
+        raise DataError(f"dataset {what}: {type(value).__name__} values cannot be written into the script")
+    try:
+        return flat(value)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"dataset {what}: cannot be written into the script ({exc})") from None
+
+
+def _is_data(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_is_data(v) for v in value)
+    if isinstance(value, dict):
+        return all(not isinstance(k, (list, tuple, dict)) and _is_data(k) and _is_data(v)
+                   for k, v in value.items())
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
 def _header(spec: DatasetSpec, path: str, what: str, returns: str) -> str:
     order = "chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify \
         else "random"
@@ -132,17 +161,17 @@ def _header(spec: DatasetSpec, path: str, what: str, returns: str) -> str:
                          f"validation or test is None when its fraction is 0. The split is seeded and {order}. "
                          "Features are raw (as in the files); the model scales them.", 88,
                          initial_indent="    ", subsequent_indent="    ")
+    # `what` and `returns` are fixed text; the data's path is a literal below (PATH, FOLDER).
     return (f'def load_data(batch_size=None):\n'
             f'    """{what}\n\n'
-            f'    Data: {path}\n'
             f'{text}\n'
             f'    """\n'
             f'    import numpy as np\n'
             f'    import tensorflow as tf\n\n'
             f'    if batch_size is None:\n'
             f'        batch_size = globals().get("BATCH_SIZE", 32)\n'
-            f'    SEED = {spec.split.seed!r}\n'
-            f'    VALIDATION, TEST = {spec.split.validation!r}, {spec.split.test!r}\n')
+            f'    SEED = {_lit(spec.split.seed, "split.seed")}\n'
+            f'    VALIDATION, TEST = {_lit(spec.split.validation, "split")}, {_lit(spec.split.test, "split")}\n')
 
 
 def _path(path: str, base_dir: str | os.PathLike | None) -> str:
@@ -243,11 +272,12 @@ $read$split
         pieces.append(block)
     x = np.concatenate(pieces, axis=1)
     target_values = columns[len(FEATURES):]
-''').substitute(path=repr(path), features=repr(ds.features), targets=repr(ds.targets),
-                categorical=repr(categorical), onehot=repr(ds.categorical == "onehot"),
-                class_names=repr(pre.get("class_names")), missing_policy=repr(ds.missing),
-                missing=_MISSING_SOURCE,
-                read=_read_csv(ds), split=_SPLIT, delimiter=repr(delimiter), header=repr(header))
+''').substitute(path=_lit(path, "path"), features=_lit(ds.features, "features"),
+                targets=_lit(ds.targets, "targets"), categorical=_lit(categorical, "preprocessing.columns"),
+                onehot=_lit(ds.categorical == "onehot"), class_names=_lit(pre.get("class_names"), "class_names"),
+                missing_policy=_lit(ds.missing, "missing"), missing=_MISSING_SOURCE,
+                read=_read_csv(ds), split=_SPLIT, delimiter=_lit(delimiter, "delimiter"),
+                header=_lit(header, "header"))
     if classification:
         number = 'value.replace(",", ".") if "." not in value else "?"' if ds.decimal == "," else "value"
         body += Template('''    raw = target_values[0]
@@ -293,7 +323,7 @@ $read$split
         seen = (~np.isnan(train)).sum(axis=0)
         mean = np.nansum(train, axis=0, dtype="float64") / np.maximum(seen, 1)
         x[missing] = np.broadcast_to(mean.astype("float32"), x.shape)[missing]
-''').substitute(labels="y if " + repr(ds.split.stratify) + " else None" if classification else "None")
+''').substitute(labels="y if " + _lit(bool(ds.split.stratify)) + " else None" if classification else "None")
     return _header(ds, path, "Read the table, encode its columns and split it.",
                    "(features, target)") + body + _PARTS
 
@@ -308,7 +338,7 @@ def _arrays(ds: DatasetSpec, path: str, base_dir) -> str:
     x = np.load($path, allow_pickle=False)
     y = np.load($targets_path, allow_pickle=False)
     fixed_test = None
-''').substitute(path=repr(path), targets_path=repr(targets_path))
+''').substitute(path=_lit(path, "path"), targets_path=_lit(targets_path, "targets_path"))
     else:
         read = Template('''
     PATH = $path
@@ -319,7 +349,8 @@ def _arrays(ds: DatasetSpec, path: str, base_dir) -> str:
             fixed_test = len(arrays["x_test"])
             x = np.concatenate([x, arrays["x_test"]])
             y = np.concatenate([y, arrays["y_test"]])
-''').substitute(path=repr(path), features=repr(features), targets=repr(targets))
+''').substitute(path=_lit(path, "path"), features=_lit(features, "features"),
+                        targets=_lit(targets, "targets"))
     body = read + _SPLIT + '''
     x = x.astype("float32")
     if x.ndim == 1:
@@ -397,7 +428,8 @@ $split
         ds = ds.repeat().take(int(sel.sum()))
         parts.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
     return tuple(parts)
-''').substitute(path=repr(path), size=repr(size), channels=channels, split=_SPLIT, stratify=repr(ds.split.stratify))
+''').substitute(path=_lit(path, "path"), size=_lit(size, "image.size"), channels=_lit(channels),
+                  split=_SPLIT, stratify=_lit(bool(ds.split.stratify)))
     return _header(ds, path, "Read the image folder (one subfolder per class), decode and resize.",
                    "(image with pixels 0..255, class index)") + body
 
@@ -427,8 +459,9 @@ def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
     text_values, raw = read_columns(PATH, [$feature, $target], $delimiter, $header)
     labelled = ~np.isin(raw, MISSING)
     texts, raw = text_values[labelled].astype(object), raw[labelled]
-''').substitute(missing=_MISSING_SOURCE, feature=repr((ds.features or ["text"])[0]),
-                target=repr((ds.targets or ["label"])[0]), delimiter=repr(delimiter), header=repr(header))
+''').substitute(missing=_MISSING_SOURCE, feature=_lit((ds.features or ["text"])[0], "features"),
+                target=_lit((ds.targets or ["label"])[0], "targets"), delimiter=_lit(delimiter, "delimiter"),
+                header=_lit(header, "header"))
     classification = (ds.task or "classification") == "classification"
     target = '''    names = sorted(set(raw.tolist()))
     try:
@@ -454,8 +487,9 @@ $split$read$target    assignment = split(len(y), $labels, VALIDATION, TEST)
         vectorize.adapt(train_texts.batch(1024))
     x = np.concatenate([np.asarray(vectorize(tf.constant(texts[i:i + 2048].astype(str))))
                         for i in range(0, len(texts), 2048)]).astype("int32")
-''').substitute(path=repr(path), vocab=repr(vocab_path), max_tokens=ds.text.max_tokens,
-                length=ds.text.sequence_length, split=_SPLIT, read=read, target=target,
+''').substitute(path=_lit(path, "path"), vocab=_lit(vocab_path, "vocabulary_file"),
+                max_tokens=_lit(ds.text.max_tokens, "text.max_tokens"),
+                length=_lit(ds.text.sequence_length, "text.sequence_length"), split=_SPLIT, read=read, target=target,
                 labels="y" if classification and ds.split.stratify else "None")
     return _header(ds, path, "Read the texts and turn each into token ids.",
                    "(token ids, target)") + body + _PARTS
@@ -511,16 +545,24 @@ $read
             ds = ds.shuffle(10000, seed=SEED, reshuffle_each_iteration=True)
         parts.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
     return tuple(parts)
-''').substitute(path=repr(path), features=repr(ds.features or []), targets=repr(ds.targets or []),
-                length=ds.window.length, stride=ds.window.stride, horizon=ds.window.horizon,
+''').substitute(path=_lit(path, "path"), features=_lit(ds.features or [], "features"),
+                targets=_lit(ds.targets or [], "targets"), length=_lit(ds.window.length, "window.length"),
+                stride=_lit(ds.window.stride, "window.stride"), horizon=_lit(ds.window.horizon, "window.horizon"),
                 missing=_MISSING_SOURCE,
-                read=_read_csv(ds), delimiter=repr(delimiter), header=repr(header))
+                read=_read_csv(ds), delimiter=_lit(delimiter, "delimiter"), header=_lit(header, "header"))
     return _header(ds, path, "Read the series and cut it into windows (chronological split).",
                    "(window of features, next values of the targets)") + body
 
 
+# Keras' own data sets the loader reads, and how its docstring names them.
+_KERAS_SETS = {"mnist": "MNIST", "cifar10": "CIFAR-10", "imdb": "IMDB"}
+
+
 def _keras(ds: DatasetSpec) -> str:
     name = ds.path
+    if name not in _KERAS_SETS:
+        raise DataError(f"dataset path: {show(name)} is not one of Keras' data sets ({', '.join(_KERAS_SETS)})")
+    title = _KERAS_SETS[name]
     cache = registry.cache_dir()
     if name == "imdb":
         folder = ds.with_changes(kind="text", path=str(cache / "imdb"))
@@ -543,7 +585,7 @@ def _keras(ds: DatasetSpec) -> str:
 
     x, y = batch([f"data_batch_{i}.bin" for i in range(1, 6)])
     x_test, y_test = batch(["test_batch.bin"])
-''').substitute(folder=repr(str(cache / "cifar-10-batches-bin")))
+''').substitute(folder=_lit(str(cache / "cifar-10-batches-bin")))
     body = read + _SPLIT + Template('''
     del TEST  # the dataset's own test set is the test split
     head = len(y)
@@ -551,6 +593,6 @@ def _keras(ds: DatasetSpec) -> str:
     y = np.concatenate([y, y_test]).reshape(-1).astype("int32")
     assignment = np.concatenate([split(head, y[:head] if $stratify else None, VALIDATION, 0.0),
                                  np.full(len(y_test), 2, dtype=np.int8)])
-''').substitute(stratify=repr(ds.split.stratify))
-    return _header(ds, name, f"Load the {name} dataset; its own test set is the test split.",
+''').substitute(stratify=_lit(bool(ds.split.stratify)))
+    return _header(ds, name, f"Load the {title} dataset; its own test set is the test split.",
                    "(image with pixels 0..255, class index)") + body + _PARTS

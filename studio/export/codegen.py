@@ -18,6 +18,13 @@ training does (`adapt_normalization`, `studio.export.script_adapt`).
 It reads the same `BuildPlan` as `studio.compiler.keras_build`, so the model
 the script builds is the model the app trains. Imports neither TensorFlow
 nor numpy; the text is never executed here.
+
+No text from the project becomes code (DESIGN.md 3): class names and modules
+are looked up in `studio.graph.keras_names`, config keys become keyword
+arguments only when they are plain names, and every value is written by
+`pyformat.literal`; anything else refuses the export naming the node and the
+parameter (`studio.export.script_safety`), and the finished text is checked
+once more by `script_safety.check_script` before it is returned.
 """
 
 from __future__ import annotations
@@ -34,8 +41,10 @@ from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
 from studio.core.errors import ExportError
 from studio.export import script_adapt
 from studio.export import script_parts as parts
-from studio.export.pyformat import INDENT, Call, Raw, Seq, literal, render, statement
+from studio.export import script_safety as safety
+from studio.export.pyformat import INDENT, Call, Raw, Seq, is_name, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.keras_names import UNSAFE, is_keras_class, script_reference
 
 # Names the generated code uses itself; a layer with one of these names gets
 # a trailing underscore on its variable (the Keras layer name is unchanged).
@@ -51,9 +60,6 @@ DESERIALIZE_CLASSES = frozenset({"Discretization", "TextVectorization", "Feature
 
 # Config entries that only restate Keras' defaults, left out of every call.
 _TRIVIAL = {"trainable": True, "dtype": "float32"}
-
-# Keras module -> how the script names it.
-_MODULE_ALIASES = {"keras.layers": "layers"}
 
 
 @dataclass
@@ -98,7 +104,7 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         constants += "\n" + script_adapt.adapt_constant()
     if scale:
         constants += "\n\n" + parts.scaling_constants(scale)
-    head = "\n\n".join([_header(name, settings), _imports(config), constants])
+    head = "\n\n".join([_header(settings), _imports(config), constants])
     blocks = [
         head,
         build_model_source(plan, catalog),
@@ -114,7 +120,15 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         parts.main_source(bool(settings.weights_file), bool(scale), config, adapt=adapt),
     ]
     text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"
+    safety.check_script(text)
     return text
+
+
+def check_plan(plan: BuildPlan, catalog: Catalog | None = None) -> None:
+    """ExportError, naming the node and the parameter, when a layer of `plan` holds a
+    class name, module or config key the script cannot write (before anything
+    is built, written or run)."""
+    build_model_source(plan, catalog)
 
 
 def input_scaling(settings: ScriptSettings) -> dict:
@@ -145,7 +159,7 @@ def variable_names(plan: BuildPlan) -> dict[str, str]:
     out: dict[str, str] = {}
     used: set[str] = set()
     for call in plan.calls:
-        var = call.name if call.name.isidentifier() else "layer"
+        var = call.name if is_name(call.name) else "layer"
         if keyword.iskeyword(var) or var in RESERVED:
             var += "_"
         base, k = var, 1
@@ -191,7 +205,7 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
 
 def _ref(names: dict[str, str], calls: dict[str, LayerCall], node_id: str, port: int) -> str:
     var = names[node_id]
-    return f"{var}[{port}]" if calls[node_id].num_outputs > 1 else var
+    return f"{var}[{literal(int(port))}]" if calls[node_id].num_outputs > 1 else var
 
 
 def input_expr(call: LayerCall) -> Call:
@@ -209,30 +223,49 @@ def input_expr(call: LayerCall) -> Call:
         if config.get(key):
             kwargs.append((key, True))
     kwargs.append(("name", call.name))
+    try:
+        safety.data([value for _, value in kwargs], "batch_shape")
+    except safety.Refused as refusal:
+        raise refusal.for_node(call.label or call.name) from None
     return Call("keras.Input", kwargs=tuple(kwargs))
 
 
 def layer_expr(call: LayerCall, catalog: Catalog | None = None) -> Call:
     """`layers.Dense(units=64, activation="relu", name="hidden")`: the
-    layer's constructor with only the arguments that differ from its defaults."""
+    layer's constructor with only the arguments that differ from its defaults.
+
+    ExportError naming the node and the parameter when the layer's class is not
+    a public Keras layer or its config holds what the script cannot write."""
     catalog = catalog or default_catalog()
+    try:
+        return _layer_expr(call, catalog)
+    except safety.Refused as refusal:
+        raise refusal.for_node(call.label or call.name) from None
+
+
+def _layer_expr(call: LayerCall, catalog: Catalog) -> Call:
     config = dict(call.config)
+    reference = script_reference(call.module, call.class_name)
+    if call.class_name in UNSAFE:
+        raise safety.Refused("class_name", f"{call.class_name} runs arbitrary Python code and is never exported")
+    if reference is None:
+        raise safety.Refused("class_name", f"{safety.show(call.class_name, 40)} is not a public layer of "
+                             "keras.layers; the exported script builds only Keras' own layers")
     if call.is_opaque and call.class_name in DESERIALIZE_CLASSES:
-        record = {"module": call.module, "class_name": call.class_name, "config": config}
-        return Call(f"{_module(call.module)}.deserialize", (record,))
+        record = {"module": call.module, "class_name": call.class_name, "config": safety.data(config, "")}
+        return Call(f"{reference.rsplit('.', 1)[0]}.deserialize", (record,))
     kwargs = _kwargs(config, call.defaults, catalog, REQUIRED.get(call.class_name, ()))
-    return Call(f"{_module(call.module)}.{call.class_name}", kwargs=tuple(kwargs))
-
-
-def _module(module: str) -> str:
-    return _MODULE_ALIASES.get(module, module)
+    return Call(reference, kwargs=tuple(kwargs))
 
 
 def _kwargs(config: dict, defaults: Optional[dict], catalog: Catalog,
-            required: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+            required: tuple[str, ...] = (), path: str = "") -> list[tuple[str, Any]]:
+    """Keyword arguments from a layer config; `path` is where the config is (for messages)."""
     kwargs = []
     name = config.pop("name", None)
     for key, value in config.items():
+        where = safety.join(path, key)
+        safety.keyword(key, where)
         value = _simplify(value)
         if key in required:
             pass  # Keras has no default for it: always written
@@ -240,9 +273,9 @@ def _kwargs(config: dict, defaults: Optional[dict], catalog: Catalog,
             continue
         elif defaults is not None and key in defaults and _same(value, _simplify(defaults[key])):
             continue
-        kwargs.append((key, value_expr(value, catalog)))
+        kwargs.append((key, value_expr(value, catalog, where)))
     if name is not None:
-        kwargs.append(("name", name))
+        kwargs.append(("name", value_expr(name, catalog, safety.join(path, "name"))))
     return kwargs
 
 
@@ -267,32 +300,42 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def value_expr(value: Any, catalog: Catalog) -> Any:
+def value_expr(value: Any, catalog: Catalog, path: str = "") -> Any:
     """A config value as a Python expression: nested layer configs become
-    constructor calls, Keras objects `keras.<module>.<Class>(...)`, lists of
-    sizes tuples."""
+    constructor calls, allowlisted Keras objects `keras.<module>.<Class>(...)`,
+    lists of sizes tuples, everything else literal data.
+
+    `path` is where the value is (`kernel_initializer`), for the `Refused` raised
+    when it holds a Keras object outside the allowlist or a key that is not a
+    plain name."""
     if isinstance(value, dict):
-        cls = value.get("class_name")
-        cfg = value.get("config")
-        if isinstance(cls, str) and isinstance(cfg, dict):
-            module = value.get("module")
+        found = safety.keras_object(value, path)
+        if found is not None:
+            module, cls, cfg = found
             spec = catalog.for_class(cls)
-            if module == "keras.layers" or (module is None and spec is not None):
+            if module == "keras.layers" or (module is None and spec is not None
+                                            and is_keras_class("keras.layers", cls)):
                 defaults = spec.defaults() if spec is not None and spec.class_name == cls else None
                 if cls in DESERIALIZE_CLASSES:
-                    return Call("layers.deserialize", ({"module": "keras.layers", **value},))
+                    return Call("layers.deserialize", (safety.data({"module": "keras.layers", **value}, path),))
                 required = REQUIRED.get(cls, ())
-                return Call(f"layers.{cls}", kwargs=tuple(_kwargs(dict(cfg), defaults, catalog, required)))
-            if isinstance(module, str) and module.startswith("keras.") and module.count(".") == 1:
-                kwargs = tuple((k, value_expr(v, catalog)) for k, v in cfg.items() if v is not None)
-                return Call(f"{module}.{cls}", kwargs=kwargs)
-        return {k: value_expr(v, catalog) for k, v in value.items()}
+                return Call(script_reference("keras.layers", cls),  # type: ignore[arg-type]
+                            kwargs=tuple(_kwargs(dict(cfg), defaults, catalog, required,
+                                                 safety.join(path, "config"))))
+            reference = script_reference(module, cls)
+            if reference is not None:
+                inner = safety.join(path, "config")
+                kwargs = tuple((safety.keyword(k, safety.join(inner, k)),
+                                value_expr(v, catalog, safety.join(inner, k)))
+                               for k, v in cfg.items() if v is not None)
+                return Call(reference, kwargs=kwargs)
+        return {safety.scalar(k, path): value_expr(v, catalog, safety.join(path, k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        items = tuple(value_expr(v, catalog) for v in value)
+        items = tuple(value_expr(v, catalog, f"{path}[{i}]") for i, v in enumerate(value))
         if value and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value):
             return Seq(items, "tuple")
         return Seq(items, "list")
-    return value
+    return safety.scalar(value, path)
 
 
 # --- compile_model -----------------------------------------------------------------
@@ -303,9 +346,17 @@ def compile_model_source(plan: BuildPlan, settings: ScriptSettings) -> str:
     args = compile_args(settings.training, task=settings.task, label_encoding=settings.label_encoding,
                         num_classes=settings.num_classes, output_units=units)
     opt = args.optimizer
-    optimizer = Call(f"keras.optimizers.{opt['class_name']}",
-                     kwargs=tuple((k, Raw("LEARNING_RATE") if k == "learning_rate" else v)
-                                  for k, v in opt.get("config", {}).items()))
+    reference = script_reference("keras.optimizers", opt["class_name"])
+    try:
+        if reference is None:
+            raise safety.Refused("optimizer", f"{safety.show(opt['class_name'], 40)} is not a Keras optimizer")
+        optimizer = Call(reference, kwargs=tuple(
+            (safety.keyword(k, f"optimizer_params.{k}"),
+             Raw("LEARNING_RATE") if k == "learning_rate" else safety.data(v, f"optimizer_params.{k}"))
+            for k, v in opt.get("config", {}).items()))
+        safety.data([args.loss, args.metrics, args.loss_weights], "loss")
+    except safety.Refused as refusal:
+        raise ExportError(f"training setting {refusal}; the Python export was refused") from None
     kwargs: list[tuple[str, Any]] = [("optimizer", optimizer), ("loss", args.loss), ("metrics", args.metrics)]
     if args.loss_weights is not None:
         kwargs.append(("loss_weights", args.loss_weights))
@@ -357,18 +408,17 @@ def load_data_source(settings: ScriptSettings) -> str:
 
 
 # --- module parts ------------------------------------------------------------------
-def _header(name: str, settings: ScriptSettings) -> str:
-    save = settings.save_file or f"{name}.keras"
+def _header(settings: ScriptSettings) -> str:
+    """The module docstring: fixed text only (file names are in the constants below it)."""
     what = ("trains it on the project's data with the project's training settings"
             if settings.dataset else "prints its summary")
-    text = f"Run `python {name}.py` to build and compile the model; it {what} and saves the model to {save} " \
-           "beside this script."
+    text = f"Run this script with Python to build and compile the model; it {what} and saves the model " \
+           "to SAVE_PATH beside it."
     if settings.dataset and training_config(settings.training).checkpoint_best:
-        text += f" The best epoch's model goes to {parts.best_file(save)}."
-    lines = [f'"""{name}: a Keras model exported from Network Studio.', "", *textwrap.wrap(text, 79)]
+        text += " The best epoch's model goes to BEST_PATH."
     if settings.weights_file:
-        lines.append(f"Weights are loaded from {settings.weights_file} when that file is present.")
-    lines.append('"""')
+        text += " Weights are loaded from WEIGHTS_PATH when that file is present."
+    lines = ['"""A Keras model exported from Network Studio.', "", *textwrap.wrap(text, 79), '"""']
     return "\n".join(lines)
 
 
@@ -382,10 +432,10 @@ def _constants(name: str, settings: ScriptSettings) -> str:
     config = training_config(settings.training)
     save = settings.save_file or f"{name}.keras"
     lines = [
-        f"EPOCHS = {config.epochs}",
-        f"BATCH_SIZE = {config.batch_size}",
+        f"EPOCHS = {literal(config.epochs)}",
+        f"BATCH_SIZE = {literal(config.batch_size)}",
         f"LEARNING_RATE = {literal(config.learning_rate)}",
-        f"SEED = {config.seed!r}",
+        f"SEED = {literal(config.seed)}",
         f"SAVE_PATH = Path(__file__).with_name({_q(save)})",
     ]
     if config.checkpoint_best:

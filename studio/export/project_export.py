@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 
 from studio.compiler.plan import BuildPlan, make_plan
 from studio.core.errors import ExportError, StudioError
-from studio.export.codegen import ScriptSettings
+from studio.export.codegen import ScriptSettings, check_plan
 from studio.export.exporters import ExportResult, check_target, export_model
 from studio.graph.model import Graph
 from studio.project.model import Project
@@ -165,6 +165,9 @@ def export_project(project: Project, fmt: str, path: str | Path, run: str | None
                    which: str = "final", log: Callable[[str], None] = print) -> ExportResult:
     """Export the project's model as `fmt` to `path`, verified; see `export_model`."""
     target = check_target(fmt, path)  # fail before any model is loaded
+    if fmt == "python":
+        # A class name, module or key the script cannot write: refused before anything is built or run.
+        check_plan(_plan_of(project.graph, project.name), project.graph.catalog)
     source = model_source(project, run, which, log)
     if fmt == "python":
         stem = target.name[:-3] if target.name.endswith(".py") else target.stem

@@ -3,10 +3,18 @@
 `Expr` values are rendered on one line when they fit in the line width, and
 otherwise one element per line with a trailing comma, so generated code is
 PEP 8 and reads as if written by hand.
+
+`literal` is the one writer of values in generated code (DESIGN.md 3): it
+writes only JSON-like scalars (str, int, float, bool, None) and refuses
+anything else, so text from a project becomes a string literal and never
+code. A `Call`'s name must be a dotted identifier and its keyword names
+identifiers; whoever builds one from project data checks the name against
+`studio.graph.keras_names` first (see `studio.export.script_safety`).
 """
 
 from __future__ import annotations
 
+import keyword
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence, Union
@@ -24,11 +32,29 @@ class Raw:
 
 @dataclass(frozen=True)
 class Call:
-    """`func(arg, ..., key=value, ...)`."""
+    """`func(arg, ..., key=value, ...)`.
+
+    `func` is a dotted name (`layers.Dense`) or '' (a call suffix), each keyword
+    an identifier: anything else is a ValueError, never written.
+    """
 
     func: str
     args: tuple = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.func and not all(is_name(part) for part in self.func.split(".")):
+            raise ValueError(f"not a dotted name: {self.func[:80]!r}")
+        for key, _ in self.kwargs:
+            if not is_name(key):
+                raise ValueError(f"not a keyword name: {str(key)[:80]!r}")
+
+
+def is_name(text: object) -> bool:
+    """An ASCII identifier that is not a keyword nor a dunder name: what generated
+    code may use as a keyword argument or a part of a dotted name."""
+    return (isinstance(text, str) and text.isascii() and text.isidentifier() and not keyword.iskeyword(text)
+            and not (text.startswith("__") and text.endswith("__")))
 
 
 @dataclass(frozen=True)
@@ -43,24 +69,30 @@ Expr = Union[Raw, Call, Seq, str, int, float, bool, None, list, tuple, dict]
 
 
 def literal(value: Any) -> str:
-    """A Python literal for a JSON-like scalar."""
+    """A Python literal for a JSON-like scalar; TypeError for anything else."""
+    if value is None or isinstance(value, bool):
+        return "True" if value is True else "False" if value is False else "None"
     if isinstance(value, float):
         if math.isnan(value):
             return 'float("nan")'
         if math.isinf(value):
             return 'float("inf")' if value > 0 else '-float("inf")'
-        return repr(value)
+        return float.__repr__(value)
+    if isinstance(value, int):
+        return int.__repr__(value)  # ValueError above Python's digit limit
     if isinstance(value, str):
         return _string(value)
-    return repr(value)
+    raise TypeError(f"no Python literal for a {type(value).__name__}")
 
 
 def _string(text: str) -> str:
     """A double-quoted string literal (black's preference)."""
+    text = str.__str__(text)
+    quoted = str.__repr__(text)
     if '"' in text and "'" not in text:
-        return repr(text)
-    body = repr(text)[1:-1]
-    if repr(text)[0] == "'":
+        return quoted
+    body = quoted[1:-1]
+    if quoted[0] == "'":
         body = body.replace('"', '\\"').replace("\\'", "'")
     return f'"{body}"'
 

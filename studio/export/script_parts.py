@@ -109,18 +109,18 @@ def schedule_source(config: TrainingConfig) -> str:
         "def learning_rate(epoch: int, current: float) -> float:",
     ]
     if config.lr_schedule == "step":
-        factor, step = p["factor"], p["step_epochs"]
+        factor, step = float(p["factor"]), int(p["step_epochs"])
         body = [f'"""The rate of each epoch (from 0): times {factor:g} every {step} epochs."""',
-                f"return LEARNING_RATE * {literal(factor)} ** (epoch // {step})"]
+                f"return LEARNING_RATE * {literal(factor)} ** (epoch // {literal(step)})"]
     elif config.lr_schedule == "exponential":
-        rate = p["decay_rate"]
+        rate = float(p["decay_rate"])
         body = [f'"""The rate of each epoch (from 0): times {rate:g} per epoch."""',
                 f"return LEARNING_RATE * {literal(rate)}**epoch"]
     else:  # cosine
-        warm, low = p["warmup_epochs"], p["min_lr"]
+        warm, low = int(p["warmup_epochs"]), p["min_lr"]
         what = f"{warm} warm-up epochs, then h" if warm else "H"
         body = [f'"""{what}alf a cosine from LEARNING_RATE to min_lr."""',
-                f"warmup, min_lr = {warm}, {literal(float(low))}",
+                f"warmup, min_lr = {literal(warm)}, {literal(float(low))}",
                 "if epoch < warmup:",
                 f"{INDENT}return LEARNING_RATE * (epoch + 1) / (warmup + 1)",
                 "span = max(1, EPOCHS - warmup - 1)",

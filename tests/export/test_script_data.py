@@ -15,6 +15,7 @@ from PIL import Image
 from studio import data
 from studio.cli import main
 from studio.data.codegen import loader_source
+from studio.export.pyformat import literal
 from studio.project import load_project
 from studio.ui.training.job import make_setup, training_config
 from tests.export.helpers import import_script, layer_summary
@@ -132,7 +133,7 @@ def test_script_of_a_text_run_reads_with_the_runs_vocabulary(tmp_path, capsys):
     out = tmp_path / "topics_model.py"
     assert main(["export", str(path), "-f", "python", "-o", str(out)]) == 0
     vocabulary = tmp_path / prepared.spec["preprocessing"]["vocabulary_file"]
-    assert f"VOCABULARY = {str(vocabulary)!r}" in out.read_text()
+    assert f"VOCABULARY = {literal(str(vocabulary))}" in out.read_text()  # written by the literal writer
     module = import_script(out)
     assert not hasattr(module, "add_preprocessing")  # token ids go straight in, as in the app
     train, validation, test = module.load_data(16)
