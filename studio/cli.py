@@ -30,6 +30,7 @@ COMMANDS = ("open", "new", "check", "train", "evaluate", "export", "import", "da
 FILE_ARGS = ("project", "model", "file", "bundle")
 # Longest error message printed: a message quoting a huge value stays one readable line.
 MESSAGE_LIMIT = 2000
+MESSAGE_LINES = 50
 
 
 def _module(name: str):
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as exc:
         if debug:
             traceback.print_exc()
-        message = _one_line(str(exc))
+        message = _bounded(str(exc))
         _json_failure(args, message, exc)
         print(f"studio: error: {message}", file=sys.stderr)
         return 1
@@ -126,6 +127,17 @@ def _safe_str(exc: BaseException) -> str:
 def _one_line(message: str) -> str:
     """The message on one line, at most MESSAGE_LIMIT characters."""
     return shorten(" ".join(message.split()), MESSAGE_LIMIT)
+
+
+def _bounded(message: str) -> str:
+    """A StudioError's message: its first line says it all; a few commands list
+    further problems on the lines after it. Each line and their number are bounded."""
+    lines = [shorten(line, MESSAGE_LIMIT) for line in message.splitlines()[: MESSAGE_LINES + 1]] or [""]
+    if len(lines) > MESSAGE_LINES:
+        total = message.count("\n") + (0 if message.endswith("\n") else 1)
+        more = total - (MESSAGE_LINES - 1)
+        lines[MESSAGE_LINES - 1:] = [f"(and {more:,} more lines)"]
+    return "\n".join(lines)
 
 
 def _json_failure(args: argparse.Namespace, message: str, exc: BaseException | None = None) -> None:

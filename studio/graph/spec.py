@@ -147,9 +147,8 @@ class ParamSpec:
         if kind == "int":
             if isinstance(value, bool) or not _is_integral(value):
                 raise ParamError(f"'{self.key}' must be a whole number, got {show(value)}", key=self.key)
-            value = int(value)
-            self._check_bounds(value, -MAX_INT - 1, MAX_INT)
-            return value
+            self._check_bounds(int(value), -MAX_INT - 1, MAX_INT, shown=value)
+            return int(value)
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ParamError(f"'{self.key}' must be a number, got {show(value)}", key=self.key)
@@ -213,13 +212,18 @@ class ParamSpec:
             return keras_params.check_layer(value, self.key)
         return keras_params.check_json(value, self.key)  # json
 
-    def _check_bounds(self, value: float, low: float | None = None, high: float | None = None) -> None:
+    def _check_bounds(self, value: float, low: float | None = None, high: float | None = None,
+                      shown: Any = _MISSING) -> None:
+        """Raise unless low <= value <= high (the spec's bounds first); `shown`: the
+        value as written (1e+308 rather than its 309 digits)."""
         low = self.minimum if self.minimum is not None else low
         high = self.maximum if self.maximum is not None else high
+        if (low is None or value >= low) and (high is None or value <= high):
+            return
+        got = show(value if shown is _MISSING else shown)
         if low is not None and value < low:
-            raise ParamError(f"'{self.key}' must be at least {show(low)}, got {show(value)}", key=self.key)
-        if high is not None and value > high:
-            raise ParamError(f"'{self.key}' must be at most {show(high)}, got {show(value)}", key=self.key)
+            raise ParamError(f"'{self.key}' must be at least {show(low)}, got {got}", key=self.key)
+        raise ParamError(f"'{self.key}' must be at most {show(high)}, got {got}", key=self.key)
 
     def _validate_ints(self, value: Any) -> Any:
         if _is_integral(value) and not isinstance(value, bool):
@@ -231,10 +235,9 @@ class ParamSpec:
                              key=self.key)
         if self.length is not None and len(value) != self.length:
             raise ParamError(f"'{self.key}' needs {self.length} values, got {len(value)}", key=self.key)
-        value = [int(v) for v in value]
         for v in value:
-            self._check_bounds(v, -MAX_DIM, MAX_DIM)
-        return value
+            self._check_bounds(int(v), -MAX_DIM, MAX_DIM, shown=v)
+        return [int(v) for v in value]
 
 
 def _is_integral(value: Any) -> bool:

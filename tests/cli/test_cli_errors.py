@@ -50,9 +50,10 @@ def test_a_bug_is_an_internal_error_naming_the_file_and_still_json(monkeypatch, 
 
 
 def test_a_studio_error_prints_json_once(monkeypatch, capsys):
-    rc, out, err = _run(monkeypatch, capsys, ProjectError("x.studio.json: broken\nsecond line"), "--json")
-    assert rc == 1 and err == ["studio: error: x.studio.json: broken second line"]
-    assert json.loads(out) == {"ok": False, "error": "x.studio.json: broken second line"}
+    # A first line, then the other problems (as `export` lists a graph's errors).
+    rc, out, err = _run(monkeypatch, capsys, ProjectError("x.studio.json: broken\n  other problem"), "--json")
+    assert rc == 1 and err == ["studio: error: x.studio.json: broken", "  other problem"]
+    assert json.loads(out) == {"ok": False, "error": "x.studio.json: broken\n  other problem"}
 
     reported = ProjectError("already said")
     reported.json_reported = True
@@ -60,7 +61,9 @@ def test_a_studio_error_prints_json_once(monkeypatch, capsys):
     assert out == "" and err == ["studio: error: already said"]
 
 
-def test_a_huge_message_stays_one_short_line(monkeypatch, capsys):
+def test_a_huge_message_stays_short(monkeypatch, capsys):
     rc, out, err = _run(monkeypatch, capsys, ProjectError("x" * 1_000_000))
     [line] = err
     assert len(line) < 2_200 and "1,000,000 characters" in line
+    rc, out, err = _run(monkeypatch, capsys, ProjectError("first\n" + "line\n" * 100_000))
+    assert len(err) == 50 and err[0] == "studio: error: first" and err[-1] == "(and 99,952 more lines)"
