@@ -6,8 +6,6 @@ import argparse
 import json
 import sys
 
-from studio.core.errors import DataError
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -40,33 +38,11 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.data.api import describe, to_spec_dict
+    from studio.workflows.data import describe_file
 
-    spec = to_spec_dict(args.file, None)
-    if args.kind:
-        if spec.get("kind") == "sample":
-            raise DataError(f"{args.file}: --kind does not apply to a bundled sample")
-        spec["kind"] = args.kind
-    if args.target:
-        spec["targets"] = list(args.target)
-    if args.features:
-        spec["features"] = list(args.features)
-    if args.task:
-        spec["task"] = args.task
-    if args.missing:
-        spec["missing"] = args.missing
-    if args.delimiter:
-        spec["delimiter"] = "\t" if args.delimiter in ("\\t", "tab", "TAB") else args.delimiter
-    if args.decimal:
-        spec["decimal"] = args.decimal
-    if args.header is not None:
-        spec["header"] = args.header
-    if args.encoding:
-        spec["encoding"] = args.encoding
-    from studio.data.spec import DatasetSpec
-
-    DatasetSpec.from_dict(spec, source=str(args.file))  # a bad option names the file, not a project
-    info = describe(spec, None)
+    info = describe_file(args.file, kind=args.kind, targets=args.target, features=args.features, task=args.task,
+                         missing=args.missing, delimiter=args.delimiter, decimal=args.decimal,
+                         header=args.header, encoding=args.encoding)
     if args.json:
         data = info.to_dict()
         data["ok"] = info.ok

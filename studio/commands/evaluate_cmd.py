@@ -63,13 +63,12 @@ def format_evaluation(result: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from studio.project.io import load_project
-    from studio.ui.training.job import evaluate_run
+    from studio.workflows.evaluate import evaluate_run, summary
 
     project = load_project(Path(args.project))
     result = evaluate_run(project, args.run, which="final" if args.final else "best")
     if args.json:
-        shown = {k: v for k, v in result.items() if k not in ("y_true", "y_pred")}
-        print(json.dumps(clean(shown)))
+        print(json.dumps(clean(summary(result))))
     else:
         sys.stdout.write(format_evaluation(result))
     sys.stdout.flush()

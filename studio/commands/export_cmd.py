@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
+from studio.workflows.export import FORMATS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,8 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from studio.export.project_export import export_project
     from studio.project.io import load_project
+    from studio.workflows.export import export_project, result_lines
 
     project = load_project(Path(args.project))
 
@@ -42,12 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
 
     result = export_project(project, args.format, Path(args.output), run=args.run,
-                            which="best" if args.best else "final", log=log)
-    for note in result.notes:
-        print(f"note: {note}")
-    extra = [str(p) for p in result.files if p != result.path and p != result.report_path]
-    also = f" (with {', '.join(extra)})" if extra else ""
-    print(f"Exported {result.path}{also}")
-    print(f"Verified: max abs difference {result.max_abs_diff:.3g} (tolerance {result.tolerance:.3g}); "
-          f"report in {result.report_path}")
+                            which="best" if args.best else "final", progress=log)
+    for line in result_lines(result):
+        print(line)
     return 0

@@ -32,14 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studio.compiler.keras_import import import_model
+    from studio.workflows.importing import import_model, result_lines
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
-    result = import_model(args.model, args.output, overwrite=args.force, log=log)
-    opaque = f", {result.opaque} kept as-is (not in the catalog)" if result.opaque else ""
-    print(f"Imported {result.layers} layers{opaque}, {result.params:,} parameters "
-          f"(rebuilt model matches, max abs difference {result.max_abs_diff:.3g})")
-    print(f"Wrote {result.project_path} and {result.weights_path}")
+    result = import_model(args.model, args.output, overwrite=args.force, progress=log)
+    for line in result_lines(result):
+        print(line)
     return 0

@@ -178,16 +178,13 @@ class ConsoleReporter(Reporter):
 
 def run(args: argparse.Namespace) -> int:
     from studio.project.io import load_project
-    from studio.training import runs
-    from studio.ui.training.job import make_session, training_config
+    from studio.workflows.train import find_run, make_session, training_config
 
     project = load_project(Path(args.project))
     config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
                              seed=args.seed)
     runs_root = Path(args.run_dir) if args.run_dir else project.runs_dir
-    continue_from = None
-    if args.continue_run:
-        continue_from = runs.find_run(project.runs_dir, args.continue_run).path
+    continue_from = find_run(project, args.continue_run).path if args.continue_run else None
     reporter = ConsoleReporter(args.json)
     session = make_session(
         project,

@@ -52,7 +52,7 @@ def test_script_fits_normalization_on_the_training_split_like_the_app(tmp_path, 
     import keras
 
     from studio.compiler import keras_build
-    from studio.ui.training.job import make_setup, training_config
+    from studio.workflows.train import make_setup, training_config
 
     project = iris_with_norm(tmp_path, epochs=2, seed=3)
     script = _export(project)

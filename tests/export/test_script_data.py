@@ -17,7 +17,7 @@ from studio.cli import main
 from studio.data.codegen import loader_source
 from studio.export.pyformat import literal
 from studio.project import load_project
-from studio.ui.training.job import make_setup, training_config
+from studio.workflows.train import make_setup, training_config
 from tests.export.helpers import import_script, layer_summary
 
 REPO = Path(__file__).resolve().parents[2]

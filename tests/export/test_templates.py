@@ -85,7 +85,7 @@ def test_template_script_runs_as_python_model_py_and_trains(tmp_path, capsys):
     import numpy as np
 
     from studio.project import load_project
-    from studio.ui.training.job import make_setup, training_config
+    from studio.workflows.train import make_setup, training_config
     from tests.export.helpers import layer_summary
 
     path, saved, stdout = _run_script(tmp_path, "mlp", epochs=2, learning_rate=0.01, lr_schedule="exponential",
@@ -118,7 +118,7 @@ def trained(projects):
     import time
 
     from studio.project import load_project
-    from studio.ui.training.job import make_setup, training_config
+    from studio.workflows.train import make_setup, training_config
 
     made = {}
 

@@ -291,7 +291,7 @@ def test_the_archive_check_raises_the_callers_error(real, tmp_path):
 
 
 def test_run_model_loader_refuses_a_bomb_before_keras(real, tmp_path):
-    from studio.ui.training.job import load_run_model
+    from studio.workflows.evaluate import load_run_model
 
     run = tmp_path / "20260101-000000-abcdef"
     run.mkdir()

@@ -95,7 +95,7 @@ class PredictView(QWidget):
 
         def work() -> dict:
             from studio.training.predict import predict_one
-            from studio.ui.training.job import load_run_model
+            from studio.workflows.evaluate import load_run_model
 
             key = str(run.path)
             if key not in models:

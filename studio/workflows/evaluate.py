@@ -1,0 +1,96 @@
+"""Evaluate a trained run on the project's test split, and load a run's model.
+
+`evaluate_run` is what `studio evaluate` and the training panel's Evaluate
+button call (the panel on a worker thread); `load_run_model` is what the
+panel's Predict tab uses. TensorFlow is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from studio.core.errors import TrainingError
+from studio.core.files import FileWriteError
+from studio.project.model import Project
+from studio.training import runs
+from studio.training.config import TrainingConfig
+from studio.workflows.hooks import CancelFlag, Progress, check_cancel, report
+from studio.workflows.train import find_run, require_dataset, task_info
+
+# What a run's evaluation holds besides its metrics: the per-sample values, kept in evaluation.json.
+PER_SAMPLE_KEYS = ("y_true", "y_pred")
+
+
+def load_run_model(run: Union[runs.RunInfo, Path], which: str = "best") -> Any:
+    """The saved model of a run ("best" falls back to "final"), loaded with safe_mode=True."""
+    import keras
+
+    import studio.compiler.keras_build  # noqa: F401 - registers the app's own layers, if any
+    from studio.compiler.archive import check_keras_archive
+
+    info = run if isinstance(run, runs.RunInfo) else runs.read_run(Path(run))
+    if info is None:
+        raise TrainingError(f"{run}: not a run folder")
+    names = [runs.BEST_MODEL, runs.FINAL_MODEL] if which == "best" else [runs.FINAL_MODEL]
+    path = next((info.path / n for n in names if (info.path / n).is_file()), None)
+    if path is None:
+        raise TrainingError(f"{info.path}: the run saved no model ({' or '.join(names)}); train again")
+    check_keras_archive(path, TrainingError)  # zip bombs, entries outside the archive: before Keras
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - any load failure is a one-line error
+        text = str(exc).strip().splitlines()
+        raise TrainingError(
+            f"{path}: cannot load the model ({text[0][:200] if text else type(exc).__name__})"
+        ) from None
+
+
+def evaluate_run(
+    project: Project,
+    run: Union[runs.RunInfo, Path, str, None] = None,
+    which: str = "best",
+    *,
+    progress: Optional[Progress] = None,
+    cancel: Optional[CancelFlag] = None,
+) -> dict:
+    """Evaluate a run's model (default: the latest run) on the project's test split;
+    saves `evaluation.json` in the run and returns the same record.
+
+    A run folder that cannot be written (read-only, full disk) does not lose the
+    metrics: they are returned with `"warnings"` saying they were not saved.
+    `progress` hears each step; `cancel` is checked between them."""
+    from studio import data
+    from studio.training.evaluation import evaluate_model
+
+    info = find_run(project, run)
+    record = runs.load_config(info)
+    config = TrainingConfig.from_dict(record.get("training") or project.training)
+    spec = record.get("dataset") or require_dataset(project)
+    report(progress, f"Reading the test split of {project.name}…")
+    prepared = data.prepare(spec, project.folder, batch_size=config.batch_size, seed=config.seed)
+    if prepared.test is None:
+        raise TrainingError(
+            f"{project.name}: the dataset has no test split; set a test fraction in the Data panel"
+        )
+    check_cancel(cancel, f"evaluating run {info.id}")
+    report(progress, f"Loading the {which} model of run {info.id}…")
+    model = load_run_model(info, which)
+    check_cancel(cancel, f"evaluating run {info.id}")
+    report(progress, f"Evaluating run {info.id} on {project.name}'s test split…")
+    task = task_info(prepared.info)
+    result = evaluate_model(model, prepared.test, task, config.batch_size)
+    result["run"] = info.id
+    result["model"] = which
+    try:
+        runs.write_json_atomic(info.path / runs.EVALUATION_FILE, result)
+    except FileWriteError as exc:
+        result["warnings"] = [
+            f"the results could not be saved to {exc.path} ({exc.reason.lower()}); they are shown but not kept"
+        ]
+    return result
+
+
+def summary(result: dict) -> dict:
+    """The evaluation without its per-sample values (what `--json` prints; they stay in the file)."""
+    return {k: v for k, v in result.items() if k not in PER_SAMPLE_KEYS}

@@ -1,0 +1,50 @@
+"""Export a project's model: a run's, the imported weights, or fresh ones; written and verified.
+
+`export_project` is what `studio export` calls (and what a window's Export
+action is to call); the export package does the work (`studio.export.
+project_export`: which model, the writers, the verification) and this module
+adds the fronts' part: the progress hook, the cancel check, and the lines that
+tell the user what was written (`result_lines`), printed by the command and
+shown by the window alike. TensorFlow is imported by the export package,
+inside its functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from studio.project.model import Project
+from studio.workflows.hooks import CancelFlag, Progress, check_cancel
+
+FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
+
+
+def export_project(project: Project, fmt: str, path: str | Path, *, run: Optional[str] = None,
+                   which: str = "final", progress: Optional[Progress] = None,
+                   cancel: Optional[CancelFlag] = None):
+    """Write the project's model as `fmt` to `path` and verify it; returns an `ExportResult`.
+
+    The model is `run`'s (default: the latest finished run; `which` picks its
+    final or best model), else the project's imported weights, else freshly
+    initialised weights (announced through `progress`). Nothing is written
+    when the verification fails; a graph with errors is refused naming them."""
+    from studio.export.project_export import export_project as export
+
+    check_cancel(cancel, f"exporting {project.name}")
+    return export(project, fmt, Path(path), run=run, which=which, log=progress or _quiet)
+
+
+def result_lines(result) -> list[str]:
+    """What the export wrote, for people: notes, the files, the verification."""
+    lines = [f"note: {note}" for note in result.notes]
+    extra = [str(p) for p in result.files if p != result.path and p != result.report_path]
+    also = f" (with {', '.join(extra)})" if extra else ""
+    lines.append(f"Exported {result.path}{also}")
+    lines.append(f"Verified: max abs difference {result.max_abs_diff:.3g} (tolerance {result.tolerance:.3g}); "
+                 f"report in {result.report_path}")
+    return lines
+
+
+def _quiet(_line: str) -> None:
+    pass

@@ -1,0 +1,149 @@
+"""Train a project: from a `Project` to a ready-to-run `TrainingSession`.
+
+The one function both fronts call is `make_session`: the window's Train button
+hands it to `ui.workers.TrainingRunner` (which runs the session on a QThread and
+turns its reports into signals), `studio train` runs it on a plain thread and
+prints the reports. Progress is the session's `Reporter`; cancelling is
+`session.request_stop()` (the run stops after its current batch and is saved
+as "stopped").
+
+This is the one place that joins `studio.data` (the datasets),
+`studio.compiler` (the model) and `studio.training` (the session), which do
+not import each other. TensorFlow is only imported by `setup()`, on the
+training thread.
+
+The graph is planned *now* (pure, milliseconds): a broken graph is refused
+before any thread starts, and edits made while training do not change the
+model being trained.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from studio.core.errors import TrainingError
+from studio.project.model import Project
+from studio.training import runs
+from studio.training.config import TrainingConfig
+from studio.training.reports import Prepared, Reporter, TaskInfo
+from studio.training.session import TrainingSession
+
+
+def training_config(project: Project, **overrides: Any) -> TrainingConfig:
+    """The project's settings with command-line overrides (None values ignored)."""
+    config = TrainingConfig.from_dict(project.training)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return config.replace(**changes) if changes else config
+
+
+def task_info(info: Any) -> TaskInfo:
+    """A `TaskInfo` from a `studio.data.DatasetInfo`."""
+    task = info.task if info.task in ("classification", "regression", "forecast") else "regression"
+    encoding = "index"
+    shape = tuple(info.target_shape or ())
+    if task == "classification" and len(shape) == 1 and info.num_classes and shape[0] == info.num_classes > 2:
+        encoding = "onehot"
+    return TaskInfo(
+        task=task,
+        num_classes=info.num_classes,
+        label_encoding=encoding,
+        class_names=list(info.class_names) or None,
+    )
+
+
+def require_dataset(project: Project) -> dict:
+    """A copy of the project's dataset spec; a `TrainingError` saying how to choose one when it has none."""
+    if not project.dataset:
+        raise TrainingError(
+            f"{project.name}: the project has no dataset; choose one in the Data panel "
+            '(or set "dataset" in the project file, e.g. {"kind": "sample", "path": "iris"})'
+        )
+    return copy.deepcopy(project.dataset)
+
+
+def find_run(project: Project, run: Union[runs.RunInfo, Path, str, None]) -> runs.RunInfo:
+    """The project's run named by `run` (id, unique part of it, folder; None: the latest);
+    a `TrainingError` naming it when there is none."""
+    return run if isinstance(run, runs.RunInfo) else runs.find_run(project.runs_dir, run)
+
+
+def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
+    """A `setup()` for `TrainingSession.from_setup`: data, model and task, made on the training thread."""
+    from studio.compiler.plan import make_plan
+
+    if plan is None:
+        plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
+    spec = require_dataset(project)
+    base_dir = project.folder
+
+    def setup() -> Prepared:
+        from studio import data
+        from studio.compiler.keras_build import build_model, compile_model
+        from studio.training.adapt import adapt_normalization
+
+        prepared = data.prepare(spec, base_dir, batch_size=config.batch_size, seed=config.seed)
+        task = task_info(prepared.info)
+        network = build_model(plan)
+        adapted = adapt_normalization(network, prepared.train, prepared.wrap_model)
+        model = prepared.wrap_model(network)
+        compile_model(
+            model, config, task=task.task, label_encoding=task.label_encoding, num_classes=task.num_classes
+        )
+        record = {"dataset_resolved": prepared.spec, "counts": dict(prepared.counts)}
+        if adapted:
+            record["adapted"] = adapted
+        return Prepared(
+            model=model,
+            train=prepared.train,
+            validation=prepared.validation,
+            test=prepared.test,
+            task=task,
+            record=record,
+            messages=adapted,
+            warnings=list(prepared.warnings),
+        )
+
+    return setup
+
+
+def make_session(
+    project: Project,
+    reporter: Optional[Reporter] = None,
+    *,
+    config: Optional[TrainingConfig] = None,
+    continue_from: Optional[Path] = None,
+    strategy: str = "default",
+    runs_root: Optional[Path] = None,
+    report_interval: float = 1 / 30,
+) -> TrainingSession:
+    """A ready-to-run session for `project` (runs saved beside the project file).
+
+    Raises `BuildError`/`TrainingError` at once for a broken graph, missing
+    dataset or bad settings. An unsaved project trains without a run folder
+    unless `runs_root` is given. `continue_from` is a run folder whose model
+    the session continues (see `find_run`).
+    """
+    from studio.compiler.plan import make_plan
+
+    config = config or training_config(project)
+    plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
+    setup = make_setup(project, config, plan)
+    snapshot = {
+        "project": project.name,
+        "project_file": str(project.path) if project.path else None,
+        "graph": project.graph.to_dict(),
+        "dataset": copy.deepcopy(project.dataset),
+    }
+    return TrainingSession.from_setup(
+        setup,
+        config,
+        reporter,
+        runs_root=runs_root if runs_root is not None else project.runs_dir,
+        snapshot=snapshot,
+        continue_from=continue_from,
+        strategy=strategy,
+        report_interval=report_interval,
+        layers=[(c.name, c.class_name, c.node_id, c.label) for c in plan.calls],
+    )
