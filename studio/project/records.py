@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from studio.core.text import shorten, show
 from studio.graph.catalog import Catalog
 from studio.graph.model import Edge, Node
 from studio.project.model import edge_key
@@ -37,7 +38,7 @@ def key_path(base: str, key: str) -> str:
     """`$.a.b` for plain keys, `$.a["odd key"]` otherwise."""
     if _IDENT.match(key):
         return f"{base}.{key}"
-    return f"{base}[{json.dumps(key, ensure_ascii=False)}]"
+    return f"{base}[{json.dumps(shorten(key), ensure_ascii=False)}]"
 
 
 class Problems:
@@ -118,7 +119,7 @@ def _check_assets(assets: Any, problems: Problems) -> dict:
         if not isinstance(rel, str) or not rel:
             problems.add(where, f"must be a file name relative to the project folder, got {_kind(rel)}")
         elif not is_inside_path(rel):
-            problems.add(where, f"{rel!r} must be a path inside the project folder (no absolute path, no '..')")
+            problems.add(where, f"{show(rel)} must be a path inside the project folder (no absolute path, no '..')")
         else:
             good[key] = rel
     return good
@@ -190,7 +191,7 @@ def _check_node(
         problems.add(f"{where}.id", "missing node id (a non-empty text)")
         node_id = None
     elif node_id in ids or node_id in broken:
-        problems.add(f"{where}.id", f"node id {node_id!r} is used by another node; ids must be unique")
+        problems.add(f"{where}.id", f"node id {show(node_id)} is used by another node; ids must be unique")
         node_id = None
     type_id = nd.get("type")
     if not isinstance(type_id, str) or not type_id:
@@ -241,7 +242,7 @@ def _check_edge(ed: Any, where: str, problems: Problems, ids: set[str], broken: 
         elif value in broken:
             bad = True  # its node is already reported
         elif value not in ids:
-            problems.add(f"{where}.{key}", f"refers to a missing node {value!r}")
+            problems.add(f"{where}.{key}", f"refers to a missing node {show(value)}")
             bad = True
     for key in ("source_port", "target_port"):
         value = ed.get(key, 0)
