@@ -17,10 +17,11 @@ from typing import Any
 from studio.compiler.plan import layer_names
 from studio.core.errors import ProjectError, StudioError
 from studio.core.text import shorten, show
-from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse, format_shape
+from studio.graph.inference import ERROR, ShapeReport, format_shape
 from studio.graph.model import Graph
 from studio.project.io import load_project
 from studio.project.model import Project
+from studio.workflows.check import check_project, unchecked_nodes
 
 # Longest diagnostic message shown (messages quoting user text shorten it themselves).
 MESSAGE_LIMIT = 500
@@ -59,10 +60,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(load_failure_result(exc)))
             exc.json_reported = True
         raise
-    report = analyse(project.graph, opaque_external(project.graph))
-    report.diagnostics.extend(training_diagnostics(project))
-    if project.dataset and not args.no_data:
-        report.diagnostics.extend(data_diagnostics(project, report))
+    report = check_project(project, data=not args.no_data).report
     result = check_result(project.graph, report)
     failure = None if result["ok"] else CheckFailed(failure_line(path, project.graph, report))
     if args.json:
@@ -77,49 +75,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def data_diagnostics(project: Project, report: ShapeReport) -> list[Diagnostic]:
-    """Does the project's dataset fit its model? Reads only the data's
-    description (no TensorFlow). Data that cannot be read is a warning: the
-    graph itself may be fine, and training names the problem again."""
-    from studio.data import binding, describe
-
-    try:
-        info = describe(project.dataset, project.folder)
-    except StudioError as exc:
-        return [Diagnostic(None, WARNING, f"dataset: {exc}; training needs it")]
-    found = [Diagnostic(None, WARNING, f"dataset: {problem.message}") for problem in info.errors]
-    return found + binding.check(project.graph, info, report)
-
-
-def training_diagnostics(project: Project) -> list[Diagnostic]:
-    """Errors of the training section (`training.epochs: ...`): `studio train`
-    would refuse them, so the check fails on them too."""
-    from studio.training.config import training_problems
-
-    return [Diagnostic(None, ERROR, f"{path}: {message}") for path, message in training_problems(project.training)]
-
-
 # --- the result ------------------------------------------------------------------
-def opaque_external(graph: Graph) -> dict:
-    """Shapes of layers outside the catalog, from Keras (imports TensorFlow only
-    when the project has such layers). Those Keras cannot build stay unknown."""
-    if not any(graph.catalog.find(n.type) is None for n in graph.nodes):
-        return {}
-    from studio.compiler.keras_shapes import opaque_shapes
-
-    return opaque_shapes(graph).shapes
-
-
-def unchecked_nodes(graph: Graph, report: ShapeReport | None = None) -> list[str]:
-    """Ids of nodes whose layer type this version does not know and whose
-    shape Keras could not give either."""
-    return [
-        n.id
-        for n in graph.nodes
-        if graph.catalog.find(n.type) is None and (report is None or report.outputs.get(n.id) is None)
-    ]
-
-
 def check_result(graph: Graph, report: ShapeReport) -> dict[str, Any]:
     """The `--json` object. `ok` is false when there is an error or a layer this
     version cannot check; shapes are lists with null for unknown dims (a list of
