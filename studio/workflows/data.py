@@ -20,7 +20,8 @@ TAB_NAMES = ("\\t", "tab", "TAB")
 def data_spec(file: str, *, kind: Optional[str] = None, targets: Optional[Sequence[str]] = None,
               features: Optional[Sequence[str]] = None, task: Optional[str] = None,
               missing: Optional[str] = None, delimiter: Optional[str] = None, decimal: Optional[str] = None,
-              header: Optional[bool] = None, encoding: Optional[str] = None) -> dict[str, Any]:
+              header: Optional[bool] = None, encoding: Optional[str] = None,
+              skip_rows: Optional[int] = None) -> dict[str, Any]:
     """The dataset spec for `file` (a file, a folder or a bundled sample name) with these
     options; an option that does not apply, or a bad value, is a `DataError` naming the file."""
     from studio.data.api import to_spec_dict
@@ -47,6 +48,10 @@ def data_spec(file: str, *, kind: Optional[str] = None, targets: Optional[Sequen
         spec["header"] = header
     if encoding:
         spec["encoding"] = encoding
+    if skip_rows:
+        if spec.get("kind") == "sample":
+            raise DataError(f"{file}: --skip-rows does not apply to a bundled sample")
+        spec["skip_rows"] = skip_rows
     DatasetSpec.from_dict(spec, source=str(file))  # a bad option names the file, not a project
     return spec
 
