@@ -111,12 +111,15 @@ def snake_case(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
 
 
+MAX_NAME = 64  # characters of a layer name made from a title (a 10 MB title is not a name)
+
+
 def valid_name(text: str) -> str:
     """A Keras layer name that is also a Python identifier, or '' if none."""
-    text = text.strip()
+    text = text.strip()[: 2 * MAX_NAME]
     if _VALID_NAME.match(text) and not keyword.iskeyword(text):
-        return text
-    name = snake_case(text)
+        return text[:MAX_NAME]
+    name = snake_case(text)[:MAX_NAME].rstrip("_")
     if not name:
         return ""
     if name[0].isdigit():

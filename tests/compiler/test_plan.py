@@ -147,3 +147,11 @@ def test_a_frozen_layer_without_weights_still_builds():
     model = build_model(make_plan(g))
     assert model.count_params() == analyse(g).total_params
     assert not model.get_layer(make_plan(g).call(c.id).name).trainable
+
+
+def test_a_huge_title_makes_a_short_layer_name():
+    from studio.compiler.plan import MAX_NAME, valid_name
+
+    assert valid_name("x" * 10_000_000) == "x" * MAX_NAME
+    name = valid_name("Hidden layer " * 1000)
+    assert len(name) <= MAX_NAME and name.startswith("hidden_layer_") and not name.endswith("_")
