@@ -4,7 +4,7 @@ Layers become nodes: a layer whose class the catalog knows gets its catalog
 type and, as params, the config keys whose values differ from the defaults;
 any other layer becomes an opaque node that keeps its whole config. Inbound
 nodes become edges; nested models are flattened into the outer graph; nodes
-are laid out left to right by depth.
+are laid out left to right by `studio.graph.layout` (as Auto layout does).
 
 Keras itself is not imported here: the caller passes `layer_defaults`, a
 function giving the config Keras writes for a layer built from given params,
@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 from studio.compiler.keras_required import REQUIRED
 from studio.core.errors import StudioError
 from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.layout import apply_layout
 from studio.graph.model import Edge, Graph, Node
 from studio.graph.spec import LayerSpec
 
@@ -50,7 +51,7 @@ def graph_from_config(config: dict, catalog: Catalog | None = None,
     builder = _Builder(catalog or default_catalog(), keras_config)
     outputs = builder.model(config, (), None, trainable=bool(config.get("trainable", True)))
     builder.finish(outputs)
-    layout(builder.graph)
+    apply_layout(builder.graph)  # the canvas' Auto layout algorithm
     return ImportedGraph(builder.graph, builder.origin, outputs, builder.warnings)
 
 
@@ -312,31 +313,3 @@ class _Builder:
             self.graph.add_node(node)
             for edge in edges:
                 self.graph.connect(edge, check_shapes=False)
-
-
-def layout(graph: Graph, dx: float = 240.0, dy: float = 120.0) -> None:
-    """Left-to-right columns by depth (longest path from an input), `dx` apart.
-
-    Within a column nodes are `dy` apart, centred on the row 0, and ordered
-    by the mean row of their inputs (barycentre), so parallel branches keep
-    their order from column to column instead of crossing; a chain stays on
-    one row. Linear in the size of the graph (500+ layers in milliseconds).
-    """
-    depth: dict[str, int] = {}
-    sources: dict[str, list[str]] = {}
-    for node_id in graph.topological_order():
-        sources[node_id] = [e.source for e in graph.inputs_of(node_id)]
-        depth[node_id] = 1 + max((depth[s] for s in sources[node_id]), default=-1)
-    columns: dict[int, list[str]] = {}
-    for node_id, d in depth.items():
-        columns.setdefault(d, []).append(node_id)
-    row: dict[str, float] = {}
-    for d in sorted(columns):
-        ids = columns[d]
-        if d > 0:
-            keys = {n: sum(row[s] for s in sources[n]) / len(sources[n]) if sources[n] else 0.0 for n in ids}
-            ids = sorted(ids, key=keys.__getitem__)  # stable: ties keep the topological order
-        top = -(len(ids) - 1) / 2
-        for i, node_id in enumerate(ids):
-            row[node_id] = top + i
-            graph.move(node_id, (d * dx, row[node_id] * dy))

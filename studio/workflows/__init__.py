@@ -9,7 +9,7 @@ callable and a `cancel` flag (`hooks.py`). The commands print those results,
 the window shows them: both fronts call the same function, so they cannot
 disagree.
 
-Qt-free: nothing here imports PySide6, pyqtgraph or `studio.ui` (import-linter
+Qt-free: nothing here imports PySide6, pyqtgraph or the GUI package (import-linter
 contracts in pyproject.toml). TensorFlow is imported inside the functions that
 need it, as in the packages below.
 """

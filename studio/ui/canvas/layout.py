@@ -1,104 +1,21 @@
-"""Auto-layout: arrange the graph left to right in layers (pure Python).
+"""The canvas' layout helpers (pure Python).
 
-Each node goes one column right of its furthest input. A wire that skips
-columns reserves a lane in every column it crosses (a "dummy" as in Sugiyama
-layouts), so skip connections run beside the layers they bypass instead of
-through them. Within a column a node sits level with its first input and
-nodes are pushed apart so none overlap: a chain comes out as a straight line,
-a residual block hangs below its skip connection.
+Auto layout is `studio.graph.layout.layered_positions`, the one layout
+algorithm of the app (`studio import` uses it too), re-exported here with its
+constants. This module adds what only opening a file on the canvas needs:
+`spread_positions` gives a cramped layout room for its wires and
+`hides_wires` spots a one-row layout whose wires run behind layers.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from typing import Callable
 
-from studio.core.errors import CycleError
+from studio.graph.layout import COLUMN, GAP, GRID, LANE, NODE_WIDTH, layered_positions
 from studio.graph.model import Graph
 
-NODE_WIDTH = 200.0  # how wide the canvas draws a layer
-COLUMN = 280.0  # a node and 80 px of wire
-GAP = 40.0
-GRID = 20.0
-LANE = 60.0  # height a skipping wire reserves in a column
-
-
-def layered_positions(graph: Graph, height: Callable[[str], float] = lambda _n: 80.0) -> dict[str, tuple[float, float]]:
-    """New (x, y) for every node, snapped to the grid."""
-    nodes = graph.nodes
-    if not nodes:
-        return {}
-    try:
-        order = graph.topological_order()
-    except CycleError:
-        return {n.id: ((i % 8) * COLUMN, (i // 8) * 140.0) for i, n in enumerate(nodes)}
-    preds: dict[str, list[str]] = {n: [] for n in order}
-    succs: dict[str, list[str]] = {n: [] for n in order}
-    for e in sorted(graph.edges, key=lambda e: e.target_port):
-        preds[e.target].append(e.source)
-        succs[e.source].append(e.target)
-    column: dict[str, int] = {}
-    for nid in order:
-        column[nid] = 1 + max((column[p] for p in preds[nid]), default=-1)
-    # Pull sources right next to their first consumer (e.g. a second Input).
-    for nid in reversed(order):
-        if not preds[nid] and succs[nid]:
-            column[nid] = max(0, min(column[s] for s in succs[nid]) - 1)
-
-    # Members of each column: real nodes and lanes of wires crossing it.
-    columns: dict[int, list[str]] = {}
-    lane_pred: dict[str, str] = {}  # lane id -> what it continues from
-    first_pred: dict[str, str | None] = {nid: (preds[nid][0] if preds[nid] else None) for nid in order}
-    for nid in order:
-        columns.setdefault(column[nid], []).append(nid)
-    for target in order:
-        for i, source in enumerate(preds[target]):
-            span = column[target] - column[source]
-            if span <= 1:
-                continue
-            prev = source
-            for c in range(column[source] + 1, column[target]):
-                lane = f"lane:{source}:{target}:{i}:{c}"
-                lane_pred[lane] = prev
-                columns.setdefault(c, []).append(lane)
-                prev = lane
-            if i == 0:
-                first_pred[target] = prev
-
-    def size(item: str) -> float:
-        return LANE if item in lane_pred else height(item)
-
-    y: dict[str, float] = {}
-    rank = {nid: i for i, nid in enumerate(order)}
-    for col in sorted(columns):
-        members = columns[col]
-        desired: dict[str, float] = {}
-        free = []
-        for item in members:
-            anchor = lane_pred.get(item) if item in lane_pred else first_pred.get(item)
-            if anchor is not None and anchor in y:
-                # Line up port centres: a lane carries its source's port height.
-                desired[item] = y[anchor] + size(anchor) / 2 - size(item) / 2
-            else:
-                free.append(item)
-        top = max((desired[m] + size(m) for m in desired), default=0.0)
-        top = top + GAP if desired else 0.0
-        for item in free:
-            desired[item] = top
-            top += size(item) + GAP
-        # Lanes keep their line, real nodes make way; ties keep the graph's order.
-        # (Wires run straight at their source's height, see edge_item.wire_path.)
-        sequence = sorted(members, key=lambda m: (round(desired[m] + size(m) / 2), m not in lane_pred,
-                                                  rank.get(m, 0)))
-        cursor = None
-        for item in sequence:
-            value = desired[item] if cursor is None else max(desired[item], cursor)
-            y[item] = value
-            cursor = value + size(item) + GAP
-    return {
-        nid: (round(column[nid] * COLUMN / GRID) * GRID, round(y[nid] / GRID) * GRID)
-        for nid in order
-    }
+__all__ = ["COLUMN", "GAP", "GRID", "LANE", "NODE_WIDTH", "hides_wires", "layered_positions", "spread_positions"]
 
 
 MIN_WIRE = 60.0  # less than this between wired neighbours reads as cramped
@@ -145,6 +62,6 @@ def hides_wires(graph: Graph) -> bool:
     x_of = {n.id: float(n.position[0]) for n in nodes}
     for e in graph.edges:
         low, high = sorted((x_of[e.source], x_of[e.target]))
-        if any(low < x < high for x in xs):
+        if bisect.bisect_right(xs, low) < bisect.bisect_left(xs, high):  # some x with low < x < high
             return True
     return False

@@ -1,0 +1,115 @@
+"""Layout: arrange a graph left to right in layers (pure Python, no Qt).
+
+The one layout algorithm of the app: the canvas' Auto layout and `studio
+import` both place nodes with `layered_positions`; positions are plain
+`(x, y)` tuples in canvas pixels (a node is `NODE_WIDTH` wide).
+
+Each node goes one column right of its furthest input. A wire that skips
+columns reserves a lane in every column it crosses (a "dummy" as in Sugiyama
+layouts), so skip connections run beside the layers they bypass instead of
+through them. Within a column a node sits level with its top-most input and
+nodes are pushed apart so none overlap: a chain comes out as a straight line,
+a residual block hangs below its skip connection and the path joins it again
+at the merge, so a 50-block ResNet stays two rows tall instead of stepping
+down block after block. Linear in nodes plus lane crossings (600 layers in
+milliseconds).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from studio.core.errors import CycleError
+from studio.graph.model import Graph
+
+NODE_WIDTH = 200.0  # how wide the canvas draws a layer
+COLUMN = 280.0  # a node and 80 px of wire
+GAP = 40.0
+GRID = 20.0
+LANE = 60.0  # height a skipping wire reserves in a column
+NODE_HEIGHT = 80.0  # height assumed for a node when the caller does not say
+
+Position = tuple[float, float]
+
+
+def layered_positions(graph: Graph, height: Callable[[str], float] = lambda _n: NODE_HEIGHT) -> dict[str, Position]:
+    """New (x, y) for every node, snapped to the grid. `height(node_id)` is how tall a node is drawn."""
+    nodes = graph.nodes
+    if not nodes:
+        return {}
+    try:
+        order = graph.topological_order()
+    except CycleError:
+        return {n.id: ((i % 8) * COLUMN, (i // 8) * 140.0) for i, n in enumerate(nodes)}
+    preds: dict[str, list[str]] = {n: [] for n in order}
+    succs: dict[str, list[str]] = {n: [] for n in order}
+    for e in sorted(graph.edges, key=lambda e: e.target_port):
+        preds[e.target].append(e.source)
+        succs[e.source].append(e.target)
+    column: dict[str, int] = {}
+    for nid in order:
+        column[nid] = 1 + max((column[p] for p in preds[nid]), default=-1)
+    # Pull sources right next to their first consumer (e.g. a second Input).
+    for nid in reversed(order):
+        if not preds[nid] and succs[nid]:
+            column[nid] = max(0, min(column[s] for s in succs[nid]) - 1)
+
+    # Members of each column: real nodes and lanes of wires crossing it.
+    columns: dict[int, list[str]] = {}
+    lane_pred: dict[str, str] = {}  # lane id -> what it continues from
+    anchors: dict[str, list[str]] = {nid: [] for nid in order}  # what each node's wires arrive from
+    for nid in order:
+        columns.setdefault(column[nid], []).append(nid)
+    for target in order:
+        for i, source in enumerate(preds[target]):
+            prev = source
+            for c in range(column[source] + 1, column[target]):
+                lane = f"lane:{source}:{target}:{i}:{c}"
+                lane_pred[lane] = prev
+                columns.setdefault(c, []).append(lane)
+                prev = lane
+            anchors[target].append(prev)
+
+    def size(item: str) -> float:
+        return LANE if item in lane_pred else height(item)
+
+    y: dict[str, float] = {}
+    rank = {nid: i for i, nid in enumerate(order)}
+    for col in sorted(columns):
+        members = columns[col]
+        desired: dict[str, float] = {}
+        free = []
+        for item in members:
+            # Line up port centres with the top-most input: a lane carries its source's port height,
+            # and a merge returns to the row of the path it joins.
+            sources = [lane_pred[item]] if item in lane_pred else anchors.get(item, [])
+            centres = [y[s] + size(s) / 2 for s in sources if s in y]
+            if centres:
+                desired[item] = min(centres) - size(item) / 2
+            else:
+                free.append(item)
+        top = max((desired[m] + size(m) for m in desired), default=0.0)
+        top = top + GAP if desired else 0.0
+        for item in free:
+            desired[item] = top
+            top += size(item) + GAP
+        # Lanes keep their line, real nodes make way; ties keep the graph's order.
+        # (Wires run straight at their source's height, see ui/canvas/edge_item.wire_path.)
+        sequence = sorted(members, key=lambda m: (round(desired[m] + size(m) / 2), m not in lane_pred,
+                                                  rank.get(m, 0)))
+        cursor = None
+        for item in sequence:
+            value = desired[item] if cursor is None else max(desired[item], cursor)
+            y[item] = value
+            cursor = value + size(item) + GAP
+    return {
+        nid: (round(column[nid] * COLUMN / GRID) * GRID, round(y[nid] / GRID) * GRID)
+        for nid in order
+    }
+
+
+def apply_layout(graph: Graph, height: Callable[[str], float] = lambda _n: NODE_HEIGHT) -> None:
+    """Move every node of `graph` to its `layered_positions` place (a graph being built, e.g. by import;
+    the canvas pushes the positions as one undoable edit instead)."""
+    for nid, position in layered_positions(graph, height).items():
+        graph.move(nid, position)
