@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from studio.core.errors import StudioError
-from studio.graph.inference import analyse
-from studio.project.io import save_project
-from studio.project.model import SUFFIX, project_stem
-from studio.project.templates import DEFAULT_TEMPLATE, TEMPLATES, make_project
+from studio.project.model import SUFFIX
+from studio.project.templates import DEFAULT_TEMPLATE, TEMPLATES
+from studio.workflows.new import create_project
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,14 +30,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--list", action="store_true", help="list the templates and exit")
 
 
-def project_path(text: str) -> Path:
-    """`demo` -> `demo.studio.json`; names ending in .json are kept as given."""
-    path = Path(text)
-    if not path.name.lower().endswith(".json"):
-        path = path.with_name(path.name + SUFFIX)
-    return path
-
-
 def run(args: argparse.Namespace) -> int:
     if args.list:
         width = max(len(n) for n in TEMPLATES)
@@ -48,16 +38,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.project:
         raise StudioError("give the file to create, e.g. 'studio new demo.studio.json --template cnn'")
-    path = project_path(args.project)
-    project = make_project(args.template, name=project_stem(path))
-    if path.is_dir():
-        raise StudioError(f"{path}: is a folder; give a file name such as {path / ('demo' + SUFFIX)}")
-    if path.exists() and not args.force:
-        raise StudioError(f"{path}: the file exists already; use --force to overwrite it")
-    save_project(project, path)
-    report = analyse(project.graph)
+    created = create_project(args.project, args.template, force=args.force)
     print(
-        f"created {path} from template '{args.template}' ({len(project.graph.nodes)} layers, "
-        f"{report.total_params:,} parameters); check it with: studio check {path}"
+        f"created {created.path} from template '{args.template}' ({len(created.project.graph.nodes)} layers, "
+        f"{created.total_params:,} parameters); check it with: studio check {created.path}"
     )
     return 0

@@ -2,7 +2,7 @@
 
     {ui, commands} -> workflows -> {training, export, data, hub, compiler, project} -> graph -> core
 
-One module per use case: `check`, `train`, `evaluate`, `export`, `importing`
+One module per use case: `new`, `check`, `train`, `evaluate`, `export`, `importing`
 (`import` is a keyword) and `data`. Each is a few plain functions that take a
 `Project` (or a path) and return plain results; long ones take a `progress`
 callable and a `cancel` flag (`hooks.py`). The commands print those results,

@@ -168,3 +168,19 @@ def test_studio_data_goes_through_workflows_data(monkeypatch, capsys):
     assert main(["data", "iris", "--json"]) == 0
     assert calls == [("iris", None)]
     assert '"ok": true' in capsys.readouterr().out
+
+
+def test_studio_new_goes_through_workflows_new(tmp_path, monkeypatch, capsys):
+    from studio.workflows import new
+
+    calls = []
+    real = new.create_project
+
+    def create_project(path, template="mlp", *, force=False):
+        calls.append((Path(path).name, template, force))
+        return real(path, template, force=force)
+
+    monkeypatch.setattr("studio.commands.new_cmd.create_project", create_project)
+    assert main(["new", str(tmp_path / "demo"), "--template", "cnn"]) == 0
+    assert calls == [("demo", "cnn", False)]
+    assert capsys.readouterr().out.startswith(f"created {tmp_path / 'demo.studio.json'} from template 'cnn'")

@@ -120,3 +120,15 @@ def test_commands_and_workflows_never_name_the_gui_package():
         for path in sorted((REPO / "studio" / folder).glob("*.py")):
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 assert not pattern.search(line), f"{path.name}:{number}: {line}"
+
+
+def test_create_project_writes_a_template_and_refuses_to_replace_a_file(tmp_path):
+    from studio.core.errors import StudioError
+    from studio.workflows.new import create_project
+
+    created = create_project(tmp_path / "demo", "cnn")
+    assert created.path == tmp_path / "demo.studio.json" and created.total_params > 0
+    assert load_project(created.path).name == "demo"
+    with pytest.raises(StudioError, match="the file exists already"):
+        create_project(tmp_path / "demo.studio.json", "cnn")
+    assert create_project(tmp_path / "demo.studio.json", "mlp", force=True).template == "mlp"
