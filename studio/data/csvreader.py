@@ -12,11 +12,22 @@ not a comma and the first lines hold more decimal-comma numbers than
 decimal-point ones; a spec's ``decimal`` forces either mark. With a decimal
 comma a '.' is not read at all: thousands separators (``1.234,5``) are not
 numbers, so such cells are reported instead of read as 1.2345.
+
+Files as they come: a file whose values are separated by spaces (``5 162 60``,
+as scikit-learn's ``diabetes_data_raw.csv`` and ``linnerud_*.csv``) is read with
+the delimiter ``" "``, which means *any run of spaces or tabs* (like pandas'
+``sep=r"\\s+"``; quotes are not read in such a file). ``skip_rows`` lines at
+the top (notes, counts, a title) are skipped before the header; line numbers
+in messages stay the file's own. A first line that does not match the body
+(another number of fields: ``178,13,class_0,class_1,class_2`` above rows of
+14 numbers; or numbers and words above columns of numbers, as scikit-learn's
+``iris.csv`` begins) is named with its likely cause and the fix (skip it).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -37,6 +48,8 @@ from studio.data.info import CATEGORICAL, EMPTY, NUMERIC, TEXT, ColumnInfo
 MISSING_TOKENS = frozenset({"", " ", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null",
                             "None", "none", "?", "#N/A"})
 DELIMITERS = (",", ";", "\t", "|")
+# The delimiter meaning "any run of spaces or tabs" (sniffed when no other delimiter splits the lines).
+WHITESPACE = " "
 SNIFF_BYTES = 64 * 1024
 CHUNK_ROWS = 8192
 # Distinct values counted per column before it is called "many" (bounded memory).
@@ -61,10 +74,18 @@ class CsvFormat:
     names: list[str]
     renamed: list[str] = field(default_factory=list)  # messages about blank/duplicate header names
     decimal: str = "."  # the decimal mark of the numbers: "." or ","
+    skip_rows: int = 0  # lines skipped at the top, before the header
+    # The first line read looks like notes, not data nor a header: the message naming it and the fix.
+    first_line_note: str = ""
+
+    @property
+    def header_line(self) -> int:
+        """The file's line number of the header (or of the first data row without one)."""
+        return self.skip_rows + 1
 
     @property
     def first_data_line(self) -> int:
-        return 2 if self.header else 1
+        return self.skip_rows + (2 if self.header else 1)
 
 
 def check_file(path: Path, what: str = "data file") -> int:
@@ -104,8 +125,12 @@ def _decode_error(path: Path, raw: bytes, exc: UnicodeDecodeError, encoding: str
                      "save the file as UTF-8 or set the dataset's encoding (e.g. 'latin-1')")
 
 
-def _read_sample(path: Path, encoding: str) -> str:
+def _read_sample(path: Path, encoding: str, skip_rows: int = 0) -> str:
     with open(path, "rb") as fh:
+        for skipped in range(skip_rows):
+            if not fh.readline():
+                raise DataError(f"{path}: the file has {skipped} line{'s' if skipped != 1 else ''}, and "
+                                f"{skip_rows} are to be skipped; lower the rows to skip (--skip-rows)")
         raw = fh.read(SNIFF_BYTES)
     try:
         text = raw.decode(python_encoding(encoding))
@@ -113,7 +138,11 @@ def _read_sample(path: Path, encoding: str) -> str:
         if exc.start >= len(raw) - 4 and len(raw) == SNIFF_BYTES:  # a character cut at the sample's end
             text = raw[: exc.start].decode(python_encoding(encoding))
         else:
-            raise _decode_error(path, raw, exc, encoding) from None
+            error = _decode_error(path, raw, exc, encoding)
+            if skip_rows:  # the line numbers of the file, not of the part after the skipped lines
+                line = raw[: exc.start].count(b"\n") + 1
+                error = DataError(str(error).replace(f"{path}:{line}:", f"{path}:{line + skip_rows}:", 1))
+            raise error from None
     if len(raw) == SNIFF_BYTES and "\n" in text:
         text = text[: text.rindex("\n") + 1]  # whole lines only
     return text
@@ -186,20 +215,47 @@ def _number_likeness(rows: list[list[str]], delimiter: str) -> float:
 
 
 def _parse_lines(text: str, delimiter: str, limit: int = 60) -> list[list[str]]:
-    rows = []
-    try:
-        for row in csv.reader(text.splitlines(), delimiter=delimiter):
+    return _parse_numbered(text, delimiter, limit)[0]
+
+
+def _lines(text: str) -> io.StringIO:
+    """The sample's lines as the file reader sees them: ended by \\n, \\r or \\r\\n only (not by
+    the other characters `str.splitlines` ends lines at, such as \\x1e)."""
+    return io.StringIO(text, newline="")
+
+
+def _parse_numbered(text: str, delimiter: str, limit: int = 60) -> tuple[list[list[str]], list[int]]:
+    """The first non-blank rows of the sample, with the line (1-based, in the sample) each starts on."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    if delimiter == WHITESPACE:
+        for number, line in enumerate(_lines(text), 1):
+            row = line.split()
             if row:
                 rows.append(row)
+                lines.append(number)
+                if len(rows) >= limit:
+                    break
+        return rows, lines
+    try:
+        reader = csv.reader(_lines(text), delimiter=delimiter)
+        start = 1
+        for row in reader:
+            if row and (len(row) > 1 or row[0].strip()):  # a line of spaces is blank, as the reader says
+                rows.append(row)
+                lines.append(start)
+            start = reader.line_num + 1
             if len(rows) >= limit:
                 break
     except csv.Error:
-        return []
-    return rows
+        return [], []
+    return rows, lines
 
 
 def sniff_delimiter(text: str) -> str:
-    """The candidate delimiter that splits the sample into the most consistent columns (>1).
+    """The candidate delimiter that splits the sample into the most consistent columns (>1); runs
+    of spaces (`WHITESPACE`) when none of them splits every line alike, spaces split more lines
+    alike (at least 90 %), and the values between spaces are mostly numbers.
 
     On a tie, the one whose cells are more often numbers wins: a headerless ``5,1;3,5;a`` splits
     into three cells on ',' and on ';', but only ';' gives numbers (with decimal commas).
@@ -216,7 +272,58 @@ def sniff_delimiter(text: str) -> str:
         score = (freq / len(rows), width, _number_likeness(rows, delim))
         if score > best_score:
             best, best_score = delim, score
+    if best_score[0] == 1.0:
+        return best
+    # Spaces separate the values only when no real delimiter splits every line alike and they
+    # split more lines alike (a comma file's text cells hold spaces too), and the values are
+    # mostly numbers (lines of words are texts, not a table).
+    rows = _parse_lines(text, WHITESPACE)
+    if rows:
+        width, freq = Counter(len(r) for r in rows).most_common(1)[0]
+        share = freq / len(rows)
+        if width >= 2 and share >= 0.9 and share > best_score[0] and _number_likeness(rows[1:] or rows, ",") >= 0.5:
+            return WHITESPACE
     return best
+
+
+def _leading_odd_rows(rows: list[list[str]]) -> int:
+    """How many rows at the top have another number of fields than the body below them (0 when
+    the body is not regular enough to tell: then the reader names the first bad line as usual)."""
+    if len(rows) < 3:
+        return 0
+    width = Counter(len(r) for r in rows[1:]).most_common(1)[0][0]
+    if width < 2 or len(rows[0]) == width:
+        return 0
+    k = 0
+    while k < len(rows) and len(rows[k]) != width and k < 20:
+        k += 1
+    body = rows[k:]
+    if len(body) < 2 or sum(len(r) == width for r in body) < 0.9 * len(body):
+        return 0
+    return k
+
+
+def _mixed_first_row(rows: list[list[str]], decimal: str) -> bool:
+    """The first row holds numbers and, above columns of numbers, words: not data (a word in a
+    column of numbers) and not a header (names are not numbers), but notes such as
+    ``150,4,setosa,versicolor,virginica`` (the counts and class names of scikit-learn's iris.csv)."""
+    if len(rows) < 3:
+        return False
+    first, rest = rows[0], rows[1:]
+    cells = [c.strip() for c in first]
+    if not any(c and c not in MISSING_TOKENS and is_number(c, decimal) for c in cells):
+        return False
+    for i, cell in enumerate(cells):
+        if not cell or cell in MISSING_TOKENS or is_number(cell, decimal):
+            continue
+        column = [r[i].strip() for r in rest if i < len(r) and r[i].strip() and r[i].strip() not in MISSING_TOKENS]
+        if len(column) >= 2 and sum(is_number(v, decimal) for v in column) >= 0.9 * len(column):
+            return True
+    return False
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def sniff_header(rows: list[list[str]], decimal: str = ".") -> bool:
@@ -240,25 +347,44 @@ def sniff_header(rows: list[list[str]], decimal: str = ".") -> bool:
 
 
 def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
-          encoding: str = "utf-8", decimal: str | None = None) -> CsvFormat:
-    """Find the delimiter, the decimal mark, whether there is a header, and the column names."""
+          encoding: str = "utf-8", decimal: str | None = None, skip_rows: int = 0) -> CsvFormat:
+    """Find the delimiter, the decimal mark, whether there is a header, and the column names.
+
+    The first `skip_rows` lines are skipped. Lines at the top with another number of fields
+    than the rest are a DataError naming them and the fix; a first line of numbers and words
+    above columns of numbers is kept in ``first_line_note`` (the source reports it).
+    """
     path = Path(path)
     check_file(path)
-    text = _read_sample(path, encoding)
+    text = _read_sample(path, encoding, skip_rows)
     if not text.strip():
+        if skip_rows:
+            raise DataError(f"{path}: nothing but blank lines is left after skipping {_plural(skip_rows, 'line')}; "
+                            "lower the rows to skip (--skip-rows)")
         raise DataError(f"{path}: the file holds no data (only blank lines)")
     if delimiter is None:
         if path.suffix.lower() in (".tsv", ".tab"):
             delimiter = "\t"
         else:
             delimiter = sniff_delimiter(text)
-    rows = _parse_lines(text, delimiter)
+    rows, row_lines = _parse_numbered(text, delimiter)
     if not rows:
         raise DataError(f"{path}: cannot read the first lines as delimited text; check the quotes")
+    odd = _leading_odd_rows(rows)
+    if odd:
+        raise DataError(_odd_rows_message(path, rows, row_lines, odd, skip_rows, delimiter))
     if decimal is None:
         decimal = sniff_decimal(rows, delimiter)
+    note = ""
     if header is None:
         header = sniff_header(rows, decimal)
+        if not header and _mixed_first_row(rows, decimal):
+            line = skip_rows + row_lines[0]
+            first = list(islice(_lines(text), row_lines[0]))[-1].rstrip("\r\n")
+            note = (f"{path}:{line}: line {line} ({excerpt(first)}) holds numbers, "
+                    "and words above columns of numbers: it is neither data nor a header of names; if it is "
+                    f"notes (counts, class names...), skip it with --skip-rows {line} (the Data panel's "
+                    "'Skip rows'); if it is the header, set the header row to yes (--header)")
     width = Counter(len(r) for r in rows[1:] or rows).most_common(1)[0][0] if not header else len(rows[0])
     renamed: list[str] = []
     if header:
@@ -278,7 +404,24 @@ def sniff(path: Path, delimiter: str | None = None, header: bool | None = None,
     else:
         names = [f"column_{i + 1}" for i in range(width)]
     return CsvFormat(path=path, delimiter=delimiter, header=header, encoding=encoding, names=names,
-                     renamed=renamed, decimal=decimal)
+                     renamed=renamed, decimal=decimal, skip_rows=skip_rows, first_line_note=note)
+
+
+def _odd_rows_message(path: Path, rows: list[list[str]], row_lines: list[int], odd: int, skip_rows: int,
+                      delimiter: str) -> str:
+    """'line 1 has 5 fields, the rest 14: is it a header or notes? ...' for lines atop the body."""
+    width = len(rows[odd])
+    lines = [skip_rows + n for n in row_lines[:odd]]
+    skip = skip_rows + row_lines[odd] - 1  # every line above the first regular one
+    by = delimiter_name(delimiter)
+    if odd == 1:
+        n = len(rows[0])
+        return (f"{path}:{lines[0]}: line {lines[0]} has {_plural(n, 'field')} ({by}-separated), the rest "
+                f"{width}: is it a header or notes? if it is notes, skip it with --skip-rows {skip} (the Data "
+                f"panel's 'Skip rows'); a header needs one name per column")
+    counts = ", ".join(str(len(r)) for r in rows[:odd - 1]) + f" and {len(rows[odd - 1])}"
+    return (f"{path}:{lines[0]}: lines {lines[0]} to {lines[-1]} have {counts} fields ({by}-separated), the "
+            f"rest {width}: are they notes? skip them with --skip-rows {skip} (the Data panel's 'Skip rows')")
 
 
 def read_chunks(fmt: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
@@ -290,31 +433,65 @@ def read_chunks(fmt: CsvFormat, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[
     row's lines are counted from the line breaks inside its quoted fields.
     """
     path, width = fmt.path, len(fmt.names)
+    skip = fmt.skip_rows
     with open(path, encoding=python_encoding(fmt.encoding), newline="") as fh:
+        try:
+            for _ in range(skip):
+                fh.readline()
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: the skipped lines at the top are not valid {fmt.encoding} ({exc.reason}); "
+                            "save the file as UTF-8 or set the dataset's encoding") from None
+        if fmt.delimiter == WHITESPACE:
+            yield from _whitespace_chunks(fh, fmt, chunk_rows)
+            return
         reader = csv.reader(fh, delimiter=fmt.delimiter)
         try:
             if fmt.header:
                 next(reader, None)
-            line = reader.line_num
+            line = reader.line_num + skip
             while True:
                 raw = list(islice(reader, chunk_rows))
                 if not raw:
                     break
-                end = reader.line_num
+                end = reader.line_num + skip
                 if end - line == len(raw) and set(map(len, raw)) == {width}:
                     yield raw, range(line + 1, end + 1)
                 else:
                     yield _checked(raw, line, fmt)
                 line = end
         except UnicodeDecodeError as exc:
-            raise DataError(f"{path}:{reader.line_num + 1}: the text is not valid {fmt.encoding} "
+            raise DataError(f"{path}:{reader.line_num + skip + 1}: the text is not valid {fmt.encoding} "
                             f"({exc.reason}); save the file as UTF-8 or set the dataset's encoding") from None
         except csv.Error as exc:
             message = str(exc)
             if "NUL" in message:
                 message = "binary data (a NUL byte) in the text"
-            raise DataError(f"{path}:{reader.line_num}: cannot read the row ({message}); check the quotes") \
-                from None
+            raise DataError(f"{path}:{reader.line_num + skip}: cannot read the row ({message}); check the "
+                            "quotes") from None
+
+
+def _whitespace_chunks(fh, fmt: CsvFormat, chunk_rows: int) -> Iterator[tuple[list[list[str]], Sequence[int]]]:
+    """Rows of a file whose values are separated by runs of spaces or tabs: one row per line."""
+    width = len(fmt.names)
+    rows = map(str.split, fh)  # C speed; a blank line is [] (skipped by _checked)
+    line = fmt.skip_rows
+    try:
+        if fmt.header:
+            next(rows, None)
+            line += 1
+        while True:
+            raw = list(islice(rows, chunk_rows))
+            if not raw:
+                break
+            end = line + len(raw)
+            if set(map(len, raw)) == {width}:
+                yield raw, range(line + 1, end + 1)
+            else:
+                yield _checked(raw, line, fmt)
+            line = end
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{fmt.path}: after line {line}: the text is not valid {fmt.encoding} ({exc.reason}); "
+                        "save the file as UTF-8 or set the dataset's encoding") from None
 
 
 def _line_breaks(row: list[str]) -> int:
@@ -344,7 +521,8 @@ def _checked(raw: list[list[str]], line: int, fmt: CsvFormat) -> tuple[list[list
 
 
 def delimiter_name(delimiter: str) -> str:
-    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delimiter, repr(delimiter))
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar", WHITESPACE: "space"}.get(delimiter,
+                                                                                               repr(delimiter))
 
 
 def to_float(values: list[str], decimal: str = ".") -> np.ndarray:

@@ -17,6 +17,10 @@ Kinds and the options each reads:
   ("error" | "drop" | "fill"), ``categorical`` ("onehot" | "index"),
   ``decimal`` ("." | ","; sniffed when absent: "," for ``5,1;3,5`` files whose
   delimiter is not a comma). ``decimal`` also applies to CSV texts and series.
+  ``delimiter`` " " means any run of spaces or tabs (sniffed for files such
+  as ``5 162 60``); ``skip_rows`` (default 0) lines at the top of the file
+  (notes, counts, a title) are skipped before the header, for tables, texts
+  and series alike.
 * ``npy``: ``path`` holds the features, ``targets_path`` the targets (default:
   ``y.npy``/``labels.npy``/``targets.npy`` beside it).
 * ``npz``: ``features``/``targets`` name arrays inside the file (default
@@ -58,7 +62,9 @@ COLOR_MODES = ("rgb", "grayscale")
 KNOWN_KEYS = {
     "kind", "path", "targets_path", "features", "targets", "task", "split", "delimiter", "header",
     "encoding", "missing", "categorical", "image", "text", "window", "preprocessing", "decimal",
+    "skip_rows",
 }
+MAX_SKIP_ROWS = 1_000_000
 DECIMALS = (".", ",")
 
 DEFAULT_IMAGE_SIZE = (64, 64)
@@ -230,6 +236,7 @@ class DatasetSpec:
     delimiter: str | None = None
     header: bool | None = None
     decimal: str | None = None  # the numbers' decimal mark, "." or ","; None: sniffed
+    skip_rows: int = 0  # lines skipped at the top of a text file, before the header
     encoding: str = "utf-8"
     missing: str = "error"
     categorical: str = "onehot"
@@ -273,6 +280,10 @@ class DatasetSpec:
         if decimal is not None and decimal not in DECIMALS:
             raise DataError(f"{_where(source, 'decimal')} must be '.' (5.1) or ',' (5,1), or absent (sniffed); "
                             f"got {decimal!r}")
+        skip_rows = data.get("skip_rows", 0)
+        if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or not 0 <= skip_rows <= MAX_SKIP_ROWS:
+            raise DataError(f"{_where(source, 'skip_rows')} must be a whole number of lines from 0 to "
+                            f"{MAX_SKIP_ROWS:,}, got {skip_rows!r}")
         encoding = data.get("encoding", "utf-8")
         if not isinstance(encoding, str) or not encoding:
             raise DataError(f"{_where(source, 'encoding')} must be a text encoding name such as 'utf-8'")
@@ -309,6 +320,7 @@ class DatasetSpec:
             delimiter=delimiter,
             header=header,
             decimal=decimal,
+            skip_rows=skip_rows,
             encoding=encoding,
             missing=missing,
             categorical=categorical,
@@ -337,6 +349,8 @@ class DatasetSpec:
             out["header"] = self.header
         if self.decimal is not None:
             out["decimal"] = self.decimal
+        if self.skip_rows:
+            out["skip_rows"] = self.skip_rows
         if self.encoding != "utf-8":
             out["encoding"] = self.encoding
         if self.missing != "error":

@@ -39,7 +39,9 @@ class SeriesSource(Source):
     def _describe(self) -> DatasetInfo:
         where = str(self.path)
         fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding,
-                              self.spec.decimal)
+                              self.spec.decimal, self.spec.skip_rows)
+        if fmt.first_line_note:
+            raise DataError(fmt.first_line_note)  # its words would be "not a number" in a column of numbers
         decimal_note(self, fmt)
         scan = csvreader.scan(fmt)
         stats = {s.name: s for s in scan.stats}

@@ -20,8 +20,11 @@ from studio.data.files import excerpt, names_list
 from studio.data.info import CATEGORICAL, EMPTY, NUMERIC, TEXT, DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems, decimal_note, pick_target, thousands_hint
 
-# Integer targets with at most this many distinct values are read as classes.
+# Whole-number targets are read as classes when they hold at most this many distinct values...
 MAX_INTEGER_CLASSES = 20
+# ...and at most this many per row (2 rows per class on average; two values are always classes):
+# linnerud's "Jumps" (17 values in 20 rows) is a quantity to predict, iris' 0/1/2 in 150 rows are classes.
+MAX_CLASS_RATIO = 0.5
 ID_NAMES = {"id", "index", "idx", "unnamed: 0", "row", "row_id"}
 CHUNK_ROWS = csvreader.CHUNK_ROWS
 
@@ -48,12 +51,15 @@ class CsvSource(Source):
     # -- describe ---------------------------------------------------------------
     def read_format(self) -> csvreader.CsvFormat:
         delimiter = self.spec.delimiter or ("\t" if self.spec.kind == "tsv" else None)
-        return csvreader.sniff(self.path, delimiter, self.spec.header, self.spec.encoding, self.spec.decimal)
+        return csvreader.sniff(self.path, delimiter, self.spec.header, self.spec.encoding, self.spec.decimal,
+                               self.spec.skip_rows)
 
     def _describe(self) -> DatasetInfo:
         fmt = self.read_format()
         if len(fmt.names) < 2:
             raise DataError(one_column_message(fmt))
+        if fmt.first_line_note:
+            self.error(fmt.first_line_note)
         for message in fmt.renamed:
             self.warn(f"{self.path}: {message}")
         decimal_note(self, fmt)
@@ -82,7 +88,7 @@ class CsvSource(Source):
 
         stats = {s.name: s for s in scan.stats}
         for name in features + targets:
-            self._cell_problems(stats[name], fmt.first_data_line)
+            self._cell_problems(stats[name], fmt)
 
         task = spec.task or self._infer_task(stats, targets)
         info = DatasetInfo(kind=self.spec.kind, path=str(self.path), num_samples=scan.rows, task=task,
@@ -158,10 +164,12 @@ class CsvSource(Source):
             features.append(col.name)
         return features
 
-    def _cell_problems(self, stat: csvreader.ColumnStats, first_line: int) -> None:
+    def _cell_problems(self, stat: csvreader.ColumnStats, fmt: csvreader.CsvFormat) -> None:
         where = str(self.path)
         nonfinite_problem(self, stat)
-        if stat.type == NUMERIC and stat.bad:
+        if fmt.first_line_note and stat.bad_count == 1 and stat.bad[0][0] == fmt.first_data_line:
+            pass  # the word is on the first line, reported once as notes above the data
+        elif stat.type == NUMERIC and stat.bad:
             line, value = stat.bad[0]
             more = f" ({stat.bad_count} such cells)" if stat.bad_count > 1 else ""
             self.error(f"{where}:{line}: column {excerpt(stat.name)}: {excerpt(value)} is not a number{more}; "
@@ -190,14 +198,35 @@ class CsvSource(Source):
                 self.note(f"{where}: column {excerpt(stat.name)} has {stat.missing} missing value{plural}; {what}")
 
     def _infer_task(self, stats: dict, targets: list[str]) -> str:
+        """Classification for words; for whole numbers, when they are few (in number and per row);
+        regression otherwise. A guess between the two for whole numbers is said in a note, with
+        how to change it."""
         if len(targets) > 1:
             return "regression"
         stat = stats[targets[0]]
         if stat.type in (CATEGORICAL, TEXT):
             return "classification"
-        if stat.type == NUMERIC and stat.integer and stat.counter is not None \
-                and len(stat.category_counts()) <= MAX_INTEGER_CLASSES:
+        if stat.type != NUMERIC or not stat.integer or stat.present == 0:
+            return "regression"
+        where, name = str(self.path), excerpt(stat.name)
+        if stat.counter is None:
+            self.note(f"{where}: guessed regression: column {name} holds more than {csvreader.DISTINCT_CAP:,} "
+                      "distinct whole numbers; set the task to classification (--task classification) to treat "
+                      "them as classes")
+            return "regression"
+        distinct = len(stat.category_counts())
+        rows = stat.present
+        if distinct <= 2 or (distinct <= MAX_INTEGER_CLASSES and distinct <= MAX_CLASS_RATIO * rows):
+            values = stat.categories()
+            shown = ", ".join(values) if distinct <= 5 else f"{values[0]} to {values[-1]}"
+            self.note(f"{where}: guessed classification: column {name} holds {distinct} distinct whole numbers "
+                      f"({shown}) in {rows:,} rows, read as classes; set the task to regression "
+                      "(--task regression) to predict them as numbers")
             return "classification"
+        why = "too many for classes" if distinct > MAX_INTEGER_CLASSES else "too many per row for classes"
+        self.note(f"{where}: guessed regression: column {name} holds {distinct} distinct whole numbers in "
+                  f"{rows:,} rows, {why}; set the task to classification (--task classification) to treat them "
+                  "as classes")
         return "regression"
 
     def _classes(self, info: DatasetInfo, stats: dict, targets: list[str]) -> None:

@@ -101,9 +101,11 @@ class TextSource(Source):
     def _read_csv(self) -> DatasetInfo:
         where = str(self.path)
         fmt = csvreader.sniff(self.path, self.spec.delimiter, self.spec.header, self.spec.encoding,
-                              self.spec.decimal)
+                              self.spec.decimal, self.spec.skip_rows)
         if len(fmt.names) < 2:
             raise DataError(one_column_message(fmt, "a text dataset needs a text column and a label column"))
+        if fmt.first_line_note:
+            self.error(fmt.first_line_note)
         self.decimal = fmt.decimal
         self.layout = {"delimiter": fmt.delimiter, "header": fmt.header}
         scan = csvreader.scan(fmt)

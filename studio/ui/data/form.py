@@ -1,5 +1,5 @@
 """The dataset settings form: how to read the file (table, time series or texts; delimiter,
-decimal mark, header row, encoding), the target(s) and input columns, the task, the split, and the options
+decimal mark, header row, lines to skip at the top, encoding), the target(s) and input columns, the task, the split, and the options
 of the data's kind.
 
 The form shows the *resolved* spec (what describe() inferred, e.g. the
@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 from studio.data.info import DatasetInfo
 
 AUTO = "(inferred)"
-DELIMITERS = [(AUTO, None), ("comma ,", ","), ("semicolon ;", ";"), ("tab", "\t"), ("bar |", "|")]
+DELIMITERS = [(AUTO, None), ("comma ,", ","), ("semicolon ;", ";"), ("tab", "\t"), ("bar |", "|"),
+              ("spaces", " ")]
 HEADERS = [(AUTO, None), ("yes: column names", True), ("no: data from the first row", False)]
 DECIMAL_MARKS = [(AUTO, None), ("point: 5.1", "."), ("comma: 5,1", ",")]
 ENCODINGS = ["utf-8", "latin-1", "cp1252"]
@@ -95,6 +96,11 @@ class DatasetForm(QWidget):
         self.header = QComboBox()
         for label, value in HEADERS:
             self.header.addItem(label, value)
+        self.skip_rows = _spin(0, 1_000_000, " lines")
+        self.skip_rows.setObjectName("skipRowsSpin")
+        self.skip_rows.setToolTip("Lines at the top of the file to skip before the header or the data: notes, "
+                                  "a title, counts and class names (scikit-learn's iris.csv starts with "
+                                  "'150,4,setosa,versicolor,virginica')")
         self.encoding = QComboBox()
         self.encoding.setEditable(True)
         self.encoding.addItems(ENCODINGS)
@@ -160,6 +166,7 @@ class DatasetForm(QWidget):
         form.addRow("Delimiter", self.delimiter)
         form.addRow("Decimal mark", self.decimal)
         form.addRow("Header row", self.header)
+        form.addRow("Skip rows", self.skip_rows)
         form.addRow("Encoding", self.encoding)
         form.addRow("Target", target_row)
         form.addRow("Inputs", self.inputs)
@@ -187,6 +194,7 @@ class DatasetForm(QWidget):
         self.delimiter.activated.connect(lambda _i: self._emit("delimiter", self.delimiter.currentData()))
         self.header.activated.connect(lambda _i: self._emit("header", self.header.currentData()))
         self.decimal.activated.connect(lambda _i: self._emit("decimal", self.decimal.currentData()))
+        self.skip_rows.valueChanged.connect(lambda v: self._emit("skip_rows", v or None))
         self.encoding.activated.connect(lambda _i: self._emit_encoding())
         self.encoding.lineEdit().editingFinished.connect(self._emit_encoding)
         self.target.activated.connect(lambda _i: self._emit_target())
@@ -293,6 +301,9 @@ class DatasetForm(QWidget):
             label = dict((v, lab) for lab, v in choices_).get(found) if found is not None else None
             combo.setItemText(0, f"{AUTO}: {label}" if label and spec.get(key) is None else AUTO)
             self.form.setRowVisible(combo, text_file)
+        skip = spec.get("skip_rows")
+        self.skip_rows.setValue(skip if isinstance(skip, int) and not isinstance(skip, bool) and skip > 0 else 0)
+        self.form.setRowVisible(self.skip_rows, text_file)
         self.encoding.setCurrentText(str(spec.get("encoding", "utf-8")))
         self.form.setRowVisible(self.encoding, text_file)
 
