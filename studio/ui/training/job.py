@@ -1,8 +1,27 @@
-"""Moved to `studio.workflows` (train and evaluate use cases, Qt-free).
+"""Moved to `studio.workflows` (the train and evaluate use cases, Qt-free).
 
-Kept only until the training panel imports `studio.workflows` directly; it
-holds no code of its own.
+Kept only until every caller imports `studio.workflows` directly; it holds no
+code of its own and looks each name up in the workflows when asked, so a
+caller always gets the workflow function itself. Delete it then.
 """
 
-from studio.workflows.evaluate import evaluate_run, load_run_model  # noqa: F401
-from studio.workflows.train import make_session, make_setup, task_info, training_config  # noqa: F401
+from __future__ import annotations
+
+from typing import Any
+
+_MOVED = {
+    "make_session": "studio.workflows.train",
+    "make_setup": "studio.workflows.train",
+    "task_info": "studio.workflows.train",
+    "training_config": "studio.workflows.train",
+    "evaluate_run": "studio.workflows.evaluate",
+    "load_run_model": "studio.workflows.evaluate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
