@@ -26,7 +26,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from studio.core.errors import StudioError
 from studio.graph.edits import Edit
 from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse
-from studio.graph.model import Graph, GraphEvent, Node, NodeRemoved
+from studio.graph.model import Graph, GraphEvent, Node, NodeChanged, NodeRemoved
 from studio.project.model import Project
 
 # (graph, report) -> diagnostics about the model against the project's data
@@ -305,7 +305,8 @@ class ProjectDocument(QObject):
             return (Diagnostic(None, WARNING, f"the model could not be checked against the data: {exc}"),)
 
     def _on_graph_event(self, event: GraphEvent) -> None:
-        self._stale = True
+        if not (isinstance(event, NodeChanged) and event.what == "position"):
+            self._stale = True  # where a node sits changes no shape: moves are not re-analysed
         if not self._timer.isActive():
             self._timer.start()
         if isinstance(event, NodeRemoved) and event.node.id in self._selection:

@@ -34,7 +34,9 @@ class Minimap(QWidget):
         self._base: QPixmap | None = None
         self._base_dirty = True
         self._nodes_cache: QRectF | None = None
-        view.canvas.changed.connect(self._on_scene_changed)
+        # Not QGraphicsScene.changed: connecting to it makes Qt report every
+        # repainted rect of every item, which costs seconds on big graphs.
+        view.canvas.contentsChanged.connect(self._on_scene_changed)
         self.hide()
 
     def set_mode(self, mode: str) -> None:
@@ -68,7 +70,7 @@ class Minimap(QWidget):
             self._nodes_cache = self.view.canvas.nodes_bounding_rect()
         return self._nodes_cache
 
-    def _on_scene_changed(self, _regions) -> None:
+    def _on_scene_changed(self) -> None:
         self._base_dirty = True
         self._nodes_cache = None
         if self.mode == "auto":

@@ -23,6 +23,9 @@ PORT_R = 5.5
 PORT_GAP = 20.0
 RADIUS = 7.0
 GRID = 20.0
+# Below this scale a node's text is a few pixels high: nodes draw a plain coloured
+# block without text or ports, and wires straight lines (level of detail).
+SIMPLE_BELOW = 0.4
 
 
 @dataclass
@@ -88,7 +91,7 @@ class PortItem(QGraphicsItem):
         self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.35:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < SIMPLE_BELOW:
             return  # too small to see or hit: the node's block is enough
         t = theme.current()
         hover = self._hover
@@ -123,8 +126,10 @@ class NodeItem(QGraphicsItem):
         self.view = NodeView()
         self.inputs: list[PortItem] = []
         self.outputs: list[PortItem] = []
-        self.edges: list = []  # EdgeItems attached, kept by the scene
+        self.edges: dict = {}  # EdgeItems attached (as keys), kept by the scene
+        self.wire_counts: dict[tuple[bool, int], int] = {}  # (is output, port) -> wires, kept by the scene
         self.snap = True
+        self.painted_simple = False  # the last paint drew the plain block of a far zoom
         self._height = 0.0
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -150,22 +155,31 @@ class NodeItem(QGraphicsItem):
         self.update()
 
     def _layout_ports(self) -> None:
+        """Place the ports; only ports added or removed are created or deleted
+        (a merge with thousands of inputs keeps its port items)."""
         n_in, n_out = len(self.view.inputs), len(self.view.outputs)
         rows = max(n_in, n_out, 1)
         body = max(2 * ROW + 2 * PAD, rows * PORT_GAP + PAD)
         self._height = HEADER + body
-        for port in self.inputs + self.outputs:
-            if port.scene() is not None:
-                port.scene().removeItem(port)
-            else:
-                port.setParentItem(None)
-        self.inputs = [PortItem(self, False, i, name) for i, name in enumerate(self.view.inputs)]
-        self.outputs = [PortItem(self, True, i, name) for i, name in enumerate(self.view.outputs)]
+        self.inputs = self._ports(self.inputs, False, self.view.inputs)
+        self.outputs = self._ports(self.outputs, True, self.view.outputs)
         for ports, x in ((self.inputs, 0.0), (self.outputs, WIDTH)):
             n = len(ports)
             top = HEADER + (self._height - HEADER - (n - 1) * PORT_GAP) / 2 if n else 0
             for i, port in enumerate(ports):
                 port.setPos(x, top + i * PORT_GAP)
+
+    def _ports(self, ports: list[PortItem], is_output: bool, names: tuple) -> list[PortItem]:
+        for port in ports[len(names):]:
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+            else:
+                port.setParentItem(None)
+        kept = ports[:len(names)]
+        for port, name in zip(kept, names):
+            port.name = name
+        kept.extend(PortItem(self, is_output, i, name) for i, name in enumerate(names) if i >= len(kept))
+        return kept
 
     @property
     def height(self) -> float:
@@ -195,6 +209,9 @@ class NodeItem(QGraphicsItem):
         elif change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             for edge in self.edges:
                 edge.update_path()
+            scene = self.scene()
+            if scene is not None and hasattr(scene, "contents_changed"):
+                scene.contents_changed()  # the minimap redraws, once per event-loop turn
         elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.setZValue(3 if value else 1)
         return super().itemChange(change, value)
@@ -207,13 +224,18 @@ class NodeItem(QGraphicsItem):
         head_color = QColor(t.category_color(None if v.opaque else v.category))
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         selected = self.isSelected()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod > 0.3)
-
-        if lod < 0.35:  # far away: a coloured block is all one can see
-            painter.setPen(QPen(t.accent if selected else (t.error if v.severity == "error" else head_color), 3 / lod))
-            painter.setBrush(head_color)
-            painter.drawRect(rect)
+        self.painted_simple = lod < SIMPLE_BELOW
+        if self.painted_simple:  # far away: a coloured block is all one can see; no text
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            outline = t.accent if selected else (t.error if v.severity == "error" else None)
+            if outline is not None:
+                painter.setPen(QPen(outline, 3 / max(lod, 0.01)))
+            else:
+                painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(head_color if v.trainable else head_color.darker(140))
+            painter.drawRoundedRect(rect, RADIUS, RADIUS)
             return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
 
         # shadow
         if lod > 0.6:

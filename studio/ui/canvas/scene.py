@@ -1,15 +1,23 @@
 """`CanvasScene`: mirrors the graph as items (STYLE.md 1).
 
 The scene subscribes to the graph's events and adds, removes and moves items
-in response; after each (coalesced) report it refreshes what every node shows.
-It never changes the graph: gestures end in `document.push(edit)`.
+in response; after each (coalesced) report it refreshes what the nodes show,
+recomputing a node's view only when the node, its wires or its part of the
+report changed. It never changes the graph: gestures end in `document.push(edit)`.
+
+A big project is mirrored in chunks: `_rebuild` queues every node and wire
+and a zero-timer turns them into items a few milliseconds at a time, so the
+window keeps answering while a graph of thousands of layers appears
+(`building` is true meanwhile, `built` is emitted at the end). Graphs of up to
+`SYNC_ITEMS` nodes and wires are mirrored at once.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Iterable
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QTransform
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -28,10 +36,13 @@ from studio.graph.model import (
 from studio.ui.canvas.edge_item import EdgeItem
 from studio.ui.canvas.interactions import Gesture, MoveGesture, NewWireGesture
 from studio.ui.canvas.labels import key_labels
+from studio.ui.canvas.layout import NODE_WIDTH
 from studio.ui.canvas.node_item import NodeItem, NodeView, PortItem
 from studio.ui.document import ProjectDocument
 
-SCENE_EXTENT = 100_000.0
+SCENE_EXTENT = 100_000.0  # room around the graph to scroll into
+SYNC_ITEMS = 1500  # nodes + wires mirrored at once; more are added in chunks
+CHUNK_SECONDS = 0.025  # time one chunk may take before the event loop runs again
 
 
 def format_count(n: int) -> str:
@@ -130,6 +141,42 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _diagnostics_by_node(report: ShapeReport) -> dict[str, list]:
+    diags: dict[str, list] = {}
+    for d in report.diagnostics:
+        if d.node is not None:
+            diags.setdefault(d.node, []).append(d)
+    return diags
+
+
+def _report_part(report: ShapeReport, node_id: str, diagnostics: list | None) -> tuple:
+    """What a node's view takes from the report: compared to skip unchanged nodes."""
+    return report.outputs.get(node_id), report.params.get(node_id), diagnostics
+
+
+def _count_wire(item: NodeItem, is_output: bool, index: int, delta: int) -> None:
+    """Keep count of the wires on each port; a port with any is drawn filled."""
+    key = (is_output, index)
+    n = item.wire_counts.get(key, 0) + delta
+    if n > 0:
+        item.wire_counts[key] = n
+    else:
+        item.wire_counts.pop(key, None)
+    port = item.port(is_output, index)
+    if port is not None and port.connected != (n > 0):
+        port.connected = n > 0
+        port.update()
+
+
+def _sync_ports(item: NodeItem) -> None:
+    """After a node's ports changed: which of them have wires."""
+    for port in item.inputs + item.outputs:
+        connected = (port.is_output, port.index) in item.wire_counts
+        if port.connected != connected:
+            port.connected = connected
+            port.update()
+
+
 class CanvasScene(QGraphicsScene):
     """The graph as items; routes mouse gestures; never edits the graph."""
 
@@ -137,6 +184,10 @@ class CanvasScene(QGraphicsScene):
     quickAddRequested = Signal(QPointF)
     # A wire dropped on empty canvas: node id, port, from an output?, scene position.
     wireDropped = Signal(str, int, bool, QPointF)
+    # Nodes were added, removed, moved or recoloured (the minimap redraws); once per turn.
+    contentsChanged = Signal()
+    buildStarted = Signal()  # a big graph is being mirrored in chunks
+    built = Signal()  # every node and wire of the graph has its item
 
     def __init__(self, document: ProjectDocument, parent=None) -> None:
         super().__init__(parent)
@@ -145,9 +196,23 @@ class CanvasScene(QGraphicsScene):
         self.gesture: Gesture | None = None
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[Edge, EdgeItem] = {}
+        self._pending_nodes: dict[str, None] = {}  # still to mirror, in the graph's order
+        self._pending_edges: dict[Edge, None] = {}
+        self._shown: dict[str, tuple] = {}  # node id -> its part of the report its view shows
+        self._dirty: set[str] = set()  # nodes changed since their view was computed
+        self._bounds: QRectF | None = None
         self._syncing = False
         self._unsubscribe = lambda: None
+        self._build_timer = QTimer(self)
+        self._build_timer.setInterval(0)
+        self._build_timer.timeout.connect(self._build_chunk)
+        self._contents_timer = QTimer(self)
+        self._contents_timer.setSingleShot(True)
+        self._contents_timer.setInterval(0)
+        self._contents_timer.timeout.connect(self._announce_contents)
         self.setSceneRect(QRectF(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT))
+        # Items rarely move: a BSP tree answers "what is in this rect" for painting
+        # and hit tests without looking at every item.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.selectionChanged.connect(self._on_scene_selection)
         document.projectReplaced.connect(self._rebuild)
@@ -185,10 +250,50 @@ class CanvasScene(QGraphicsScene):
         return view.mapToScene(view.viewport().rect()).boundingRect()
 
     def nodes_bounding_rect(self) -> QRectF:
-        rect = QRectF()
-        for item in self._nodes.values():
-            rect = rect.united(item.sceneBoundingRect())
-        return rect
+        """Where the nodes are; while a big graph is still being mirrored, its
+        nodes without items count at their model positions."""
+        if self._bounds is None:
+            rect = QRectF()
+            for item in self._nodes.values():
+                rect = rect.united(item.sceneBoundingRect())
+            if self._pending_nodes:
+                graph = self.document.graph
+                xs, ys = [], []
+                for node_id in self._pending_nodes:
+                    x, y = graph.node(node_id).position[:2]
+                    xs.append(x)
+                    ys.append(y)
+                rect = rect.united(QRectF(min(xs), min(ys), max(xs) - min(xs) + NODE_WIDTH,
+                                          max(ys) - min(ys) + 80.0))
+            self._bounds = rect
+        return QRectF(self._bounds)
+
+    @property
+    def building(self) -> bool:
+        """True while items of the graph are still being added."""
+        return bool(self._pending_nodes or self._pending_edges)
+
+    def edge_tooltip(self, edge: Edge) -> str:
+        graph, report = self.document.graph, self.document.report
+        if not (graph.has_node(edge.source) and graph.has_node(edge.target)):
+            return ""
+        outs = report.outputs.get(edge.source)
+        shape = format_shape(outs[edge.source_port]) if outs and edge.source_port < len(outs) else "?"
+        return f"{graph.label(edge.source)} → {graph.label(edge.target)}<br>{shape}"
+
+    def contents_changed(self) -> None:
+        """Nodes moved, appeared, went or changed colour: announce it once this turn."""
+        self._bounds = None
+        if not self._contents_timer.isActive():
+            self._contents_timer.start()
+
+    def _announce_contents(self) -> None:
+        bounds = self.nodes_bounding_rect()
+        if not bounds.isNull():  # keep room to scroll around a graph of any size
+            wanted = bounds.adjusted(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT / 2, SCENE_EXTENT / 2)
+            if not self.sceneRect().contains(wanted):
+                self.setSceneRect(self.sceneRect().united(wanted))
+        self.contentsChanged.emit()
 
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
@@ -203,36 +308,85 @@ class CanvasScene(QGraphicsScene):
     def _rebuild(self, *_args) -> None:
         self.cancel_gesture()
         self._unsubscribe()
+        self._build_timer.stop()
         self._syncing = True
         self.clear()
+        self._syncing = False
         self._nodes.clear()
         self._edges.clear()
+        self._shown.clear()
+        self._dirty.clear()
         graph = self.document.graph
-        for node in graph.nodes:
-            self._add_node(node)
-        for edge in graph.edges:
-            self._add_edge(edge)
-        self._syncing = False
+        self._pending_nodes = dict.fromkeys(n.id for n in graph.nodes)
+        self._pending_edges = dict.fromkeys(graph.edges)
         self._unsubscribe = graph.events.subscribe(self._on_graph_event)
-        self.refresh(self.document.report)
+        self.setSceneRect(QRectF(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT))
+        if len(self._pending_nodes) + len(self._pending_edges) <= SYNC_ITEMS:
+            self._build_chunk(budget=None)
+        else:
+            self.buildStarted.emit()
+            self._build_chunk()
+            if self.building:
+                self._build_timer.start()
+
+    def _build_chunk(self, budget: float | None = CHUNK_SECONDS) -> None:
+        """Mirror pending nodes, then pending wires, for up to `budget` seconds."""
+        end = None if budget is None else time.perf_counter() + budget
+        graph = self.document.graph
+        report = self.document.report
+        diags = _diagnostics_by_node(report)
+        selected = set(self.document.selection)
+        count = 0
+        while self._pending_nodes:
+            node_id = next(iter(self._pending_nodes))
+            del self._pending_nodes[node_id]
+            self._add_node(graph.node(node_id), report, diags, node_id in selected)
+            count += 1
+            if end is not None and count % 20 == 0 and time.perf_counter() > end:
+                break
+        if not self._pending_nodes:
+            while self._pending_edges:
+                if end is not None and count % 20 == 0 and time.perf_counter() > end:
+                    break
+                edge = next(iter(self._pending_edges))
+                del self._pending_edges[edge]
+                self._add_edge(edge)
+                count += 1
+        if not self.building:  # the minimap and scene rect follow once, at the end
+            self._build_timer.stop()
+            self.contents_changed()
+            self.built.emit()
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         if isinstance(event, NodeAdded):
-            self._add_node(event.node)
+            # Shapes come with the next report (a paste of many nodes analyses once).
+            self._add_node(event.node, None, None, event.node.id in self.document.selection)
+            self.contents_changed()
         elif isinstance(event, NodeRemoved):
+            self._pending_nodes.pop(event.node.id, None)
+            self._shown.pop(event.node.id, None)
+            self._dirty.discard(event.node.id)
             item = self._nodes.pop(event.node.id, None)
             if item is not None:
                 if self.gesture is not None:
                     self.cancel_gesture()
                 self.removeItem(item)
+            self.contents_changed()
         elif isinstance(event, EdgeAdded):
-            self._add_edge(event.edge)
+            if event.edge.source in self._nodes and event.edge.target in self._nodes:
+                self._add_edge(event.edge)
+            else:
+                self._pending_edges[event.edge] = None
+            self._dirty.update((event.edge.source, event.edge.target))
         elif isinstance(event, EdgeRemoved):
+            self._pending_edges.pop(event.edge, None)
+            self._dirty.update((event.edge.source, event.edge.target))
             item = self._edges.pop(event.edge, None)
             if item is not None:
-                for end in (item.source, item.target):
-                    if item in end.edges:
-                        end.edges.remove(item)
+                item.source.edges.pop(item, None)
+                item.target.edges.pop(item, None)
+                _count_wire(item.source, True, event.edge.source_port, -1)
+                _count_wire(item.target, False, event.edge.target_port, -1)
                 self.removeItem(item)
         elif isinstance(event, NodeChanged) and event.what == "position":
             item = self._nodes.get(event.node_id)
@@ -240,63 +394,72 @@ class CanvasScene(QGraphicsScene):
                 item.snap = False
                 item.setPos(QPointF(*event.new))
                 item.snap = True
+            elif item is None and self._pending_nodes:
+                self._bounds = None
+        elif isinstance(event, NodeChanged):
+            self._dirty.add(event.node_id)
 
-    def _add_node(self, node: Node) -> None:
-        view = node_view(self.document.graph, node, None, [])
-        item = NodeItem(node.id, view)
+    def _add_node(self, node: Node, report: ShapeReport | None, diags: dict | None,
+                  selected: bool = False) -> None:
+        """An item showing `node` as `report` says; without one, the next refresh fills it in."""
+        graph = self.document.graph
+        mine = (diags or {}).get(node.id)
+        item = NodeItem(node.id, node_view(graph, node, report, graph.inputs_of(node.id), mine))
+        if report is None:
+            self._dirty.add(node.id)
+        else:
+            self._shown[node.id] = _report_part(report, node.id, mine)
         item.snap = False
         item.setPos(QPointF(*node.position))
         item.snap = True
         self._nodes[node.id] = item
         self.addItem(item)
+        if selected:
+            self._syncing = True
+            item.setSelected(True)
+            self._syncing = False
 
     def _add_edge(self, edge: Edge) -> None:
         source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
-        if source is None or target is None:
+        if source is None or target is None or edge in self._edges:
             return
         item = EdgeItem(edge, source, target)
-        source.edges.append(item)
-        target.edges.append(item)
+        source.edges[item] = None
+        target.edges[item] = None
+        _count_wire(source, True, edge.source_port, +1)
+        _count_wire(target, False, edge.target_port, +1)
         self._edges[edge] = item
         self.addItem(item)
 
     def refresh(self, report: ShapeReport | None = None) -> None:
-        """Update what every node shows from the model and the report."""
+        """Update what the nodes show from the model and the report: only nodes
+        that changed, whose wires changed or whose shapes, counts or
+        diagnostics in the report differ from what they show."""
         report = report if report is not None else self.document.report
         graph = self.document.graph
-        incoming: dict[str, list[Edge]] = {}
-        for e in graph.edges:
-            incoming.setdefault(e.target, []).append(e)
-        diags: dict[str, list] = {}
-        for d in report.diagnostics:
-            if d.node is not None:
-                diags.setdefault(d.node, []).append(d)
-        for node in graph.nodes:
-            item = self._nodes.get(node.id)
-            if item is None:
+        diags = _diagnostics_by_node(report)
+        dirty, self._dirty = self._dirty, set()
+        recoloured = False
+        for node_id, item in self._nodes.items():
+            mine = diags.get(node_id)
+            part = _report_part(report, node_id, mine)
+            if node_id not in dirty and self._shown.get(node_id) == part:
                 continue
-            before = (item.view.inputs, item.view.outputs)
-            item.set_view(node_view(graph, node, report, incoming.get(node.id, []), diags.get(node.id)))
-            if (item.view.inputs, item.view.outputs) != before:
+            self._shown[node_id] = part
+            node = graph.node(node_id)
+            before = item.view
+            item.set_view(node_view(graph, node, report, graph.inputs_of(node_id), mine))
+            if (item.view.inputs, item.view.outputs) != (before.inputs, before.outputs):
+                _sync_ports(item)
                 for edge in item.edges:
                     edge.update_path()
-        wired: set[tuple[str, bool, int]] = set()
-        for edge in self._edges:
-            wired.add((edge.source, True, edge.source_port))
-            wired.add((edge.target, False, edge.target_port))
-        for node_id, item in self._nodes.items():
-            for port in item.inputs + item.outputs:
-                connected = (node_id, port.is_output, port.index) in wired
-                if connected != port.connected:
-                    port.connected = connected
-                    port.update()
-        for edge, item in self._edges.items():
-            outs = report.outputs.get(edge.source)
-            shape = format_shape(outs[edge.source_port]) if outs and edge.source_port < len(outs) else "?"
-            item.setToolTip(f"{graph.label(edge.source)} → {graph.label(edge.target)}<br>{shape}")
+            recoloured = recoloured or (item.view.severity, item.view.category) != (before.severity, before.category)
+        if recoloured:
+            self.contents_changed()
 
     # -- selection both ways ------------------------------------------------------
     def _on_scene_selection(self) -> None:
+        self.contents_changed()  # the minimap shows the selection
         if self._syncing:
             return
         self._syncing = True

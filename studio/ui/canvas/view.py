@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
@@ -19,6 +19,7 @@ MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 # opens at this zoom showing where the network starts (the minimap shows the rest).
 READABLE_ZOOM = 0.65
 FRAME_MARGIN = 60.0
+BUILD_PAINT_MS = 300  # while a big graph is being added: how often the canvas shows progress
 
 
 class CanvasView(QGraphicsView):
@@ -34,6 +35,7 @@ class CanvasView(QGraphicsView):
         self.setObjectName("canvas")
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        # Repaint the bounding rect of what changed (one rect, not one per item).
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlags(
             QGraphicsView.OptimizationFlag.DontSavePainterState
@@ -54,11 +56,30 @@ class CanvasView(QGraphicsView):
         # until the user zooms, pans or clicks.
         self._auto_frame = False
         scene.quickAddRequested.connect(self.quickAddRequested)
+        # While a big graph is added in chunks the canvas repaints on a timer, not after every chunk.
+        self._build_paint = QTimer(self)
+        self._build_paint.setInterval(BUILD_PAINT_MS)
+        self._build_paint.timeout.connect(self._show_progress)
+        scene.buildStarted.connect(self._building)
+        scene.built.connect(self._built)
         self.minimap = None
         from studio.ui.canvas.minimap import Minimap
 
         self.minimap = Minimap(self)
         self.zoomChanged.connect(self._zoomed)
+
+    def _building(self) -> None:
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
+        self._build_paint.start()
+
+    def _show_progress(self) -> None:
+        self.viewport().update()
+
+    def _built(self) -> None:
+        if self._build_paint.isActive():
+            self._build_paint.stop()
+            self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+            self.viewport().update()
 
     def _zoomed(self, _zoom: float) -> None:
         if self.minimap is not None and self.minimap.mode == "auto":
