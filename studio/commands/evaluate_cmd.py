@@ -1,7 +1,9 @@
 """`studio evaluate PROJECT [--run RUN] [--json]`: metrics of a run on the test split.
 
 Classification: accuracy, per-class precision/recall/F1 and the confusion
-matrix. Regression: MSE, RMSE, MAE, R² and the largest error. The result is
+matrix. Regression: MSE, RMSE, MAE, R² and the largest error. Forecast: MAE,
+RMSE and MAPE on the test windows beside the naive "last value" forecast's,
+overall and per step ahead. The result is
 also saved as the run's `evaluation.json`. `--json` prints it as one object
 (without the per-sample predictions, which stay in the file). A run folder
 that cannot be written still gets its metrics printed, with one warning line
@@ -56,9 +58,54 @@ def format_evaluation(result: dict[str, Any]) -> str:
         lines.append(" " * width + "".join(f"{n[: cell - 1]:>{cell}}" for n in names))
         for name, row in zip(names, result["confusion"]):
             lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
+    elif "forecast" in result:
+        lines.extend(format_forecast(result))
     elif "mse" in result:
         lines.append("  ".join(f"{k} {result[k]:.4g}" for k in ("mse", "rmse", "mae", "r2", "max_error")))
     return "\n".join(lines) + "\n"
+
+
+def _percent(value: Any) -> str:
+    return f"{value:.1f} %" if isinstance(value, (int, float)) and value == value else "-"
+
+
+def format_forecast(result: dict[str, Any]) -> list[str]:
+    """The forecast's errors beside the naive forecast's (each target's last input value)."""
+    fc = result["forecast"]
+    naive = result.get("naive")
+    targets = ", ".join(repr(t) for t in fc.get("targets") or [])
+    horizon = int(fc.get("horizon") or 1)
+    ahead = "1 step ahead" if horizon == 1 else f"1 to {horizon} steps ahead"
+    lines = [f"Forecast of {targets}, {ahead}, {result.get('samples')} test windows", ""]
+    lines.append(f"{'':<24}{'MAE':>10}{'RMSE':>10}{'MAPE':>10}")
+    lines.append(f"{'model':<24}{result['mae']:>10.4g}{result['rmse']:>10.4g}{_percent(result.get('mape')):>10}")
+    if naive:
+        lines.append(f"{'naive (last value)':<24}{naive['mae']:>10.4g}{naive['rmse']:>10.4g}"
+                     f"{_percent(naive.get('mape')):>10}")
+        lines.append("")
+        lines.append(beats_naive_text(result["mae"], naive["mae"]))
+    else:
+        lines.append(f"naive forecast: not computed ({fc.get('naive_note') or 'unknown inputs'})")
+    if horizon > 1:
+        lines.append("")
+        lines.append(f"{'step ahead':<12}{'MAE':>10}{'naive MAE':>12}{'RMSE':>10}{'naive RMSE':>12}")
+        for row in fc.get("steps") or []:
+            lines.append(f"{row['step']:<12}{row['mae']:>10.4g}{row.get('naive_mae', float('nan')):>12.4g}"
+                         f"{row['rmse']:>10.4g}{row.get('naive_rmse', float('nan')):>12.4g}")
+    if result.get("mape") is not None:
+        lines.append("(MAPE is over the actual values that are not 0; it is large where they are near 0)")
+    return lines
+
+
+def beats_naive_text(mae: float, naive_mae: float) -> str:
+    """'The model's MAE is 41 % below the naive forecast's.' (or above: it does not beat it)."""
+    if not (naive_mae > 0 and mae == mae):
+        return "The naive forecast's MAE is 0: the series repeats its last value."
+    change = (mae - naive_mae) / naive_mae * 100
+    if change < 0:
+        return f"The model's MAE is {-change:.0f} % below the naive forecast's: it beats the obvious baseline."
+    return (f"The model's MAE is {change:.0f} % above the naive forecast's: it does not beat repeating the "
+            "last value; train longer, or change the model or the window.")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(Path(args.project))
     result = evaluate_run(project, args.run, which="final" if args.final else "best")
     if args.json:
-        print(json.dumps(clean(summary(result))))
+        shown = {k: v for k, v in summary(result).items() if k != "y_naive"}  # per window, kept in the file
+        print(json.dumps(clean(shown)))
     else:
         sys.stdout.write(format_evaluation(result))
     sys.stdout.flush()

@@ -104,6 +104,8 @@ class DatasetInfo:
     vocabulary_size: Optional[int] = None  # estimated distinct words (text)
     spec: dict = field(default_factory=dict)  # the resolved spec (defaults filled in)
     title: str = ""  # a human name ("Iris flowers"), for samples
+    # Time series: how a window's targets are laid out, for evaluating forecasts (see `forecast_layout`).
+    forecast: dict = field(default_factory=dict)
 
     # -- summaries ----------------------------------------------------------
     @property
@@ -148,7 +150,21 @@ class DatasetInfo:
     def suggested_metrics(self) -> list[str]:
         return auto_metrics(self.task)
 
+    def forecast_layout(self) -> dict | None:
+        """For a time series: {"targets": names, "horizon": steps ahead, "stride", "length",
+        "inputs": the position of each target among the input columns (None: not an input),
+        "first_row": the row (0-based) the first test window's first forecast is for}. A
+        window's target vector is the `horizon` next rows of the targets, row after row. The
+        evaluation compares the model with the naive forecast (each target's last input value)."""
+        return dict(self.forecast) if self.forecast else None
+
     def to_dict(self) -> dict:
+        out = self._to_dict()
+        if self.forecast:
+            out["forecast"] = dict(self.forecast)
+        return out
+
+    def _to_dict(self) -> dict:
         return {
             "kind": self.kind,
             "path": self.path,

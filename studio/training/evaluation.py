@@ -7,7 +7,17 @@ JSON-friendly dict (saved as the run's `evaluation.json`):
      classification: "accuracy", "class_names", "confusion" (rows = true, cols = predicted),
                      "per_class": [{"class", "precision", "recall", "f1", "support"}], "macro", "weighted",
      regression:     "mse", "rmse", "mae", "r2", "max_error",
-     "y_true", "y_pred" (per sample, for the confusion-cell and predicted-vs-actual views)}
+     forecast:       the regression metrics over every value forecast, "mape", "naive" (the same errors
+                     of the naive forecast: each target's last input value, repeated for every step
+                     ahead), "forecast" ({"targets", "horizon", "stride", "first_row", "steps": errors
+                     per step ahead, model and naive}), "y_naive" (per window),
+     "y_true", "y_pred" (per sample, for the confusion-cell and predicted-vs-actual views; a
+                         forecast's are one list per window: its steps ahead, row after row)}
+
+A forecast only counts if it beats the obvious: the naive "last value" forecast's errors are
+reported beside the model's. Where the window's inputs are is told by the data
+(``forecast`` = `DatasetInfo.forecast_layout()`, or a ``forecast`` attribute of the task);
+without it a series of one input column is taken as its own target.
 
 The metric functions are plain numpy and tested on hand-made arrays.
 """
@@ -101,6 +111,100 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     }
 
 
+def forecast_errors(y_true: Any, y_pred: Any) -> dict[str, Any]:
+    """MAE, RMSE and MAPE (in %, over the actual values that are not 0) of a forecast."""
+    import numpy as np
+
+    t = np.asarray(y_true, dtype=np.float64).ravel()
+    p = np.asarray(y_pred, dtype=np.float64).ravel()
+    if t.size == 0:
+        return {"mae": float("nan"), "rmse": float("nan"), "mape": float("nan"), "mape_values": 0}
+    err = p - t
+    nonzero = np.abs(t) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mape = float(np.mean(np.abs(err[nonzero] / t[nonzero])) * 100) if nonzero.any() else float("nan")
+    return {
+        "mae": float(np.mean(np.abs(err))),
+        "rmse": float(np.mean(err**2) ** 0.5),
+        "mape": mape,
+        "mape_values": int(nonzero.sum()),  # the values MAPE is over (an actual 0 has no percentage)
+    }
+
+
+def _layout(forecast: Optional[dict], inputs_width: Optional[int], width: int) -> dict[str, Any]:
+    """The forecast's layout: given, or guessed for a series of one column (its own target)."""
+    layout = dict(forecast or {})
+    if not layout.get("targets"):
+        if inputs_width == 1:
+            layout.update(targets=["value"], inputs=[0], horizon=width)
+        else:  # which input is which target is unknown: each value its own target, no naive forecast
+            layout.update(targets=[f"output {i + 1}" for i in range(width)], inputs=[None] * width, horizon=1,
+                          unknown=True)
+    targets = list(layout["targets"])
+    horizon = int(layout.get("horizon") or 1)
+    if horizon * len(targets) != width:
+        raise TrainingError(
+            f"the model forecasts {width} values per window but the data has {horizon} steps of "
+            f"{len(targets)} target(s); check the output units"
+        )
+    inputs = list(layout.get("inputs") or [None] * len(targets))
+    return {"targets": targets, "horizon": horizon, "inputs": inputs, "stride": int(layout.get("stride") or 1),
+            "first_row": layout.get("first_row"), "unknown": bool(layout.get("unknown"))}
+
+
+def forecast_metrics(y_true: Any, y_pred: Any, last_inputs: Any = None,
+                     forecast: Optional[dict] = None) -> dict[str, Any]:
+    """A forecast's errors against the naive "last value" forecast, overall and per step ahead.
+
+    `y_true`/`y_pred`: (windows, horizon * targets), the steps row after row; `last_inputs`:
+    (windows, input columns), each window's last input row (None: no naive forecast).
+    """
+    import numpy as np
+
+    t = np.asarray(y_true, dtype=np.float64)
+    t = t.reshape(len(t), -1)
+    p = np.asarray(y_pred, dtype=np.float64).reshape(len(t), -1)
+    if p.shape != t.shape:
+        raise TrainingError(f"the model predicts {p.shape[1]} values for {t.shape[1]} targets; check the output units")
+    last = None if last_inputs is None else np.asarray(last_inputs, dtype=np.float64).reshape(len(t), -1)
+    layout = _layout(forecast, None if last is None else last.shape[1], t.shape[1])
+    horizon, k = layout["horizon"], len(layout["targets"])
+    naive = None
+    note = ""
+    if last is None:
+        note = "the inputs of the test windows are not known"
+    elif layout["unknown"]:
+        note = "the data did not say which input column holds each target"
+    elif any(i is None or not 0 <= int(i) < last.shape[1] for i in layout["inputs"]):
+        note = "a target is not among the inputs, so its last value is not known"
+    else:
+        naive_last = last[:, [int(i) for i in layout["inputs"]]]  # (windows, targets)
+        naive = np.tile(naive_last, (1, horizon))  # the same value for every step ahead
+    steps = []
+    t3, p3 = t.reshape(len(t), horizon, k), p.reshape(len(t), horizon, k)
+    n3 = None if naive is None else naive.reshape(len(t), horizon, k)
+    for s in range(horizon):
+        row: dict[str, Any] = {"step": s + 1, **forecast_errors(t3[:, s], p3[:, s])}
+        if n3 is not None:
+            nv = forecast_errors(t3[:, s], n3[:, s])
+            row.update(naive_mae=nv["mae"], naive_rmse=nv["rmse"], naive_mape=nv["mape"])
+        steps.append(row)
+    out: dict[str, Any] = {
+        "targets": layout["targets"],
+        "horizon": horizon,
+        "stride": layout["stride"],
+        "first_row": layout["first_row"],
+        "model": forecast_errors(t, p),
+        "naive": forecast_errors(t, naive) if naive is not None else None,
+        "steps": steps,
+    }
+    if note:
+        out["naive_note"] = note
+    if naive is not None:
+        out["naive_values"] = naive_last
+    return out
+
+
 def predicted_classes(pred: Any) -> Any:
     """Class indices from model outputs: argmax, or > 0.5 for one sigmoid unit."""
     import numpy as np
@@ -120,12 +224,22 @@ def true_classes(y: Any, label_encoding: str) -> Any:
     return np.rint(y.ravel()).astype(np.int64)
 
 
-def _predict_all(model: Any, data: Any, batch_size: int) -> tuple[Any, Any]:
-    """(y_true, predictions) in one pass over the test data."""
+def _last_step(x: Any) -> Any:
+    """Each window's last input row: (windows, columns) of a (windows, steps, columns) input."""
+    import numpy as np
+
+    if isinstance(x, (dict, list, tuple)):
+        return None
+    x = np.asarray(x)
+    return x[:, -1, :] if x.ndim == 3 else None
+
+
+def _predict_all(model: Any, data: Any, batch_size: int, last_step: bool = False) -> tuple[Any, Any, Any]:
+    """(y_true, predictions, the windows' last input rows or None) in one pass over the test data."""
     import numpy as np
 
     if is_dataset(data):
-        ys, preds = [], []
+        ys, preds, lasts = [], [], []
         for batch in data:
             if not isinstance(batch, (tuple, list)) or len(batch) < 2:
                 raise TrainingError("the test dataset has no targets; evaluation needs (inputs, targets)")
@@ -133,12 +247,16 @@ def _predict_all(model: Any, data: Any, batch_size: int) -> tuple[Any, Any]:
             out = model.predict_on_batch(x_b)
             preds.append(np.asarray(out[0] if isinstance(out, (list, tuple)) else out))
             ys.append(np.asarray(y_b))
+            if last_step:
+                lasts.append(_last_step(x_b))
         if not preds:
             raise TrainingError("the test split is empty; nothing to evaluate")
-        return np.concatenate(ys), np.concatenate(preds)
+        last = np.concatenate(lasts) if lasts and all(v is not None for v in lasts) else None
+        return np.concatenate(ys), np.concatenate(preds), last
     x, y = data[0], data[1]
     out = model.predict(x, batch_size=batch_size, verbose=0)
-    return np.asarray(y), np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
+    last = _last_step(x) if last_step else None
+    return np.asarray(y), np.asarray(out[0] if isinstance(out, (list, tuple)) else out), last
 
 
 def _keras_metrics(model: Any, data: Any, batch_size: int) -> dict[str, float]:
@@ -150,9 +268,13 @@ def _keras_metrics(model: Any, data: Any, batch_size: int) -> dict[str, float]:
 
 
 def evaluate_model(
-    model: Any, data: Any, task: Optional[TaskInfo] = None, batch_size: int = 32
+    model: Any, data: Any, task: Optional[TaskInfo] = None, batch_size: int = 32,
+    forecast: Optional[dict] = None,
 ) -> dict[str, Any]:
-    """Evaluate `model` on test `data` ((x, y) arrays or a batched tf.data.Dataset)."""
+    """Evaluate `model` on test `data` ((x, y) arrays or a batched tf.data.Dataset).
+
+    `forecast`: a time series' layout (`DatasetInfo.forecast_layout()`; default: the task's
+    ``forecast`` attribute, if it has one)."""
     import numpy as np
 
     task = task or TaskInfo()
@@ -163,7 +285,8 @@ def evaluate_model(
     result: dict[str, Any] = {"task": task.task}
     if getattr(model, "compiled", False):
         result["keras"] = _keras_metrics(model, data, batch_size)
-    y_true, pred = _predict_all(model, data, batch_size)
+    is_forecast = task.task == "forecast"
+    y_true, pred, last = _predict_all(model, data, batch_size, last_step=is_forecast)
     result["samples"] = int(len(y_true))
     keep = slice(0, MAX_SAMPLES_KEPT)
     if task.task == "classification" and task.label_encoding != "multilabel":
@@ -203,4 +326,19 @@ def evaluate_model(
         p = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
         result.update(regression_metrics(t, p))
         result.update(y_true=t[keep, 0].tolist(), y_pred=p[keep, 0].tolist())
+    elif is_forecast:
+        t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+        p = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+        result.update(regression_metrics(t, p))
+        layout = forecast if forecast is not None else getattr(task, "forecast", None)
+        details = forecast_metrics(t, p, last, layout)
+        naive_values = details.pop("naive_values", None)
+        model_errors, naive = details.pop("model"), details.pop("naive")
+        result["mape"] = model_errors["mape"]
+        result["naive"] = naive
+        result["forecast"] = details
+        rows = slice(0, max(1, MAX_SAMPLES_KEPT // max(1, t.shape[1])))
+        result.update(y_true=t[rows].tolist(), y_pred=p[rows].tolist())
+        if naive_values is not None:
+            result["y_naive"] = naive_values[rows].tolist()
     return result

@@ -10,6 +10,8 @@ spread of a CPU training. The shapes CNN (the slowest, about 10 s) is marked slo
 from __future__ import annotations
 
 import json
+import math
+import re
 import shutil
 from pathlib import Path
 
@@ -110,3 +112,30 @@ def test_sine_lstm_forecasts_within_the_noise(capsys, tmp_path):
     assert epochs[-1]["val_mae"] < 0.2, epochs[-1]
     assert epochs[-1]["val_loss"] < epochs[0]["loss"]
     assert end["evaluation"]["samples"] > 100 and end["evaluation"]["keras"]["mae"] < 0.2
+
+    # The forecast is evaluated (it printed "mae nan"): finite errors on the test windows, beside
+    # the naive forecast (the last value of each window), which the model beats.
+    evaluation = end["evaluation"]
+    assert math.isfinite(evaluation["mae"]) and math.isfinite(evaluation["rmse"]), evaluation
+    assert evaluation["mae"] == pytest.approx(evaluation["keras"]["mae"], rel=1e-3)
+    naive = evaluation["naive"]
+    assert math.isfinite(naive["mae"]) and evaluation["mae"] < 0.85 * naive["mae"], (evaluation["mae"], naive)
+    assert evaluation["rmse"] < naive["rmse"]
+    assert "y_true" not in evaluation and "y_naive" not in json.dumps(end["evaluation"]["forecast"])
+
+
+def test_sine_lstm_evaluation_reports_the_naive_forecast_beside_the_model(capsys, tmp_path):
+    _, end, project = train(capsys, tmp_path, "sine-lstm", 4)
+    assert main(["evaluate", str(project), "--run", end["run_dir"]]) == 0
+    out = capsys.readouterr().out
+    assert "Forecast of 'value', 1 step ahead, 168 test windows" in out
+    assert re.search(r"^model +\d\.\d+ +\d\.\d+ +\d+\.\d %$", out, re.M), out
+    assert re.search(r"^naive \(last value\) +\d\.\d+ +\d\.\d+ +\d+\.\d %$", out, re.M), out
+    assert "below the naive forecast's: it beats the obvious baseline" in out
+    assert main(["evaluate", str(project), "--run", end["run_dir"], "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["task"] == "forecast" and result["mae"] < result["naive"]["mae"]
+    assert result["forecast"]["horizon"] == 1 and result["forecast"]["steps"][0]["naive_mae"] == result["naive"]["mae"]
+    assert not {"y_true", "y_pred", "y_naive"} & set(result)  # per window: in evaluation.json only
+    saved = json.loads((Path(end["run_dir"]) / "evaluation.json").read_text(encoding="utf-8"))
+    assert len(saved["y_true"]) == len(saved["y_naive"]) == 168

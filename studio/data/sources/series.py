@@ -114,6 +114,9 @@ class SeriesSource(Source):
                 "target" if col.name in targets else "feature" if col.name in features else \
                 ("time" if col.name in time_like else "")
         info.split_sizes = {"train": counts[0], "validation": counts[1], "test": counts[2]}
+        info.forecast = {"targets": list(targets), "horizon": win.horizon, "stride": win.stride, "length": win.length,
+                         "inputs": [features.index(t) if t in features else None for t in targets],
+                         "first_row": self.segments[2][0] + win.length}
         info.preview_rows = [list(r) for r in scan.preview[:20]]
         step = max(1, scan.rows // PREVIEW_POINTS)
         for j, name in enumerate(columns):

@@ -4,7 +4,10 @@ Classification: the confusion matrix (rows = true class, columns =
 predicted; cells shaded by the share of their row), clicking a cell lists the
 test samples in it; a per-class precision / recall / F1 / support table.
 Regression: predicted against actual values with the ideal diagonal, and the
-error metrics.
+error metrics. Forecast: the test windows' actual values over time with the
+model's forecast and the naive "last value" forecast (one step ahead at a time,
+chosen above the plot when the model forecasts several), their MAE / RMSE /
+MAPE side by side, and a table of the errors per step ahead.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -29,6 +33,19 @@ from PySide6.QtWidgets import (
 )
 
 MAX_LISTED = 500
+ACTUAL_PEN = (40, 40, 40)
+MODEL_PEN = (52, 120, 220)
+NAIVE_PEN = (200, 120, 40)
+
+
+def beats_naive(mae: float, naive_mae: float) -> str:
+    """'28 % below the naive forecast's MAE' or '12 % above ...' (the model's MAE against the naive one)."""
+    if not (naive_mae > 0 and mae == mae):
+        return ""
+    change = (mae - naive_mae) / naive_mae * 100
+    if change < 0:
+        return f"the model's MAE is {-change:.0f} % below the naive forecast's: it beats the obvious baseline"
+    return f"the model's MAE is {change:.0f} % above the naive forecast's: it does not beat repeating the last value"
 
 
 class EvaluationView(QWidget):
@@ -39,6 +56,7 @@ class EvaluationView(QWidget):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.evaluation: Optional[dict[str, Any]] = None
+        self._forecast: Optional[tuple] = None
         self.summary = QLabel("No evaluation yet: train a model with a test split, or evaluate a run.")
         self.summary.setWordWrap(True)
         self.evaluate_button = QPushButton("Evaluate selected run")
@@ -81,10 +99,53 @@ class EvaluationView(QWidget):
         self.scatter_view.addItem(self.scatter)
         self.scatter_view.addItem(self.diagonal)
 
+        # forecast
+        self.step_choice = QComboBox()
+        self.step_choice.setObjectName("forecastStepCombo")
+        self.step_choice.setToolTip("Which step ahead the plot shows (the model forecasts several)")
+        self.step_choice.currentIndexChanged.connect(lambda _i: self._plot_forecast())
+        self.target_choice = QComboBox()
+        self.target_choice.setObjectName("forecastTargetCombo")
+        self.target_choice.currentIndexChanged.connect(lambda _i: self._plot_forecast())
+        self.forecast_view = pg.PlotWidget(background="w")
+        self.forecast_view.setLabel("bottom", "time (row of the series)")
+        self.forecast_view.setLabel("left", "value")
+        self.forecast_view.showGrid(x=True, y=True, alpha=0.2)
+        self.forecast_legend = self.forecast_view.addLegend(
+            offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 220), pen=pg.mkPen(200, 200, 200), labelTextColor="#333")
+        self.actual_curve = self.forecast_view.plot(pen=pg.mkPen(ACTUAL_PEN, width=1.5), name="actual")
+        self.model_curve = self.forecast_view.plot(pen=pg.mkPen(MODEL_PEN, width=1.5), name="model forecast")
+        self.naive_curve = self.forecast_view.plot(
+            pen=pg.mkPen(NAIVE_PEN, width=1, style=Qt.PenStyle.DashLine), name="naive: last value")
+        self.steps_table = QTableWidget()
+        self.steps_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.steps_table.verticalHeader().hide()
+        self.steps_table.verticalHeader().setDefaultSectionSize(rows)
+        self.steps_table.setToolTip("The errors of each step ahead: the model's, and the naive forecast's "
+                                    "(each target's last known value, repeated)")
+        choices = QHBoxLayout()
+        choices.setContentsMargins(0, 0, 0, 0)
+        self.step_label = QLabel("step ahead")
+        self.target_label = QLabel("target")
+        for w in (self.step_label, self.step_choice, self.target_label, self.target_choice):
+            choices.addWidget(w)
+        choices.addStretch(1)
+        plot_side = QWidget()
+        plot_layout = QVBoxLayout(plot_side)
+        plot_layout.setContentsMargins(0, 0, 0, 0)
+        plot_layout.addLayout(choices)
+        plot_layout.addWidget(self.forecast_view, 1)
+        self.forecasting = forecasting = QSplitter()
+        forecasting.addWidget(plot_side)
+        forecasting.addWidget(self.steps_table)
+        forecasting.setStretchFactor(0, 3)
+        forecasting.setStretchFactor(1, 1)
+
         self.stack = QStackedWidget()
         self.stack.addWidget(QWidget())
         self.stack.addWidget(classification)
         self.stack.addWidget(self.scatter_view)
+        self.stack.addWidget(forecasting)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.evaluate_button)
@@ -104,6 +165,9 @@ class EvaluationView(QWidget):
         if "confusion" in evaluation:
             self._show_classification(evaluation)
             self.stack.setCurrentIndex(1)
+        elif isinstance(evaluation.get("forecast"), dict):
+            self._show_forecast(evaluation)
+            self.stack.setCurrentIndex(3)
         elif "mse" in evaluation:
             self._show_regression(evaluation)
             self.stack.setCurrentIndex(2)
@@ -170,6 +234,8 @@ class EvaluationView(QWidget):
         super().showEvent(event)
         if self.stack.currentIndex() == 1:
             self._fit_matrix()  # filled while another tab was shown: the split had no width yet
+        elif self.stack.currentIndex() == 3:
+            self._fit_steps()
 
     def _fit_matrix(self) -> None:
         """Give the matrix the width its columns need (up to two thirds); the rest to the table."""
@@ -200,6 +266,112 @@ class EvaluationView(QWidget):
         else:
             self.diagonal.setData([], [])
 
+    # --- forecast ----------------------------------------------------------------------------
+    def _show_forecast(self, ev: dict[str, Any]) -> None:
+        fc = ev["forecast"]
+        naive = ev.get("naive") or None
+
+        def pair(key: str, percent: bool = False) -> str:
+            value = ev.get(key)
+            text = _number(value, percent)
+            if naive is not None:
+                text += f" (naive {_number(naive.get(key), percent)})"
+            return text
+
+        horizon = int(fc.get("horizon") or 1)
+        ahead = "" if horizon == 1 else f", 1 to {horizon} steps ahead"
+        parts = [f"Test split: {ev.get('samples')} windows{ahead}", f"MAE {pair('mae')}", f"RMSE {pair('rmse')}",
+                 f"MAPE {pair('mape', percent=True)}"]
+        verdict = beats_naive(ev.get("mae", float("nan")), naive["mae"]) if naive else \
+            f"no naive forecast: {fc.get('naive_note') or 'the inputs are not known'}"
+        run = f"  (run {ev['run']})" if ev.get("run") else ""
+        self.summary.setText("   ".join(parts) + (f"\n{verdict[:1].upper()}{verdict[1:]}." if verdict else "") + run)
+        self.summary.setToolTip("MAE, RMSE: mean absolute and root mean squared error of the values forecast, in the "
+                                "series' units. MAPE: the mean error as a percentage of the actual value (over "
+                                "the values that are not 0; large where they are near 0). Naive: the forecast "
+                                "that repeats each window's last value.")
+        targets = [str(t) for t in fc.get("targets") or []]
+        self._forecast = (ev, fc, horizon, targets)
+        for combo, items, label in ((self.step_choice, [str(i + 1) for i in range(horizon)], self.step_label),
+                                    (self.target_choice, targets, self.target_label)):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(items)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+            combo.setVisible(len(items) > 1)
+            label.setVisible(len(items) > 1)
+        self._plot_forecast()
+        self._fill_steps(fc, naive is not None)
+
+    def _plot_forecast(self) -> None:
+        state = getattr(self, "_forecast", None)
+        if state is None:
+            return
+        ev, fc, horizon, targets = state
+        k = max(1, len(targets))
+        step = max(0, self.step_choice.currentIndex())
+        target = max(0, self.target_choice.currentIndex())
+        column = step * k + target
+        actual = _column(ev.get("y_true"), column)
+        predicted = _column(ev.get("y_pred"), column)
+        naive = _column(ev.get("y_naive"), target)
+        first = fc.get("first_row")
+        known = isinstance(first, (int, float)) and not isinstance(first, bool)
+        stride = int(fc.get("stride") or 1) if known else 1
+        start = int(first) + step if known else 0
+        x = start + stride * np.arange(len(actual), dtype=np.float64)
+        self.forecast_view.setLabel("bottom", "time (row of the series)" if known else "test window")
+        self.actual_curve.setData(x, actual)
+        self.model_curve.setData(x[: len(predicted)], predicted)
+        if naive.size:
+            self.naive_curve.setData(x[: len(naive)], naive)
+            self.naive_curve.show()
+        else:
+            self.naive_curve.setData([], [])
+            self.naive_curve.hide()
+        name = targets[target] if targets else "value"
+        self.forecast_view.setLabel("left", name)
+        self.forecast_view.setTitle(f"{name}, {step + 1} step{'s' if step else ''} ahead: actual, the model's "
+                                    "forecast and the naive forecast" if naive.size else
+                                    f"{name}, {step + 1} step{'s' if step else ''} ahead: actual and forecast",
+                                    color="#444", size="9pt")
+        self.forecast_view.enableAutoRange()
+
+    def _fill_steps(self, fc: dict[str, Any], has_naive: bool) -> None:
+        headers = ["step", "MAE", "naive MAE", "RMSE", "naive RMSE"] if has_naive else ["step", "MAE", "RMSE"]
+        keys = ["step", "mae", "naive_mae", "rmse", "naive_rmse"] if has_naive else ["step", "mae", "rmse"]
+        rows = list(fc.get("steps") or [])
+        table = self.steps_table
+        table.clear()
+        table.setRowCount(len(rows))
+        table.setColumnCount(len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        for r, row in enumerate(rows):
+            for c, key in enumerate(keys):
+                value = row.get(key)
+                item = QTableWidgetItem(str(value) if key == "step" else _number(value))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if has_naive and key in ("mae", "rmse"):
+                    better = _lower(value, row.get(f"naive_{key}"))
+                    if better is not None:
+                        item.setForeground(QBrush(QColor(30, 130, 60) if better else QColor(200, 60, 40)))
+                        item.setToolTip("lower than the naive forecast's" if better else
+                                        "not lower than the naive forecast's")
+                table.setItem(r, c, item)
+        table.resizeColumnsToContents()
+        self._fit_steps()
+
+    def _fit_steps(self) -> None:
+        """Give the table of steps the width its columns need (up to a half); the rest to the plot."""
+        table = self.steps_table
+        needed = (table.horizontalHeader().length() + 2 * table.frameWidth()
+                  + table.verticalScrollBar().sizeHint().width())
+        total = sum(self.forecasting.sizes()) or self.forecasting.width()
+        if total > 0:
+            side = min(needed, total // 2)
+            self.forecasting.setSizes([total - side, side])
+
     # --- confusion cell -> samples -----------------------------------------------------------
     def samples_in_cell(self, row: int, column: int) -> list[int]:
         ev = self.evaluation or {}
@@ -217,3 +389,27 @@ class EvaluationView(QWidget):
             )
         self.samples.clear()
         self.samples.addItems([f"test sample #{i}" for i in indices[:MAX_LISTED]])
+
+
+def _number(value: Any, percent: bool = False) -> str:
+    if not isinstance(value, (int, float)) or value != value:
+        return "-"
+    return f"{value:.1f} %" if percent else f"{value:.4g}"
+
+
+def _lower(value: Any, other: Any) -> Optional[bool]:
+    if isinstance(value, (int, float)) and isinstance(other, (int, float)) and value == value and other == other:
+        return value < other
+    return None
+
+
+def _column(values: Any, index: int) -> np.ndarray:
+    """Column `index` of per-window lists (or of a flat list, for index 0) as floats; empty if absent."""
+    if not values:
+        return np.zeros(0)
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 1:
+        return array if index == 0 else np.zeros(0)
+    if index >= array.shape[1]:
+        return np.zeros(0)
+    return array[:, index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -257,3 +258,44 @@ def test_axes_show_plain_epochs_during_the_first_epoch(qtbot):
         axis = item.getAxis(name)
         assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
     assert "epoch" in item.getAxis("bottom").labelString()
+
+
+def test_a_forecast_shows_actual_model_and_naive_over_time_per_step_ahead(qtbot):
+    windows = 6
+    actual = [[float(i), float(i + 1)] for i in range(windows)]  # two steps ahead per window
+    evaluation = {
+        "task": "forecast", "samples": windows, "mse": 0.04, "rmse": 0.2, "mae": 0.15, "r2": 0.9,
+        "max_error": 0.3, "mape": 4.5, "naive": {"mae": 1.5, "rmse": 1.6, "mape": 30.0, "mape_values": 12},
+        "forecast": {"targets": ["load"], "horizon": 2, "stride": 3, "first_row": 100, "steps": [
+            {"step": 1, "mae": 0.1, "rmse": 0.15, "mape": 3.0, "naive_mae": 1.0, "naive_rmse": 1.1},
+            {"step": 2, "mae": 0.2, "rmse": 0.25, "mape": 6.0, "naive_mae": 2.0, "naive_rmse": 2.1}]},
+        "y_true": actual, "y_pred": [[a + 0.1, b - 0.2] for a, b in actual],
+        "y_naive": [[float(i) - 1] for i in range(windows)],
+    }
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.resize(900, 360)
+    view.show()
+    view.set_evaluation(evaluation)
+    assert view.stack.currentIndex() == 3
+    text = view.summary.text()
+    assert "MAE 0.15 (naive 1.5)" in text and "RMSE 0.2 (naive 1.6)" in text and "MAPE 4.5 % (naive 30.0 %)" in text
+    assert "90 % below the naive forecast's: it beats the obvious baseline" in text
+    x, y = view.actual_curve.getData()
+    assert x.tolist() == [100, 103, 106, 109, 112, 115] and y.tolist() == [0, 1, 2, 3, 4, 5]  # step 1, by row
+    assert view.naive_curve.getData()[1].tolist() == [-1, 0, 1, 2, 3, 4]
+    assert view.step_choice.isVisibleTo(view) and view.step_choice.count() == 2
+    assert not view.target_choice.isVisibleTo(view)  # one target: nothing to choose
+    view.step_choice.setCurrentIndex(1)  # two steps ahead: one row later, the second value of each window
+    x, y = view.actual_curve.getData()
+    assert x.tolist()[0] == 101 and y.tolist() == [1, 2, 3, 4, 5, 6]
+    assert view.model_curve.getData()[1].tolist() == pytest.approx([0.8, 1.8, 2.8, 3.8, 4.8, 5.8])
+    assert view.steps_table.rowCount() == 2 and view.steps_table.item(1, 2).text() == "2"  # naive MAE, step 2
+    assert "lower than the naive" in view.steps_table.item(1, 1).toolTip()
+    # an older evaluation without a time axis or a naive forecast still shows
+    del evaluation["naive"], evaluation["y_naive"], evaluation["forecast"]["first_row"]
+    evaluation["forecast"]["naive_note"] = "a target is not among the inputs, so its last value is not known"
+    view.set_evaluation(evaluation)
+    assert "no naive forecast: a target is not among the inputs" in view.summary.text().lower()
+    assert view.actual_curve.getData()[0].tolist()[:2] == [0, 1] and view.naive_curve.getData()[0] is None
+    assert view.steps_table.columnCount() == 3
