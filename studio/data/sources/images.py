@@ -5,12 +5,19 @@ against their checksums, a JPEG decoded at 1/8 scale (GIF, BMP: decoded).
 Files that are not readable images, or are cut short, are skipped and
 counted, so TensorFlow (whose libjpeg prints "Corrupt JPEG data" on stderr)
 never sees them; training repeats the warning.
+A JPEG whose entropy-coded data is damaged in the middle still decodes in
+Pillow without a word (its decoder hides libjpeg's warnings), so only
+TensorFlow finds it: prepare() first decodes every JPEG once at 1/8 scale
+with fd 2 captured (`_jpegs_with_corrupt_data`), drops the ones the decoder
+complains about and says so in one warning. `studio data` cannot see them.
 prepare() streams the files from disk with tf.data, decodes and resizes
 them, and caches the decoded pixels only when they fit in memory.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +28,7 @@ from studio.data import pipeline, splits
 from studio.data.files import excerpt
 from studio.data.info import DatasetInfo, split_sizes
 from studio.data.sources.base import Source, class_balance_problems
+from studio.data.stderr_capture import capture_fd2, write_to_stderr
 
 SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
@@ -28,6 +36,13 @@ GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 # renamed .jpg, say) opens in Pillow but not in TensorFlow, so describe() skips it.
 TF_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "BMP")
 MAX_DEFAULT_SIDE = 256
+# The JPEG check before training decodes this many files at once in parallel (tf.data); a batch
+# that makes the decoder print anything, or fail, is checked again one file at a time.
+CHECK_CHUNK = 256
+# Verdicts of that check, kept for the session: (path, size, mtime_ns) -> the file decodes cleanly.
+_VERDICTS: dict[tuple[str, int, int], bool] = {}
+_VERDICTS_LOCK = threading.Lock()
+_VERDICTS_MAX = 500_000
 
 
 class ImageFolderSource(Source):
@@ -37,6 +52,7 @@ class ImageFolderSource(Source):
         super().__init__(*args, **kwargs)
         self.files: list[str] = []
         self.labels: np.ndarray | None = None
+        self.jpeg: np.ndarray | None = None  # per file: a JPEG (by content), checked again by prepare()
         self.skipped_message = ""  # the warning about unreadable files, repeated when training
 
     def _describe(self) -> DatasetInfo:
@@ -57,6 +73,7 @@ class ImageFolderSource(Source):
         counts: list[int] = []
         files: list[str] = []
         labels: list[int] = []
+        jpeg: list[bool] = []
         sizes: Counter = Counter()
         grey = True
         skipped: list[str] = []
@@ -72,7 +89,7 @@ class ImageFolderSource(Source):
             for p in images:
                 total += 1
                 try:
-                    size, mode = _check_image(p)
+                    size, mode, fmt = _check_image(p)
                     sizes[size] += 1
                     grey = grey and mode in GREY_MODES
                 except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, MemoryError,
@@ -81,6 +98,7 @@ class ImageFolderSource(Source):
                     continue
                 files.append(str(p))
                 labels.append(label)
+                jpeg.append(fmt in ("JPEG", "MPO"))
                 good += 1
             if good == 0:
                 self.warn(f"{folder}: none of the {len(images)} images of class '{folder.name}' can be read; "
@@ -102,6 +120,7 @@ class ImageFolderSource(Source):
             self.warn(self.skipped_message)
         self.files = files
         self.labels = np.asarray(labels, dtype=np.int32)
+        self.jpeg = np.asarray(jpeg, dtype=bool)
 
         opts = self.spec.image
         if opts.size is not None:
@@ -141,13 +160,30 @@ class ImageFolderSource(Source):
 
         info = self.require_ok()
         seed = self.seed(seed)
-        assert self.labels is not None
+        assert self.labels is not None and self.jpeg is not None
         split = self.spec.split
         labels = self.labels if split.stratify else None
         assignment = splits.assign(len(self.files), split.validation, split.test, split.seed, labels)
+        # JPEGs the decoder complains about leave their split; the others keep theirs, so the
+        # splits are those describe() reported less the corrupt files.
+        jpegs = [f for f, j in zip(self.files, self.jpeg) if j]
+        corrupt = set(_jpegs_with_corrupt_data(jpegs))
+        warnings = [self.skipped_message] if self.skipped_message else []
+        if corrupt:
+            keep = np.asarray([f not in corrupt for f in self.files], dtype=bool)
+            bad = [f for f in self.files if f in corrupt]
+            first = ", ".join(excerpt(Path(f).relative_to(self.path), 60) for f in bad[:3])
+            etc = ", ..." if len(bad) > 3 else ""
+            verb = "has corrupt data and is" if len(bad) == 1 else "have corrupt data and are"
+            message = f"{self.path}: {len(bad)} of {len(self.files)} images {verb} skipped (first: {first}{etc})"
+            if not (keep & (assignment == splits.TRAIN)).any():
+                raise DataError(f"{message}; no training images are left")
+            warnings.append(message)
+        else:
+            keep = np.ones(len(self.files), dtype=bool)
         height, width, channels = info.feature_shape
         files = np.asarray(self.files)
-        cache = len(self.files) * height * width * channels * 4 <= pipeline.IN_MEMORY_BYTES
+        cache = int(keep.sum()) * height * width * channels * 4 <= pipeline.IN_MEMORY_BYTES
 
         def load(path, label):
             raw = tf.io.read_file(path)
@@ -160,7 +196,7 @@ class ImageFolderSource(Source):
 
         out, counts = [], {}
         for part, name in ((splits.TRAIN, "train"), (splits.VALIDATION, "validation"), (splits.TEST, "test")):
-            sel = assignment == part
+            sel = (assignment == part) & keep
             counts[name] = int(sel.sum())
             if counts[name] == 0 and part != splits.TRAIN:
                 out.append(None)
@@ -169,9 +205,10 @@ class ImageFolderSource(Source):
             training = part == splits.TRAIN
             if training and not cache:
                 ds = ds.shuffle(counts[name], seed=seed, reshuffle_each_iteration=True)
-            # A file that passed describe() but fails to decode (a truncated image) is dropped;
-            # repeat().take(n) then keeps the split at exactly n samples, so the dataset's size
-            # is known (Keras shows progress and does not warn about running out of data).
+            # A file that passed describe() and the JPEG check but fails to decode (changed on
+            # disk since) is dropped; repeat().take(n) then keeps the split at exactly n samples,
+            # so the dataset's size is known (Keras shows progress and does not warn about
+            # running out of data).
             ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
             ds = ds.repeat().take(counts[name])
             if cache:
@@ -181,12 +218,11 @@ class ImageFolderSource(Source):
         spec = dict(info.spec)
         spec["preprocessing"] = {"rescale": 1.0 / 255.0, "class_names": list(info.class_names)}
         return pipeline.PreparedData(train=out[0], validation=out[1], test=out[2], info=info, spec=spec,
-                                     batch_size=batch_size, counts=counts,
-                                     warnings=[self.skipped_message] if self.skipped_message else [])
+                                     batch_size=batch_size, counts=counts, warnings=warnings)
 
 
-def _check_image(path: Path) -> tuple[tuple[int, int], str]:
-    """((height, width), mode) of an image TensorFlow can decode; raises if it is not one.
+def _check_image(path: Path) -> tuple[tuple[int, int], str, str]:
+    """((height, width), mode, format) of an image TensorFlow can decode; raises if it is not one.
 
     Pillow is quiet where libjpeg, inside TensorFlow, prints "Corrupt JPEG data" or "Premature
     end of JPEG file" on stderr, so a file cut short never reaches TensorFlow: a PNG's chunks are
@@ -199,7 +235,7 @@ def _check_image(path: Path) -> tuple[tuple[int, int], str]:
     with Image.open(path) as im:
         if im.format not in TF_FORMATS:
             raise ValueError(f"{im.format} is not JPEG, PNG, GIF or BMP")
-        size, mode = (im.height, im.width), im.mode
+        size, mode, fmt = (im.height, im.width), im.mode, im.format
         if im.format == "PNG":
             im.verify()
         elif im.format in ("JPEG", "MPO"):
@@ -208,7 +244,7 @@ def _check_image(path: Path) -> tuple[tuple[int, int], str]:
                 im.load()
         else:
             im.load()
-    return size, mode
+    return size, mode, fmt
 
 
 def _ends_with_eoi(path: Path) -> bool:
@@ -217,3 +253,96 @@ def _ends_with_eoi(path: Path) -> bool:
         fh.seek(0, 2)
         fh.seek(max(0, fh.tell() - 1024))
         return b"\xff\xd9" in fh.read()
+
+
+def _jpegs_with_corrupt_data(paths: list[str]) -> list[str]:
+    """The JPEGs among `paths` that TensorFlow's decoder complains about, in their order.
+
+    Pillow's decoder keeps libjpeg's warnings to itself, so a JPEG whose entropy-coded data is
+    damaged mid-file passes describe(); TensorFlow's prints "Corrupt JPEG data: bad Huffman
+    code" (and the like) on the process's stderr, which no setting silences. Each file is decoded
+    once at 1/8 scale (the whole stream is still parsed: the same warnings at a fraction of the
+    cost) while fd 2 points at a temporary file: a file that makes the decoder write anything,
+    or fail, is corrupt. The files go in batches of CHECK_CHUNK through a parallel tf.data map; a
+    batch that printed something or lost a file is checked again one file at a time, eagerly on
+    this thread, to name the culprits. What was printed and is not explained by a corrupt file
+    (another thread's output) is passed on to the real stderr. Verdicts are kept for the session
+    by (path, size, mtime).
+    """
+    if not paths:
+        return []
+    import tensorflow as tf
+
+    verdict: dict[str, bool] = {}
+    keys: dict[str, tuple[str, int, int]] = {}
+    todo: list[str] = []
+    with _VERDICTS_LOCK:
+        for p in paths:
+            try:
+                st = os.stat(p)
+            except OSError:  # gone since describe(): not corrupt; the pipeline drops it
+                verdict[p] = True
+                continue
+            keys[p] = key = (p, st.st_size, st.st_mtime_ns)
+            known = _VERDICTS.get(key)
+            if known is None:
+                todo.append(p)
+            else:
+                verdict[p] = known
+    if todo:
+        def probe(path):
+            return tf.shape(tf.io.decode_jpeg(tf.io.read_file(path), ratio=8))
+
+        def clean_alone(path: str) -> bool:
+            try:
+                tf.io.decode_jpeg(tf.io.read_file(path), ratio=8)
+            except tf.errors.OpError:
+                return False
+            return True
+
+        explained: list[tuple[int, int]] = []  # spans of the captured output the corrupt files printed
+        with capture_fd2() as cap:
+            for start in range(0, len(todo), CHECK_CHUNK):
+                chunk = todo[start:start + CHECK_CHUNK]
+                before = cap.size()
+                ds = (tf.data.Dataset.from_tensor_slices(chunk)
+                      .map(probe, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False))
+                try:  # reduce(), not a Python loop: no iterator, no "End of sequence" log line
+                    ds.reduce(np.int64(0), lambda n, _: n + 1)
+                    failed = False
+                except tf.errors.OpError:
+                    failed = True
+                after = cap.size()
+                if not failed and after == before:
+                    verdict.update(dict.fromkeys(chunk, True))
+                    continue
+                found = False
+                for p in chunk:
+                    b = cap.size()
+                    ok = clean_alone(p)
+                    a = cap.size()
+                    ok = ok and a == b
+                    verdict[p] = ok
+                    if not ok:
+                        found = True
+                        explained.append((b, a))
+                if found:  # what the batch printed was these files' complaints, once more
+                    explained.append((before, after))
+        _pass_on(cap.data, explained)
+        with _VERDICTS_LOCK:
+            if len(_VERDICTS) + len(todo) > _VERDICTS_MAX:
+                _VERDICTS.clear()
+            for p in todo:
+                _VERDICTS[keys[p]] = verdict[p]
+    return [p for p in paths if not verdict[p]]
+
+
+def _pass_on(data: bytes, explained: list[tuple[int, int]]) -> None:
+    """Write to the real stderr what a capture caught outside the `explained` spans."""
+    rest, pos = [], 0
+    for start, end in sorted(explained):
+        if start > pos:
+            rest.append(data[pos:start])
+        pos = max(pos, end)
+    rest.append(data[pos:])
+    write_to_stderr(b"".join(rest))
