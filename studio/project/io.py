@@ -19,7 +19,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from studio.core.errors import GraphError, ProjectError
 from studio.core.text import shorten
@@ -205,10 +205,17 @@ def load_project(path: str | os.PathLike, catalog: Catalog | None = None) -> Pro
     return project
 
 
-def dumps_project(project: Project) -> str:
-    """The file's text: indented UTF-8 JSON ending in a newline."""
+def dumps_project(project: Project, positions: Mapping[str, Sequence[float]] | None = None) -> str:
+    """The file's text: indented UTF-8 JSON ending in a newline. `positions`
+    (node id -> x, y) are written instead of those nodes' positions in the
+    graph, e.g. where the file had a node the window only spread out to show."""
+    data = project.to_dict()
+    if positions:
+        for node in data["graph"]["nodes"]:
+            if node["id"] in positions:
+                node["position"] = [float(v) for v in positions[node["id"]]]
     try:
-        return json.dumps(project.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     except ValueError as exc:  # NaN or infinity in a parameter
         raise ProjectError(
             f"cannot save {project.name!r}: a value is NaN or infinite ({exc}); fix the parameter first"
@@ -217,15 +224,17 @@ def dumps_project(project: Project) -> str:
         raise ProjectError(f"cannot save {project.name!r}: a value is not JSON data ({exc})") from None
 
 
-def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
+def save_project(project: Project, path: str | os.PathLike | None = None,
+                 positions: Mapping[str, Sequence[float]] | None = None) -> Path:
     """Write the project atomically (temp file, fsync, rename) and return the path.
 
     The text is produced before the disk is touched, so a project that cannot
-    be written as JSON leaves the previous file as it was."""
+    be written as JSON leaves the previous file as it was. `positions`: as in
+    `dumps_project`."""
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectError("the project has no file name yet; choose one with Save As")
-    text = dumps_project(project)
+    text = dumps_project(project, positions)
     atomic_write_text(target, text)
     project.path = target
     return target

@@ -117,6 +117,10 @@ class TrainingSession:
         self._prev_means: dict[str, float] = {}
         self._epoch_cut_short = False
         self._epoch_seconds: list[float] = []
+        # The ETA counts only steady batches: the first call of each epoch (tracing,
+        # the data iterator's start, a whole group with steps per execution) is skipped.
+        self._steady_from: Optional[tuple[float, int, float]] = None  # (time, step, paused) after it
+        self._steady_rate: Optional[float] = None  # steps/s of the last steady stretch
         self._nan_message = ""
         self._started = 0.0
         self._device = ""
@@ -543,6 +547,7 @@ class TrainingSession:
         self._prev_means = {}
         self._prev_step = 0
         self._epoch_cut_short = False
+        self._steady_from = None
         self._set_state("training")
 
     def end_batch(self, batch: int, logs: Any) -> bool:
@@ -575,6 +580,11 @@ class TrainingSession:
             self._non_finite(loss, step)
             stop = True
         now = time.perf_counter()
+        if self._steady_from is None:
+            self._steady_from = (now, step, self._paused_in_epoch)
+        elif step > self._steady_from[1]:
+            since, first, paused = self._steady_from
+            self._steady_rate = (step - first) / max(1e-9, now - since - (self._paused_in_epoch - paused))
         if now - self._last_flush >= self.report_interval:
             self._flush(now)
         if self._stop_requested:
@@ -626,17 +636,30 @@ class TrainingSession:
         self._set_state("stopping" if self._stop_requested else "training")
 
     def _speed(self, now: float) -> tuple[float, Optional[float]]:
-        """(samples/s, ETA in s) from the current epoch so far and the epochs before."""
-        active = max(1e-9, now - self._epoch_started - self._paused_in_epoch)
+        """(samples/s, ETA in s), both from steady batches: the ETA is None
+        ("estimating") until some ran after the first call of the first epoch,
+        which carries the tracing and can take longer than the whole rest."""
         batch = (self._data.batch_size if self._data else None) or 1
-        speed = self._steps_done * batch / active
-        steps = self.steps_per_epoch
-        if not steps or not self._steps_done:
+        rate, steps = self._steady_rate, self.steps_per_epoch
+        if rate:
+            speed = rate * batch
+        else:
+            speed = self._steps_done * batch / max(1e-9, now - self._epoch_started - self._paused_in_epoch)
+        per_epoch = self._epoch_estimate(steps, rate)
+        if not steps or per_epoch is None:
             return speed, None
-        left_now = (steps - self._steps_done) * active / self._steps_done
-        per_epoch = self._epoch_seconds[-1] if self._epoch_seconds else steps * active / self._steps_done
+        left = max(0, steps - self._steps_done)
+        left_now = left / rate if rate else per_epoch * left / steps
         epochs_after = max(0, self.final_epoch - self._epoch - 1)
         return speed, left_now + epochs_after * per_epoch
+
+    def _epoch_estimate(self, steps: Optional[int], rate: Optional[float]) -> Optional[float]:
+        """Seconds a whole epoch takes: the recent full epochs after the first (which
+        traced the model), else the steady batch rate; None before either is known."""
+        later = self._epoch_seconds[1:][-3:]
+        if later:
+            return sum(later) / len(later)
+        return steps / rate if steps and rate else None
 
     def _flush(self, now: float) -> None:
         self._last_flush = now
@@ -679,6 +702,9 @@ class TrainingSession:
             self.writer.update(epochs_done=epoch + 1)
         speed, _ = self._speed(now)
         remaining = self.final_epoch - epoch - 1
+        per_epoch = self._epoch_estimate(self.steps_per_epoch, self._steady_rate)
+        if per_epoch is None:
+            per_epoch = seconds
         self.reporter.on_epoch(
             EpochReport(
                 epoch=epoch + 1,
@@ -686,7 +712,7 @@ class TrainingSession:
                 logs=logs,
                 seconds=seconds,
                 samples_per_s=speed,
-                eta_s=remaining * sum(self._epoch_seconds[-3:]) / len(self._epoch_seconds[-3:]),
+                eta_s=remaining * per_epoch,
             )
         )
 

@@ -88,7 +88,7 @@ class DataPanel(QWidget):
         self._again = False  # the dataset changed while describing: describe once more when done
         self._build()
         document.sectionChanged.connect(self._on_section)
-        document.projectReplaced.connect(lambda _p: self.refresh())
+        document.projectReplaced.connect(lambda _p: self._on_project_replaced())
         document.reportChanged.connect(lambda _r: self._show_binding())
         self.refresh()
 
@@ -126,7 +126,7 @@ class DataPanel(QWidget):
 
         self.form = DatasetForm(self)
         self.form.changed.connect(self.change)
-        settings = QGroupBox("Settings", self)
+        self.settings_box = settings = QGroupBox("Settings", self)
         QVBoxLayout(settings).addWidget(self.form)
 
         self.fit = QPushButton("Fit model to data", self)
@@ -189,6 +189,20 @@ class DataPanel(QWidget):
     @property
     def base_dir(self) -> Path | None:
         return self.document.project.folder
+
+    def _on_project_replaced(self) -> None:
+        """Another project is open: nothing of the last one's data stays on show
+        while its own is read."""
+        self.info, self.error, self._described_spec = None, "", None
+        self.summary.setText("")
+        self._message("")
+        self._clear()
+        spec = self.spec
+        self.settings_box.setVisible(bool(spec))
+        if spec:
+            self.form.show_spec(spec, None)
+            self.title.setText("Reading the data…")
+        self.refresh()
 
     def _on_section(self, key: str) -> None:
         if key == "dataset":
@@ -315,6 +329,7 @@ class DataPanel(QWidget):
         self._bind()
         info, spec = self.info, self.spec
         self.form.setEnabled(bool(spec))
+        self.settings_box.setVisible(bool(spec))  # no greyed settings of no data
         if not spec:
             self.title.setText("No data yet: choose a sample or open a file")
             self.summary.setText("")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QResizeEvent
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -70,11 +70,23 @@ SETTINGS_MIN_WIDTH = 180
 MARGIN = 6
 
 
+def finished_text(result: RunResult) -> str:
+    """What the progress bar says once a run has ended: no speed or ETA any more."""
+    epochs = f"{result.epochs_done} epoch{'s' if result.epochs_done != 1 else ''}"
+    took = f" in {duration(result.duration_s)}" if result.duration_s else ""
+    if result.status == "completed":
+        return f"Done · {epochs}{took}"
+    if result.status == "stopped":
+        return f"Stopped after {epochs}{took}"
+    return "Failed"
+
+
 class TrainingPanel(QWidget):
     """Signals: trainingChanged(bool) when a run starts/ends; runFinished(RunResult)."""
 
     trainingChanged = Signal(bool)
     runFinished = Signal(object)
+    trainRequested = Signal()  # Train by its shortcut: the window shows the panel
 
     def __init__(self, document: Any, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -94,10 +106,24 @@ class TrainingPanel(QWidget):
         self.predict = PredictView()
 
         self.train_button = QPushButton("Train")
-        self.train_button.setToolTip("Train the model from scratch with these settings (a new run)")
+        self.train_button.setToolTip("Train the model from scratch with these settings (a new run) — Ctrl+Enter")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the current batch; the run is saved as 'stopped'")
+        self.stop_button.setToolTip("Stop after the current batch; the run is saved as 'stopped' — Esc")
+        # Ctrl+Enter trains from anywhere in the window (the main window lists it in its
+        # Model menu); Esc stops only while the focus is in this panel.
+        self.train_action = QAction("&Train", self)
+        self.train_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.train_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.train_action.setStatusTip("Train the model with the Training panel's settings (a new run)")
+        self.train_action.triggered.connect(self._train_by_shortcut)
+        self.stop_action = QAction("&Stop Training", self)
+        self.stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.stop_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.stop_action.setStatusTip("Stop after the current batch (Esc in the Training panel)")
+        self.stop_action.triggered.connect(self.stop)
+        self.addAction(self.train_action)
+        self.addAction(self.stop_action)
         self.continue_button = QPushButton("Continue")
         self.continue_button.setToolTip("Train more epochs starting from the selected (or latest) run")
         self.progress = QProgressBar()
@@ -195,7 +221,7 @@ class TrainingPanel(QWidget):
         """Start a run (from scratch, or continuing `continue_from`); False with a message if refused."""
         if self.runner.is_running():
             return False
-        from studio.ui.training.job import make_session
+        from studio.workflows.train import make_session
 
         project = self.document.project
         try:
@@ -228,6 +254,11 @@ class TrainingPanel(QWidget):
         self.trainingChanged.emit(True)
         return True
 
+    def _train_by_shortcut(self) -> None:
+        self.trainRequested.emit()
+        if self.train_button.isEnabled():
+            self.train()
+
     def continue_training(self) -> bool:
         info = self._run_to_continue()
         if info is None:
@@ -242,8 +273,11 @@ class TrainingPanel(QWidget):
         return runs.latest_run(self.document.project.runs_dir)
 
     def stop(self) -> None:
+        if not self.runner.is_running():
+            return
         self.runner.stop()
         self._on_state("stopping")
+        self.progress.setFormat("Stopping after this batch…")
 
     def toggle_pause(self) -> None:
         if self.runner.is_paused():
@@ -260,7 +294,7 @@ class TrainingPanel(QWidget):
         project = self.document.project
 
         def work() -> dict:
-            from studio.ui.training.job import evaluate_run
+            from studio.workflows.evaluate import evaluate_run
 
             return evaluate_run(project, info)
 
@@ -353,10 +387,16 @@ class TrainingPanel(QWidget):
                 self.progress.setRange(0, (info.epochs - info.initial_epoch) * steps)
             self.progress.setValue(min(done, self.progress.maximum()))
         batch = f"batch {report.step}/{steps}" if steps else f"batch {report.step}"
-        self.progress.setFormat(
-            f"Epoch {report.epoch}/{epochs} · {batch} · {report.samples_per_s:,.0f} samples/s · "
-            f"ETA {duration(report.eta_s)}"
-        )
+        session = self.runner.session
+        if session is not None and session.stop_requested:
+            self.progress.setFormat(f"Epoch {report.epoch}/{epochs} · {batch} · stopping…")
+        elif report.eta_s is None:  # the first batches trace the model: no honest estimate yet
+            self.progress.setFormat(f"Epoch {report.epoch}/{epochs} · {batch} · estimating…")
+        else:
+            self.progress.setFormat(
+                f"Epoch {report.epoch}/{epochs} · {batch} · {report.samples_per_s:,.0f} samples/s · "
+                f"ETA {duration(report.eta_s)}"
+            )
 
     def _on_epoch(self, report: EpochReport) -> None:
         self.history.add_epoch(report.epoch, report.logs)
@@ -372,8 +412,10 @@ class TrainingPanel(QWidget):
         self.last_result = result
         self._shown_run = result.run_id
         self.plots.set_live(False)
-        self.progress.setRange(0, 100)
-        self.progress.setValue(100 if result.status == "completed" else self.progress.value())
+        value, most = self.progress.value(), self.progress.maximum()
+        self.progress.setRange(0, max(1, most))
+        self.progress.setValue(most if result.status == "completed" else max(0, value))
+        self.progress.setFormat(finished_text(result))
         level = "error" if result.status == "failed" else "info"
         where = f" — saved as run {result.run_id}" if result.run_id else ""
         self.show_message(level, f"{result.status.capitalize()}: {result.message}{where}")
@@ -412,6 +454,7 @@ class TrainingPanel(QWidget):
         )
 
     def _on_project_replaced(self, _project: Any) -> None:
+        """Another project is open: show its runs, nothing of the last one's."""
         self.runs_view.refresh()
         if not self.runner.is_running():
             self.history = MetricsHistory()
@@ -419,6 +462,12 @@ class TrainingPanel(QWidget):
             self.plots.set_overlays([])
             self.last_result = None
             self._shown_run = None
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.progress.setFormat("")
+            self.status.setText("")
+            self.status.hide()
+            self.show_message("info", "")
         self.evaluation.set_evaluation(None)
         self.predict.set_run(None)
         self._update_buttons()
@@ -470,6 +519,8 @@ class TrainingPanel(QWidget):
         running = self.runner.is_running()
         paused = running and self.runner.is_paused()
         self.train_button.setEnabled(not running)
+        self.train_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
         self.continue_button.setEnabled(not running and self._run_to_continue() is not None)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")

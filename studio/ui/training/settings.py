@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -45,6 +45,18 @@ SCHEDULE_LABELS = {
 }
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 DEVICES = ("auto", "cpu", "gpu:0", "gpu:1")
+
+
+class _WheelGuard(QObject):
+    """Scrolling the settings column over a box must not change the box: a wheel
+    event reaches a spin box or combo box only once it has the focus (clicked or
+    tabbed into); otherwise it scrolls the column."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            event.ignore()
+            return True
+        return False
 
 
 def _double(low: float, high: float, decimals: int, step: float, tip: str = "") -> QDoubleSpinBox:
@@ -193,6 +205,11 @@ class TrainingSettingsForm(QWidget):
         for box in (fit_box, opt_box, sched_box, stop_box, hw_box):
             layout.addWidget(box)
         layout.addStretch(1)
+        self._wheel_guard = _WheelGuard(self)
+        for widget in self.findChildren(QAbstractSpinBox) + self.findChildren(QComboBox):
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            widget.installEventFilter(self._wheel_guard)
+        self._shown: dict[str, Any] = {}  # the settings the form shows, as TrainingConfig.to_dict()
 
         for combo in (self.optimizer, self.schedule, self.device):
             combo.currentIndexChanged.connect(self._changed)
@@ -254,6 +271,10 @@ class TrainingSettingsForm(QWidget):
         finally:
             self._loading = False
         self._update_visibility()
+        try:
+            self._shown = TrainingConfig.from_dict(self.form_dict()).to_dict()
+        except TrainingError:
+            self._shown = {}
 
     def _fill(self, c: TrainingConfig) -> None:
         self.optimizer.setCurrentIndex(max(0, self.optimizer.findData(c.optimizer)))
@@ -364,9 +385,21 @@ class TrainingSettingsForm(QWidget):
             self._show_error(str(exc))
             return
         self._show_error("")
+        # Only what the user changed is written, over the project's own dict: a click or
+        # focus change that changes nothing is no undo step, and the file keeps its form
+        # (no defaults written out, no values rounded by the boxes they were shown in).
         new = config.to_dict()
-        if new != self.document.project.training:
-            self.document.set_section("training", new, "Change training settings")
+        changed = {k: v for k, v in new.items() if self._shown.get(k, object()) != v}
+        if not changed:
+            return
+        stored = dict(self.document.project.training or {})
+        stored.update(changed)
+        try:
+            TrainingConfig.from_dict(stored)
+        except TrainingError:
+            stored = new  # the stored settings were invalid: write the form's whole
+        if stored != self.document.project.training:
+            self.document.set_section("training", stored, "Change training settings")
         self.configChanged.emit(config)
 
     def _show_error(self, text: str) -> None:
