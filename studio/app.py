@@ -43,13 +43,15 @@ def run(project: str | os.PathLike | None = None, screenshot: str | None = None,
     app.setApplicationName("Network Studio")
     app.setOrganizationName("Network Studio")
     app.setApplicationDisplayName("Network Studio")
+    from studio.ui import settings
+
     themes = ThemeManager(app)
-    themes.apply()
+    themes.set_mode(str(settings.settings().value("view/theme", "system")))
 
     from studio.ui.main_window import MainWindow
 
     window = MainWindow()
-    themes.changed.connect(window.theme_changed)
+    window.use_themes(themes)
     window.show()
     window.start(str(project) if project is not None else None)
 

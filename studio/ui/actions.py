@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
 from studio.ui import icons
@@ -57,6 +57,8 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
     a = SimpleNamespace(
         new=_action(w, "&New…", f.new, Std.New, "new", "Start a new project from a template"),
         open=_action(w, "&Open…", f.open_dialog, Std.Open, "open", "Open a project file"),
+        open_example=_action(w, "Open &Example…", f.open_example, None, None,
+                             "Open one of the example projects that come with Network Studio"),
         new_window=_action(w, "New &Window", w.new_window, "Ctrl+Shift+N", None,
                            "Open another window (copy and paste layers between them)"),
         save=_action(w, "&Save", f.save, Std.Save, "save", "Save the project"),
@@ -83,7 +85,25 @@ def build_actions(w: MainWindow) -> SimpleNamespace:
         minimap=_action(w, "&Minimap", w.set_minimap, "Ctrl+M", "minimap", "Show the overview", checkable=True),
         summary=_action(w, "Model &Summary", w.show_summary, "Ctrl+I", "summary", "Keras-style summary table"),
         about=_action(w, "&About Network Studio", w.about, None, None, ""),
+        getting_started=_action(w, "&Getting Started", w.show_getting_started, Std.HelpContents, None,
+                                "What to do first, with the example projects"),
+        shortcuts=_action(w, "&Keyboard Shortcuts", w.show_shortcuts, "Ctrl+/", None,
+                          "Every key and mouse gesture"),
+        theme_system=_action(w, "&System", None, None, None,
+                             "Follow the system's light or dark setting", checkable=True),
+        theme_light=_action(w, "&Light", None, None, None, "Light colours",
+                            checkable=True),
+        theme_dark=_action(w, "&Dark", None, None, None, "Dark colours",
+                           checkable=True),
     )
+    group = QActionGroup(w)
+    group.setExclusive(True)
+    for action, mode in ((a.theme_system, "system"), (a.theme_light, "light"), (a.theme_dark, "dark")):
+        # triggered, not toggled: checking the current mode from code applies nothing
+        action.triggered.connect(lambda _checked=False, m=mode: w.set_theme(m))
+        action.setProperty("themeMode", mode)
+        group.addAction(action)
+    a.theme_system.setChecked(True)
     a.snap.setChecked(True)
     # Editing keys act on the canvas only when it has the focus, so Delete or
     # Ctrl+A typed in the inspector or palette never touch the graph.
@@ -98,10 +118,11 @@ def build_menus(w: MainWindow, a: SimpleNamespace) -> SimpleNamespace:
     file = bar.addMenu("&File")
     file.addAction(a.new)
     file.addAction(a.open)
-    file.addAction(a.new_window)
+    file.addAction(a.open_example)
     recent = QMenu("Open &Recent", w)
     recent.setObjectName("recentMenu")
     file.addMenu(recent)
+    file.addAction(a.new_window)
     file.addSeparator()
     file.addAction(a.save)
     file.addAction(a.save_as)
@@ -115,11 +136,15 @@ def build_menus(w: MainWindow, a: SimpleNamespace) -> SimpleNamespace:
     for item in (a.zoom_in, a.zoom_out, a.zoom_reset, a.fit, None, a.minimap, a.snap, None):
         view.addSeparator() if item is None else view.addAction(item)
     panels = view.addMenu("&Panels")
+    themes = view.addMenu("&Theme")
+    for action in (a.theme_system, a.theme_light, a.theme_dark):
+        themes.addAction(action)
     graph = bar.addMenu("&Model")
     for item in (a.add_layer, a.auto_layout, None, a.summary):
         graph.addSeparator() if item is None else graph.addAction(item)
     help_menu = bar.addMenu("&Help")
-    help_menu.addAction(a.about)
+    for item in (a.getting_started, a.shortcuts, None, a.about):
+        help_menu.addSeparator() if item is None else help_menu.addAction(item)
 
     tools = QToolBar("Main toolbar", w)
     tools.setObjectName("mainToolbar")
@@ -129,7 +154,8 @@ def build_menus(w: MainWindow, a: SimpleNamespace) -> SimpleNamespace:
                  a.zoom_in, a.zoom_out, a.fit, a.auto_layout, None, a.summary):
         tools.addSeparator() if item is None else tools.addAction(item)
     w.addToolBar(tools)
-    return SimpleNamespace(file=file, edit=edit, view=view, panels=panels, model=graph, recent=recent, toolbar=tools)
+    return SimpleNamespace(file=file, edit=edit, view=view, panels=panels, themes=themes, model=graph,
+                           help=help_menu, recent=recent, toolbar=tools)
 
 
 def retint(actions: SimpleNamespace) -> None:

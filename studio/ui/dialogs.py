@@ -32,12 +32,13 @@ from studio.ui import icons, theme
 FILE_FILTER = f"Network Studio projects (*{SUFFIX});;JSON files (*.json);;All files (*)"
 
 
-def ask_save_changes(parent: QWidget | None, name: str) -> str:
-    """'save', 'discard' or 'cancel'."""
+def ask_save_changes(parent: QWidget | None, name: str, before: str = "closing") -> str:
+    """'save', 'discard' or 'cancel'; `before` says what the user is about to do
+    ("closing", "opening another project", "starting a new project")."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Unsaved changes")
-    box.setText(f"Save the changes to “{name}” before closing?")
+    box.setText(f"Save the changes to “{name}” before {before}?")
     box.setInformativeText("Your changes will be lost if you don't save them.")
     box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                            | QMessageBox.StandardButton.Cancel)
@@ -154,7 +155,10 @@ def choose_template(parent: QWidget | None, templates: list[tuple[str, str, str]
     dialog.resize(520, 360)
     label = QLabel("Start from:", dialog)
     lst = QListWidget(dialog)
-    lst.setWordWrap(True)
+    lst.setObjectName("templateList")
+    lst.setWordWrap(True)  # long descriptions wrap: no sideways scrolling
+    lst.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    lst.setResizeMode(QListWidget.ResizeMode.Adjust)
     blank = QListWidgetItem("Empty project\nAn empty canvas with nothing on it.")
     blank.setData(Qt.ItemDataRole.UserRole, "")
     lst.addItem(blank)

@@ -19,7 +19,7 @@ from studio.core import paths
 from studio.core.errors import ProjectError, StudioError
 from studio.project.io import load_project, save_project
 from studio.project.model import SUFFIX, Project
-from studio.ui import dialogs, settings
+from studio.ui import dialogs, guide, settings
 from studio.ui.document import new_project
 from studio.ui.file_watch import FileWatcher
 from studio.ui.recovery import INTERVAL_MS, Autosaver, find_recoveries
@@ -76,11 +76,15 @@ class FileController(QObject):
         self.watcher.watch(self.document.path)
 
     # -- closing the current document ----------------------------------------------
-    def confirm_discard(self) -> bool:
-        """Ask about unsaved changes; True if we may drop the current project."""
+    def confirm_discard(self, before: str = "closing") -> bool:
+        """Ask about unsaved changes before `before` ("closing", "opening another
+        project"...); True if we may drop the current project."""
         if not self.document.is_dirty:
             return True
-        answer = dialogs.ask_save_changes(self.window, self.document.name)
+        if before == "closing":
+            answer = dialogs.ask_save_changes(self.window, self.document.name)
+        else:
+            answer = dialogs.ask_save_changes(self.window, self.document.name, before=before)
         if answer == "save":
             return self.save()
         return answer == "discard"
@@ -92,7 +96,7 @@ class FileController(QObject):
             if choice is None:
                 return False
             template = choice
-        if not self.confirm_discard():
+        if not self.confirm_discard("starting a new project"):
             return False
         try:
             project = project_from_template(template)
@@ -115,13 +119,18 @@ class FileController(QObject):
         except ProjectError as exc:
             dialogs.show_problems(self.window, "Cannot open project", str(exc), exc.problems)
             return False
-        if ask and not self.confirm_discard():
+        if ask and not self.confirm_discard("opening another project"):
             return False
         self._replace(project)
         settings.add_recent_file(path)
         self.recentChanged.emit(settings.recent_files())
-        self.window.show_message(f"Opened {path}")
+        self.window.show_message(f"Opened {path.name}")
         return True
+
+    def open_example(self) -> bool:
+        """File > Open Example: pick one of the bundled projects."""
+        path = guide.choose_example(self.window, guide.examples())
+        return self.open(path) if path else False
 
     def open_default(self) -> None:
         """The bundled example, or a template if it is missing."""
@@ -139,13 +148,14 @@ class FileController(QObject):
     # -- save ----------------------------------------------------------------------------
     def save(self) -> bool:
         path = self.document.path
-        if path is None or path.resolve() == EXAMPLE.resolve():
+        if path is None or guide.is_example(path):  # the bundled examples stay as shipped
             return self.save_as()
         return self.save_to(path)
 
     def save_as(self) -> bool:
         name = self.document.name if self.document.name != "untitled" else "untitled"
-        folder = self.document.path.parent if self.document.path and self.document.path != EXAMPLE else Path.home()
+        path = self.document.path
+        folder = path.parent if path and not guide.is_example(path) else Path.home()
         stem = name.lower().replace(" ", "-")
         path = dialogs.choose_save_file(self.window, str(folder / f"{stem}{SUFFIX}"))
         return self.save_to(path) if path else False
@@ -157,11 +167,13 @@ class FileController(QObject):
                                f"{path} is read-only; the file was not changed. Use Save As to save a copy.")
             return False
         project = self.document.project
-        if isinstance(project.ui, dict):
+        # Save writes what it read: the view only with other changes (or where the
+        # file kept one), nodes the window spread out at their file positions.
+        if isinstance(project.ui, dict) and (self.document.is_dirty or "view" in project.ui):
             project.ui = {**project.ui, "view": self.window.view_state()}
         old_path = project.path
         try:
-            save_project(project, path)
+            save_project(project, path, self.window.file_positions())
         except ProjectError as exc:
             project.path = old_path
             dialogs.show_error(self.window, "Cannot save", str(exc))
@@ -170,7 +182,7 @@ class FileController(QObject):
         self.watcher.watch(path)
         settings.add_recent_file(path)
         self.recentChanged.emit(settings.recent_files())
-        self.window.show_message(f"Saved {path}")
+        self.window.show_message(f"Saved {path.name}")
         return True
 
     # -- recovery -----------------------------------------------------------------------------
@@ -208,7 +220,7 @@ class FileController(QObject):
                 dialogs.show_problems(self.window, "Cannot reload project", str(exc), exc.problems)
                 return
             self._replace(project)
-            self.window.show_message(f"Reloaded {path}")
+            self.window.show_message(f"Reloaded {path.name}")
         else:
             self.document.mark_dirty()
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from studio import __version__
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.edits import Batch, MoveNodes, SetTrainable
-from studio.ui import clipboard, dialogs, icons, operations, settings
+from studio.ui import clipboard, dialogs, guide, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
 from studio.ui.canvas.layout import NODE_WIDTH, hides_wires, layered_positions, spread_positions
 from studio.ui.canvas.scene import CanvasScene
@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         self._quick_add_pos = QPointF()
         self._quick_add_wire: tuple[str, int, bool] | None = None  # a dropped wire to attach
         self._summary: SummaryDialog | None = None
+        self.themes: Any = None  # the app's ThemeManager (use_themes), made on demand without one
+        self._aired: dict[str, tuple[tuple, tuple]] = {}  # node id -> (file's position, shown one)
 
         self.files = FileController(self, autosave_interval_ms)
         self.actions_ = build_actions(self)
@@ -102,6 +104,9 @@ class MainWindow(QMainWindow):
         self.summary_bar = SummaryBar(self.document, self)
         self.zoom_label = QLabel("100%", self)
         self.zoom_label.setObjectName("zoomLabel")
+        self.file_label = QLabel("", self)  # the file's name; its full path in the tooltip
+        self.file_label.setObjectName("fileLabel")
+        self.statusBar().addPermanentWidget(self.file_label)
         self.statusBar().addPermanentWidget(self.summary_bar)
         self.statusBar().addPermanentWidget(self.zoom_label)
 
@@ -148,12 +153,22 @@ class MainWindow(QMainWindow):
             self.panels[class_name] = panel
             if class_name == "TrainingPanel":
                 panel.trainingChanged.connect(self._show_training)
+                panel.trainRequested.connect(self._show_training_dock)
+                self.menus.model.addSeparator()
+                self.menus.model.addAction(panel.train_action)
+                self.menus.model.addAction(panel.stop_action)
             # In a scroll area, so a tall panel does not squeeze the canvas.
             holder = QScrollArea(self)
             holder.setWidgetResizable(True)
             holder.setFrameShape(QFrame.Shape.NoFrame)
             holder.setWidget(panel)
             self.add_panel(holder, title, area, f"{class_name}Dock")
+
+    def _show_training_dock(self) -> None:
+        dock = self.docks.get("TrainingPanelDock")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
 
     def _show_training(self, running: bool) -> None:
         """When a run starts, bring its curves into view with room to read them."""
@@ -226,6 +241,8 @@ class MainWindow(QMainWindow):
         where = f" — {doc.path.name}" if doc.path else ""
         self.setWindowTitle(f"{doc.name}[*]{where} — Network Studio")
         self.setWindowModified(doc.is_dirty)
+        self.file_label.setText(doc.path.name if doc.path else "not saved yet")
+        self.file_label.setToolTip(str(doc.path) if doc.path else "Save the project to keep its runs")
 
     def _update_actions(self) -> None:
         has_nodes = bool(self.document.selection)
@@ -396,15 +413,26 @@ class MainWindow(QMainWindow):
         """When a project opens, give a cramped layout room for its wires (e.g.
         files with nodes 220 px apart), and lay out a one-row layout whose skip
         connections run behind layers. Positions are presentation: not an undo
-        step and not an unsaved change; saving keeps the new ones."""
+        step and not an unsaved change; saving writes the file's own positions
+        for the nodes still where this put them (`file_positions`)."""
         graph = self.document.graph
+        self._aired = {}
         if hides_wires(graph):  # e.g. generated files with every layer on one row
             positions = self._layered_positions()
         else:
             positions = spread_positions(graph)
         for node_id, position in positions.items():
-            if tuple(graph.node(node_id).position) != position:
+            read = tuple(graph.node(node_id).position)
+            if read != position:
+                self._aired[node_id] = (read, position)
                 graph.move(node_id, position)
+
+    def file_positions(self) -> dict[str, tuple[float, float]]:
+        """Node id -> the position the file gave it, for each node the window
+        moved only to show it (and the user has not moved since)."""
+        graph = self.document.graph
+        return {node_id: read for node_id, (read, shown) in self._aired.items()
+                if graph.has_node(node_id) and tuple(graph.node(node_id).position) == shown}
 
     def _layered_positions(self) -> dict[str, tuple[float, float]]:
         heights = {i.node_id: i.height for i in self.scene.node_items()}
@@ -438,9 +466,50 @@ class MainWindow(QMainWindow):
         """Another window on an empty project in this process."""
         window = MainWindow(catalog=self.catalog)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.themes is not None:
+            window.use_themes(self.themes)
         window.move(self.pos() + QPoint(40, 40))
         window.show()
         return window
+
+    def show_getting_started(self) -> guide.GettingStarted:
+        page = guide.GettingStarted(guide.examples(), self)
+        page.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        page.exampleRequested.connect(self.files.open)
+        page.show()
+        return page
+
+    def show_shortcuts(self) -> guide.ShortcutsDialog:
+        actions = [a for a in vars(self.actions_).values()]
+        training = self.panels.get("TrainingPanel")
+        if training is not None:
+            actions.append(training.train_action)
+        dialog = guide.ShortcutsDialog(guide.shortcut_rows(actions, guide.CANVAS_KEYS), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def use_themes(self, themes: Any) -> None:
+        """Repaint with `themes` (a theme.ThemeManager) and show its mode in View > Theme."""
+        self.themes = themes
+        themes.changed.connect(self.theme_changed)
+        for action in (self.actions_.theme_system, self.actions_.theme_light, self.actions_.theme_dark):
+            action.setChecked(action.property("themeMode") == themes.mode)
+
+    def set_theme(self, mode: str) -> None:
+        """View > Theme: "system", "light" or "dark", kept for the next start."""
+        if self.themes is None:
+            from PySide6.QtWidgets import QApplication
+
+            from studio.ui.theme import ThemeManager
+
+            self.use_themes(ThemeManager(QApplication.instance(), QApplication.instance()))
+        s = settings.settings()
+        s.setValue("view/theme", mode)
+        s.sync()
+        self.themes.set_mode(mode)
+        for action in (self.actions_.theme_system, self.actions_.theme_light, self.actions_.theme_dark):
+            action.setChecked(action.property("themeMode") == self.themes.mode)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Network Studio",

@@ -19,9 +19,11 @@ NODE_SPACING_X = 260.0
 
 
 def snake(name: str) -> str:
-    """Keras-style layer name: 'BatchNormalization' -> 'batch_normalization'."""
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
-    s = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", s)
+    """The name Keras gives a new layer of a class (keras.src.utils.naming.to_snake_case):
+    'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d',
+    'ConvLSTM2D' -> 'conv_lstm2d'. Only new titles use it: saved titles never change."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s)
     return re.sub(r"[^0-9a-zA-Z_]+", "_", s).strip("_").lower() or "layer"
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.errors import TrainingError
 from studio.graph.inference import ShapeReport, format_shape
 from studio.graph.model import Graph
 from studio.ui.document import ProjectDocument
@@ -31,13 +32,36 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} GB"
 
 
-def totals_text(report: ShapeReport) -> str:
+def optimizer_state(training: dict | None) -> tuple[str, int]:
+    """(the optimizer's name, how many values it keeps per weight) for the project's
+    training settings: Adam keeps two moments, SGD without momentum none."""
+    from studio.training.config import OPTIMIZERS, TrainingConfig
+
+    try:
+        config = TrainingConfig.from_dict(training or {})
+    except TrainingError:
+        config = TrainingConfig()
+    label, defaults = OPTIMIZERS.get(config.optimizer, ("Adam", {}))
+    p = {**defaults, **config.optimizer_params}
+    slots = {
+        "sgd": 1 if p.get("momentum") else 0,
+        "adam": 3 if p.get("amsgrad") else 2,
+        "adamw": 3 if p.get("amsgrad") else 2,
+        "nadam": 2,
+        "rmsprop": 1 + (1 if p.get("momentum") else 0) + (1 if p.get("centered") else 0),
+        "adagrad": 1,
+    }.get(config.optimizer, 2)
+    return label, slots
+
+
+def totals_text(report: ShapeReport, optimizer: tuple[str, int] = ("Adam", 2)) -> str:
     total = report.total_params
     trainable = report.trainable_params
+    name, slots = optimizer
     weights = human_bytes(total * BYTES_PER_PARAM)
-    training = human_bytes(total * BYTES_PER_PARAM * 4)  # weights, grads, Adam's two moments
+    training = human_bytes(total * BYTES_PER_PARAM * (2 + slots))  # weights, gradients, optimizer state
     return (f"{total:,} params · {trainable:,} trainable · weights {weights} "
-            f"(≈{training} while training with Adam)")
+            f"(≈{training} while training with {name})")
 
 
 class SummaryBar(QWidget):
@@ -57,11 +81,16 @@ class SummaryBar(QWidget):
         layout.addWidget(self.problems)
         layout.addWidget(self.totals)
         document.reportChanged.connect(self.show_report)
+        document.sectionChanged.connect(lambda key: key == "training" and self.show_report(document.report))
+        document.projectReplaced.connect(lambda _p: self.show_report(document.report))
         self.show_report(document.report)
 
     def show_report(self, report: ShapeReport) -> None:
-        self.totals.setText(totals_text(report) if self.document.graph.nodes else "Empty model")
-        self.totals.setToolTip("Parameters counted from the live shapes; memory for float32 weights")
+        optimizer = optimizer_state(self.document.project.training)
+        self.totals.setText(totals_text(report, optimizer) if self.document.graph.nodes else "Empty model")
+        self.totals.setToolTip("Parameters counted from the live shapes; memory for float32 weights, "
+                               f"their gradients and {optimizer[0]}'s state "
+                               f"({optimizer[1]} value{'s' if optimizer[1] != 1 else ''} per weight)")
         errors = sum(d.severity == "error" for d in report.diagnostics)
         warnings = sum(d.severity == "warning" for d in report.diagnostics)
         if errors or warnings:

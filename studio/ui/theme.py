@@ -154,17 +154,30 @@ def _palette(theme: Theme) -> QPalette:
     return p
 
 
+MODES = ("system", "light", "dark")  # View > Theme
+
+
 class ThemeManager(QObject):
-    """Applies the light or dark theme to the app and follows the system."""
+    """Applies the light or dark theme to the app; in "system" mode it follows the system."""
 
     changed = Signal(object)
 
     def __init__(self, app: QApplication, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.app = app
+        self.mode = "system"
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
-            hints.colorSchemeChanged.connect(lambda _scheme: self.apply())
+            hints.colorSchemeChanged.connect(self._system_changed)
+
+    def _system_changed(self, _scheme: object = None) -> None:
+        if self.mode == "system":
+            self.apply()
+
+    def set_mode(self, mode: str) -> Theme:
+        """"system", "light" or "dark" (anything else counts as "system")."""
+        self.mode = mode if mode in MODES else "system"
+        return self.apply(None if self.mode == "system" else self.mode == "dark")
 
     def apply(self, dark: bool | None = None) -> Theme:
         global _current

@@ -35,9 +35,10 @@ INPUT = LayerSpec(
     class_name="InputLayer",
     category="Input",
     description=(
-        "Where data enters the model. Set the shape of one sample, without the batch: "
-        "4 features is (4), a 28x28 grayscale image is (28, 28, 1), a sequence of 100 "
-        "word ids is (100). A model can have several inputs."
+        "Where data enters the model. Its batch shape is the batch size (None: any) "
+        "followed by the shape of one sample: 4 features is (None, 4), a 28x28 grayscale "
+        "image is (None, 28, 28, 1), a sequence of 100 word ids is (None, 100). "
+        "A model can have several inputs."
     ),
     params=(
         ParamSpec("batch_shape", "shape", [None, 1], "The shape of a batch: the first entry "

@@ -128,6 +128,7 @@ class Inspector(QScrollArea):
         self.trainable_box.setToolTip("Untick to freeze this layer's weights during training.")
         self.trainable_box.toggled.connect(self._set_trainable)
         top.addRow("", self.trainable_box)
+        self._top_form = top
         layout.addLayout(top)
         description = QLabel(spec.description)
         description.setObjectName("description")
@@ -218,6 +219,10 @@ class Inspector(QScrollArea):
             self.trainable_box.blockSignals(True)
             self.trainable_box.setChecked(all(n.trainable for n in nodes))
             self.trainable_box.blockSignals(False)
+            # An Input, a Dropout, a Flatten have no weights to freeze: no box (unless
+            # a file froze one anyway, so it can be unfrozen).
+            weightless = all(n.trainable and report.params.get(n.id) == (0, 0) for n in nodes)
+            self._top_form.setRowVisible(self.trainable_box, not weightless)
         if self.live is not None:
             outs = report.outputs.get(first.id)
             shape = ", ".join(format_shape(s) for s in outs) if outs else "unknown"

@@ -25,6 +25,21 @@ from studio.training import runs
 from studio.ui.workers import FunctionRunner
 
 
+def takes_images(record: dict) -> bool:
+    """True when the run's model reads images: image data, or an Input of
+    (height, width, channels)."""
+    dataset = record.get("dataset_resolved") or record.get("dataset") or {}
+    if isinstance(dataset, dict) and dataset.get("kind") == "images":
+        return True
+    graph = record.get("graph") if isinstance(record.get("graph"), dict) else {}
+    for node in graph.get("nodes") or []:
+        if isinstance(node, dict) and node.get("type") == "Input":
+            shape = (node.get("params") or {}).get("batch_shape")
+            if isinstance(shape, list) and len(shape) == 4:
+                return True
+    return False
+
+
 class PredictView(QWidget):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -66,8 +81,10 @@ class PredictView(QWidget):
         self.run = info if info is not None and info.model_path is not None else None
         names = None
         hint = "input values, e.g. 5.1, 3.5, 1.4, 0.2 (or a text for text models)"
+        images = False
         if self.run is not None:
             record = runs.load_config(self.run)
+            images = takes_images(record)
             names = (record.get("task") or {}).get("class_names")
             dataset = record.get("dataset_resolved") or {}
             features = dataset.get("features")
@@ -75,7 +92,8 @@ class PredictView(QWidget):
                 hint = "choose an image file with Image…"
             elif dataset.get("kind") in ("npz", "npy"):
                 # arrays: one sample's values in order (an image model also takes an image file)
-                hint = "the values of one sample, separated by commas, or an image file (Image…)"
+                hint = "the values of one sample, separated by commas" + (
+                    ", or an image file (Image…)" if images else "")
             elif isinstance(features, list) and features and all(isinstance(f, str) for f in features):
                 hint = "values for " + ", ".join(features[:12]) + (" …" if len(features) > 12 else "")
             self.title.setText(f"Model of run {self.run.id} ({self.run.model_path.name})")
@@ -85,6 +103,7 @@ class PredictView(QWidget):
         self.input.setPlaceholderText(hint)
         for widget in (self.input, self.predict_button, self.image_button):
             widget.setEnabled(self.run is not None)
+        self.image_button.setVisible(images)  # no "Image…" for a model of two numbers
 
     def predict(self, value: Any = None) -> bool:
         """Predict on the typed input (or `value`: text or an image Path) on a worker thread."""
