@@ -54,13 +54,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.workflows.data import describe_file
 
     delimiter = " " if args.delimiter in SPACE_NAMES else args.delimiter
-    options = dict(kind=args.kind, targets=args.target, features=args.features, task=args.task,
-                   missing=args.missing, delimiter=delimiter, decimal=args.decimal, header=args.header,
-                   encoding=args.encoding)
-    if args.skip_rows:
-        info = _describe_skipping(args.file, args.skip_rows, options)
-    else:
-        info = describe_file(args.file, **options)
+    info = describe_file(args.file, kind=args.kind, targets=args.target, features=args.features, task=args.task,
+                         missing=args.missing, delimiter=delimiter, decimal=args.decimal, header=args.header,
+                         encoding=args.encoding, skip_rows=args.skip_rows)
     if args.json:
         data = info.to_dict()
         data["ok"] = info.ok
@@ -76,21 +72,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 SPACE_NAMES = ("space", "spaces", "whitespace", " ")
-
-
-def _describe_skipping(file: str, skip_rows: int, options: dict):
-    """describe_file with `skip_rows` (the workflow's options do not name it yet)."""
-    from studio.core.errors import DataError
-    from studio.data.api import describe
-    from studio.data.spec import DatasetSpec
-    from studio.workflows.data import data_spec
-
-    spec = data_spec(file, **options)
-    if spec.get("kind") == "sample":
-        raise DataError(f"{file}: --skip-rows does not apply to a bundled sample")
-    spec["skip_rows"] = skip_rows
-    DatasetSpec.from_dict(spec, source=str(file))
-    return describe(spec, None)
 
 
 def printable(text: str, limit: int = 40) -> str:

@@ -303,7 +303,7 @@ class DataPanel(QWidget):
             for stale in ("features", "targets", "task"):
                 new.pop(stale, None)
         if key in ("kind", "targets", "features", "task", "text", "image", "missing", "categorical", "window",
-                   "delimiter", "header", "encoding", "decimal"):
+                   "delimiter", "header", "encoding", "decimal", "skip_rows"):
             new.pop("preprocessing", None)  # fitted for the old settings
         self.document.set_section("dataset", new, f"Change data {key}")
 
