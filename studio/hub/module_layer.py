@@ -244,7 +244,8 @@ def hub_module_class() -> type:
                                       shape=weight.shape, name=name)
             self._track_variable(variable)
 
-        def _check_input(self, inputs: Any) -> None:
+        def check_input(self, inputs: Any) -> None:
+            """HubError unless `inputs` (a tensor or KerasTensor) fits the endpoint's dtype and shape."""
             want = self._hub_input
             got_dtype = tf.as_dtype(inputs.dtype).name
             floats = {"float16", "bfloat16", "float32", "float64"}
@@ -261,7 +262,7 @@ def hub_module_class() -> type:
                                f"({got_shown}); change the Input's shape or resize before the module")
 
         def call(self, inputs: Any, training: Any = False) -> Any:
-            self._check_input(inputs)
+            self.check_input(inputs)
             if inputs.dtype != tf.as_dtype(self._hub_input["dtype"]):
                 inputs = tf.cast(inputs, self._hub_input["dtype"])
             if self._hub_keyword is not None:
