@@ -54,7 +54,8 @@ OPTIONAL_PANELS = (
     ("studio.ui.data.panel", "DataPanel", "Data", "bottom"),
     ("studio.ui.training.panel", "TrainingPanel", "Training", "bottom"),
 )
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the bottom panels span the width (older saved layouts are not restored)
+BOTTOM_SHARE = 0.36  # of the window's height for the bottom panels at first start
 
 
 class MainWindow(QMainWindow):
@@ -67,8 +68,10 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icons.action_icon("app", "#3D7FD9"))
         self.resize(1400, 860)
         self.setDockNestingEnabled(True)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The bottom panels (training, data) span the window's width: their settings,
+        # tables and plots need it more than the layer list and inspector need height.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}  # optional panels by class name
         self.shape_job = OpaqueShapeJob(self.document, self)  # Keras shapes for layers outside the catalog
@@ -203,7 +206,9 @@ class MainWindow(QMainWindow):
     def _default_sizes(self) -> None:
         self.resizeDocks([self.docks["paletteDock"], self.docks["inspectorDock"]], [250, 330],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["diagnosticsDock"]], [max(150, self.height() // 5)], Qt.Orientation.Vertical)
+        # Room for the training panel's buttons, a few settings rows and its plots.
+        self.resizeDocks([self.docks["diagnosticsDock"]], [max(150, int(self.height() * BOTTOM_SHARE))],
+                         Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         s = settings.settings()

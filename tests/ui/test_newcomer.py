@@ -119,7 +119,10 @@ def test_opening_another_project_clears_the_last_ones_training_and_data(qtbot, i
     panel = window.panels["TrainingPanel"]
     data = window.panels["DataPanel"]
     qtbot.waitUntil(lambda: not data.busy and data.info is not None, timeout=HANG_MS)
-    assert data.settings_box.isVisibleTo(data)
+    from PySide6.QtWidgets import QGroupBox
+
+    settings_box = next(b for b in data.findChildren(QGroupBox) if b.title() == "Settings")
+    assert settings_box.isVisibleTo(data)
     panel.settings.epochs.setValue(2)
     with qtbot.waitSignal(panel.runner.finished, timeout=HANG_MS):
         click(qtbot, panel.train_button)
@@ -145,7 +148,7 @@ def test_opening_another_project_clears_the_last_ones_training_and_data(qtbot, i
     assert panel.runs_view.tree.topLevelItemCount() == 0
     assert not panel.status.isVisibleTo(panel)
     qtbot.waitUntil(lambda: not data.busy, timeout=HANG_MS)
-    assert not data.settings_box.isVisibleTo(data)  # no greyed settings of the iris data
+    assert not settings_box.isVisibleTo(data)  # no greyed settings of the iris data
     assert "iris" not in data.title.text().lower()
 
 
@@ -440,3 +443,97 @@ def test_status_bar_memory_estimate_names_the_projects_optimizer(qtbot, iris_win
     form.optimizer.setCurrentIndex(form.optimizer.findData("sgd"))
     assert window.document.project.training["optimizer"] == "sgd"
     assert "with SGD" in bar.totals.text() and "≈1.0 KB" in bar.totals.text()  # weights and gradients
+
+
+# -- 5. readable at the default sizes -------------------------------------------------------------
+def dock_tab(window, title: str):
+    """The tab bar and index of the docked panel `title` (the tabs under the bottom panels)."""
+    from PySide6.QtWidgets import QTabBar
+
+    for bar in window.findChildren(QTabBar):
+        for i in range(bar.count()):
+            if bar.tabText(i) == title and bar.isVisible():
+                return bar, i
+    raise AssertionError(f"no tab {title!r}")
+
+
+def in_view(widget, viewport) -> bool:
+    """True when `widget` lies within `viewport` from left to right (nothing cut at a side)."""
+    left = widget.mapTo(viewport, QPoint(0, 0)).x()
+    return left >= 0 and left + widget.width() <= viewport.width()
+
+
+def assert_readable_settings(panel) -> None:
+    from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLabel, QLineEdit
+
+    scroll = panel.settings_scroll
+    assert not scroll.horizontalScrollBar().isVisible(), "the settings scroll sideways"
+    viewport = scroll.viewport()
+    checked = 0
+    for kind in (QLabel, QCheckBox, QComboBox, QAbstractSpinBox, QLineEdit):
+        for widget in panel.settings.findChildren(kind):
+            if not widget.isVisibleTo(panel.settings) or widget.parent() is not None and \
+                    isinstance(widget.parent(), (QComboBox, QAbstractSpinBox)):
+                continue
+            checked += 1
+            assert in_view(widget, viewport), f"{type(widget).__name__} {widget.objectName() or widget} cut off"
+            if isinstance(widget, (QLabel, QCheckBox)) and widget.text() and not getattr(widget, "wordWrap",
+                                                                                          lambda: False)():
+                assert widget.width() >= widget.sizeHint().width(), f"{widget.text()!r} cut"
+            if isinstance(widget, QComboBox) and not widget.isEditable():
+                assert widget.width() >= widget.sizeHint().width(), f"{widget.currentText()!r} box too narrow"
+            if isinstance(widget, (QComboBox, QAbstractSpinBox, QLineEdit)):
+                assert widget.width() >= widget.minimumSizeHint().width(), widget
+    assert checked > 20
+
+
+def assert_columns_fit(table, names) -> None:
+    """Every column of `table` (a tree or table view) lies inside its view, its title in full."""
+    header = table.header() if hasattr(table, "header") else table.horizontalHeader()
+    width = table.viewport().width()
+    assert not table.horizontalScrollBar().isVisible(), f"{type(table).__name__} scrolls sideways"
+    metrics = header.fontMetrics()
+    for i in range(header.count()):
+        if header.isSectionHidden(i):
+            continue
+        text = str(table.model().headerData(i, Qt.Orientation.Horizontal) or "")
+        right = header.sectionViewportPosition(i) + header.sectionSize(i)
+        assert right <= width, f"column {text!r} ends at {right} beyond {width}"
+        assert header.sectionSize(i) >= metrics.horizontalAdvance(text), f"column {text!r} cut"
+    shown = {str(table.model().headerData(i, Qt.Orientation.Horizontal)) for i in range(header.count())
+             if not header.isSectionHidden(i)}
+    assert set(names) <= shown, (names, shown)
+
+
+@pytest.mark.parametrize("size", [(1400, 860), (1280, 800)])
+def test_the_training_panel_is_readable_at_the_default_size(qtbot, make_window, tmp_path, size):
+    window = make_window(optional_panels=True, size=size)
+    assert window.files.open(copy_example(tmp_path), ask=False)
+    settle(qtbot)
+    bar, index = dock_tab(window, "Training")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    panel = window.panels["TrainingPanel"]
+    qtbot.waitUntil(lambda: panel.isVisible())
+    settle(qtbot)
+    holder = window.docks["TrainingPanelDock"].widget()
+    assert holder.viewport().height() >= 240, f"the training panel starts {holder.viewport().height()} px tall"
+    assert not holder.horizontalScrollBar().isVisible()
+    qtbot.waitUntil(lambda: assert_readable_settings(panel) is None)
+
+    panel.settings.epochs.setValue(2)
+    with qtbot.waitSignal(panel.runner.finished, timeout=HANG_MS):
+        click(qtbot, panel.train_button)
+    settle(qtbot)
+    tabs = panel.tabs.tabBar()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(panel.tabs.indexOf(panel.runs_view)).center())
+    table = panel.runs_view.tree
+    qtbot.waitUntil(lambda: table.isVisible() and table.topLevelItemCount() == 1)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: assert_columns_fit(table, ["Metric", "Duration", "Device"]) is None)
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton,
+                     pos=tabs.tabRect(panel.tabs.indexOf(panel.evaluation)).center())
+    matrix = panel.evaluation.confusion
+    qtbot.waitUntil(lambda: matrix.isVisible() and matrix.columnCount() == 3)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: assert_columns_fit(matrix, ["setosa", "versicolor", "virginica"]) is None)
+    assert not holder.horizontalScrollBar().isVisible()

@@ -133,7 +133,7 @@ def test_pressing_train_shows_the_three_curves_inside_the_dock(open_window, qtbo
 def test_a_long_error_wraps_in_full_and_the_plots_still_fit(open_window, qtbot):
     window = open_window(1600, 960)
     error = ("Dense 'hidden': the input has shape (None, 4, 7) but the layer expects a flat vector; "
-             "put a Flatten layer in front of it or change the Input's batch_shape. ") * 3
+             "put a Flatten layer in front of it or change the Input's batch_shape. ") * 5  # > 2 lines full-width
     panel = show_finished_run(window, qtbot, error)
 
     def message_in_full():
