@@ -288,12 +288,16 @@ class CanvasScene(QGraphicsScene):
             self._contents_timer.start()
 
     def _announce_contents(self) -> None:
+        self._grow_scene_rect()
+        self.contentsChanged.emit()
+
+    def _grow_scene_rect(self) -> None:
+        """Keep room to scroll around a graph of any size (a 5,000-layer chain is 1.4 M px long)."""
         bounds = self.nodes_bounding_rect()
-        if not bounds.isNull():  # keep room to scroll around a graph of any size
+        if not bounds.isNull():
             wanted = bounds.adjusted(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT / 2, SCENE_EXTENT / 2)
             if not self.sceneRect().contains(wanted):
                 self.setSceneRect(self.sceneRect().united(wanted))
-        self.contentsChanged.emit()
 
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
@@ -321,6 +325,8 @@ class CanvasScene(QGraphicsScene):
         self._pending_edges = dict.fromkeys(graph.edges)
         self._unsubscribe = graph.events.subscribe(self._on_graph_event)
         self.setSceneRect(QRectF(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT))
+        self._bounds = None
+        self._grow_scene_rect()  # now, from the model: the view may be framed before the items exist
         if len(self._pending_nodes) + len(self._pending_edges) <= SYNC_ITEMS:
             self._build_chunk(budget=None)
         else:

@@ -4,6 +4,7 @@ space-drag, a grid, drops from the palette, fit-to-view, the minimap."""
 from __future__ import annotations
 
 import math
+import time
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
@@ -70,10 +71,15 @@ class CanvasView(QGraphicsView):
 
     def _building(self) -> None:
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
-        self._build_paint.start()
+        self._build_paint.start(BUILD_PAINT_MS)
 
     def _show_progress(self) -> None:
-        self.viewport().update()
+        start = time.perf_counter()
+        self.viewport().repaint()
+        # A view crossed by thousands of wires paints slowly: then show progress less often,
+        # so that adding the items, not painting them, takes most of the time.
+        spent_ms = (time.perf_counter() - start) * 1000
+        self._build_paint.setInterval(max(BUILD_PAINT_MS, round(3 * spent_ms)))
 
     def _built(self) -> None:
         if self._build_paint.isActive():
