@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
-from studio.graph.edits import Batch, Connect, RemoveNode, SetParam
+from studio.graph.edits import Connect, RemoveNode, SetParam
 from studio.graph.model import Edge
 from studio.ui.canvas.edge_item import EdgeItem, clipped_wire, wire_path
 from studio.ui.canvas.node_item import SIMPLE_BELOW, NodeItem
@@ -134,7 +134,7 @@ def test_far_zoom_draws_nodes_as_blocks_and_wires_as_lines(window, qtbot, tmp_pa
     # the view at fit-to-view paints through the same branch
     window.view.fit_to_view()
     window.view.viewport().repaint()
-    seen = [i for i in window.scene.nodes_in(window.scene.visible_rect())]
+    seen = window.scene.nodes_in(window.scene.visible_rect())
     assert seen and all(i.painted_simple for i in seen)
     window.view.reset_zoom()
     window.view.center_on_node("d3")
