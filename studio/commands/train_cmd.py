@@ -151,9 +151,10 @@ class ConsoleReporter(Reporter):
         if self.as_json:
             summary = result.summary()
             if summary.get("evaluation"):
-                summary["evaluation"] = {
-                    k: v for k, v in summary["evaluation"].items() if k not in ("y_true", "y_pred")
-                }
+                from studio.workflows.evaluate import summary as without_samples
+
+                # the per-sample values (and a forecast's naive value per window) stay in evaluation.json
+                summary["evaluation"] = without_samples(summary["evaluation"])
             self.out.write(json.dumps(clean(summary)) + "\n")
         elif result.status != "failed":
             self.out.write(
@@ -170,6 +171,9 @@ class ConsoleReporter(Reporter):
                     if "accuracy" in ev
                     else f"mae {ev.get('mae', float('nan')):.4g}"
                 )
+                naive = ev.get("naive") if isinstance(ev.get("naive"), dict) else None
+                if naive and isinstance(naive.get("mae"), (int, float)):  # a forecast: beside the obvious one
+                    score += f" (naive {naive['mae']:.4g})"
                 self.out.write(f"Test split ({ev.get('samples')} samples): {score}\n")
             if result.run_dir:
                 self.out.write(f"Run saved in {result.run_dir}\n")

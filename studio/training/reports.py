@@ -23,24 +23,32 @@ class TaskInfo:
     num_classes: Optional[int] = None
     label_encoding: str = "index"  # "index" | "onehot" | "binary" | "multilabel"
     class_names: Optional[list[str]] = None
+    # A time series: how a window's targets are laid out (`DatasetInfo.forecast_layout()`), so
+    # evaluation knows the series' row of each forecast and each target's input column (naive forecast).
+    forecast: Optional[dict] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "task": self.task,
             "num_classes": self.num_classes,
             "label_encoding": self.label_encoding,
             "class_names": self.class_names,
         }
+        if self.forecast:
+            out["forecast"] = dict(self.forecast)
+        return out
 
     @classmethod
     def from_dict(cls, data: Optional[dict[str, Any]]) -> TaskInfo:
         data = data or {}
         names = data.get("class_names")
+        forecast = data.get("forecast")
         return cls(
             task=str(data.get("task") or "classification"),
             num_classes=data.get("num_classes"),
             label_encoding=str(data.get("label_encoding") or "index"),
             class_names=list(names) if names else None,
+            forecast=dict(forecast) if isinstance(forecast, dict) and forecast else None,
         )
 
 

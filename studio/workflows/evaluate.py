@@ -18,8 +18,9 @@ from studio.training.config import TrainingConfig
 from studio.workflows.hooks import CancelFlag, Progress, check_cancel, report
 from studio.workflows.train import find_run, require_dataset, task_info
 
-# What a run's evaluation holds besides its metrics: the per-sample values, kept in evaluation.json.
-PER_SAMPLE_KEYS = ("y_true", "y_pred")
+# What a run's evaluation holds besides its metrics: the per-sample values (a forecast's naive
+# values are one per test window), kept in evaluation.json.
+PER_SAMPLE_KEYS = ("y_true", "y_pred", "y_naive")
 
 
 def load_run_model(run: Union[runs.RunInfo, Path], which: str = "best") -> Any:

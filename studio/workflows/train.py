@@ -50,7 +50,15 @@ def task_info(info: Any) -> TaskInfo:
         num_classes=info.num_classes,
         label_encoding=encoding,
         class_names=list(info.class_names) or None,
+        forecast=_forecast_layout(info) if task == "forecast" else None,
     )
+
+
+def _forecast_layout(info: Any) -> Optional[dict]:
+    """The series' forecast layout (`DatasetInfo.forecast_layout()`), for evaluation: the row of
+    the series each forecast is for, and where each target is among the inputs (naive forecast)."""
+    layout = getattr(info, "forecast_layout", None)
+    return layout() if callable(layout) else None
 
 
 def require_dataset(project: Project) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -147,3 +149,83 @@ def test_evaluate_model_reports_a_forecast_beside_the_naive_one():
     # without a layout, one input column is taken as the target itself
     again = evaluate_model(_Persistence(), (x, y), TaskInfo(task="forecast"))
     assert again["naive"] == result["naive"] and again["forecast"]["first_row"] is None
+
+
+# --- a series of several input columns, trained and evaluated through `studio` (issue 14) -------
+
+def _two_column_series_project(folder):
+    """A copy of the sine example reading `weather.csv`: temperature and load, forecasting load
+    from both (windows of 8 rows; 120 rows: 72 train, 24 validation, 24 test)."""
+    import json
+    from pathlib import Path
+
+    t = np.arange(120)
+    temperature = 10 + 5 * np.sin(t / 6)
+    load = 50 + 0.8 * temperature + np.cos(t / 4)
+    (folder / "weather.csv").write_text("temperature,load\n" + "\n".join(
+        f"{a:.4f},{b:.4f}" for a, b in zip(temperature, load)) + "\n", encoding="utf-8")
+    project = json.loads((Path(__file__).resolve().parents[2] / "projects" / "sine-lstm.studio.json")
+                         .read_text(encoding="utf-8"))
+    project["dataset"] = {"kind": "timeseries", "path": "weather.csv", "window": {"length": 8, "horizon": 1},
+                          "split": {"validation": 0.2, "test": 0.2, "seed": 0}}
+    project["training"] = {"epochs": 1, "batch_size": 16}
+    for node in project["graph"]["nodes"]:
+        if node["type"] == "Input":
+            node["params"]["batch_shape"] = [None, 8, 2]
+    path = folder / "weather.studio.json"
+    path.write_text(json.dumps(project), encoding="utf-8")
+    return path
+
+
+def test_the_task_of_a_series_carries_its_forecast_layout(tmp_path):
+    from studio import data
+    from studio.workflows.train import task_info
+
+    _two_column_series_project(tmp_path)
+    prepared = data.prepare({"kind": "timeseries", "path": "weather.csv", "window": {"length": 8, "horizon": 1},
+                             "split": {"validation": 0.2, "test": 0.2}}, tmp_path, batch_size=16)
+    task = task_info(prepared.info)
+    assert task.task == "forecast"
+    assert task.forecast == {"targets": ["load"], "horizon": 1, "stride": 1, "length": 8, "inputs": [1],
+                             "first_row": 96 + 8}  # the test part starts at row 96; its first window's forecast
+    assert TaskInfo.from_dict(task.to_dict()) == task  # as config.json keeps it
+    assert "forecast" not in task_info(data.prepare({"kind": "sample", "path": "iris"}).info).to_dict()
+
+
+def test_a_two_column_series_is_evaluated_beside_the_naive_forecast_by_row(tmp_path, capsys):
+    """`studio train` on a series of two input columns: the test windows' forecasts are placed at
+    their rows of the series (the Evaluation tab's x axis) and compared with the naive forecast
+    (the target's last input value); --json leaves the per-window values in evaluation.json."""
+    import json
+    from pathlib import Path
+
+    from studio.cli import main
+
+    project = _two_column_series_project(tmp_path)
+    capsys.readouterr()
+    assert main(["train", str(project), "--json", "--seed", "0"]) == 0
+    end = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    evaluation = end["evaluation"]
+    assert evaluation["task"] == "forecast" and evaluation["samples"] == 24 - 8 - 1 + 1
+    assert np.isfinite(evaluation["naive"]["mae"]) and evaluation["naive"]["mae"] > 0
+    assert evaluation["forecast"]["first_row"] == 104 and evaluation["forecast"]["stride"] == 1
+    assert evaluation["forecast"]["steps"][0]["naive_mae"] == pytest.approx(evaluation["naive"]["mae"])
+    assert not {"y_true", "y_pred", "y_naive"} & set(evaluation)  # one per window: in the file only
+    run = Path(end["run_dir"])
+    saved = json.loads((run / "evaluation.json").read_text(encoding="utf-8"))
+    assert saved["forecast"]["first_row"] == 104 and len(saved["y_naive"]) == len(saved["y_true"]) == 16
+    load = np.loadtxt(tmp_path / "weather.csv", delimiter=",", skiprows=1)[:, 1]
+    # window w forecasts row 104 + w; its naive forecast is the load of the row before
+    np.testing.assert_allclose([v[0] for v in saved["y_naive"]], load[103:119], atol=1e-3)
+    np.testing.assert_allclose([v[0] for v in saved["y_true"]], load[104:120], atol=1e-3)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    assert config["task"]["forecast"]["inputs"] == [1]
+
+    assert main(["evaluate", str(project), "--run", str(run), "--json"]) == 0  # a run evaluated again
+    again = json.loads(capsys.readouterr().out)
+    assert again["naive"] == evaluation["naive"] and again["forecast"]["first_row"] == 104
+    assert "y_naive" not in again
+
+    assert main(["train", str(project), "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^Test split \(16 samples\): mae [\d.e-]+ \(naive [\d.e-]+\)$", out, re.M), out
