@@ -55,7 +55,8 @@ OPTIONAL_PANELS = (
     ("studio.ui.training.panel", "TrainingPanel", "Training", "bottom"),
 )
 STATE_VERSION = 2  # 2: the bottom panels span the width (older saved layouts are not restored)
-BOTTOM_SHARE = 0.36  # of the window's height for the bottom panels at first start
+BOTTOM_SHARE = 0.25  # of the window's height for the bottom panels at first start
+PANEL_SHARE = 0.36  # ... for the Training and Data panels the first time they are shown
 
 
 class MainWindow(QMainWindow):
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self._summary: SummaryDialog | None = None
         self.themes: Any = None  # the app's ThemeManager (use_themes), made on demand without one
         self._aired: dict[str, tuple[tuple, tuple]] = {}  # node id -> (file's position, shown one)
+        self._roomy: set[QDockWidget] = set()  # bottom panels already given room (_give_room)
 
         self.files = FileController(self, autosave_interval_ms)
         self.actions_ = build_actions(self)
@@ -165,7 +167,18 @@ class MainWindow(QMainWindow):
             holder.setWidgetResizable(True)
             holder.setFrameShape(QFrame.Shape.NoFrame)
             holder.setWidget(panel)
-            self.add_panel(holder, title, area, f"{class_name}Dock")
+            dock = self.add_panel(holder, title, area, f"{class_name}Dock")
+            dock.visibilityChanged.connect(lambda visible, d=dock: visible and self._give_room(d))
+
+    def _give_room(self, dock: QDockWidget) -> None:
+        """The first time the Training or Data panel is shown, give it room for its
+        buttons, a few settings and its plots (the canvas keeps the rest)."""
+        if dock in self._roomy or not self.isVisible() or dock.isFloating():
+            return
+        self._roomy.add(dock)
+        wanted = int(self.height() * PANEL_SHARE)
+        if dock.height() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
 
     def _show_training_dock(self) -> None:
         dock = self.docks.get("TrainingPanelDock")
