@@ -47,10 +47,11 @@ class Example:
     path: Path
 
 
-def first_sentence(text: str, limit: int = 110) -> str:
+def first_sentence(text: str, limit: int = 140) -> str:
+    """The description's first sentence, shortened to `limit` characters."""
     text = " ".join(str(text).split())
-    end = text.find(". ")
-    line = text[: end + 1] if end >= 0 else text
+    ends = [i for i in (text.find(". "), text.find("? "), text.find("! ")) if i >= 0]
+    line = text[: min(ends) + 1] if ends else text
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
@@ -193,11 +194,14 @@ def shortcut_rows(actions: list, extra: list[tuple[str, str]]) -> list[tuple[str
     rows = []
     for action in actions:
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
+        keys = [k for k in keys if k not in RARE_KEYS]
         if keys:
             rows.append((action.text().replace("&", "").rstrip("…."), ", ".join(keys)))
     return rows + list(extra)
 
 
+# Keys of special keyboards that standard key bindings add (Sun's Undo key...): noise in the list.
+RARE_KEYS = {"F14", "F16", "F18", "F20", "Undo", "Redo", "Copy", "Cut", "Paste", "Open", "Find"}
 CANVAS_KEYS = [
     ("Add a layer at the mouse (search)", "Tab"),
     ("Pan the canvas", "Space + drag, or middle-drag"),
