@@ -83,22 +83,32 @@ _PARTS = '''
 '''
 
 _READ_CSV = '''
-    def column_names(path, delimiter, header):
-        first = np.loadtxt(path, dtype=str, delimiter=delimiter, max_rows=1, comments=None,
-                           quotechar='"', encoding="utf-8-sig", ndmin=1)
+    def text_table(path, delimiter, skip, **options):
+        """np.loadtxt of a text table as strings, from line `skip` + 1 on (the lines above it are
+        notes). The delimiter " " is any run of spaces or tabs; quotes are not read then."""
+        spaces = delimiter == " "
+        return np.loadtxt(path, dtype=object, delimiter=None if spaces else delimiter,
+                          quotechar=None if spaces else '"', skiprows=skip, comments=None,
+                          encoding="utf-8-sig", **options).astype(str)
+
+    def column_names(path, delimiter, header, skip):
+        first = text_table(path, delimiter, skip, max_rows=1, ndmin=1)
         if header:
             return [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(first)]
         return [f"column_{i + 1}" for i in range(len(first))]
 
-    def read_columns(path, names, delimiter, header):
-        """The named columns of a delimited file as numpy string arrays (streamed by tf.data)."""
-        columns = column_names(path, delimiter, header)
+    def read_columns(path, names, delimiter, header, skip):
+        """The named columns of a delimited file as numpy string arrays."""
+        columns = column_names(path, delimiter, header, skip)
         for name in names:
             if name not in columns:
                 raise ValueError(f"{path}: no column named {name!r}; the columns are "
                                  f"{columns}")
         index = [columns.index(name) for name in names]
         wanted = sorted(set(index))
+        if skip or delimiter == " ":  # lines above the table, or runs of spaces: numpy reads it
+            rows = text_table(path, delimiter, skip + int(header), usecols=wanted, ndmin=2)
+            return [rows[:, wanted.index(i)] for i in index]
         ds = tf.data.experimental.CsvDataset(path, [""] * len(wanted), header=header,
                                              field_delim=delimiter, select_cols=wanted)
         chunks = [[] for _ in wanted]
@@ -238,8 +248,9 @@ def _table(ds: DatasetSpec, path: str, pre: dict) -> str:
     CLASS_NAMES = $class_names  # None: the sorted distinct target values
     MISSING_VALUES = $missing_policy  # "error", "drop" or "fill"
     MISSING = $missing
+    SKIP_ROWS = $skip  # lines above the table (notes, counts) that are not read
 $read$split
-    names = column_names(PATH, $delimiter, $header)
+    names = column_names(PATH, $delimiter, $header, SKIP_ROWS)
     if TARGETS is None:
         lower = [n.lower() for n in names]
         usual = ("label", "labels", "target", "targets", "class", "y", "species")
@@ -247,7 +258,7 @@ $read$split
         TARGETS = [names[lower.index(preferred[0])]] if preferred else names[-1:]
     if FEATURES is None:
         FEATURES = [n for n in names if n not in TARGETS]
-    columns = read_columns(PATH, FEATURES + TARGETS, $delimiter, $header)
+    columns = read_columns(PATH, FEATURES + TARGETS, $delimiter, $header, SKIP_ROWS)
     n = len(columns[0]) if columns else 0
     pieces = []
     for name, values in zip(FEATURES, columns):
@@ -277,7 +288,7 @@ $read$split
                 onehot=_lit(ds.categorical == "onehot"), class_names=_lit(pre.get("class_names"), "class_names"),
                 missing_policy=_lit(ds.missing, "missing"), missing=_MISSING_SOURCE,
                 read=_read_csv(ds), split=_SPLIT, delimiter=_lit(delimiter, "delimiter"),
-                header=_lit(header, "header"))
+                header=_lit(header, "header"), skip=_lit(ds.skip_rows, "skip_rows"))
     if classification:
         number = 'value.replace(",", ".") if "." not in value else "?"' if ds.decimal == "," else "value"
         body += Template('''    raw = target_values[0]
@@ -456,12 +467,13 @@ def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
         header = True if ds.header is None else ds.header
         read = _read_csv(ds) + Template('''
     MISSING = $missing
-    text_values, raw = read_columns(PATH, [$feature, $target], $delimiter, $header)
+    SKIP_ROWS = $skip  # lines above the table (notes, counts) that are not read
+    text_values, raw = read_columns(PATH, [$feature, $target], $delimiter, $header, SKIP_ROWS)
     labelled = ~np.isin(raw, MISSING)
     texts, raw = text_values[labelled].astype(object), raw[labelled]
 ''').substitute(missing=_MISSING_SOURCE, feature=_lit((ds.features or ["text"])[0], "features"),
                 target=_lit((ds.targets or ["label"])[0], "targets"), delimiter=_lit(delimiter, "delimiter"),
-                header=_lit(header, "header"))
+                header=_lit(header, "header"), skip=_lit(ds.skip_rows, "skip_rows"))
     classification = (ds.task or "classification") == "classification"
     target = '''    names = sorted(set(raw.tolist()))
     try:
@@ -504,9 +516,11 @@ def _series(ds: DatasetSpec, path: str) -> str:
     TARGETS = $targets
     LENGTH, STRIDE, HORIZON = $length, $stride, $horizon
     MISSING = $missing
+    SKIP_ROWS = $skip  # lines above the table (notes, counts) that are not read
 $read
     names = list(dict.fromkeys(FEATURES + TARGETS))
-    values = np.stack([to_numbers(v) for v in read_columns(PATH, names, $delimiter, $header)], axis=1)
+    columns = read_columns(PATH, names, $delimiter, $header, SKIP_ROWS)
+    values = np.stack([to_numbers(v) for v in columns], axis=1)
     for j in range(values.shape[1]):  # carry the last value forward over gaps
         col = values[:, j]
         known = ~np.isnan(col)
@@ -549,7 +563,8 @@ $read
                 targets=_lit(ds.targets or [], "targets"), length=_lit(ds.window.length, "window.length"),
                 stride=_lit(ds.window.stride, "window.stride"), horizon=_lit(ds.window.horizon, "window.horizon"),
                 missing=_MISSING_SOURCE,
-                read=_read_csv(ds), delimiter=_lit(delimiter, "delimiter"), header=_lit(header, "header"))
+                read=_read_csv(ds), delimiter=_lit(delimiter, "delimiter"), header=_lit(header, "header"),
+                skip=_lit(ds.skip_rows, "skip_rows"))
     return _header(ds, path, "Read the series and cut it into windows (chronological split).",
                    "(window of features, next values of the targets)") + body
 
