@@ -14,18 +14,22 @@ so values can be compared in Keras' own form.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from studio.compiler.keras_required import REQUIRED
 from studio.core.errors import StudioError
 from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.keras_names import CLASSES, OPS, TF_OP_LAMBDAS, UNSAFE, builtin_layer, operation
+from studio.graph.layers.builtins import PLACEHOLDER
 from studio.graph.layout import apply_layout
 from studio.graph.model import Edge, Graph, Node
 from studio.graph.spec import LayerSpec
 
 MODEL_CLASSES = frozenset({"Functional", "Sequential", "Model"})
 UNSAFE_CLASSES = frozenset({"Lambda", "TFOpLambda", "SlicingOpLambda"})
+OPS_MODULES = ("keras.src.ops.", "keras.ops.")
 
 # (class name, params) -> the config Keras writes for that layer, or None if Keras refuses it.
 KerasConfig = Callable[[str, dict], Optional[dict]]
@@ -43,6 +47,7 @@ class ImportedGraph:
     origin: dict[str, tuple[str, ...]] = field(default_factory=dict)
     outputs: list[TensorRef] = field(default_factory=list)  # the model's outputs, in order
     warnings: list[str] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)  # where each placeholder stands
 
 
 def graph_from_config(config: dict, catalog: Catalog | None = None,
@@ -52,7 +57,7 @@ def graph_from_config(config: dict, catalog: Catalog | None = None,
     outputs = builder.model(config, (), None, trainable=bool(config.get("trainable", True)))
     builder.finish(outputs)
     apply_layout(builder.graph)  # the canvas' Auto layout algorithm
-    return ImportedGraph(builder.graph, builder.origin, outputs, builder.warnings)
+    return ImportedGraph(builder.graph, builder.origin, outputs, builder.warnings, builder.placeholders)
 
 
 # --- values ---------------------------------------------------------------------------
@@ -110,6 +115,83 @@ def layer_params(class_name: str, config: dict, spec: LayerSpec | None,
     return out
 
 
+# --- what a config entry is -----------------------------------------------------------
+def is_operation_module(module: Any) -> bool:
+    """A module Keras writes for an operation of a functional model (`keras.src.ops.numpy`)."""
+    return isinstance(module, str) and (module == "keras.ops" or module.startswith(OPS_MODULES))
+
+
+def is_custom(class_name: Any, module: Any, registered: Any) -> bool:
+    """True for a class registered by user code or living outside Keras."""
+    if not isinstance(class_name, str) or ">" in class_name or (
+            isinstance(registered, str) and registered and (registered != class_name or ">" in registered)):
+        return True  # a registered custom object ("package>Class")
+    return isinstance(module, str) and not (module == "keras" or module.startswith("keras."))
+
+
+def placeholder_reason(entry: dict) -> Optional[str]:
+    """Why a layer entry of a functional model becomes a placeholder, or None when it loads.
+
+    Operations that `keras_names.OPS` lists, Keras 2 TFOpLambda layers of plain arithmetic
+    (`TF_OP_LAMBDAS`), layers of `keras.layers` and Keras' own application layers load;
+    a Lambda, any other TFOpLambda, a custom class or another operation does not."""
+    class_name, module = entry.get("class_name"), entry.get("module")
+    registered = entry.get("registered_name")
+    config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+    if class_name in MODEL_CLASSES or class_name == "InputLayer":
+        return None
+    if class_name == "TFOpLambda":
+        function = config.get("function")
+        if isinstance(function, str) and function in TF_OP_LAMBDAS:
+            return None
+        shown = f"tf.{function}" if isinstance(function, str) else "a TensorFlow function"
+        return (f"a Keras 2 TFOpLambda calling {shown[:80]}, which this version maps only for plain arithmetic; "
+                "use the matching keras.ops operation")
+    if class_name in UNSAFE_CLASSES or class_name in UNSAFE:
+        return (f"a {class_name} layer runs Python code stored in the file, which is never loaded; "
+                "rebuild what it computes with built-in layers or keras.ops operations")
+    if is_custom(class_name, module, registered):
+        shown = registered if isinstance(registered, str) and registered else class_name
+        return (f"'{str(shown)[:80]}' is a custom class, not built into Keras, and custom code is never loaded "
+                "from a file; use built-in layers that compute the same")
+    if is_operation_module(module):
+        if operation(module, class_name) is not None:
+            return None
+        return (f"the Keras operation {str(module)[:60]}.{str(class_name)[:60]} is not one this version "
+                "supports; use a supported keras.ops operation or a built-in layer")
+    if builtin_layer(module, class_name) is not None or class_name in CLASSES["keras.layers"]:
+        return None
+    return (f"'{str(class_name)[:80]}' is not a layer built into Keras; use built-in layers that compute "
+            "the same")
+
+
+def _tensor_shapes(value: Any, found: dict) -> None:
+    """Collect `(layer, node, tensor) -> shape` from every Keras 3 tensor record in `value`."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            inner = value.get("config") if isinstance(value.get("config"), dict) else {}
+            hist, shape = inner.get("keras_history"), inner.get("shape")
+            if isinstance(hist, (list, tuple)) and len(hist) >= 3 and isinstance(shape, (list, tuple)):
+                try:
+                    found.setdefault((str(hist[0]), int(hist[1]), int(hist[2])), list(shape))
+                except (TypeError, ValueError):
+                    pass
+            return
+        for item in value.values():
+            _tensor_shapes(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _tensor_shapes(item, found)
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (bool, int, float)) and not (isinstance(value, float) and value != value)
+
+
 # --- conversion -------------------------------------------------------------------------
 def _history(arg: Any) -> list[tuple[str, int, int]]:
     """Every Keras tensor reference inside a call argument, in order."""
@@ -127,6 +209,42 @@ def _history(arg: Any) -> list[tuple[str, int, int]]:
     return []
 
 
+def _tf_op_call(inbound: Any) -> Optional[tuple[list, Any, bool, dict]]:
+    """A Keras 2 TFOpLambda call `[x, node, tensor, {"y": ..., "name": None}]` ->
+    (tensor refs in call order, the constant operand or None, whether the constant
+    comes first, the other keyword arguments); None when it is not of that form."""
+    if isinstance(inbound, list) and inbound and isinstance(inbound[0], str):
+        first = inbound  # Keras 2 writes a TFOpLambda's node unwrapped: [x, node, tensor, kwargs]
+    elif isinstance(inbound, list) and len(inbound) == 1 and isinstance(inbound[0], list):
+        first = inbound[0]
+    else:
+        return None
+    if len(first) < 3 or not isinstance(first[0], str):
+        return None
+    kwargs = first[3] if len(first) > 3 and isinstance(first[3], dict) else {}
+    rest = {k: v for k, v in kwargs.items() if k not in ("y", "name") and v is not None}
+    refs: list = []
+    constant, first_is_constant = None, False
+    if first[0] == "_CONSTANT_VALUE":
+        if not _scalar(first[2]):
+            return None
+        constant, first_is_constant = first[2], True
+    elif isinstance(first[1], int) and isinstance(first[2], int):
+        refs.append((first[0], first[1], first[2]))
+    else:
+        return None
+    if "y" in kwargs:
+        y = kwargs["y"]
+        found = _history(y) if isinstance(y, list) else []
+        if len(found) == 1:
+            refs.append(found[0])
+        elif _scalar(y) and constant is None:
+            constant = y
+        else:
+            return None
+    return refs, constant, first_is_constant, rest
+
+
 def _refs_list(value: Any) -> list[tuple[str, int, int]]:
     """`input_layers` / `output_layers`: one [name, node, tensor] or a list/dict of them."""
     if isinstance(value, dict):
@@ -141,29 +259,127 @@ class _Builder:
         self.graph = Graph(catalog)
         self.origin: dict[str, tuple[str, ...]] = {}
         self.warnings: list[str] = []
+        # (model path, layer, node, tensor) -> the shape the file records for that tensor
+        self.recorded: dict[tuple[tuple[str, ...], str, int, int], list] = {}
+        self.placeholders: list[str] = []  # where each placeholder stands ("encoder/sampling")
 
     # -- nodes --------------------------------------------------------------
-    def node(self, entry: dict, path: tuple[str, ...], trainable: bool) -> str:
+    def node(self, entry: dict, path: tuple[str, ...], trainable: bool, inbound: Any = None,
+             node_index: int = 0) -> str:
+        """The node of one layer entry. `inbound` (the call's inbound node) is given for
+        the layers of a functional model, where operations and placeholders can be made."""
         class_name = entry.get("class_name")
         config = entry.get("config") or {}
         name = config.get("name") or entry.get("name") or str(class_name)
         where = "/".join(path + (name,))
-        if class_name in UNSAFE_CLASSES:
+        reason = placeholder_reason(entry) if inbound is not None else None
+        if reason is None and inbound is not None and class_name == "TFOpLambda":
+            node = self._tf_op_node(entry, name, inbound)
+            reason = None if node is not None else "a Keras 2 TFOpLambda called with arguments this version does not map"
+        elif reason is None and inbound is not None and is_operation_module(entry.get("module")):
+            node = self._operation_node(entry, name, inbound)
+            reason = None if node is not None else (f"the operation {class_name} was called with arguments this "
+                                                    "version does not support (only tensors and one number)")
+        else:
+            node = None
+        if reason is not None:
+            node = self._placeholder(entry, name, path, node_index, inbound, reason)
+        elif node is not None:
+            pass
+        elif class_name in UNSAFE_CLASSES:
             raise ModelImportError(f"layer '{where}' is a {class_name} layer, which runs arbitrary Python code "
                                    "and is never loaded from a file; rebuild it from built-in layers")
-        spec = self.catalog.for_class(class_name) if isinstance(class_name, str) else None
-        if class_name == "InputLayer":
-            node = Node(type=spec.id if spec else "Input", title=name,
-                        params=self._input_params(config, where))
-        elif spec is not None:
-            node = Node(type=spec.id, title=name,
-                        params=layer_params(class_name, config, spec, self.keras_config))
         else:
-            node = Node(type=str(class_name), title=name, params=layer_params(class_name, config, None, None))
+            spec = self.catalog.for_class(class_name) if isinstance(class_name, str) else None
+            if class_name == "InputLayer":
+                node = Node(type=spec.id if spec else "Input", title=name,
+                            params=self._input_params(config, where))
+            elif spec is not None:
+                node = Node(type=spec.id, title=name,
+                            params=layer_params(class_name, config, spec, self.keras_config))
+            else:
+                node = Node(type=str(class_name), title=name, params=layer_params(class_name, config, None, None))
         node.trainable = trainable and bool(config.get("trainable", True))
         self.graph.add_node(node)
         self.origin[node.id] = path + (name,)
         return node.id
+
+    # -- operations and placeholders ----------------------------------------------
+    def _operation_node(self, entry: dict, name: str, inbound: Any) -> Optional[Node]:
+        """An `ops.*` node for a Keras 3 operation called with tensors (and at most one number
+        beside a tensor), or None when the call holds anything else."""
+        op = operation(entry.get("module"), entry.get("class_name"))
+        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        if op is None or not isinstance(inbound, dict) or set(config) - {"name", *op.keys}:
+            return None
+        args = list(inbound["args"]) if isinstance(inbound.get("args"), (list, tuple)) else []
+        kwargs = inbound.get("kwargs") if isinstance(inbound.get("kwargs"), dict) else {}
+        if any(value is not None for value in kwargs.values()):
+            return None
+        params = {key: simplify(config[key]) for key in op.keys if key in config}
+        if op.tensors == "list":
+            if len(args) != 1 or not isinstance(args[0], (list, tuple)) or not all(_is_tensor(a) for a in args[0]):
+                return None
+        elif op.tensors == "two":
+            if len(args) != 2 or not any(_is_tensor(a) for a in args):
+                return None
+            constants = [a for a in args if not _is_tensor(a)]
+            if constants:
+                if not _scalar(constants[0]) or op.function == "matmul":
+                    return None
+                params["constant"] = constants[0]
+                if not _is_tensor(args[0]):
+                    params["constant_first"] = True
+        elif len(args) != 1 or not _is_tensor(args[0]):
+            return None
+        return self._op_node(op.function, name, params)
+
+    def _op_node(self, function: str, name: str, params: dict) -> Node:
+        spec = self.catalog.get(f"ops.{function}")
+        defaults = simplify(spec.defaults())
+        kept = {k: v for k, v in params.items() if k not in defaults or simplify(v) != defaults[k]}
+        return Node(type=spec.id, title=name, params=kept)
+
+    def _tf_op_node(self, entry: dict, name: str, inbound: Any) -> Optional[Node]:
+        """The `ops.*` node of a Keras 2 TFOpLambda of plain arithmetic (`tf.math.add(x, 3.0)`)."""
+        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        parsed = _tf_op_call(inbound)
+        class_name = TF_OP_LAMBDAS.get(config.get("function"))  # type: ignore[arg-type]
+        if parsed is None or class_name is None:
+            return None
+        _, constant, first_is_constant, rest = parsed
+        op = OPS[class_name]
+        if rest or (op.tensors == "one" and (constant is not None or first_is_constant)):
+            return None
+        params: dict = {}
+        if op.tensors == "two":
+            if constant is None and len(parsed[0]) != 2:
+                return None
+            if constant is not None:
+                params["constant"] = constant
+                if first_is_constant:
+                    params["constant_first"] = True
+        return self._op_node(op.function, name, params)
+
+    def _placeholder(self, entry: dict, name: str, path: tuple[str, ...], node_index: int, inbound: Any,
+                     reason: str) -> Node:
+        config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        outputs = sorted((t, shape) for (p, layer, ni, t), shape in self.recorded.items()
+                         if p == path and layer == name and ni == node_index)
+        found: dict = {}
+        _tensor_shapes(inbound, found)  # the shapes of its own inputs, in call order
+        inputs = list(found.values())
+        self.placeholders.append("/".join(path + (name,)))
+        params = {
+            "class_name": str(entry.get("class_name"))[:200],
+            "module": entry.get("module") if isinstance(entry.get("module"), str) else None,
+            "config": json.dumps(config, default=str, sort_keys=True),
+            "input_shapes": inputs or None,
+            "output_shapes": [shape for _, shape in outputs] if outputs and
+            [t for t, _ in outputs] == list(range(len(outputs))) else [],
+            "reason": reason,
+        }
+        return Node(type=PLACEHOLDER, title=name, params=params)
 
     def _input_params(self, config: dict, where: str) -> dict:
         shape = config.get("batch_shape") or config.get("batch_input_shape")
@@ -211,7 +427,7 @@ class _Builder:
         return current
 
     def call(self, entry: dict, path: tuple[str, ...], refs: list[TensorRef], trainable: bool,
-             calls: int) -> list[TensorRef]:
+             calls: int, inbound: Any = None, node_index: int = 0) -> list[TensorRef]:
         """One call of a layer (or nested model) on `refs`; its outputs."""
         config = entry.get("config") or {}
         name = config.get("name") or entry.get("name") or "layer"
@@ -220,10 +436,11 @@ class _Builder:
                 f"layer '{'/'.join(path + (name,))}' is used {calls} times with shared weights, which a graph "
                 "of separate nodes cannot represent; give each use its own layer and save the model again"
             )
-        if entry.get("class_name") in MODEL_CLASSES or "layers" in config:
+        if entry.get("class_name") in MODEL_CLASSES or ("layers" in config and (
+                inbound is None or placeholder_reason(entry) is None)):
             return self.model(config, path + (name,), refs,
                               trainable and bool(config.get("trainable", True)))
-        node_id = self.node(entry, path, trainable)
+        node_id = self.node(entry, path, trainable, inbound, node_index)
         self.connect(refs, node_id)
         spec = self.graph.spec(node_id)
         count = self.graph.num_outputs(self.graph.node(node_id)) if spec is not None else 1
@@ -246,6 +463,11 @@ class _Builder:
                     raise ModelImportError(f"nested model '{'/'.join(path)}' gets fewer inputs than it declares")
                 produced[(name, node_index)] = [bound[i]]
         pending = []
+        found: dict = {}
+        for entry in entries:
+            _tensor_shapes(entry.get("inbound_nodes"), found)
+        for (layer, ni, ti), shape in found.items():
+            self.recorded[(path, layer, ni, ti)] = shape
         for entry in entries:
             name = (entry.get("config") or {}).get("name") or entry.get("name")
             inbound = entry.get("inbound_nodes") or []
@@ -257,10 +479,14 @@ class _Builder:
             progress = []
             for item in pending:
                 entry, name, k, call, calls = item
-                refs = self._call_refs(call, path + (name,))
+                if entry.get("class_name") == "TFOpLambda":
+                    parsed = _tf_op_call(call)
+                    refs = parsed[0] if parsed is not None else _history(call)
+                else:
+                    refs = self._call_refs(call, path + (name,), entry)
                 if all((src, ni) in produced for src, ni, _ in refs):
                     resolved = [self._pick(produced[(src, ni)], ti, src) for src, ni, ti in refs]
-                    produced[(name, k)] = self.call(entry, path, resolved, trainable, calls)
+                    produced[(name, k)] = self.call(entry, path, resolved, trainable, calls, call, k)
                     progress.append(item)
             if not progress:
                 entry, name = pending[0][0], pending[0][1]
@@ -274,14 +500,19 @@ class _Builder:
             outputs.append(self._pick(produced[(name, node_index)], tensor_index, name))
         return outputs
 
-    def _call_refs(self, call: Any, where: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    def _call_refs(self, call: Any, where: tuple[str, ...], entry: Optional[dict] = None
+                   ) -> list[tuple[str, int, int]]:
         if isinstance(call, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
             refs = _history(call.get("args", []))
             kwargs = call.get("kwargs") or {}
+            quiet = entry is not None and (is_operation_module(entry.get("module"))
+                                           or placeholder_reason(entry) is not None)
             for key, value in kwargs.items():
                 found = _history(value)
                 if found:
                     refs.extend(found)
+                elif quiet:
+                    continue  # an operation keeps its arguments (or becomes a placeholder that does)
                 elif value not in (None, False, {}, []) and key not in ("training", "mask"):
                     self.warnings.append(f"layer '{'/'.join(where)}' was called with {key}={value!r}, "
                                          "which the graph does not keep")

@@ -14,9 +14,10 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
+from studio.compiler.plan import LIST, OP, POSITIONAL, BuildPlan, LayerCall
 from studio.core.errors import BuildError
 from studio.graph.inference import ERROR, Diagnostic
+from studio.graph.keras_names import OPS, builtin_layer
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -64,12 +65,58 @@ def with_modules(value: Any) -> Any:
     return value
 
 
+def builtin_class(module: Any, class_name: Any) -> Any:
+    """The class of a layer Keras ships in `keras.src.applications` (LayerScale...), looked up
+    through the fixed table `keras_names.BUILTIN_LAYERS`; None for any other (module, class)."""
+    import importlib
+
+    source = builtin_layer(module, class_name)
+    if source is None:
+        return None
+    return getattr(importlib.import_module(source), class_name, None)
+
+
+def operation_class(class_name: str) -> Any:
+    """The Keras operation class of `keras_names.OPS[class_name]` (its module is the table's)."""
+    import importlib
+
+    return getattr(importlib.import_module(OPS[class_name].module), class_name)
+
+
+def apply_operation(class_name: str, config: dict, tensors: list) -> Any:
+    """Create the operation `class_name` from a node's config (its `OPS` keys and name) and apply it
+    to `tensors` as Keras does when it loads a functional model: `op(x)`, `op(x1, x2)` (a
+    `constant` param takes one side) or `op([x, ...])`."""
+    op = OPS[class_name]
+    own = {key: copy.deepcopy(config[key]) for key in op.keys if key in config}
+    if "name" in config:
+        own["name"] = config["name"]
+    instance = operation_class(class_name).from_config(own)
+    if op.tensors == "list":
+        return instance(list(tensors))
+    if op.tensors == "two":
+        constant = config.get("constant")
+        if constant is not None:
+            if len(tensors) != 1:
+                raise ValueError(f"takes one tensor with a constant, got {len(tensors)}")
+            return instance(constant, tensors[0]) if config.get("constant_first") else instance(tensors[0], constant)
+        if len(tensors) != 2:
+            raise ValueError(f"takes two tensors, got {len(tensors)}")
+        return instance(tensors[0], tensors[1])
+    if len(tensors) != 1:
+        raise ValueError(f"takes one tensor, got {len(tensors)}")
+    return instance(tensors[0])
+
+
 def make_layer(call: LayerCall) -> keras.layers.Layer:
     """The Keras layer of one call (not yet called on tensors)."""
     import keras
 
     config = {"module": call.module, "class_name": call.class_name, "config": copy.deepcopy(call.config)}
     try:
+        cls = builtin_class(call.module, call.class_name)
+        if cls is not None:
+            return cls.from_config(with_modules(config["config"]))
         return keras.layers.deserialize(with_modules(config))
     except Exception as exc:  # Keras raises TypeError/ValueError/... for bad configs
         raise BuildError(f"{call.label}: Keras cannot create this {call.class_name} layer: {keras_reason(exc)}",
@@ -108,6 +155,17 @@ def call_layer(call: LayerCall, layer: Any, args: list) -> Any:
     except Exception as exc:
         raise BuildError(f"{call.label}: Keras cannot apply this {call.class_name} layer to its input: "
                          f"{keras_reason(exc)}", call.node_id) from exc
+
+
+def call_operation(call: LayerCall, args: list) -> Any:
+    """An operation node applied to its input tensors (`apply_operation`)."""
+    if call.class_name not in OPS:
+        raise BuildError(f"{call.label}: {call.class_name} is not an operation this version builds", call.node_id)
+    try:
+        return apply_operation(call.class_name, call.config, args)
+    except Exception as exc:
+        raise BuildError(f"{call.label}: Keras cannot apply keras.ops.{OPS[call.class_name].function} to its "
+                         f"input: {keras_reason(exc)}", call.node_id) from exc
 
 
 def _output(tensors: Mapping[str, Any], ref: tuple[str, int], plan: BuildPlan) -> Any:
@@ -157,8 +215,15 @@ def _build(plan: BuildPlan) -> keras.Model:
         if call.is_input:
             tensors[call.node_id] = make_input(call)
             continue
-        layer = make_layer(call)
         args = [_output(tensors, ref, plan) for ref in call.inputs]
+        if call.call_style == OP:
+            tensors[call.node_id] = call_operation(call, args)
+            continue
+        special = SPECIAL_BUILDERS.get(call.class_name) if call.module == "studio.hub" else None
+        if special is not None:
+            tensors[call.node_id] = special(call, args)
+            continue
+        layer = make_layer(call)
         tensors[call.node_id] = call_layer(call, layer, args)
     inputs = [tensors[nid] for nid in plan.inputs]
     outputs = [_output(tensors, ref, plan) for ref in plan.outputs]
@@ -174,6 +239,42 @@ def _build(plan: BuildPlan) -> keras.Model:
         )
     except Exception as exc:
         raise BuildError(f"Keras cannot assemble the model: {keras_reason(exc)}") from exc
+
+
+# --- transfer learning (issue 13): nodes built through studio.hub, not keras.layers -------------
+def _build_hub_module(call: LayerCall, args: list) -> Any:
+    """A HubModule node: our TFSMLayer subclass, resolved from the node's handle."""
+    from studio.hub.module_layer import make_hub_module
+
+    if len(args) != 1:
+        raise BuildError(f"{call.label}: takes one input but {len(args)} are wired into it", call.node_id)
+    try:
+        layer = make_hub_module(call.config)
+        layer.check_input(args[0])  # the module's own dtype/shape message, not Keras' wrapped one
+    except Exception as exc:  # HubError (offline, not a SavedModel...) or TensorFlow's own
+        raise BuildError(f"{call.label}: {keras_reason(exc)}", call.node_id) from exc
+    return call_layer(call, layer, args)
+
+
+def _build_backbone(call: LayerCall, args: list) -> Any:
+    """A Backbone node: preprocessing + a Keras Application, as a functional sub-model."""
+    from studio.hub.backbones import build_backbone
+
+    if len(args) != 1:
+        raise BuildError(f"{call.label}: takes one input but {len(args)} are wired into it", call.node_id)
+    config = call.config
+    try:
+        model = build_backbone(config["backbone"], tuple(args[0].shape[1:]), weights=config.get("weights", "none"),
+                               weights_file=config.get("weights_file") or "", pooling=config.get("pooling", "avg"),
+                               trainable=config.get("trainable", True),
+                               freeze_up_to=int(config.get("freeze_up_to") or 0), layer_name=call.name)
+    except Exception as exc:
+        raise BuildError(f"{call.label}: {keras_reason(exc)}", call.node_id) from exc
+    return call_layer(call, model, args)
+
+
+#: Node classes built by a function of (call, input tensors) instead of keras.layers.deserialize.
+SPECIAL_BUILDERS = {"HubModule": _build_hub_module, "Backbone": _build_backbone}
 
 
 def build_model_from_graph(graph: Any, name: str = "model") -> keras.Model:

@@ -34,11 +34,19 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional
 
 from studio.compiler.archive import parse_model_json, read_keras_config
-from studio.compiler.from_config import MODEL_CLASSES, UNSAFE_CLASSES, ModelImportError, graph_from_config
-from studio.compiler.plan import make_plan
+from studio.compiler.from_config import (
+    MODEL_CLASSES,
+    UNSAFE_CLASSES,
+    ModelImportError,
+    graph_from_config,
+    is_custom,
+    is_operation_module,
+    placeholder_reason,
+)
+from studio.compiler.plan import OP, make_plan
 from studio.core.errors import BuildError, StudioError
 from studio.graph.catalog import Catalog, default_catalog
-from studio.graph.keras_names import CLASSES, UNSAFE
+from studio.graph.keras_names import BUILTIN_LAYERS, CLASSES, TF_OP_LAMBDAS, UNSAFE, builtin_layer
 from studio.project.model import SUFFIX, Project, project_stem
 
 TOLERANCE = 1e-5
@@ -54,8 +62,10 @@ class ImportResult:
     layers: int
     opaque: int
     params: int
-    max_abs_diff: float
+    max_abs_diff: float  # NaN when nothing could be compared (placeholders)
     warnings: list[str] = field(default_factory=list)
+    # Layers kept as placeholders ("encoder/sampling"): the project has no weights file then.
+    placeholders: list[str] = field(default_factory=list)
 
 
 # --- reading the file ---------------------------------------------------------------------
@@ -108,29 +118,36 @@ def _where(keys: tuple[Any, ...]) -> str:
     return text
 
 
-def scan_config(config: dict, source: Path) -> None:
+def scan_config(config: dict, source: Path) -> list[str]:
     """Refuse Lambda layers, Python lambdas and classes that are not built into
-    Keras anywhere in a model config, naming the layer and where in it.
+    Keras anywhere in a model config, naming the layer and where in it; return
+    the layers of functional models that become placeholders instead.
 
     Every nested dict and list is visited (RNN cells and cell lists, wrapped
     layers, nested models, initializers...), iteratively, before Keras
-    deserialises anything."""
+    deserialises anything. A layer of a functional model (one with inbound
+    nodes, whose output shapes the file records) that cannot be loaded
+    safely (`from_config.placeholder_reason`: a custom class, a Lambda, a
+    TFOpLambda other than plain arithmetic) is not refused: it is returned
+    ("encoder/sampling") and its config is never deserialised, only kept as
+    text. Anywhere else (a Sequential model, inside a layer's config) it is
+    refused as before."""
     keras_layers = CLASSES["keras.layers"]
+    placeholders: list[str] = []
 
     def custom(class_name: str, module: Any, registered: Any) -> bool:
         """True for a class registered by user code or living outside Keras."""
-        if ">" in class_name or (isinstance(registered, str) and registered
-                                 and (registered != class_name or ">" in registered)):
-            return True  # a registered custom object ("package>Class")
-        return isinstance(module, str) and not (module == "keras" or module.startswith("keras."))
+        return is_custom(class_name, module, registered)
 
     def known_layer(class_name: str, module: Any, registered: Any) -> bool:
         if class_name in MODEL_CLASSES or class_name == "InputLayer":
             return True
         if custom(class_name, module, registered):
             return False
-        if isinstance(module, str) and (module == "keras.ops" or module.startswith(_OPS_MODULES)):
+        if is_operation_module(module):
             return class_name.isidentifier()  # an operation of a functional model (`x + 1`)
+        if builtin_layer(module, class_name) is not None:
+            return True  # a layer Keras ships in its applications (LayerScale)
         return class_name in keras_layers
 
     def refuse(text: str) -> NoReturn:
@@ -160,6 +177,12 @@ def scan_config(config: dict, source: Path) -> None:
             label_names = names + (name,) if direct and not top_model else names
             label = "/".join(label_names)
             code = "which runs arbitrary Python code; Network Studio never loads code from a file (safe mode)"
+            if direct and value.get("inbound_nodes"):  # a layer of a functional model
+                if placeholder_reason(value) is not None:
+                    placeholders.append(label)  # kept as text, never deserialised: not visited further
+                    continue
+                if class_name == "TFOpLambda":
+                    continue  # plain arithmetic (TF_OP_LAMBDAS), read as an operation
             if class_name in UNSAFE_CLASSES or class_name in UNSAFE:
                 if direct:
                     refuse(f"layer '{label}' is a {class_name} layer, {code}. Replace it with built-in layers "
@@ -184,32 +207,103 @@ def scan_config(config: dict, source: Path) -> None:
             if key in SKIPPED_KEYS or not isinstance(item, (dict, list)):
                 continue
             stack.append((item, names, keys + (key,), key in LAYER_KEYS, depth + 1))
+    return placeholders
 
 
-def load_model_file(path: str | os.PathLike) -> Any:
-    """Load a .keras/.h5 file or a Keras 2 SavedModel folder, safely.
+def _has_tf_op_lambdas(config: Any) -> bool:
+    """True when a layer of the (scanned) model config is a Keras 2 TFOpLambda."""
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if value.get("class_name") == "TFOpLambda":
+                return True
+            stack.extend(v for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend(v for v in value if isinstance(v, (dict, list)))
+    return False
+
+
+@dataclass
+class OpenedModel:
+    """A model file read for import: the Keras model when Keras can load it safely, else
+    None (layers kept as placeholders, or Keras 2 TFOpLambda layers Keras 3 does not
+    know: only the config is read), and the model's config."""
+
+    model: Any
+    config: dict
+    placeholders: list[str] = field(default_factory=list)
+
+
+def open_model_file(path: str | os.PathLike) -> OpenedModel:
+    """Read a .keras/.h5 file or a Keras 2 SavedModel folder for import, safely.
 
     The archive checks and the config scan run before Keras is imported or
-    touches the file."""
+    touches the file. When the scan finds layers that become placeholders, or
+    the file holds Keras 2 TFOpLambda layers, Keras never loads the model: only
+    its config is read (the placeholders' configs are never deserialised)."""
     path = Path(path)
     if not path.exists():
         raise ModelImportError(f"{path}: no such file or folder")
     if path.is_dir():
-        return _load_savedmodel(path)
+        model = _load_savedmodel(path)
+        return OpenedModel(model, model.get_config())
     if path.suffix.lower() not in (".keras", ".h5", ".hdf5"):
         raise ModelImportError(f"{path}: unsupported file type; import a .keras or .h5 model file or a "
                                "SavedModel folder")
     config = read_model_config(path)
-    if config is not None:
-        scan_config(config, path)
+    placeholders = scan_config(config, path) if config is not None else []
+    if config is not None and placeholders:
+        inner = config.get("config") if isinstance(config.get("config"), dict) else None
+        if inner is None:
+            raise ModelImportError(f"{path}: the model config has no layers; not a model Keras wrote")
+        return OpenedModel(None, inner, placeholders)
+    if config is not None and path.suffix.lower() != ".keras" and _has_tf_op_lambdas(config):
+        # Keras 2 (tf_keras) wrote it; every TFOpLambda in it is plain arithmetic (the scan made
+        # the others placeholders), which tf_keras resolves by its TensorFlow name.
+        legacy = _load_tf_keras_h5(path)
+        return OpenedModel(legacy, legacy.get_config())
     import keras
 
     from studio.compiler.keras_build import keras_reason
 
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # any failure of Keras to load is one line for the user
         raise ModelImportError(f"{path}: Keras cannot load this model: {keras_reason(exc)}") from None
+    return OpenedModel(model, model.get_config())
+
+
+def load_model_file(path: str | os.PathLike) -> Any:
+    """Load a .keras/.h5 file or a Keras 2 SavedModel folder, safely, as a Keras model.
+
+    The archive checks and the config scan run before Keras is imported or
+    touches the file. A model with layers that cannot be loaded safely is
+    refused here, naming them (`open_model_file` imports it with placeholders)."""
+    opened = open_model_file(path)
+    if opened.model is None:
+        what = (f"layer '{opened.placeholders[0]}' cannot be loaded safely" if opened.placeholders
+                else "it holds Keras 2 TFOpLambda layers, which Keras 3 cannot load")
+        raise ModelImportError(f"{path}: Keras cannot load this model: {what}; import it as a project "
+                               "(studio import), which keeps such layers as placeholders")
+    return opened.model
+
+
+def _load_tf_keras_h5(path: Path) -> Any:
+    """A Keras 2 .h5 model with TFOpLambda layers (scanned: only plain arithmetic), read by tf_keras."""
+    from studio.compiler.keras_build import keras_reason
+
+    try:
+        import tf_keras
+    except ImportError:
+        raise ModelImportError(f"{path}: a Keras 2 model with TensorFlow operations needs the tf_keras package "
+                               "to be read: pip install tf_keras") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tf_keras.models.load_model(str(path), compile=False)
+    except Exception as exc:
+        raise ModelImportError(f"{path}: cannot read this Keras 2 model: {keras_reason(exc)}") from None
 
 
 def _load_savedmodel(path: Path) -> Any:
@@ -222,7 +316,8 @@ def _load_savedmodel(path: Path) -> Any:
     if not (path / "keras_metadata.pb").is_file():
         raise ModelImportError(f"{path}: this SavedModel holds no Keras layer graph (it was written by "
                                "model.export() or plain TensorFlow), so it cannot become an editable graph; "
-                               "import the .keras file it came from instead")
+                               "import the .keras file it came from instead, or add the SavedModel to a "
+                               "project as a module node (Transfer learning: a TFSMLayer or Hub module)")
     try:
         import tf_keras
     except ImportError:
@@ -236,7 +331,10 @@ def _load_savedmodel(path: Path) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tf_keras' advice about legacy formats
             legacy = tf_keras.models.load_model(str(path), compile=False)
-            scan_config({"class_name": "Functional", "config": legacy.get_config()}, path)
+            if scan_config({"class_name": "Functional", "config": legacy.get_config()}, path):
+                raise ModelImportError(f"{path}: holds layers that cannot be loaded safely")  # refused before
+            if _has_tf_op_lambdas(legacy.get_config()):
+                return legacy  # Keras 3 cannot read its TFOpLambda layers: import from tf_keras' model
             with tempfile.TemporaryDirectory() as tmp:
                 h5 = Path(tmp) / "model.h5"
                 legacy.save(str(h5), save_format="h5")
@@ -268,6 +366,9 @@ def _scan_savedmodel_metadata(path: Path, tf_keras: Any) -> None:
         except ValueError:
             continue
         if isinstance(record, dict) and record.get("class_name"):
+            config = record.get("config") if isinstance(record.get("config"), dict) else {}
+            if record.get("class_name") == "TFOpLambda" and config.get("function") in TF_OP_LAMBDAS:
+                continue  # plain arithmetic, resolved by name among TensorFlow's own functions
             entry = {"class_name": record.get("class_name"), "module": None,
                      "config": record.get("config") if isinstance(record.get("config"), dict)
                      else {"name": record.get("name")}}
@@ -280,11 +381,15 @@ def _scan_savedmodel_metadata(path: Path, tf_keras: Any) -> None:
 def _keras_config_json(class_name: str, params_json: str) -> Optional[str]:
     import keras
 
-    from studio.compiler.keras_build import with_modules
+    from studio.compiler.keras_build import builtin_class, with_modules
 
     record = {"module": "keras.layers", "class_name": class_name, "config": json.loads(params_json)}
+    builtin = next((builtin_class(module, cls) for cls, module in BUILTIN_LAYERS if cls == class_name), None)
     try:
-        layer = keras.layers.deserialize(with_modules(record))
+        if builtin is not None:
+            layer = builtin.from_config(with_modules(record["config"]))
+        else:
+            layer = keras.layers.deserialize(with_modules(record))
     except Exception:  # these params alone do not make a layer: nothing to compare with
         return None
     return json.dumps(layer.get_config(), default=list)
@@ -321,10 +426,14 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
     except StudioError as exc:
         raise ModelImportError(str(exc)) from None
 
-    model = load_model_file(model_path)
+    opened = open_model_file(model_path)
     source = Path(model_path)
-    imported = graph_from_config(model.get_config(), catalog, keras_config)
+    imported = graph_from_config(opened.config, catalog, keras_config)
     graph = imported.graph
+    opaque = sum(1 for n in graph.nodes if graph.spec(n) is None)
+    if imported.placeholders or opened.model is None:
+        return _import_with_placeholders(imported, source, target, stem, opaque, log)
+    model = opened.model
     rebuilt, plan = _rebuild(graph, stem, source)
     _copy_weights(model, rebuilt, plan, imported.origin, source)
     diff = _compare(model, rebuilt, source)
@@ -332,12 +441,34 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
     project = Project(graph=graph, name=stem, description=f"Imported from {source.name}",
                       assets={"weights": weights_path.name})
     _write_outputs(rebuilt, project, target, weights_path)
-    opaque = sum(1 for n in graph.nodes if graph.spec(n) is None)
     if log is not None:
         for warning in imported.warnings:
             log(f"warning: {warning}")
     return ImportResult(project, target, weights_path, len(graph.nodes), opaque, model.count_params(), diff,
                         imported.warnings)
+
+
+def _import_with_placeholders(imported: Any, source: Path, target: Path, stem: str, opaque: int,
+                              log: Callable[[str], None] | None) -> ImportResult:
+    """Write the project of a model with placeholders: the graph only. Keras never loaded the
+    model (a placeholder's code is never run), so there are no weights to keep and nothing to
+    compare; every placeholder is an error on its node until it is replaced."""
+    from studio.graph.inference import analyse
+
+    graph = imported.graph
+    names = ", ".join(f"'{p}'" for p in imported.placeholders) or "none"
+    notes = [f"{len(imported.placeholders)} layer(s) kept as placeholders ({names}): their code is never "
+             "loaded from a file; replace them with built-in layers or operations before training or exporting. "
+             "The model was not loaded, so no weights were imported"]
+    project = Project(graph=graph, name=stem, description=f"Imported from {source.name} (with placeholders)")
+    _write_outputs(None, project, target, None)
+    report = analyse(graph)
+    warnings_ = imported.warnings + notes
+    if log is not None:
+        for warning in warnings_:
+            log(f"warning: {warning}")
+    return ImportResult(project, target, target.with_name(f"{stem}.weights.h5"), len(graph.nodes), opaque,
+                        report.total_params, float("nan"), warnings_, list(imported.placeholders))
 
 
 def _is_disk_full(exc: BaseException) -> bool:
@@ -363,7 +494,7 @@ def _write_failure(path: Path, exc: BaseException) -> ModelImportError:
     return ModelImportError(f"{path}: cannot write ({reason}); nothing was written")
 
 
-def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: Path) -> None:
+def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: Optional[Path]) -> None:
     """Write the weights and the project, both or neither: each goes to a
     temporary file beside its target first, then both are renamed into place.
     A failed write (a full disk...) removes the temporary files and raises one
@@ -373,14 +504,16 @@ def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: P
     text = dumps_project(project)  # may raise a ProjectError before the disk is touched
     folder = target.parent if str(target.parent) else Path(".")
     temps: list[str] = []
-    writing = weights_path
+    writing = weights_path or target
+    files = ([(weights_path.name, ".weights.h5")] if weights_path is not None else []) + [(target.name, ".tmp")]
     try:
-        for name, suffix in ((weights_path.name, ".weights.h5"), (target.name, ".tmp")):
+        for name, suffix in files:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=folder)
             os.close(fd)
             temps.append(tmp)
-        tmp_weights, tmp_project = temps
-        rebuilt.save_weights(tmp_weights)
+        tmp_project = temps[-1]
+        if weights_path is not None:
+            rebuilt.save_weights(temps[0])
         writing = target
         with open(tmp_project, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -388,7 +521,8 @@ def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: P
             os.fsync(fh.fileno())
         for tmp in temps:
             os.chmod(tmp, 0o644)
-        os.replace(tmp_weights, weights_path)
+        if weights_path is not None:
+            os.replace(temps[0], weights_path)
         os.replace(tmp_project, target)
     except BaseException as exc:
         for tmp in temps:
@@ -423,17 +557,22 @@ def _layer_at(model: Any, path: tuple[str, ...]) -> Any:
 
 
 def _copy_weights(model: Any, rebuilt: Any, plan: Any, origin: dict, source: Path) -> None:
+    """Copy each layer's weights from `model` to the rebuilt one, by layer name.
+
+    Each rebuilt layer's config must equal the original's, except for a model read by tf_keras
+    (Keras 2, whose configs have another form): there the outputs are compared afterwards."""
     from studio.compiler.keras_build import keras_reason
 
+    legacy = type(model).__module__.startswith("tf_keras")
     for call in plan.calls:
-        if call.is_input or call.node_id not in origin:
-            continue
+        if call.is_input or call.call_style == OP or call.node_id not in origin:
+            continue  # operations hold no weights and are not layers of the model
         original = _layer_at(model, origin[call.node_id])
         weights = original.get_weights()
         target = rebuilt.get_layer(call.name)
         original_config = _plain({k: v for k, v in original.get_config().items() if k != "name"})
         rebuilt_config = _plain({k: v for k, v in target.get_config().items() if k != "name"})
-        if original_config != rebuilt_config:
+        if original_config != rebuilt_config and not legacy:
             keys = sorted(k for k in set(original_config) | set(rebuilt_config)
                           if original_config.get(k) != rebuilt_config.get(k))
             raise ModelImportError(f"{source}: layer '{'/'.join(origin[call.node_id])}' would not be rebuilt "
@@ -458,7 +597,8 @@ def _compare(model: Any, rebuilt: Any, source: Path) -> float:
     if rebuilt.count_params() != model.count_params():
         raise ModelImportError(f"{source}: the rebuilt model has {rebuilt.count_params():,} parameters instead of "
                                f"{model.count_params():,}; this model cannot be imported faithfully")
-    x = sample_inputs(model, batch=2)
+    # (a Keras 2 model read by tf_keras has the same inputs, described in TensorFlow's types)
+    x = sample_inputs(rebuilt if type(model).__module__.startswith("tf_keras") else model, batch=2)
     with on_cpu():
         expected = predict(model, x)
         diff = max_abs_diff(expected, predict(rebuilt, x))

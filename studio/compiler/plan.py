@@ -31,6 +31,7 @@ from studio.graph.spec import LayerSpec
 SINGLE = "single"  # layer(x)
 LIST = "list"  # layer([a, b, ...])
 POSITIONAL = "positional"  # layer(a, b, c), e.g. MultiHeadAttention(query, value, key)
+OP = "op"  # a Keras operation (keras.ops.add(x, 3.0)): class_name is a keras_names.OPS key
 
 # Layers that run arbitrary Python code: never built from a file (DESIGN.md 4).
 UNSAFE_CLASSES = frozenset({"Lambda"})
@@ -254,7 +255,9 @@ def _call(graph: Graph, node: Node, name: str, has_weights: bool = True) -> Laye
     _name_nested_layers(config, name, {p.key for p in spec.params if p.kind == "layer"})
     if not node.trainable and has_weights:
         config["trainable"] = False
-    if spec.call_style == POSITIONAL:
+    if spec.call_style == OP:
+        style = OP
+    elif spec.call_style == POSITIONAL:
         style = POSITIONAL
     elif spec.max_inputs == 1:
         style = SINGLE

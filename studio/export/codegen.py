@@ -37,20 +37,28 @@ from typing import Any, Optional
 
 from studio.compiler.compile_args import compile_args, training_config
 from studio.compiler.keras_required import REQUIRED
-from studio.compiler.plan import LIST, POSITIONAL, BuildPlan, LayerCall
+from studio.compiler.plan import LIST, OP, POSITIONAL, BuildPlan, LayerCall
 from studio.core.errors import ExportError
 from studio.export import script_adapt
 from studio.export import script_parts as parts
 from studio.export import script_safety as safety
 from studio.export.pyformat import INDENT, Call, Raw, Seq, is_name, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
-from studio.graph.keras_names import UNSAFE, is_keras_class, script_reference
+from studio.graph.keras_names import (
+    BUILTIN_LAYERS,
+    OPS,
+    UNSAFE,
+    builtin_layer,
+    is_keras_class,
+    script_reference,
+)
 
 # Names the generated code uses itself; a layer with one of these names gets
 # a trailing underscore on its variable (the Keras layer name is unchanged).
 RESERVED = frozenset(
     {"keras", "layers", "np", "tf", "Path", "model", "data", "train", "validation", "main", "fit",
      "build_model", "compile_model", "load_data", "callbacks", "history", "x", "y"}
+    | {cls for cls, _ in BUILTIN_LAYERS}
     | set(dir(builtins))
 )
 
@@ -104,7 +112,7 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         constants += "\n" + script_adapt.adapt_constant()
     if scale:
         constants += "\n\n" + parts.scaling_constants(scale)
-    head = "\n\n".join([_header(settings), _imports(config), constants])
+    head = "\n\n".join([_header(settings), _imports(config, builtin_imports(plan)), constants])
     blocks = [
         head,
         build_model_source(plan, catalog),
@@ -185,6 +193,9 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
             lines.append(statement(var, input_expr(call)))
             continue
         refs = [_ref(names, calls, src, port) for src, port in call.inputs]
+        if call.call_style == OP:
+            lines.append(statement(var, operation_expr(call, refs)))
+            continue
         if call.call_style == POSITIONAL:
             tail = "(" + ", ".join(refs) + ")"
         elif call.call_style == LIST:
@@ -230,6 +241,46 @@ def input_expr(call: LayerCall) -> Call:
     return Call("keras.Input", kwargs=tuple(kwargs))
 
 
+def operation_expr(call: LayerCall, refs: list[str]) -> Call:
+    """`keras.ops.add(x, 3.0)`: an operation node as the call of its `keras.ops` function, with
+    the function and its keyword names from `keras_names.OPS` and every value a literal.
+
+    ExportError naming the node when its operation is not in the table or a value is not data."""
+    op = OPS.get(call.class_name)
+    try:
+        if op is None:
+            raise safety.Refused("class_name", f"{safety.show(call.class_name, 40)} is not a Keras operation "
+                                 "the exported script may call")
+        config = call.config
+        tensors = [Raw(ref) for ref in refs]
+        if op.tensors == "list":
+            args: tuple = (Seq(tuple(tensors), "list"),)
+        elif op.tensors == "two" and config.get("constant") is not None:
+            constant = config["constant"]
+            if isinstance(constant, (list, dict)):
+                raise safety.Refused("constant", "the constant must be a number")
+            constant = safety.scalar(constant, "constant")
+            if len(tensors) != 1:
+                raise safety.Refused("constant", f"an operation with a constant takes one tensor, not {len(tensors)}")
+            args = (constant, tensors[0]) if config.get("constant_first") else (tensors[0], constant)
+        else:
+            args = tuple(tensors)
+        defaults = call.defaults or {}
+        kwargs = tuple((key, safety.data(config[key], key)) for key in op.keys
+                       if key in config and (key in op.required or not (key in defaults
+                                                                        and _same(config[key], defaults[key]))))
+    except safety.Refused as refusal:
+        raise refusal.for_node(call.label or call.name) from None
+    return Call(f"keras.ops.{op.function}", args, kwargs)
+
+
+def builtin_imports(plan: BuildPlan) -> list[str]:
+    """`from keras.src.applications.convnext import LayerScale` for each layer of Keras'
+    applications the plan uses: fixed lines of `keras_names.BUILTIN_LAYERS`."""
+    used = {(call.class_name, call.module) for call in plan.calls if builtin_layer(call.module, call.class_name)}
+    return [f"from {BUILTIN_LAYERS[key]} import {key[0]}" for key in sorted(used)]
+
+
 def layer_expr(call: LayerCall, catalog: Catalog | None = None) -> Call:
     """`layers.Dense(units=64, activation="relu", name="hidden")`: the
     layer's constructor with only the arguments that differ from its defaults.
@@ -246,6 +297,8 @@ def layer_expr(call: LayerCall, catalog: Catalog | None = None) -> Call:
 def _layer_expr(call: LayerCall, catalog: Catalog) -> Call:
     config = dict(call.config)
     reference = script_reference(call.module, call.class_name)
+    if reference is None and builtin_layer(call.module, call.class_name) is not None:
+        reference = call.class_name  # imported by its fixed line (builtin_imports)
     if call.class_name in UNSAFE:
         raise safety.Refused("class_name", f"{call.class_name} runs arbitrary Python code and is never exported")
     if reference is None:
@@ -422,10 +475,11 @@ def _header(settings: ScriptSettings) -> str:
     return "\n".join(lines)
 
 
-def _imports(config: Any) -> str:
+def _imports(config: Any, extra: list[str] = ()) -> str:  # type: ignore[assignment]
     std = "import math\nfrom pathlib import Path" if config.lr_schedule == "cosine" else "from pathlib import Path"
     tf = "import tensorflow as tf\n" if config.device != "auto" else ""
-    return std + f"\n\nimport keras\n{tf}from keras import layers"
+    more = "".join(f"\n{line}" for line in extra)
+    return std + f"\n\nimport keras\n{tf}from keras import layers{more}"
 
 
 def _constants(name: str, settings: ScriptSettings) -> str:

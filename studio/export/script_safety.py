@@ -29,7 +29,14 @@ from typing import Any
 from studio.core.errors import ExportError
 from studio.core.text import show
 from studio.export.pyformat import is_name
-from studio.graph.keras_names import ACTIVATIONS, CLASSES, SCRIPT_MODULES, UNSAFE
+from studio.graph.keras_names import (
+    ACTIVATIONS,
+    BUILTIN_LAYERS,
+    CLASSES,
+    OP_FUNCTIONS,
+    SCRIPT_MODULES,
+    UNSAFE,
+)
 
 # Modules of nested Keras objects written as data (a dict Keras reads), not as a call:
 # dtype policies ("keras") and, in some configs, an activation serialized as a function.
@@ -131,6 +138,8 @@ def data(value: Any, path: str) -> Any:
 IMPORTS = frozenset({
     "import math", "from pathlib import Path", "import keras", "from keras import layers",
     "import numpy as np", "import tensorflow as tf",
+    # the layers Keras ships in its applications (LayerScale...), one fixed line each
+    *(f"from {module} import {cls}" for (cls, _), module in BUILTIN_LAYERS.items()),
 })
 
 # Builtins the generated code uses (nothing that imports, evaluates or opens files).
@@ -172,6 +181,7 @@ _GLOBALS = "globals().get('BATCH_SIZE', 32)"
 def _keras_chains() -> frozenset[str]:
     """Every dotted name under `keras`/`layers` the script may use, with its prefixes."""
     names = set(_KERAS_NAMES)
+    names.update(f"keras.ops.{function}" for function in OP_FUNCTIONS)  # operations (keras_names.OPS)
     for module, classes in CLASSES.items():
         names.update(f"{SCRIPT_MODULES[module]}.{cls}" for cls in classes)
     chains = set()

@@ -23,7 +23,12 @@ CATEGORIES = (
     "Activation",
     "Preprocessing",
     "Transfer learning",
+    "Operations",
 )
+# Specs made only by model import (placeholders): never offered in the palette or search.
+HIDDEN_CATEGORIES = frozenset({"Imported"})
+# Specs that are not layers: never found by `for_class` (a config's "Add" layer is keras.layers.Add).
+NOT_LAYERS = frozenset({"Operations", "Imported"})
 
 
 class Catalog:
@@ -40,7 +45,8 @@ class Catalog:
         self._specs[spec.id] = spec
         for alias in spec.legacy_ids:
             self._aliases[alias] = spec.id
-        self._by_class.setdefault(spec.class_name, spec.id)
+        if spec.category not in NOT_LAYERS:
+            self._by_class.setdefault(spec.class_name, spec.id)
 
     def get(self, type_id: str) -> LayerSpec:
         """The spec for an id or legacy alias; raises UnknownLayerType."""
@@ -80,18 +86,21 @@ class Catalog:
         groups: dict[str, list[LayerSpec]] = {}
         order = {c: i for i, c in enumerate(CATEGORIES)}
         for spec in sorted(self._specs.values(), key=lambda s: (order.get(s.category, 99), s.id)):
+            if spec.category in HIDDEN_CATEGORIES:
+                continue
             groups.setdefault(spec.category, []).append(spec)
         return groups
 
     def search(self, text: str) -> list[LayerSpec]:
         """Specs whose id, class or category contain `text` (case-insensitive)."""
         needle = text.strip().lower()
+        offered = [s for s in self if s.category not in HIDDEN_CATEGORIES]
         if not needle:
-            return list(self)
-        starts = [s for s in self if s.id.lower().startswith(needle)]
+            return offered
+        starts = [s for s in offered if s.id.lower().startswith(needle)]
         rest = [
             s
-            for s in self
+            for s in offered
             if s not in starts
             and (needle in s.id.lower() or needle in s.category.lower() or needle in s.description.lower())
         ]

@@ -11,6 +11,8 @@ so a Keras upgrade that adds or drops a class fails there first.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 # Keras module path (as serialized in configs) -> the public classes in it.
 CLASSES: dict[str, frozenset[str]] = {
     "keras.layers": frozenset({
@@ -133,3 +135,96 @@ def module_of(class_name: object, kind: str) -> str | None:
     module = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
               "constraint": "keras.constraints", "layer": "keras.layers"}.get(kind)
     return module if module is not None and is_keras_class(module, class_name) else None
+
+
+# --- operations (DESIGN.md 3) ------------------------------------------------------------------
+class Op(NamedTuple):
+    """One Keras operation as a functional model config records it.
+
+    `module`: where Keras keeps its class (what a config writes, e.g. "keras.src.ops.numpy");
+    `function`: the public `keras.ops` function that makes it; `keys`: the config keys,
+    each also a keyword argument of that function; `tensors`: how the function takes its
+    tensors: "one" (x), "two" (x1, x2; one may be a constant) or "list" (xs); `required`:
+    the keys the function has no default for (always written)."""
+
+    module: str
+    function: str
+    keys: tuple[str, ...] = ()
+    tensors: str = "one"
+    required: tuple[str, ...] = ()
+
+
+_NP, _NN, _CORE = "keras.src.ops.numpy", "keras.src.ops.nn", "keras.src.ops.core"
+
+# Operation class (as configs name it) -> Op. The only operations imported, built and written
+# as `keras.ops.<function>(...)`; tests/graph/test_keras_names.py checks each against Keras.
+OPS: dict[str, Op] = {
+    **{cls: Op(_NP, fn, (), "two") for cls, fn in (
+        ("Add", "add"), ("Subtract", "subtract"), ("Multiply", "multiply"), ("Divide", "divide"),
+        ("TrueDivide", "true_divide"), ("FloorDivide", "floor_divide"), ("Mod", "mod"), ("Power", "power"),
+        ("Maximum", "maximum"), ("Minimum", "minimum"), ("Equal", "equal"), ("NotEqual", "not_equal"),
+        ("Greater", "greater"), ("GreaterEqual", "greater_equal"), ("Less", "less"),
+        ("LessEqual", "less_equal"), ("LogicalAnd", "logical_and"), ("LogicalOr", "logical_or"),
+        ("Matmul", "matmul"),
+    )},
+    **{cls: Op(_NP, fn) for cls, fn in (
+        ("Negative", "negative"), ("Absolute", "absolute"), ("Sqrt", "sqrt"), ("Square", "square"),
+        ("Exp", "exp"), ("Log", "log"), ("Tanh", "tanh"), ("Floor", "floor"), ("Sign", "sign"),
+        ("LogicalNot", "logical_not"),
+    )},
+    **{cls: Op(_NN, fn) for cls, fn in (
+        ("Relu", "relu"), ("Relu6", "relu6"), ("Sigmoid", "sigmoid"), ("HardSigmoid", "hard_sigmoid"),
+        ("HardSilu", "hard_silu"), ("Silu", "silu"), ("Softplus", "softplus"),
+    )},
+    "Gelu": Op(_NN, "gelu", ("approximate",)),
+    "Softmax": Op(_NN, "softmax", ("axis",)),
+    "LogSoftmax": Op(_NN, "log_softmax", ("axis",)),
+    "Cast": Op(_CORE, "cast", ("dtype",), required=("dtype",)),
+    "Reshape": Op(_NP, "reshape", ("newshape",), required=("newshape",)),
+    "Transpose": Op(_NP, "transpose", ("axes",)),
+    "ExpandDims": Op(_NP, "expand_dims", ("axis",), required=("axis",)),
+    "Squeeze": Op(_NP, "squeeze", ("axis",)),
+    "Concatenate": Op(_NP, "concatenate", ("axis",), "list"),
+    "Mean": Op(_NP, "mean", ("axis", "keepdims")),
+    "Sum": Op(_NP, "sum", ("axis", "keepdims")),
+    "Max": Op(_NP, "max", ("axis", "keepdims", "initial")),
+    "Min": Op(_NP, "min", ("axis", "keepdims", "initial")),
+}
+
+# The `keras.ops` functions the generated script may call.
+OP_FUNCTIONS: frozenset[str] = frozenset(op.function for op in OPS.values())
+
+
+def operation(module: object, class_name: object) -> Op | None:
+    """The Op for a config's (module, class_name) when it is one of `OPS`, else None."""
+    op = OPS.get(class_name) if isinstance(class_name, str) else None
+    return op if op is not None and module == op.module else None
+
+
+# --- layers that ship inside Keras' applications -------------------------------------------------
+# (class name, the module Keras writes in configs) -> the module our code imports it from (a fixed
+# string, never the file's). The generated script imports them with `from <module> import <class>`.
+BUILTIN_LAYERS: dict[tuple[str, str], str] = {
+    ("LayerScale", "keras.src.applications.convnext"): "keras.src.applications.convnext",
+    ("CustomScaleLayer", "keras.src.applications.inception_resnet_v2"): "keras.src.applications.inception_resnet_v2",
+}
+
+
+def builtin_layer(module: object, class_name: object) -> str | None:
+    """The module to import a Keras application layer from, or None when (module, class_name)
+    is not one of `BUILTIN_LAYERS`."""
+    if not isinstance(module, str) or not isinstance(class_name, str):
+        return None
+    return BUILTIN_LAYERS.get((class_name, module))
+
+
+# Keras 2 `TFOpLambda` functions of plain arithmetic -> the operation class of `OPS` they are.
+# (`tf.math.add(x, y)` was saved as {"class_name": "TFOpLambda", "config": {"function": "math.add"}}.)
+TF_OP_LAMBDAS: dict[str, str] = {
+    "math.add": "Add", "__operators__.add": "Add", "math.subtract": "Subtract",
+    "math.multiply": "Multiply", "math.truediv": "TrueDivide", "math.divide": "TrueDivide",
+    "__operators__.truediv": "TrueDivide", "math.maximum": "Maximum", "math.minimum": "Minimum",
+    "math.pow": "Power", "math.negative": "Negative", "math.sqrt": "Sqrt", "math.square": "Square",
+    "math.exp": "Exp", "math.log": "Log", "math.tanh": "Tanh", "math.sigmoid": "Sigmoid",
+    "nn.relu": "Relu", "nn.relu6": "Relu6", "math.abs": "Absolute",
+}

@@ -141,6 +141,9 @@ EXTRA_KEYS: dict[str, frozenset[str]] = {
     )},
     **{name: _X["spatial_dropout"] for name in ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")},
     "InputLayer": frozenset({"name", "optional", "ragged", "sparse"}),
+    # Layers of keras.src.applications (keras_names.BUILTIN_LAYERS).
+    "LayerScale": _X["base"],
+    "CustomScaleLayer": _X["base"],
 }
 
 # The keys of Keras' serialized form of an object (a built layer adds build_config).

@@ -163,15 +163,23 @@ def _lambda_model(tmp_path):
     return tmp_path / "lam.keras"
 
 
-def test_lambda_layer_is_refused_naming_it(tmp_path, capsys):
+def test_lambda_layer_becomes_a_placeholder_named_on_its_node(tmp_path, capsys):
+    """A Lambda in a functional model is never run: the rest imports, the Lambda is a
+    placeholder with its error, and no weights are written (Keras never loaded the model)."""
     path = _lambda_model(tmp_path)
-    assert main(["import", str(path), "-o", str(tmp_path / "lam")]) == 1
-    err = capsys.readouterr().err.strip()
-    assert "layer 'double' is a Lambda layer" in err and "safe mode" in err and "\n" not in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lam.keras"]
+    assert main(["import", str(path), "-o", str(tmp_path / "lam")]) == 0
+    err = capsys.readouterr().err
+    assert "placeholders ('double')" in err and "no weights were imported" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lam.keras", "lam.studio.json"]
+    project = load_project(tmp_path / "lam.studio.json")
+    node = next(n for n in project.graph.nodes if n.title == "double")
+    assert node.type == "Placeholder" and node.params["class_name"] == "Lambda"
+    assert node.params["output_shapes"] == [[None, 3]]
+    [error] = analyse(project.graph).errors
+    assert error.node == node.id and "the Lambda layer was not loaded" in error.message
 
 
-def test_custom_class_is_refused_naming_it(tmp_path):
+def test_custom_class_becomes_a_placeholder_naming_it(tmp_path):
     import keras
 
     @keras.saving.register_keras_serializable(package="acme")
@@ -180,9 +188,14 @@ def test_custom_class_is_refused_naming_it(tmp_path):
             return inputs * 3.0
 
     x = keras.Input((3,), name="x")
-    keras.Model(x, Scale(name="triple")(x)).save(tmp_path / "custom.keras")
-    with pytest.raises(ModelImportError, match="layer 'triple' uses the custom class 'acme>Scale'"):
-        import_model(tmp_path / "custom.keras", tmp_path / "custom")
+    keras.Model(x, keras.layers.Dense(2, name="out")(Scale(name="triple")(x))).save(tmp_path / "custom.keras")
+    result = import_model(tmp_path / "custom.keras", tmp_path / "custom")
+    assert result.placeholders == ["triple"] and result.project.assets == {}
+    node = next(n for n in result.project.graph.nodes if n.title == "triple")
+    assert "'acme>Scale' is a custom class" in node.params["reason"]
+    report = analyse(result.project.graph)
+    assert report.outputs[node.id] == [(None, 3)]  # recorded by the file: the Dense after it still checks
+    assert report.total_params == 8
 
 
 @pytest.mark.parametrize("name,content,message", [

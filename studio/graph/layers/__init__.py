@@ -23,6 +23,9 @@ MODULES = (
     "regularization",
     "activation",
     "preprocessing",
+    "operations",
+    "builtins",
+    "transfer",
 )
 
 
