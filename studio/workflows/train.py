@@ -32,8 +32,15 @@ from studio.training.session import TrainingSession
 
 
 def training_config(project: Project, **overrides: Any) -> TrainingConfig:
-    """The project's settings with command-line overrides (None values ignored)."""
-    config = TrainingConfig.from_dict(project.training)
+    """The project's settings with command-line overrides (None values ignored).
+
+    A setting the project file gets wrong is refused naming the file."""
+    try:
+        config = TrainingConfig.from_dict(project.training)
+    except TrainingError as exc:
+        if project.path is None:
+            raise
+        raise TrainingError(f"{project.path.name}: {exc}") from None
     changes = {k: v for k, v in overrides.items() if v is not None}
     return config.replace(**changes) if changes else config
 

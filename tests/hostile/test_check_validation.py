@@ -265,8 +265,8 @@ def test_a_10_mb_title_and_layer_name_stay_short(tmp_path):
     assert len(result.out) < 10_000 and len(result.err) < 2_000
     assert "10,000,000 characters" in result.out
     as_json = studio("check", path, "--json")
-    assert len(as_json.out) < 10_000
-    assert json.loads(as_json.out)["ok"] is False
+    assert len(asjson.out) < 10_000
+    assert json.loads(asjson.out)["ok"] is False
 
 
 def test_json_failures_always_print_one_object(tmp_path):
@@ -294,3 +294,14 @@ def test_templates_check_clean(name):
     report = analyse(project.graph)
     assert [d.message for d in report.errors] == []
     assert training_problems(project.training) == []
+
+
+def test_studio_train_names_the_project_file_of_a_bad_training_setting(tmp_path):
+    from tests.cli.helpers import assert_one_clear_line, studio
+
+    source = Path(__file__).resolve().parents[2] / "projects" / "iris-mlp.studio.json"
+    data = json.loads(source.read_text())
+    data.setdefault("training", {})["epochs"] = 1e308
+    path = tmp_path / "bad-epochs.studio.json"
+    path.write_text(json.dumps(data))
+    assert_one_clear_line(studio("train", path), "bad-epochs.studio.json", "epochs")
