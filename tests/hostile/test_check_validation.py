@@ -265,8 +265,8 @@ def test_a_10_mb_title_and_layer_name_stay_short(tmp_path):
     assert len(result.out) < 10_000 and len(result.err) < 2_000
     assert "10,000,000 characters" in result.out
     as_json = studio("check", path, "--json")
-    assert len(asjson.out) < 10_000
-    assert json.loads(asjson.out)["ok"] is False
+    assert len(as_json.out) < 10_000
+    assert json.loads(as_json.out)["ok"] is False
 
 
 def test_json_failures_always_print_one_object(tmp_path):
