@@ -48,14 +48,16 @@ def ask_save_changes(parent: QWidget | None, name: str, before: str = "closing")
         QMessageBox.StandardButton(answer), "cancel")
 
 
-def ask_stop_training(parent: QWidget | None) -> bool:
-    """True if the user agrees to stop the running training (its run is kept)."""
+def ask_stop_training(parent: QWidget | None, before: str = "closing") -> bool:
+    """True if the user agrees to stop the running training (its run is kept)
+    before `before` ("closing", "opening another project"...)."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Training is running")
-    box.setText("Stop training and close?")
+    box.setText("Stop training and close?" if before == "closing" else f"Stop training before {before}?")
     box.setInformativeText("The run so far is saved as 'stopped'; you can continue it later.")
-    stop = box.addButton("Stop and close", QMessageBox.ButtonRole.AcceptRole)
+    stop = box.addButton("Stop and close" if before == "closing" else "Stop training",
+                         QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.exec()

@@ -89,6 +89,17 @@ class FileController(QObject):
             return self.save()
         return answer == "discard"
 
+    def stop_training(self, before: str) -> bool:
+        """A run of this project must not go on (and report) under another one: ask to
+        stop it first; True when nothing is training any more."""
+        training = self.window.panels.get("TrainingPanel")
+        if training is None or not training.is_training():
+            return True
+        if not dialogs.ask_stop_training(self.window, before=before):
+            return False
+        training.stop_and_wait()  # the run is saved as "stopped"
+        return True
+
     # -- new / open --------------------------------------------------------------------
     def new(self, template: str | None = None) -> bool:
         if template is None:
@@ -96,7 +107,7 @@ class FileController(QObject):
             if choice is None:
                 return False
             template = choice
-        if not self.confirm_discard("starting a new project"):
+        if not self.stop_training("starting a new project") or not self.confirm_discard("starting a new project"):
             return False
         try:
             project = project_from_template(template)
@@ -119,7 +130,8 @@ class FileController(QObject):
         except ProjectError as exc:
             dialogs.show_problems(self.window, "Cannot open project", str(exc), exc.problems)
             return False
-        if ask and not self.confirm_discard("opening another project"):
+        if ask and not (self.stop_training("opening another project")
+                        and self.confirm_discard("opening another project")):
             return False
         self._replace(project)
         settings.add_recent_file(path)

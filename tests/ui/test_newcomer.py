@@ -152,6 +152,27 @@ def test_opening_another_project_clears_the_last_ones_training_and_data(qtbot, i
     assert "iris" not in data.title.text().lower()
 
 
+def test_opening_another_project_while_training_stops_the_run_first(qtbot, iris_window, tmp_path,
+                                                                  dialog_log, monkeypatch):
+    window = iris_window
+    panel = window.panels["TrainingPanel"]
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_stop_training", lambda parent, before="closing": asked.append(before) or True)
+    panel.settings.epochs.setValue(2000)
+    click(qtbot, panel.train_button)
+    qtbot.waitUntil(lambda: panel.history.batch_count > 0, timeout=HANG_MS)
+    (tmp_path / "other").mkdir()
+    dialog_log.open_file = copy_example(tmp_path / "other", "spirals-mlp")
+    dialog_log.save_changes = "discard"
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert asked == ["opening another project"]
+    assert not panel.is_training()
+    assert window.document.path.name == "spirals-mlp.studio.json"
+    settle(qtbot)
+    assert not panel.message.text() and panel.progress.format() == ""
+
+
 # -- 8. modified only by a real change ---------------------------------------------------------
 def test_clicking_and_scrolling_the_settings_changes_nothing(qtbot, iris_window):
     window = iris_window
