@@ -4,7 +4,8 @@ Plain output: a progress line per epoch (rewritten in place on a terminal)
 and a summary. `--json`: one JSON object per epoch on stdout
 (`{"event": "epoch", "epoch", "epochs", "loss", "val_loss", ..., "seconds"}`)
 and a final summary object (`{"event": "end", "status", "run", ...}`);
-warnings go to stderr. Ctrl-C stops after the current batch and saves the
+warnings go to stderr. `--device gpu:N` naming a GPU that is not there fails
+with a line naming the devices that are. Ctrl-C stops after the current batch and saves the
 run as "stopped". Exit status: 0 completed or stopped, 1 failed.
 
 A failure is one line on stderr (with `--json`, the summary says "failed" too).
@@ -25,6 +26,7 @@ from typing import Any, Optional, TextIO
 
 from studio.core.errors import TrainingError
 from studio.core.text import duration
+from studio.training import devices
 from studio.training.devices import STRATEGIES
 from studio.training.reports import BatchReport, EpochReport, Reporter, RunResult, StartInfo
 
@@ -40,7 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
     parser.add_argument("--epochs", type=int, help="number of epochs (default: the project's setting)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the project's setting)")
-    parser.add_argument("--device", help="auto, cpu or gpu:N (default: the project's setting)")
+    parser.add_argument(
+        "--device",
+        help="auto, cpu or gpu:N (default: the project's setting); `studio --version --verbose` "
+        "lists the devices there are",
+    )
     parser.add_argument(
         "--seed",
         type=int,
@@ -187,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(Path(args.project))
     config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
                              seed=args.seed)
+    # the start-time device settings, before anything sets TensorFlow's devices up
+    devices.apply_startup_settings()
+    if args.device:  # an explicit --device must exist; the project's setting falls back to the CPU
+        devices.check_device(config.device)
     runs_root = Path(args.run_dir) if args.run_dir else project.runs_dir
     continue_from = find_run(project, args.continue_run).path if args.continue_run else None
     reporter = ConsoleReporter(args.json)
