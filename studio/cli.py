@@ -25,7 +25,7 @@ from studio.core.errors import StudioError
 from studio.core.text import shorten
 
 # Order is the order shown by --help.
-COMMANDS = ("open", "new", "check", "train", "evaluate", "export", "import", "data")
+COMMANDS = ("open", "new", "check", "train", "evaluate", "export", "reproduce", "import", "data")
 # The argument that names a command's file, in the order looked for.
 FILE_ARGS = ("project", "model", "file", "bundle")
 # Longest error message printed: a message quoting a huge value stays one readable line.

@@ -18,6 +18,9 @@ from studio.project.model import Project
 from studio.workflows.hooks import CancelFlag, Progress, check_cancel
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
+# What `studio export --format` takes: the model formats and "bundle", a run's reproducible
+# bundle, written by `studio.workflows.bundle.export_bundle`.
+COMMAND_FORMATS = (*FORMATS, "bundle")
 
 
 def export_project(project: Project, fmt: str, path: str | Path, *, run: Optional[str] = None,
@@ -31,6 +34,8 @@ def export_project(project: Project, fmt: str, path: str | Path, *, run: Optiona
     when the verification fails; a graph with errors is refused naming them."""
     from studio.export.project_export import export_project as export
 
+    if fmt == "bundle":
+        raise ValueError("a bundle is written by studio.workflows.bundle.export_bundle")
     check_cancel(cancel, f"exporting {project.name}")
     return export(project, fmt, Path(path), run=run, which=which, log=progress or _quiet)
 
