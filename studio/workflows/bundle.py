@@ -614,9 +614,9 @@ def verify_bundle(root: Path, shown: Optional[Path] = None) -> dict:
     return manifest
 
 
-def check_data(root: Path, manifest: dict, shown: Path) -> list[str]:
+def check_data(root: Path, manifest: dict, shown: Path, unzipped: Optional[Path] = None) -> list[str]:
     """Check the data files the run trained on; returns notes. A missing or different file is a
-    `BundleError` naming it and where it should be."""
+    `BundleError` naming it and where it should be (`unzipped`: where the zip `shown` unzips to)."""
     from studio.data import registry, samples
 
     notes = []
@@ -649,6 +649,10 @@ def check_data(root: Path, manifest: dict, shown: Path) -> list[str]:
         if not path.is_file():
             original = entry.get("original")
             was = f" (it was {original} when exported)" if original else ""
+            if unzipped is not None:
+                raise BundleError(f"{shown}: the data file {rel} is not in the zip; unzip it and copy the file to "
+                                  f"{unzipped}/{rel}{was}, then reproduce that folder: it must have sha256 "
+                                  f"{expected}")
             raise BundleError(f"{where}: the data file is missing; copy it there{was}: it must have sha256 "
                               f"{expected}")
         if _sha256(path) != expected:
@@ -673,7 +677,11 @@ def reproduce_bundle(path: str | Path, *, keep: Optional[str | Path] = None, dev
     try:
         root = _extract(bundle, scratch / "bundle") if bundle.is_file() else bundle
         manifest = verify_bundle(root, bundle)
-        notes = check_data(root, manifest, bundle)
+        unzipped = None
+        if bundle.is_file():  # where unzipping puts the bundle's folder
+            inner = root.relative_to(scratch / "bundle")
+            unzipped = bundle.parent.joinpath(*inner.parts) if inner.parts else bundle.with_suffix("")
+        notes = check_data(root, manifest, bundle, unzipped)
         record = read_json(root / RUN_FILE, MAX_MANIFEST_BYTES)
         recorded = record.get("final_metrics") if isinstance(record, dict) else None
         if not isinstance(recorded, dict) or not recorded:
@@ -697,7 +705,7 @@ def reproduce_bundle(path: str | Path, *, keep: Optional[str | Path] = None, dev
             raise BundleError(f"{bundle}/{PROJECT_FILE}: the training settings have no seed; not reproducible")
         report(progress, f"{bundle}: every file matches the manifest; training {project.name} with seed {config.seed} for {config.epochs} epoch(s) "
                          f"on {device}")
-        session = make_session(project, reporter, config=config, runs_root=work / "runs")
+        session = make_session(project, reporter, config=config)  # runs in project.runs/ beside it
         result = session.run()
         if result.status != "completed":
             raise BundleError(f"{bundle}: the reproduction {result.status}: {result.message}")
