@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import TrainingError
 from studio.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, TrainingConfig
+from studio.ui.preload import when_devices_known
 
 OPTIMIZER_LABELS = {
     "adam": "Adam",
@@ -44,7 +45,8 @@ SCHEDULE_LABELS = {
     "reduce_on_plateau": "Reduce on plateau",
 }
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
-DEVICES = ("auto", "cpu", "gpu:0", "gpu:1")
+DEVICES = ("auto", "cpu", "gpu:0", "gpu:1")  # until TensorFlow, loaded in the background, lists them
+DEVICE_TIP = "auto uses the first GPU if there is one; a missing GPU falls back to the CPU"
 
 
 class _WheelGuard(QObject):
@@ -178,7 +180,8 @@ class TrainingSettingsForm(QWidget):
         self.device = QComboBox()
         self.device.setEditable(True)
         self.device.addItems(list(DEVICES))
-        self.device.setToolTip("auto uses the first GPU if there is one; a missing GPU falls back to the CPU")
+        self.device.setToolTip(DEVICE_TIP)
+        when_devices_known(self.set_devices)  # the devices TensorFlow sees, once it is loaded
         self.seed = _int(
             -1, 2**31 - 1, "Fixes weight initialisation and shuffling; 'random' for a new seed each run"
         )
@@ -308,6 +311,31 @@ class TrainingSettingsForm(QWidget):
         self.seed.setValue(-1 if c.seed is None else c.seed)
         self.mixed_precision.setChecked(c.mixed_precision)
         self.steps_per_execution.setValue(0 if c.steps_per_execution == "auto" else c.steps_per_execution)
+
+    def set_devices(self, devices: list[Any]) -> None:
+        """Offer the devices TensorFlow sees (studio.training.devices.DeviceInfo records):
+        auto, cpu and each GPU, described in their tooltips. The project's setting stays
+        shown even when this machine lacks it (it then trains on the CPU)."""
+        gpus = [d for d in devices if d.kind == "GPU"]
+        cpu = next((d for d in devices if d.kind == "CPU"), None)
+        entries = [("auto", "the first GPU if there is one, else the CPU")]
+        entries.append(("cpu", cpu.label() if cpu else "the CPU"))
+        entries += [(d.name, d.label()) for d in gpus]
+        current = self.device.currentText()
+        loading, self._loading = self._loading, True
+        try:
+            self.device.clear()
+            for name, tip in entries:
+                self.device.addItem(name)
+                self.device.setItemData(self.device.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+            self.device.setCurrentText(current)
+        finally:
+            self._loading = loading
+        seen = "; ".join(tip for _, tip in entries[1:])
+        self.device.setToolTip(
+            f"{DEVICE_TIP}. This machine: {seen}"
+            + ("" if gpus else " and no GPU (Help > About, or studio --version --verbose, says why)")
+        )
 
     def _on_section_changed(self, key: str) -> None:
         if key == "training":
