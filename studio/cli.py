@@ -43,7 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Network Studio: design, train and export neural networks. "
         "Without a command, opens the GUI on the bundled example project.",
     )
-    parser.add_argument("--version", action="version", version=f"Network Studio {__version__}")
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the version and exit; with --verbose, also TensorFlow's build (CUDA, cuDNN), "
+        "the devices it sees and why no GPU is seen (this imports TensorFlow: a few seconds)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="with --version: the environment report")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -64,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = args.debug or bool(os.environ.get("STUDIO_DEBUG"))
     try:
+        if args.version:
+            return _print_version(args.verbose)
         if args.command is None:
             from studio.commands import open_cmd
 
@@ -95,6 +103,17 @@ def main(argv: list[str] | None = None) -> int:
         _json_failure(args, message)
         print(f"studio: {message} (run with --debug for the traceback)", file=sys.stderr)
         return 2
+
+
+def _print_version(verbose: bool) -> int:
+    """`studio --version`: instant (no TensorFlow); `--verbose` adds the environment report."""
+    if not verbose:
+        print(f"Network Studio {__version__}")
+        return 0
+    from studio.training.devices import environment_report, format_report
+
+    print(format_report(environment_report()))
+    return 0
 
 
 def _input_problem(exc: BaseException) -> str:
