@@ -365,3 +365,24 @@ def test_keras2_tf_op_lambdas_become_operations(tmp_path):
     assert result.placeholders == ["tf.math.reduce_mean"]
     node = next(n for n in result.project.graph.nodes if n.type == "Placeholder")
     assert "tf.math.reduce_mean" in node.params["reason"]
+
+
+def test_keras2_savedmodel_with_tf_op_lambdas(tmp_path):
+    """A Keras 2 SavedModel with plain arithmetic imports (read by tf_keras, compared with it);
+    one with another TensorFlow function is refused before tf_keras loads anything."""
+    tf_keras = pytest.importorskip("tf_keras")
+    import tensorflow as tf
+
+    x = tf_keras.Input((4,), name="x")
+    h = tf_keras.layers.Dense(4, name="h")(x)
+    legacy = tf_keras.Model(x, tf_keras.layers.Dense(2, name="out")(tf.math.multiply(h + 1.0, h)))
+    legacy.save(str(tmp_path / "saved"), save_format="tf")
+    result = import_model(tmp_path / "saved", tmp_path / "p")
+    assert {n.type for n in result.project.graph.nodes} >= {"ops.add", "ops.multiply"}
+    assert result.max_abs_diff <= 1e-6 and result.params == legacy.count_params()
+    odd = tf_keras.Model(x, tf.math.reduce_mean(h, axis=1, keepdims=True))
+    odd.save(str(tmp_path / "odd"), save_format="tf")
+    from studio.compiler.from_config import ModelImportError
+
+    with pytest.raises(ModelImportError, match="TFOpLambda"):
+        import_model(tmp_path / "odd", tmp_path / "q")
