@@ -31,6 +31,14 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
 def result_lines(result) -> list[str]:
     """What was imported and written, for people."""
     opaque = f", {result.opaque} kept as-is (not in the catalog)" if result.opaque else ""
+    placeholders = list(getattr(result, "placeholders", None) or [])
+    if placeholders:
+        shown = ", ".join(placeholders[:5]) + (f" and {len(placeholders) - 5} more" if len(placeholders) > 5 else "")
+        return [
+            f"Imported {result.layers} layers{opaque}; {len(placeholders)} kept as placeholders ({shown}): "
+            "replace them with built-in layers before training or exporting; no weights were imported",
+            f"Wrote {result.project_path}",
+        ]
     return [
         f"Imported {result.layers} layers{opaque}, {result.params:,} parameters "
         f"(rebuilt model matches, max abs difference {result.max_abs_diff:.3g})",
