@@ -105,7 +105,7 @@ def commit(tmp: PathLike, path: PathLike) -> None:
     """fsync the finished temp file `tmp`, rename it over `path`, fsync the folder."""
     _fsync_file(Path(tmp))
     os.replace(tmp, path)
-    _fsync_folder(Path(path).parent)
+    fsync_folder(Path(path).parent)
 
 
 def discard(tmp: PathLike) -> None:
@@ -203,7 +203,8 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX); a no-op elsewhere or when it cannot."""
     if os.name != "posix":
         return
     try:

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from studio.core import files
 from studio.core.errors import GraphError, ProjectError
 from studio.core.text import shorten
 from studio.graph.catalog import Catalog, default_catalog
@@ -280,19 +281,4 @@ def atomic_write_text(target: str | os.PathLike, text: str) -> None:
                 f"{target}: could not save ({exc.strerror or exc}); the previous file is unchanged"
             ) from None
         raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    files.fsync_folder(folder)

@@ -206,7 +206,7 @@ def export_bundle(project: Project, path: str | Path, *, run: Optional[str] = No
             if target.is_dir():
                 target.rmdir()  # empty, checked above
             os.replace(staging, target)
-            _fsync_dir(target.parent)
+            files.fsync_folder(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -482,21 +482,6 @@ def _zip_folder(folder: Path, tmp: Path, top: str) -> None:
         for f in _walk(folder):
             rel = f.relative_to(folder).as_posix()
             archive.write(f, f"{top}/{rel}")
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- reading a bundle --------------------------------------------------------------------------
