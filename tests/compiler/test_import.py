@@ -80,8 +80,10 @@ def test_mobilenet_v2_round_trip(tmp_path, capsys):
     assert xs[first] < xs["Conv1"] < xs["bn_Conv1"] < xs["predictions"]
 
 
+@pytest.mark.slow
 def test_resnet50_round_trip(tmp_path, capsys):
-    """About 9 s here (under the 20 s limit for the default run)."""
+    """A full-size 224x224 network: in the slow run (the default run imports one model per
+    family, tests/compiler/test_import_applications.py)."""
     import keras
 
     _roundtrip(tmp_path, capsys, keras.applications.ResNet50(weights=None), "resnet")
