@@ -94,14 +94,7 @@ def check_data_path(path: Path, kind: str) -> None:
     path = Path(path)
     what = _WHAT.get(kind, "a data file")
     refuse_system_path(path, kind)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such {'folder' if kind == 'images' else 'file'}") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or type(exc).__name__})") from None
+    st = _stat(path, "folder" if kind == "images" else "file")
     if stat.S_ISDIR(st.st_mode):
         if kind in FOLDER_KINDS:
             return
@@ -123,14 +116,7 @@ def check_data_path(path: Path, kind: str) -> None:
 def check_regular_file(path: Path) -> os.stat_result:
     """stat() of `path`, raising DataError unless it is a regular file outside /proc, /sys, /dev."""
     refuse_system_path(path)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or type(exc).__name__})") from None
+    st = _stat(path, "file")
     if stat.S_ISDIR(st.st_mode):
         raise DataError(f"{path}: is a folder; choose a data file")
     if not stat.S_ISREG(st.st_mode):
@@ -179,3 +165,15 @@ def binary_kind(head: bytes) -> str | None:
     if b"\x00" in head:
         return ""
     return None
+
+
+def _stat(path: Path, noun: str) -> os.stat_result:
+    """os.stat(path), or a DataError in one line ("no such file", "permission denied"...)."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such {noun}") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or type(exc).__name__})") from None
