@@ -193,6 +193,9 @@ class TrainingSession:
         if self.clear_session:
             # Not free_memory=True: its full gc.collect() holds the GIL for 100-250 ms
             # (the GUI thread freezes); memory.collect_garbage() is as thorough and ~3 ms.
+            # Collect first: the previous run's data iterators must be gone before Keras clears
+            # TensorFlow's kernel cache, or a kernel still running for them can deadlock it.
+            memory.collect_garbage()
             keras.backend.clear_session()
             memory.collect_garbage()
             # The previous runs' models are gone now: drop the gradient entries that kept

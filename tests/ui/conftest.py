@@ -56,6 +56,14 @@ def dialog_log(monkeypatch) -> DialogLog:
     return log
 
 
+@pytest.fixture(autouse=True)
+def no_blocking_stop_question(monkeypatch):
+    """A window closed while a run trains (a test that failed mid-run, qtbot's teardown) asks
+    'Stop training?' in a modal box nobody answers offscreen: the run is stopped instead.
+    Tests that check the question patch it again themselves."""
+    monkeypatch.setattr(dialogs, "ask_stop_training", lambda parent, before="closing": True)
+
+
 @pytest.fixture
 def make_window(qtbot, dialog_log):
     from studio.ui.main_window import MainWindow

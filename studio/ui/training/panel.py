@@ -17,6 +17,7 @@ read the panel's own `MetricsHistory`, appended here from queued reports.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import socket
 import sys
@@ -221,6 +222,10 @@ class TrainingPanel(QWidget):
         """Start a run (from scratch, or continuing `continue_from`); False with a message if refused."""
         if self.runner.is_running():
             return False
+        # Python objects of Qt's (closed windows, old dialogs) that are garbage now must be
+        # collected here, on the GUI thread: collected by the training thread's garbage
+        # collection, their Qt destructors wait for this thread while it waits for the GIL.
+        gc.collect()
         from studio.workflows.train import make_session
 
         project = self.document.project
