@@ -31,8 +31,6 @@ IRIS = PROJECTS / "iris-mlp.studio.json"
 def _offline(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "studio-cache"))
     monkeypatch.setenv("STUDIO_OFFLINE", "1")
-    # A test that fails while a run trains closes its window then: stop the run, no modal question.
-    monkeypatch.setattr(dialogs, "ask_stop_training", lambda parent, before="closing": True)
 
 
 def copy_example(tmp_path: Path, name: str = "iris-mlp") -> Path:
