@@ -98,14 +98,15 @@ def format_forecast(result: dict[str, Any]) -> list[str]:
 
 
 def beats_naive_text(mae: float, naive_mae: float) -> str:
-    """'The model's MAE is 41 % below the naive forecast's.' (or above: it does not beat it)."""
-    if not (naive_mae > 0 and mae == mae):
+    """'The model's MAE is 41 % below the naive forecast's: ...' (the workflow's verdict, as a sentence)."""
+    from studio.workflows.evaluate import naive_verdict
+
+    verdict = naive_verdict(mae, naive_mae)
+    if not verdict:
         return "The naive forecast's MAE is 0: the series repeats its last value."
-    change = (mae - naive_mae) / naive_mae * 100
-    if change < 0:
-        return f"The model's MAE is {-change:.0f} % below the naive forecast's: it beats the obvious baseline."
-    return (f"The model's MAE is {change:.0f} % above the naive forecast's: it does not beat repeating the "
-            "last value; train longer, or change the model or the window.")
+    if "does not beat" in verdict:
+        return verdict[0].upper() + verdict[1:] + "; train longer, or change the model or the window."
+    return verdict[0].upper() + verdict[1:] + "."
 
 
 def run(args: argparse.Namespace) -> int:

@@ -95,3 +95,15 @@ def evaluate_run(
 def summary(result: dict) -> dict:
     """The evaluation without its per-sample values (what `--json` prints; they stay in the file)."""
     return {k: v for k, v in result.items() if k not in PER_SAMPLE_KEYS}
+
+
+def naive_verdict(mae: float, naive_mae: float) -> str:
+    """"the model's MAE is 41 % below the naive forecast's: it beats the obvious baseline"
+    (or above: it does not beat repeating the last value); "" when the two cannot be compared.
+    The Evaluation tab and `studio evaluate` both say it this way."""
+    if not (naive_mae > 0 and mae == mae):
+        return ""
+    change = (mae - naive_mae) / naive_mae * 100
+    if change < 0:
+        return f"the model's MAE is {-change:.0f} % below the naive forecast's: it beats the obvious baseline"
+    return f"the model's MAE is {change:.0f} % above the naive forecast's: it does not beat repeating the last value"

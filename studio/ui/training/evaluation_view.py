@@ -32,20 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.workflows.evaluate import naive_verdict
+
 MAX_LISTED = 500
 ACTUAL_PEN = (40, 40, 40)
 MODEL_PEN = (52, 120, 220)
 NAIVE_PEN = (200, 120, 40)
-
-
-def beats_naive(mae: float, naive_mae: float) -> str:
-    """'28 % below the naive forecast's MAE' or '12 % above ...' (the model's MAE against the naive one)."""
-    if not (naive_mae > 0 and mae == mae):
-        return ""
-    change = (mae - naive_mae) / naive_mae * 100
-    if change < 0:
-        return f"the model's MAE is {-change:.0f} % below the naive forecast's: it beats the obvious baseline"
-    return f"the model's MAE is {change:.0f} % above the naive forecast's: it does not beat repeating the last value"
 
 
 class EvaluationView(QWidget):
@@ -282,7 +274,7 @@ class EvaluationView(QWidget):
         ahead = "" if horizon == 1 else f", 1 to {horizon} steps ahead"
         parts = [f"Test split: {ev.get('samples')} windows{ahead}", f"MAE {pair('mae')}", f"RMSE {pair('rmse')}",
                  f"MAPE {pair('mape', percent=True)}"]
-        verdict = beats_naive(ev.get("mae", float("nan")), naive["mae"]) if naive else \
+        verdict = naive_verdict(ev.get("mae", float("nan")), naive["mae"]) if naive else \
             f"no naive forecast: {fc.get('naive_note') or 'the inputs are not known'}"
         run = f"  (run {ev['run']})" if ev.get("run") else ""
         self.summary.setText("   ".join(parts) + (f"\n{verdict[:1].upper()}{verdict[1:]}." if verdict else "") + run)
