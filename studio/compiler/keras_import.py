@@ -410,10 +410,16 @@ def project_target(path: str | os.PathLike) -> Path:
 
 def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike, *,
                  catalog: Catalog | None = None, overwrite: bool = False,
-                 log: Callable[[str], None] | None = None) -> ImportResult:
-    """Import a model file as a project with its weights; see the module docstring."""
+                 log: Callable[[str], None] | None = None,
+                 step: Callable[[str], None] | None = None) -> ImportResult:
+    """Import a model file as a project with its weights; see the module docstring.
+
+    `step(text)` is called as each step starts (reading, converting, checking,
+    writing); when it raises (a cancel), the import stops there and nothing is
+    written."""
     from studio.export.staging import check_writable
 
+    step = step or (lambda _text: None)
     catalog = catalog or default_catalog()
     target = project_target(project_path)
     stem = project_stem(target)
@@ -426,20 +432,26 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
     except StudioError as exc:
         raise ModelImportError(str(exc)) from None
 
+    step(f"reading {Path(model_path).name}")
     opened = open_model_file(model_path)
     source = Path(model_path)
+    step("turning its layers into a graph")
     imported = graph_from_config(opened.config, catalog, keras_config)
     graph = imported.graph
     opaque = sum(1 for n in graph.nodes if graph.spec(n) is None)
     if imported.placeholders or opened.model is None:
+        step(f"writing {target.name}")
         return _import_with_placeholders(imported, source, target, stem, opaque, log)
     model = opened.model
+    step("rebuilding the model and copying its weights")
     rebuilt, plan = _rebuild(graph, stem, source)
     _copy_weights(model, rebuilt, plan, imported.origin, source)
+    step("checking that the rebuilt model gives the same answers")
     diff = _compare(model, rebuilt, source)
 
     project = Project(graph=graph, name=stem, description=f"Imported from {source.name}",
                       assets={"weights": weights_path.name})
+    step(f"writing {target.name} and {weights_path.name}")
     _write_outputs(rebuilt, project, target, weights_path)
     if log is not None:
         for warning in imported.warnings:

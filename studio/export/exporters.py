@@ -71,6 +71,7 @@ def export_model(
     tolerance: float | None = None,
     samples: int = 4,
     seed: int = 0,
+    step: Callable[[str], None] | None = None,
 ) -> ExportResult:
     """Export `model` as `fmt` to `path`, verified (see the module docstring).
 
@@ -80,7 +81,12 @@ def export_model(
     puts the data's scaling in front of the network (`add_preprocessing`),
     `model` is the raw-input model the script's must equal and
     `graph_model` the bare network whose weights the script loads.
+
+    `step(text)` is called as each step starts ("converting to tflite",
+    "verifying ...", "writing ..."); when it raises (a cancel), the export
+    stops there and the staged files are removed: nothing is written.
     """
+    step = step or _no_step
     target = check_target(fmt, path)
     if fmt == "python" and plan is None:
         raise ExportError("python export needs the graph's build plan")
@@ -88,7 +94,9 @@ def export_model(
     writers = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx,
                "python": _python}
     with Staging(target) as staging:
+        step(f"converting to {fmt}" if fmt != "python" else "writing the Python script and its weights")
         staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings, bare=graph_model)
+        step(f"verifying the {fmt} file in its own runtime")
         x = sample_inputs(model, batch=samples, seed=seed)
         with on_cpu():
             expected = predict(model, x)
@@ -108,6 +116,7 @@ def export_model(
                 f"{target}: the exported {fmt} model does not give the same answers as the Keras model "
                 f"(max abs difference {diff:.3g} > {tol * scale:.3g}); nothing was written"
             )
+        step(f"writing {target.name}")
         report_name = target.name + REPORT_SUFFIX
         report = {
             "format": fmt,
@@ -127,6 +136,10 @@ def export_model(
         moves.append((report_staged, parent / report_name))
         staging.commit(moves)
     return ExportResult(fmt, target, [m[1] for m in moves], diff, tol * scale, parent / report_name, staged.notes)
+
+
+def _no_step(_text: str) -> None:
+    pass
 
 
 def check_target(fmt: str, path: str | Path) -> Path:

@@ -162,21 +162,28 @@ def graph_model(source: ModelSource) -> Any:
 
 
 def export_project(project: Project, fmt: str, path: str | Path, run: str | None = None,
-                   which: str = "final", log: Callable[[str], None] = print) -> ExportResult:
-    """Export the project's model as `fmt` to `path`, verified; see `export_model`."""
+                   which: str = "final", log: Callable[[str], None] = print,
+                   step: Callable[[str], None] | None = None) -> ExportResult:
+    """Export the project's model as `fmt` to `path`, verified; see `export_model`.
+
+    `step(text)` is called as each step starts; raising from it stops the
+    export at that step, with nothing written."""
+    step = step or (lambda _text: None)
     target = check_target(fmt, path)  # fail before any model is loaded
     if fmt == "python":
         # A class name, module or key the script cannot write: refused before anything is built or run.
         check_plan(_plan_of(project.graph, project.name), project.graph.catalog)
+    step("loading the model" + (f" of run {run}" if run else ""))
     source = model_source(project, run, which, log)
     if fmt == "python":
         stem = target.name[:-3] if target.name.endswith(".py") else target.stem
         bare = graph_model(source)
+        step("preparing the data's scaling for the script")
         dataset, scale, reference = script_data(project, source, bare)
         settings = script_settings(project, source.plan, stem, source.task, scale, dataset)
         return export_model(reference, fmt, target, plan=source.plan, script_settings=settings,
-                            graph_model=bare)
-    return export_model(source.model, fmt, target)
+                            graph_model=bare, step=step)
+    return export_model(source.model, fmt, target, step=step)
 
 
 # --- the data's scaling in the exported script --------------------------------------------

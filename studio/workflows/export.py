@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from studio.project.model import Project
-from studio.workflows.hooks import CancelFlag, Progress, check_cancel
+from studio.workflows.hooks import CancelFlag, Progress, steps
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
 # What `studio export --format` takes: the model formats and "bundle", a run's reproducible
@@ -25,19 +25,24 @@ COMMAND_FORMATS = (*FORMATS, "bundle")
 
 def export_project(project: Project, fmt: str, path: str | Path, *, run: Optional[str] = None,
                    which: str = "final", progress: Optional[Progress] = None,
-                   cancel: Optional[CancelFlag] = None):
+                   cancel: Optional[CancelFlag] = None, step: Optional[Progress] = None):
     """Write the project's model as `fmt` to `path` and verify it; returns an `ExportResult`.
 
     The model is `run`'s (default: the latest finished run; `which` picks its
     final or best model), else the project's imported weights, else freshly
     initialised weights (announced through `progress`). Nothing is written
-    when the verification fails; a graph with errors is refused naming them."""
+    when the verification fails; a graph with errors is refused naming them.
+
+    `step(text)` hears each step as it starts (loading the model, converting,
+    verifying, writing); `cancel` is checked before each one: a set flag
+    raises `Cancelled` there and the staged files are removed, so a cancelled
+    export leaves nothing behind (an existing file at `path` stays as it was)."""
     from studio.export.project_export import export_project as export
 
     if fmt == "bundle":
         raise ValueError("a bundle is written by studio.workflows.bundle.export_bundle")
-    check_cancel(cancel, f"exporting {project.name}")
-    return export(project, fmt, Path(path), run=run, which=which, log=progress or _quiet)
+    return export(project, fmt, Path(path), run=run, which=which, log=progress or _quiet,
+                  step=steps(cancel, step, f"exporting {project.name}"))
 
 
 def result_lines(result) -> list[str]:

@@ -34,3 +34,14 @@ def check_cancel(cancel: Optional[CancelFlag], what: str) -> None:
     """Raise `Cancelled` ("cancelled: WHAT") when `cancel` is set."""
     if cancel is not None and cancel.is_set():
         raise Cancelled(f"cancelled: {what}")
+
+
+def steps(cancel: Optional[CancelFlag], step: Optional[Progress], what: str) -> Progress:
+    """The step hook a workflow hands to the package doing the work: before each step it
+    checks `cancel` (raising `Cancelled`, "cancelled: WHAT") and then tells `step` the step."""
+
+    def start(text: str) -> None:
+        check_cancel(cancel, what)
+        report(step, text)
+
+    return start

@@ -15,17 +15,22 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from studio.workflows.hooks import CancelFlag, Progress, check_cancel
+from studio.workflows.hooks import CancelFlag, Progress, steps
 
 
 def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike, *, overwrite: bool = False,
-                 progress: Optional[Progress] = None, cancel: Optional[CancelFlag] = None):
+                 progress: Optional[Progress] = None, cancel: Optional[CancelFlag] = None,
+                 step: Optional[Progress] = None):
     """Import `model_path` as the project `project_path` (.studio.json added when missing) with its
-    weights beside it; returns an `ImportResult`. Warnings about the model go to `progress`."""
+    weights beside it; returns an `ImportResult`. Warnings about the model go to `progress`.
+
+    `step(text)` hears each step as it starts (reading the file, converting, checking the
+    rebuilt model, writing); `cancel` is checked before each one: a set flag raises
+    `Cancelled` there, before anything is written."""
     from studio.compiler.keras_import import import_model as run_import
 
-    check_cancel(cancel, f"importing {model_path}")
-    return run_import(model_path, project_path, overwrite=overwrite, log=progress)
+    return run_import(model_path, project_path, overwrite=overwrite, log=progress,
+                      step=steps(cancel, step, f"importing {model_path}"))
 
 
 def result_lines(result) -> list[str]:
