@@ -4,6 +4,8 @@ Exports a run's model (default: the latest finished run; without runs, the
 imported weights or freshly initialised ones), verifies the written file by
 reloading it in its own runtime, and prints the largest difference from the
 Keras model. A graph with errors is refused with its diagnostics listed.
+A step that takes over a second (loading the model, converting, verifying)
+shows a progress line on stderr while it runs.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from studio.commands.step_line import StepLine
     from studio.project.io import load_project
     from studio.workflows.export import export_project, result_lines
 
@@ -56,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.with_data:
         print("studio: note: --with-data is for --format bundle; ignored", file=sys.stderr)
-    result = export_project(project, args.format, Path(args.output), run=args.run,
-                            which="best" if args.best else "final", progress=log)
+    with StepLine() as step:  # a line for each step that takes over a second
+        result = export_project(project, args.format, Path(args.output), run=args.run,
+                                which="best" if args.best else "final", progress=log, step=step)
     for line in result_lines(result):
         print(line)
     return 0

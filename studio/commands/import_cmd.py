@@ -10,6 +10,9 @@ Hostile files are refused with one line naming the file and the archive entry
 or layer, before Keras reads them: zip bombs, archive entries outside the
 archive or with duplicate names, a config.json over 64 MB, not UTF-8, not JSON
 or nested too deeply, Lambda layers or custom classes anywhere in the config.
+
+A step that takes over a second (loading TensorFlow and the model, checking
+the rebuilt model) shows a progress line on stderr while it runs.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.commands.step_line import StepLine
     from studio.workflows.importing import import_model, result_lines
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)
 
-    result = import_model(args.model, args.output, overwrite=args.force, progress=log)
+    with StepLine() as step:  # a line for each step that takes over a second
+        result = import_model(args.model, args.output, overwrite=args.force, progress=log, step=step)
     for line in result_lines(result):
         print(line)
     return 0

@@ -115,7 +115,7 @@ def test_the_panels_evaluate_goes_through_workflows_evaluate(iris, evaluations, 
 def test_studio_export_goes_through_workflows_export(iris, tmp_path, monkeypatch, capsys):
     calls = []
 
-    def export_project(project, fmt, path, *, run=None, which="final", progress=None, cancel=None):
+    def export_project(project, fmt, path, *, run=None, which="final", progress=None, cancel=None, step=None):
         calls.append((project.name, fmt, Path(path).name, run, which))
         progress("note: from the workflow")
         return SimpleNamespace(notes=[], files=[Path(path)], path=Path(path), report_path=Path(f"{path}.verify.json"),
@@ -131,7 +131,7 @@ def test_studio_export_goes_through_workflows_export(iris, tmp_path, monkeypatch
 def test_studio_import_goes_through_workflows_importing(tmp_path, monkeypatch, capsys):
     calls = []
 
-    def import_model(model, output, *, overwrite=False, progress=None, cancel=None):
+    def import_model(model, output, *, overwrite=False, progress=None, cancel=None, step=None):
         calls.append((Path(model).name, Path(output).name, overwrite))
         return SimpleNamespace(layers=3, opaque=0, params=10, max_abs_diff=0.0,
                                project_path=Path(output), weights_path=tmp_path / "p.weights.h5")
