@@ -46,6 +46,10 @@ class PreparedData:
     counts: dict[str, int] = field(default_factory=dict)
     vocabulary: list[str] | None = None  # text: the tokens after "" and "[UNK]"
     warnings: list[str] = field(default_factory=list)  # for training to show: e.g. image files skipped
+    # Where each test sample comes from, in the test split's order (the Evaluation tab shows the samples
+    # behind its numbers): {"kind": "images" | "table" | "text", "path": the folder or file, "refs": per
+    # sample a file path relative to the folder or a data row (0-based)}; None where unknown (arrays).
+    test_samples: dict | None = None
 
     @property
     def preprocessing(self) -> dict:

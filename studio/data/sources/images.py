@@ -217,8 +217,10 @@ class ImageFolderSource(Source):
                 out.append(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
         spec = dict(info.spec)
         spec["preprocessing"] = {"rescale": 1.0 / 255.0, "class_names": list(info.class_names)}
+        test = [os.path.relpath(f, self.path) for f in files[(assignment == splits.TEST) & keep]]
         return pipeline.PreparedData(train=out[0], validation=out[1], test=out[2], info=info, spec=spec,
-                                     batch_size=batch_size, counts=counts, warnings=warnings)
+                                     batch_size=batch_size, counts=counts, warnings=warnings,
+                                     test_samples={"kind": "images", "path": str(self.path), "refs": test})
 
 
 def _check_image(path: Path) -> tuple[tuple[int, int], str, str]:

@@ -400,8 +400,10 @@ class CsvSource(Source):
         spec["preprocessing"] = pre
         train, val, test, counts = pipeline.array_splits(x_all, y_all, assignment, batch_size, seed,
                                                          in_memory_bytes=limit)
+        rows = np.flatnonzero(assignment == splits.TEST).tolist()
         return pipeline.PreparedData(train=train, validation=val, test=test, info=info, spec=spec,
-                                     batch_size=batch_size, counts=counts)
+                                     batch_size=batch_size, counts=counts,
+                                     test_samples={"kind": "table", "path": str(self.path), "refs": rows})
 
     def _columns_entry(self) -> list[dict]:
         out = []

@@ -46,6 +46,7 @@ class TextSource(Source):
         super().__init__(*args, **kwargs)
         self.texts: list[str] = []
         self.raw_targets: list[str] = []
+        self.refs: list = []  # per text, where it comes from: its data row (CSV) or file (folder)
         self.labels: np.ndarray | None = None
         self.values: np.ndarray | None = None  # regression targets
         self.decimal = "."  # the CSV's decimal mark (regression targets)
@@ -147,12 +148,15 @@ class TextSource(Source):
         canonical = tstat.numeric_keys() if tstat.type == NUMERIC else {}
         dropped = 0
         cells: list[str] = []  # the target cells as written (numbers for a regression)
+        row_number = -1
         for rows, _lines in csvreader.read_chunks(fmt):
             for row in rows:
+                row_number += 1
                 value = row[ti]
                 if value in csvreader.MISSING_TOKENS:
                     dropped += 1
                     continue
+                self.refs.append(row_number)
                 self.texts.append(row[ci])
                 self.raw_targets.append(canonical.get(value, value))
                 if task == "regression":
@@ -199,6 +203,7 @@ class TextSource(Source):
                     unreadable += 1
                     continue
                 self.texts.append(text)
+                self.refs.append(os.path.relpath(f, root))
                 self.raw_targets.append(folder.name)
         if unreadable:
             self.warn(f"{root}: {unreadable} files are not UTF-8 text and are skipped")
@@ -257,6 +262,8 @@ class TextSource(Source):
         data = pipeline.PreparedData(train=train, validation=val, test=test, info=info, spec=spec,
                                      batch_size=batch_size, counts=counts)
         data.vocabulary = vocabulary
+        data.test_samples = {"kind": "text", "path": str(self.path), "column": info.features[0],
+                             "refs": [self.refs[i] for i in np.flatnonzero(assignment == splits.TEST)]}
         return data
 
 
