@@ -78,6 +78,11 @@ class CsvFormat:
     # The first line read looks like notes, not data nor a header: the message naming it and the fix.
     first_line_note: str = ""
 
+    def settings(self) -> dict:
+        """The arguments of `sniff` that read the file this way again (JSON-friendly)."""
+        return {"delimiter": self.delimiter, "header": self.header, "encoding": self.encoding,
+                "decimal": self.decimal, "skip_rows": self.skip_rows}
+
     @property
     def header_line(self) -> int:
         """The file's line number of the header (or of the first data row without one)."""

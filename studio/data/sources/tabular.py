@@ -403,7 +403,8 @@ class CsvSource(Source):
         rows = np.flatnonzero(assignment == splits.TEST).tolist()
         return pipeline.PreparedData(train=train, validation=val, test=test, info=info, spec=spec,
                                      batch_size=batch_size, counts=counts,
-                                     test_samples={"kind": "table", "path": str(self.path), "refs": rows})
+                                     test_samples={"kind": "table", "path": str(self.path), "refs": rows,
+                                                   "format": self.scan.fmt.settings() if self.scan else None})
 
     def _columns_entry(self) -> list[dict]:
         out = []

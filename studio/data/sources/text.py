@@ -51,6 +51,7 @@ class TextSource(Source):
         self.values: np.ndarray | None = None  # regression targets
         self.decimal = "."  # the CSV's decimal mark (regression targets)
         self.layout: dict = {}  # the CSV's delimiter and header
+        self.csv_format: dict | None = None  # how to read the CSV again (csvreader.sniff's arguments)
 
     def _describe(self) -> DatasetInfo:
         if self.path.is_dir():
@@ -109,6 +110,7 @@ class TextSource(Source):
             self.error(fmt.first_line_note)
         self.decimal = fmt.decimal
         self.layout = {"delimiter": fmt.delimiter, "header": fmt.header}
+        self.csv_format = fmt.settings()
         scan = csvreader.scan(fmt)
         names = fmt.names
         stats = {s.name: s for s in scan.stats}
@@ -263,6 +265,7 @@ class TextSource(Source):
                                      batch_size=batch_size, counts=counts)
         data.vocabulary = vocabulary
         data.test_samples = {"kind": "text", "path": str(self.path), "column": info.features[0],
+                             "format": self.csv_format,
                              "refs": [self.refs[i] for i in np.flatnonzero(assignment == splits.TEST)]}
         return data
 
