@@ -26,6 +26,9 @@ class TaskInfo:
     # A time series: how a window's targets are laid out (`DatasetInfo.forecast_layout()`), so
     # evaluation knows the series' row of each forecast and each target's input column (naive forecast).
     forecast: Optional[dict] = None
+    # Where each test sample comes from (`PreparedData.test_samples`), so the evaluation can point at
+    # the samples behind its numbers; not part of `to_dict` (a run's config does not keep it).
+    samples: Optional[dict] = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {
