@@ -50,6 +50,11 @@ class RemoveNode(Edit):
         self._node = node.clone()
         self._index = graph.node_index(self.node_id)
         self._edges = sorted((graph.edge_index(e), e) for e in graph.edges_of(self.node_id))
+        # Nodes sharing this node's layer keep sharing it: the first becomes its owner.
+        sharers = [n.id for n in graph.nodes if n.shares == self.node_id]
+        self._sharers = sharers
+        for k, sharer in enumerate(sharers):
+            graph.set_shares(sharer, sharers[0] if k else "")
         graph.remove_node(self.node_id)
 
     def revert(self, graph: Graph) -> None:
@@ -57,6 +62,8 @@ class RemoveNode(Edit):
         graph.add_node(self._node.clone(), self._index)
         for index, edge in self._edges:
             graph.connect(edge, check_shapes=False, index=index)
+        for sharer in getattr(self, "_sharers", []):
+            graph.set_shares(sharer, self.node_id)
 
 
 class Connect(Edit):
@@ -94,13 +101,22 @@ class SetParam(Edit):
         self.node_id, self.key, self.value = node_id, key, value
         self.text = f"Change {key}"
         self._old: Any = Graph.ABSENT
+        self._others: dict[str, Any] = {}
 
     def apply(self, graph: Graph) -> None:
         self._old = copy.deepcopy(graph.node(self.node_id).params.get(self.key, Graph.ABSENT))
         graph.set_param(self.node_id, self.key, self.value)
+        # Nodes over one shared layer are one layer: the change applies to each of them.
+        others = [n for n in graph.sharing(self.node_id) if n != self.node_id]
+        self._others = {n: copy.deepcopy(graph.node(n).params.get(self.key, Graph.ABSENT)) for n in others}
+        value = graph.node(self.node_id).params.get(self.key, Graph.ABSENT)
+        for other in others:
+            graph.set_param(other, self.key, copy.deepcopy(value), validate=False)
 
     def revert(self, graph: Graph) -> None:
         # The old value is put back verbatim, even if it never validated.
+        for other, old in self._others.items():
+            graph.set_param(other, self.key, old, validate=False)
         graph.set_param(self.node_id, self.key, self._old, validate=False)
 
 
@@ -126,10 +142,79 @@ class SetTrainable(Edit):
 
     def apply(self, graph: Graph) -> None:
         self._old = graph.node(self.node_id).trainable
+        self._others = {n: graph.node(n).trainable for n in graph.sharing(self.node_id) if n != self.node_id}
         graph.set_trainable(self.node_id, self.trainable)
+        for other in self._others:  # one shared layer is frozen at every call
+            graph.set_trainable(other, self.trainable)
 
     def revert(self, graph: Graph) -> None:
+        for other, old in getattr(self, "_others", {}).items():
+            graph.set_trainable(other, old)
         graph.set_trainable(self.node_id, self._old)
+
+
+class ShareWeights(Edit):
+    """"Share weights with...": `node_id` calls the layer of `owner` (the owner of `owner`'s
+    layer when `owner` itself shares), taking its parameters and frozen flag so the two
+    are one layer; `owner=""` stops sharing (the node keeps a copy of the parameters)."""
+
+    def __init__(self, node_id: str, owner: str) -> None:
+        self.node_id, self.owner = node_id, owner
+        self.text = "Share weights" if owner else "Stop sharing weights"
+        self._old: tuple[str, dict, bool] = ("", {}, True)
+        self._moved: list[str] = []
+
+    def apply(self, graph: Graph) -> None:
+        node = graph.node(self.node_id)
+        self._old = (node.shares, copy.deepcopy(node.params), node.trainable)
+        self._moved = []
+        if not self.owner:
+            graph.set_shares(self.node_id, "")
+            return
+        root = graph.node(self.owner).shares or self.owner
+        if root == self.node_id:  # sharing with a node that shares this one's layer: nothing to do
+            return
+        owner = graph.node(root)
+        if node.type != owner.type:
+            from studio.core.errors import GraphError
+
+            raise GraphError(f"'{graph.label(self.node_id)}' ({node.type}) cannot share weights with "
+                             f"'{graph.label(root)}' ({owner.type}): only layers of the same type can", self.node_id)
+        # The nodes that shared this one's layer follow it to the new owner.
+        self._moved = [n.id for n in graph.nodes if n.shares == self.node_id]
+        for key in set(node.params) | set(owner.params):
+            value = owner.params.get(key, Graph.ABSENT)
+            if node.params.get(key, Graph.ABSENT) != value:
+                graph.set_param(self.node_id, key, copy.deepcopy(value), validate=False)
+        if node.trainable != owner.trainable:
+            graph.set_trainable(self.node_id, owner.trainable)
+        graph.set_shares(self.node_id, root)
+        for moved in self._moved:
+            graph.set_shares(moved, root)
+
+    def revert(self, graph: Graph) -> None:
+        shares, params, trainable = self._old
+        for moved in self._moved:
+            graph.set_shares(moved, self.node_id)
+        node = graph.node(self.node_id)
+        for key in set(node.params) | set(params):
+            value = params.get(key, Graph.ABSENT)
+            if node.params.get(key, Graph.ABSENT) != value:
+                graph.set_param(self.node_id, key, copy.deepcopy(value), validate=False)
+        if node.trainable != trainable:
+            graph.set_trainable(self.node_id, trainable)
+        graph.set_shares(self.node_id, shares)
+
+
+def share_candidates(graph: Graph, node_id: str) -> list[str]:
+    """The nodes `node_id` can share weights with (the "Share weights with..." menu): other
+    nodes of the same type holding a layer, not already over the same layer."""
+    node = graph.node(node_id)
+    spec = graph.spec(node)
+    if spec is not None and (spec.max_inputs == 0 or spec.call_style == "op"):
+        return []  # Inputs and operations hold no layer
+    mine = set(graph.sharing(node_id))
+    return [n.id for n in graph.nodes if n.type == node.type and n.id not in mine]
 
 
 class MoveNodes(Edit):

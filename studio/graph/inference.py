@@ -40,6 +40,9 @@ class ShapeReport:
     params: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
+    # Nodes calling another node's layer (graph/sharing.py) -> that node: their weights
+    # are the owner's, so the totals count them once.
+    shared: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -62,11 +65,13 @@ class ShapeReport:
 
     @property
     def trainable_params(self) -> int:
-        return sum(p[0] for p in self.params.values() if p)
+        shared = self.shared
+        return sum(p[0] for nid, p in self.params.items() if p and nid not in shared)
 
     @property
     def non_trainable_params(self) -> int:
-        return sum(p[1] for p in self.params.values() if p)
+        shared = self.shared
+        return sum(p[1] for nid, p in self.params.items() if p and nid not in shared)
 
     @property
     def total_params(self) -> int:
@@ -240,6 +245,10 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
         for severity, message in spec.advise(resolved, in_shapes):
             diags.append(Diagnostic(nid, severity, f"{label}: {message}"))
 
+    if any(n.shares for n in nodes.values()):
+        from studio.graph.sharing import check_sharing
+
+        check_sharing(graph, report)
     if nodes and n_inputs == 0:
         diags.append(Diagnostic(None, ERROR, "the model has no Input layer; add one from the Input category"))
     if nodes and not graph.output_nodes():

@@ -41,9 +41,12 @@ class Node:
     position: tuple = (0.0, 0.0)
     trainable: bool = True
     id: str = field(default_factory=new_id)
+    # The id of the node whose layer (and weights) this node calls again ("" = its own layer):
+    # a shared embedding or siamese tower is several nodes over one set of weights.
+    shares: str = ""
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "id": self.id,
             "type": self.type,
             "title": self.title,
@@ -51,6 +54,9 @@ class Node:
             "position": [float(self.position[0]), float(self.position[1])],
             "trainable": self.trainable,
         }
+        if self.shares:
+            data["shares"] = self.shares
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Node":
@@ -61,10 +67,30 @@ class Node:
             params=copy.deepcopy(data.get("params", {})),
             position=tuple(data.get("position", (0.0, 0.0))),
             trainable=data.get("trainable", True),
+            shares=data.get("shares") or "",
         )
 
     def clone(self) -> "Node":
         return Node.from_dict(self.to_dict())
+
+
+@dataclass
+class Group:
+    """Nodes that came from one model used as a layer (a nested model): the canvas can show
+    them collapsed to one node. `members` are node ids; ids of deleted nodes are skipped."""
+
+    id: str
+    name: str
+    members: list = field(default_factory=list)
+    collapsed: bool = False
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "members": list(self.members), "collapsed": self.collapsed}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Group":
+        return cls(id=data["id"], name=data.get("name", ""), members=list(data.get("members", [])),
+                   collapsed=bool(data.get("collapsed", False)))
 
 
 @dataclass(frozen=True)
@@ -118,7 +144,7 @@ class EdgeRemoved:
 
 @dataclass(frozen=True)
 class NodeChanged:
-    """`what` is "params", "title", "position" or "trainable"; for params,
+    """`what` is "params", "title", "position", "trainable" or "shares"; for params,
     `key` names the parameter."""
 
     node_id: str
@@ -128,7 +154,14 @@ class NodeChanged:
     new: Any = None
 
 
-GraphEvent = Union[NodeAdded, NodeRemoved, EdgeAdded, EdgeRemoved, NodeChanged]
+@dataclass(frozen=True)
+class GroupsChanged:
+    """A group was added, removed or changed (`group_id`)."""
+
+    group_id: str
+
+
+GraphEvent = Union[NodeAdded, NodeRemoved, EdgeAdded, EdgeRemoved, NodeChanged, GroupsChanged]
 
 
 class _Absent:
@@ -157,6 +190,7 @@ class Graph:
         self._out: dict[str, dict[Edge, None]] = {}
         self._in: dict[str, dict[Edge, None]] = {}
         self._port_wire: dict[tuple[str, int], Edge] = {}  # (target, input port) -> its wire
+        self._groups: dict[str, Group] = {}
         self.events: Event[GraphEvent] = Event()
 
     # -- queries ---------------------------------------------------------
@@ -431,16 +465,76 @@ class Graph:
         old, node.trainable = node.trainable, bool(trainable)
         self.events.emit(NodeChanged(node_id, "trainable", None, old, node.trainable))
 
+    def set_shares(self, node_id: str, owner: str) -> None:
+        """Make `node_id` call the layer of `owner` (its weights), or its own layer with "".
+        Whether the two can share (same type and parameters) is a diagnostic of `analyse`."""
+        node = self.node(node_id)
+        if owner:
+            self.node(owner)
+            if owner == node_id:
+                raise GraphError(f"'{self.label(node_id)}' cannot share weights with itself", node_id)
+        old, node.shares = node.shares, owner
+        self.events.emit(NodeChanged(node_id, "shares", None, old, owner))
+
+    def sharing(self, node_id: str) -> list[str]:
+        """The ids of the nodes over the same layer as `node_id` (itself included, owner
+        first); [node_id] when it shares with nobody."""
+        node = self.node(node_id)
+        owner = node.shares if node.shares in self._nodes else node_id
+        return [owner] + [n.id for n in self._nodes.values() if n.id != owner and n.shares == owner]
+
+    # -- groups (nested models) ---------------------------------------------
+    @property
+    def groups(self) -> list[Group]:
+        return list(self._groups.values())
+
+    def group(self, group_id: str) -> Group:
+        try:
+            return self._groups[group_id]
+        except KeyError:
+            raise GraphError(f"no group with id {group_id!r}") from None
+
+    def group_members(self, group_id: str) -> list[str]:
+        """The group's nodes that exist."""
+        return [m for m in self.group(group_id).members if m in self._nodes]
+
+    def groups_of(self, node_id: str) -> list[Group]:
+        return [g for g in self._groups.values() if node_id in g.members]
+
+    def add_group(self, group: Group) -> Group:
+        if group.id in self._groups:
+            raise GraphError(f"a group with id {group.id!r} exists already")
+        self._groups[group.id] = group
+        self.events.emit(GroupsChanged(group.id))
+        return group
+
+    def remove_group(self, group_id: str) -> Group:
+        group = self.group(group_id)
+        del self._groups[group_id]
+        self.events.emit(GroupsChanged(group_id))
+        return group
+
+    def set_group_collapsed(self, group_id: str, collapsed: bool) -> None:
+        self.group(group_id).collapsed = bool(collapsed)
+        self.events.emit(GroupsChanged(group_id))
+
     def clear(self) -> None:
+        for group_id in list(self._groups):
+            self.remove_group(group_id)
         for node_id in list(self._nodes):
             self.remove_node(node_id)
 
     # -- records ------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {
+        data: dict = {
             "nodes": [n.to_dict() for n in self._nodes.values()],
             "edges": [e.to_dict() for e in self._edges],
         }
+        groups = [{**g.to_dict(), "members": self.group_members(g.id)} for g in self._groups.values()]
+        groups = [g for g in groups if g["members"]]
+        if groups:
+            data["groups"] = groups
+        return data
 
     @classmethod
     def from_dict(cls, data: dict, catalog: Catalog | None = None, check_shapes: bool = False) -> "Graph":
@@ -453,6 +547,8 @@ class Graph:
             graph.add_node(Node.from_dict(nd))
         for ed in data.get("edges", []):
             graph.connect(Edge.from_dict(ed), check_shapes=check_shapes)
+        for gd in data.get("groups", []):
+            graph.add_group(Group.from_dict(gd))
         return graph
 
     def copy(self) -> "Graph":
