@@ -50,13 +50,15 @@ class RunsView(QWidget):
     """Lists the runs under `runs_root()`.
 
     Signals: runSelected(RunInfo or None), compareChanged(list[RunInfo]),
-    tensorboardRequested(Path: the runs folder), restoreRequested(RunInfo).
+    tensorboardRequested(Path: the runs folder), restoreRequested(RunInfo),
+    exportRequested(RunInfo): the Export… button (the window's export dialog on that run).
     """
 
     runSelected = Signal(object)
     compareChanged = Signal(list)
     tensorboardRequested = Signal(object)
     restoreRequested = Signal(object)
+    exportRequested = Signal(object)
 
     def __init__(self, runs_root: Callable[[], Optional[Path]], parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -84,11 +86,17 @@ class RunsView(QWidget):
             "Put the network this run trained back on the canvas (one undo step)"
         )
         self.restore_button.clicked.connect(self._restore)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(
+            "Export this run's model (.keras, SavedModel, TFLite, ONNX, Python script or a bundle)"
+        )
+        self.export_button.clicked.connect(self._export)
         buttons = QHBoxLayout()
         for button in (
             self.refresh_button,
             self.delete_button,
             self.restore_button,
+            self.export_button,
             self.tensorboard_button,
         ):
             buttons.addWidget(button)
@@ -150,6 +158,7 @@ class RunsView(QWidget):
             self.tensorboard_available and self.runs_root() is not None and bool(self.runs)
         )
         self.restore_button.setEnabled(self.selected_run() is not None)
+        self.export_button.setEnabled(self._exportable(self.selected_run()))
 
     def _info(self, item: QTreeWidgetItem) -> Optional[runs.RunInfo]:
         run_id = item.data(0, Qt.ItemDataRole.UserRole)
@@ -185,12 +194,22 @@ class RunsView(QWidget):
     # --- actions ------------------------------------------------------------------------
     def _selection_changed(self) -> None:
         self.restore_button.setEnabled(self.selected_run() is not None)
+        self.export_button.setEnabled(self._exportable(self.selected_run()))
         self.runSelected.emit(self.selected_run())
 
     def _restore(self) -> None:
         info = self.selected_run()
         if info is not None:
             self.restoreRequested.emit(info)
+
+    @staticmethod
+    def _exportable(info: Optional[runs.RunInfo]) -> bool:
+        return info is not None and info.is_finished and (info.has_final or info.has_best)
+
+    def _export(self) -> None:
+        info = self.selected_run()
+        if self._exportable(info):
+            self.exportRequested.emit(info)
 
     def _item_changed(self, _item: QTreeWidgetItem, column: int) -> None:
         if column == 0 and not self._filling:
