@@ -3,7 +3,9 @@
 Classification: accuracy, per-class precision/recall/F1 and the confusion
 matrix. Regression: MSE, RMSE, MAE, R² and the largest error. Forecast: MAE,
 RMSE and MAPE on the test windows beside the naive "last value" forecast's,
-overall and per step ahead. The result is
+overall and per step ahead. Classification and regression also list the worst
+test samples (most confident mistakes, largest errors) with the file or CSV
+row each comes from. The result is
 also saved as the run's `evaluation.json`. `--json` prints it as one object
 (without the per-sample predictions, which stay in the file). A run folder
 that cannot be written still gets its metrics printed, with one warning line
@@ -58,11 +60,35 @@ def format_evaluation(result: dict[str, Any]) -> str:
         lines.append(" " * width + "".join(f"{n[: cell - 1]:>{cell}}" for n in names))
         for name, row in zip(names, result["confusion"]):
             lines.append(f"{name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
+        lines.extend(format_worst(result))
     elif "forecast" in result:
         lines.extend(format_forecast(result))
     elif "mse" in result:
         lines.append("  ".join(f"{k} {result[k]:.4g}" for k in ("mse", "rmse", "mae", "r2", "max_error")))
+        lines.extend(format_worst(result))
     return "\n".join(lines) + "\n"
+
+
+WORST_SHOWN = 5
+
+
+def format_worst(result: dict[str, Any]) -> list[str]:
+    """The few worst test samples: a classifier's most confident mistakes, a regression's largest
+    errors, each with the file or CSV row it comes from (all WORST_KEPT of them are in --json)."""
+    worst = list(result.get("worst") or [])
+    classification = "confusion" in result
+    if not worst:
+        return ["", "No mistakes on the test split."] if classification and result.get("samples") else []
+    title = "Most confident mistakes" if classification else "Largest errors"
+    lines = ["", f"{title} (test sample: where it comes from)"]
+    for w in worst[:WORST_SHOWN]:
+        where = w.get("file") or (f"row {w['row']}" if "row" in w else "source unknown")
+        if classification:
+            what = f"true {w['true']}, predicted {w['predicted']} ({w['confidence']:.0%} sure)"
+        else:
+            what = f"true {w['true']:.4g}, predicted {w['predicted']:.4g}, error {w['error']:+.4g}"
+        lines.append(f"  #{w['index']}: {where}: {what}")
+    return lines
 
 
 def _percent(value: Any) -> str:

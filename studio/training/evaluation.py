@@ -12,7 +12,19 @@ JSON-friendly dict (saved as the run's `evaluation.json`):
                      ahead), "forecast" ({"targets", "horizon", "stride", "first_row", "steps": errors
                      per step ahead, model and naive}), "y_naive" (per window),
      "y_true", "y_pred" (per sample, for the confusion-cell and predicted-vs-actual views; a
-                         forecast's are one list per window: its steps ahead, row after row)}
+                         forecast's are one list per window: its steps ahead, row after row),
+     classification: "top_classes", "top_probs" (per sample, the TOP_K most probable classes and
+                     their probabilities, most probable first),
+     where the data says where its test samples come from (``samples`` = `PreparedData.test_samples`):
+                     "sample_source" ({"kind": "images" | "table" | "text", "path", ...}) and
+                     "sample_refs" (per sample: its file, relative to the path, or its data row),
+     "worst": the WORST_KEPT worst test samples, worst first: the largest errors of a regression,
+              the most confident mistakes of a classification ({"index" in the test split, "true",
+              "predicted", "error" or "confidence", and "file" (in the folder) or "row" (the data
+              row, from 1 after the header) where the sample's source is known})
+
+Nothing of the samples themselves (pixels, rows, texts) is kept: the Evaluation tab reads the few it
+shows from their files.
 
 A forecast only counts if it beats the obvious: the naive "last value" forecast's errors are
 reported beside the model's. Where the window's inputs are is told by the data
@@ -31,6 +43,8 @@ from studio.training.data_utils import is_dataset
 from studio.training.reports import TaskInfo
 
 MAX_SAMPLES_KEPT = 200_000  # y_true / y_pred kept in evaluation.json
+TOP_K = 3  # classes kept per sample with their probabilities
+WORST_KEPT = 20  # samples in "worst" (what `studio evaluate --json` prints)
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int) -> Any:
@@ -215,6 +229,68 @@ def predicted_classes(pred: Any) -> Any:
     return (p.ravel() > 0.5).astype(np.int64)
 
 
+def class_probabilities(pred: Any) -> Any:
+    """(samples, classes) probabilities from model outputs: softmax outputs as they are, logits
+    through a softmax; one unit is P(class 1) (a sigmoid's output, or a logit through one)."""
+    import numpy as np
+
+    p = np.asarray(pred, dtype=np.float64)
+    if p.ndim >= 2 and p.shape[-1] > 1:
+        p = p.reshape(len(p), -1)
+        if p.size and (p.min() < 0 or p.max() > 1 or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3)):
+            e = np.exp(p - p.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+        return p
+    s = p.reshape(len(p), -1)[:, 0] if p.ndim else p.reshape(1)
+    if s.size and (s.min() < 0 or s.max() > 1):
+        s = 1.0 / (1.0 + np.exp(-s))
+    return np.stack([1.0 - s, s], axis=1)
+
+
+def top_classes(probs: Any, k: int = TOP_K) -> tuple[Any, Any]:
+    """(classes, probabilities), each (samples, k), the most probable class first."""
+    import numpy as np
+
+    k = min(k, probs.shape[1])
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(probs, order, axis=1)
+
+
+def _refs(samples: Optional[dict], n: int) -> Optional[list]:
+    """The per-sample references of `samples` if there is one per test sample, else None
+    (a sample dropped while reading, say: the list would point at the wrong files)."""
+    refs = (samples or {}).get("refs")
+    return list(refs) if refs is not None and len(refs) == n else None
+
+
+def where(ref: Any) -> dict[str, Any]:
+    """A sample's place in its data for people: {"file": path in the folder} or {"row": the data
+    row, counted from 1 after the header}."""
+    return {"file": ref} if isinstance(ref, str) else {"row": int(ref) + 1}
+
+
+def worst_regression(t: Any, p: Any, refs: Optional[list], k: int = WORST_KEPT) -> list[dict[str, Any]]:
+    """The `k` samples with the largest absolute error (of the first target), worst first."""
+    import numpy as np
+
+    err = p[:, 0] - t[:, 0]
+    order = np.argsort(-np.abs(err), kind="stable")[:k]
+    return [{"index": int(i), "true": float(t[i, 0]), "predicted": float(p[i, 0]), "error": float(err[i]),
+             **(where(refs[i]) if refs else {})} for i in order]
+
+
+def worst_classification(truth: Any, guess: Any, confidence: Any, names: list[str], refs: Optional[list],
+                         k: int = WORST_KEPT) -> list[dict[str, Any]]:
+    """The `k` most confident mistakes, most confident first."""
+    import numpy as np
+
+    wrong = np.flatnonzero(truth != guess)
+    order = wrong[np.argsort(-confidence[wrong], kind="stable")][:k]
+    return [{"index": int(i), "true": names[int(truth[i])], "predicted": names[int(guess[i])],
+             "confidence": round(float(confidence[i]), 4), **(where(refs[i]) if refs else {})}
+            for i in order]
+
+
 def true_classes(y: Any, label_encoding: str) -> Any:
     import numpy as np
 
@@ -269,12 +345,13 @@ def _keras_metrics(model: Any, data: Any, batch_size: int) -> dict[str, float]:
 
 def evaluate_model(
     model: Any, data: Any, task: Optional[TaskInfo] = None, batch_size: int = 32,
-    forecast: Optional[dict] = None,
+    forecast: Optional[dict] = None, samples: Optional[dict] = None,
 ) -> dict[str, Any]:
     """Evaluate `model` on test `data` ((x, y) arrays or a batched tf.data.Dataset).
 
     `forecast`: a time series' layout (`DatasetInfo.forecast_layout()`; default: the task's
-    ``forecast`` attribute, if it has one)."""
+    ``forecast`` attribute, if it has one). `samples`: where the test samples come from
+    (`PreparedData.test_samples`; default: the task's ``samples``)."""
     import numpy as np
 
     task = task or TaskInfo()
@@ -289,6 +366,11 @@ def evaluate_model(
     y_true, pred, last = _predict_all(model, data, batch_size, last_step=is_forecast)
     result["samples"] = int(len(y_true))
     keep = slice(0, MAX_SAMPLES_KEPT)
+    samples = samples if samples is not None else getattr(task, "samples", None)
+    refs = _refs(samples, len(y_true)) if task.task in ("classification", "regression") else None
+    if refs is not None:
+        result["sample_source"] = {k: v for k, v in samples.items() if k != "refs"}
+        result["sample_refs"] = refs[keep]
     if task.task == "classification" and task.label_encoding != "multilabel":
         truth = true_classes(y_true, task.label_encoding)
         guess = predicted_classes(pred)
@@ -296,6 +378,9 @@ def evaluate_model(
             max(pred.shape[-1] if pred.ndim >= 2 and pred.shape[-1] > 1 else 2, truth.max(initial=0) + 1)
         )
         matrix = confusion_matrix(truth, guess, n)
+        probs = class_probabilities(pred)
+        top, top_p = top_classes(probs)
+        confidence = probs[np.arange(len(guess)), np.clip(guess, 0, probs.shape[1] - 1)]
         scores = per_class_scores(matrix)
         names = (
             task.class_names
@@ -320,12 +405,15 @@ def evaluate_model(
             weighted=scores["weighted"],
             y_true=truth[keep].tolist(),
             y_pred=guess[keep].tolist(),
+            top_classes=top[keep].tolist(),
+            top_probs=np.round(top_p[keep], 4).tolist(),
+            worst=worst_classification(truth, guess, confidence, names, refs),
         )
     elif task.task == "regression":
         t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
         p = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
         result.update(regression_metrics(t, p))
-        result.update(y_true=t[keep, 0].tolist(), y_pred=p[keep, 0].tolist())
+        result.update(y_true=t[keep, 0].tolist(), y_pred=p[keep, 0].tolist(), worst=worst_regression(t, p, refs))
     elif is_forecast:
         t = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
         p = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)

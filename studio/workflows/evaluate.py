@@ -2,7 +2,9 @@
 
 `evaluate_run` is what `studio evaluate` and the training panel's Evaluate
 button call (the panel on a worker thread); `load_run_model` is what the
-panel's Predict tab uses. TensorFlow is imported inside the functions.
+panel's Predict tab uses; `read_samples` reads the test samples behind a
+number (a confusion cell, the worst errors) from their files for the
+Evaluation tab. TensorFlow is imported inside the functions.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from studio.workflows.train import find_run, require_dataset, task_info
 
 # What a run's evaluation holds besides its metrics: the per-sample values (a forecast's naive
 # values are one per test window), kept in evaluation.json.
-PER_SAMPLE_KEYS = ("y_true", "y_pred", "y_naive")
+PER_SAMPLE_KEYS = ("y_true", "y_pred", "y_naive", "top_classes", "top_probs", "sample_refs")
+SNIPPET_CHARS = 400  # of a text sample, shown in the Evaluation tab
 
 
 def load_run_model(run: Union[runs.RunInfo, Path], which: str = "best") -> Any:
@@ -80,7 +83,7 @@ def evaluate_run(
     check_cancel(cancel, f"evaluating run {info.id}")
     report(progress, f"Evaluating run {info.id} on {project.name}'s test split…")
     task = task_info(prepared.info)
-    result = evaluate_model(model, prepared.test, task, config.batch_size)
+    result = evaluate_model(model, prepared.test, task, config.batch_size, samples=prepared.test_samples)
     result["run"] = info.id
     result["model"] = which
     try:
@@ -107,3 +110,92 @@ def naive_verdict(mae: float, naive_mae: float) -> str:
     if change < 0:
         return f"the model's MAE is {-change:.0f} % below the naive forecast's: it beats the obvious baseline"
     return f"the model's MAE is {change:.0f} % above the naive forecast's: it does not beat repeating the last value"
+
+
+def sample_label(source: dict, ref: Any) -> str:
+    """How a test sample is named: its file in the folder ('cats/003.png') or its data row ('row 12')."""
+    return f"row {int(ref) + 1}" if isinstance(ref, int) else str(ref)
+
+
+def read_samples(evaluation: dict, indices: list[int]) -> list[dict[str, Any]]:
+    """The test samples `indices` (positions in the test split) as the Evaluation tab shows them.
+
+    Each is {"index", "label" ('cats/003.png', 'row 12'), "path" (an image or text file, or None),
+    "columns" ([[name, value], ...] of a CSV row, or None), "text" (the start of a text, or None),
+    "problem" ('' or why the sample cannot be shown: the file is gone, the file changed)}.
+    Only these samples are read: an image is named by its path (the tab loads a thumbnail), a CSV
+    is read until the last row wanted. Raises nothing for missing files: each says its problem."""
+    source = evaluation.get("sample_source") or {}
+    refs = evaluation.get("sample_refs") or []
+    out: list[dict[str, Any]] = []
+    root = Path(str(source.get("path", "")))
+    rows_wanted: dict[int, list[dict[str, Any]]] = {}
+    for index in indices:
+        item: dict[str, Any] = {"index": int(index), "label": f"test sample #{index}", "path": None,
+                                "columns": None, "text": None, "problem": ""}
+        out.append(item)
+        if not source or not 0 <= index < len(refs):
+            item["problem"] = "where this sample comes from is not known (evaluate the run again)"
+            continue
+        ref = refs[index]
+        item["label"] = sample_label(source, ref)
+        if isinstance(ref, str):
+            path = root / ref
+            item["path"] = str(path)
+            if not path.is_file():
+                item["problem"] = f"{path}: the file is no longer there"
+            elif source.get("kind") == "text":
+                item["text"] = _snippet(path)
+        else:
+            rows_wanted.setdefault(int(ref), []).append(item)
+    if rows_wanted:
+        _fill_rows(root, source, rows_wanted)
+    return out
+
+
+def _snippet(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            return _shorten(fh.read(SNIPPET_CHARS + 1))
+    except OSError as exc:
+        return f"(cannot read {path.name}: {exc.strerror})"
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS - 1] + "…"
+
+
+def _fill_rows(path: Path, source: dict, wanted: dict[int, list[dict[str, Any]]]) -> None:
+    """Read the CSV rows `wanted` (data rows from 0) into their items: the columns, or the text
+    column's start; the file is read only up to the last row wanted."""
+    from studio.core.errors import DataError
+    from studio.data import csvreader
+
+    settings = dict(source.get("format") or {})
+    column = source.get("column")
+    last, found = max(wanted), set()
+    try:
+        fmt = csvreader.sniff(path, **settings)
+        names = fmt.names
+        row_number = 0
+        for rows, lines in csvreader.read_chunks(fmt):
+            for row, line in zip(rows, lines):
+                for item in wanted.get(row_number, ()):
+                    found.add(row_number)
+                    item["label"] += f" (line {line})"
+                    if source.get("kind") == "text" and column in names:
+                        item["text"] = _shorten(row[names.index(column)])
+                    else:
+                        item["columns"] = [[n, v] for n, v in zip(names, row)]
+                row_number += 1
+            if row_number > last:
+                break
+    except (DataError, OSError, ValueError) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    else:
+        problem = f"{path}: the file has fewer rows than when it was evaluated (it changed since)"
+    for number, items in wanted.items():
+        if number not in found:
+            for item in items:
+                item["problem"] = problem
