@@ -3,13 +3,15 @@
 `analyse(graph)` walks the graph in topological order, asks each node's spec
 for its output shapes and parameter counts, and collects `Diagnostic`s keyed
 by node id. It is recomputed after every edit, so it must stay fast
-(bench/bench_inference.py: 1,000 nodes well under 20 ms).
+(bench/bench_inference.py: 1,000 nodes well under 20 ms); `reanalyse` gives
+the same report after edits re-inferring only the nodes they affect (the
+window's document uses it on big graphs).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterable, Optional
 
 from studio.core.errors import CycleError
 from studio.core.text import shorten, show_int
@@ -43,6 +45,9 @@ class ShapeReport:
     # Nodes calling another node's layer (graph/sharing.py) -> that node: their weights
     # are the owner's, so the totals count them once.
     shared: dict[str, str] = field(default_factory=dict)
+    # Each node's own diagnostics (before those about sharing and the whole graph), for
+    # `reanalyse` to reuse those of the nodes an edit leaves alone.
+    node_diagnostics: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -118,132 +123,64 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
     `external` maps node ids of opaque nodes (layers outside the catalog) to
     `(output_shapes, (trainable, non_trainable))` computed by Keras elsewhere.
     """
-    report = ShapeReport()
-    external = external or {}
-    diags = report.diagnostics
-    try:
-        order = graph.topological_order()
-    except CycleError as exc:
-        diags.append(Diagnostic(exc.node_id, ERROR, f"{exc}; remove one of the wires in the loop"))
-        for node in graph.nodes:
-            report.outputs[node.id] = None
-            report.params[node.id] = None
-        return report
-    report.order = order
+    return _analyse(graph, external or {}, None, set(), True)
 
-    incoming: dict[str, list] = {nid: [] for nid in order}
-    for e in graph.edges:
-        incoming[e.target].append(e)
+
+def reanalyse(graph: Graph, previous: ShapeReport, changed: Iterable[str], structure: bool = True,
+              external: dict[str, tuple[list, tuple[int, int]]] | None = None) -> ShapeReport:
+    """The report `analyse(graph, external)` gives, computed from `previous` (the report
+    of the graph before some edits, with the same `external`) by inferring again only
+    the nodes in `changed` (nodes added, edited, or whose wires changed) and the nodes
+    downstream of them whose inputs or upstream labels changed. `structure`: nodes or
+    wires were added or removed since `previous` (the order is recomputed).
+
+    An edit in a 5,000-layer graph re-infers the layers it affects, not the graph
+    (tests/graph/test_big_incremental.py compares it with `analyse` after many edits)."""
+    if (graph.nodes and not previous.order) or previous.shared or any(n.shares for n in graph.nodes):
+        return analyse(graph, external)  # a loop before, or shared layers: the plain way
+    return _analyse(graph, external or {}, previous, set(changed), structure)
+
+
+def _analyse(graph: Graph, external: dict, previous: Optional[ShapeReport], dirty: set[str],
+             structure: bool) -> ShapeReport:
+    report = ShapeReport()
+    diags = report.diagnostics
+    if previous is None or structure:
+        try:
+            order = graph.topological_order()
+        except CycleError as exc:
+            diags.append(Diagnostic(exc.node_id, ERROR, f"{exc}; remove one of the wires in the loop"))
+            for node in graph.nodes:
+                report.outputs[node.id] = None
+                report.params[node.id] = None
+            return report
+    else:
+        order = previous.order
+    report.order = order
 
     nodes = {n.id: n for n in graph.nodes}
     catalog = graph.catalog
-    outputs = report.outputs
+    outputs, inputs, params, by_node = report.outputs, report.inputs, report.params, report.node_diagnostics
+    if previous is not None:
+        old_outputs, old_inputs, old_params, old_diags = (previous.outputs, previous.inputs, previous.params,
+                                                          previous.node_diagnostics)
     n_inputs = 0
     for nid in order:
         node = nodes[nid]
-        label = shorten(node.title or node.type)
-        edges = incoming[nid]
-        if len(edges) > 1:
-            edges.sort(key=lambda e: e.target_port)
-        in_shapes = []
-        known = True
-        for e in edges:
-            src = outputs.get(e.source)
-            if src is None or e.source_port >= len(src):
-                known = False
-                in_shapes.append(None)
-                if src is not None:  # the port went away, e.g. return_state turned off
-                    source = shorten(nodes[e.source].title or nodes[e.source].type)
-                    diags.append(Diagnostic(
-                        nid, ERROR,
-                        f"'{label}' is wired to output {e.source_port} of '{source}', which now has only "
-                        f"{len(src)} output{'s' if len(src) > 1 else ''}; rewire it or turn that output back on "
-                        "(e.g. return_state)"))
-            else:
-                in_shapes.append(src[e.source_port])
-        report.inputs[nid] = in_shapes
-        spec = catalog.find(node.type)
-        if spec is None:
-            ext = external.get(nid)
-            if ext is None:
-                outputs[nid] = None
-                report.params[nid] = None
-                diags.append(
-                    Diagnostic(
-                        nid,
-                        WARNING,
-                        f"'{label}' is a {shorten(node.type)} layer, which this version does not know; "
-                        "it is kept unchanged and its shape comes from Keras",
-                    )
-                )
-            else:
-                outputs[nid] = [tuple(s) for s in ext[0]]
-                report.params[nid] = tuple(ext[1])
-                diags.append(
-                    Diagnostic(nid, INFO, f"'{label}' ({shorten(node.type)}) is outside the catalog; "
-                                          "Keras computed its shape and parameters")
-                )
+        if previous is not None and nid not in dirty and nid in old_diags:  # as before: reuse
+            outputs[nid] = old_outputs[nid]
+            inputs[nid] = old_inputs[nid]
+            params[nid] = old_params[nid]
+            by_node[nid] = old_diags[nid]
+            spec = catalog.find(node.type)
+            n_inputs += spec is not None and spec.max_inputs == 0
             continue
-
-        if spec.max_inputs == 0:
-            n_inputs += 1
-        resolved, problems = spec.validate(node.params)
-        for key, message in problems:
-            diags.append(Diagnostic(nid, ERROR, f"{label}: {message}", key))
-        if len(edges) < spec.min_inputs:
-            need = spec.min_inputs
-            have = len(edges)
-            if have == 0:
-                msg = f"'{label}' has no input; wire a layer's output into it"
-            else:
-                msg = f"'{label}' needs at least {need} inputs but has {have}; wire another layer into it"
-            diags.append(Diagnostic(nid, ERROR, msg))
-            outputs[nid] = None
-            report.params[nid] = None
-            continue
-        gap = _empty_named_port(spec.input_names, edges)
-        if gap is not None:
-            empty, wired = gap
-            diags.append(Diagnostic(
-                nid, ERROR,
-                f"'{label}' has its '{wired}' port wired but not its '{empty}' port; wire the {empty} too "
-                f"(or move the wire from '{wired}' to '{empty}')"))
-            outputs[nid] = None
-            report.params[nid] = None
-            continue
-        if problems or not known:
-            outputs[nid] = None
-            report.params[nid] = None
-            continue
-        try:
-            shapes = spec.infer_shape(resolved, in_shapes)
-            trainable, non_trainable = spec.count_params(resolved, in_shapes)
-        except ShapeError as exc:
-            diags.append(Diagnostic(nid, ERROR, f"{label}: {exc}"))
-            outputs[nid] = None
-            report.params[nid] = None
-            continue
-        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as exc:
-            # A parameter whose value the spec does not model closely ("json"
-            # kind: padding, factors...) can still be malformed.
-            diags.append(Diagnostic(
-                nid, ERROR, f"{label}: the parameters do not make a valid {shorten(node.type)} layer "
-                f"({type(exc).__name__}: {shorten(str(exc))}); check each value in the inspector"))
-            outputs[nid] = None
-            report.params[nid] = None
-            continue
-        huge = _huge_dim(shapes, trainable, non_trainable)
-        if huge is not None:
-            diags.append(Diagnostic(nid, ERROR, f"{label}: {huge}; make the layer or its input smaller"))
-            outputs[nid] = None
-            report.params[nid] = None
-            continue
-        outputs[nid] = [tuple(s) for s in shapes]
-        if not node.trainable:
-            trainable, non_trainable = 0, trainable + non_trainable
-        report.params[nid] = (trainable, non_trainable)
-        for severity, message in spec.advise(resolved, in_shapes):
-            diags.append(Diagnostic(nid, severity, f"{label}: {message}"))
+        n_inputs += _infer_node(report, nid, node, nodes, graph.inputs_of(nid), catalog, external)
+        # What the nodes it feeds see of it: its output shapes and its label (in their messages).
+        if previous is not None and (nid in dirty or outputs[nid] != old_outputs.get(nid)):
+            dirty.update(e.target for e in graph.outputs_of(nid))
+    for nid in order:
+        diags.extend(by_node[nid])
 
     if any(n.shares for n in nodes.values()):
         from studio.graph.sharing import check_sharing
@@ -254,3 +191,113 @@ def analyse(graph: Graph, external: dict[str, tuple[list, tuple[int, int]]] | No
     if nodes and not graph.output_nodes():
         diags.append(Diagnostic(None, ERROR, "the model has no output; wire a layer after the Input"))
     return report
+
+
+def _infer_node(report: ShapeReport, nid: str, node, nodes: dict, edges: list, catalog, external: dict) -> bool:
+    """Infer one node from its inputs' outputs in `report`; True if it is an Input."""
+    outputs = report.outputs
+    diags: list[Diagnostic] = []
+    report.node_diagnostics[nid] = diags
+    label = shorten(node.title or node.type)
+    is_input = False
+    in_shapes = []
+    known = True
+    for e in edges:
+        src = outputs.get(e.source)
+        if src is None or e.source_port >= len(src):
+            known = False
+            in_shapes.append(None)
+            if src is not None:  # the port went away, e.g. return_state turned off
+                source = shorten(nodes[e.source].title or nodes[e.source].type)
+                diags.append(Diagnostic(
+                    nid, ERROR,
+                    f"'{label}' is wired to output {e.source_port} of '{source}', which now has only "
+                    f"{len(src)} output{'s' if len(src) > 1 else ''}; rewire it or turn that output back on "
+                    "(e.g. return_state)"))
+        else:
+            in_shapes.append(src[e.source_port])
+    report.inputs[nid] = in_shapes
+    spec = catalog.find(node.type)
+    if spec is None:
+        ext = external.get(nid)
+        if ext is None:
+            outputs[nid] = None
+            report.params[nid] = None
+            diags.append(
+                Diagnostic(
+                    nid,
+                    WARNING,
+                    f"'{label}' is a {shorten(node.type)} layer, which this version does not know; "
+                    "it is kept unchanged and its shape comes from Keras",
+                )
+            )
+        else:
+            outputs[nid] = [tuple(s) for s in ext[0]]
+            report.params[nid] = tuple(ext[1])
+            diags.append(
+                Diagnostic(nid, INFO, f"'{label}' ({shorten(node.type)}) is outside the catalog; "
+                                      "Keras computed its shape and parameters")
+            )
+        return is_input
+
+    if spec.max_inputs == 0:
+        is_input = True
+    resolved, problems = spec.validate(node.params)
+    for key, message in problems:
+        diags.append(Diagnostic(nid, ERROR, f"{label}: {message}", key))
+    if len(edges) < spec.min_inputs:
+        need = spec.min_inputs
+        have = len(edges)
+        if have == 0:
+            msg = f"'{label}' has no input; wire a layer's output into it"
+        else:
+            msg = f"'{label}' needs at least {need} inputs but has {have}; wire another layer into it"
+        diags.append(Diagnostic(nid, ERROR, msg))
+        outputs[nid] = None
+        report.params[nid] = None
+        return is_input
+    gap = _empty_named_port(spec.input_names, edges)
+    if gap is not None:
+        empty, wired = gap
+        diags.append(Diagnostic(
+            nid, ERROR,
+            f"'{label}' has its '{wired}' port wired but not its '{empty}' port; wire the {empty} too "
+            f"(or move the wire from '{wired}' to '{empty}')"))
+        outputs[nid] = None
+        report.params[nid] = None
+        return is_input
+    if problems or not known:
+        outputs[nid] = None
+        report.params[nid] = None
+        return is_input
+    try:
+        shapes = spec.infer_shape(resolved, in_shapes)
+        trainable, non_trainable = spec.count_params(resolved, in_shapes)
+    except ShapeError as exc:
+        diags.append(Diagnostic(nid, ERROR, f"{label}: {exc}"))
+        outputs[nid] = None
+        report.params[nid] = None
+        return is_input
+    except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as exc:
+        # A parameter whose value the spec does not model closely ("json"
+        # kind: padding, factors...) can still be malformed.
+        diags.append(Diagnostic(
+            nid, ERROR, f"{label}: the parameters do not make a valid {shorten(node.type)} layer "
+            f"({type(exc).__name__}: {shorten(str(exc))}); check each value in the inspector"))
+        outputs[nid] = None
+        report.params[nid] = None
+        return is_input
+    huge = _huge_dim(shapes, trainable, non_trainable)
+    if huge is not None:
+        diags.append(Diagnostic(nid, ERROR, f"{label}: {huge}; make the layer or its input smaller"))
+        outputs[nid] = None
+        report.params[nid] = None
+        return is_input
+    outputs[nid] = [tuple(s) for s in shapes]
+    if not node.trainable:
+        trainable, non_trainable = 0, trainable + non_trainable
+    report.params[nid] = (trainable, non_trainable)
+    for severity, message in spec.advise(resolved, in_shapes):
+        diags.append(Diagnostic(nid, severity, f"{label}: {message}"))
+
+    return is_input
