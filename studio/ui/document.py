@@ -241,11 +241,12 @@ class ProjectDocument(QObject):
         report = analyse(self.graph, self._external)
         if self._external_problems:
             # Why Keras could not give a layer outside the catalog its shape replaces the
-            # generic "its shape comes from Keras" note on that node.
+            # generic "its shape comes from Keras" note on that node; why a Hub module cannot be
+            # loaded (studio.ui.hub_dialog) replaces its "not loaded yet" error.
             problems = {k: v for k, v in self._external_problems.items()
                         if self.graph.has_node(k) and k not in self._external}
             report.diagnostics = [d for d in report.diagnostics
-                                  if not (d.node in problems and d.severity == WARNING)]
+                                  if not (d.node in problems and d.severity in (WARNING, ERROR) and d.key is None)]
             report.diagnostics.extend(Diagnostic(k, ERROR, v) for k, v in problems.items())
         self._data_diagnostics = self._check_data(report)
         report.diagnostics.extend(self._data_diagnostics)

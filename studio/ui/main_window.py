@@ -35,8 +35,9 @@ from studio.ui.canvas.view import CanvasView
 from studio.ui.diagnostics import DiagnosticsPanel
 from studio.ui.document import ProjectDocument
 from studio.ui.files import FileController
+from studio.ui.hub_dialog import HubController
 from studio.ui.inspector import Inspector
-from studio.ui.palette import Palette
+from studio.ui.palette import Palette, entry_for, with_params
 from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
 from studio.ui.shape_job import OpaqueShapeJob
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}  # optional panels by class name
         self.shape_job = OpaqueShapeJob(self.document, self)  # Keras shapes for layers outside the catalog
+        self.hub = HubController(self)  # Hub modules: the handle dialog, trusting a project's modules, loading
 
         self.scene = CanvasScene(self.document, self)
         self.view = CanvasView(self.scene, self)
@@ -285,27 +287,38 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000)
 
     # -- adding layers -----------------------------------------------------------------------
-    def add_layer_at(self, spec_id: str, pos: QPointF) -> str | None:
-        """Add a layer with its top-left near `pos`; on a wire, insert it."""
-        spec = self.catalog.find(spec_id)
-        if spec is None:
+    def add_layer_at(self, spec_id: str, pos: QPointF, params: dict | None = None) -> str | None:
+        """Add a layer (or palette entry) with its top-left near `pos`; on a wire, insert it.
+        A Hub module asks for its handle first (added when the dialog is accepted)."""
+        found = entry_for(self.catalog, spec_id)
+        if found is None:
+            return None
+        spec, extra = found
+        if params is None and self.hub.wants_handle(spec):
+            self.hub.ask_handle(lambda chosen: self.add_layer_at(spec_id, pos, chosen))
             return None
         edge_item = self.scene.edge_at(pos)
         edit, node = operations.add_node(self.document.graph, spec, (pos.x() - 100, pos.y() - 20),
                                          edge_item.edge if edge_item else None)
+        edit = with_params(edit, node.id, {**extra, **(params or {})})
         if self.document.push(edit):
             self.document.set_selection([node.id])
             return node.id
         return None
 
-    def add_layer_after_selection(self, spec_id: str) -> str | None:
-        spec = self.catalog.find(spec_id)
-        if spec is None:
+    def add_layer_after_selection(self, spec_id: str, params: dict | None = None) -> str | None:
+        found = entry_for(self.catalog, spec_id)
+        if found is None:
+            return None
+        spec, extra = found
+        if params is None and self.hub.wants_handle(spec):
+            self.hub.ask_handle(lambda chosen: self.add_layer_after_selection(spec_id, chosen))
             return None
         selection = self.document.selection
         after = selection[-1] if selection else None
         center = self.view.mapToScene(self.view.viewport().rect().center())
         edit, node = operations.add_after(self.document.graph, spec, after, (center.x() - 100, center.y() - 40))
+        edit = with_params(edit, node.id, {**extra, **(params or {})})
         if self.document.push(edit):
             self.document.set_selection([node.id])
             item = self.scene.node_item(node.id)
@@ -589,6 +602,7 @@ class MainWindow(QMainWindow):
         for panel in self.panels.values():
             panel.shutdown()  # background readers and workers end with the window
         self.shape_job.shutdown()
+        self.hub.shutdown()
         self.save_layout()
         self.files.close()
         event.accept()

@@ -138,6 +138,54 @@ def backbone_problems(name: str, input_shape: tuple, weights: str) -> list[str]:
     return problems
 
 
+# --- palette explanations (what it was trained on, input size, parameters, when to pick it) --------
+_WHEN = {
+    "MobileNetV2": "small and fast: the usual first choice for a few hundred photos, phones and CPUs",
+    "MobileNetV3Small": "the smallest and fastest here; pick it for tiny devices or when speed matters more "
+                        "than the last points of accuracy",
+    "MobileNetV3Large": "fast like MobileNetV2 and a little more accurate; a good default for mobile",
+    "EfficientNetB0": "accurate for its size; a strong default when a GPU or a few minutes per epoch is fine",
+    "EfficientNetB1": "a step up from B0 (more accurate, slower); for larger images or harder classes",
+    "EfficientNetB2": "more accurate than B1 at 260x260; for fine details when you have time to train",
+    "EfficientNetB3": "the largest EfficientNet here (300x300); for the hardest image sets, slow on a CPU",
+    "EfficientNetV2B0": "trains faster than EfficientNetB0 at similar accuracy",
+    "ResNet50": "the classic: well understood, robust to fine-tune; large (23M parameters)",
+    "ResNet50V2": "ResNet50 with pre-activation blocks; often fine-tunes a little better",
+    "DenseNet121": "accurate with few parameters (7M) but slower than its size suggests; medical images "
+                   "often use it",
+    "InceptionV3": "multi-scale features at 299x299; good for objects of varied size",
+    "Xception": "depthwise-separable Inception (299x299); accurate, heavier than EfficientNetB0",
+    "ConvNeXtTiny": "a modern convolutional network with transformer-era training; the most accurate here, "
+                    "and the heaviest (28M)",
+}
+
+
+def _millions(n: int) -> str:
+    return f"{n / 1e6:.1f}M"
+
+
+def backbone_explanation(name: str) -> str:
+    """One paragraph for the palette: training data, input size, parameters, when to pick it."""
+    spec = get_backbone(name)
+    total = spec.trainable + spec.non_trainable
+    inside = "preprocesses inside itself" if spec.preprocessing == "model" else \
+        "its preprocessing is added in front automatically"
+    return (f"{name} (Keras Applications), pretrained on ImageNet-1k (1.3 million photos, 1000 classes) with "
+            f"weights 'imagenet', or random with weights 'none'. Input: {spec.default_size}x{spec.default_size} "
+            f"RGB images by default (at least {spec.min_size}x{spec.min_size}), pixels in [0, 255]; {inside}. "
+            f"{_millions(total)} parameters without its classifier; {spec.channels} features per image with "
+            f"pooling avg. When to pick it: {_WHEN.get(name, 'a general-purpose image network')}.")
+
+
+HUB_EXPLANATION = (
+    "A pretrained module from TensorFlow Hub / Kaggle Models, or any TensorFlow SavedModel folder, used as one "
+    "layer: an image feature vector (e.g. MobileNet or EfficientNet trained on ImageNet, 224x224 images in "
+    "[0, 1]) or a text embedding (sentences as strings -> vectors, e.g. nnlm or Universal Sentence Encoder). "
+    "Its input size, output size and parameter count are read from the module when it is loaded. Pick it when "
+    "the network you want is published as a Hub module rather than in Keras Applications, or for text. "
+    "Adding it asks for a handle (URL, Kaggle model path) or a local folder; downloads are kept in the "
+    "module cache folder."
+)
 
 
 # --- the HubModule node -------------------------------------------------------------------

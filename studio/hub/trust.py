@@ -1,0 +1,43 @@
+"""Which modules a project would load, and the refusal when they are not trusted.
+
+A SavedModel is a TensorFlow graph: its ops can read and write files. A project opened from disk
+that names a module (a Hub handle or a local folder) must therefore not load it silently: the
+window asks once per project (`studio.ui.hub_dialog.ask_trust`), the command line needs
+`--trust-modules`. Pure: no TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.core.errors import StudioError
+from studio.graph.layers.transfer import HUB_MODULE
+
+TRUST_FLAG = "--trust-modules"
+
+
+class UntrustedModules(StudioError):
+    """A project names modules the user has not agreed to load."""
+
+
+def module_handles(graph: Any) -> list[str]:
+    """The distinct module handles (URLs, model paths, folders) the graph's HubModule nodes name."""
+    handles = []
+    for node in graph.nodes:
+        if node.type == HUB_MODULE:
+            handle = node.params.get("handle")
+            if isinstance(handle, str) and handle.strip() and handle.strip() not in handles:
+                handles.append(handle.strip())
+    return sorted(handles)
+
+
+def require_trust(project: Any, trusted: bool, where: str = "") -> None:
+    """UntrustedModules unless `trusted` or the project names no module."""
+    handles = module_handles(project.graph)
+    if trusted or not handles:
+        return
+    shown = ", ".join(handles[:3]) + (f" and {len(handles) - 3} more" if len(handles) > 3 else "")
+    name = where or getattr(project, "name", "the project")
+    raise UntrustedModules(
+        f"{name}: the project loads TensorFlow Hub / SavedModel modules ({shown}); a module is a TensorFlow "
+        f"graph that runs on this machine. Check that you trust them, then run again with {TRUST_FLAG}")
