@@ -126,7 +126,7 @@ class FileController(QObject):
         """Open a project file; on any problem list them all and open nothing."""
         path = Path(path)
         try:
-            project = load_project(path)
+            project = self.window.read_project(path)  # a big file: off the GUI thread
         except ProjectError as exc:
             dialogs.show_problems(self.window, "Cannot open project", str(exc), exc.problems)
             return False

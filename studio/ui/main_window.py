@@ -8,6 +8,7 @@ Other panels are docked with `add_panel(widget, title, area)`.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
@@ -27,13 +28,16 @@ from PySide6.QtWidgets import (
 from studio import __version__
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.edits import Batch, MoveNodes, SetTrainable
+from studio.graph.inference import ShapeReport, analyse
+from studio.project.io import load_project
+from studio.project.model import Project
 from studio.ui import clipboard, dialogs, guide, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
 from studio.ui.canvas.layout import NODE_WIDTH, hides_wires, layered_positions, spread_positions
 from studio.ui.canvas.scene import CanvasScene
 from studio.ui.canvas.view import CanvasView
 from studio.ui.diagnostics import DiagnosticsPanel
-from studio.ui.document import ProjectDocument
+from studio.ui.document import ProjectDocument, call_while_answering
 from studio.ui.files import FileController
 from studio.ui.hub_dialog import HubController
 from studio.ui.inspector import Inspector
@@ -42,6 +46,8 @@ from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
 from studio.ui.shape_job import OpaqueShapeJob
 from studio.ui.summary import SummaryBar, SummaryDialog
+
+BIG_FILE = 256 * 1024  # bytes: File > Open reads bigger project files off the GUI thread
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -93,6 +99,8 @@ class MainWindow(QMainWindow):
         self._summary: SummaryDialog | None = None
         self.themes: Any = None  # the app's ThemeManager (use_themes), made on demand without one
         self._aired: dict[str, tuple[tuple, tuple]] = {}  # node id -> (file's position, shown one)
+        self._pre_aired: tuple[Any, dict] | None = None  # (graph, its `_aired`) from `read_project`
+        self._reading = False
         self._roomy: set[QDockWidget] = set()  # bottom panels already given room (_give_room)
 
         self.files = FileController(self, autosave_interval_ms)
@@ -440,6 +448,35 @@ class MainWindow(QMainWindow):
             self.document.push(MoveNodes(changed, "Auto-layout"))
             QTimer.singleShot(0, self.view.fit_to_view)
 
+    def read_project(self, path: Path) -> Project:
+        """File > Open's reading of `path` (raises ProjectError like `load_project`).
+        A big file (thousands of layers) is read, checked, analysed and given room
+        for its wires (`_give_air`) on a worker thread while the window answers."""
+        try:
+            big = path.stat().st_size > BIG_FILE
+        except OSError:
+            big = False
+        if not big or self._reading:
+            return load_project(path)
+
+        def read() -> tuple[Project, ShapeReport, dict]:
+            project = load_project(path)
+            graph, aired = project.graph, {}
+            if not hides_wires(graph):  # a one-row layout needs the items' heights: on open
+                for node_id, position in spread_positions(graph).items():
+                    aired[node_id] = (tuple(graph.node(node_id).position), position)
+                    graph.move(node_id, position)  # nothing listens to this graph yet
+            return project, analyse(graph), aired
+
+        self._reading = True
+        try:
+            project, report, aired = call_while_answering(read)
+        finally:
+            self._reading = False
+        self.document.offer_report(project.graph, report)
+        self._pre_aired = (project.graph, aired) if not hides_wires(project.graph) else None
+        return project
+
     def _give_air(self, _project: object = None) -> None:
         """When a project opens, give a cramped layout room for its wires (e.g.
         files with nodes 220 px apart), and lay out a one-row layout whose skip
@@ -447,6 +484,10 @@ class MainWindow(QMainWindow):
         step and not an unsaved change; saving writes the file's own positions
         for the nodes still where this put them (`file_positions`)."""
         graph = self.document.graph
+        pre, self._pre_aired = self._pre_aired, None
+        if pre is not None and pre[0] is graph:  # done while the file was read (`read_project`)
+            self._aired = pre[1]
+            return
         self._aired = {}
         if hides_wires(graph):  # e.g. generated files with every layer on one row
             positions = self._layered_positions()
