@@ -330,3 +330,120 @@ def compile_model(
 def with_modules_optimizer(config: dict) -> dict:
     """Optimizer configs name their module so Keras 3 finds the class."""
     return {"module": "keras.optimizers", **config}
+
+
+# --- stored weights (issue 12): the per-node store of studio.project.weights ---------------------
+def _as_numpy(array: Any) -> Any:
+    """A stored weight (`studio.project.weights.Array`: dtype, shape, bytes) or a numpy array, as numpy."""
+    import numpy as np
+
+    data = getattr(array, "data", None)
+    if isinstance(data, bytes):
+        return np.frombuffer(data, dtype=np.dtype(array.dtype)).reshape(array.shape)
+    return np.asarray(array)
+
+
+def weight_layers(model: Any, plan: BuildPlan) -> dict[str, Any]:
+    """node id -> the model's layer for that node, for the nodes whose layer has weights."""
+    found = {}
+    for call in plan.calls:
+        if call.is_input or call.call_style == OP or getattr(call, "shares", None):
+            continue  # a node that shares an earlier node's layer: its weights are stored on that node
+        try:
+            layer = model.get_layer(call.name)
+        except ValueError:
+            continue
+        if layer.weights:
+            found[call.node_id] = layer
+    return found
+
+
+def apply_weights(model: Any, plan: BuildPlan, stored: Mapping[str, Any]) -> tuple[list[str], list[str], int]:
+    """Set each layer's weights from `stored` (node id -> list of arrays in `get_weights()` order)
+    where the shapes match. Returns `(applied node ids, warnings, layers with weights)`: a node
+    whose stored shapes no longer fit keeps its random weights and gets a warning naming it."""
+    layers = weight_layers(model, plan)
+    applied, warnings = [], []
+    labels = {call.node_id: call.label for call in plan.calls}
+    for node_id, layer in layers.items():
+        arrays = stored.get(node_id)
+        if arrays is None:
+            continue
+        arrays = list(getattr(arrays, "arrays", arrays))
+        wanted = [tuple(w.shape) for w in layer.weights]
+        have = [tuple(getattr(a, "shape", ())) for a in arrays]
+        if wanted != have:
+            warnings.append(f"{labels.get(node_id) or node_id}: its stored weights ({_shapes(have)}) do not fit "
+                            f"the layer any more ({_shapes(wanted)}); it starts from random weights")
+            continue
+        try:
+            layer.set_weights([_as_numpy(a) for a in arrays])
+        except Exception as exc:  # a dtype Keras refuses
+            warnings.append(f"{labels.get(node_id) or node_id}: its stored weights cannot be used "
+                            f"({keras_reason(exc)}); it starts from random weights")
+            continue
+        applied.append(node_id)
+    return applied, warnings, len(layers)
+
+
+def _shapes(shapes: list) -> str:
+    return ", ".join("x".join(str(d) for d in s) or "scalar" for s in shapes) or "none"
+
+
+def layer_weights(model: Any, plan: BuildPlan) -> dict[str, list]:
+    """node id -> its layer's `get_weights()` in `model` (a run's model or one built from `plan`),
+    found by the layer name the compiler gives the node. A run's model that wraps the network
+    in preprocessing layers is searched inside too. Nodes not found are left out."""
+    import keras
+
+    candidates = [model] + [layer for layer in getattr(model, "layers", []) if isinstance(layer, keras.Model)]
+    found: dict[str, list] = {}
+    for call in plan.calls:
+        if call.is_input or call.call_style == OP or getattr(call, "shares", None):
+            continue
+        for candidate in candidates:
+            try:
+                layer = candidate.get_layer(call.name)
+            except ValueError:
+                continue
+            weights = layer.get_weights()
+            if weights:
+                found[call.node_id] = weights
+            break
+    return found
+
+
+def legacy_weights(plan: BuildPlan, path: Any) -> dict[str, list]:
+    """The per-node weights in an older project's Keras `.weights.h5` (written by
+    `model.save_weights` of the model `plan` builds): the model is built once and
+    loaded. Raises `BuildError` naming the file when they no longer fit the graph."""
+    model = build_model(plan)
+    try:
+        model.load_weights(str(path))
+    except Exception as exc:
+        raise BuildError(f"{path}: the project's old weights file does not fit the graph any more "
+                         f"({keras_reason(exc)})") from exc
+    return layer_weights(model, plan)
+
+
+def stored_weights(plan: BuildPlan, store: Any) -> tuple[dict[str, list], dict[str, str], list[str]]:
+    """What `apply_weights` should set, from a `studio.project.weights.WeightStore` (read through
+    its attributes: `entries`, `legacy`, `skip`): `(node id -> arrays, node id -> origin, warnings)`.
+    An older project's Keras `.weights.h5` (`legacy`) is read by building the model once; it gives
+    the nodes without an entry of their own that were not reset since."""
+    arrays = {node_id: list(entry.arrays) for node_id, entry in store.entries.items()}
+    origins = {node_id: entry.origin for node_id, entry in store.entries.items()}
+    warnings: list[str] = []
+    legacy = getattr(store, "legacy", None)
+    if legacy is not None:
+        try:
+            found = legacy_weights(plan, legacy)
+        except BuildError as exc:
+            warnings.append(f"{exc}; its layers start from random weights")
+            found = {}
+        skip = getattr(store, "skip", set())
+        for node_id, weights in found.items():
+            if node_id not in arrays and node_id not in skip:
+                arrays[node_id] = weights
+                origins[node_id] = "imported"
+    return arrays, origins, warnings

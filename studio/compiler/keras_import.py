@@ -14,7 +14,8 @@
 * Only `model.get_config()` is read (no private attributes). The graph is
   rebuilt with our compiler, the original weights are copied layer by layer,
   and the rebuilt model must give the same answers before anything is
-  written. Weights go beside the project as `NAME.weights.h5`, recorded in
+  written. Weights go beside the project as `NAME.weights.npz` (the per-node
+  store of `studio.project.weights`, origin "imported"), recorded in
   `project.assets["weights"]`. Both files are written to temporary files and
   renamed into place together: a full disk leaves neither (nor a temp file).
 
@@ -48,6 +49,7 @@ from studio.core.errors import BuildError, StudioError
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.keras_names import BUILTIN_LAYERS, CLASSES, TF_OP_LAMBDAS, UNSAFE, builtin_layer
 from studio.project.model import SUFFIX, Project, project_stem
+from studio.project.weights import IMPORTED, WeightEntry, weights_file_for, write_weights
 
 TOLERANCE = 1e-5
 DISK_FULL_ERRNOS = frozenset(e for e in (getattr(errno, "ENOSPC", None), getattr(errno, "EDQUOT", None)) if e)
@@ -423,7 +425,7 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
     catalog = catalog or default_catalog()
     target = project_target(project_path)
     stem = project_stem(target)
-    weights_path = target.with_name(f"{stem}.weights.h5")
+    weights_path = weights_file_for(target)
     for path in (target, weights_path):
         if path.exists() and not overwrite:
             raise ModelImportError(f"{path}: already exists; choose another project name or pass --force")
@@ -451,6 +453,10 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
 
     project = Project(graph=graph, name=stem, description=f"Imported from {source.name}",
                       assets={"weights": weights_path.name})
+    from studio.compiler.keras_build import layer_weights
+
+    for node_id, weights in layer_weights(rebuilt, plan).items():
+        project.weights.set(node_id, WeightEntry.of(weights, IMPORTED))
     step(f"writing {target.name} and {weights_path.name}")
     _write_outputs(rebuilt, project, target, weights_path)
     if log is not None:
@@ -479,7 +485,7 @@ def _import_with_placeholders(imported: Any, source: Path, target: Path, stem: s
     if log is not None:
         for warning in warnings_:
             log(f"warning: {warning}")
-    return ImportResult(project, target, target.with_name(f"{stem}.weights.h5"), len(graph.nodes), opaque,
+    return ImportResult(project, target, weights_file_for(target), len(graph.nodes), opaque,
                         report.total_params, float("nan"), warnings_, list(imported.placeholders))
 
 
@@ -517,7 +523,7 @@ def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: O
     folder = target.parent if str(target.parent) else Path(".")
     temps: list[str] = []
     writing = weights_path or target
-    files = ([(weights_path.name, ".weights.h5")] if weights_path is not None else []) + [(target.name, ".tmp")]
+    files = ([(weights_path.name, ".tmp")] if weights_path is not None else []) + [(target.name, ".tmp")]
     try:
         for name, suffix in files:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=suffix, dir=folder)
@@ -525,7 +531,7 @@ def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: O
             temps.append(tmp)
         tmp_project = temps[-1]
         if weights_path is not None:
-            rebuilt.save_weights(temps[0])
+            write_weights(Path(temps[0]), project.weights, [n.id for n in project.graph.nodes], atomic=False)
         writing = target
         with open(tmp_project, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -535,6 +541,7 @@ def _write_outputs(rebuilt: Any, project: Project, target: Path, weights_path: O
             os.chmod(tmp, 0o644)
         if weights_path is not None:
             os.replace(temps[0], weights_path)
+            project.weights.saved = (weights_path, project.weights.revision)
         os.replace(tmp_project, target)
     except BaseException as exc:
         for tmp in temps:

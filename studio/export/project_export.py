@@ -67,8 +67,9 @@ def model_source(project: Project, run: str | None = None, which: str = "final",
       `which="best"`; each falls back to the other); a missing run is a
       `TrainingError` naming it.
     * no `run`: the latest finished run with a saved model; else the
-      project's imported weights (`assets["weights"]`); else freshly
-      initialised weights (announced through `log`).
+      project's stored per-node weights (`project.weights`: imported, from a
+      run, pasted; the rest freshly initialised); else freshly initialised
+      weights (announced through `log`).
     """
     from studio.training import runs
 
@@ -77,23 +78,31 @@ def model_source(project: Project, run: str | None = None, which: str = "final",
     info = runs.find_run(runs_root, run) if run else runs.latest_run(runs_root)
     if info is not None:
         return _from_run(project, info, which, plan)
-    weights = project.asset_path("weights")
-    if weights is not None:
-        if not weights.is_file():
-            raise ExportError(f"{weights}: the project's weights file is missing; re-import the model "
-                              "or remove \"weights\" from the project's assets")
-        model = _build(plan, project)
-        try:
-            model.load_weights(weights)
-        except Exception as exc:
-            from studio.compiler.keras_build import keras_reason
-
-            raise ExportError(f"{weights}: these weights do not fit the graph any more "
-                              f"({keras_reason(exc)}); train the model or re-import it") from exc
-        return ModelSource(model, plan, f"imported weights ({weights.name})")
+    store = project.weights
+    if store.entries or store.legacy is not None:
+        return _from_store(project, plan, log)
     log("note: the project has no trained run; exporting freshly initialised weights "
         "(train first with: studio train PROJECT)")
     return ModelSource(_build(plan, project), plan, "freshly initialised weights")
+
+
+def _from_store(project: Project, plan: BuildPlan, log: Callable[[str], None]) -> ModelSource:
+    """The graph's model holding the project's stored weights, as training starts from them."""
+    from studio.compiler.keras_build import apply_weights, stored_weights
+
+    model = _build(plan, project)
+    arrays, origins, warnings = stored_weights(plan, project.weights)
+    applied, misfits, total = apply_weights(model, plan, arrays)
+    for line in warnings + misfits:
+        log(f"warning: {line}")
+    counts: dict[str, int] = {}
+    for node_id in applied:
+        counts[origins[node_id]] = counts.get(origins[node_id], 0) + 1
+    if not applied:
+        log("note: the project's stored weights fit no layer; exporting freshly initialised weights")
+        return ModelSource(model, plan, "freshly initialised weights")
+    parts = ", ".join(f"{origin} {n}" for origin, n in counts.items())
+    return ModelSource(model, plan, f"stored weights ({parts} of {total} layers)")
 
 
 def _build(plan: BuildPlan, project: Project) -> Any:

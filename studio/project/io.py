@@ -29,6 +29,7 @@ from studio.graph.model import Graph
 from studio.project.migrations import MIGRATIONS, MigrationError, migrate, register_migration
 from studio.project.model import FORMAT, Project, project_stem
 from studio.project.records import KNOWN_KEYS, Problems, check_records
+from studio.project.weights import read_project_weights, save_project_weights
 
 __all__ = [
     "KNOWN_KEYS",
@@ -196,13 +197,14 @@ def _raise(source: str, problems: Problems) -> None:
 
 
 def load_project(path: str | os.PathLike, catalog: Catalog | None = None) -> Project:
-    """Load a project file; never writes to it."""
+    """Load a project file and its weights file (assets "weights"); never writes to them."""
     path = Path(path)
     data = read_json(path)
     project = project_from_dict(data, str(path), catalog)
     project.path = path
     if project.name == "untitled":
         project.name = project_stem(path)
+    read_project_weights(project)  # a damaged weights file: one WeightsFileError naming it
     return project
 
 
@@ -230,12 +232,17 @@ def save_project(project: Project, path: str | os.PathLike | None = None,
     """Write the project atomically (temp file, fsync, rename) and return the path.
 
     The text is produced before the disk is touched, so a project that cannot
-    be written as JSON leaves the previous file as it was. `positions`: as in
-    `dumps_project`."""
+    be written as JSON leaves the previous file as it was. The weights
+    (`project.weights`, when they changed) are written first, atomically, to
+    `NAME.weights.npz` beside it. `positions`: as in `dumps_project`."""
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectError("the project has no file name yet; choose one with Save As")
     text = dumps_project(project, positions)
+    assets = dict(project.assets) if isinstance(project.assets, dict) else project.assets
+    save_project_weights(project, target, [n.id for n in project.graph.nodes])
+    if project.assets != assets:
+        text = dumps_project(project, positions)
     atomic_write_text(target, text)
     project.path = target
     return target

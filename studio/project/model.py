@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from studio.graph.model import Graph
+from studio.project.weights import WeightStore
 
 FORMAT = "network-studio-project"
 VERSION = 1
@@ -29,7 +30,8 @@ class Project:
     training: dict = field(default_factory=dict)  # studio.training's TrainingConfig as a dict
     ui: dict = field(default_factory=dict)  # view, zoom, dock layout...
     # Files kept beside the project, relative to its folder, e.g.
-    # {"weights": "resnet.weights.h5"} for a model imported with its weights.
+    # {"weights": "resnet.weights.npz"} for a model imported with its weights
+    # (older versions wrote a Keras "resnet.weights.h5", still read).
     assets: dict = field(default_factory=dict)
     # Top-level keys of the file this version does not know; written back unchanged.
     unknown: dict = field(default_factory=dict)
@@ -41,6 +43,9 @@ class Project:
     node_extras: dict = field(default_factory=dict)
     edge_extras: dict = field(default_factory=dict)
     path: Optional[Path] = None
+    # Per-node weights (imported, from a run, pasted), saved as `assets["weights"]`
+    # (`NAME.weights.npz`) beside the project; see studio.project.weights.
+    weights: WeightStore = field(default_factory=WeightStore)
 
     @property
     def folder(self) -> Optional[Path]:

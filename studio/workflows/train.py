@@ -84,14 +84,51 @@ def find_run(project: Project, run: Union[runs.RunInfo, Path, str, None]) -> run
     return run if isinstance(run, runs.RunInfo) else runs.find_run(project.runs_dir, run)
 
 
-def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
-    """A `setup()` for `TrainingSession.from_setup`: data, model and task, made on the training thread."""
+def initial_weights(model: Any, plan: Any, store: Any) -> tuple[dict, list[str], list[str]]:
+    """Set the built `model`'s layers from the project's weight store (`project.weights`, a
+    snapshot) where the shapes fit. Returns `(record, messages, warnings)`: the run's
+    `config.json` "initial_weights" record, the "initial weights: ..." line for the train
+    panel, and one warning per node that starts from random weights because its stored
+    weights no longer fit."""
+    from studio.compiler.keras_build import apply_weights, stored_weights
+
+    arrays, origins, warnings = stored_weights(plan, store)
+    applied, misfits, total = apply_weights(model, plan, arrays)
+    counts: dict[str, int] = {}
+    for node_id in applied:
+        counts[origins[node_id]] = counts.get(origins[node_id], 0) + 1
+    labels = {call.node_id: call.label for call in plan.calls}
+    line = "initial weights: " + initial_weights_text(counts, total, bool(arrays))
+    record = {
+        "summary": line[len("initial weights: "):],
+        "layers_with_weights": total,
+        "stored": len(applied),
+        "origins": counts,
+        "nodes": {labels.get(n, n): origins[n] for n in applied},
+    }
+    return record, [line], warnings + misfits
+
+
+def initial_weights_text(counts: dict[str, int], total: int, stored: bool = False) -> str:
+    """'imported (3 of 4 layers)', 'imported (2 of 4 layers), run X (1 of 4 layers)' or 'random'."""
+    if not counts:
+        return "random" + (" (the stored weights fit no layer)" if stored else " (no stored weights)")
+    return ", ".join(f"{origin} ({n} of {total} layer{'s' if total != 1 else ''})" for origin, n in counts.items())
+
+
+def make_setup(project: Project, config: TrainingConfig, plan: Any = None, *, use_stored: bool = True):
+    """A `setup()` for `TrainingSession.from_setup`: data, model and task, made on the training thread.
+
+    The model starts from the project's stored weights (`initial_weights`; a snapshot taken now,
+    so edits made while training change nothing) unless `use_stored` is False (a continued run
+    loads its own)."""
     from studio.compiler.plan import make_plan
 
     if plan is None:
         plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
     spec = require_dataset(project)
     base_dir = project.folder
+    store = project.weights.copy()
 
     def setup() -> Prepared:
         from studio import data
@@ -102,11 +139,17 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
         task = task_info(prepared.info)
         network = build_model(plan)
         adapted = adapt_normalization(network, prepared.train, prepared.wrap_model)
+        if use_stored:  # after adapting: a Normalization with stored statistics keeps them
+            weights_record, weights_lines, weights_warnings = initial_weights(network, plan, store)
+        else:
+            weights_record = {"summary": "continued from the run's own weights"}
+            weights_lines, weights_warnings = [], []
         model = prepared.wrap_model(network)
         compile_model(
             model, config, task=task.task, label_encoding=task.label_encoding, num_classes=task.num_classes
         )
-        record = {"dataset_resolved": prepared.spec, "counts": dict(prepared.counts)}
+        record = {"dataset_resolved": prepared.spec, "counts": dict(prepared.counts),
+                  "initial_weights": weights_record}
         if adapted:
             record["adapted"] = adapted
         return Prepared(
@@ -116,8 +159,8 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None):
             test=prepared.test,
             task=task,
             record=record,
-            messages=adapted,
-            warnings=list(prepared.warnings),
+            messages=weights_lines + adapted,
+            warnings=list(prepared.warnings) + weights_warnings,
         )
 
     return setup
@@ -144,7 +187,7 @@ def make_session(
 
     config = config or training_config(project)
     plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
-    setup = make_setup(project, config, plan)
+    setup = make_setup(project, config, plan, use_stored=continue_from is None)
     snapshot = {
         "project": project.name,
         "project_file": str(project.path) if project.path else None,

@@ -117,7 +117,7 @@ def refused(model: Path, tmp_path: Path, *words: str) -> str:
     result = studio("import", model, "-o", tmp_path / "out" / "p", cwd=tmp_path)
     line = assert_one_clear_line(result, str(model), *words)
     assert not (tmp_path / "out" / "p.studio.json").exists()
-    assert not (tmp_path / "out" / "p.weights.h5").exists()
+    assert not (tmp_path / "out" / "p.weights.npz").exists()
     return line
 
 
@@ -272,7 +272,7 @@ def test_python_lambda_and_custom_class_in_a_layer_config_are_named(real, tmp_pa
 # --- the positive controls ------------------------------------------------------------------
 def test_real_model_still_imports_also_when_recompressed(real, tmp_path, capsys):
     assert main(["import", str(real["path"]), "-o", str(tmp_path / "p")]) == 0
-    assert (tmp_path / "p.studio.json").is_file() and (tmp_path / "p.weights.h5").is_file()
+    assert (tmp_path / "p.studio.json").is_file() and (tmp_path / "p.weights.npz").is_file()
     capsys.readouterr()
     # Re-zipped with deflate by some other tool: the bounds leave room for that.
     rezipped = write_zip(tmp_path / "rezipped.keras", list(real["entries"].items()), zipfile.ZIP_DEFLATED)
@@ -310,20 +310,20 @@ def _small_model(tmp_path) -> Path:
 
 
 def test_full_disk_while_writing_the_weights(tmp_path, capsys, monkeypatch):
-    import keras
+    from studio.compiler import keras_import
 
     model = _small_model(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
 
-    def full(self, path, *args, **kwargs):
+    def full(path, *args, **kwargs):
         Path(path).write_bytes(b"half a file")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(keras.Model, "save_weights", full)
+    monkeypatch.setattr(keras_import, "write_weights", full)
     assert main(["import", str(model), "-o", str(out / "p")]) == 1
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and err.startswith(f"studio: error: {out / 'p.weights.h5'}: ")
+    assert "\n" not in err and err.startswith(f"studio: error: {out / 'p.weights.npz'}: ")
     assert "disk is full" in err and "free some space" in err
     assert list(out.iterdir()) == []  # no temporary file left, no project without weights
 
@@ -333,7 +333,7 @@ def test_full_disk_while_writing_the_project(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     (out / "p.studio.json").write_text("old project")
-    (out / "p.weights.h5").write_bytes(b"old weights")
+    (out / "p.weights.npz").write_bytes(b"old weights")
 
     def full(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -344,7 +344,7 @@ def test_full_disk_while_writing_the_project(tmp_path, capsys, monkeypatch):
     assert "\n" not in err and err.startswith(f"studio: error: {out / 'p.studio.json'}: ")
     assert "disk is full" in err
     # Both old files untouched, no temporary files left.
-    assert sorted(p.name for p in out.iterdir()) == ["p.studio.json", "p.weights.h5"]
+    assert sorted(p.name for p in out.iterdir()) == ["p.studio.json", "p.weights.npz"]
     assert (out / "p.studio.json").read_text() == "old project"
-    assert (out / "p.weights.h5").read_bytes() == b"old weights"
+    assert (out / "p.weights.npz").read_bytes() == b"old weights"
 

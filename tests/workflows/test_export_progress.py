@@ -83,7 +83,7 @@ def test_import_reports_its_steps_and_writes_the_project(tiny_model, tmp_path):
     result = importing.import_model(tiny_model, tmp_path / "imported", step=steps.append)
     assert steps[0] == "reading tiny.keras"
     assert any(s.startswith("checking that the rebuilt model") for s in steps)
-    assert steps[-1] == "writing imported.studio.json and imported.weights.h5"
+    assert steps[-1] == "writing imported.studio.json and imported.weights.npz"
     assert result.project_path.is_file() and result.weights_path.is_file()
 
 
