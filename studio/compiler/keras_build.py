@@ -211,6 +211,7 @@ def _build(plan: BuildPlan) -> keras.Model:
     import keras
 
     tensors: dict[str, Any] = {}
+    layers: dict[str, Any] = {}  # node id -> the layer its call made (for shared layers)
     for call in plan.calls:
         if call.is_input:
             tensors[call.node_id] = make_input(call)
@@ -219,11 +220,14 @@ def _build(plan: BuildPlan) -> keras.Model:
         if call.call_style == OP:
             tensors[call.node_id] = call_operation(call, args)
             continue
+        if call.shares:  # another call of an earlier node's layer: the same weights
+            tensors[call.node_id] = call_layer(call, layers[call.shares], args)
+            continue
         special = SPECIAL_BUILDERS.get(call.class_name) if call.module == "studio.hub" else None
         if special is not None:
             tensors[call.node_id] = special(call, args)
             continue
-        layer = make_layer(call)
+        layer = layers[call.node_id] = make_layer(call)
         tensors[call.node_id] = call_layer(call, layer, args)
     inputs = [tensors[nid] for nid in plan.inputs]
     outputs = [_output(tensors, ref, plan) for ref in plan.outputs]
@@ -253,6 +257,7 @@ def _build_hub_module(call: LayerCall, args: list) -> Any:
         layer.check_input(args[0])  # the module's own dtype/shape message, not Keras' wrapped one
     except Exception as exc:  # HubError (offline, not a SavedModel...) or TensorFlow's own
         raise BuildError(f"{call.label}: {keras_reason(exc)}", call.node_id) from exc
+    layer.studio_base = True  # a transfer-learning base (studio.hub.backbones.BASE_ATTR): two-phase fine-tuning
     return call_layer(call, layer, args)
 
 
@@ -267,7 +272,8 @@ def _build_backbone(call: LayerCall, args: list) -> Any:
         model = build_backbone(config["backbone"], tuple(args[0].shape[1:]), weights=config.get("weights", "none"),
                                weights_file=config.get("weights_file") or "", pooling=config.get("pooling", "avg"),
                                trainable=config.get("trainable", True),
-                               freeze_up_to=int(config.get("freeze_up_to") or 0), layer_name=call.name)
+                               freeze_up_to=int(config.get("freeze_up_to") or 0), layer_name=call.name,
+                               lr_multiplier=float(config.get("lr_multiplier", 1.0)))
     except Exception as exc:
         raise BuildError(f"{call.label}: {keras_reason(exc)}", call.node_id) from exc
     return call_layer(call, model, args)
@@ -318,6 +324,9 @@ def compile_model(
         except Exception:
             raise TrainingError(f"training setting 'loss': Keras has no loss called {name!r}; choose one such "
                                 "as 'sparse_categorical_crossentropy' or 'mean_squared_error'") from None
+    from studio.hub.backbones import apply_lr_multipliers
+
+    apply_lr_multipliers(optimizer, model)  # backbones' learning-rate multipliers (Backbone nodes)
     try:
         model.compile(optimizer=optimizer, loss=args.loss, metrics=args.metrics,
                       loss_weights=args.loss_weights, steps_per_execution=args.steps_per_execution)

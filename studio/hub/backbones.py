@@ -36,8 +36,14 @@ from studio.graph.layers.transfer import (  # the pure table, shared with shape 
 )
 from studio.hub.resolve import HubError
 
-__all__ = ["BACKBONES", "POOLING", "WEIGHTS", "Backbone", "build_backbone", "load_weights_file", "node_param_counts",
-           "output_shape", "param_counts"]
+__all__ = ["BACKBONES", "BASE_ATTR", "LR_MULTIPLIER_ATTR", "POOLING", "WEIGHTS", "Backbone", "apply_lr_multipliers",
+           "build_backbone", "load_weights_file", "node_param_counts", "output_shape", "param_counts"]
+
+# Attributes our builders set on the Keras layer of a transfer-learning node (a Backbone's sub-model, a
+# HubModule layer), read by compile (learning-rate multipliers) and by training (two-phase fine-tuning,
+# cached features). Plain Python attributes: not saved in a .keras file; the project's node params are.
+BASE_ATTR = "studio_base"
+LR_MULTIPLIER_ATTR = "studio_lr_multiplier"
 _CAFFE_MEAN = (103.939, 116.779, 123.68)  # BGR
 _TORCH_MEAN = (0.485, 0.456, 0.406)
 _TORCH_STD = (0.229, 0.224, 0.225)
@@ -67,7 +73,7 @@ def _preprocess(x: Any, mode: str, name: str) -> Any:
 
 def build_backbone(name: str, input_shape: tuple, weights: str = "none", weights_file: str = "",
                    pooling: str = "none", trainable: bool = True, freeze_up_to: int = 0,
-                   layer_name: str | None = None) -> Any:
+                   layer_name: str | None = None, lr_multiplier: float = 1.0) -> Any:
     """A functional model: preprocessing -> the application (include_top=False) -> features.
 
     `input_shape` is (height, width, channels). `freeze_up_to` N freezes the application's first N
@@ -101,7 +107,70 @@ def build_backbone(name: str, input_shape: tuple, weights: str = "none", weights
     x = _preprocess(inputs, spec.preprocessing, layer_name)
     frozen = not trainable or freeze_up_to > 0
     outputs = base(x, training=False) if frozen else base(x)
-    return keras.Model(inputs, outputs, name=layer_name)
+    model = keras.Model(inputs, outputs, name=layer_name)
+    setattr(model, BASE_ATTR, True)
+    setattr(model, LR_MULTIPLIER_ATTR, float(lr_multiplier))
+    return model
+
+
+# --- learning-rate multipliers ---------------------------------------------------------------
+def _marked_layers(model: Any, attr: str) -> list:
+    """Layers of `model` (nested models searched too) that carry `attr`, outermost first."""
+    found, stack = [], list(getattr(model, "layers", []) or [])
+    while stack:
+        layer = stack.pop(0)
+        if getattr(layer, attr, None) is not None:
+            found.append(layer)
+        else:
+            stack.extend(getattr(layer, "layers", []) or [])
+    return found
+
+
+def apply_lr_multipliers(optimizer: Any, model: Any) -> int:
+    """Make `optimizer` train each backbone's variables at its node's learning-rate multiplier.
+
+    Works with every Keras optimizer: the optimizer becomes an instance of a subclass of its own class
+    (same class name, module and config, so saved models reload it as the plain optimizer) whose
+    `update_step` multiplies the learning rate for those variables. Scaling the *step*, not the
+    gradient, keeps the meaning for Adam-like optimizers (they divide gradient scale away). A multiplier
+    0 also keeps weight decay (AdamW) off those variables, so the base does not move at all; other
+    multipliers decay at the optimizer's rate. Call before the optimizer is built (compile does not
+    build it). Returns how many variables got a multiplier other than 1.
+    """
+    rates: dict[Any, float] = {}
+    still: list = []
+    for layer in _marked_layers(model, LR_MULTIPLIER_ATTR):
+        rate = float(getattr(layer, LR_MULTIPLIER_ATTR))
+        if rate == 1.0:
+            continue
+        for variable in layer.weights:
+            rates[optimizer._var_key(variable)] = rate
+            if rate == 0.0:
+                still.append(variable)
+    if not rates:
+        return 0
+    optimizer.__class__ = _scaled_class(type(optimizer))
+    object.__setattr__(optimizer, "studio_rates", rates)  # a plain dict: not tracked as optimizer state
+    if still and getattr(optimizer, "weight_decay", None):
+        optimizer.exclude_from_weight_decay(var_list=still)
+    return len(rates)
+
+
+_SCALED: dict[type, type] = {}
+
+
+def _scaled_class(cls: type) -> type:
+    if getattr(cls, "_studio_scaled", False):
+        return cls
+    if cls not in _SCALED:
+        def update_step(self: Any, gradient: Any, variable: Any, learning_rate: Any) -> Any:
+            rate = self.studio_rates.get(self._var_key(variable), 1.0)
+            return cls.update_step(self, gradient, variable, learning_rate * rate if rate != 1.0 else learning_rate)
+
+        scaled = type(cls.__name__, (cls,), {"update_step": update_step, "_studio_scaled": True,
+                                             "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        _SCALED[cls] = scaled
+    return _SCALED[cls]
 
 
 def load_weights_file(model: Any, path: str, name: str) -> None:

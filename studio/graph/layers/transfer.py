@@ -280,9 +280,10 @@ def _backbone_advice(params: dict, input_shapes) -> list:
         out.append(("info", f"{spec.name}'s preprocessing {how}: feed pixels in [0, 255]"))
     if params["weights"] == "file" and not params.get("weights_file"):
         out.append(("warning", "weights 'file' is chosen but no weights file is given"))
-    if params.get("lr_multiplier", 1.0) != 1.0:
-        out.append(("warning", "the learning-rate multiplier is not applied yet in this version: the backbone "
-                               "trains at the optimizer's learning rate"))
+    rate = params.get("lr_multiplier", 1.0)
+    if rate != 1.0:
+        out.append(("info", f"the backbone's weights train at {rate:g} x the optimizer's learning rate"
+                            + (" (0: they stay as they are)" if rate == 0 else "")))
     return out
 
 
@@ -311,8 +312,9 @@ BACKBONE_SPEC = LayerSpec(
                   "vector per image (batch, channels).", choices=POOLING),
         ParamSpec("freeze_up_to", "int", 0, "Freeze the network's first N layers (0: none); fine-tunes the "
                   "rest.", minimum=0, maximum=10_000),
-        ParamSpec("lr_multiplier", "float", 1.0, "Learning-rate multiplier for the backbone's weights "
-                  "(not applied yet).", minimum=0.0, maximum=10.0, advanced=True),
+        ParamSpec("lr_multiplier", "float", 1.0, "Learning-rate multiplier for the backbone's weights: 0.1 "
+                  "fine-tunes them 10x more gently than your layers; 0 keeps them as they are.",
+                  minimum=0.0, maximum=10.0, advanced=True),
     ),
     key_params=("backbone", "weights", "pooling"),
 )
