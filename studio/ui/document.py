@@ -31,7 +31,16 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from studio.core.errors import StudioError
 from studio.graph.edits import Edit
 from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse, reanalyse
-from studio.graph.model import EdgeAdded, EdgeRemoved, Graph, GraphEvent, Node, NodeAdded, NodeChanged, NodeRemoved
+from studio.graph.model import (
+    EdgeAdded,
+    EdgeRemoved,
+    Graph,
+    GraphEvent,
+    Node,
+    NodeAdded,
+    NodeChanged,
+    NodeRemoved,
+)
 from studio.project.model import Project
 
 # (graph, report) -> diagnostics about the model against the project's data

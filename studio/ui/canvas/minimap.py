@@ -113,16 +113,32 @@ class Minimap(QWidget):
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(Qt.PenStyle.NoPen)
+        # One list of boxes per colour, and one box per map pixel for nodes smaller than
+        # that: thousands of layers draw in a few calls.
+        scale, ox, oy = self._scale, self._offset.x(), self._offset.y()
+        boxes: dict[tuple, list[QRectF]] = {}
+        seen: set[tuple] = set()
         for item in self.view.canvas.node_items():
             r = item.sceneBoundingRect()
-            color = t.error if item.view.severity == "error" else t.category_color(item.view.category)
-            if item.isSelected():
-                color = t.accent
+            view = item.view
+            key = ("selected",) if item.isSelected() else ("error",) if view.severity == "error" else \
+                (view.category,)
+            x0, y0 = r.left() * scale + ox, r.top() * scale + oy
+            w, h = r.width() * scale, r.height() * scale
+            if w < 2 or h < 2:  # a long graph: keep every node visible
+                cx, cy = round(x0 + w / 2), round(y0 + h / 2)
+                if (cx, cy, key) in seen:
+                    continue
+                seen.add((cx, cy, key))
+                box = QRectF(x0 + w / 2 - 1, y0 + h / 2 - 1, 2, 2)
+            else:
+                box = QRectF(x0, y0, w, h)
+            boxes.setdefault(key, []).append(box)
+        marks = (("error",), ("selected",))
+        for key, rects in sorted(boxes.items(), key=lambda kv: kv[0] in marks):  # marks on top
+            color = t.accent if key == ("selected",) else t.error if key == ("error",) else t.category_color(key[0])
             painter.setBrush(color)
-            box = QRectF(self.to_map(r.topLeft()), self.to_map(r.bottomRight()))
-            if box.width() < 2 or box.height() < 2:  # a long graph: keep every node visible
-                box = QRectF(box.center().x() - 1, box.center().y() - 1, 2, 2)
-            painter.drawRect(box)
+            painter.drawRects(rects)
         painter.end()
         return pixmap
 

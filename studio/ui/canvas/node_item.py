@@ -120,9 +120,12 @@ class PortItem(QGraphicsItem):
 class NodeItem(QGraphicsItem):
     """One layer on the canvas."""
 
-    def __init__(self, node_id: str, view: NodeView) -> None:
+    def __init__(self, node_id: str, view: NodeView, port_budget: int | None = None) -> None:
         super().__init__()
         self.node_id = node_id
+        # How many port items to make at once; the rest come with `grow_ports` (a merge
+        # of thousands of layers gets its ports over several event-loop turns).
+        self.port_budget = port_budget
         self.view = NodeView()
         self.inputs: list[PortItem] = []
         self.outputs: list[PortItem] = []
@@ -140,6 +143,7 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
         self.set_view(view)
+        self.port_budget = None
 
     # -- data ---------------------------------------------------------------
     def set_view(self, view: NodeView) -> None:
@@ -161,15 +165,22 @@ class NodeItem(QGraphicsItem):
         rows = max(n_in, n_out, 1)
         body = max(2 * ROW + 2 * PAD, rows * PORT_GAP + PAD)
         self._height = HEADER + body
-        self.inputs = self._ports(self.inputs, False, self.view.inputs)
-        self.outputs = self._ports(self.outputs, True, self.view.outputs)
-        for ports, x in ((self.inputs, 0.0), (self.outputs, WIDTH)):
-            n = len(ports)
-            top = HEADER + (self._height - HEADER - (n - 1) * PORT_GAP) / 2 if n else 0
-            for i, port in enumerate(ports):
-                port.setPos(x, top + i * PORT_GAP)
+        budget = self.port_budget
+        self.inputs = self._ports(self.inputs, False, self.view.inputs, budget)
+        if budget is not None:
+            budget = max(0, budget - len(self.inputs))
+        self.outputs = self._ports(self.outputs, True, self.view.outputs, budget)
+        self._place(self.inputs, 0.0, n_in)
+        self._place(self.outputs, WIDTH, n_out)
 
-    def _ports(self, ports: list[PortItem], is_output: bool, names: tuple) -> list[PortItem]:
+    def _place(self, ports: list[PortItem], x: float, n: int, start: int = 0) -> None:
+        """Ports spread over the body's height, for `n` ports in all."""
+        top = HEADER + (self._height - HEADER - (n - 1) * PORT_GAP) / 2 if n else 0
+        for i in range(start, len(ports)):
+            ports[i].setPos(x, top + i * PORT_GAP)
+
+    def _ports(self, ports: list[PortItem], is_output: bool, names: tuple,
+               budget: int | None = None) -> list[PortItem]:
         for port in ports[len(names):]:
             if port.scene() is not None:
                 port.scene().removeItem(port)
@@ -178,8 +189,23 @@ class NodeItem(QGraphicsItem):
         kept = ports[:len(names)]
         for port, name in zip(kept, names):
             port.name = name
-        kept.extend(PortItem(self, is_output, i, name) for i, name in enumerate(names) if i >= len(kept))
+        end = len(names) if budget is None else min(len(names), len(kept) + budget)
+        kept.extend(PortItem(self, is_output, i, names[i]) for i in range(len(kept), end))
         return kept
+
+    def ports_complete(self) -> bool:
+        return len(self.inputs) == len(self.view.inputs) and len(self.outputs) == len(self.view.outputs)
+
+    def grow_ports(self, count: int) -> bool:
+        """Make up to `count` more of the port items the view names; True when all exist."""
+        for ports, is_output, names, x in ((self.inputs, False, self.view.inputs, 0.0),
+                                           (self.outputs, True, self.view.outputs, WIDTH)):
+            start = len(ports)
+            end = min(len(names), start + max(0, count))
+            ports.extend(PortItem(self, is_output, i, names[i]) for i in range(start, end))
+            count -= end - start
+            self._place(ports, x, len(names), start)
+        return self.ports_complete()
 
     @property
     def height(self) -> float:

@@ -43,6 +43,7 @@ from studio.ui.document import ProjectDocument
 SCENE_EXTENT = 100_000.0  # room around the graph to scroll into
 SYNC_ITEMS = 1500  # nodes + wires mirrored at once; more are added in chunks
 CHUNK_SECONDS = 0.025  # time one chunk may take before the event loop runs again
+PORT_STEP = 100  # while building in chunks: port items a node makes before the clock is read
 
 
 def format_count(n: int) -> str:
@@ -198,6 +199,7 @@ class CanvasScene(QGraphicsScene):
         self._edges: dict[Edge, EdgeItem] = {}
         self._pending_nodes: dict[str, None] = {}  # still to mirror, in the graph's order
         self._pending_edges: dict[Edge, None] = {}
+        self._growing: NodeItem | None = None  # a node still making its ports (a merge of thousands)
         self._shown: dict[str, tuple] = {}  # node id -> its part of the report its view shows
         self._dirty: set[str] = set()  # nodes changed since their view was computed
         self._bounds: QRectF | None = None
@@ -271,7 +273,7 @@ class CanvasScene(QGraphicsScene):
     @property
     def building(self) -> bool:
         """True while items of the graph are still being added."""
-        return bool(self._pending_nodes or self._pending_edges)
+        return bool(self._pending_nodes or self._pending_edges or self._growing is not None)
 
     def edge_tooltip(self, edge: Edge) -> str:
         graph, report = self.document.graph, self.document.report
@@ -318,6 +320,7 @@ class CanvasScene(QGraphicsScene):
         self._syncing = False
         self._nodes.clear()
         self._edges.clear()
+        self._growing = None
         self._shown.clear()
         self._dirty.clear()
         graph = self.document.graph
@@ -343,14 +346,24 @@ class CanvasScene(QGraphicsScene):
         diags = _diagnostics_by_node(report)
         selected = set(self.document.selection)
         count = 0
-        while self._pending_nodes:
+        while self._pending_nodes or self._growing is not None:
+            if self._growing is not None:  # its ports, PORT_STEP at a time
+                if self._growing.grow_ports(PORT_STEP):
+                    _sync_ports(self._growing)
+                    self._growing = None
+                if end is not None and time.perf_counter() > end:
+                    break
+                continue
             node_id = next(iter(self._pending_nodes))
             del self._pending_nodes[node_id]
-            self._add_node(graph.node(node_id), report, diags, node_id in selected)
+            item = self._add_node(graph.node(node_id), report, diags, node_id in selected,
+                                  None if end is None else PORT_STEP)
+            if not item.ports_complete():
+                self._growing = item
             count += 1
-            if end is not None and count % 20 == 0 and time.perf_counter() > end:
+            if end is not None and (count % 20 == 0 or self._growing is not None) and time.perf_counter() > end:
                 break
-        if not self._pending_nodes:
+        if not self._pending_nodes and self._growing is None:
             while self._pending_edges:
                 if end is not None and count % 20 == 0 and time.perf_counter() > end:
                     break
@@ -373,13 +386,17 @@ class CanvasScene(QGraphicsScene):
             self._shown.pop(event.node.id, None)
             self._dirty.discard(event.node.id)
             item = self._nodes.pop(event.node.id, None)
+            if item is not None and item is self._growing:
+                self._growing = None
             if item is not None:
                 if self.gesture is not None:
                     self.cancel_gesture()
                 self.removeItem(item)
             self.contents_changed()
         elif isinstance(event, EdgeAdded):
-            if event.edge.source in self._nodes and event.edge.target in self._nodes:
+            growing = self._growing.node_id if self._growing is not None else None
+            if event.edge.source in self._nodes and event.edge.target in self._nodes and \
+                    growing not in (event.edge.source, event.edge.target):
                 self._add_edge(event.edge)
             else:
                 self._pending_edges[event.edge] = None
@@ -406,11 +423,12 @@ class CanvasScene(QGraphicsScene):
             self._dirty.add(event.node_id)
 
     def _add_node(self, node: Node, report: ShapeReport | None, diags: dict | None,
-                  selected: bool = False) -> None:
-        """An item showing `node` as `report` says; without one, the next refresh fills it in."""
+                  selected: bool = False, port_budget: int | None = None) -> NodeItem:
+        """An item showing `node` as `report` says; without one, the next refresh fills it in.
+        `port_budget`: how many of its port items to make now (the build makes the rest)."""
         graph = self.document.graph
         mine = (diags or {}).get(node.id)
-        item = NodeItem(node.id, node_view(graph, node, report, graph.inputs_of(node.id), mine))
+        item = NodeItem(node.id, node_view(graph, node, report, graph.inputs_of(node.id), mine), port_budget)
         if report is None:
             self._dirty.add(node.id)
         else:
@@ -424,6 +442,7 @@ class CanvasScene(QGraphicsScene):
             self._syncing = True
             item.setSelected(True)
             self._syncing = False
+        return item
 
     def _add_edge(self, edge: Edge) -> None:
         source, target = self._nodes.get(edge.source), self._nodes.get(edge.target)
