@@ -20,11 +20,12 @@ from typing import Any, Callable, Optional
 
 from studio.compiler.keras_required import REQUIRED
 from studio.core.errors import StudioError
+from studio.core.ids import new_id
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.keras_names import CLASSES, OPS, TF_OP_LAMBDAS, UNSAFE, builtin_layer, operation
 from studio.graph.layers.builtins import PLACEHOLDER
 from studio.graph.layout import apply_layout
-from studio.graph.model import Edge, Graph, Node
+from studio.graph.model import Edge, Graph, Group, Node
 from studio.graph.spec import LayerSpec
 
 MODEL_CLASSES = frozenset({"Functional", "Sequential", "Model"})
@@ -245,6 +246,19 @@ def _tf_op_call(inbound: Any) -> Optional[tuple[list, Any, bool, dict]]:
     return refs, constant, first_is_constant, rest
 
 
+def _first_node_index(entry: dict, name: Any, calls: int, entries: list) -> int:
+    """The node index the config's wires give the first call of `entry`'s layer: 0, except in
+    a Keras 2 config for a model used as a layer whose node 0 is its own (input -> output)
+    node (a functional model, a Sequential starting with an InputLayer): Keras 2 numbers its
+    calls from 1, found by wires pointing past its calls. (Keras 3 numbers the wires' calls
+    from 0 and only the model's `output_layers` from 1: see `functional`.)"""
+    if entry.get("class_name") not in MODEL_CLASSES:
+        return 0
+    used = [ni for other in entries for layer, ni, _ in _history(other.get("inbound_nodes") or [])
+            if layer == name]
+    return 1 if used and max(used) >= calls else 0
+
+
 def _refs_list(value: Any) -> list[tuple[str, int, int]]:
     """`input_layers` / `output_layers`: one [name, node, tensor] or a list/dict of them."""
     if isinstance(value, dict):
@@ -262,6 +276,8 @@ class _Builder:
         # (model path, layer, node, tensor) -> the shape the file records for that tensor
         self.recorded: dict[tuple[tuple[str, ...], str, int, int], list] = {}
         self.placeholders: list[str] = []  # where each placeholder stands ("encoder/sampling")
+        # Keras layer (model path + name) -> the node of its first call: later calls share it.
+        self.owners: dict[tuple[str, ...], str] = {}
 
     # -- nodes --------------------------------------------------------------
     def node(self, entry: dict, path: tuple[str, ...], trainable: bool, inbound: Any = None,
@@ -300,8 +316,16 @@ class _Builder:
             else:
                 node = Node(type=str(class_name), title=name, params=layer_params(class_name, config, None, None))
         node.trainable = trainable and bool(config.get("trainable", True))
+        where_key = path + (name,)
+        owner = self.owners.get(where_key)
+        spec = self.catalog.find(node.type)
+        holds_layer = reason is None and (spec is None or (spec.max_inputs != 0 and spec.call_style != "op"))
+        if owner is not None and holds_layer:
+            node.shares = owner  # another call of the same Keras layer: one set of weights
+        elif holds_layer:
+            self.owners[where_key] = node.id
         self.graph.add_node(node)
-        self.origin[node.id] = path + (name,)
+        self.origin[node.id] = where_key
         return node.id
 
     # -- operations and placeholders ----------------------------------------------
@@ -431,15 +455,17 @@ class _Builder:
         """One call of a layer (or nested model) on `refs`; its outputs."""
         config = entry.get("config") or {}
         name = config.get("name") or entry.get("name") or "layer"
-        if calls > 1:
-            raise ModelImportError(
-                f"layer '{'/'.join(path + (name,))}' is used {calls} times with shared weights, which a graph "
-                "of separate nodes cannot represent; give each use its own layer and save the model again"
-            )
         if entry.get("class_name") in MODEL_CLASSES or ("layers" in config and (
                 inbound is None or placeholder_reason(entry) is None)):
-            return self.model(config, path + (name,), refs,
-                              trainable and bool(config.get("trainable", True)))
+            # A model used as a layer: its layers join the graph as a group (called again, its
+            # layers are called again: the new nodes share the first call's weights).
+            before = len(self.graph.nodes)
+            outputs = self.model(config, path + (name,), refs,
+                                 trainable and bool(config.get("trainable", True)))
+            members = [n.id for n in self.graph.nodes[before:]]
+            if members:
+                self.graph.add_group(Group(id=new_id(), name=str(name), members=members))
+            return outputs
         node_id = self.node(entry, path, trainable, inbound, node_index)
         self.connect(refs, node_id)
         spec = self.graph.spec(node_id)
@@ -463,6 +489,7 @@ class _Builder:
                     raise ModelImportError(f"nested model '{'/'.join(path)}' gets fewer inputs than it declares")
                 produced[(name, node_index)] = [bound[i]]
         pending = []
+        shifted: set = set()
         found: dict = {}
         for entry in entries:
             _tensor_shapes(entry.get("inbound_nodes"), found)
@@ -473,8 +500,11 @@ class _Builder:
             inbound = entry.get("inbound_nodes") or []
             if entry.get("class_name") == "InputLayer":
                 continue
+            first = _first_node_index(entry, name, len(inbound), entries)
+            if entry.get("class_name") == "Functional" and not first:
+                shifted.add(name)  # its calls are 1, 2... in output_layers (its node 0 is its own)
             for k, call in enumerate(inbound):
-                pending.append((entry, name, k, call, len(inbound)))
+                pending.append((entry, name, first + k, call, len(inbound)))
         while pending:
             progress = []
             for item in pending:
@@ -494,7 +524,12 @@ class _Builder:
                                        "produces; the file's model config is inconsistent")
             pending = [p for p in pending if p not in progress]
         outputs = []
+        models = {n for n, e in by_name.items() if e.get("class_name") in MODEL_CLASSES}
         for name, node_index, tensor_index in _refs_list(config.get("output_layers")):
+            if name in shifted:
+                node_index -= 1
+            elif (name, node_index) not in produced and name in models and (name, node_index - 1) in produced:
+                node_index -= 1  # a Keras 2 Sequential that starts with an InputLayer
             if (name, node_index) not in produced:
                 raise ModelImportError(f"model output '{name}' is not produced by any layer")
             outputs.append(self._pick(produced[(name, node_index)], tensor_index, name))

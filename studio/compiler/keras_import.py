@@ -584,8 +584,8 @@ def _copy_weights(model: Any, rebuilt: Any, plan: Any, origin: dict, source: Pat
 
     legacy = type(model).__module__.startswith("tf_keras")
     for call in plan.calls:
-        if call.is_input or call.call_style == OP or call.node_id not in origin:
-            continue  # operations hold no weights and are not layers of the model
+        if call.is_input or call.call_style == OP or call.node_id not in origin or call.shares:
+            continue  # operations hold no weights and are not layers; a shared layer is copied once
         original = _layer_at(model, origin[call.node_id])
         weights = original.get_weights()
         target = rebuilt.get_layer(call.name)

@@ -19,7 +19,7 @@ import copy
 import functools
 import keyword
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from studio.core.errors import BuildError
@@ -62,6 +62,9 @@ class LayerCall:
     label: str = ""  # the node as the user sees it, for messages
     type_id: str = ""  # the node's catalog type (or class name for opaque nodes)
     defaults: Optional[dict] = None
+    # The node id of an earlier call whose layer this call uses again (shared weights), or "":
+    # the builder and the code generator make one layer and call it at each site.
+    shares: str = ""
 
     @property
     def is_input(self) -> bool:
@@ -189,6 +192,8 @@ def make_plan(graph: Graph, name: str = "model", report: ShapeReport | None = No
             )
     names = layer_names(graph, order)
     calls = tuple(_call(graph, nodes[nid], names[nid], _has_weights(report, nid)) for nid in order)
+    if report.shared:
+        calls = _share_layers(calls, report.shared)
     inputs = tuple(c.node_id for c in calls if c.is_input)
     by_id = {c.node_id: c for c in calls}
     outputs: list[TensorRef] = []
@@ -197,6 +202,18 @@ def make_plan(graph: Graph, name: str = "model", report: ShapeReport | None = No
             outputs.append((node.id, port))
     return BuildPlan(calls=calls, inputs=inputs, outputs=tuple(outputs), name=valid_name(name) or "model",
                      report=report)
+
+
+def _share_layers(calls: tuple[LayerCall, ...], shared: dict[str, str]) -> tuple[LayerCall, ...]:
+    """Point each call of a shared layer at the first call of that layer in the plan's order
+    (the owner node may come later, e.g. A(B(A(x))), so the first call makes the layer)."""
+    first: dict[str, str] = {}
+    out = []
+    for call in calls:
+        root = shared.get(call.node_id, call.node_id)
+        maker = first.setdefault(root, call.node_id)
+        out.append(call if maker == call.node_id else replace(call, shares=maker))
+    return tuple(out)
 
 
 def _diagnostics_error(graph: Graph, errors: list) -> BuildError:
@@ -300,6 +317,7 @@ def plan_to_dict(plan: BuildPlan) -> dict[str, Any]:
                 "inputs": [list(i) for i in c.inputs],
                 "call_style": c.call_style,
                 "num_outputs": c.num_outputs,
+                **({"shares": c.shares} if c.shares else {}),
             }
             for c in plan.calls
         ],

@@ -183,6 +183,14 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
     catalog = catalog or default_catalog()
     names = variable_names(plan)
     calls = plan.by_id()
+    shared = {call.shares for call in plan.calls if call.shares}
+    layer_vars: dict[str, str] = {}  # a shared layer's own variable, unique among the tensors'
+    for owner in sorted(shared, key=list(names).index):
+        var, k = names[owner] + "_layer", 1
+        while var in names.values() or var in layer_vars.values():
+            k += 1
+            var = f"{names[owner]}_layer_{k}"
+        layer_vars[owner] = var
     lines = [
         "def build_model() -> keras.Model:",
         f'{INDENT}"""The network as drawn in Network Studio."""',
@@ -202,6 +210,12 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
             tail = "([" + ", ".join(refs) + "])"
         else:
             tail = "(" + ", ".join(refs) + ")"
+        if call.node_id in shared or call.shares:  # one layer called at several sites: one set of weights
+            layer_var = layer_vars[call.shares or call.node_id]
+            if not call.shares:
+                lines.append(statement(layer_var, layer_expr(call, catalog)))
+            lines.append(f"{INDENT}{var} = {layer_var}{tail}")
+            continue
         lines.append(statement(var, layer_expr(call, catalog), tail=tail))
     inputs = [names[nid] for nid in plan.inputs]
     outputs = [_ref(names, calls, nid, port) for nid, port in plan.outputs]

@@ -159,6 +159,8 @@ def project_from_dict(data: Any, source: str = "project", catalog: Catalog | Non
             problems.add(f"$.graph.edges[{i}]", str(exc))
         except (TypeError, ValueError, KeyError) as exc:  # a spec choking on a bad param value
             problems.add(f"$.graph.edges[{i}]", f"cannot check this wire ({exc}); fix the nodes' parameters")
+    for group in records.groups:
+        graph.add_group(group)
     if problems:
         _raise(source, problems)
     return Project(

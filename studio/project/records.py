@@ -23,12 +23,13 @@ from typing import Any
 
 from studio.core.text import shorten, show
 from studio.graph.catalog import Catalog
-from studio.graph.model import Edge, Node
+from studio.graph.model import Edge, Group, Node
 from studio.project.model import edge_key
 
 KNOWN_KEYS = frozenset({"format", "version", "name", "description", "graph", "dataset", "training", "ui", "assets"})
-GRAPH_KEYS = frozenset({"nodes", "edges"})
-NODE_KEYS = frozenset({"id", "type", "title", "params", "position", "trainable"})
+GRAPH_KEYS = frozenset({"nodes", "edges", "groups"})
+NODE_KEYS = frozenset({"id", "type", "title", "params", "position", "trainable", "shares"})
+GROUP_KEYS = frozenset({"id", "name", "members", "collapsed"})
 EDGE_KEYS = frozenset({"source", "source_port", "target", "target_port"})
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -61,6 +62,7 @@ class Problems:
 class Records:
     nodes: list[Node] = field(default_factory=list)
     edges: list[tuple[int, Edge]] = field(default_factory=list)  # (index in the file, edge)
+    groups: list[Group] = field(default_factory=list)  # nested models' nodes (members that exist)
     name: str = "untitled"
     description: str = ""
     dataset: Any = None
@@ -177,6 +179,42 @@ def _check_graph(graph: Any, problems: Problems, catalog: Catalog, records: Reco
         extras = {k: v for k, v in ed.items() if k not in EDGE_KEYS}
         if extras:
             records.edge_extras[key] = extras
+    records.groups = _check_groups(graph.get("groups", []), problems, ids)
+
+
+def _check_groups(raw: Any, problems: Problems, ids: set[str]) -> list[Group]:
+    """`graph.groups`: [{"id", "name", "members": [node ids], "collapsed"}]; members that name
+    no node are dropped (the group keeps the others), a group left empty is dropped."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add("$.graph.groups", f"must be a list, got {_kind(raw)}")
+        return []
+    groups: list[Group] = []
+    seen: set[str] = set()
+    for i, gd in enumerate(raw):
+        where = f"$.graph.groups[{i}]"
+        if not isinstance(gd, dict):
+            problems.add(where, f"a group must be an object, got {_kind(gd)}")
+            continue
+        group_id, name, members = gd.get("id"), gd.get("name", ""), gd.get("members", [])
+        collapsed = gd.get("collapsed", False)
+        if not isinstance(group_id, str) or not group_id:
+            problems.add(f"{where}.id", "missing group id (a non-empty text)")
+        elif group_id in seen:
+            problems.add(f"{where}.id", f"group id {show(group_id)} is used by another group; ids must be unique")
+        elif not isinstance(name, str):
+            problems.add(f"{where}.name", f"must be text, got {_kind(name)}")
+        elif not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            problems.add(f"{where}.members", "must be a list of node ids")
+        elif not isinstance(collapsed, bool):
+            problems.add(f"{where}.collapsed", f"must be true or false, got {_short(collapsed)}")
+        else:
+            seen.add(group_id)
+            kept = [m for m in members if m in ids]
+            if kept:
+                groups.append(Group(id=group_id, name=name, members=kept, collapsed=collapsed))
+    return groups
 
 
 def _check_node(
@@ -212,6 +250,9 @@ def _check_node(
     trainable = nd.get("trainable", True)
     if not isinstance(trainable, bool):
         problems.add(f"{where}.trainable", f"must be true or false, got {_short(trainable)}")
+    shares = nd.get("shares", "")
+    if not isinstance(shares, str):
+        problems.add(f"{where}.shares", f"must be the id of the node whose weights it shares, got {_kind(shares)}")
     if len(problems) > before:
         if node_id is not None:
             broken.add(node_id)
@@ -226,6 +267,7 @@ def _check_node(
         title=title,
         position=(float(pos[0]), float(pos[1])),
         trainable=trainable,
+        shares=shares,
     )
 
 

@@ -257,18 +257,7 @@ def write_weights(path: Path, store: WeightStore, node_ids: Iterable[str], folde
     (`atomic=False`: straight into `path`, e.g. a temporary file the caller renames;
     an `OSError` then comes out as it is)."""
     path = Path(path)
-    nodes: dict[str, Any] = {}
-    members: list[tuple[str, Array]] = []
-    for node_id in node_ids:
-        entry = store.entries.get(node_id)
-        if entry is None:
-            continue
-        names = []
-        for array in entry.arrays:
-            name = f"w{len(members)}"
-            names.append(name)
-            members.append((name, array))
-        nodes[node_id] = {"origin": entry.origin, "arrays": names}
+    nodes, members = _members(store.for_nodes(node_ids))
     index: dict[str, Any] = {"format": FORMAT, "version": VERSION, "nodes": nodes}
     if store.legacy is not None:
         legacy = Path(store.legacy)
@@ -276,13 +265,8 @@ def write_weights(path: Path, store: WeightStore, node_ids: Iterable[str], folde
         index["legacy"] = legacy.name if legacy.parent == base else str(legacy)
         index["skip"] = sorted(store.skip)
 
-    def write(tmp: Path) -> None:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            archive.writestr(INDEX, json.dumps(index, indent=1))
-            for name, array in members:
-                with archive.open(name + ".npy", "w", force_zip64=True) as handle:
-                    handle.write(_npy(array))
-                    handle.write(array.data)
+    def write(tmp: Any) -> None:
+        _write_zip(tmp, index, members)
 
     if not atomic:
         write(path)
@@ -292,6 +276,51 @@ def write_weights(path: Path, store: WeightStore, node_ids: Iterable[str], folde
     except files.FileWriteError as exc:
         raise WeightsFileError(f"{path}: cannot write the weights ({exc.reason}); the previous file is unchanged"
                                ) from None
+
+
+def _write_zip(target: Any, index: dict, members: list[tuple[str, Array]]) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.writestr(INDEX, json.dumps(index, indent=1))
+        for name, array in members:
+            with archive.open(name + ".npy", "w", force_zip64=True) as handle:
+                handle.write(_npy(array))
+                handle.write(array.data)
+
+
+def _members(entries: Mapping[str, WeightEntry]) -> tuple[dict, list[tuple[str, Array]]]:
+    nodes: dict[str, Any] = {}
+    members: list[tuple[str, Array]] = []
+    for node_id, entry in entries.items():
+        names = []
+        for array in entry.arrays:
+            names.append(f"w{len(members)}")
+            members.append((names[-1], array))
+        nodes[node_id] = {"origin": entry.origin, "arrays": names}
+    return nodes, members
+
+
+def entries_to_bytes(entries: Mapping[str, WeightEntry]) -> bytes:
+    """Some nodes' weights as the bytes of a weights file (for the clipboard)."""
+    import io
+
+    nodes, members = _members(entries)
+    buffer = io.BytesIO()
+    _write_zip(buffer, {"format": FORMAT, "version": VERSION, "nodes": nodes}, members)
+    return buffer.getvalue()
+
+
+def entries_from_bytes(data: bytes, source: str = "the clipboard") -> dict[str, WeightEntry]:
+    """The entries in bytes written by `entries_to_bytes`; a `WeightsFileError` naming `source`."""
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return _read(archive, Path(source), Path(".")).entries
+    except WeightsFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError,
+            struct.error, UnicodeDecodeError, NotImplementedError) as exc:
+        raise WeightsFileError(_damaged(Path(source), str(exc) or type(exc).__name__)) from None
 
 
 def read_weights(path: Path, folder: Optional[Path] = None) -> WeightStore:

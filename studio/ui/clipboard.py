@@ -2,6 +2,9 @@
 clipboard (so it works between two windows, even two processes).
 
 Pasted nodes get new ids and unique names; the paste is one undo step.
+The copied layers' stored weights (`studio.project.weights`) travel beside
+the JSON as a weights file under their own MIME type, and the pasted nodes
+get them (origin "pasted") in the same undo step.
 """
 
 from __future__ import annotations
@@ -15,31 +18,43 @@ from PySide6.QtGui import QGuiApplication
 from studio.core.ids import new_id
 from studio.graph.edits import AddNode, Batch, Connect
 from studio.graph.model import Edge, Graph, Node
+from studio.project.weights import PASTED, SetWeights, WeightEntry, WeightsFileError, WeightStore, entries_from_bytes, \
+    entries_to_bytes
 from studio.ui.operations import snap, unique_title
 
 MIME = "application/x-network-studio-graph"
+WEIGHTS_MIME = "application/x-network-studio-weights"
+WEIGHTS = "_weights"  # the payload key holding {node id: WeightEntry}; never written as JSON
 FORMAT = "network-studio-clipboard"
 PASTE_OFFSET = 40.0
 
 
-def copy_payload(graph: Graph, node_ids: Iterable[str]) -> dict | None:
+def copy_payload(graph: Graph, node_ids: Iterable[str], weights: WeightStore | None = None) -> dict | None:
+    """The layers `node_ids` with their internal wires (and, given the store, their stored weights)."""
     ids = [n for n in dict.fromkeys(node_ids) if graph.has_node(n)]
     if not ids:
         return None
     chosen = set(ids)
-    return {
+    payload = {
         "format": FORMAT,
         "version": 1,
         "nodes": [graph.node(n).to_dict() for n in ids],
         "edges": [e.to_dict() for e in graph.edges if e.source in chosen and e.target in chosen],
     }
+    stored = weights.for_nodes(ids) if weights is not None else {}
+    if stored:
+        payload[WEIGHTS] = stored
+    return payload
 
 
 def put(payload: dict) -> None:
-    text = json.dumps(payload, indent=1)
+    stored = payload.get(WEIGHTS)
+    text = json.dumps({k: v for k, v in payload.items() if k != WEIGHTS}, indent=1)
     data = QMimeData()
     data.setData(MIME, text.encode())
     data.setText(text)
+    if stored:
+        data.setData(WEIGHTS_MIME, entries_to_bytes(stored))
     QGuiApplication.clipboard().setMimeData(data)
 
 
@@ -55,12 +70,20 @@ def get() -> dict | None:
         return None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         return None
+    payload.pop(WEIGHTS, None)
+    if data.hasFormat(WEIGHTS_MIME):
+        try:
+            payload[WEIGHTS] = entries_from_bytes(bytes(data.data(WEIGHTS_MIME).data()))
+        except WeightsFileError:
+            pass  # unreadable weights: the layers paste with random weights
     return payload
 
 
-def paste_edit(graph: Graph, payload: dict, at: tuple[float, float] | None = None) -> tuple[Batch, list[str]] | None:
+def paste_edit(graph: Graph, payload: dict, at: tuple[float, float] | None = None,
+               weights: WeightStore | None = None) -> tuple[Batch, list[str]] | None:
     """Edits adding the payload's layers with fresh ids; `at` places the
-    top-left of the group there (else it lands offset from the originals)."""
+    top-left of the group there (else it lands offset from the originals).
+    Given the project's weight store, the layers' copied weights come along."""
     nodes: list[Node] = []
     mapping: dict[str, str] = {}
     for record in payload.get("nodes", []):
@@ -103,6 +126,12 @@ def paste_edit(graph: Graph, payload: dict, at: tuple[float, float] | None = Non
         if edge.source in mapping and edge.target in mapping:
             edits.append(Connect(Edge(mapping[edge.source], mapping[edge.target], edge.source_port, edge.target_port),
                                  check_shapes=False))
+    stored = payload.get(WEIGHTS) if weights is not None else None
+    if isinstance(stored, dict):
+        carried = {mapping[n]: WeightEntry(e.arrays, PASTED) for n, e in stored.items()
+                   if n in mapping and isinstance(e, WeightEntry)}
+        if carried:
+            edits.append(SetWeights(weights, carried, "Paste weights"))
     text = f"Paste {len(nodes)} layer{'s' if len(nodes) > 1 else ''}"
     return Batch(edits, text), [mapping[n.id] for n in nodes]
 

@@ -29,7 +29,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.core.errors import StudioError
-from studio.graph.edits import Edit
+from studio.graph.edits import Batch, Edit
 from studio.graph.inference import ERROR, WARNING, Diagnostic, ShapeReport, analyse, reanalyse
 from studio.graph.model import (
     EdgeAdded,
@@ -42,6 +42,7 @@ from studio.graph.model import (
     NodeRemoved,
 )
 from studio.project.model import Project
+from studio.project.weights import ResetAllWeights, SetWeights, stale_nodes
 
 # (graph, report) -> diagnostics about the model against the project's data
 DataCheck = Callable[[Graph, ShapeReport], Iterable[Diagnostic]]
@@ -246,8 +247,27 @@ class ProjectDocument(QObject):
         except StudioError as exc:
             self.message.emit(str(exc))
             return False
+        edit = self._drop_stale_weights(edit)
         self.undo_stack.push(EditCommand(self, edit, applied=True))
         return True
+
+    def _drop_stale_weights(self, edit: Edit) -> Edit:
+        """An edit that changed a node's weight shapes (units, kernel_size, an input's width...)
+        leaves that node's stored weights unfit: they are dropped in the same undo step (undo
+        brings them back) and the status bar says so (studio.project.weights.stale_nodes)."""
+        store = self._project.weights
+        if not store.entries or isinstance(edit, (SetWeights, ResetAllWeights)):
+            return edit
+        stale = stale_nodes(store, self.report)
+        if not stale:
+            return edit
+        drop = SetWeights(store, {n: None for n in stale}, edit.text)
+        drop.apply(self.graph)
+        names = ", ".join(f"'{self.graph.label(n)}'" for n in stale[:3])
+        more = f" and {len(stale) - 3} more" if len(stale) > 3 else ""
+        self.message.emit(f"Dropped the stored weights of {names}{more}: their shapes changed, so "
+                          f"{'they start' if len(stale) > 1 else 'it starts'} from random weights (Undo keeps them)")
+        return Batch([edit, drop], edit.text)
 
     def set_section(self, key: str, value: Any, text: str | None = None) -> None:
         """Undoably replace a JSON section of the project: "dataset", "training",

@@ -46,6 +46,7 @@ from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
 from studio.ui.shape_job import OpaqueShapeJob
 from studio.ui.summary import SummaryBar, SummaryDialog
+from studio.ui.weights_ui import WeightsController
 
 BIG_FILE = 256 * 1024  # bytes: File > Open reads bigger project files off the GUI thread
 
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_recent(settings.recent_files())
         self._update_actions()
+        self.weights_ui = WeightsController(self)  # Reset Weights, Model > Reset All Weights, a run's weights
         self._restore_layout()
 
     # -- docking -------------------------------------------------------------------------
@@ -347,6 +349,11 @@ class MainWindow(QMainWindow):
             frozen = all(not n.trainable for n in selection)
             toggle = menu.addAction("Unfreeze" if frozen else "Freeze weights")
             toggle.triggered.connect(lambda: self.set_trainable(frozen))
+            ids = [n.id for n in selection]
+            reset = menu.addAction("Reset Weights")
+            reset.setStatusTip("These layers start from random weights again (Undo keeps the old ones)")
+            reset.setEnabled(self.weights_ui.has_weights(ids))
+            reset.triggered.connect(lambda: self.weights_ui.reset(ids))
         else:
             add = menu.addAction("Add Layer…")
             add.triggered.connect(lambda: self.open_quick_add(scene_pos))
@@ -401,7 +408,7 @@ class MainWindow(QMainWindow):
         self.document.set_selection([n.id for n in self.document.graph.nodes])
 
     def copy(self) -> bool:
-        payload = clipboard.copy_payload(self.document.graph, self.document.selection)
+        payload = clipboard.copy_payload(self.document.graph, self.document.selection, self.document.project.weights)
         if payload is None:
             return False
         clipboard.put(payload)
@@ -421,7 +428,7 @@ class MainWindow(QMainWindow):
         if payload is None:
             self.show_message("The clipboard holds no layers")
             return []
-        made = clipboard.paste_edit(self.document.graph, payload, at)
+        made = clipboard.paste_edit(self.document.graph, payload, at, self.document.project.weights)
         if made is None:
             return []
         edit, ids = made
@@ -431,7 +438,7 @@ class MainWindow(QMainWindow):
         return []
 
     def duplicate(self) -> list[str]:
-        payload = clipboard.copy_payload(self.document.graph, self.document.selection)
+        payload = clipboard.copy_payload(self.document.graph, self.document.selection, self.document.project.weights)
         if payload is None:
             return []
         ids = self.paste(payload)
@@ -646,4 +653,5 @@ class MainWindow(QMainWindow):
         self.hub.shutdown()
         self.save_layout()
         self.files.close()
+        self.weights_ui.shutdown()  # a run's weights being read
         event.accept()

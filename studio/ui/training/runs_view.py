@@ -51,7 +51,9 @@ class RunsView(QWidget):
 
     Signals: runSelected(RunInfo or None), compareChanged(list[RunInfo]),
     tensorboardRequested(Path: the runs folder), restoreRequested(RunInfo),
-    exportRequested(RunInfo): the Export… button (the window's export dialog on that run).
+    exportRequested(RunInfo): the Export… button (the window's export dialog on that run),
+    weightsRequested(RunInfo): "Use these weights" (the run's trained weights become the
+    project's stored weights, which Train starts from).
     """
 
     runSelected = Signal(object)
@@ -59,6 +61,7 @@ class RunsView(QWidget):
     tensorboardRequested = Signal(object)
     restoreRequested = Signal(object)
     exportRequested = Signal(object)
+    weightsRequested = Signal(object)
 
     def __init__(self, runs_root: Callable[[], Optional[Path]], parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -91,12 +94,19 @@ class RunsView(QWidget):
             "Export this run's model (.keras, SavedModel, TFLite, ONNX, Python script or a bundle)"
         )
         self.export_button.clicked.connect(self._export)
+        self.weights_button = QPushButton("Use these weights")
+        self.weights_button.setToolTip(
+            "Store this run's trained weights (best, else final) on the network's layers: "
+            "Train starts from them and Export writes them (one undo step)"
+        )
+        self.weights_button.clicked.connect(self._use_weights)
         buttons = QHBoxLayout()
         for button in (
             self.refresh_button,
             self.delete_button,
             self.restore_button,
             self.export_button,
+            self.weights_button,
             self.tensorboard_button,
         ):
             buttons.addWidget(button)
@@ -159,6 +169,7 @@ class RunsView(QWidget):
         )
         self.restore_button.setEnabled(self.selected_run() is not None)
         self.export_button.setEnabled(self._exportable(self.selected_run()))
+        self.weights_button.setEnabled(self._exportable(self.selected_run()))
 
     def _info(self, item: QTreeWidgetItem) -> Optional[runs.RunInfo]:
         run_id = item.data(0, Qt.ItemDataRole.UserRole)
@@ -195,6 +206,7 @@ class RunsView(QWidget):
     def _selection_changed(self) -> None:
         self.restore_button.setEnabled(self.selected_run() is not None)
         self.export_button.setEnabled(self._exportable(self.selected_run()))
+        self.weights_button.setEnabled(self._exportable(self.selected_run()))
         self.runSelected.emit(self.selected_run())
 
     def _restore(self) -> None:
@@ -210,6 +222,11 @@ class RunsView(QWidget):
         info = self.selected_run()
         if self._exportable(info):
             self.exportRequested.emit(info)
+
+    def _use_weights(self) -> None:
+        info = self.selected_run()
+        if self._exportable(info):
+            self.weightsRequested.emit(info)
 
     def _item_changed(self, _item: QTreeWidgetItem, column: int) -> None:
         if column == 0 and not self._filling:
