@@ -471,25 +471,7 @@ def load_data_source(settings: ScriptSettings) -> str:
             f"{settings.name}: this version cannot write a data loader for its "
             f"{settings.dataset.get('kind', 'unknown')!r} dataset; export without the dataset or update"
         ) from None
-    return loader_source(settings.dataset, settings.data_base_dir, script_paths(settings))
-
-
-def script_paths(settings: ScriptSettings) -> Any:
-    """Where the script finds its data (`studio.data.codegen.ScriptPaths`)."""
-    from studio.data.codegen import ScriptPaths
-
-    return ScriptPaths(settings.data_base_dir, settings.script_dir, settings.data_copies)
-
-
-def _data_constants(settings: ScriptSettings) -> str:
-    """DATA_PATH and DATA_NAME when the script's loader reads a path ('' otherwise)."""
-    if settings.data_source is not None or not settings.dataset:
-        return ""
-    try:
-        from studio.data.codegen import data_constants
-    except ImportError:
-        return ""
-    return data_constants(settings.dataset, script_paths(settings))
+    return loader_source(settings.dataset, settings.data_base_dir)
 
 
 # --- module parts ------------------------------------------------------------------
@@ -507,10 +489,8 @@ def _header(settings: ScriptSettings) -> str:
     return "\n".join(lines)
 
 
-def _imports(config: Any, extra: list[str] = (), arguments: bool = False) -> str:  # type: ignore[assignment]
+def _imports(config: Any, extra: list[str] = ()) -> str:  # type: ignore[assignment]
     std = "import math\nfrom pathlib import Path" if config.lr_schedule == "cosine" else "from pathlib import Path"
-    if arguments:
-        std = "import argparse\n" + std
     tf = "import tensorflow as tf\n" if config.device != "auto" else ""
     more = "".join(f"\n{line}" for line in extra)
     return std + f"\n\nimport keras\n{tf}from keras import layers{more}"
