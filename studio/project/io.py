@@ -198,15 +198,20 @@ def _raise(source: str, problems: Problems) -> None:
     raise ProjectError(f"{source}: {shown}{suffix}", problems.items)
 
 
-def load_project(path: str | os.PathLike, catalog: Catalog | None = None) -> Project:
-    """Load a project file and its weights file (assets "weights"); never writes to them."""
+def load_project(path: str | os.PathLike, catalog: Catalog | None = None, *,
+                 weights_beside: str | os.PathLike | None = None) -> Project:
+    """Load a project file and its weights file (assets "weights"); never writes to them.
+
+    `weights_beside`: the project file whose folder holds the weights (an autosave
+    kept elsewhere names the weights of the project it recovers)."""
     path = Path(path)
     data = read_json(path)
     project = project_from_dict(data, str(path), catalog)
+    project.path = Path(weights_beside) if weights_beside is not None else path
+    read_project_weights(project)  # a damaged weights file: one WeightsFileError naming it
     project.path = path
     if project.name == "untitled":
         project.name = project_stem(path)
-    read_project_weights(project)  # a damaged weights file: one WeightsFileError naming it
     return project
 
 

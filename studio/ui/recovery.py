@@ -45,7 +45,8 @@ class Recovery:
     saved_at: float
 
     def load(self) -> Project:
-        project = load_project(self.project_file)
+        # The weights are those last saved beside the original project file.
+        project = load_project(self.project_file, weights_beside=self.original)
         project.path = self.original
         return project
 

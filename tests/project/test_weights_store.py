@@ -168,3 +168,17 @@ def test_an_unchanged_store_is_not_written_again(tmp_path):
     project.weights.set("d", _entry("pasted"))
     save_project(project)
     assert read_weights(path).get("d").origin == "pasted"
+
+
+def test_an_autosave_kept_elsewhere_loads_the_weights_saved_beside_its_project(tmp_path):
+    from studio.project.io import dumps_project
+
+    project = _project(tmp_path)
+    save_project(project)
+    elsewhere = tmp_path / "recovery"
+    elsewhere.mkdir()
+    (elsewhere / "session.studio.json").write_text(dumps_project(project))
+    with pytest.raises(WeightsFileError, match="missing"):
+        load_project(elsewhere / "session.studio.json")
+    recovered = load_project(elsewhere / "session.studio.json", weights_beside=tmp_path / "p.studio.json")
+    assert recovered.weights.get("d") == project.weights.get("d")
