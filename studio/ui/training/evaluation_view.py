@@ -1,10 +1,13 @@
 """Shows a run's evaluation on the test split (`evaluation.json`).
 
 Classification: the confusion matrix (rows = true class, columns =
-predicted; cells shaded by the share of their row), clicking a cell lists the
-test samples in it; a per-class precision / recall / F1 / support table.
-Regression: predicted against actual values with the ideal diagonal, and the
-error metrics. Forecast: the test windows' actual values over time with the
+predicted, both axes labelled; cells shaded by the share of their row; long
+class names elided, in full in tooltips; the cells share the width there is),
+a per-class precision / recall / F1 / support table, and the samples behind a
+number (`SamplesView`): at first the most confident mistakes, after a click on
+a cell the samples in it, each shown itself (thumbnail, text, CSV row) with its
+most probable classes. Regression: predicted against actual values with the
+ideal diagonal, the error metrics, and the samples with the largest errors. Forecast: the test windows' actual values over time with the
 model's forecast and the naive "last value" forecast (one step ahead at a time,
 chosen above the plot when the model forecasts several), their MAE / RMSE /
 MAPE side by side, and a table of the errors per step ahead.
@@ -16,25 +19,29 @@ from typing import Any, Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListWidget,
     QPushButton,
     QSplitter,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from studio.ui.training.samples_view import SamplesView
 from studio.workflows.evaluate import naive_verdict
 
 MAX_LISTED = 500
+NAME_PIXELS = 110  # a class name in the matrix's headers is elided beyond this (full in its tooltip)
 ACTUAL_PEN = (40, 40, 40)
 MODEL_PEN = (52, 120, 220)
 NAIVE_PEN = (200, 120, 40)
@@ -56,30 +63,47 @@ class EvaluationView(QWidget):
 
         # classification
         self.confusion = QTableWidget()
+        self.confusion.setObjectName("confusionMatrix")
         self.confusion.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.confusion.cellClicked.connect(self.show_cell)
         self.confusion.setToolTip(
-            "Rows: true class; columns: predicted class (the diagonal is right). Click a cell to list its samples"
+            "Rows: true class; columns: predicted class (the diagonal is right). Click a cell to see its samples"
         )
-        # Compact cells: ten classes fit a bottom dock without scrolling.
+        # Compact cells that share the room there is: ten classes fit a bottom dock without scrolling.
         rows = self.confusion.fontMetrics().height() + 6
-        self.confusion.verticalHeader().setDefaultSectionSize(rows)
-        self.confusion.horizontalHeader().setMinimumSectionSize(self.confusion.fontMetrics().horizontalAdvance("00") + 12)
+        for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.confusion.verticalHeader().setMinimumSectionSize(rows)
+        self.confusion.horizontalHeader().setMinimumSectionSize(self.confusion.fontMetrics().horizontalAdvance("000") + 10)
+        self.confusion.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.predicted_axis = QLabel("predicted class")
+        self.predicted_axis.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.true_axis = _VerticalLabel("true class")
+        for axis in (self.predicted_axis, self.true_axis):
+            axis.setObjectName("confusionAxis")
+            axis.setStyleSheet("color: palette(dark); font-weight: bold;")
+        matrix = QWidget()
+        grid = QGridLayout(matrix)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(2)
+        grid.addWidget(self.predicted_axis, 0, 1)
+        grid.addWidget(self.true_axis, 1, 0)
+        grid.addWidget(self.confusion, 1, 1)
         self.per_class = QTableWidget()
         self.per_class.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.per_class.verticalHeader().hide()  # the class column names the rows
         self.per_class.verticalHeader().setDefaultSectionSize(rows)
-        self.cell_title = QLabel("Click a cell of the matrix to list its test samples.")
-        self.samples = QListWidget()
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.per_class, 2)
-        right_layout.addWidget(self.cell_title)
-        right_layout.addWidget(self.samples, 1)
+        self.samples = SamplesView()
+        # Height is what a bottom dock lacks: the samples and the scores share the matrix's right.
+        self.details = QTabWidget()
+        self.details.setDocumentMode(True)
+        self.details.addTab(self.samples, "Samples")
+        self.details.addTab(self.per_class, "Scores per class")
         self.classification = classification = QSplitter()
-        classification.addWidget(self.confusion)
-        classification.addWidget(right)
+        classification.setChildrenCollapsible(False)
+        classification.addWidget(matrix)
+        classification.addWidget(self.details)
+        classification.setStretchFactor(1, 1)
 
         # regression
         self.scatter_view = pg.PlotWidget(background="w")
@@ -90,6 +114,13 @@ class EvaluationView(QWidget):
         self.diagonal = pg.PlotCurveItem(pen=pg.mkPen((200, 60, 60), width=1, style=Qt.PenStyle.DashLine))
         self.scatter_view.addItem(self.scatter)
         self.scatter_view.addItem(self.diagonal)
+        self.worst = SamplesView()
+        self.regression = regression = QSplitter()
+        regression.setChildrenCollapsible(False)
+        regression.addWidget(self.scatter_view)
+        regression.addWidget(self.worst)
+        regression.setStretchFactor(0, 2)
+        regression.setStretchFactor(1, 3)
 
         # forecast
         self.step_choice = QComboBox()
@@ -136,7 +167,7 @@ class EvaluationView(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(QWidget())
         self.stack.addWidget(classification)
-        self.stack.addWidget(self.scatter_view)
+        self.stack.addWidget(regression)
         self.stack.addWidget(forecasting)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
@@ -150,19 +181,20 @@ class EvaluationView(QWidget):
     def set_evaluation(self, evaluation: Optional[dict[str, Any]]) -> None:
         self.evaluation = evaluation
         self.samples.clear()
+        self.worst.clear()
         if not evaluation:
             self.summary.setText("No evaluation yet: train a model with a test split, or evaluate a run.")
             self.stack.setCurrentIndex(0)
             return
         if "confusion" in evaluation:
+            self.stack.setCurrentIndex(1)  # first, so the split has its width when the matrix is fitted
             self._show_classification(evaluation)
-            self.stack.setCurrentIndex(1)
         elif isinstance(evaluation.get("forecast"), dict):
             self._show_forecast(evaluation)
             self.stack.setCurrentIndex(3)
         elif "mse" in evaluation:
-            self._show_regression(evaluation)
             self.stack.setCurrentIndex(2)
+            self._show_regression(evaluation)
         else:
             keras_logs = evaluation.get("keras") or {}
             self.summary.setText("Test split: " + "  ".join(f"{k} {v:.4g}" for k, v in keras_logs.items()))
@@ -179,10 +211,13 @@ class EvaluationView(QWidget):
         self.confusion.clear()
         self.confusion.setRowCount(n)
         self.confusion.setColumnCount(n)
-        self.confusion.setHorizontalHeaderLabels(names)
+        metrics = self.confusion.fontMetrics()
+        short = [metrics.elidedText(name, Qt.TextElideMode.ElideRight, NAME_PIXELS) for name in names]
+        self.confusion.setHorizontalHeaderLabels(short)
+        self.confusion.setVerticalHeaderLabels(short)
         for j, name in enumerate(names):
             self.confusion.horizontalHeaderItem(j).setToolTip(f"predicted {name}")
-        self.confusion.setVerticalHeaderLabels(names)
+            self.confusion.verticalHeaderItem(j).setToolTip(f"true {name}")
         totals = matrix.sum(axis=1)
         for i in range(n):
             for j in range(n):
@@ -195,8 +230,6 @@ class EvaluationView(QWidget):
                 item.setBackground(QBrush(QColor(*base, alpha)))
                 item.setToolTip(f"true {names[i]}, predicted {names[j]}: {count} ({share:.1%} of {names[i]})")
                 self.confusion.setItem(i, j, item)
-        self.confusion.resizeColumnsToContents()
-        self._fit_matrix()
         headers = ["class", "precision", "recall", "F1", "support"]
         self.per_class.clear()
         rows = ev["per_class"]
@@ -216,11 +249,17 @@ class EvaluationView(QWidget):
                 str(row["support"]),
             ]
             for c, text in enumerate(values):
-                item = QTableWidgetItem(text)
+                item = QTableWidgetItem(metrics.elidedText(text, Qt.TextElideMode.ElideRight, NAME_PIXELS) if c == 0
+                                        else text)
+                if c == 0 and item.text() != text:
+                    item.setToolTip(text)
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.per_class.setItem(r, c, item)
         self.per_class.resizeColumnsToContents()
+        self._fit_matrix()
+        self.details.setCurrentWidget(self.samples)
+        self.show_mistakes()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -230,18 +269,23 @@ class EvaluationView(QWidget):
             self._fit_steps()
 
     def _fit_matrix(self) -> None:
-        """Give the matrix the width its columns need (up to two thirds); the rest to the table."""
+        """Share the width: the matrix gets what its counts need (its headers elide long names, in
+        full in their tooltips; at most half), the samples and scores the rest."""
         table = self.confusion
-        needed = (
-            table.verticalHeader().sizeHint().width()
-            + table.horizontalHeader().length()
-            + 2 * table.frameWidth()
-            + table.verticalScrollBar().sizeHint().width()
-        )
+        n = max(1, table.columnCount())
+        metrics = table.fontMetrics()
+        counts = [table.item(i, j).text() for i in range(table.rowCount()) for j in range(n) if table.item(i, j)]
+        widest = max([metrics.horizontalAdvance(t) for t in counts] + [metrics.horizontalAdvance("0")])
+        table.horizontalHeader().setMinimumSectionSize(widest + 12)
+        cell = max(widest + 16, metrics.horizontalAdvance("dark…") + 12)  # room for a few letters of a name
+        side = table.verticalHeader().sizeHint().width() + 2 * table.frameWidth() + self.true_axis.sizeHint().width()
         total = sum(self.classification.sizes()) or self.classification.width()
-        if total > 0:
-            matrix = min(needed, total * 2 // 3)
-            self.classification.setSizes([matrix, total - matrix])
+        if total <= 0:
+            return
+        least = side + n * (widest + 12) + table.verticalScrollBar().sizeHint().width()
+        matrix = min(side + n * cell, max(total // 2, least))
+        matrix = max(min(matrix, total - 200), 0)
+        self.classification.setSizes([matrix, total - matrix])
 
     def _show_regression(self, ev: dict[str, Any]) -> None:
         self.summary.setText(
@@ -257,6 +301,10 @@ class EvaluationView(QWidget):
             self.diagonal.setData([low, high], [low, high])
         else:
             self.diagonal.setData([], [])
+        n = min(actual.size, predicted.size)
+        order = np.argsort(-np.abs(predicted[:n] - actual[:n]), kind="stable")[:MAX_LISTED].tolist()
+        shown = f"the {len(order)} largest errors of {n}" if len(order) < n else f"all {n}"
+        self.worst.show_samples(ev, order, f"The test samples by error, the largest first ({shown})" if n else "")
 
     # --- forecast ----------------------------------------------------------------------------
     def _show_forecast(self, ev: dict[str, Any]) -> None:
@@ -374,13 +422,55 @@ class EvaluationView(QWidget):
         ev = self.evaluation or {}
         names = ev.get("class_names") or []
         indices = self.samples_in_cell(row, column)
-        if row < len(names) and column < len(names):
-            self.cell_title.setText(
-                f"{len(indices)} test sample(s) of class {names[row]} predicted as {names[column]}"
-                + (f" (first {MAX_LISTED})" if len(indices) > MAX_LISTED else "")
-            )
-        self.samples.clear()
-        self.samples.addItems([f"test sample #{i}" for i in indices[:MAX_LISTED]])
+        if not (row < len(names) and column < len(names)):
+            return
+        what = "right" if row == column else "wrong"
+        title = (f"{len(indices)} test sample{'s' if len(indices) != 1 else ''} of class {names[row]} predicted as "
+                 f"{names[column]} ({what})" + (f", the first {MAX_LISTED}" if len(indices) > MAX_LISTED else ""))
+        self.samples.show_samples(ev, indices[:MAX_LISTED], title)
+
+    def show_mistakes(self) -> None:
+        """The samples the model got wrong, the most confident first (before any cell is clicked)."""
+        ev = self.evaluation or {}
+        y_true, y_pred = ev.get("y_true") or [], ev.get("y_pred") or []
+        wrong = [i for i, (t, p) in enumerate(zip(y_true, y_pred)) if t != p]
+        probs = ev.get("top_probs") or []
+        wrong.sort(key=lambda i: -(probs[i][0] if i < len(probs) and probs[i] else 0.0))
+        if not wrong:
+            self.samples.show_samples(ev, [], "No test sample is misclassified; click a cell to see its samples")
+            return
+        self.samples.show_samples(ev, wrong[:MAX_LISTED], f"{min(len(wrong), MAX_LISTED)} misclassified, the most "
+                                  "confident first; click a cell to see its samples")
+        self.samples.sort_by("confidence")
+
+
+class _VerticalLabel(QWidget):
+    """A label written bottom to top: the matrix's "true class" axis."""
+
+    def __init__(self, text: str, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self._text = text
+
+    def text(self) -> str:
+        return self._text
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        metrics = self.fontMetrics()
+        return QSize(metrics.height() + 4, metrics.horizontalAdvance(self._text) + 8)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.fontMetrics().height() + 4, 0)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(self.palette().color(self.palette().ColorRole.Dark))
+        painter.translate(0, self.height())
+        painter.rotate(-90)
+        painter.drawText(0, 0, self.height(), self.width(), Qt.AlignmentFlag.AlignCenter, self._text)
+        painter.end()
 
 
 def _number(value: Any, percent: bool = False) -> str:

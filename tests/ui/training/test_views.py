@@ -125,8 +125,9 @@ def test_confusion_matrix_cells_list_their_samples(qtbot):
     assert view.confusion.item(2, 2).text() == "2"
     assert view.per_class.rowCount() == 5  # 3 classes + macro + weighted
     view.confusion.cellClicked.emit(2, 0)  # true fox, predicted cat
-    assert view.samples.count() == 1 and view.samples.item(0).text() == "test sample #5"
-    assert "fox predicted as cat" in view.cell_title.text()
+    samples = view.samples.table  # without sources (an older evaluation): numbered, not shown
+    assert samples.rowCount() == 1 and samples.item(0, 0).text() == "test sample #5"
+    assert "fox predicted as cat" in view.samples.title.text()
     view.set_evaluation(None)
     assert view.stack.currentIndex() == 0
 
