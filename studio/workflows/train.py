@@ -137,6 +137,7 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None, *, us
 
         prepared = data.prepare(spec, base_dir, batch_size=config.batch_size, seed=config.seed)
         task = task_info(prepared.info)
+        task.samples = prepared.test_samples  # the evaluation at the end points at its test samples
         network = build_model(plan)
         adapted = adapt_normalization(network, prepared.train, prepared.wrap_model)
         if use_stored:  # after adapting: a Normalization with stored statistics keeps them
