@@ -66,6 +66,7 @@ def model_source(project: Project, run: str | None = None, which: str = "final",
     * `run` given: that run's `final.keras` (or `best.keras` with
       `which="best"`; each falls back to the other); a missing run is a
       `TrainingError` naming it.
+    * `which="current"`: never a run; the project's stored weights or fresh ones.
     * no `run`: the latest finished run with a saved model; else the
       project's stored per-node weights (`project.weights`: imported, from a
       run, pasted; the rest freshly initialised); else freshly initialised
@@ -75,7 +76,10 @@ def model_source(project: Project, run: str | None = None, which: str = "final",
 
     plan = _plan_of(project.graph, project.name)  # refuses a graph with errors, listing them
     runs_root = project.runs_dir
-    info = runs.find_run(runs_root, run) if run else runs.latest_run(runs_root)
+    if which == "current":  # the project's own weights, even when it has runs
+        info = None
+    else:
+        info = runs.find_run(runs_root, run) if run else runs.latest_run(runs_root)
     if info is not None:
         return _from_run(project, info, which, plan)
     store = project.weights

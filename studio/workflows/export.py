@@ -30,7 +30,8 @@ def export_project(project: Project, fmt: str, path: str | Path, *, run: Optiona
 
     The model is `run`'s (default: the latest finished run; `which` picks its
     final or best model), else the project's imported weights, else freshly
-    initialised weights (announced through `progress`). Nothing is written
+    initialised weights (announced through `progress`); `which="current"`
+    skips the runs: the project's own weights (stored, or fresh). Nothing is written
     when the verification fails; a graph with errors is refused naming them.
 
     `step(text)` hears each step as it starts (loading the model, converting,

@@ -165,3 +165,22 @@ def test_studio_import_shows_a_line_for_each_slow_step(tiny_model, tmp_path, mon
     _out, err = capsys.readouterr()
     assert "studio: reading tiny.keras…" in err
     assert "studio: checking that the rebuilt model gives the same answers…" in err
+
+
+def test_current_weights_are_exported_even_when_the_project_has_runs(tmp_path):
+    """The window's "Current weights" choice: never the latest run's model."""
+    import shutil
+
+    from studio.export.project_export import model_source
+    from studio.workflows.train import make_session, training_config
+
+    example = Path(__file__).resolve().parents[2] / "projects" / "iris-mlp.studio.json"
+    if not example.is_file():
+        pytest.skip("the bundled iris example is missing")
+    path = tmp_path / "iris.studio.json"
+    shutil.copy(example, path)
+    project = load_project(path)
+    assert make_session(project, config=training_config(project, epochs=1)).run().status == "completed"
+    assert model_source(project).run_id is not None  # by default: the latest run
+    current = model_source(project, which="current", log=lambda _line: None)
+    assert current.run_id is None and "run" not in current.description
