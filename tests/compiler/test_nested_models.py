@@ -1,0 +1,172 @@
+"""Models used as layers (issue 12, point 4): a nested model imports as a group of its
+layers, flattened into the graph (its weights copied, Keras-exact totals), and rebuilds,
+exports and re-imports with identical outputs. The models are the Keras functional API
+guide's ("All models are callable, just like layers": the autoencoder made of an encoder
+and a decoder model; the ensemble of three models), a nested Sequential, and the app's own
+run model: a run's best.keras holds the network nested in the raw-input wrapper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.cli import main
+from studio.compiler.from_config import graph_from_config
+from studio.compiler.keras_build import build_model
+from studio.compiler.keras_import import import_model, keras_config
+from studio.compiler.plan import make_plan
+from studio.export.verify import max_abs_diff, predict, sample_inputs
+from studio.graph.inference import analyse
+from studio.project import load_project
+from tests.compiler.test_shared_layers import _randomise, copy_from_original
+from tests.export.helpers import import_script
+
+keras = pytest.importorskip("keras")
+layers = keras.layers
+
+
+def autoencoder():
+    """The functional API guide, verbatim."""
+    encoder_input = keras.Input(shape=(28, 28, 1), name="original_img")
+    x = layers.Conv2D(16, 3, activation="relu")(encoder_input)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(3)(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    encoder_output = layers.GlobalMaxPooling2D()(x)
+
+    encoder = keras.Model(encoder_input, encoder_output, name="encoder")
+
+    decoder_input = keras.Input(shape=(16,), name="encoded_img")
+    x = layers.Reshape((4, 4, 1))(decoder_input)
+    x = layers.Conv2DTranspose(16, 3, activation="relu")(x)
+    x = layers.Conv2DTranspose(32, 3, activation="relu")(x)
+    x = layers.UpSampling2D(3)(x)
+    x = layers.Conv2DTranspose(16, 3, activation="relu")(x)
+    decoder_output = layers.Conv2DTranspose(1, 3, activation="relu")(x)
+
+    decoder = keras.Model(decoder_input, decoder_output, name="decoder")
+
+    autoencoder_input = keras.Input(shape=(28, 28, 1), name="img")
+    encoded_img = encoder(autoencoder_input)
+    decoded_img = decoder(encoded_img)
+    return keras.Model(autoencoder_input, decoded_img, name="autoencoder")
+
+
+def ensemble():
+    """The functional API guide's ensemble, verbatim."""
+    def get_model():
+        inputs = keras.Input(shape=(128,))
+        outputs = layers.Dense(1)(inputs)
+        return keras.Model(inputs, outputs)
+
+    model1 = get_model()
+    model2 = get_model()
+    model3 = get_model()
+
+    inputs = keras.Input(shape=(128,))
+    y1 = model1(inputs)
+    y2 = model2(inputs)
+    y3 = model3(inputs)
+    outputs = layers.average([y1, y2, y3])
+    return keras.Model(inputs=inputs, outputs=outputs)
+
+
+def nested_sequential():
+    """A Sequential sub-model (with its Input) between functional layers, and the same
+    sub-model's two calls as the model's outputs."""
+    block = keras.Sequential([keras.Input((6,)), layers.Dense(5, activation="relu"), layers.Dense(6)],
+                             name="block")
+    a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
+    return keras.Model([a, b], [block(a), block(layers.Dense(6, name="pre")(b))], name="outer")
+
+
+def twice_as_outputs():
+    """A functional tower whose two calls are the model's outputs (Keras numbers them 1 and 2
+    in output_layers, 0 and 1 in the wires)."""
+    x = keras.Input((4,))
+    tower = keras.Model(x, layers.Dense(3, name="proj")(layers.Dense(8, name="hid")(x)), name="tower")
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    return keras.Model([a, b], [tower(b), tower(a)], name="two")
+
+
+@pytest.mark.parametrize("make, groups", [(autoencoder, ["encoder", "decoder"]),
+                                          (ensemble, ["functional", "functional_1", "functional_2"]),
+                                          (nested_sequential, ["block", "block"]),
+                                          (twice_as_outputs, ["tower", "tower"])],
+                         ids=["autoencoder", "ensemble", "sequential", "outputs"])
+def test_a_nested_model_imports_as_a_group_and_rebuilds_exactly(make, groups):
+    model = _randomise(make())
+    imported = graph_from_config(model.get_config(), keras_config=keras_config)
+    graph = imported.graph
+    names = [g.name for g in graph.groups]
+    if make is ensemble:  # Keras counts model names up across the process
+        assert len(names) == 3 and len(set(names)) == 3
+    else:
+        assert names == groups
+    for group in graph.groups:  # the group's nodes are the nested model's layers
+        members = graph.group_members(group.id)
+        assert members and all(imported.origin[m][-2] == group.name for m in members)
+    report = analyse(graph)
+    assert report.ok, [d.message for d in report.errors]
+    assert report.total_params == model.count_params()
+    rebuilt = build_model(make_plan(graph, "m"))
+    assert rebuilt.count_params() == model.count_params()
+    assert copy_from_original(model, rebuilt) > 0
+    x = sample_inputs(model, batch=2)
+    assert max_abs_diff(predict(model, x), predict(rebuilt, x)) == 0.0
+
+
+def test_the_autoencoder_exports_as_python_and_the_script_model_matches(tmp_path, capsys):
+    model = _randomise(autoencoder())
+    model.save(tmp_path / "ae.keras")
+    result = import_model(tmp_path / "ae.keras", tmp_path / "ae")
+    assert result.max_abs_diff == 0.0 and result.params == model.count_params()
+    project = load_project(result.project_path)
+    assert [g.name for g in project.graph.groups] == ["encoder", "decoder"]  # kept in the file
+    capsys.readouterr()
+    script = tmp_path / "ae_code.py"
+    assert main(["export", str(result.project_path), "-f", "python", "-o", str(script)]) == 0
+    assert "Verified: max abs difference 0 " in capsys.readouterr().out
+    again = import_script(script).build_model()
+    assert again.count_params() == model.count_params()
+    assert copy_from_original(model, again) == 8
+    x = sample_inputs(model, batch=2)
+    assert max_abs_diff(predict(model, x), predict(again, x)) == 0.0
+
+
+def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
+    """Train a tiny project one epoch, import the run's best.keras (the network nested in the
+    raw-input Normalization wrapper), export it again: the same answers, to the bit."""
+    import keras as k
+
+    from studio.project.io import save_project
+    from studio.project.templates import make_project
+    from studio.workflows import export, importing, train
+
+    project = make_project("mlp", name="demo")
+    project.dataset = {"kind": "sample", "path": "iris"}
+    save_project(project, tmp_path / "demo.studio.json")
+    project = load_project(tmp_path / "demo.studio.json")
+    train.make_session(project, config=train.training_config(project, epochs=1)).run()
+    best = next((tmp_path / "demo.runs").glob("*/best.keras"))
+    original = k.saving.load_model(best, safe_mode=True, compile=False)
+    assert any(isinstance(layer, k.Model) for layer in original.layers)  # the nested network
+
+    result = importing.import_model(best, tmp_path / "again")
+    assert result.max_abs_diff == 0.0 and result.params == original.count_params()
+    again = load_project(result.project_path)
+    graph = again.graph
+    assert [g.name for g in graph.groups] == ["demo"]
+    inner = {graph.node(n).title for n in graph.group_members(graph.groups[0].id)}
+    assert inner == {c.name for c in make_plan(project.graph, "demo").layer_calls}  # the project's layers
+    assert any(n.type == "Normalization" for n in graph.nodes)  # the wrapper's scaling is kept
+    assert analyse(graph).total_params == original.count_params()
+
+    for fmt, name in (("keras", "again.keras"), ("python", "again_code.py")):
+        exported = export.export_project(again, fmt, tmp_path / name)
+        assert exported.max_abs_diff == 0.0
+    reexported = k.saving.load_model(tmp_path / "again.keras", safe_mode=True, compile=False)
+    x = sample_inputs(original, batch=4)
+    x = [np.random.default_rng(2).normal(5.0, 2.0, v.shape).astype("float32") for v in x]
+    assert max_abs_diff(predict(original, x), predict(reexported, x)) == 0.0
