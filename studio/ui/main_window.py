@@ -41,6 +41,7 @@ from studio.ui.document import ProjectDocument, call_while_answering
 from studio.ui.files import FileController
 from studio.ui.hub_dialog import HubController
 from studio.ui.inspector import Inspector
+from studio.ui.model_io import ModelIO
 from studio.ui.palette import Palette, entry_for, with_params
 from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
@@ -126,6 +127,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.summary_bar)
         self.statusBar().addPermanentWidget(self.zoom_label)
 
+        self.model_io = ModelIO(self)  # File > Import Model…, Export…; a run's Export…
         self._connect()
         self._update_title()
         self._update_recent(settings.recent_files())
@@ -650,6 +652,7 @@ class MainWindow(QMainWindow):
         for panel in self.panels.values():
             panel.shutdown()  # background readers and workers end with the window
         self.shape_job.shutdown()
+        self.model_io.shutdown()  # a running import/export is cancelled
         self.hub.shutdown()
         self.save_layout()
         self.files.close()
