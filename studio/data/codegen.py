@@ -191,6 +191,97 @@ def _path(path: str, base_dir: str | os.PathLike | None) -> str:
     return str(p)
 
 
+class ScriptPaths:
+    """Where an exported script finds its data: paths relative to the script, never an absolute
+    path of the machine it was made on.
+
+    A data path resolved against `base_dir` (the project folder; None: the path is relative to
+    the script already, as in a bundle) is written relative to the script when it lies below
+    `script_dir` (the export folder) or below the project folder (the user keeps the layout:
+    the script beside the project, or both copied together); `copied` maps files the export
+    copies beside the script (bundled samples) to their path there. Anything else has no
+    default: the script then needs the path as its argument.
+    """
+
+    def __init__(self, base_dir: str | os.PathLike | None = None, script_dir: str | os.PathLike | None = None,
+                 copied: dict[str, str] | None = None) -> None:
+        self.base_dir = None if base_dir is None else os.path.abspath(os.fspath(base_dir))
+        self.script_dir = None if script_dir is None else os.path.abspath(os.fspath(script_dir))
+        self.copied = {os.path.abspath(k): v for k, v in (copied or {}).items()}
+
+    def relative(self, path: str | None) -> str | None:
+        """`path` as a POSIX path relative to the script's folder, or None when it has none."""
+        if not path:
+            return None
+        p = os.path.expanduser(str(path))
+        if not os.path.isabs(p):
+            if self.base_dir is None:
+                rel = Path(p).as_posix()
+                return None if rel.startswith("../") or rel == ".." else rel
+            p = os.path.join(self.base_dir, p)
+        p = os.path.abspath(p)
+        if p in self.copied:
+            return self.copied[p]
+        for root in (self.script_dir, self.base_dir):
+            if root and (p == root or p.startswith(root.rstrip(os.sep) + os.sep)):
+                return Path(os.path.relpath(p, root)).as_posix()
+        return None
+
+
+def _here(rel: str) -> str:
+    """`Path(__file__).resolve().parent / "data/x.csv"`: a path beside the script, as code."""
+    return f"Path(__file__).resolve().parent / {_lit(rel, 'path')}"
+
+
+def main_data_path(spec: dict, base_dir: str | os.PathLike | None = None) -> str | None:
+    """The path of the file or folder `load_data()` reads (None: a Keras set read by Keras,
+    or a project without data): what the exported script takes as its argument."""
+    if not spec:
+        return None
+    data = registry.concrete_spec(spec)
+    kind = data.get("kind")
+    if kind == "keras":
+        if data.get("path") == "cifar10":
+            return str(registry.cache_dir() / "cifar-10-batches-bin")
+        if data.get("path") == "imdb":
+            return str(registry.cache_dir() / "imdb")
+        return None
+    return _path(str(data.get("path", "")), base_dir)
+
+
+def sample_copy(spec: dict, base_dir: str | os.PathLike | None = None) -> tuple[str, str] | None:
+    """(source, name) when the data `spec` reads is one of Network Studio's samples that is on this
+    machine (bundled, or generated already): the export copies it beside the script, so the script
+    runs where Network Studio is not installed. None for any other data."""
+    path = main_data_path(spec, base_dir)
+    if path is None:
+        return None
+    here = os.path.abspath(path)
+    for s in registry.SAMPLES.values():
+        source = registry.sample_path(s)
+        if s.origin in ("bundled", "generated") and os.path.abspath(source) == here and source.exists():
+            return str(source), s.file
+    return None
+
+
+def data_constants(spec: dict, paths: ScriptPaths) -> str:
+    """The script's DATA_PATH (the default of its data argument, relative to the script, or None)
+    and DATA_NAME (the data's file name, for messages); '' when `load_data()` reads no path."""
+    path = main_data_path(spec, paths.base_dir)
+    if path is None:
+        return ""
+    rel = paths.relative(path)
+    name = Path(path).name or "data"
+    if rel is None:
+        head = ("# The data to train on: the script's argument. It was outside the project and the export\n"
+                "# folder, so there is no default: run `python SCRIPT PATH`.\n"
+                "DATA_PATH = None")
+    else:
+        head = ("# The data to train on: the script's argument, by default this path beside the script.\n"
+                f"DATA_PATH = {_here(rel)}")
+    return f"{head}\nDATA_NAME = {_lit(name, 'path')}"
+
+
 def fixed_preprocessing(spec: dict) -> dict | None:
     """The scaling the app puts in front of the model when it does not depend on the data.
 
@@ -207,30 +298,65 @@ def fixed_preprocessing(spec: dict) -> dict | None:
     return None
 
 
-def loader_source(spec: dict, base_dir: str | os.PathLike | None = None) -> str:
+def loader_source(spec: dict, base_dir: str | os.PathLike | None = None,
+                  paths: ScriptPaths | None = None) -> str:
     """Source text of ``def load_data(batch_size=None)`` for the dataset `spec`.
 
     Relative paths are made absolute against `base_dir` (the project
     folder) when it is given; otherwise they stay relative to where the
     script runs. Bundled samples point at their file in this installation.
+
+    With `paths` (the exported script) the function is
+    ``load_data(batch_size=None, data_path=None)``: it reads `data_path`, by
+    default the script's DATA_PATH (`data_constants`), and the files that go
+    with the data (a text vocabulary, npy targets) relative to the script or
+    to the data, never at an absolute path of this machine.
     """
     data = registry.concrete_spec(spec)
     ds = DatasetSpec.from_dict(data)
     pre = ds.preprocessing
     if ds.kind == "keras":
-        return _keras(ds)
+        return _keras(ds, paths)
     path = _path(ds.path, base_dir)
     if ds.kind in ("csv", "tsv"):
-        return _table(ds, path, pre)
+        return _portable(_table(ds, path, pre), path, paths)
     if ds.kind in ("npz", "npy"):
-        return _arrays(ds, path, base_dir)
+        return _portable(_arrays(ds, path, base_dir, paths), path, paths)
     if ds.kind == "images":
-        return _images(ds, path, rescale=True)
+        return _portable(_images(ds, path, rescale=True), path, paths)
     if ds.kind == "text":
-        return _text(ds, path, pre, base_dir)
+        return _portable(_text(ds, path, pre, base_dir, paths), path, paths)
     if ds.kind == "timeseries":
-        return _series(ds, path)
+        return _portable(_series(ds, path), path, paths)
     raise ValueError(f"no loader for dataset kind {ds.kind!r}")  # pragma: no cover - kinds are checked
+
+
+_SIGNATURE = "def load_data(batch_size=None):\n"
+_PORTABLE_SIGNATURE = "def load_data(batch_size=None, data_path=None):\n"
+_DATA_DEFAULT = ("    if data_path is None:\n"
+                 "        data_path = DATA_PATH  # the script's argument, by default beside the script\n")
+
+
+def _portable(source: str, path: str, paths: ScriptPaths | None) -> str:
+    """The loader reading `data_path` (default DATA_PATH) instead of the literal `path`."""
+    if paths is None:
+        return source
+    literal_path = f"= {_lit(path, 'path')}\n"
+    assert source.startswith(_SIGNATURE) and source.count(literal_path) == 1
+    source = source.replace(literal_path, "= str(data_path)\n", 1)
+    head, rest = source.split("    if batch_size is None:\n", 1)
+    return _PORTABLE_SIGNATURE + head[len(_SIGNATURE):] + _DATA_DEFAULT + "    if batch_size is None:\n" + rest
+
+
+def _beside(path: str, data_path: str, paths: ScriptPaths) -> str:
+    """A file that goes with the data (npy targets, a vocabulary) as code: relative to the script
+    when it can be, else by its name beside the data the script reads."""
+    rel = paths.relative(path)
+    if rel is not None:
+        return f"str({_here(rel)})"
+    if Path(path).parent == Path(data_path).parent:
+        return f"str(Path(data_path).with_name({_lit(Path(path).name, 'path')}))"
+    return ""
 
 
 def _table(ds: DatasetSpec, path: str, pre: dict) -> str:
@@ -339,17 +465,24 @@ $read$split
                    "(features, target)") + body + _PARTS
 
 
-def _arrays(ds: DatasetSpec, path: str, base_dir) -> str:
+def _arrays(ds: DatasetSpec, path: str, base_dir, paths: ScriptPaths | None = None) -> str:
     features = (ds.features or ["x"])[0]
     targets = (ds.targets or ["y"])[0]
     classification = (ds.task or "classification") == "classification"
     if ds.kind == "npy":
         targets_path = _path(ds.targets_path, base_dir) if ds.targets_path else str(Path(path).with_name("y.npy"))
+        targets_code = _lit(targets_path, "targets_path")
+        if paths is not None:
+            targets_code = _beside(targets_path, path, paths) or targets_code
+            if not targets_code.startswith("str("):
+                raise DataError(f"dataset targets_path: {Path(targets_path).name!r} is neither beside the data nor "
+                                "below the project; move it beside the data file to export the script")
         read = Template('''
-    x = np.load($path, allow_pickle=False)
+    PATH = $path
+    x = np.load(PATH, allow_pickle=False)
     y = np.load($targets_path, allow_pickle=False)
     fixed_test = None
-''').substitute(path=_lit(path, "path"), targets_path=_lit(targets_path, "targets_path"))
+''').substitute(path=_lit(path, "path"), targets_path=targets_code)
     else:
         read = Template('''
     PATH = $path
@@ -445,9 +578,13 @@ $split
                    "(image with pixels 0..255, class index)") + body
 
 
-def _text(ds: DatasetSpec, path: str, pre: dict, base_dir) -> str:
+def _text(ds: DatasetSpec, path: str, pre: dict, base_dir, paths: ScriptPaths | None = None) -> str:
     vocab = pre.get("vocabulary_file")
     vocab_path = _path(vocab, base_dir) if vocab else None
+    vocab_code = _lit(vocab_path, "vocabulary_file")
+    if paths is not None and vocab_path is not None:
+        # Out of reach: None, the vocabulary is learnt from the training split as the app did.
+        vocab_code = _beside(vocab_path, path, paths) or "None"
     is_folder = ds.path.endswith(("/", os.sep)) or Path(path).is_dir() or Path(path).suffix == ""
     if is_folder:
         read = '''
@@ -499,7 +636,7 @@ $split$read$target    assignment = split(len(y), $labels, VALIDATION, TEST)
         vectorize.adapt(train_texts.batch(1024))
     x = np.concatenate([np.asarray(vectorize(tf.constant(texts[i:i + 2048].astype(str))))
                         for i in range(0, len(texts), 2048)]).astype("int32")
-''').substitute(path=_lit(path, "path"), vocab=_lit(vocab_path, "vocabulary_file"),
+''').substitute(path=_lit(path, "path"), vocab=vocab_code,
                 max_tokens=_lit(ds.text.max_tokens, "text.max_tokens"),
                 length=_lit(ds.text.sequence_length, "text.sequence_length"), split=_SPLIT, read=read, target=target,
                 labels="y" if classification and ds.split.stratify else "None")
@@ -573,7 +710,7 @@ $read
 _KERAS_SETS = {"mnist": "MNIST", "cifar10": "CIFAR-10", "imdb": "IMDB"}
 
 
-def _keras(ds: DatasetSpec) -> str:
+def _keras(ds: DatasetSpec, paths: ScriptPaths | None = None) -> str:
     name = ds.path
     if name not in _KERAS_SETS:
         raise DataError(f"dataset path: {show(name)} is not one of Keras' data sets ({', '.join(_KERAS_SETS)})")
@@ -581,7 +718,7 @@ def _keras(ds: DatasetSpec) -> str:
     cache = registry.cache_dir()
     if name == "imdb":
         folder = ds.with_changes(kind="text", path=str(cache / "imdb"))
-        return _text(folder, str(cache / "imdb"), {}, None)
+        return _portable(_text(folder, str(cache / "imdb"), {}, None), str(cache / "imdb"), paths)
     if name == "mnist":
         read = '''
     (x, y), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
@@ -609,5 +746,8 @@ def _keras(ds: DatasetSpec) -> str:
     assignment = np.concatenate([split(head, y[:head] if $stratify else None, VALIDATION, 0.0),
                                  np.full(len(y_test), 2, dtype=np.int8)])
 ''').substitute(stratify=_lit(bool(ds.split.stratify)))
-    return _header(ds, name, f"Load the {title} dataset; its own test set is the test split.",
-                   "(image with pixels 0..255, class index)") + body + _PARTS
+    source = _header(ds, name, f"Load the {title} dataset; its own test set is the test split.",
+                     "(image with pixels 0..255, class index)") + body + _PARTS
+    if name == "cifar10":
+        return _portable(source, str(cache / "cifar-10-batches-bin"), paths)
+    return source

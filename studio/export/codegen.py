@@ -42,6 +42,7 @@ from studio.core.errors import ExportError
 from studio.export import script_adapt
 from studio.export import script_parts as parts
 from studio.export import script_safety as safety
+from studio.export import script_transfer as transfer
 from studio.export.pyformat import INDENT, Call, Raw, Seq, is_name, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.keras_names import (
@@ -89,6 +90,11 @@ class ScriptSettings:
     save_file: Optional[str] = None  # default: NAME.keras beside the script
     data_source: Optional[str] = None  # source of load_data(); None: from the dataset or a stub
     data_base_dir: Optional[str] = None  # the project folder: relative data paths start there
+    # The folder the script is written to: data below it is found relative to the script.
+    script_dir: Optional[str] = None
+    # Files the export copies beside the script ({source path: path relative to the script}):
+    # Network Studio's samples, so the script runs where Network Studio is not installed.
+    data_copies: dict = field(default_factory=dict)
     # The dataset's fitted scaling ({"rescale", "normalize"}, as `PreparedData.preprocessing`).
     # None: known without the data (images, texts) or taken from `dataset["preprocessing"]`.
     preprocessing: Optional[dict] = None
@@ -108,13 +114,17 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
                           f"{len(plan.inputs)}; export without the dataset or give the model one input")
     adapt = bool(script_adapt.adapted_layers(plan))
     constants = _constants(name, settings)
+    data_paths = _data_constants(settings)
+    if data_paths:
+        constants += "\n\n" + data_paths
     if adapt:
         constants += "\n" + script_adapt.adapt_constant()
     if scale:
         constants += "\n\n" + parts.scaling_constants(scale)
-    head = "\n\n".join([_header(settings), _imports(config, builtin_imports(plan)), constants])
+    head = "\n\n".join([_header(settings), _imports(config, builtin_imports(plan), bool(data_paths)), constants])
     blocks = [
         head,
+        transfer.source(plan),  # Hub modules' layer code, backbones' builder
         build_model_source(plan, catalog),
         parts.add_preprocessing_source(scale) if scale else "",
         compile_model_source(plan, settings),
@@ -125,7 +135,9 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         parts.fit_source(config),
         parts.device_source(config),
         parts.mixed_precision_source(config),
-        parts.main_source(bool(settings.weights_file), bool(scale), config, adapt=adapt),
+        parts.data_argument_source() if data_paths else "",
+        parts.main_source(bool(settings.weights_file), bool(scale), config, adapt=adapt,
+                          data_argument=bool(data_paths)),
     ]
     text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"
     safety.check_script(text)
@@ -203,6 +215,9 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
         refs = [_ref(names, calls, src, port) for src, port in call.inputs]
         if call.call_style == OP:
             lines.append(statement(var, operation_expr(call, refs)))
+            continue
+        if transfer.is_transfer(call):  # a Hub module or a backbone (studio.export.script_transfer)
+            lines.append(transfer.call_statement(call, var, refs))
             continue
         if call.call_style == POSITIONAL:
             tail = "(" + ", ".join(refs) + ")"
@@ -471,7 +486,25 @@ def load_data_source(settings: ScriptSettings) -> str:
             f"{settings.name}: this version cannot write a data loader for its "
             f"{settings.dataset.get('kind', 'unknown')!r} dataset; export without the dataset or update"
         ) from None
-    return loader_source(settings.dataset, settings.data_base_dir)
+    return loader_source(settings.dataset, settings.data_base_dir, script_paths(settings))
+
+
+def script_paths(settings: ScriptSettings) -> Any:
+    """Where the script finds its data (`studio.data.codegen.ScriptPaths`)."""
+    from studio.data.codegen import ScriptPaths
+
+    return ScriptPaths(settings.data_base_dir, settings.script_dir, settings.data_copies)
+
+
+def _data_constants(settings: ScriptSettings) -> str:
+    """DATA_PATH and DATA_NAME when the script's loader reads a path ('' otherwise)."""
+    if settings.data_source is not None or not settings.dataset:
+        return ""
+    try:
+        from studio.data.codegen import data_constants
+    except ImportError:
+        return ""
+    return data_constants(settings.dataset, script_paths(settings))
 
 
 # --- module parts ------------------------------------------------------------------
@@ -489,8 +522,10 @@ def _header(settings: ScriptSettings) -> str:
     return "\n".join(lines)
 
 
-def _imports(config: Any, extra: list[str] = ()) -> str:  # type: ignore[assignment]
+def _imports(config: Any, extra: list[str] = (), arguments: bool = False) -> str:  # type: ignore[assignment]
     std = "import math\nfrom pathlib import Path" if config.lr_schedule == "cosine" else "from pathlib import Path"
+    if arguments:
+        std = "import argparse\n" + std
     tf = "import tensorflow as tf\n" if config.device != "auto" else ""
     more = "".join(f"\n{line}" for line in extra)
     return std + f"\n\nimport keras\n{tf}from keras import layers{more}"

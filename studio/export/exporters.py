@@ -417,6 +417,9 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         settings = ScriptSettings(name=stem)
     settings.weights_file = weights_name
     settings.save_file = settings.save_file or f"{stem}.keras"
+    if settings.script_dir is None:  # data below the export folder: found relative to the script
+        settings.script_dir = str(target.parent.resolve())
+    extra = _copy_sample(settings, staging, stem)
     main = staging.path(target.name)
     main.write_text(generate_script(plan, settings), encoding="utf-8")
     bare = model if bare is None else bare
@@ -456,4 +459,29 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
     if "def add_preprocessing(" in main.read_text(encoding="utf-8"):
         notes.append("the saved model takes raw inputs, like the app's: add_preprocessing() puts the data's "
                      "fitted scaling in front of build_model()")
-    return Staged(main, extra=[(weights, weights_name)], run=run, notes=notes)
+    if extra:
+        notes.append(f"the sample data was copied to {extra[0][1]}/ beside the script; give another data path "
+                     f"as its argument: python {target.name} PATH")
+    return Staged(main, extra=[(weights, weights_name), *extra], run=run, notes=notes)
+
+
+def _copy_sample(settings: Any, staging: Staging, stem: str) -> list[tuple[Path, str]]:
+    """Stage a copy of Network Studio's sample data the script reads in `<stem>_data/` (the script's
+    default data path then), so the script runs where Network Studio is not installed."""
+    import shutil
+
+    from studio.data.codegen import sample_copy
+
+    found = sample_copy(settings.dataset, settings.data_base_dir) if settings.dataset else None
+    if found is None or settings.data_copies:
+        return []
+    source, name = found
+    folder = f"{stem}_data"
+    staged = staging.path(folder)
+    staged.mkdir()
+    if Path(source).is_dir():
+        shutil.copytree(source, staged / name)
+    else:
+        shutil.copy2(source, staged / name)
+    settings.data_copies = {source: f"{folder}/{name}"}
+    return [(staged, folder)]

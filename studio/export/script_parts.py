@@ -277,9 +277,38 @@ def mixed_precision_source(config: TrainingConfig) -> str:
     ])
 
 
+def data_argument_source() -> str:
+    """`data_argument(argv)`: the script's command line, the data's path (default DATA_PATH,
+    beside the script; required when the export had none), checked to exist."""
+    i1, i2 = INDENT, INDENT * 2
+    return "\n".join([
+        "def data_argument(argv: list | None = None) -> Path:",
+        f'{i1}"""The data to train on: the command-line argument, else DATA_PATH."""',
+        f"{i1}parser = argparse.ArgumentParser(",
+        f'{i2}description="Build, train and save the model exported from Network Studio."',
+        f"{i1})",
+        f"{i1}parser.add_argument(",
+        f'{i2}"data",',
+        f'{i2}nargs="?",',
+        f"{i2}type=Path,",
+        f"{i2}default=DATA_PATH,",
+        f'{i2}help=f"the data file or folder ({{DATA_NAME}}); default: {{DATA_PATH}}",',
+        f"{i1})",
+        f"{i1}args = parser.parse_args(argv)",
+        f"{i1}if args.data is None:",
+        f'{i2}parser.error(f"give the path of the data to train on ({{DATA_NAME}})")',
+        f"{i1}if not args.data.exists():",
+        f'{i2}parser.error(f"no data at {{args.data}}; give the path of {{DATA_NAME}} as the argument")',
+        f"{i1}return args.data",
+    ])
+
+
 def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingConfig] = None,
-                adapt: bool = False) -> str:
+                adapt: bool = False, data_argument: bool = False) -> str:
     """`main()`: seed, device, build, load weights, compile, train (or summary), save.
+
+    With `data_argument` the data's path comes from the command line
+    (`data_argument_source`) and goes to `load_data`.
 
     With a chosen device the data is loaded first and the model built,
     compiled and trained inside `with tf.device(...)`, as the app does.
@@ -289,8 +318,10 @@ def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingCon
     """
     config = config or TrainingConfig()
     device = config.device
+    load = "data = load_data(data_path=data_path)" if data_argument else "data = load_data()"
     lines = [
-        "def main() -> None:",
+        "def main(argv: list | None = None) -> None:" if data_argument else "def main() -> None:",
+        *([f"{INDENT}data_path = data_argument(argv)"] if data_argument else []),
         f"{INDENT}if SEED is not None:",
         f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
     ]
@@ -310,7 +341,7 @@ def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingCon
         ]
     adapt_lines = ["if data is not None:", f"{INDENT}adapt_normalization(model, data[0])  # the training split"]
     if adapt and device == "auto":
-        body += ["data = load_data()", *adapt_lines]
+        body += [load, *adapt_lines]
     elif adapt:
         body += adapt_lines
     body.append("model = compile_model(add_preprocessing(model))" if preprocessing
@@ -324,11 +355,11 @@ def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingCon
     if config.checkpoint_best:
         train.append(f'{INDENT}print(f"Saved the best epoch\'s model to {{BEST_PATH}}")')
     if device == "auto":
-        body += ([] if adapt else ["data = load_data()"]) + [*train, "model.save(SAVE_PATH)"]
+        body += ([] if adapt else [load]) + [*train, "model.save(SAVE_PATH)"]
         lines += [INDENT + line for line in body]
     else:
         scope = "with tf.device(device):" if device.startswith("gpu:") else "with tf.device(DEVICE):"
-        lines += [f"{INDENT}data = load_data()", INDENT + scope]
+        lines += [INDENT + load, INDENT + scope]
         lines += [INDENT * 2 + line for line in body + train]
         lines.append(f"{INDENT}model.save(SAVE_PATH)")
     lines += [

@@ -132,8 +132,10 @@ def test_script_of_a_text_run_reads_with_the_runs_vocabulary(tmp_path, capsys):
                                                  "dataset_resolved": prepared.spec}))
     out = tmp_path / "topics_model.py"
     assert main(["export", str(path), "-f", "python", "-o", str(out)]) == 0
-    vocabulary = tmp_path / prepared.spec["preprocessing"]["vocabulary_file"]
-    assert f"VOCABULARY = {literal(str(vocabulary))}" in out.read_text()  # written by the literal writer
+    vocabulary = (tmp_path / prepared.spec["preprocessing"]["vocabulary_file"]).relative_to(tmp_path)
+    # beside the script, written by the literal writer; never this machine's absolute path
+    assert f"VOCABULARY = str(Path(__file__).resolve().parent / {literal(vocabulary.as_posix())})" in out.read_text()
+    assert str(tmp_path) not in out.read_text()
     module = import_script(out)
     assert not hasattr(module, "add_preprocessing")  # token ids go straight in, as in the app
     train, validation, test = module.load_data(16)
