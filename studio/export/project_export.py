@@ -29,14 +29,18 @@ class ModelSource:
     task: dict = field(default_factory=dict)  # the run's TaskInfo record, if any
     run_id: Optional[str] = None
     dataset: Optional[dict] = None  # the dataset spec the run resolved (columns, classes, vocabulary)
+    training: Optional[dict] = None  # the run's training settings (its config.json), not the project's now
 
 
 def script_settings(project: Project, plan: BuildPlan, stem: str, task: dict | None = None,
-                    preprocessing: dict | None = None, dataset: dict | None = None) -> ScriptSettings:
+                    preprocessing: dict | None = None, dataset: dict | None = None,
+                    training: dict | None = None) -> ScriptSettings:
     """What the exported script needs from the project besides the network.
 
     `preprocessing` is the dataset's fitted scaling and `dataset` the spec as
     the data module resolved it (see `script_data`); default: the project's.
+    `training`: a run's settings (seed, epochs, batch size, optimizer...), so the
+    script of a run trains as that run did; default: the project's current ones.
     """
     dataset = copy.deepcopy(dataset or project.dataset) if project.dataset else None
     task = dict(task or {})
@@ -45,7 +49,7 @@ def script_settings(project: Project, plan: BuildPlan, stem: str, task: dict | N
         kind = "regression"  # forecasts train like regressions
     return ScriptSettings(
         name=stem,
-        training=copy.deepcopy(project.training),
+        training=copy.deepcopy(training if training is not None else project.training),
         dataset=dataset,
         task=kind,
         label_encoding=task.get("label_encoding") or "index",
@@ -147,7 +151,8 @@ def _from_run(project: Project, info: Any, which: str, plan: BuildPlan) -> Model
             pass
     task = record.get("task") if isinstance(record.get("task"), dict) else {}
     resolved = record.get("dataset_resolved") if isinstance(record.get("dataset_resolved"), dict) else None
-    return ModelSource(model, plan, f"run {info.id} ({path.name})", task, info.id, resolved)
+    training = record.get("training") if isinstance(record.get("training"), dict) else None
+    return ModelSource(model, plan, f"run {info.id} ({path.name})", task, info.id, resolved, training)
 
 
 def graph_model(source: ModelSource) -> Any:
@@ -193,7 +198,7 @@ def export_project(project: Project, fmt: str, path: str | Path, run: str | None
         bare = graph_model(source)
         step("preparing the data's scaling for the script")
         dataset, scale, reference = script_data(project, source, bare)
-        settings = script_settings(project, source.plan, stem, source.task, scale, dataset)
+        settings = script_settings(project, source.plan, stem, source.task, scale, dataset, source.training)
         return export_model(reference, fmt, target, plan=source.plan, script_settings=settings,
                             graph_model=bare, step=step)
     return export_model(source.model, fmt, target, step=step)
