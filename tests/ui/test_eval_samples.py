@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from studio.workflows import evaluate
-from tests.workflows.test_eval_samples import LONG_CLASS, image_project, table_project, trained
+from tests.workflows.test_eval_samples import LONG_CLASS, image_project, table_project, text_project, trained
 
 
 def _panel(qtbot, project, result):
@@ -173,3 +173,18 @@ def test_an_old_evaluation_without_sample_sources_still_lists_numbers(qtbot):
     assert view.samples.table.rowCount() == 1 and view.samples.table.item(0, 0).text() == "test sample #1"
     assert "Evaluate the run again" in view.samples.table.item(0, 0).toolTip()
     assert not view.samples.loading()
+
+
+def test_a_text_cell_shows_the_start_of_each_text(qtbot, tmp_path):
+    project = trained(text_project(tmp_path))
+    result = evaluate.evaluate_run(project)
+    view = _panel(qtbot, project, result)
+    names = result["class_names"]
+    row = column = max(range(2), key=lambda i: result["confusion"][i][i])
+    _click_cell(qtbot, view, row, column)
+    samples = view.samples
+    _loaded(qtbot, samples)
+    assert samples.table.rowCount() == result["confusion"][row][column] > 0
+    for label, text in zip(_column(samples, "sample"), _column(samples, "text")):
+        assert label.startswith(f"{names[row]}/note") and text.startswith(f"{names[row]} note ")
+

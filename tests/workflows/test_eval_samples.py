@@ -185,3 +185,36 @@ def test_the_evaluation_at_the_end_of_training_points_at_its_samples_too(tmp_pat
     assert saved["sample_source"]["kind"] == "table" and len(saved["sample_refs"]) == saved["samples"] == 10
     shown = evaluate.read_samples(saved, [0])[0]
     assert shown["columns"][0][0] == "width" and not shown["problem"]
+
+
+def text_project(folder: Path) -> Project:
+    """Two classes of short .txt files (weather and cooking), in texts/<class>/."""
+    words = {"weather": "rain wind cloud storm sun", "cooking": "pan oven salt butter onion"}
+    for cls, vocabulary in words.items():
+        sub = folder / "texts" / cls
+        sub.mkdir(parents=True)
+        for i in range(10):
+            chosen = vocabulary.split()
+            (sub / f"note{i:02d}.txt").write_text(f"{cls} note {i}: " + " ".join(chosen[i % 5:] + chosen[:i % 5]),
+                                                  encoding="utf-8")
+
+    def build(b: Builder) -> None:
+        b.add("Input", "token ids", after=None, batch_shape=[None, 8], dtype="int32")
+        b.add("Embedding", "embedding", input_dim=100, output_dim=4)
+        b.add("GlobalAveragePooling1D", "average")
+        b.add("Dense", "topic", units=2, activation="softmax")
+
+    return _project(folder, "texts", build, {"kind": "text", "path": "texts", "text": {"max_tokens": 100,
+                                                                                      "sequence_length": 8},
+                                             "split": {"validation": 0.2, "test": 0.3, "seed": 4}})
+
+
+def test_text_samples_are_shown_as_the_start_of_their_text(tmp_path):
+    project = trained(text_project(tmp_path))
+    result = evaluate.evaluate_run(project)
+    assert result["sample_source"]["kind"] == "text" and result["samples"] == 6
+    shown = evaluate.read_samples(result, list(range(6)))
+    for item, truth in zip(shown, result["y_true"]):
+        cls = result["class_names"][truth]
+        assert item["label"].startswith(cls + "/note") and item["text"].startswith(f"{cls} note ")
+        assert item["text"] == (tmp_path / "texts" / item["label"]).read_text(encoding="utf-8")
