@@ -167,3 +167,28 @@ def test_siamese_network_imports_as_shared_towers_and_exports_exactly(tmp_path, 
     assert len(weighted) == 5 and weighted <= owners  # the second tower calls the first's layers
     assert analyse(graph).total_params == model.count_params()
     assert text.count("layers.Conv2D(") == 2  # the tower's two convolutions, each made once
+
+
+def test_a_designed_sharing_builds_one_layer_and_the_script_agrees(tmp_path):
+    """Drawn in the app: two Dense towers, the second sharing the first's weights (the graph
+    edit), then compiled and exported: one Keras layer called twice in both, same answers."""
+    from studio.graph.edits import ShareWeights
+    from tests.graph.test_share_weights import siamese
+
+    graph, ids = siamese()
+    ShareWeights(ids["tb"], ids["ta"]).apply(graph)
+    plan = make_plan(graph, "designed")
+    assert plan.call(ids["tb"]).shares == ids["ta"]
+    model = build_model(plan)
+    assert model.count_params() == analyse(graph).total_params == 2 * (5 * 4 + 4) - (5 * 4 + 4) + 5
+    assert len(model.weights) == 4  # the tower's kernel and bias (one layer, two calls), the head's
+    assert [layer.name for layer in model.layers if layer.weights] == [plan.call(ids["ta"]).name, "head"]
+    text = generate_script(plan, ScriptSettings(name="designed"))
+    assert text.count("layers.Dense(") == 2  # the tower (once) and the head
+    (tmp_path / "designed.py").write_text(text)
+    again = import_script(tmp_path / "designed.py").build_model()
+    for layer in model.layers:
+        if layer.weights:
+            again.get_layer(layer.name).set_weights(layer.get_weights())
+    x = sample_inputs(model, batch=3)
+    assert max_abs_diff(predict(model, x), predict(again, x)) == 0.0
