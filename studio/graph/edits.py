@@ -206,13 +206,17 @@ class ShareWeights(Edit):
         graph.set_shares(self.node_id, shares)
 
 
-def share_candidates(graph: Graph, node_id: str) -> list[str]:
+def share_candidates(graph: Graph, node_id: str, report: Any = None) -> list[str]:
     """The nodes `node_id` can share weights with (the "Share weights with..." menu): other
-    nodes of the same type holding a layer, not already over the same layer."""
+    nodes of the same type holding a layer, not already over the same layer. With `report`
+    (an up-to-date `analyse(graph)`), a layer known to hold no weights (Subtract, Dropout...)
+    shares nothing."""
     node = graph.node(node_id)
     spec = graph.spec(node)
     if spec is not None and (spec.max_inputs == 0 or spec.call_style == "op"):
         return []  # Inputs and operations hold no layer
+    if report is not None and report.params.get(node_id) == (0, 0):
+        return []
     mine = set(graph.sharing(node_id))
     return [n.id for n in graph.nodes if n.type == node.type and n.id not in mine]
 

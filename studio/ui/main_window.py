@@ -46,6 +46,7 @@ from studio.ui.palette import Palette, entry_for, with_params
 from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
 from studio.ui.shape_job import OpaqueShapeJob
+from studio.ui.sharing_menu import add_share_menu
 from studio.ui.summary import SummaryBar, SummaryDialog
 from studio.ui.weights_ui import WeightsController
 
@@ -356,6 +357,8 @@ class MainWindow(QMainWindow):
             reset.setStatusTip("These layers start from random weights again (Undo keeps the old ones)")
             reset.setEnabled(self.weights_ui.has_weights(ids))
             reset.triggered.connect(lambda: self.weights_ui.reset(ids))
+            if len(selection) == 1:  # "Share weights with" / "Stop sharing weights"
+                add_share_menu(menu, self.document, selection[0].id)
         else:
             add = menu.addAction("Add Layer…")
             add.triggered.connect(lambda: self.open_quick_add(scene_pos))

@@ -46,6 +46,7 @@ class NodeView:
     inputs: tuple = ()  # names of input ports ("" when unnamed)
     outputs: tuple = ("",)
     trainable: bool = True
+    shares: str = ""  # the label of the node whose layer (weights) this node calls again
 
 
 class PortItem(QGraphicsItem):
@@ -354,7 +355,7 @@ class NodeItem(QGraphicsItem):
         painter.setFont(mono)
         painter.setPen(t.error if v.shape == "?" and v.severity == "error" else t.text)
         shape = ("→ " + v.shape) if v.shape not in ("", "…") else v.shape
-        suffix = "" if v.trainable else "  frozen"
+        suffix = ("" if v.trainable else "  frozen") + (f"  shared: {v.shares}" if v.shares else "")
         painter.drawText(QRectF(left, y + ROW, inner, ROW), Qt.AlignmentFlag.AlignVCenter,
                          _elide(shape + suffix, mono, inner))
 

@@ -116,6 +116,8 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         lines = [f"<b>{node.title or node.type}</b> ({class_name})"]
         if outs is not None:
             lines.append(f"output {shape}")
+        if node.shares and graph.has_node(node.shares):
+            lines.append(f"shares the weights of '{_escape(graph.label(node.shares))}' (one layer, called here too)")
         for d in diags:
             lines.append(f"<span>{'✖' if d.severity == 'error' else '⚠' if d.severity == 'warning' else 'ℹ'} "
                          f"{_escape(d.message)}</span>")
@@ -135,6 +137,7 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         inputs=inputs,
         outputs=outputs,
         trainable=node.trainable,
+        shares=graph.label(node.shares) if node.shares and graph.has_node(node.shares) else "",
     )
 
 

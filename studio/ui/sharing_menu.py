@@ -1,0 +1,47 @@
+"""The canvas menu's "Share weights with" submenu (issue 12, point 4).
+
+A layer node can become another call of an existing layer of the same type: the two nodes
+share one set of weights (a shared embedding, siamese towers). The submenu lists the nodes
+it can share with (`studio.graph.edits.share_candidates`); "Stop sharing weights" gives the
+node its own layer again. Each choice is one undoable `ShareWeights` edit on the document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QMenu
+
+from studio.graph.edits import ShareWeights, share_candidates
+
+MAX_LISTED = 40  # nodes named in the submenu; a graph with more lists the nearest in graph order
+
+
+def add_share_menu(menu: QMenu, document: Any, node_id: str) -> QMenu | None:
+    """Add "Share weights with" (and "Stop sharing weights" for a node that shares) to `menu`
+    for the one selected node; returns the submenu (None when the node holds no layer)."""
+    graph = document.graph
+    node = graph.node(node_id)
+    report = document.report
+    candidates = share_candidates(graph, node_id, report)
+    if node.shares:
+        stop = menu.addAction("Stop sharing weights")
+        stop.setStatusTip("This layer gets weights of its own again (Undo shares them again)")
+        stop.triggered.connect(lambda: document.push(ShareWeights(node_id, "")))
+    if not candidates and not node.shares:
+        spec = graph.spec(node)
+        if (spec is not None and (spec.max_inputs == 0 or spec.call_style == "op")) or (
+                report is not None and report.params.get(node_id) == (0, 0)):
+            return None  # an Input, an operation or a layer without weights: nothing to share
+    sub = menu.addMenu("Share weights with")
+    sub.setStatusTip("Make this node another call of that layer: one set of weights for both")
+    order = {n.id: i for i, n in enumerate(graph.nodes)}
+    here = order[node_id]
+    shown = sorted(candidates, key=lambda n: abs(order[n] - here))[:MAX_LISTED]
+    for other in sorted(shown, key=order.__getitem__):
+        action = sub.addAction(graph.label(other))
+        action.triggered.connect(lambda _=False, o=other: document.push(ShareWeights(node_id, o)))
+    if not candidates:
+        none = sub.addAction(f"(no other {node.type} layer)")
+        none.setEnabled(False)
+    return sub

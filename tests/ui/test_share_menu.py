@@ -1,0 +1,65 @@
+""""Share weights with..." in the window (issue 12, point 4): the node menu lists the layers
+of the same type; choosing one makes the node another call of that layer (one undo step),
+the node says which layer it shares, the totals count the weights once; "Stop sharing
+weights" and Undo give it its own layer back."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from studio.graph.model import Edge, Graph, Node
+from studio.project.model import Project
+from studio.ui.document import ProjectDocument
+from tests.ui.conftest import click, node_pos
+
+
+def _project(tmp_path) -> Project:
+    g = Graph()
+    g.add_node(Node("Input", {"batch_shape": [None, 5]}, "a", (0, 0), id="a"))
+    g.add_node(Node("Input", {"batch_shape": [None, 5]}, "b", (0, 200), id="b"))
+    g.add_node(Node("Dense", {"units": 4, "activation": "relu"}, "tower_a", (260, 0), id="ta"))
+    g.add_node(Node("Dense", {"units": 4}, "tower_b", (260, 200), id="tb"))
+    g.add_node(Node("Subtract", {}, "diff", (520, 100), id="diff"))
+    for src, dst, port in (("a", "ta", 0), ("b", "tb", 0), ("ta", "diff", 0), ("tb", "diff", 1)):
+        g.connect(Edge(src, dst, 0, port))
+    return Project(graph=g, name="towers", path=tmp_path / "towers.studio.json")
+
+
+def _menu_item(menu, text):
+    return next(a for a in menu.actions() if a.text().replace("&", "") == text)
+
+
+def test_share_weights_from_the_node_menu_then_stop_and_undo(qtbot, make_window, tmp_path):
+    window = make_window(ProjectDocument(_project(tmp_path)))
+    document = window.document
+    before = document.report.total_params
+    click(window.view, node_pos(window, "tb"))
+    assert document.selection == ["tb"]
+    menu = window.context_menu(window.scene.node_item("tb").scenePos())
+    share = _menu_item(menu, "Share weights with").menu()
+    assert [a.text() for a in share.actions()] == ["tower_a"]  # the other Dense, not the Subtract
+    share.actions()[0].trigger()
+    graph = document.graph
+    assert graph.node("tb").shares == "ta" and graph.node("tb").params == {"units": 4, "activation": "relu"}
+    qtbot.waitUntil(lambda: document.report.total_params == before - (5 * 4 + 4))
+    qtbot.waitUntil(lambda: window.scene.node_item("tb").view.shares == "tower_a")
+    assert "shares the weights of 'tower_a'" in window.scene.node_item("tb").view.tooltip
+
+    stop = _menu_item(window.context_menu(window.scene.node_item("tb").scenePos()), "Stop sharing weights")
+    stop.trigger()
+    assert graph.node("tb").shares == ""
+    qtbot.waitUntil(lambda: window.scene.node_item("tb").view.shares == "")
+    QTest.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert graph.node("tb").shares == "ta"
+    QTest.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert graph.node("tb").shares == "" and graph.node("tb").params == {"units": 4}
+    qtbot.waitUntil(lambda: document.report.total_params == before)
+
+
+def test_inputs_and_operations_offer_no_sharing(qtbot, make_window, tmp_path):
+    window = make_window(ProjectDocument(_project(tmp_path)))
+    for node_id in ("a", "diff"):
+        window.document.set_selection([node_id])
+        menu = window.context_menu(window.scene.node_item(node_id).scenePos())
+        assert "Share weights with" not in [a.text() for a in menu.actions()]
