@@ -46,7 +46,7 @@ from studio.ui.palette import Palette, entry_for, with_params
 from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
 from studio.ui.shape_job import OpaqueShapeJob
-from studio.ui.sharing_menu import add_share_menu
+from studio.ui.sharing_menu import add_group_menu, add_share_menu
 from studio.ui.summary import SummaryBar, SummaryDialog
 from studio.ui.weights_ui import WeightsController
 
@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
             reset.triggered.connect(lambda: self.weights_ui.reset(ids))
             if len(selection) == 1:  # "Share weights with" / "Stop sharing weights"
                 add_share_menu(menu, self.document, selection[0].id)
+                add_group_menu(menu, self.document, selection[0].id)
         else:
             add = menu.addAction("Add Layer…")
             add.triggered.connect(lambda: self.open_quick_add(scene_pos))
@@ -366,6 +367,7 @@ class MainWindow(QMainWindow):
             menu.addSeparator()
             for action in (a.select_all, a.auto_layout, a.fit):
                 menu.addAction(action)
+            add_group_menu(menu, self.document, None)  # the layers of each nested model
         return menu
 
     def show_context_menu(self, scene_pos: QPointF, global_pos: QPoint) -> None:

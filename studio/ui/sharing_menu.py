@@ -45,3 +45,20 @@ def add_share_menu(menu: QMenu, document: Any, node_id: str) -> QMenu | None:
         none = sub.addAction(f"(no other {node.type} layer)")
         none.setEnabled(False)
     return sub
+
+
+def add_group_menu(menu: QMenu, document: Any, node_id: str | None) -> None:
+    """Groups (the layers of a model used as a layer): for a node in groups, "Select group
+    'NAME'" selects all its members; on the empty canvas, "Select group" lists every group."""
+    graph = document.graph
+    groups = graph.groups_of(node_id) if node_id is not None else graph.groups
+    groups = [g for g in groups if graph.group_members(g.id)]
+    if not groups:
+        return
+    target = menu if node_id is not None else menu.addMenu("Select group")
+    for group in groups[:MAX_LISTED]:
+        members = graph.group_members(group.id)
+        text = f"{group.name or 'group'} ({len(members)} layer{'s' if len(members) != 1 else ''})"
+        action = target.addAction(f"Select group {text}" if node_id is not None else text)
+        action.setStatusTip("Select every layer of this nested model")
+        action.triggered.connect(lambda _=False, g=group.id: document.set_selection(graph.group_members(g)))

@@ -1,7 +1,8 @@
 """"Share weights with..." in the window (issue 12, point 4): the node menu lists the layers
 of the same type; choosing one makes the node another call of that layer (one undo step),
 the node says which layer it shares, the totals count the weights once; "Stop sharing
-weights" and Undo give it its own layer back."""
+weights" and Undo give it its own layer back. The layers of a nested model (a group) are
+listed and selected as one."""
 
 from __future__ import annotations
 
@@ -63,3 +64,21 @@ def test_inputs_and_operations_offer_no_sharing(qtbot, make_window, tmp_path):
         window.document.set_selection([node_id])
         menu = window.context_menu(window.scene.node_item(node_id).scenePos())
         assert "Share weights with" not in [a.text() for a in menu.actions()]
+
+
+def test_a_nested_models_layers_are_selected_as_one_group(qtbot, make_window, tmp_path):
+    from studio.graph.model import Group
+
+    project = _project(tmp_path)
+    project.graph.add_group(Group("g1", "tower", ["ta", "tb", "gone"]))
+    window = make_window(ProjectDocument(project))
+    window.document.set_selection([])
+    empty = window.context_menu(window.view.mapToScene(5, 5))
+    groups = _menu_item(empty, "Select group").menu()
+    assert [a.text() for a in groups.actions()] == ["tower (2 layers)"]
+    groups.actions()[0].trigger()
+    assert sorted(window.document.selection) == ["ta", "tb"]
+    window.document.set_selection(["ta"])
+    menu = window.context_menu(window.scene.node_item("ta").scenePos())
+    _menu_item(menu, "Select group tower (2 layers)").trigger()
+    assert sorted(window.document.selection) == ["ta", "tb"]
