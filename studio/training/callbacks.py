@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from studio.core import files
+from studio.training.history import PHASE
 
 
 class SessionHooks(Protocol):
@@ -28,6 +29,8 @@ class SessionHooks(Protocol):
 
     config: Any
     final_epoch: int
+    phase: int  # two-phase fine-tuning's phase (0: one phase)
+    lr_factor: float  # that phase's learning-rate factor
 
     def begin_training(self, params: dict) -> bool:
         """fit() starts with Keras' `params`; True: stop at once (stop was requested)."""
@@ -61,8 +64,9 @@ def callback_classes() -> dict[str, type]:
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             config = self.session.config
-            if config.uses_epoch_schedule:
-                self.model.optimizer.learning_rate = config.learning_rate_at(epoch, self.session.final_epoch)
+            if config.uses_epoch_schedule:  # times the fine-tuning phase's factor (training/phases.py)
+                self.model.optimizer.learning_rate = (config.learning_rate_at(epoch, self.session.final_epoch)
+                                                      * self.session.lr_factor)
             self.rate = _current_lr(self.model)
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
@@ -70,6 +74,8 @@ def callback_classes() -> dict[str, type]:
             self.session.mark_epoch_end()
             if logs is not None:
                 logs["learning_rate"] = getattr(self, "rate", None) or _current_lr(self.model)
+                if self.session.phase:  # two-phase fine-tuning: which phase this epoch trained in
+                    logs[PHASE] = float(self.session.phase)
 
     class BestCheckpoint(keras.callbacks.ModelCheckpoint):
         """ModelCheckpoint that ignores an epoch cut short by a stop request and saves

@@ -125,6 +125,24 @@ class EarlyStopping:
 
 
 @dataclass
+class FineTune:
+    """Two-phase fine-tuning of a pretrained base (Backbone / Hub module nodes), in one run.
+
+    Phase 1 trains the head with every base frozen for `head_epochs`; phase 2 unfreezes the top
+    `unfreeze_top` layers of each base (0: all of it) and trains the rest of `epochs` at
+    `learning_rate * lr_factor`."""
+
+    enabled: bool = False
+    head_epochs: int = 3
+    unfreeze_top: int = 0
+    lr_factor: float = 0.1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "head_epochs": self.head_epochs, "unfreeze_top": self.unfreeze_top,
+                "lr_factor": self.lr_factor}
+
+
+@dataclass
 class TrainingConfig:
     optimizer: str = "adam"
     # Keras config keys of the optimizer (see OPTIMIZERS); missing keys take Keras' defaults.
@@ -149,6 +167,7 @@ class TrainingConfig:
     mixed_precision: bool = False
     # Batches per call into TensorFlow: "auto" groups tiny batches (see training/execution.py).
     steps_per_execution: Union[int, str] = "auto"
+    fine_tune: FineTune = field(default_factory=FineTune)
     # Keys of the dict this version does not know; written back unchanged.
     unknown: dict[str, Any] = field(default_factory=dict)
 
@@ -176,6 +195,7 @@ class TrainingConfig:
             "device": self.device,
             "mixed_precision": self.mixed_precision,
             "steps_per_execution": self.steps_per_execution,
+            "fine_tune": self.fine_tune.to_dict(),
         }
         for key, value in self.unknown.items():
             data.setdefault(key, _copy_json(value))
@@ -198,13 +218,15 @@ class TrainingConfig:
             kwargs[key] = _copy_json(data[key])
         if "early_stopping" in kwargs:
             kwargs["early_stopping"] = _early_stopping_from(kwargs["early_stopping"])
+        if "fine_tune" in kwargs:
+            kwargs["fine_tune"] = _fine_tune_from(kwargs["fine_tune"])
         return cls(**kwargs, unknown=unknown)
 
     def replace(self, **changes: Any) -> TrainingConfig:
         """A validated copy with some fields changed (e.g. `--epochs` from the CLI)."""
         data = self.to_dict()
         for key, value in changes.items():
-            data[key] = value.to_dict() if isinstance(value, EarlyStopping) else value
+            data[key] = value.to_dict() if isinstance(value, (EarlyStopping, FineTune)) else value
         return TrainingConfig.from_dict(data)
 
     # --- validation ------------------------------------------------------------
@@ -279,6 +301,18 @@ class TrainingConfig:
         else:
             self.steps_per_execution = _require_int(
                 "steps_per_execution", self.steps_per_execution, low=1, high=100_000
+            )
+        if not isinstance(self.fine_tune, FineTune):
+            self.fine_tune = _fine_tune_from(self.fine_tune)
+        ft = self.fine_tune
+        ft.enabled = _require_bool("fine_tune.enabled", ft.enabled)
+        ft.head_epochs = _require_int("fine_tune.head_epochs", ft.head_epochs, low=1, high=1_000_000)
+        ft.unfreeze_top = _require_int("fine_tune.unfreeze_top", ft.unfreeze_top, low=0, high=100_000)
+        ft.lr_factor = _require_number("fine_tune.lr_factor", ft.lr_factor, low=0.0, high=10.0, low_open=True)
+        if ft.enabled and ft.head_epochs >= self.epochs:
+            raise TrainingError(
+                f"training setting 'fine_tune.head_epochs': {ft.head_epochs} head epoch(s) leave no epoch of "
+                f"the {self.epochs} for fine-tuning; use fewer head epochs or more epochs"
             )
         if not isinstance(self.unknown, dict):
             self.unknown = {}
@@ -547,6 +581,22 @@ def _check_loss_weights(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _require_number(f"loss_weights.{shorten(str(k))}", v, low=0.0) for k, v in value.items()}
     raise TrainingError(msg)
+
+
+def _fine_tune_from(value: Any) -> FineTune:
+    if isinstance(value, FineTune):
+        return value
+    if value is None:
+        return FineTune()
+    if isinstance(value, bool):  # shorthand: "fine_tune": true
+        return FineTune(enabled=value)
+    if not isinstance(value, dict):
+        raise TrainingError(
+            "training setting 'fine_tune': expected an object such as "
+            '{"enabled": true, "head_epochs": 3, "unfreeze_top": 0, "lr_factor": 0.1}'
+        )
+    names = {f.name for f in fields(FineTune)}
+    return FineTune(**{k: v for k, v in value.items() if k in names})
 
 
 def _early_stopping_from(value: Any) -> EarlyStopping:

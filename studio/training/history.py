@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence
 
 NAN = float("nan")
+# The epoch column of two-phase fine-tuning: 1 while the head trains on a frozen base, 2 once the
+# base's top is unfrozen (see training/phases.py); not a metric.
+PHASE = "phase"
 
 
 def _nan_array(n: int) -> array:
@@ -93,7 +96,7 @@ class MetricsHistory:
         names: list[str] = []
         for key in list(self.epoch) + list(self.batch):
             base = key[4:] if key.startswith("val_") else key
-            if base not in names and base not in ("lr", "learning_rate"):
+            if base not in names and base not in ("lr", "learning_rate", PHASE):
                 names.append(base)
         return names
 
@@ -109,6 +112,21 @@ class MetricsHistory:
             row.update({k: v[i] for k, v in self.epoch.items()})
             rows.append(row)
         return rows
+
+    def phase_boundaries(self) -> list[tuple[float, int]]:
+        """(x, phase) where a new training phase starts: x is the end of the last epoch of the phase
+        before (so a plot draws a vertical line between the two), from the epoch column `phase`."""
+        column = self.epoch.get(PHASE)
+        if column is None:
+            return []
+        found, last = [], None
+        for i, value in enumerate(column):
+            if math.isnan(value):
+                continue
+            if last is not None and value != last:
+                found.append((self.epoch_x[i - 1] if i else self.epoch_x[i] - 1.0, int(value)))
+            last = value
+        return found
 
     def best_epoch(self, monitor: str, mode: str = "auto") -> Optional[tuple[int, float]]:
         """(epoch, value) of the best `monitor` value, or None when never logged."""

@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional, Union
 
 from studio.core import files
 from studio.core.errors import StudioError, TrainingError
-from studio.training import devices, execution, memory, runs
+from studio.training import devices, execution, memory, phases, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe, non_finite_inputs
@@ -99,6 +99,12 @@ class TrainingSession:
         self.initial_epoch = 0
         self.final_epoch = self.config.epochs
         self.state = "idle"
+        # two-phase fine-tuning (training/phases.py): the phase now trained (0: one phase) and its
+        # learning-rate factor, read by the learning-rate callback
+        self.phase = 0
+        self.lr_factor = 1.0
+        self._phases: list[phases.Phase] = []
+        self._fitting: Any = None  # the model fit() trains now (the head alone on cached features)
 
         self._stop_requested = False
         self._stop_reason = ""
@@ -143,9 +149,9 @@ class TrainingSession:
             if not self._stop_requested:
                 self._stop_requested = True
                 self._stop_reason = reason
-        model = self.model
-        if model is not None:
-            model.stop_training = True
+        for model in (self.model, self._fitting):
+            if model is not None:
+                model.stop_training = True
         self._running.set()  # wake a paused run so it can stop
 
     def pause(self) -> None:
@@ -249,6 +255,7 @@ class TrainingSession:
             self.final_epoch = self.initial_epoch + self.config.epochs
             if previous:
                 self.history.extend(previous)
+            self._phases = self._plan_phases(model)
 
             if self.runs_root is not None:
                 self.writer = runs.RunWriter(self.runs_root)
@@ -273,17 +280,7 @@ class TrainingSession:
             self._set_state("training")
             self._last_flush = time.perf_counter()
             if not self._stop_requested:
-                model.fit(
-                    data.x,
-                    data.y,
-                    batch_size=data.fit_batch_size,
-                    epochs=self.final_epoch,
-                    initial_epoch=self.initial_epoch,
-                    validation_data=data.validation,
-                    callbacks=callbacks,
-                    shuffle=data.shuffle,
-                    verbose=0,
-                )
+                self._fit(model, data, callbacks)
             self._flush(time.perf_counter())
             return self._finish(model)
 
@@ -347,7 +344,75 @@ class TrainingSession:
             },
             studio_version=__version__,
         )
+        if self._phases:
+            record["phases"] = [phase.record(self.config.learning_rate) for phase in self._phases]
         return record
+
+    def _plan_phases(self, model: Any) -> list[phases.Phase]:
+        """Two-phase fine-tuning's phases, with each one's trainable parameters (none: one phase)."""
+        if not self.config.fine_tune.enabled:
+            return []
+        bases = phases.find_bases(model)
+        if not bases:
+            self.reporter.on_message("warning", "two-phase fine-tuning is on but the network has no pretrained "
+                                                "base (Backbone or Hub module node): training in one phase")
+            return []
+        planned = phases.plan(self.config.fine_tune, self.initial_epoch, self.final_epoch)
+        for phase in reversed(planned):  # counted as each phase will freeze the base; phase 1 last
+            phases.apply(phase, bases)
+            phase.trainable_params, phase.non_trainable_params = phases.count_params(model)
+        return planned
+
+    def _fit(self, model: Any, data: DataInfo, callbacks: list[Any]) -> None:
+        """model.fit over the run's epochs: in one go, or phase by phase (two-phase fine-tuning)."""
+        if not self._phases:
+            self._fit_epochs(model, data, callbacks, self.initial_epoch, self.final_epoch)
+            return
+        import keras
+
+        bases = phases.find_bases(model)
+        for phase in self._phases:
+            if self._stop_requested or self._nan_message:
+                break
+            start = max(phase.first_epoch, self.history.epochs_done)
+            if start >= phase.end_epoch:
+                continue
+            phases.apply(phase, bases)
+            self._recompile(model, phase.lr_factor)
+            self.phase, self.lr_factor = phase.number, phase.lr_factor
+            self.reporter.on_message("info", f"{phase.describe()}: {phase.trainable_params:,} trainable parameters")
+            # early stopping judges the fine-tuning only: the head's epochs are few and fixed
+            own = [cb for cb in callbacks if phase.number == 2 or not isinstance(cb, keras.callbacks.EarlyStopping)]
+            self._fit_epochs(model, data, own, start, phase.end_epoch)
+
+    def _recompile(self, model: Any, lr_factor: float) -> None:
+        """Compile again after (un)freezing, as Keras asks: a new optimizer at the phase's rate."""
+        from studio.compiler.keras_build import compile_model
+
+        config = self.config
+        if lr_factor != 1.0:
+            config = config.replace(learning_rate=config.learning_rate * lr_factor)
+        steps = self.steps_per_execution
+        compile_model(model, config, task=self.task.task, label_encoding=self.task.label_encoding,
+                      num_classes=self.task.num_classes)
+        if steps > 1:
+            model.steps_per_execution = steps
+
+    def _fit_epochs(self, model: Any, data: DataInfo, callbacks: list[Any], first: int, end: int) -> None:
+        self._fitting = model
+        if self._stop_requested:
+            model.stop_training = True
+        model.fit(
+            data.x,
+            data.y,
+            batch_size=data.fit_batch_size,
+            epochs=end,
+            initial_epoch=first,
+            validation_data=data.validation,
+            callbacks=callbacks,
+            shuffle=data.shuffle,
+            verbose=0,
+        )
 
     def _callbacks(self, data: DataInfo) -> list[Any]:
         import keras
