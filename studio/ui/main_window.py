@@ -50,7 +50,7 @@ from studio.ui.sharing_menu import add_group_menu, add_share_menu
 from studio.ui.summary import SummaryBar, SummaryDialog
 from studio.ui.weights_ui import WeightsController
 
-BIG_FILE = 256 * 1024  # bytes: File > Open reads bigger project files off the GUI thread
+BIG_FILE = 128 * 1024  # bytes: File > Open reads bigger project files off the GUI thread
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,

@@ -1,10 +1,19 @@
-"""Wires: a smooth curve from an output port to an input port."""
+"""Wires: a smooth curve from an output port to an input port.
+
+A node with more than `BUNDLE_MIN` wires on one side (an Input feeding
+thousands of layers, a Concatenate of thousands) paints them all through one
+`WireBundle`: Qt then calls one paint, not thousands, and where more than
+`MAX_STRANDS` of them cross the visible area the bundle draws every wire whose
+other end is in view plus an even sample of the rest (they overlap into one
+band at that density). Each wire stays its own item for hovering, clicking
+and selecting.
+"""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
 
@@ -13,6 +22,8 @@ from studio.ui import theme
 from studio.ui.canvas.node_item import SIMPLE_BELOW, NodeItem
 
 BEND = 150.0  # a long wire changes height over its last BEND pixels only
+BUNDLE_MIN = 64  # wires on one side of a node above which they paint as one bundle
+MAX_STRANDS = 160  # wires a bundle draws in one view at most, besides those ending in view
 
 
 def wire_geometry(start: QPointF, end: QPointF) -> tuple[QPointF | None, tuple[QPointF, QPointF, QPointF, QPointF]]:
@@ -132,6 +143,7 @@ class EdgeItem(QGraphicsItem):
         self._ends = (QPointF(), QPointF())
         self._clip_key: tuple | None = None  # the exposed rect `_clip` was cut for
         self._clip = QPainterPath()
+        self.bundle: WireBundle | None = None  # paints this wire when set (see the module's doc)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.setAcceptHoverEvents(True)
@@ -152,6 +164,8 @@ class EdgeItem(QGraphicsItem):
         self._path = None
         self._shape = None
         self._clip_key = None
+        if self.bundle is not None:
+            self.bundle.invalidate()
 
     def path(self) -> QPainterPath:
         if self._path is None:
@@ -164,7 +178,19 @@ class EdgeItem(QGraphicsItem):
     def set_highlight(self, on: bool) -> None:
         if on != self.highlight:
             self.highlight = on
+            self.repaint_later()
+
+    def repaint_later(self) -> None:
+        """Schedule a repaint of this wire (through its bundle when it has one)."""
+        if self.bundle is not None:
+            self.bundle.update(self.boundingRect())
+        else:
             self.update()
+
+    def itemChange(self, change, value):  # noqa: N802 - Qt API
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged and self.bundle is not None:
+            self.bundle.update(self.boundingRect())
+        return super().itemChange(change, value)
 
     def shape(self) -> QPainterPath:
         if self._shape is None:
@@ -182,11 +208,11 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         if scene is not None and hasattr(scene, "edge_tooltip"):
             self.setToolTip(scene.edge_tooltip(self.edge))  # written when needed, not per report
-        self.update()
+        self.repaint_later()
 
     def hoverLeaveEvent(self, event) -> None:  # noqa: N802 - Qt API
         self._hover = False
-        self.update()
+        self.repaint_later()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         t = theme.current()
@@ -221,6 +247,84 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(_pen(color, 1.0 if thin else width, thin))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(path)
+
+
+class WireBundle(QGraphicsItem):
+    """Paints the wires on one side of a node with many (see the module's doc)."""
+
+    def __init__(self, node: NodeItem, is_output: bool) -> None:
+        super().__init__()
+        self.node = node
+        self.is_output = is_output  # the node's outputs (a fan-out) or its inputs (a fan-in)
+        self.members: dict[EdgeItem, None] = {}
+        self._rect: QRectF | None = None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setZValue(0)
+
+    def add(self, wire: EdgeItem) -> None:
+        self.members[wire] = None
+        wire.bundle = self
+        wire.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+        self.invalidate()
+
+    def remove(self, wire: EdgeItem) -> None:
+        self.members.pop(wire, None)
+        wire.bundle = None
+        wire.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, False)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """A member came, went or moved: the bounds are computed again when next needed."""
+        if self._rect is not None:
+            self.prepareGeometryChange()
+            self._rect = None
+
+    def boundingRect(self) -> QRectF:
+        if self._rect is None:
+            rect = QRectF()
+            for wire in self.members:
+                rect = rect.united(wire.boundingRect())
+            self._rect = rect
+        return self._rect
+
+    def contains(self, point: QPointF) -> bool:
+        return False  # never hit: its wires answer the mouse
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        exposed = option.exposedRect
+        seen = [w for w in self.members  # (the rect read directly when built: thousands of wires)
+                if (w._rect if w._path is not None else w.boundingRect()).intersects(exposed) and w.isVisible()]
+        if not seen:
+            return
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < SIMPLE_BELOW:  # far away: every wire a straight line, a few calls for all of them
+            t = theme.current()
+            plain, marked = [], []
+            for wire in seen:
+                wire.painted_simple = True
+                (marked if wire.highlight or wire.isSelected() else plain).append(QLineF(*wire._ends))
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setPen(_pen(t.wire, 0.0, True))
+            painter.drawLines(plain)
+            if marked:
+                painter.setPen(_pen(t.accent, 0.0, True))
+                painter.drawLines(marked)
+            return
+        if len(seen) > MAX_STRANDS:
+            area = exposed.adjusted(-20, -20, 20, 20)
+            far = 1 if self.is_output else 0
+            keep, rest = [], []
+            for wire in seen:
+                shown = (wire.highlight or wire._hover or wire.isSelected() or area.contains(wire._ends[far]))
+                (keep if shown else rest).append(wire)
+            step = len(rest) / MAX_STRANDS
+            seen = ([rest[int(i * step)] for i in range(MAX_STRANDS)] if step > 1 else rest) + keep  # marked on top
+        for wire in seen:
+            wire.paint(painter, option, widget)
 
 
 _PENS: dict[tuple, QPen] = {}

@@ -33,7 +33,7 @@ from studio.graph.model import (
     NodeChanged,
     NodeRemoved,
 )
-from studio.ui.canvas.edge_item import EdgeItem
+from studio.ui.canvas.edge_item import BUNDLE_MIN, EdgeItem, WireBundle
 from studio.ui.canvas.interactions import Gesture, MoveGesture, NewWireGesture
 from studio.ui.canvas.labels import key_labels
 from studio.ui.canvas.layout import NODE_WIDTH
@@ -203,6 +203,8 @@ class CanvasScene(QGraphicsScene):
         self._pending_nodes: dict[str, None] = {}  # still to mirror, in the graph's order
         self._pending_edges: dict[Edge, None] = {}
         self._growing: NodeItem | None = None  # a node still making its ports (a merge of thousands)
+        self._side_wires: dict[tuple[str, bool], int] = {}  # (node id, outputs?) -> its wires there
+        self._bundles: dict[tuple[str, bool], WireBundle] = {}  # sides with more than BUNDLE_MIN
         self._shown: dict[str, tuple] = {}  # node id -> its part of the report its view shows
         self._dirty: set[str] = set()  # nodes changed since their view was computed
         self._bounds: QRectF | None = None
@@ -324,6 +326,8 @@ class CanvasScene(QGraphicsScene):
         self._nodes.clear()
         self._edges.clear()
         self._growing = None
+        self._side_wires.clear()
+        self._bundles.clear()  # their items went with clear()
         self._shown.clear()
         self._dirty.clear()
         graph = self.document.graph
@@ -411,6 +415,7 @@ class CanvasScene(QGraphicsScene):
             if item is not None:
                 item.source.edges.pop(item, None)
                 item.target.edges.pop(item, None)
+                self._unbundle(item)
                 _count_wire(item.source, True, event.edge.source_port, -1)
                 _count_wire(item.target, False, event.edge.target_port, -1)
                 self.removeItem(item)
@@ -458,6 +463,37 @@ class CanvasScene(QGraphicsScene):
         _count_wire(target, False, edge.target_port, +1)
         self._edges[edge] = item
         self.addItem(item)
+        self._bundle(item)
+
+    def _bundle(self, wire: EdgeItem) -> None:
+        """A wire on a node side with more than BUNDLE_MIN wires paints with its bundle."""
+        for node, is_output in ((wire.source, True), (wire.target, False)):
+            key = (node.node_id, is_output)
+            self._side_wires[key] = self._side_wires.get(key, 0) + 1
+        for node, is_output in ((wire.source, True), (wire.target, False)):
+            key = (node.node_id, is_output)
+            if self._side_wires[key] <= BUNDLE_MIN:
+                continue
+            bundle = self._bundles.get(key)
+            if bundle is None:
+                bundle = self._bundles[key] = WireBundle(node, is_output)
+                self.addItem(bundle)
+                for other in node.edges:
+                    if other.bundle is None and other is not wire and (other.source is node) == is_output:
+                        bundle.add(other)
+            bundle.add(wire)
+            return
+
+    def _unbundle(self, wire: EdgeItem) -> None:
+        for node, is_output in ((wire.source, True), (wire.target, False)):
+            key = (node.node_id, is_output)
+            self._side_wires[key] = self._side_wires.get(key, 1) - 1
+        bundle = wire.bundle
+        if bundle is not None:
+            bundle.remove(wire)
+            if not bundle.members:
+                self._bundles.pop((bundle.node.node_id, bundle.is_output), None)
+                self.removeItem(bundle)
 
     def refresh(self, report: ShapeReport | None = None) -> None:
         """Update what the nodes show from the model and the report: only nodes
