@@ -44,6 +44,7 @@ from studio.training.history import MetricsHistory
 TRAIN_COLOR = (52, 120, 220)
 VAL_COLOR = (230, 120, 30)
 LR_COLOR = (90, 160, 90)
+PHASE_COLOR = (120, 120, 120)  # the line where fine-tuning starts (two-phase runs)
 OVERLAY_COLORS = [(150, 80, 200), (40, 160, 160), (200, 60, 90), (120, 120, 40), (100, 100, 100)]
 SMOOTHING = 0.6
 REFRESH_MS = 33  # the fastest redraw: ~30 per second
@@ -263,6 +264,23 @@ class _MetricPlot:
         )
         self.cursor.setVisible(False)
         plot.addItem(self.cursor, ignoreBounds=True)
+        self.markers: list[pg.InfiniteLine] = []  # where a training phase starts (two-phase fine-tuning)
+
+    def set_markers(self, boundaries: list[tuple[float, int]]) -> None:
+        """A vertical line at each phase boundary (x, phase), labelled with what starts there."""
+        while len(self.markers) < len(boundaries):
+            line = pg.InfiniteLine(
+                angle=90, movable=False, pen=pg.mkPen(PHASE_COLOR, width=1.5, style=Qt.PenStyle.DashDotLine),
+                label="fine-tuning", labelOpts={"position": 0.92, "color": PHASE_COLOR, "anchors": [(0, 0), (0, 0)]},
+            )
+            self.plot.addItem(line, ignoreBounds=True)
+            self.markers.append(line)
+        for line, (x, phase) in zip(self.markers, boundaries):
+            line.setPos(x)
+            line.label.setText("fine-tuning" if phase == 2 else f"phase {phase}")
+            line.setVisible(True)
+        for line in self.markers[len(boundaries):]:
+            line.setVisible(False)
 
     def clear(self) -> None:
         self.batch.setData([], [])
@@ -270,6 +288,7 @@ class _MetricPlot:
         self.val.setData([], [])
         self.smoother = _Smoother()
         self.drawn_batches = self.drawn_epochs = -1
+        self.set_markers([])
 
 
 class MetricsPlots(QWidget):
@@ -352,6 +371,11 @@ class MetricsPlots(QWidget):
         """The widget showing `metric`'s plot (None until the metric appears)."""
         plot = self._plots.get(metric)
         return None if plot is None else plot.widget
+
+    def phase_markers(self, metric: str) -> list[float]:
+        """x of the phase-boundary lines shown on `metric`'s plot (two-phase fine-tuning)."""
+        plot = self._plots.get(metric)
+        return [] if plot is None else [line.value() for line in plot.markers if line.isVisible()]
 
     def curve_points(self, metric: str, which: str = "val") -> int:
         """How many points a curve shows ("batch", "train", "val"); for tests and the status line."""
@@ -493,6 +517,7 @@ class MetricsPlots(QWidget):
             if column is not None and plot.drawn_epochs != len(history.epoch_x):
                 plot.drawn_epochs = len(history.epoch_x)
                 plot.train.setData(_np(history.epoch_x), _np(column))
+                plot.set_markers(history.phase_boundaries())
             return
         if plot.drawn_batches != len(history.batch_x):
             plot.drawn_batches = len(history.batch_x)
@@ -505,6 +530,7 @@ class MetricsPlots(QWidget):
         if plot.drawn_epochs == len(history.epoch_x):
             return
         plot.drawn_epochs = len(history.epoch_x)
+        plot.set_markers(history.phase_boundaries())
         for curve, key in ((plot.train, name), (plot.val, "val_" + name)):
             column = history.epoch.get(key)
             if column is not None and len(column):

@@ -160,6 +160,26 @@ class TrainingSettingsForm(QWidget):
         fit_form.addRow("Batch size", self.batch_size)
         fit_form.addRow("Validation split", self.validation_split)
 
+        # --- two-phase fine-tuning of a pretrained base (Backbone / Hub module nodes) ---
+        self.fine_tune = QCheckBox("Two-phase fine-tuning of the pretrained base")
+        self.fine_tune.setToolTip(
+            "Phase 1 trains your layers while the Backbone / Hub module is frozen; phase 2 unfreezes its top "
+            "layers and continues at a lower learning rate, in the same run and on the same curves"
+        )
+        self.ft_head_epochs = _int(1, 1_000_000, "Epochs of phase 1 (the head on the frozen base); the rest "
+                                   "of the epochs fine-tune")
+        self.ft_unfreeze_top = _int(0, 100_000, "Layers unfrozen at the top of the base in phase 2; 'all' "
+                                    "unfreezes all of it (BatchNormalization layers always stay frozen)")
+        self.ft_unfreeze_top.setSpecialValueText("all")
+        self.ft_lr_factor = _double(0.0001, 10.0, 4, 0.05, "Phase 2's learning rate is the learning rate "
+                                    "times this (0.1: ten times lower)")
+        ft_box = QGroupBox("Fine-tuning a pretrained base")
+        ft_form = QFormLayout(ft_box)
+        ft_form.addRow(self.fine_tune)
+        ft_form.addRow("Head epochs (frozen base)", self.ft_head_epochs)
+        ft_form.addRow("Then unfreeze top layers", self.ft_unfreeze_top)
+        ft_form.addRow("Learning-rate factor", self.ft_lr_factor)
+
         # --- stopping and saving ---
         self.early_stopping = QCheckBox("Stop early when the monitored value stops improving")
         self.es_monitor = QComboBox()
@@ -205,7 +225,7 @@ class TrainingSettingsForm(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.error)
-        for box in (fit_box, opt_box, sched_box, stop_box, hw_box):
+        for box in (fit_box, opt_box, sched_box, ft_box, stop_box, hw_box):
             layout.addWidget(box)
         layout.addStretch(1)
         self._wheel_guard = _WheelGuard(self)
@@ -238,6 +258,9 @@ class TrainingSettingsForm(QWidget):
             self.es_patience,
             self.seed,
             self.steps_per_execution,
+            self.ft_head_epochs,
+            self.ft_unfreeze_top,
+            self.ft_lr_factor,
         ):
             box.valueChanged.connect(self._changed)
         for check in (
@@ -246,6 +269,7 @@ class TrainingSettingsForm(QWidget):
             self.restore_best,
             self.checkpoint_best,
             self.mixed_precision,
+            self.fine_tune,
         ):
             check.toggled.connect(self._changed)
 
@@ -311,6 +335,11 @@ class TrainingSettingsForm(QWidget):
         self.seed.setValue(-1 if c.seed is None else c.seed)
         self.mixed_precision.setChecked(c.mixed_precision)
         self.steps_per_execution.setValue(0 if c.steps_per_execution == "auto" else c.steps_per_execution)
+        ft = c.fine_tune
+        self.fine_tune.setChecked(ft.enabled)
+        self.ft_head_epochs.setValue(ft.head_epochs)
+        self.ft_unfreeze_top.setValue(ft.unfreeze_top)
+        self.ft_lr_factor.setValue(ft.lr_factor)
 
     def set_devices(self, devices: list[Any]) -> None:
         """Offer the devices TensorFlow sees (studio.training.devices.DeviceInfo records):
@@ -399,6 +428,12 @@ class TrainingSettingsForm(QWidget):
             seed=None if self.seed.value() < 0 else self.seed.value(),
             mixed_precision=self.mixed_precision.isChecked(),
             steps_per_execution=self.steps_per_execution.value() or "auto",
+            fine_tune={
+                "enabled": self.fine_tune.isChecked(),
+                "head_epochs": self.ft_head_epochs.value(),
+                "unfreeze_top": self.ft_unfreeze_top.value(),
+                "lr_factor": self.ft_lr_factor.value(),
+            },
         )
         return base
 
@@ -454,3 +489,5 @@ class TrainingSettingsForm(QWidget):
         on = self.early_stopping.isChecked()
         for widget in (self.es_monitor, self.es_patience, self.restore_best):
             widget.setEnabled(on)
+        for widget in (self.ft_head_epochs, self.ft_unfreeze_top, self.ft_lr_factor):
+            widget.setEnabled(self.fine_tune.isChecked())
