@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import struct
 import zipfile
 from dataclasses import dataclass, field
@@ -251,18 +252,15 @@ def _npy(array: Array) -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1")
 
 
-def write_weights(path: Path, store: WeightStore, node_ids: Iterable[str], folder: Optional[Path] = None,
-                  atomic: bool = True) -> None:
+def write_weights(path: Path, store: WeightStore, node_ids: Iterable[str], atomic: bool = True) -> None:
     """Write the entries of `node_ids` (and the pending legacy file) to `path`, atomically
     (`atomic=False`: straight into `path`, e.g. a temporary file the caller renames;
     an `OSError` then comes out as it is)."""
     path = Path(path)
     nodes, members = _members(store.for_nodes(node_ids))
     index: dict[str, Any] = {"format": FORMAT, "version": VERSION, "nodes": nodes}
-    if store.legacy is not None:
-        legacy = Path(store.legacy)
-        base = Path(folder) if folder is not None else path.parent
-        index["legacy"] = legacy.name if legacy.parent == base else str(legacy)
+    if store.legacy is not None:  # beside the project (save_project_weights copies it there)
+        index["legacy"] = Path(store.legacy).name
         index["skip"] = sorted(store.skip)
 
     def write(tmp: Any) -> None:
@@ -373,10 +371,16 @@ def _read(archive: zipfile.ZipFile, path: Path, folder: Path) -> WeightStore:
         origin = record.get("origin")
         entries[str(node_id)] = WeightEntry(tuple(arrays), origin if isinstance(origin, str) else IMPORTED)
     legacy = index.get("legacy")
+    if legacy is not None and (not isinstance(legacy, str) or not _bare_name(legacy)):
+        raise WeightsFileError(_damaged(path, "its old Keras weights file must be a file beside the project"))
     skip = index.get("skip") or []
     store = WeightStore(entries, (folder / legacy) if isinstance(legacy, str) and legacy else None,
                         [s for s in skip if isinstance(s, str)])
     return store
+
+
+def _bare_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and ":" not in name
 
 
 def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> Array:
@@ -434,6 +438,8 @@ def save_project_weights(project: Any, target: Path, node_ids: Iterable[str]) ->
     """Write the store beside `target` (a project file) when it changed, and point the
     assets at it; with nothing stored the assets name no weights file."""
     store: WeightStore = project.weights
+    if store.revision == 0 and store.saved is None and store.empty:
+        return  # a store nobody filled, read or changed: the assets stay as they are
     node_ids = [n for n in node_ids if n in store.entries]
     assets = project.assets if isinstance(project.assets, dict) else {}
     if not node_ids and store.legacy is None:
@@ -445,8 +451,18 @@ def save_project_weights(project: Any, target: Path, node_ids: Iterable[str]) ->
         project.assets = assets
         return
     path = weights_file_for(target)
+    if store.legacy is not None and store.legacy.parent != path.parent:  # Save As elsewhere: take it along
+        moved = path.parent / store.legacy.name
+        if not moved.exists():
+            try:
+                files.atomic_write(moved, lambda tmp: shutil.copyfile(store.legacy, tmp))
+            except (OSError, files.FileWriteError) as exc:
+                raise WeightsFileError(f"{store.legacy}: cannot copy the old weights file beside "
+                                       f"{Path(target).name} ({exc})") from None
+        store.legacy = moved
+        store.revision += 1
     if store.saved != (path, store.revision) or not os.path.isfile(path):
-        write_weights(path, store, node_ids, Path(target).parent)
+        write_weights(path, store, node_ids)
         store.saved = (path, store.revision)
     assets["weights"] = path.name
     project.assets = assets

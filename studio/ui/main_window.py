@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
             toggle = menu.addAction("Unfreeze" if frozen else "Freeze weights")
             toggle.triggered.connect(lambda: self.set_trainable(frozen))
             ids = [n.id for n in selection]
-            reset = menu.addAction("Reset Weights")
+            reset = menu.addAction("Reset weights")
             reset.setStatusTip("These layers start from random weights again (Undo keeps the old ones)")
             reset.setEnabled(self.weights_ui.has_weights(ids))
             reset.triggered.connect(lambda: self.weights_ui.reset(ids))

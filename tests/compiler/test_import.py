@@ -29,6 +29,14 @@ def _same_as_original(original, rebuilt, atol=1e-5):
     assert diff <= atol, diff
 
 
+def _load_stored(model, plan, project):
+    """Set `model`'s layers from the project's stored per-node weights; every weighted layer has some."""
+    from studio.compiler.keras_build import apply_weights
+
+    applied, misfits, total = apply_weights(model, plan, {n: e.arrays for n, e in project.weights.entries.items()})
+    assert not misfits and len(applied) == total > 0
+
+
 def _roundtrip(tmp_path, capsys, model, name, cli_export=False):
     """Import the saved model, check totals, export Python, rebuild from it.
 
@@ -60,13 +68,14 @@ def test_mobilenet_v2_round_trip(tmp_path, capsys):
     model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3))
     result, project = _roundtrip(tmp_path, capsys, model, "mobilenet", cli_export=True)
     assert result.layers == len(model.layers) and result.opaque == 0
-    assert project.assets == {"weights": "mobilenet.weights.h5"}
+    assert project.assets == {"weights": "mobilenet.weights.npz"}
     # The weights beside the project are the model's own.
     from studio.compiler.keras_build import build_model
     from studio.compiler.plan import make_plan
 
-    rebuilt = build_model(make_plan(project.graph, "mobilenet"))
-    rebuilt.load_weights(project.asset_path("weights"))
+    plan = make_plan(project.graph, "mobilenet")
+    rebuilt = build_model(plan)
+    _load_stored(rebuilt, plan, project)
     x = sample_inputs(model)
     assert max_abs_diff(predict(model, x), predict(rebuilt, x)) <= 1e-5
     # Params are only what differs from the defaults, in plain form.
@@ -150,7 +159,7 @@ def test_multi_output_order_and_state_ports(tmp_path):
     late = next(c for c in plan.calls if c.name == "late_head")
     assert late.inputs[0][1] == 2  # the cell state port of the LSTM
     rebuilt = build_model(plan)
-    rebuilt.load_weights(result.weights_path)
+    _load_stored(rebuilt, plan, load_project(result.project_path))
     x = sample_inputs(model)
     assert max_abs_diff(predict(model, x), predict(rebuilt, x)) <= 1e-5
 
@@ -251,8 +260,9 @@ def test_keras2_savedmodel_is_converted(tmp_path):
     from studio.compiler.keras_build import build_model
     from studio.compiler.plan import make_plan
 
-    rebuilt = build_model(make_plan(result.project.graph))
-    rebuilt.load_weights(result.weights_path)
+    plan = make_plan(result.project.graph)
+    rebuilt = build_model(plan)
+    _load_stored(rebuilt, plan, load_project(result.project_path))
     sample = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
     np.testing.assert_allclose(rebuilt(sample), legacy(sample), atol=1e-6)
 
@@ -277,7 +287,7 @@ def test_existing_project_needs_force(tmp_path, capsys):
     assert main(["import", str(tmp_path / "m.keras"), "-o", str(tmp_path / "p"), "--force"]) == 0
     out = capsys.readouterr().out
     assert "Imported 2 layers, 3 parameters" in out
-    assert json.loads((tmp_path / "p.studio.json").read_text())["assets"] == {"weights": "p.weights.h5"}
+    assert json.loads((tmp_path / "p.studio.json").read_text())["assets"] == {"weights": "p.weights.npz"}
 
 
 def test_import_then_export_cli_uses_the_imported_weights(tmp_path, capsys):

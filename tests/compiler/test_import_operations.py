@@ -193,7 +193,7 @@ def test_vae_encoder_imports_with_its_sampling_layer_as_a_placeholder(tmp_path, 
     monkeypatch.setattr(keras.saving, "load_model", lambda *a, **k: pytest.fail("Keras loaded the model"))
     assert main(["import", str(path), "-o", str(tmp_path / "vae")]) == 0
     assert "placeholders ('sampling')" in capsys.readouterr().err
-    assert not (tmp_path / "vae.weights.h5").exists()
+    assert not (tmp_path / "vae.weights.npz").exists()
     project = load_project(tmp_path / "vae.studio.json")
     sampling = next(n for n in project.graph.nodes if n.title == "sampling")
     assert sampling.type == "Placeholder" and sampling.params["class_name"] == "Sampling"

@@ -182,3 +182,28 @@ def test_an_autosave_kept_elsewhere_loads_the_weights_saved_beside_its_project(t
         load_project(elsewhere / "session.studio.json")
     recovered = load_project(elsewhere / "session.studio.json", weights_beside=tmp_path / "p.studio.json")
     assert recovered.weights.get("d") == project.weights.get("d")
+
+
+def test_an_old_keras_weights_file_goes_along_on_save_as_and_is_never_read_from_elsewhere(tmp_path):
+    project = Project(graph=_graph(), name="old", path=tmp_path / "old.studio.json",
+                      assets={"weights": "old.weights.h5"})
+    (tmp_path / "old.weights.h5").write_bytes(b"keras weights")
+    save_project(project)
+    project = load_project(tmp_path / "old.studio.json")
+    assert project.weights.legacy == tmp_path / "old.weights.h5"
+    project.weights.set("d", None)  # reset while the old file is still unread
+    other = tmp_path / "moved"
+    other.mkdir()
+    save_project(project, other / "new.studio.json")
+    assert (other / "old.weights.h5").read_bytes() == b"keras weights"
+    again = load_project(other / "new.studio.json")
+    assert again.weights.legacy == other / "old.weights.h5" and again.weights.skip == {"d"}
+    # A weights file naming an old file outside the project's folder is refused.
+    path = other / "new.weights.npz"
+    with zipfile.ZipFile(path) as archive:
+        index = json.loads(archive.read("index.json"))
+    index["legacy"] = "../../etc/secret.h5"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("index.json", json.dumps(index))
+    with pytest.raises(WeightsFileError, match="beside the project"):
+        load_project(other / "new.studio.json")

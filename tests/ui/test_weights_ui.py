@@ -52,7 +52,7 @@ def test_reset_weights_of_the_selected_layer_from_its_menu_and_undo(qtbot, loade
     click(window.view, node_pos(window, "hidden"))
     assert window.document.selection == ["hidden"]
     menu = window.context_menu(window.scene.node_item("hidden").scenePos())
-    reset = _action(menu, "Reset Weights")
+    reset = _action(menu, "Reset weights")
     assert reset.isEnabled()
     reset.trigger()
     assert store.get("hidden") is None and store.get("out") is not None
@@ -61,7 +61,7 @@ def test_reset_weights_of_the_selected_layer_from_its_menu_and_undo(qtbot, loade
     assert store.get("hidden") is before  # the same arrays back
     # A layer without stored weights offers no reset.
     store.set("hidden", None)
-    assert not _action(window.context_menu(window.scene.node_item("hidden").scenePos()), "Reset Weights").isEnabled()
+    assert not _action(window.context_menu(window.scene.node_item("hidden").scenePos()), "Reset weights").isEnabled()
 
 
 def test_reset_all_weights_from_the_model_menu_and_undo(qtbot, loaded):
