@@ -246,17 +246,23 @@ def _tf_op_call(inbound: Any) -> Optional[tuple[list, Any, bool, dict]]:
     return refs, constant, first_is_constant, rest
 
 
-def _first_node_index(entry: dict, name: Any, calls: int, entries: list) -> int:
-    """The node index the config's wires give the first call of `entry`'s layer: 0, except in
-    a Keras 2 config for a model used as a layer whose node 0 is its own (input -> output)
-    node (a functional model, a Sequential starting with an InputLayer): Keras 2 numbers its
-    calls from 1, found by wires pointing past its calls. (Keras 3 numbers the wires' calls
-    from 0 and only the model's `output_layers` from 1: see `functional`.)"""
-    if entry.get("class_name") not in MODEL_CLASSES:
+def _keras2(entries: list) -> bool:
+    """True for a Keras 2 (tf_keras) config: its calls are lists, Keras 3's are {"args", "kwargs"}."""
+    return any(isinstance(node, list) for entry in entries for node in entry.get("inbound_nodes") or [])
+
+
+def _first_node_index(entry: dict, keras2: bool) -> int:
+    """The node index the config gives the first call of `entry`'s layer: 0, except in a
+    Keras 2 config for a model used as a layer whose node 0 is its own (input -> output)
+    node, a functional model or a Sequential that starts with an InputLayer: Keras 2 numbers
+    its calls from 1. (Keras 3 numbers a model's calls from 0 in the wires and from 1 in
+    `output_layers` only: see `functional`.)"""
+    if not keras2 or entry.get("class_name") not in MODEL_CLASSES:
         return 0
-    used = [ni for other in entries for layer, ni, _ in _history(other.get("inbound_nodes") or [])
-            if layer == name]
-    return 1 if used and max(used) >= calls else 0
+    if entry.get("class_name") != "Sequential":
+        return 1
+    layers = (entry.get("config") or {}).get("layers") or []
+    return 1 if layers and isinstance(layers[0], dict) and layers[0].get("class_name") == "InputLayer" else 0
 
 
 def _refs_list(value: Any) -> list[tuple[str, int, int]]:
@@ -490,6 +496,7 @@ class _Builder:
                 produced[(name, node_index)] = [bound[i]]
         pending = []
         shifted: set = set()
+        keras2 = _keras2(entries)
         found: dict = {}
         for entry in entries:
             _tensor_shapes(entry.get("inbound_nodes"), found)
@@ -500,8 +507,8 @@ class _Builder:
             inbound = entry.get("inbound_nodes") or []
             if entry.get("class_name") == "InputLayer":
                 continue
-            first = _first_node_index(entry, name, len(inbound), entries)
-            if entry.get("class_name") == "Functional" and not first:
+            first = _first_node_index(entry, keras2)
+            if entry.get("class_name") == "Functional" and not keras2:
                 shifted.add(name)  # its calls are 1, 2... in output_layers (its node 0 is its own)
             for k, call in enumerate(inbound):
                 pending.append((entry, name, first + k, call, len(inbound)))
@@ -524,12 +531,9 @@ class _Builder:
                                        "produces; the file's model config is inconsistent")
             pending = [p for p in pending if p not in progress]
         outputs = []
-        models = {n for n, e in by_name.items() if e.get("class_name") in MODEL_CLASSES}
         for name, node_index, tensor_index in _refs_list(config.get("output_layers")):
             if name in shifted:
                 node_index -= 1
-            elif (name, node_index) not in produced and name in models and (name, node_index - 1) in produced:
-                node_index -= 1  # a Keras 2 Sequential that starts with an InputLayer
             if (name, node_index) not in produced:
                 raise ModelImportError(f"model output '{name}' is not produced by any layer")
             outputs.append(self._pick(produced[(name, node_index)], tensor_index, name))

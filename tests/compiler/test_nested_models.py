@@ -170,3 +170,35 @@ def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
     x = sample_inputs(original, batch=4)
     x = [np.random.default_rng(2).normal(5.0, 2.0, v.shape).astype("float32") for v in x]
     assert max_abs_diff(predict(original, x), predict(reexported, x)) == 0.0
+
+
+def test_keras2_configs_number_a_nested_models_calls_from_one():
+    """tf_keras writes the calls of a functional model (and of a Sequential that starts with an
+    Input) as nodes 1, 2... everywhere; the graph wires each call where the model does."""
+    k2 = pytest.importorskip("tf_keras")
+    x = k2.Input((4,))
+    tower = k2.Model(x, k2.layers.Dense(3, name="proj")(k2.layers.Dense(8, name="hid")(x)), name="tower")
+    seq = k2.Sequential([k2.Input((3,)), k2.layers.Dense(2, name="out")], name="seq")
+    a, b = k2.Input((4,), name="a"), k2.Input((4,), name="b")
+    ta, tb = tower(a), tower(b)
+    model = k2.Model([a, b], [seq(k2.layers.Subtract(name="diff")([ta, tb])), seq(ta)])
+    model.set_weights([np.random.default_rng(3).normal(size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    imported = graph_from_config(model.get_config(), keras_config=keras_config)
+    assert not imported.warnings
+    graph = imported.graph
+    assert [g.name for g in graph.groups] == ["tower", "tower", "seq", "seq"]
+    assert analyse(graph).total_params == model.count_params() == (4 * 8 + 8) + (8 * 3 + 3) + (3 * 2 + 2)
+    plan = make_plan(graph, "k2")
+    rebuilt = build_model(plan)
+    for call in plan.calls:
+        if call.is_input or call.shares or call.node_id not in imported.origin:
+            continue
+        original = model
+        for name in imported.origin[call.node_id]:
+            original = original.get_layer(name)
+        if original.weights:
+            rebuilt.get_layer(call.name).set_weights(original.get_weights())
+    xs = [np.random.default_rng(4).normal(size=(3, 4)).astype("float32") for _ in range(2)]
+    expected = [np.asarray(y) for y in model(xs)]
+    assert max_abs_diff(expected, predict(rebuilt, xs)) <= 1e-6
