@@ -160,7 +160,7 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None, *, us
             test=prepared.test,
             task=task,
             record=record,
-            messages=weights_lines + adapted,
+            messages=adapted + weights_lines,  # the weights line last: the train panel shows the latest
             warnings=list(prepared.warnings) + weights_warnings,
         )
 

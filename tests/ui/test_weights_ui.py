@@ -140,3 +140,26 @@ def test_use_these_weights_stores_a_runs_trained_weights(qtbot, make_window, tmp
     assert "now hold the weights of run" in window.statusBar().currentMessage()
     window.document.undo_stack.undo()
     assert store.entries == {}
+
+
+def test_train_in_the_window_says_it_starts_from_the_imported_weights(qtbot, tmp_path):
+    pytest.importorskip("keras")
+    from studio.project.io import load_project, save_project
+    from studio.ui.training.panel import TrainingPanel
+
+    project = _project(tmp_path)
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", rng.normal(size=(32, 4)).astype("float32"))
+    np.save(tmp_path / "y.npy", rng.normal(size=(32, 1)).astype("float32"))
+    project.dataset = {"kind": "npy", "path": "x.npy", "targets_path": "y.npy", "task": "regression"}
+    project.training = {"epochs": 1, "batch_size": 16, "loss": "mean_squared_error", "seed": 0}
+    save_project(project)
+    panel = TrainingPanel(ProjectDocument(load_project(project.path)))
+    qtbot.addWidget(panel)
+    said: list[tuple[str, str]] = []
+    panel.runner.message.connect(lambda level, text: said.append((level, text)))
+    with qtbot.waitSignal(panel.runner.finished, timeout=90_000) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].status == "completed", blocker.args[0].message
+    assert ("info", "initial weights: imported (2 of 2 layers)") in said
+    panel.shutdown()

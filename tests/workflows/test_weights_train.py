@@ -89,14 +89,14 @@ def test_training_starts_from_the_imported_weights(imported):
     model.compile(loss="mean_squared_error")
     expected = model.evaluate(x, y, verbose=0, batch_size=64)
     prepared = make_setup(project, training_config(project))()  # what `studio train` and the window build
-    assert prepared.messages[0] == "initial weights: imported (3 of 3 layers)"
+    assert prepared.messages[-1] == "initial weights: imported (3 of 3 layers)"
     assert prepared.record["initial_weights"]["stored"] == 3
     loss = prepared.model.evaluate(x, y, verbose=0, batch_size=64, return_dict=True)["loss"]
     assert loss == pytest.approx(expected, rel=1e-5)
     # A fresh project of the same graph (no stored weights) starts elsewhere.
     project.weights.clear()
     fresh = make_setup(project, training_config(project))()
-    assert fresh.messages[0] == "initial weights: random (no stored weights)"
+    assert fresh.messages[-1] == "initial weights: random (no stored weights)"
     assert fresh.model.evaluate(x, y, verbose=0, batch_size=64, return_dict=True)["loss"] != pytest.approx(expected, rel=1e-3)
 
 
@@ -143,7 +143,7 @@ def test_a_node_whose_weights_no_longer_fit_starts_random_with_a_warning(importe
     # hidden (4x5 -> 4x6) and what follows it (norm: 5 -> 6 features, out: 5x1 -> 6x1)
     assert [w.split(":")[0] for w in misfits] == ["hidden", "norm", "out"]
     assert "stored weights (4x5, 5) do not fit the layer any more (4x6, 6)" in misfits[0]
-    assert prepared.messages[0] == "initial weights: random (the stored weights fit no layer)"
+    assert prepared.messages[-1] == "initial weights: random (the stored weights fit no layer)"
 
 
 def test_save_and_reload_keep_the_weights_and_a_damaged_file_is_refused_naming_it(imported):
@@ -203,7 +203,7 @@ def test_an_old_project_with_a_keras_weights_file_still_trains_from_it(tmp_path)
     old = load_project(result.project_path)
     assert old.weights.legacy == tmp_path / "old.weights.h5" and not old.weights.entries
     prepared = make_setup(old, training_config(old))()
-    assert prepared.messages[0] == "initial weights: imported (3 of 3 layers)"
+    assert prepared.messages[-1] == "initial weights: imported (3 of 3 layers)"
     model.compile(loss="mean_squared_error")
     loss = prepared.model.evaluate(x, y, verbose=0, batch_size=64, return_dict=True)["loss"]
     assert loss == pytest.approx(model.evaluate(x, y, verbose=0, batch_size=64), rel=1e-5)
