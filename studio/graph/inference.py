@@ -48,6 +48,7 @@ class ShapeReport:
     # Each node's own diagnostics (before those about sharing and the whole graph), for
     # `reanalyse` to reuse those of the nodes an edit leaves alone.
     node_diagnostics: dict[str, list] = field(default_factory=dict, compare=False, repr=False)
+    graph_diagnostics: list = field(default_factory=list, compare=False, repr=False)  # about the whole graph
 
     @property
     def ok(self) -> bool:
@@ -164,6 +165,24 @@ def _analyse(graph: Graph, external: dict, previous: Optional[ShapeReport], dirt
     if previous is not None:
         old_outputs, old_inputs, old_params, old_diags = (previous.outputs, previous.inputs, previous.params,
                                                           previous.node_diagnostics)
+        changed = set(dirty)  # edited; `dirty` grows with what they reach
+    if previous is not None and not structure:
+        # The same nodes and wires: the previous results, the edited nodes inferred again in
+        # order, and with them the nodes they reach whose inputs changed.
+        outputs.update(old_outputs)
+        inputs.update(old_inputs)
+        params.update(old_params)
+        by_node.update(old_diags)
+        for nid in order:
+            if nid in dirty:
+                _infer_node(report, nid, nodes[nid], nodes, graph.inputs_of(nid), catalog, external)
+                if nid in changed or outputs[nid] != old_outputs.get(nid):
+                    dirty.update(e.target for e in graph.outputs_of(nid))
+        for nid in order:
+            diags.extend(by_node[nid])
+        report.graph_diagnostics = previous.graph_diagnostics  # no Input, no output: as before
+        diags.extend(report.graph_diagnostics)
+        return report
     n_inputs = 0
     for nid in order:
         node = nodes[nid]
@@ -176,8 +195,9 @@ def _analyse(graph: Graph, external: dict, previous: Optional[ShapeReport], dirt
             n_inputs += spec is not None and spec.max_inputs == 0
             continue
         n_inputs += _infer_node(report, nid, node, nodes, graph.inputs_of(nid), catalog, external)
-        # What the nodes it feeds see of it: its output shapes and its label (in their messages).
-        if previous is not None and (nid in dirty or outputs[nid] != old_outputs.get(nid)):
+        # What the nodes it feeds see of it: its output shapes and, when edited, its label
+        # (in their messages).
+        if previous is not None and (nid in changed or outputs[nid] != old_outputs.get(nid)):
             dirty.update(e.target for e in graph.outputs_of(nid))
     for nid in order:
         diags.extend(by_node[nid])
@@ -186,10 +206,12 @@ def _analyse(graph: Graph, external: dict, previous: Optional[ShapeReport], dirt
         from studio.graph.sharing import check_sharing
 
         check_sharing(graph, report)
+    whole = report.graph_diagnostics
     if nodes and n_inputs == 0:
-        diags.append(Diagnostic(None, ERROR, "the model has no Input layer; add one from the Input category"))
+        whole.append(Diagnostic(None, ERROR, "the model has no Input layer; add one from the Input category"))
     if nodes and not graph.output_nodes():
-        diags.append(Diagnostic(None, ERROR, "the model has no output; wire a layer after the Input"))
+        whole.append(Diagnostic(None, ERROR, "the model has no output; wire a layer after the Input"))
+    diags.extend(whole)
     return report
 
 

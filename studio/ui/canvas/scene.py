@@ -504,12 +504,14 @@ class CanvasScene(QGraphicsScene):
         diags = _diagnostics_by_node(report)
         dirty, self._dirty = self._dirty, set()
         recoloured = False
-        for node_id, item in self._nodes.items():
+        outputs, params, shown = report.outputs, report.params, self._shown
+        for node_id, item in self._nodes.items():  # (inlined: thousands of nodes after each edit)
             mine = diags.get(node_id)
-            part = _report_part(report, node_id, mine)
-            if node_id not in dirty and self._shown.get(node_id) == part:
+            old = shown.get(node_id)
+            if node_id not in dirty and old is not None and old[0] == outputs.get(node_id) and \
+                    old[1] == params.get(node_id) and old[2] == mine:
                 continue
-            self._shown[node_id] = part
+            shown[node_id] = _report_part(report, node_id, mine)
             node = graph.node(node_id)
             before = item.view
             item.set_view(node_view(graph, node, report, graph.inputs_of(node_id), mine))
