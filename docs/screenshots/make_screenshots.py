@@ -176,6 +176,35 @@ def main() -> None:
         spirals = Path(tmp) / "spirals-mlp.studio.json"
         shutil.copy(ROOT / "projects" / spirals.name, spirals)
         shot("training", spirals, train)
+
+    def evaluation(window):
+        """Train the shapes CNN for 6 epochs, then the Evaluation tab: the confusion matrix and
+        the misclassified test images, the most confident first (a real run, ~1 min)."""
+        panel = window.panels["TrainingPanel"]
+        window.resize(1600, 1080)
+        app.processEvents()
+        panel.settings.epochs.setValue(6)
+        panel.train_button.click()
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and (panel.is_training() or panel.evaluation.evaluation is None):
+            app.processEvents()
+            time.sleep(0.02)
+        window.resizeDocks([window.docks["TrainingPanelDock"]], [560], Qt.Orientation.Vertical)
+        panel.tabs.setCurrentWidget(panel.evaluation)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and panel.evaluation.samples.loading():
+            app.processEvents()
+            time.sleep(0.02)
+        for _ in range(20):
+            app.processEvents()
+            time.sleep(0.02)
+        window.view.fit_to_view()
+        window.statusBar().clearMessage()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shapes = Path(tmp) / "shapes-cnn.studio.json"
+        shutil.copy(ROOT / "projects" / shapes.name, shapes)
+        shot("evaluation", shapes, evaluation)
     for path in shots:
         print(path)
 

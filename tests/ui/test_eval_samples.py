@@ -105,17 +105,20 @@ def test_clicking_a_cell_shows_its_images_as_thumbnails_with_their_probabilities
     assert len(set(_column(samples, "sample"))) == len(expected)  # the rows moved whole
 
 
-def test_the_tab_first_lists_the_mistakes_most_confident_first(qtbot, image_eval):
+def test_the_tab_first_lists_the_mistakes_most_confident_first_or_else_the_least_confident(qtbot, image_eval):
     project, result = image_eval
     view = _panel(qtbot, project, result)
     wrong = [i for i, (t, p) in enumerate(zip(result["y_true"], result["y_pred"])) if t != p]
     samples = view.samples
-    assert samples.table.rowCount() == len(wrong)
+    _loaded(qtbot, samples)
+    confidences = [float(t.rstrip("%")) for t in _column(samples, "confidence")]
     if wrong:
-        _loaded(qtbot, samples)
-        confidences = [float(t.rstrip("%")) for t in _column(samples, "confidence")]
+        assert samples.table.rowCount() == len(wrong)
         assert confidences == sorted(confidences, reverse=True)
         assert set(_column(samples, "sample")) == {result["sample_refs"][i] for i in wrong}
+    else:  # no mistakes: every sample, the nearest to a mistake first
+        assert samples.table.rowCount() == result["samples"]
+        assert confidences == sorted(confidences) and "least confident first" in samples.title.text()
 
 
 def test_a_csv_cell_lists_its_rows_with_their_columns(qtbot, tmp_path):
@@ -171,7 +174,7 @@ def test_an_old_evaluation_without_sample_sources_still_lists_numbers(qtbot):
                                        for c in "ab"], "y_true": [0, 0, 1], "y_pred": [0, 1, 1]})
     view.show_cell(0, 1)
     assert view.samples.table.rowCount() == 1 and view.samples.table.item(0, 0).text() == "test sample #1"
-    assert "Evaluate the run again" in view.samples.table.item(0, 0).toolTip()
+    assert "evaluate the run again" in view.samples.table.item(0, 0).toolTip()
     assert not view.samples.loading()
 
 
@@ -188,3 +191,47 @@ def test_a_text_cell_shows_the_start_of_each_text(qtbot, tmp_path):
     for label, text in zip(_column(samples, "sample"), _column(samples, "text")):
         assert label.startswith(f"{names[row]}/note") and text.startswith(f"{names[row]} note ")
 
+
+
+def test_ten_long_class_names_stay_readable_in_a_bottom_dock(qtbot):
+    """Names too long for ten columns: the columns are numbered and the rows say which number is
+    which class; every name is whole in its tooltip; nothing scrolls sideways."""
+    from studio.ui.training.evaluation_view import EvaluationView
+
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+             "truck with a very long trailer"]
+    confusion = [[80 if i == j else (5 if j == (i + 1) % 10 else 1) for j in range(10)] for i in range(10)]
+    row = {"precision": 0.9, "recall": 0.9, "f1": 0.9, "support": 93}
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    view.resize(980, 320)  # the Evaluation tab of a default window's Training dock, a little taller
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_evaluation({"task": "classification", "samples": 930, "accuracy": 0.86, "class_names": names,
+                         "confusion": confusion, "per_class": [{"class": c, **row} for c in names],
+                         "macro": dict(row), "weighted": dict(row), "y_true": [], "y_pred": []})
+    table = view.confusion
+    assert [table.horizontalHeaderItem(j).text() for j in range(10)] == [str(j + 1) for j in range(10)]
+    rows = [table.verticalHeaderItem(i).text() for i in range(10)]
+    assert rows[:9] == [f"{i + 1} {n}" for i, n in enumerate(names[:9])]
+    assert rows[9].startswith("10 truck") and rows[9].endswith("…")
+    assert table.verticalHeaderItem(9).toolTip() == f"true {names[9]}"
+    assert table.horizontalHeaderItem(9).toolTip() == f"predicted {names[9]}"
+    assert table.horizontalScrollBar().maximum() == 0 and table.verticalScrollBar().maximum() == 0
+    assert "kept no per-sample results" in view.samples.title.text()  # not "no mistakes"
+
+
+def test_without_mistakes_the_least_confident_samples_come_first(qtbot):
+    from studio.ui.training.evaluation_view import EvaluationView
+
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    scores = {"precision": 1, "recall": 1, "f1": 1}
+    view.set_evaluation({"task": "classification", "samples": 4, "accuracy": 1.0, "class_names": ["a", "b"],
+                         "confusion": [[2, 0], [0, 2]], "macro": scores, "weighted": scores,
+                         "per_class": [{"class": c, **scores, "support": 2} for c in "ab"],
+                         "y_true": [0, 0, 1, 1], "y_pred": [0, 0, 1, 1], "top_classes": [[0, 1], [0, 1], [1, 0], [1, 0]],
+                         "top_probs": [[0.9, 0.1], [0.55, 0.45], [0.99, 0.01], [0.7, 0.3]]})
+    assert _column(view.samples, "confidence") == ["55.0%", "70.0%", "90.0%", "99.0%"]
+    assert _column(view.samples, "sample") == ["test sample #1", "test sample #3", "test sample #0", "test sample #2"]
+    assert _column(view.samples, "top classes")[0] == "a 55%, b 45%"

@@ -55,6 +55,8 @@ class EvaluationView(QWidget):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.evaluation: Optional[dict[str, Any]] = None
+        self._class_names: list[str] = []
+        self._numbered = False  # the matrix's columns are numbered (the names did not fit)
         self._forecast: Optional[tuple] = None
         self.summary = QLabel("No evaluation yet: train a model with a test split, or evaluate a run.")
         self.summary.setWordWrap(True)
@@ -73,7 +75,7 @@ class EvaluationView(QWidget):
         rows = self.confusion.fontMetrics().height() + 6
         for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.confusion.verticalHeader().setMinimumSectionSize(rows)
+        self.confusion.verticalHeader().setMinimumSectionSize(self.confusion.fontMetrics().height() + 4)
         self.confusion.horizontalHeader().setMinimumSectionSize(self.confusion.fontMetrics().horizontalAdvance("000") + 10)
         self.confusion.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
         self.predicted_axis = QLabel("predicted class")
@@ -212,12 +214,8 @@ class EvaluationView(QWidget):
         self.confusion.setRowCount(n)
         self.confusion.setColumnCount(n)
         metrics = self.confusion.fontMetrics()
-        short = [metrics.elidedText(name, Qt.TextElideMode.ElideRight, NAME_PIXELS) for name in names]
-        self.confusion.setHorizontalHeaderLabels(short)
-        self.confusion.setVerticalHeaderLabels(short)
-        for j, name in enumerate(names):
-            self.confusion.horizontalHeaderItem(j).setToolTip(f"predicted {name}")
-            self.confusion.verticalHeaderItem(j).setToolTip(f"true {name}")
+        self._class_names = names
+        self._label_matrix(numbered=False)
         totals = matrix.sum(axis=1)
         for i in range(n):
             for j in range(n):
@@ -268,21 +266,45 @@ class EvaluationView(QWidget):
         elif self.stack.currentIndex() == 3:
             self._fit_steps()
 
+    def _label_matrix(self, numbered: bool) -> None:
+        """Class names on both axes (elided, whole in the tooltips); or, where the names do not fit
+        the columns, numbers on the columns and the same numbers before the rows' names."""
+        names = self._class_names
+        metrics = self.confusion.fontMetrics()
+
+        def short(text: str) -> str:
+            return metrics.elidedText(text, Qt.TextElideMode.ElideRight, NAME_PIXELS)
+
+        self.confusion.setHorizontalHeaderLabels([str(j + 1) if numbered else short(n) for j, n in enumerate(names)])
+        self.confusion.setVerticalHeaderLabels([short(f"{i + 1} {n}" if numbered else n) for i, n in enumerate(names)])
+        for j, name in enumerate(names):
+            self.confusion.horizontalHeaderItem(j).setToolTip(f"predicted {name}")
+            self.confusion.verticalHeaderItem(j).setToolTip(f"true {name}")
+        self._numbered = numbered
+
     def _fit_matrix(self) -> None:
-        """Share the width: the matrix gets what its counts need (its headers elide long names, in
-        full in their tooltips; at most half), the samples and scores the rest."""
+        """Share the width: the matrix gets what its counts and class names need, at most half
+        (where the names do not fit their columns, the columns are numbered), the samples and
+        scores the rest."""
         table = self.confusion
         n = max(1, table.columnCount())
+        total = sum(self.classification.sizes()) or self.classification.width()
+        if total <= 0 or not table.columnCount():
+            return
         metrics = table.fontMetrics()
         counts = [table.item(i, j).text() for i in range(table.rowCount()) for j in range(n) if table.item(i, j)]
-        widest = max([metrics.horizontalAdvance(t) for t in counts] + [metrics.horizontalAdvance("0")])
+        widest = max([metrics.horizontalAdvance(t) for t in counts] + [metrics.horizontalAdvance(str(n))])
         table.horizontalHeader().setMinimumSectionSize(widest + 12)
-        cell = max(widest + 16, metrics.horizontalAdvance("dark…") + 12)  # room for a few letters of a name
-        side = table.verticalHeader().sizeHint().width() + 2 * table.frameWidth() + self.true_axis.sizeHint().width()
-        total = sum(self.classification.sizes()) or self.classification.width()
-        if total <= 0:
-            return
-        least = side + n * (widest + 12) + table.verticalScrollBar().sizeHint().width()
+        named = max(metrics.horizontalAdvance(metrics.elidedText(c, Qt.TextElideMode.ElideRight, NAME_PIXELS))
+                    for c in self._class_names) + 14
+        axis = self.true_axis.sizeHint().width() + 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+        fits = named + axis + n * max(widest + 16, named) <= total // 2
+        numbered = not fits and named > widest + 16  # numbers only where they are narrower than the names
+        if numbered != self._numbered:
+            self._label_matrix(numbered)
+        side = table.verticalHeader().sizeHint().width() + axis
+        cell = max(widest + 16, 0 if numbered else named)
+        least = side + n * (widest + 12)
         matrix = min(side + n * cell, max(total // 2, least))
         matrix = max(min(matrix, total - 200), 0)
         self.classification.setSizes([matrix, total - matrix])
@@ -430,14 +452,21 @@ class EvaluationView(QWidget):
         self.samples.show_samples(ev, indices[:MAX_LISTED], title)
 
     def show_mistakes(self) -> None:
-        """The samples the model got wrong, the most confident first (before any cell is clicked)."""
+        """The samples the model got wrong, the most confident first (before any cell is clicked);
+        with no mistakes, every sample, the least confident first."""
         ev = self.evaluation or {}
         y_true, y_pred = ev.get("y_true") or [], ev.get("y_pred") or []
         wrong = [i for i, (t, p) in enumerate(zip(y_true, y_pred)) if t != p]
         probs = ev.get("top_probs") or []
         wrong.sort(key=lambda i: -(probs[i][0] if i < len(probs) and probs[i] else 0.0))
-        if not wrong:
-            self.samples.show_samples(ev, [], "No test sample is misclassified; click a cell to see its samples")
+        if not y_true:
+            self.samples.show_samples(ev, [], "This evaluation kept no per-sample results; evaluate the run again")
+            return
+        if not wrong:  # then the samples nearest to a mistake
+            every = sorted(range(len(y_true)), key=lambda i: probs[i][0] if i < len(probs) and probs[i] else 0.0)
+            self.samples.show_samples(ev, every[:MAX_LISTED], "No test sample is misclassified; here they are, the "
+                                      "least confident first; click a cell to see its samples")
+            self.samples.sort_by("confidence", Qt.SortOrder.AscendingOrder)
             return
         self.samples.show_samples(ev, wrong[:MAX_LISTED], f"{min(len(wrong), MAX_LISTED)} misclassified, the most "
                                   "confident first; click a cell to see its samples")

@@ -36,6 +36,9 @@ CHUNK = 48  # samples read (and thumbnails decoded) per job
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 INDEX_ROLE = Qt.ItemDataRole.UserRole + 2
 CELL_CHARS = 60  # a CSV cell or text shown in the table (the tooltip has the rest)
+NO_SOURCE = ("The sample's number in the test split. Image folders, CSV files and text datasets show the "
+             "samples themselves; arrays (.npz, Keras sets) do not, nor evaluations from older versions "
+             "(evaluate the run again)")
 
 
 class _Item(QTableWidgetItem):
@@ -149,9 +152,9 @@ class SamplesView(QWidget):
         self.indices = list(indices)
         classification = "confusion" in evaluation
         source = evaluation.get("sample_source") or {}
-        headers = ["sample"]
-        headers += ["confidence", "top classes"] if classification else ["error"]
-        headers += ["true", "predicted"]
+        headers = ["sample", "confidence" if classification else "error", "true", "predicted"]
+        if classification:
+            headers.append("top classes")
         if source.get("kind") == "text":
             headers.append("text")
         self._fixed = len(headers)
@@ -172,14 +175,12 @@ class SamplesView(QWidget):
             t, p = _at(y_true, index), _at(y_pred, index)
             if classification:
                 top, prob = _at(tops, index) or [], _at(probs, index) or []
-                if prob:
-                    confidence = float(prob[0])
-                    cells.append(_item(f"{confidence:.1%}", confidence, "the predicted class's probability", True))
-                    pairs = [f"{_name(names, c)} {q:.0%}" for c, q in zip(top, prob)]
-                    cells.append(_item(", ".join(_short(s, 40) for s in pairs), None, "\n".join(pairs)))
-                else:
-                    cells += [_item("-"), _item("-")]
+                confidence = float(prob[0]) if prob else None
+                cells.append(_item(f"{confidence:.1%}" if prob else "-", confidence,
+                                   "the predicted class's probability", True))
                 cells += [_item(_name(names, t), None, _name(names, t)), _item(_name(names, p), None, _name(names, p))]
+                pairs = [f"{_name(names, c)} {q:.0%}" for c, q in zip(top, prob)]
+                cells.append(_item(", ".join(_short(s, 40) for s in pairs) or "-", None, "\n".join(pairs)))
             else:
                 error = p - t if isinstance(t, (int, float)) and isinstance(p, (int, float)) else None
                 cells.append(_item(_number(error, signed=True), abs(error) if error is not None else None,
@@ -191,8 +192,7 @@ class SamplesView(QWidget):
         table.setSortingEnabled(True)
         if not source:
             for row in range(table.rowCount()):
-                table.item(row, 0).setToolTip("Evaluate the run again to see the samples themselves "
-                                              "(this evaluation did not keep where they come from)")
+                table.item(row, 0).setToolTip(NO_SOURCE)
             return
         self._queue = list(self.indices)
         self._next()
@@ -282,9 +282,10 @@ class SamplesView(QWidget):
         table = self.table
         table.resizeColumnsToContents()
         limit = max(90, table.fontMetrics().horizontalAdvance("m" * 11))
+        wider = {0: THUMB + 120, self._fixed - 1: limit}  # the sample's name, the top classes / text
         for c in range(table.columnCount()):
-            if table.columnWidth(c) > limit + (THUMB + 120 if c == 0 else 0):
-                table.setColumnWidth(c, limit)
+            if table.columnWidth(c) > limit + wider.get(c, 0):
+                table.setColumnWidth(c, limit + wider.get(c, 0))
 
     def _open(self, row: int, _column: int) -> None:
         item = self.table.item(row, 0)
