@@ -179,12 +179,9 @@ def test_a_weights_file_holding_objects_is_refused(imported):
         load_project(path)
 
 
-def test_an_old_project_with_a_keras_weights_file_still_trains_from_it(tmp_path):
-    model = _original()
-    model.save(tmp_path / "old.keras")
-    x, y = _data(tmp_path)
-    result = importing.import_model(tmp_path / "old.keras", tmp_path / "old")
-    project = load_project(result.project_path)
+def test_an_old_project_with_a_keras_weights_file_still_trains_from_it(imported, tmp_path):
+    path, model, x, y = imported
+    project = load_project(path)
     # What an older version wrote: the rebuilt model's Keras save_weights, named in the assets.
     from studio.compiler.keras_build import apply_weights, build_model
     from studio.compiler.plan import make_plan
@@ -192,23 +189,20 @@ def test_an_old_project_with_a_keras_weights_file_still_trains_from_it(tmp_path)
     plan = make_plan(project.graph, project.name)
     rebuilt = build_model(plan)
     apply_weights(rebuilt, plan, {n: e.arrays for n, e in project.weights.entries.items()})
-    rebuilt.save_weights(tmp_path / "old.weights.h5")
-    data = json.loads(result.project_path.read_text())
-    data["assets"] = {"weights": "old.weights.h5"}
-    data["dataset"] = {"kind": "npy", "path": "x.npy", "targets_path": "y.npy", "task": "regression",
-                       "split": {"validation": 0.0, "test": 0.0, "seed": 0}}
-    data["training"] = {"epochs": 1, "batch_size": 16, "loss": "mean_squared_error", "seed": 0}
-    result.project_path.write_text(json.dumps(data))
-    (tmp_path / "old.weights.npz").unlink()
-    old = load_project(result.project_path)
-    assert old.weights.legacy == tmp_path / "old.weights.h5" and not old.weights.entries
+    rebuilt.save_weights(tmp_path / "small.weights.h5")
+    data = json.loads(path.read_text())
+    data["assets"] = {"weights": "small.weights.h5"}
+    path.write_text(json.dumps(data))
+    (tmp_path / "small.weights.npz").unlink()
+    old = load_project(path)
+    assert old.weights.legacy == tmp_path / "small.weights.h5" and not old.weights.entries
     prepared = make_setup(old, training_config(old))()
     assert prepared.messages[-1] == "initial weights: imported (3 of 3 layers)"
     model.compile(loss="mean_squared_error")
     loss = prepared.model.evaluate(x, y, verbose=0, batch_size=64, return_dict=True)["loss"]
     assert loss == pytest.approx(model.evaluate(x, y, verbose=0, batch_size=64), rel=1e-5)
     save_project(old)  # untouched: it keeps naming its Keras file
-    assert json.loads(result.project_path.read_text())["assets"] == {"weights": "old.weights.h5"}
+    assert json.loads(path.read_text())["assets"] == {"weights": "small.weights.h5"}
 
 
 def test_export_writes_the_stored_weights(imported, tmp_path):
