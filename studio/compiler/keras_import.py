@@ -455,8 +455,13 @@ def import_model(model_path: str | os.PathLike, project_path: str | os.PathLike,
                       assets={"weights": weights_path.name})
     from studio.compiler.keras_build import layer_weights
 
+    labels = {call.node_id: call.label for call in plan.calls}
     for node_id, weights in layer_weights(rebuilt, plan).items():
-        project.weights.set(node_id, WeightEntry.of(weights, IMPORTED))
+        try:
+            project.weights.set(node_id, WeightEntry.of(weights, IMPORTED))
+        except ValueError as exc:  # e.g. bfloat16: not a type the weights file holds
+            if log is not None:
+                log(f"warning: '{labels.get(node_id, node_id)}': {exc}; it starts from random weights")
     step(f"writing {target.name} and {weights_path.name}")
     _write_outputs(rebuilt, project, target, weights_path)
     if log is not None:

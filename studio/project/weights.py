@@ -50,6 +50,7 @@ PASTED = "pasted"
 DTYPES = {"<f2": 2, "<f4": 4, "<f8": 8, "|i1": 1, "<i2": 2, "<i4": 4, "<i8": 8,
           "|u1": 1, "<u2": 2, "<u4": 4, "<u8": 8, "|b1": 1}
 MAX_INDEX_BYTES = 64 * 1024 * 1024
+MAX_RATIO = 200  # how much a compressed array may unpack to (weights barely compress; bombs do)
 _HEADER = re.compile(r"^\{'descr': '([<>|][a-z]\d+)', 'fortran_order': (True|False), "
                      r"'shape': \(((?:\d+, ?)*\d*)\), *\}\s*$")
 
@@ -384,6 +385,9 @@ def _bare_name(name: str) -> bool:
 
 
 def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> Array:
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_RATIO * info.compress_size + 2**20:
+        raise WeightsFileError(_damaged(path, f"{info.filename} would unpack to {info.file_size:,} bytes from "
+                                           f"{info.compress_size:,} (a decompression bomb?)"))
     with archive.open(info) as handle:
         magic = handle.read(8)
         if len(magic) != 8 or magic[:6] != b"\x93NUMPY" or magic[6] not in (1, 2, 3):

@@ -207,3 +207,25 @@ def test_an_old_keras_weights_file_goes_along_on_save_as_and_is_never_read_from_
         archive.writestr("index.json", json.dumps(index))
     with pytest.raises(WeightsFileError, match="beside the project"):
         load_project(other / "new.studio.json")
+
+
+def test_a_compressed_array_that_would_unpack_to_far_more_is_refused_before_reading(tmp_path):
+    project = _project(tmp_path)
+    save_project(project)
+    path = tmp_path / "p.weights.npz"
+    with zipfile.ZipFile(path) as archive:
+        index = json.loads(archive.read("index.json"))
+    index["nodes"]["d"]["arrays"] = ["w0"]
+    header = b"\x93NUMPY\x01\x00" + b"v\x00" + b"{'descr': '<f4', 'fortran_order': False, 'shape': (33554432,), }"
+    header = header + b" " * (128 - len(header) - 1) + b"\n"
+    header = header[:8] + (len(header) - 10).to_bytes(2, "little") + header[10:]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("index.json", json.dumps(index))
+        with archive.open("w0.npy", "w", force_zip64=True) as handle:  # 128 MiB of zeros, a few hundred KB on disk
+            handle.write(header)
+            chunk = bytes(2**24)
+            for _ in range(8):
+                handle.write(chunk)
+    assert path.stat().st_size < 2**20
+    with pytest.raises(WeightsFileError, match="decompression bomb"):
+        load_project(tmp_path / "p.studio.json")
