@@ -89,6 +89,11 @@ def callback_classes() -> dict[str, type]:
             super().__init__(str(self.temp), **kwargs)
             self.session = session
 
+        def set_model(self, model: Any) -> None:
+            # fit() may train the head alone on cached features (training/features.py): the
+            # checkpoint is always the whole model the session trains
+            super().set_model(getattr(self.session, "model", None) or model)
+
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             if self.session.epoch_cut_short():
                 return

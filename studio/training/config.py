@@ -168,6 +168,9 @@ class TrainingConfig:
     # Batches per call into TensorFlow: "auto" groups tiny batches (see training/execution.py).
     steps_per_execution: Union[int, str] = "auto"
     fine_tune: FineTune = field(default_factory=FineTune)
+    # While the pretrained base is frozen (and nothing random precedes it), compute its features once
+    # and train the head on them (training/features.py): the same head, many times faster.
+    cache_features: bool = True
     # Keys of the dict this version does not know; written back unchanged.
     unknown: dict[str, Any] = field(default_factory=dict)
 
@@ -196,6 +199,7 @@ class TrainingConfig:
             "mixed_precision": self.mixed_precision,
             "steps_per_execution": self.steps_per_execution,
             "fine_tune": self.fine_tune.to_dict(),
+            "cache_features": self.cache_features,
         }
         for key, value in self.unknown.items():
             data.setdefault(key, _copy_json(value))
@@ -302,6 +306,7 @@ class TrainingConfig:
             self.steps_per_execution = _require_int(
                 "steps_per_execution", self.steps_per_execution, low=1, high=100_000
             )
+        self.cache_features = _require_bool("cache_features", self.cache_features)
         if not isinstance(self.fine_tune, FineTune):
             self.fine_tune = _fine_tune_from(self.fine_tune)
         ft = self.fine_tune

@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional, Union
 
 from studio.core import files
 from studio.core.errors import StudioError, TrainingError
-from studio.training import devices, execution, memory, phases, runs
+from studio.training import devices, execution, features, memory, phases, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe, non_finite_inputs
@@ -366,7 +366,7 @@ class TrainingSession:
     def _fit(self, model: Any, data: DataInfo, callbacks: list[Any]) -> None:
         """model.fit over the run's epochs: in one go, or phase by phase (two-phase fine-tuning)."""
         if not self._phases:
-            self._fit_epochs(model, data, callbacks, self.initial_epoch, self.final_epoch)
+            self._fit_epochs(model, data, callbacks, self.initial_epoch, self.final_epoch, frozen=True)
             return
         import keras
 
@@ -383,7 +383,26 @@ class TrainingSession:
             self.reporter.on_message("info", f"{phase.describe()}: {phase.trainable_params:,} trainable parameters")
             # early stopping judges the fine-tuning only: the head's epochs are few and fixed
             own = [cb for cb in callbacks if phase.number == 2 or not isinstance(cb, keras.callbacks.EarlyStopping)]
-            self._fit_epochs(model, data, own, start, phase.end_epoch)
+            self._fit_epochs(model, data, own, start, phase.end_epoch, frozen=phase.number == 1,
+                             lr_factor=phase.lr_factor)
+
+    def _cached_head(self, model: Any, data: DataInfo, lr_factor: float) -> Optional[tuple[Any, features.Cached]]:
+        """The head model, compiled, and the frozen base's cached features; None to train the whole model."""
+        split, why = features.split(model)
+        if split is None:
+            if phases.find_bases(model) and "not frozen" not in why:
+                self.reporter.on_message("info", f"the base's features are computed in every epoch: {why}")
+            return None
+        cached, why = features.cache(split, data.x, data.y, data.validation, data.batch_size or 32)
+        if cached is None:
+            self.reporter.on_message("info", f"the base's features are computed in every epoch: {why}")
+            return None
+        self._recompile(split.head, lr_factor)
+        execution.apply(self.config.steps_per_execution, split.head, data.batch_size, data.steps_per_epoch)
+        self.reporter.on_message(
+            "info", f"the frozen base's features of {cached.samples:,} samples were computed once "
+                    f"({cached.megabytes:,.1f} MB): each epoch trains the head only")
+        return split.head, cached
 
     def _recompile(self, model: Any, lr_factor: float) -> None:
         """Compile again after (un)freezing, as Keras asks: a new optimizer at the phase's rate."""
@@ -398,19 +417,28 @@ class TrainingSession:
         if steps > 1:
             model.steps_per_execution = steps
 
-    def _fit_epochs(self, model: Any, data: DataInfo, callbacks: list[Any], first: int, end: int) -> None:
+    def _fit_epochs(self, model: Any, data: DataInfo, callbacks: list[Any], first: int, end: int,
+                    frozen: bool = False, lr_factor: float = 1.0) -> None:
+        """fit() from epoch `first` to `end`; with a `frozen` base, the head alone on cached features."""
+        x, y, validation, batch, shuffle = data.x, data.y, data.validation, data.fit_batch_size, data.shuffle
+        found = self._cached_head(model, data, lr_factor) if frozen and self.config.cache_features else None
+        if found is not None:
+            model, cached = found
+            x, y, validation = cached.x, cached.y, cached.validation
+            batch = data.batch_size
+            shuffle = True if data.fit_batch_size is None else data.shuffle  # a dataset shuffled itself
         self._fitting = model
         if self._stop_requested:
             model.stop_training = True
         model.fit(
-            data.x,
-            data.y,
-            batch_size=data.fit_batch_size,
+            x,
+            y,
+            batch_size=batch,
             epochs=end,
             initial_epoch=first,
-            validation_data=data.validation,
+            validation_data=validation,
             callbacks=callbacks,
-            shuffle=data.shuffle,
+            shuffle=shuffle,
             verbose=0,
         )
 

@@ -34,12 +34,12 @@ def calibrated(keras, plan, x):
     model = build_model(plan)
     layers = [layer for layer in model.get_layer("base").layers[-1].layers
               if isinstance(layer, keras.layers.BatchNormalization)]
-    momentum = [layer.momentum for layer in layers]
-    for layer in layers:
-        layer.momentum = 0.0
+    before = [(layer.momentum, layer.trainable) for layer in layers]
+    for layer in layers:  # a frozen BatchNormalization would not update its statistics
+        layer.momentum, layer.trainable = 0.0, True
     model.get_layer("base")(x, training=True)
-    for layer, value in zip(layers, momentum):
-        layer.momentum = value
+    for layer, (momentum, trainable) in zip(layers, before):
+        layer.momentum, layer.trainable = momentum, trainable
     return model
 
 
