@@ -169,6 +169,8 @@ def _shorten(text: str) -> str:
 def _fill_rows(path: Path, source: dict, wanted: dict[int, list[dict[str, Any]]]) -> None:
     """Read the CSV rows `wanted` (data rows from 0) into their items: the columns, or the text
     column's start; the file is read only up to the last row wanted."""
+    import bisect
+
     from studio.core.errors import DataError
     from studio.data import csvreader
 
@@ -178,18 +180,21 @@ def _fill_rows(path: Path, source: dict, wanted: dict[int, list[dict[str, Any]]]
     try:
         fmt = csvreader.sniff(path, **settings)
         names = fmt.names
-        row_number = 0
+        numbers = sorted(wanted)
+        start = 0  # the data row number of the chunk's first row
         for rows, lines in csvreader.read_chunks(fmt):
-            for row, line in zip(rows, lines):
-                for item in wanted.get(row_number, ()):
-                    found.add(row_number)
+            end = start + len(rows)
+            for number in numbers[bisect.bisect_left(numbers, start):bisect.bisect_left(numbers, end)]:
+                row, line = rows[number - start], lines[number - start]
+                found.add(number)
+                for item in wanted[number]:
                     item["label"] += f" (line {line})"
                     if source.get("kind") == "text" and column in names:
                         item["text"] = _shorten(row[names.index(column)])
                     else:
                         item["columns"] = [[n, v] for n, v in zip(names, row)]
-                row_number += 1
-            if row_number > last:
+            start = end
+            if start > last:
                 break
     except (DataError, OSError, ValueError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

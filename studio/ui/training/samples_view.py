@@ -32,7 +32,7 @@ from studio.ui.workers import FunctionRunner
 from studio.workflows.evaluate import read_samples
 
 THUMB = 40  # thumbnail side, in pixels
-CHUNK = 48  # samples read (and thumbnails decoded) per job
+CHUNK = 16  # files read (and thumbnails decoded) per job: the first show within a second
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 INDEX_ROLE = Qt.ItemDataRole.UserRole + 2
 CELL_CHARS = 60  # a CSV cell or text shown in the table (the tooltip has the rest)
@@ -220,7 +220,11 @@ class SamplesView(QWidget):
     def _next(self) -> None:
         if not self._queue or self.runner.is_running():
             return
-        chunk, self._queue = self._queue[:CHUNK], self._queue[CHUNK:]
+        # Files come a chunk at a time (the first thumbnails show at once); the rows of a CSV in one
+        # pass over the file, which each chunk would read again from its start.
+        rows = isinstance(((self.evaluation.get("sample_refs") or [None])[0]), int)
+        size = len(self._queue) if rows else CHUNK
+        chunk, self._queue = self._queue[:size], self._queue[size:]
         evaluation, generation = self.evaluation, self._generation
         self.runner.start(lambda: load_chunk(evaluation, chunk, generation))
 
