@@ -42,6 +42,7 @@ from studio.core.errors import ExportError
 from studio.export import script_adapt
 from studio.export import script_parts as parts
 from studio.export import script_safety as safety
+from studio.export import script_transfer as transfer
 from studio.export.pyformat import INDENT, Call, Raw, Seq, is_name, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.keras_names import (
@@ -123,6 +124,7 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
     head = "\n\n".join([_header(settings), _imports(config, builtin_imports(plan), bool(data_paths)), constants])
     blocks = [
         head,
+        transfer.source(plan),  # Hub modules' layer code, backbones' builder
         build_model_source(plan, catalog),
         parts.add_preprocessing_source(scale) if scale else "",
         compile_model_source(plan, settings),
@@ -213,6 +215,9 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
         refs = [_ref(names, calls, src, port) for src, port in call.inputs]
         if call.call_style == OP:
             lines.append(statement(var, operation_expr(call, refs)))
+            continue
+        if transfer.is_transfer(call):  # a Hub module or a backbone (studio.export.script_transfer)
+            lines.append(transfer.call_statement(call, var, refs))
             continue
         if call.call_style == POSITIONAL:
             tail = "(" + ", ".join(refs) + ")"

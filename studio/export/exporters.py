@@ -88,6 +88,11 @@ def export_model(
     """
     step = step or _no_step
     target = check_target(fmt, path)
+    from studio.export.script_transfer import format_refusal
+
+    refusal = format_refusal(model, fmt)  # e.g. a Hub module taking strings has no TFLite/ONNX form
+    if refusal is not None:
+        raise ExportError(f"{target}: {refusal}; nothing was written")
     if fmt == "python" and plan is None:
         raise ExportError("python export needs the graph's build plan")
     tol = TOLERANCE[fmt] if tolerance is None else tolerance

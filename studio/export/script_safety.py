@@ -31,6 +31,7 @@ from studio.core.text import show
 from studio.export.pyformat import is_name
 from studio.graph.keras_names import (
     ACTIVATIONS,
+    APPLICATIONS,
     BUILTIN_LAYERS,
     CLASSES,
     OP_FUNCTIONS,
@@ -138,6 +139,7 @@ def data(value: Any, path: str) -> Any:
 IMPORTS = frozenset({
     "import argparse", "import math", "from pathlib import Path", "import keras", "from keras import layers",
     "import numpy as np", "import tensorflow as tf",
+    "import tensorflow_hub",  # resolve_module(): a Hub handle downloaded into tensorflow_hub's cache
     # the layers Keras ships in its applications (LayerScale...), one fixed line each
     *(f"from {module} import {cls}" for (cls, _), module in BUILTIN_LAYERS.items()),
 })
@@ -165,6 +167,11 @@ ATTRIBUTES = frozenset({
     "repeat", "replace", "reshape", "resize", "rgb_to_grayscale", "rsplit", "rstrip", "save", "set_shape",
     "setdefault", "shape", "shuffle", "size", "stack", "startswith", "strip", "sum", "summary", "take",
     "tolist", "transpose", "uint8", "unique", "where", "with_name", "zeros",
+}) | frozenset({
+    # the transfer-learning code the script carries (studio.export.script_transfer): the Hub module
+    # layer (a TFSMLayer subclass) and the backbone builder
+    "_track_variable", "call_endpoint_fn", "expanduser", "is_dir", "isalnum", "join", "module_dtype",
+    "module_keyword", "module_output", "module_training", "removesuffix", "trainable", "values",
 })
 
 # Keras names the generator writes itself (besides the allowlisted classes).
@@ -172,6 +179,8 @@ _KERAS_NAMES = (
     "keras.Model", "keras.Input", "keras.callbacks.History", "keras.callbacks.LearningRateScheduler",
     "keras.callbacks.ReduceLROnPlateau", "keras.callbacks.EarlyStopping", "keras.callbacks.ModelCheckpoint",
     "keras.utils.set_random_seed", "keras.mixed_precision.set_global_policy", "layers.deserialize",
+    # the Hub module layer's own variables; the backbones (keras_names.APPLICATIONS)
+    "keras.Variable", *(f"keras.applications.{name}" for name in sorted(APPLICATIONS)),
 )
 
 # The one use of `globals` (a standalone `load_data()` reads the script's BATCH_SIZE when there is one).

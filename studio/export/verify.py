@@ -27,6 +27,10 @@ def sample_inputs(model: Any, batch: int = 2, seed: int = 0, unknown_dim: int = 
             arrays.append(rng.integers(0, 2, size=shape).astype(dtype))
         elif dtype == "bool":
             arrays.append(rng.integers(0, 2, size=shape).astype(bool))
+        elif dtype == "string":  # short sentences (text inputs of Hub modules)
+            words = np.array(["the", "cat", "sat", "on", "a", "mat", "hello", "world"], dtype=object)
+            arrays.append(np.array([" ".join(rng.choice(words, size=4)) for _ in range(int(np.prod(shape)))],
+                                   dtype=str).reshape(shape))  # unicode, not object: np.load needs no pickle
         else:
             arrays.append(rng.standard_normal(shape).astype(dtype))
     return arrays

@@ -228,3 +228,12 @@ TF_OP_LAMBDAS: dict[str, str] = {
     "math.exp": "Exp", "math.log": "Log", "math.tanh": "Tanh", "math.sigmoid": "Sigmoid",
     "nn.relu": "Relu", "nn.relu6": "Relu6", "math.abs": "Absolute",
 }
+
+# Keras Applications the exported script may name (`keras.applications.MobileNetV2`): the backbones of
+# `studio.graph.layers.transfer.BACKBONES`, written out so the allowlist is explicit (a test keeps
+# the two equal).
+APPLICATIONS: frozenset[str] = frozenset({
+    "MobileNetV2", "MobileNetV3Small", "MobileNetV3Large", "EfficientNetB0", "EfficientNetB1",
+    "EfficientNetB2", "EfficientNetB3", "EfficientNetV2B0", "ResNet50", "ResNet50V2", "DenseNet121",
+    "InceptionV3", "Xception", "ConvNeXtTiny",
+})

@@ -176,6 +176,10 @@ def node_params(info: dict, endpoint: str = "", output_key: str = "") -> dict:
     return {
         "signature": chosen if endpoint else "",
         "output_key": key if len(ep["outputs"]) > 1 else "",
+        # How the layer calls it (the exported script calls it the same way).
+        "endpoint": chosen,
+        "input_keyword": inp["name"] if ep["signature"] else "",
+        "takes_training": bool(ep["training"]),
         "input_shape": inp["shape"],
         "input_dtype": inp["dtype"],
         "output_shape": out["shape"],

@@ -46,7 +46,8 @@ from studio.ui import settings
 from studio.ui.workers import FunctionRunner
 
 #: The params `studio.hub.module_layer.node_params` discovers.
-DISCOVERED = ("input_shape", "input_dtype", "output_shape", "output_dtype", "param_counts")
+DISCOVERED = ("input_shape", "input_dtype", "output_shape", "output_dtype", "param_counts", "endpoint",
+              "input_keyword", "takes_training")
 _FLOATS = {"float16", "bfloat16", "float32", "float64"}
 EXAMPLE_HANDLE = "https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/5"
 

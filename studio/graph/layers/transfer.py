@@ -249,6 +249,11 @@ HUB_MODULE_SPEC = LayerSpec(
         ParamSpec("output_dtype", "str", "", "Discovered: the module's output dtype.", advanced=True),
         ParamSpec("param_counts", "json", None, "Discovered: [trainable, non-trainable] numbers in the module.",
                   optional=True, advanced=True),
+        ParamSpec("endpoint", "str", "", "Discovered: the endpoint the layer calls.", advanced=True),
+        ParamSpec("input_keyword", "str", "", "Discovered: the input's keyword when the endpoint is a signature.",
+                  advanced=True),
+        ParamSpec("takes_training", "bool", False, "Discovered: whether the endpoint takes a training argument.",
+                  advanced=True),
     ),
     key_params=("handle",),
 )
