@@ -156,54 +156,54 @@ class SetTrainable(Edit):
 class ShareWeights(Edit):
     """"Share weights with...": `node_id` calls the layer of `owner` (the owner of `owner`'s
     layer when `owner` itself shares), taking its parameters and frozen flag so the two
-    are one layer; `owner=""` stops sharing (the node keeps a copy of the parameters)."""
+    are one layer; the nodes that shared `node_id`'s layer follow it. `owner=""` stops
+    sharing (the node keeps a copy of the parameters)."""
 
     def __init__(self, node_id: str, owner: str) -> None:
         self.node_id, self.owner = node_id, owner
         self.text = "Share weights" if owner else "Stop sharing weights"
-        self._old: tuple[str, dict, bool] = ("", {}, True)
-        self._moved: list[str] = []
+        self._old: dict[str, tuple[str, dict, bool]] = {}  # node id -> (shares, params, trainable)
 
     def apply(self, graph: Graph) -> None:
         node = graph.node(self.node_id)
-        self._old = (node.shares, copy.deepcopy(node.params), node.trainable)
-        self._moved = []
+        self._old = {}
         if not self.owner:
+            self._old[self.node_id] = (node.shares, copy.deepcopy(node.params), node.trainable)
             graph.set_shares(self.node_id, "")
             return
         root = graph.node(self.owner).shares or self.owner
-        if root == self.node_id:  # sharing with a node that shares this one's layer: nothing to do
-            return
+        if root == self.node_id or root == node.shares:
+            return  # already over that layer
         owner = graph.node(root)
         if node.type != owner.type:
             from studio.core.errors import GraphError
 
             raise GraphError(f"'{graph.label(self.node_id)}' ({node.type}) cannot share weights with "
                              f"'{graph.label(root)}' ({owner.type}): only layers of the same type can", self.node_id)
-        # The nodes that shared this one's layer follow it to the new owner.
-        self._moved = [n.id for n in graph.nodes if n.shares == self.node_id]
-        for key in set(node.params) | set(owner.params):
-            value = owner.params.get(key, Graph.ABSENT)
-            if node.params.get(key, Graph.ABSENT) != value:
-                graph.set_param(self.node_id, key, copy.deepcopy(value), validate=False)
-        if node.trainable != owner.trainable:
-            graph.set_trainable(self.node_id, owner.trainable)
-        graph.set_shares(self.node_id, root)
-        for moved in self._moved:
-            graph.set_shares(moved, root)
+        # The node and the nodes that shared its layer become calls of the owner's layer.
+        for nid in [self.node_id] + [n.id for n in graph.nodes if n.shares == self.node_id]:
+            moving = graph.node(nid)
+            self._old[nid] = (moving.shares, copy.deepcopy(moving.params), moving.trainable)
+            _set_params(graph, nid, owner.params)
+            if moving.trainable != owner.trainable:
+                graph.set_trainable(nid, owner.trainable)
+            graph.set_shares(nid, root)
 
     def revert(self, graph: Graph) -> None:
-        shares, params, trainable = self._old
-        for moved in self._moved:
-            graph.set_shares(moved, self.node_id)
-        node = graph.node(self.node_id)
-        for key in set(node.params) | set(params):
-            value = params.get(key, Graph.ABSENT)
-            if node.params.get(key, Graph.ABSENT) != value:
-                graph.set_param(self.node_id, key, copy.deepcopy(value), validate=False)
-        if node.trainable != trainable:
-            graph.set_trainable(self.node_id, trainable)
-        graph.set_shares(self.node_id, shares)
+        for nid, (shares, params, trainable) in reversed(list(self._old.items())):
+            _set_params(graph, nid, params)
+            if graph.node(nid).trainable != trainable:
+                graph.set_trainable(nid, trainable)
+            graph.set_shares(nid, shares)
+
+
+def _set_params(graph: Graph, node_id: str, params: dict) -> None:
+    """Make the node's params equal `params`, key by key (each change announced)."""
+    node = graph.node(node_id)
+    for key in sorted(set(node.params) | set(params)):
+        value = params.get(key, Graph.ABSENT)
+        if node.params.get(key, Graph.ABSENT) != value:
+            graph.set_param(node_id, key, copy.deepcopy(value), validate=False)
 
 
 def share_candidates(graph: Graph, node_id: str, report: Any = None) -> list[str]:
