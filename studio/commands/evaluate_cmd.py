@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "error metrics for regression.",
     )
     parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
+    from studio.hub.trust import add_trust_flag
+
+    add_trust_flag(parser)
     parser.add_argument("--run", help="run id, unique part of it, or run folder (default: the latest run)")
     parser.add_argument("--final", action="store_true", help="use final.keras instead of best.keras")
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
@@ -140,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.workflows.evaluate import evaluate_run, summary
 
     project = load_project(Path(args.project))
+    from studio.hub.trust import require_trust
+
+    require_trust(project, args.trust_modules, args.project)
     result = evaluate_run(project, args.run, which="final" if args.final else "best")
     if args.json:
         shown = {k: v for k, v in summary(result).items() if k != "y_naive"}  # per window, kept in the file

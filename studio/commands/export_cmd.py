@@ -28,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "a folder, or a zip when PATH ends in .zip) for `studio reproduce`.",
     )
     parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
+    from studio.hub.trust import add_trust_flag
+
+    add_trust_flag(parser)
     parser.add_argument("--format", "-f", required=True, choices=COMMAND_FORMATS, help="what to write")
     parser.add_argument("--run", help="run id, unique part of it, or run folder (default: the latest run)")
     parser.add_argument("--best", action="store_true", help="use the run's best.keras instead of final.keras")
@@ -45,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.workflows.export import export_project, result_lines
 
     project = load_project(Path(args.project))
+    from studio.hub.trust import require_trust
+
+    require_trust(project, args.trust_modules, args.project)
 
     def log(line: str) -> None:
         print(line, file=sys.stderr)

@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "TensorBoard logs, evaluation on the test split).",
     )
     parser.add_argument("project", metavar="PROJECT", help="the .studio.json file")
+    from studio.hub.trust import add_trust_flag
+
+    add_trust_flag(parser)
     parser.add_argument("--epochs", type=int, help="number of epochs (default: the project's setting)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the project's setting)")
     parser.add_argument(
@@ -191,6 +194,9 @@ def run(args: argparse.Namespace) -> int:
     from studio.workflows.train import find_run, make_session, training_config
 
     project = load_project(Path(args.project))
+    from studio.hub.trust import require_trust
+
+    require_trust(project, args.trust_modules, args.project)
     config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
                              seed=args.seed)
     # the start-time device settings, before anything sets TensorFlow's devices up

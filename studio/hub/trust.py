@@ -41,3 +41,10 @@ def require_trust(project: Any, trusted: bool, where: str = "") -> None:
     raise UntrustedModules(
         f"{name}: the project loads TensorFlow Hub / SavedModel modules ({shown}); a module is a TensorFlow "
         f"graph that runs on this machine. Check that you trust them, then run again with {TRUST_FLAG}")
+
+
+def add_trust_flag(parser: Any) -> None:
+    """The command-line flag that lets a command load the modules a project names."""
+    parser.add_argument(TRUST_FLAG, dest="trust_modules", action="store_true",
+                        help="load the TensorFlow Hub / SavedModel modules the project names (a module is a "
+                        "TensorFlow graph that runs on this machine; without this flag such a project is refused)")

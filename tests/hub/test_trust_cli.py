@@ -1,0 +1,38 @@
+"""The command line loads a project's Hub modules only with --trust-modules."""
+
+from __future__ import annotations
+
+from studio.cli import main
+from studio.hub.module_layer import discover, node_params
+from studio.project.io import save_project
+from studio.project.model import Project
+from tests.compiler.graphs import Builder
+from tests.hub.modules import IMAGE_SIZE
+
+
+def _project(tmp_path, module):
+    b = Builder()
+    x = b.input(IMAGE_SIZE, IMAGE_SIZE, 3, title="images")
+    hub = b.add("HubModule", title="features", handle=str(module), **node_params(discover(module)))
+    out = b.add("Dense", units=2, title="head")
+    b.chain(x, hub, out)
+    path = tmp_path / "modules.studio.json"
+    save_project(Project(graph=b.graph, name="modules"), path)
+    return path
+
+
+def test_commands_refuse_a_project_with_modules_without_the_flag(image_module, tmp_path, capsys):
+    path = _project(tmp_path, image_module)
+    for args in (["train", str(path)], ["export", str(path), "--format", "keras", "-o", str(tmp_path / "m.keras")],
+                 ["evaluate", str(path)]):
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert "--trust-modules" in err and str(image_module) in err and "Traceback" not in err
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_the_flag_lets_the_export_load_the_module(image_module, tmp_path, capsys):
+    path = _project(tmp_path, image_module)
+    target = tmp_path / "m.keras"
+    assert main(["export", str(path), "--trust-modules", "--format", "keras", "-o", str(target)]) == 0
+    assert target.is_file()
