@@ -187,11 +187,6 @@ class EdgeItem(QGraphicsItem):
         else:
             self.update()
 
-    def itemChange(self, change, value):  # noqa: N802 - Qt API
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged and self.bundle is not None:
-            self.bundle.update(self.boundingRect())
-        return super().itemChange(change, value)
-
     def shape(self) -> QPainterPath:
         if self._shape is None:
             stroker = QPainterPathStroker()
@@ -266,7 +261,11 @@ class WireBundle(QGraphicsItem):
         self.members[wire] = None
         wire.bundle = self
         wire.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
-        self.invalidate()
+        if self._rect is not None:  # grow the bounds (not computed again over thousands of wires)
+            rect = wire.boundingRect()
+            if not self._rect.contains(rect):
+                self.prepareGeometryChange()
+                self._rect = self._rect.united(rect)
 
     def remove(self, wire: EdgeItem) -> None:
         self.members.pop(wire, None)

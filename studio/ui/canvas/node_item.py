@@ -26,6 +26,9 @@ GRID = 20.0
 # Below this scale a node's text is a few pixels high: nodes draw a plain coloured
 # block without text or ports, and wires straight lines (level of detail).
 SIMPLE_BELOW = 0.4
+_POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_SELECTED_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 
 
 @dataclass
@@ -229,19 +232,22 @@ class NodeItem(QGraphicsItem):
         return path
 
     def itemChange(self, change, value):  # noqa: N802 - Qt API
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap:
-            scene = self.scene()
-            if scene is not None and getattr(scene, "snap_to_grid", False):
-                return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
-        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        # Qt calls this a dozen times for each node it adds (flags, tooltip, ports, scene):
+        # compared with constants, and the others answered as Qt's own would (the value).
+        if change == _POSITION_CHANGE:
+            if self.snap:
+                scene = self.scene()
+                if scene is not None and getattr(scene, "snap_to_grid", False):
+                    return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        elif change == _POSITION_CHANGED:
             for edge in self.edges:
                 edge.update_path()
             scene = self.scene()
             if scene is not None and hasattr(scene, "contents_changed"):
                 scene.contents_changed()  # the minimap redraws, once per event-loop turn
-        elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+        elif change == _SELECTED_CHANGED:
             self.setZValue(3 if value else 1)
-        return super().itemChange(change, value)
+        return value
 
     # -- painting ---------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:

@@ -526,6 +526,8 @@ class CanvasScene(QGraphicsScene):
     # -- selection both ways ------------------------------------------------------
     def _on_scene_selection(self) -> None:
         self.contents_changed()  # the minimap shows the selection
+        for bundle in self._bundles.values():  # a wire there changes colour with its bundle's paint
+            bundle.update()
         if self._syncing:
             return
         self._syncing = True
