@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Iterable
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel
 
-from studio.project.weights import ResetAllWeights, SetWeights
+from studio.project.weights import ResetAllWeights, SetWeights, summary
 from studio.training import runs
 from studio.ui.workers import FunctionRunner
 
@@ -43,6 +44,41 @@ class WeightsController(QObject):
         signal = getattr(getattr(panel, "runs_view", None), "weightsRequested", None)
         if signal is not None:
             signal.connect(self.use_run)
+        # "stored weights: 3 of 3 layers (imported)" in the status bar while the project holds any.
+        self.label = QLabel("", window)
+        self.label.setObjectName("weightsLabel")
+        self.label.setToolTip("Train starts from these stored weights and Export writes them; a layer's menu "
+                              "(Reset weights) or Model > Reset All Weights forgets them")
+        window.statusBar().insertPermanentWidget(0, self.label)
+        document = window.document
+        document.undo_stack.indexChanged.connect(self.update_label)
+        document.projectReplaced.connect(self.update_label)
+        document.reportChanged.connect(self.update_label)
+        self.update_label()
+
+    def label_text(self) -> str:
+        """'' when no layer has stored weights, else e.g. "stored weights: 3 of 4 layers (imported)"."""
+        store, document = self.store, self.window.document
+        if store.empty:
+            return ""
+        report = document.report
+        weighted = [n.id for n in document.graph.nodes  # layers with weights, or with stored ones
+                    if n.id in store.entries or sum(report.params.get(n.id) or (0, 0)) > 0]
+        counts = summary(store, weighted)
+        if store.legacy is not None:
+            legacy = [n for n in weighted if n not in store.entries and n not in store.skip]
+            if legacy:
+                counts[f"{store.legacy.name}"] = len(legacy)
+        if not counts:
+            return ""
+        held = sum(counts.values())
+        origins = ", ".join(f"{origin} {n}" if len(counts) > 1 else origin for origin, n in counts.items())
+        return f"stored weights: {held} of {len(weighted)} layer{'s' if len(weighted) != 1 else ''} ({origins})"
+
+    def update_label(self, *_args) -> None:
+        text = self.label_text()
+        self.label.setText(text)
+        self.label.setVisible(bool(text))
 
     @property
     def store(self):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from studio.graph.edits import SetParam
 from studio.graph.model import Edge, Graph, Node
@@ -57,8 +58,11 @@ def test_reset_weights_of_the_selected_layer_from_its_menu_and_undo(qtbot, loade
     reset.trigger()
     assert store.get("hidden") is None and store.get("out") is not None
     assert "Reset the weights of 1 layer" in window.statusBar().currentMessage()
+    label = window.findChild(QLabel, "weightsLabel")
+    assert label.text() == "stored weights: 1 of 2 layers (imported)"
     QTest.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert store.get("hidden") is before  # the same arrays back
+    assert label.text() == "stored weights: 2 of 2 layers (imported)" and label.isVisible()
     # A layer without stored weights offers no reset.
     store.set("hidden", None)
     assert not _action(window.context_menu(window.scene.node_item("hidden").scenePos()), "Reset weights").isEnabled()
@@ -69,6 +73,7 @@ def test_reset_all_weights_from_the_model_menu_and_undo(qtbot, loaded):
     action = next(a for a in window.menus.model.actions() if a.objectName() == "resetAllWeights")
     action.trigger()
     assert store.empty
+    assert not window.findChild(QLabel, "weightsLabel").isVisible()
     assert window.document.undo_stack.undoText() == "Reset all weights"
     window.document.undo_stack.undo()
     assert set(store.entries) == {"hidden", "out"}
