@@ -161,6 +161,25 @@ def text_gru() -> Project:
     )
 
 
+def shapes_backbone() -> Project:
+    c = Chain()
+    c.add("Input", "image", batch_shape=[None, 32, 32, 3])
+    c.add("Rescaling", "pixels 0-255", scale=255.0)  # the app feeds [0, 1]; the backbone wants [0, 255]
+    base = c.add("Backbone", "MobileNetV2", backbone="MobileNetV2", weights="imagenet", pooling="avg")
+    c.graph.set_trainable(base, False)
+    c.add("Dropout", "dropout", rate=0.2)
+    c.add("Dense", "shape", units=3, activation="softmax")
+    return Project(
+        graph=c.graph,
+        name="Shapes from a pretrained MobileNetV2",
+        description="Transfer learning: MobileNetV2 pretrained on ImageNet (downloaded once, 9 MB) is frozen and "
+        "turns each image into 1280 features; only the small classifier on top trains, so a few epochs are "
+        "enough. Unfreeze the backbone, or set 'freeze up to' on it, to fine-tune it afterwards.",
+        dataset={"kind": "sample", "path": "shapes", "task": "classification", "split": dict(SPLIT)},
+        training={"epochs": 5, "batch_size": 32, "learning_rate": 0.001},
+    )
+
+
 EXAMPLES: dict[str, tuple[Callable[[], Project], tuple[str, ...]]] = {
     "iris-mlp": (iris_mlp, ("Input", "Dense")),
     "digits-cnn": (digits_cnn, ("Conv2D", "MaxPooling2D", "Flatten", "Dropout")),
@@ -168,6 +187,7 @@ EXAMPLES: dict[str, tuple[Callable[[], Project], tuple[str, ...]]] = {
     "sine-lstm": (sine_lstm, ("LSTM",)),
     "shapes-cnn": (shapes_cnn, ("Conv2D", "Add", "Activation", "GlobalMaxPooling2D")),
     "text-gru": (text_gru, ("Embedding", "GRU")),
+    "shapes-backbone": (shapes_backbone, ("Rescaling", "Backbone")),
 }
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from studio.compiler.plan import LayerCall
 from studio.core.errors import ExportError
 from studio.export.pyformat import Call, Raw, statement
 from studio.graph.keras_names import APPLICATIONS
@@ -120,7 +119,7 @@ def used(plan: Any) -> set[str]:
     return {call.class_name for call in plan.calls if is_transfer(call)}
 
 
-def is_transfer(call: LayerCall) -> bool:
+def is_transfer(call: Any) -> bool:
     return call.module == MODULE and call.class_name in CLASSES
 
 
@@ -131,11 +130,11 @@ def source(plan: Any) -> str:
                          if kind in kinds)
 
 
-def _refuse(call: LayerCall, problem: str) -> ExportError:
+def _refuse(call: Any, problem: str) -> ExportError:
     return ExportError(f"{call.label or call.name}: {problem}; the Python export was refused, nothing was written")
 
 
-def _text(call: LayerCall, key: str, default: str = "") -> str:
+def _text(call: Any, key: str, default: str = "") -> str:
     value = call.config.get(key, default)
     if value is None:
         value = default
@@ -144,7 +143,7 @@ def _text(call: LayerCall, key: str, default: str = "") -> str:
     return value
 
 
-def call_statement(call: LayerCall, var: str, refs: list[str]) -> str:
+def call_statement(call: Any, var: str, refs: list[str]) -> str:
     """`var = hub_module(...)(x)` or `var = backbone(x, keras.applications.Name, ...)`."""
     if len(refs) != 1:
         raise _refuse(call, f"takes one input, {len(refs)} are wired")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,11 @@ def build_backbone(name: str, input_shape: tuple, weights: str = "none", weights
     kwargs: dict = {"include_top": False, "input_shape": tuple(input_shape),
                     "pooling": None if pooling == "none" else pooling}
     try:
-        base = fn(weights="imagenet" if weights == "imagenet" else None, **kwargs)
+        with warnings.catch_warnings():
+            # An input size without its own ImageNet weights gets the 224x224 ones (the convolutions
+            # do not depend on the size): Keras says so in a warning, which is expected here.
+            warnings.filterwarnings("ignore", message=".*Weights for input shape.*will be loaded as the default")
+            base = fn(weights="imagenet" if weights == "imagenet" else None, **kwargs)
     except Exception as exc:
         raise HubError(_weights_download_message(name, exc) if weights == "imagenet" else
                        f"Keras cannot build {name} for input {tuple(input_shape)}: {_reason(exc)}") from None

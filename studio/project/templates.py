@@ -74,6 +74,8 @@ class Template:
     training: dict = field(default_factory=dict)
     # Layer types the template needs from the catalog.
     needs: tuple[str, ...] = ()
+    # What its first build downloads (pretrained weights), named for the user; () for nothing.
+    downloads: tuple[str, ...] = ()
 
     def graph(self, catalog: Catalog | None = None) -> Graph:
         builder = Builder(catalog)
@@ -146,6 +148,16 @@ def _text_classifier(b: Builder) -> None:
     b.add("Dense", "topic", units=3, activation="softmax")
 
 
+def _image_backbone(b: Builder) -> None:
+    b.add("Input", "image", after=None, batch_shape=[None, 32, 32, 3])
+    # The app feeds images scaled to [0, 1]; Keras Applications expect pixels in [0, 255].
+    b.add("Rescaling", "pixels 0-255", scale=255.0)
+    base = b.add("Backbone", "MobileNetV2", backbone="MobileNetV2", weights="imagenet", pooling="avg")
+    b.graph.set_trainable(base, False)  # feature extraction: only the head trains
+    b.add("Dropout", "dropout", rate=0.2)
+    b.add("Dense", "shape", units=3, activation="softmax")
+
+
 TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in (
@@ -195,14 +207,27 @@ TEMPLATES: dict[str, Template] = {
             {"epochs": 20, "batch_size": 32},
             ("Input", "Embedding", "GlobalAveragePooling1D", "Dense", "Dropout"),
         ),
+        Template(
+            "image-backbone",
+            "Image classifier from a pretrained backbone",
+            "MobileNetV2 pretrained on ImageNet, frozen, turns each 32x32 image into 1280 features; a small "
+            "classifier on top learns the 3 shapes. Unfreeze the backbone (or its top layers) to fine-tune. "
+            "The ImageNet weights (9 MB) are downloaded once on the first build.",
+            _image_backbone,
+            {"kind": "sample", "path": "shapes", "split": dict(SPLIT)},
+            {"epochs": 5, "batch_size": 32},
+            ("Input", "Rescaling", "Backbone", "Dropout", "Dense"),
+            ("MobileNetV2 ImageNet weights (include_top=False) into KERAS_HOME/models",),
+        ),
     )
 }
 
 DEFAULT_TEMPLATE = "mlp"
 
 
-def template_names() -> list[str]:
-    return list(TEMPLATES)
+def template_names(offline: bool = False) -> list[str]:
+    """Every template's name; `offline=True`: only those whose build downloads nothing."""
+    return [name for name, t in TEMPLATES.items() if not (offline and t.downloads)]
 
 
 def get_template(name: str) -> Template:

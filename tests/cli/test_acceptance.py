@@ -9,7 +9,7 @@ import json
 import pytest
 
 from studio.project import load_project
-from studio.project.templates import TEMPLATES
+from studio.project.templates import template_names
 from tests.cli.helpers import studio
 
 
@@ -25,7 +25,7 @@ def json_shape(tensor_shape) -> list:
     return [None if d is None else int(d) for d in tensor_shape]
 
 
-@pytest.mark.parametrize("template", list(TEMPLATES))
+@pytest.mark.parametrize("template", template_names(offline=True))  # pretrained ones: tests/hub
 def test_check_agrees_with_keras(tmp_path, template):
     from studio.compiler.keras_build import build_model
     from studio.compiler.plan import make_plan

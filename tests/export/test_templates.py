@@ -26,7 +26,7 @@ def projects(tmp_path_factory):
     """One saved project per template (shared: exports never change the project)."""
     folder = tmp_path_factory.mktemp("templates")
     paths = {}
-    for name in template_names():
+    for name in template_names(offline=True):
         paths[name] = folder / f"{name}.studio.json"
         save_project(make_project(name), paths[name])
     return paths
@@ -38,7 +38,7 @@ def _output(project, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("template", template_names())
+@pytest.mark.parametrize("template", template_names(offline=True))
 def test_every_format_of_every_template_exports_verified(projects, template, fmt, capsys):
     out = _output(projects[template], fmt)
     assert main(["export", str(projects[template]), "-f", fmt, "-o", str(out)]) == 0
@@ -106,7 +106,7 @@ def test_template_script_runs_as_python_model_py_and_trains(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("template", [t for t in template_names() if t != "mlp"])
+@pytest.mark.parametrize("template", [t for t in template_names(offline=True) if t != "mlp"])
 def test_every_template_script_runs_and_trains(tmp_path, template, capsys):
     _run_script(tmp_path, template)
 
@@ -140,7 +140,7 @@ def trained(projects):
 
 
 def _trained_cases():
-    for template in template_names():
+    for template in template_names(offline=True):
         for fmt in FORMATS:
             marks = () if template == "mlp" else (pytest.mark.slow,)
             yield pytest.param(template, fmt, marks=marks, id=f"{template}-{fmt}")

@@ -160,6 +160,12 @@ _WHEN = {
 }
 
 
+PREPROCESSING_TEXT = {"tf": "scales pixels from [0, 255] to [-1, 1] (Rescaling)",
+                      "torch": "scales pixels to [0, 1] and normalizes with the ImageNet mean and deviation",
+                      "caffe": "turns RGB into BGR and subtracts the ImageNet mean",
+                      "model": "is inside the network itself"}
+
+
 def _millions(n: int) -> str:
     return f"{n / 1e6:.1f}M"
 
@@ -168,8 +174,8 @@ def backbone_explanation(name: str) -> str:
     """One paragraph for the palette: training data, input size, parameters, when to pick it."""
     spec = get_backbone(name)
     total = spec.trainable + spec.non_trainable
-    inside = "preprocesses inside itself" if spec.preprocessing == "model" else \
-        "its preprocessing is added in front automatically"
+    inside = f"its preprocessing {PREPROCESSING_TEXT[spec.preprocessing]}" + (
+        "" if spec.preprocessing == "model" else ", added in front automatically")
     return (f"{name} (Keras Applications), pretrained on ImageNet-1k (1.3 million photos, 1000 classes) with "
             f"weights 'imagenet', or random with weights 'none'. Input: {spec.default_size}x{spec.default_size} "
             f"RGB images by default (at least {spec.min_size}x{spec.min_size}), pixels in [0, 255]; {inside}. "
@@ -275,14 +281,7 @@ def _backbone_count(params: dict, input_shapes) -> tuple[int, int]:
 
 
 def _backbone_advice(params: dict, input_shapes) -> list:
-    out = []
-    spec = BACKBONES.get(params["backbone"])
-    if spec is not None:
-        how = {"tf": "scales pixels from [0, 255] to [-1, 1] (Rescaling)",
-               "torch": "scales pixels to [0, 1] and normalizes with the ImageNet mean and deviation",
-               "caffe": "turns RGB into BGR and subtracts the ImageNet mean",
-               "model": "is inside the network itself"}[spec.preprocessing]
-        out.append(("info", f"{spec.name}'s preprocessing {how}: feed pixels in [0, 255]"))
+    out = []  # (its preprocessing is told in the palette's explanation: PREPROCESSING_TEXT)
     if params["weights"] == "file" and not params.get("weights_file"):
         out.append(("warning", "weights 'file' is chosen but no weights file is given"))
     rate = params.get("lr_multiplier", 1.0)
