@@ -79,7 +79,7 @@ def apply(phase: Phase, bases: list) -> None:
     """Freeze (phase 1) or partly unfreeze (phase 2) every base. Recompile the model afterwards."""
     for base in bases:
         if phase.number == 1:
-            base.trainable = False
+            _set_all(base, False)
         else:
             unfreeze_top(base, phase.unfreeze_top or 0)
 
@@ -91,9 +91,10 @@ def unfreeze_top(base: Any, count: int) -> int:
     layers count (the fixed preprocessing stays as built). Returns the number of layers unfrozen."""
     base.trainable = True
     network = _network(base)
+    network.trainable = True
     for layer in getattr(base, "layers", []) or []:
         if layer is not network:
-            layer.trainable = False  # preprocessing around the application
+            _set_all(layer, False)  # preprocessing around the application
     leaves = list(_leaves(network)) or [network]  # a Hub module is one layer
     cut = len(leaves) - count if 0 < count < len(leaves) else 0
     unfrozen = 0
@@ -116,6 +117,14 @@ def count_params(model: Any) -> tuple[int, int]:
         return n
 
     return total(model.trainable_weights), total(model.non_trainable_weights)
+
+
+def _set_all(layer: Any, value: bool) -> None:
+    """`layer.trainable = value` on the layer and every layer inside it, each set explicitly: Keras'
+    own propagation skipped the layers of an application that was frozen when it was built."""
+    layer.trainable = value
+    for inner in getattr(layer, "layers", []) or []:
+        _set_all(inner, value)
 
 
 def _network(base: Any) -> Any:

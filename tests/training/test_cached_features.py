@@ -10,7 +10,7 @@ import pytest
 from studio.compiler.keras_build import build_model, compile_model
 from studio.compiler.plan import make_plan
 from studio.hub.backbones import BASE_ATTR
-from studio.training import features, runs
+from studio.training import features, phases, runs
 from studio.training.config import TrainingConfig
 from studio.training.reports import TaskInfo
 from studio.training.session import TrainingSession
@@ -63,6 +63,7 @@ def test_the_head_trained_on_cached_features_equals_the_head_trained_through_the
     assert moved > 100 * TOLERANCE  # training changed the head far more than the tolerance
     for p, f in zip(plain, fast):
         np.testing.assert_allclose(f, p, rtol=0, atol=TOLERANCE)
+
 
 
 def _head_weights_of(values, model):

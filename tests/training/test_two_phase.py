@@ -132,3 +132,26 @@ def test_head_epochs_must_leave_room_for_fine_tuning():
         TrainingConfig(epochs=3, fine_tune={"enabled": True, "head_epochs": 3})
     again = TrainingConfig.from_dict(TrainingConfig(epochs=4, fine_tune={"enabled": True, "head_epochs": 2}).to_dict())
     assert again.fine_tune.enabled and again.fine_tune.head_epochs == 2 and again.fine_tune.lr_factor == 0.1
+
+
+
+def test_a_backbone_frozen_when_built_goes_through_both_phases(keras):
+    """A Backbone node left untrainable (its application frozen inside the base when built), before any fit:
+    its top unfrozen, then all of it frozen again (Keras' own propagation of `trainable` from the base left
+    MobileNetV2's last convolution trainable)."""
+    from studio.training import phases
+
+    b = Builder()
+    x = b.input(SIZE, SIZE, 3, title="images")
+    base = b.add("Backbone", title="base", backbone="MobileNetV2", pooling="avg")
+    head = b.add("Dense", units=2, title="head")
+    b.chain(x, base, head)
+    b.graph.node(base).trainable = False
+    model = build_model(make_plan(b.graph, "frozen"))
+    fine_tune = TrainingConfig(epochs=2, fine_tune={"enabled": True, "head_epochs": 1, "unfreeze_top": 5}).fine_tune
+    one, two = phases.plan(fine_tune, 0, 2)
+    bases = phases.find_bases(model)
+    phases.apply(two, bases)
+    assert {w.path for w in model.trainable_weights} == {"Conv_1/kernel", "head/kernel", "head/bias"}
+    phases.apply(one, bases)
+    assert {w.path for w in model.trainable_weights} == {"head/kernel", "head/bias"}
