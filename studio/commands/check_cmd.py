@@ -94,6 +94,8 @@ def check_result(graph: Graph, report: ShapeReport) -> dict[str, Any]:
                 "class_name": spec.class_name if spec is not None else shorten(node.type),
                 "output_shape": _json_shape(report.outputs.get(nid)),
                 "params": None if params is None else params[0] + params[1],
+                # another call of a shared layer: its weights are the named layer's, counted there
+                **({"shares": shorten(names[report.shared[nid]])} if nid in report.shared else {}),
             }
         )
     return {
@@ -186,7 +188,7 @@ def format_result(path: Path, project: Project, result: dict[str, Any]) -> str:
                 node["name"],
                 node["class_name"],
                 _text_shape(node["output_shape"]),
-                "?" if node["params"] is None else f"{node['params']:,}",
+                "?" if node["params"] is None else "shared" if node.get("shares") else f"{node['params']:,}",
             )
         )
     widths = [max(len(r[c]) for r in rows) for c in range(5)]

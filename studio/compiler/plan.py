@@ -140,8 +140,10 @@ def layer_names(graph: Graph, order: list[str] | None = None) -> dict[str, str]:
     nodes = {n.id: n for n in graph.nodes}
     names: dict[str, str] = {}
     taken: set[str] = set()
-    # Titled nodes claim their names first, so an untitled node never steals one.
-    titled = [nid for nid in order if valid_name(nodes[nid].title)]
+    # Titled nodes claim their names first, so an untitled node never steals one; nodes that
+    # call another node's layer (shared weights) after the others: their name is no layer's.
+    titled = [nid for nid in order if valid_name(nodes[nid].title) and not nodes[nid].shares]
+    titled += [nid for nid in order if valid_name(nodes[nid].title) and nodes[nid].shares]
     counters: dict[str, int] = {}
     for nid in titled:
         base = valid_name(nodes[nid].title)

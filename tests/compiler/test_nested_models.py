@@ -199,6 +199,8 @@ def test_keras2_configs_number_a_nested_models_calls_from_one():
             original = original.get_layer(name)
         if original.weights:
             rebuilt.get_layer(call.name).set_weights(original.get_weights())
-    xs = [np.random.default_rng(4).normal(size=(3, 4)).astype("float32") for _ in range(2)]
+    rng = np.random.default_rng(4)
+    xs = [rng.normal(size=(3, 4)).astype("float32") for _ in range(2)]
     expected = [np.asarray(y) for y in model(xs)]
-    assert max_abs_diff(expected, predict(rebuilt, xs)) <= 1e-6
+    scale = max(float(np.abs(e).max()) for e in expected)  # two Keras versions: float32 rounding
+    assert max_abs_diff(expected, predict(rebuilt, xs)) <= 1e-6 * scale

@@ -9,6 +9,8 @@ the shared embedding (two text inputs, one Embedding) and a siamese network (the
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -152,6 +154,11 @@ def test_shared_embedding_imports_rebuilds_and_exports_exactly(tmp_path, capsys)
     embeddings = [n for n in project.graph.nodes if n.type == "Embedding"]
     assert len(embeddings) == 2 and embeddings[1].shares == embeddings[0].id  # kept in the file
     assert text.count("layers.Embedding(") == 1  # one layer, called at both sites
+    capsys.readouterr()
+    assert main(["check", str(project.path), "--json"]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    assert checked["total_params"] == 128_000  # Keras' count_params: the shared table once
+    assert [n.get("shares") for n in checked["nodes"] if n["class_name"] == "Embedding"] == [None, "embedding"]
 
 
 def test_siamese_network_imports_as_shared_towers_and_exports_exactly(tmp_path, capsys):
