@@ -34,7 +34,7 @@ from studio.project.model import Project
 from studio.ui import clipboard, dialogs, guide, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
 from studio.ui.canvas.layout import NODE_WIDTH, hides_wires, layered_positions, spread_positions
-from studio.ui.canvas.scene import CanvasScene
+from studio.ui.canvas.scene import CanvasScene, collector_held
 from studio.ui.canvas.view import CanvasView
 from studio.ui.diagnostics import DiagnosticsPanel
 from studio.ui.document import ProjectDocument, call_while_answering
@@ -484,7 +484,8 @@ class MainWindow(QMainWindow):
 
         self._reading = True
         try:
-            project, report, aired = call_while_answering(read)
+            with collector_held():  # the worker's collections would stop the window too
+                project, report, aired = call_while_answering(read)
         finally:
             self._reading = False
         self.document.offer_report(project.graph, report)

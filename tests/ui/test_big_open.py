@@ -5,6 +5,8 @@ whose wires still answer the mouse. Speeds live in bench/bench_canvas_open.py.""
 
 from __future__ import annotations
 
+import gc
+
 from PySide6.QtCore import QPoint, Qt, QTimer
 
 from studio.graph.edits import Disconnect, SetParam
@@ -117,3 +119,18 @@ def test_a_fan_of_thousands_of_wires_paints_as_one_bundle_and_its_wires_answer_c
     qtbot.waitUntil(lambda: not doc.graph.inputs_of(chosen.target))
     other = next(w for w in fan if w is not hit)
     assert scene.edge_item(chosen) is None and hit.bundle is None and len(other.bundle.members) == 1997
+
+
+def test_the_garbage_collector_runs_again_once_a_big_graph_is_up(window, qtbot, tmp_path):
+    """It is held while a big graph is read and mirrored (its passes over the heap stopped
+    the window for up to a second), never longer."""
+    assert gc.isenabled()
+    assert window.files.open(project_file(tmp_path, 2000, "chain"), ask=False)
+    assert window.scene.building and not gc.isenabled()
+    qtbot.waitUntil(lambda: not window.scene.building, timeout=WAIT_MS)
+    assert gc.isenabled()
+    assert window.files.open(project_file(tmp_path, 2000, "wide"), ask=False)
+    assert not gc.isenabled()
+    window.document.undo_stack.setClean()
+    window.close()  # closed while still building
+    qtbot.waitUntil(gc.isenabled, timeout=WAIT_MS)

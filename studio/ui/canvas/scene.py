@@ -14,8 +14,11 @@ window keeps answering while a graph of thousands of layers appears
 
 from __future__ import annotations
 
+import gc
 import time
-from typing import Iterable
+from contextlib import contextmanager
+from functools import partial
+from typing import Iterable, Iterator
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QTransform
@@ -44,6 +47,30 @@ SCENE_EXTENT = 100_000.0  # room around the graph to scroll into
 SYNC_ITEMS = 1500  # nodes + wires mirrored at once; more are added in chunks
 CHUNK_SECONDS = 0.025  # time one chunk may take before the event loop runs again
 PORT_STEP = 100  # while building in chunks: port items a node makes before the clock is read
+
+
+@contextmanager
+def collector_held() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile, then what was made is frozen (`gc.freeze`:
+    later passes skip it). For reading and mirroring a big graph: Python's full pass over
+    the heap of a 5,000-layer project stops the window for 0.1 to 1.5 s, several times per
+    open; what an open makes lives as long as the project. The items of the previous
+    project are freed without the collector (`CanvasScene._release_items`)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
+
+
+def _let_go(held: list) -> None:
+    """End the collector_held() in `held` (a one-item list), if any."""
+    if held[0] is not None:
+        hold, held[0] = held[0], None
+        hold.__exit__(None, None, None)
 
 
 def format_count(n: int) -> str:
@@ -210,6 +237,8 @@ class CanvasScene(QGraphicsScene):
         self._bounds: QRectF | None = None
         self._syncing = False
         self._unsubscribe = lambda: None
+        self._held: list = [None]  # the collector_held() of a big graph being built
+        self.destroyed.connect(partial(_let_go, self._held))  # a window closed mid-build
         self._build_timer = QTimer(self)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_chunk)
@@ -320,6 +349,7 @@ class CanvasScene(QGraphicsScene):
         self.cancel_gesture()
         self._unsubscribe()
         self._build_timer.stop()
+        self._release_items()
         self._syncing = True
         self.clear()
         self._syncing = False
@@ -340,10 +370,24 @@ class CanvasScene(QGraphicsScene):
         if len(self._pending_nodes) + len(self._pending_edges) <= SYNC_ITEMS:
             self._build_chunk(budget=None)
         else:
+            if self._held[0] is None:
+                self._held[0] = collector_held()
+                self._held[0].__enter__()
             self.buildStarted.emit()
             self._build_chunk()
             if self.building:
                 self._build_timer.start()
+
+    def _release_items(self) -> None:
+        """Drop the references between the items of the graph going away (node <-> ports,
+        node <-> wires, bundle <-> wires), so they are freed as soon as the scene lets them
+        go, without a pass of the garbage collector over the whole heap."""
+        for item in self._nodes.values():
+            item.inputs, item.outputs, item.edges = [], [], {}
+        for wire in self._edges.values():
+            wire.bundle = None
+        for bundle in self._bundles.values():
+            bundle.members = {}
 
     def _build_chunk(self, budget: float | None = CHUNK_SECONDS) -> None:
         """Mirror pending nodes, then pending wires, for up to `budget` seconds."""
@@ -380,6 +424,7 @@ class CanvasScene(QGraphicsScene):
                 count += 1
         if not self.building:  # the minimap and scene rect follow once, at the end
             self._build_timer.stop()
+            _let_go(self._held)
             self.contents_changed()
             self.built.emit()
 
@@ -462,8 +507,8 @@ class CanvasScene(QGraphicsScene):
         _count_wire(source, True, edge.source_port, +1)
         _count_wire(target, False, edge.target_port, +1)
         self._edges[edge] = item
+        self._bundle(item)  # before it joins the scene: a flag set there costs Qt more
         self.addItem(item)
-        self._bundle(item)
 
     def _bundle(self, wire: EdgeItem) -> None:
         """A wire on a node side with more than BUNDLE_MIN wires paints with its bundle."""
