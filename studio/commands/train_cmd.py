@@ -57,6 +57,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "a run exactly (default: the project's setting, else a new seed each run)",
     )
     parser.add_argument(
+        "--fine-tune",
+        dest="fine_tune",
+        type=int,
+        metavar="HEAD_EPOCHS",
+        help="two-phase fine-tuning of the pretrained base (Backbone / Hub module nodes): HEAD_EPOCHS epochs "
+        "train the head on the frozen base, the rest of --epochs fine-tune the base's top layers",
+    )
+    parser.add_argument(
+        "--unfreeze-top",
+        type=int,
+        metavar="K",
+        help="layers unfrozen at the top of the base in phase 2 (0: all of it; default: the project's setting)",
+    )
+    parser.add_argument(
+        "--fine-tune-lr-factor",
+        type=float,
+        metavar="F",
+        help="phase 2's learning rate is the learning rate times F (default: the project's setting, else 0.1)",
+    )
+    parser.add_argument(
+        "--no-cache-features",
+        action="store_true",
+        help="run the frozen base in every epoch instead of computing its features once",
+    )
+    parser.add_argument(
         "--strategy",
         choices=STRATEGIES,
         default="default",
@@ -189,6 +214,23 @@ class ConsoleReporter(Reporter):
         self.out.flush()
 
 
+def fine_tune_overrides(project: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """`training_config` overrides from --fine-tune, --unfreeze-top, --fine-tune-lr-factor, --no-cache-features."""
+    overrides: dict[str, Any] = {}
+    changes = {key: value for key, value in (("head_epochs", args.fine_tune), ("unfreeze_top", args.unfreeze_top),
+                                              ("lr_factor", args.fine_tune_lr_factor)) if value is not None}
+    if changes:
+        stored = (project.training or {}).get("fine_tune")
+        fine_tune = dict(stored) if isinstance(stored, dict) else {}
+        fine_tune.update(changes)
+        if args.fine_tune is not None:
+            fine_tune["enabled"] = True
+        overrides["fine_tune"] = fine_tune
+    if args.no_cache_features:
+        overrides["cache_features"] = False
+    return overrides
+
+
 def run(args: argparse.Namespace) -> int:
     from studio.project.io import load_project
     from studio.workflows.train import find_run, make_session, training_config
@@ -198,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
 
     require_trust(project, args.trust_modules, args.project)
     config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
-                             seed=args.seed)
+                             seed=args.seed, **fine_tune_overrides(project, args))
     # the start-time device settings, before anything sets TensorFlow's devices up
     devices.apply_startup_settings()
     if args.device:  # an explicit --device must exist; the project's setting falls back to the CPU

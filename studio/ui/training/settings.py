@@ -173,12 +173,19 @@ class TrainingSettingsForm(QWidget):
         self.ft_unfreeze_top.setSpecialValueText("all")
         self.ft_lr_factor = _double(0.0001, 10.0, 4, 0.05, "Phase 2's learning rate is the learning rate "
                                     "times this (0.1: ten times lower)")
+        self.cache_features = QCheckBox("Compute a frozen base's features once (faster head epochs)")
+        self.cache_features.setToolTip(
+            "While the Backbone / Hub module is frozen and no random augmentation or dropout comes before it, "
+            "its features are computed once per sample and each epoch trains only your layers on them: the "
+            "same result, many times faster"
+        )
         ft_box = QGroupBox("Fine-tuning a pretrained base")
         ft_form = QFormLayout(ft_box)
         ft_form.addRow(self.fine_tune)
         ft_form.addRow("Head epochs (frozen base)", self.ft_head_epochs)
         ft_form.addRow("Then unfreeze top layers", self.ft_unfreeze_top)
         ft_form.addRow("Learning-rate factor", self.ft_lr_factor)
+        ft_form.addRow(self.cache_features)
 
         # --- stopping and saving ---
         self.early_stopping = QCheckBox("Stop early when the monitored value stops improving")
@@ -270,6 +277,7 @@ class TrainingSettingsForm(QWidget):
             self.checkpoint_best,
             self.mixed_precision,
             self.fine_tune,
+            self.cache_features,
         ):
             check.toggled.connect(self._changed)
 
@@ -340,6 +348,7 @@ class TrainingSettingsForm(QWidget):
         self.ft_head_epochs.setValue(ft.head_epochs)
         self.ft_unfreeze_top.setValue(ft.unfreeze_top)
         self.ft_lr_factor.setValue(ft.lr_factor)
+        self.cache_features.setChecked(c.cache_features)
 
     def set_devices(self, devices: list[Any]) -> None:
         """Offer the devices TensorFlow sees (studio.training.devices.DeviceInfo records):
@@ -434,6 +443,7 @@ class TrainingSettingsForm(QWidget):
                 "unfreeze_top": self.ft_unfreeze_top.value(),
                 "lr_factor": self.ft_lr_factor.value(),
             },
+            cache_features=self.cache_features.isChecked(),
         )
         return base
 

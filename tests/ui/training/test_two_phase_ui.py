@@ -41,6 +41,11 @@ def test_fine_tuning_settings_write_the_project_and_refuse_a_phase_without_epoch
     assert form.ft_unfreeze_top.text() == "20"
     form.ft_unfreeze_top.setValue(0)
     assert form.ft_unfreeze_top.text() == "all" and document.project.training["fine_tune"]["unfreeze_top"] == 0
+    assert form.cache_features.isChecked()
+    qtbot.mouseClick(form.cache_features, Qt.MouseButton.LeftButton, pos=form.cache_features.rect().center())
+    assert document.project.training["cache_features"] is False
+    document.undo_stack.undo()
+    assert form.cache_features.isChecked()
     epochs = document.project.training["epochs"]
     before = dict(document.project.training)
     _type(qtbot, form.ft_head_epochs, str(epochs))  # no epoch would be left for fine-tuning
