@@ -160,6 +160,11 @@ def test_a_regression_lists_its_largest_errors_with_their_rows(qtbot, tmp_path):
     assert _column(worst, "sample")[0].startswith(f"row {first['row']} ")
     assert worst.header_labels()[-3:] == ["width", "height", "target"]
     assert float(_column(worst, "target")[0]) == pytest.approx(first["true"], abs=1e-3)
+    # Selecting a sample rings it on the predicted-against-actual plot.
+    table = worst.table
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualItemRect(table.item(0, 1)).center())
+    x, y = view.picked.getData()
+    assert (x[0], y[0]) == pytest.approx((first["true"], first["predicted"]), rel=1e-4)
 
 
 def test_an_old_evaluation_without_sample_sources_still_lists_numbers(qtbot):

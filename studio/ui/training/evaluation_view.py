@@ -83,7 +83,7 @@ class EvaluationView(QWidget):
         self.true_axis = _VerticalLabel("true class")
         for axis in (self.predicted_axis, self.true_axis):
             axis.setObjectName("confusionAxis")
-            axis.setStyleSheet("color: palette(dark); font-weight: bold;")
+            axis.setStyleSheet("font-weight: bold;")
         matrix = QWidget()
         grid = QGridLayout(matrix)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -116,7 +116,11 @@ class EvaluationView(QWidget):
         self.diagonal = pg.PlotCurveItem(pen=pg.mkPen((200, 60, 60), width=1, style=Qt.PenStyle.DashLine))
         self.scatter_view.addItem(self.scatter)
         self.scatter_view.addItem(self.diagonal)
+        # The sample selected in the list, ringed on the plot.
+        self.picked = pg.ScatterPlotItem(size=14, pen=pg.mkPen(220, 60, 40, width=2), brush=None)
+        self.scatter_view.addItem(self.picked)
         self.worst = SamplesView()
+        self.worst.sampleSelected.connect(self._pick)
         self.regression = regression = QSplitter()
         regression.setChildrenCollapsible(False)
         regression.addWidget(self.scatter_view)
@@ -323,10 +327,18 @@ class EvaluationView(QWidget):
             self.diagonal.setData([low, high], [low, high])
         else:
             self.diagonal.setData([], [])
+        self.picked.setData([], [])
         n = min(actual.size, predicted.size)
         order = np.argsort(-np.abs(predicted[:n] - actual[:n]), kind="stable")[:MAX_LISTED].tolist()
         shown = f"the {len(order)} largest errors of {n}" if len(order) < n else f"all {n}"
         self.worst.show_samples(ev, order, f"The test samples by error, the largest first ({shown})" if n else "")
+
+    def _pick(self, index: int) -> None:
+        """Ring test sample `index` on the predicted-against-actual plot."""
+        ev = self.evaluation or {}
+        actual, predicted = ev.get("y_true") or [], ev.get("y_pred") or []
+        if 0 <= index < min(len(actual), len(predicted)):
+            self.picked.setData([actual[index]], [predicted[index]])
 
     # --- forecast ----------------------------------------------------------------------------
     def _show_forecast(self, ev: dict[str, Any]) -> None:
@@ -495,7 +507,7 @@ class _VerticalLabel(QWidget):
         font = painter.font()
         font.setBold(True)
         painter.setFont(font)
-        painter.setPen(self.palette().color(self.palette().ColorRole.Dark))
+        painter.setPen(self.palette().color(self.palette().ColorRole.WindowText))
         painter.translate(0, self.height())
         painter.rotate(-90)
         painter.drawText(0, 0, self.height(), self.width(), Qt.AlignmentFlag.AlignCenter, self._text)

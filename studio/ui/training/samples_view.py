@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -99,7 +99,10 @@ def thumbnail(path: str, side: int = THUMB) -> Optional[QImage]:
 
 
 class SamplesView(QWidget):
-    """`show_samples(evaluation, indices, title)`; `loading()` while samples are still being read."""
+    """`show_samples(evaluation, indices, title)`; `loading()` while samples are still being read;
+    `sampleSelected(index)` when the user selects a sample (its position in the test split)."""
+
+    sampleSelected = Signal(int)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -123,6 +126,7 @@ class SamplesView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.cellDoubleClicked.connect(self._open)
+        self.table.currentCellChanged.connect(self._on_current)
         self.runner = FunctionRunner(self)
         self.runner.done.connect(self._on_loaded)
         self.runner.failed.connect(self._on_failed)
@@ -290,6 +294,11 @@ class SamplesView(QWidget):
         for c in range(table.columnCount()):
             if table.columnWidth(c) > limit + wider.get(c, 0):
                 table.setColumnWidth(c, limit + wider.get(c, 0))
+
+    def _on_current(self, row: int, _column: int, _old_row: int, _old_column: int) -> None:
+        item = self.table.item(row, 0) if row >= 0 else None
+        if item is not None and item.data(INDEX_ROLE) is not None:
+            self.sampleSelected.emit(int(item.data(INDEX_ROLE)))
 
     def _open(self, row: int, _column: int) -> None:
         item = self.table.item(row, 0)
