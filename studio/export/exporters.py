@@ -72,6 +72,7 @@ def export_model(
     samples: int = 4,
     seed: int = 0,
     step: Callable[[str], None] | None = None,
+    runner: ScriptRunner | None = None,
 ) -> ExportResult:
     """Export `model` as `fmt` to `path`, verified (see the module docstring).
 
@@ -81,6 +82,9 @@ def export_model(
     puts the data's scaling in front of the network (`add_preprocessing`),
     `model` is the raw-input model the script's must equal and
     `graph_model` the bare network whose weights the script loads.
+
+    `runner`: the python check's process, started early (`ScriptRunner`); default: one
+    started when the files are ready.
 
     `step(text)` is called as each step starts ("converting to tflite",
     "verifying ...", "writing ..."); when it raises (a cancel), the export
@@ -100,7 +104,8 @@ def export_model(
                "python": _python}
     with Staging(target) as staging:
         step(f"converting to {fmt}" if fmt != "python" else "writing the Python script and its weights")
-        staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings, bare=graph_model)
+        staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings, bare=graph_model,
+                                runner=runner)
         step(f"verifying the {fmt} file in its own runtime")
         x = sample_inputs(model, batch=samples, seed=seed)
         with on_cpu():
@@ -385,10 +390,16 @@ def _frozen_graph(fn: Any, names: list[str], outputs: int) -> tuple[Any, list[st
 # named exported_script.py in its own folder), build its model, load the
 # weights, describe the layers, put the data's scaling in front (if any),
 # compile it and make its callbacks as main() would, and run the samples.
+# It loads Keras first and then waits for its files' paths on stdin (one JSON
+# line; none: it ends), so it can start before the files exist (`ScriptRunner`).
 _DRIVER = '''
 import importlib, json, sys
 import numpy as np
-folder, weights, samples, out = sys.argv[1:5]
+import keras
+line = sys.stdin.readline()
+if not line.strip():
+    sys.exit(0)
+folder, weights, samples, out = json.loads(line)
 sys.path.insert(0, folder)
 module = importlib.import_module("exported_script")
 model = module.build_model()
@@ -412,10 +423,46 @@ print(json.dumps(layers))
 '''
 
 
-def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: Any, bare: Any = None,
-            **_: Any) -> Staged:
-    import os
+class ScriptRunner:
+    """The fresh Python process that checks an exported script (`_DRIVER`), started early.
 
+    Importing TensorFlow is most of a fresh process's cost; started before the
+    exporter loads and builds its own model, the check process does that at the
+    same time and then waits for the files (`run`). `close` ends it if unused.
+    """
+
+    def __init__(self) -> None:
+        import os
+
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        env["CUDA_VISIBLE_DEVICES"] = ""  # compare on the CPU, like the reference outputs
+        self.proc = subprocess.Popen([sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def run(self, args: list[str], timeout: float = 600) -> tuple[int, str, str]:
+        """(exit status, stdout, stderr) of the check of the files `args` names."""
+        try:
+            out, err = self.proc.communicate(json.dumps(args) + "\n", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.close()
+            return -9, "", f"the check took more than {timeout:.0f} s"
+        return self.proc.returncode, out, err
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+    def __enter__(self) -> ScriptRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: Any, bare: Any = None,
+            runner: ScriptRunner | None = None, **_: Any) -> Staged:
     import numpy as np
 
     from studio.export.codegen import ScriptSettings, generate_script
@@ -437,8 +484,6 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         bare.save_weights(weights)
     except Exception as exc:
         raise _fail(target, "python", exc) from exc
-    driver = staging.path("_driver.py")
-    driver.write_text(_DRIVER, encoding="utf-8")
     check = staging.path("_check")
     check.mkdir()
     (check / "exported_script.py").write_text(main.read_text(encoding="utf-8"), encoding="utf-8")
@@ -448,16 +493,17 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         samples = staging.path("_samples.npz")
         out = staging.path("_outputs.npz")
         np.savez(samples, **{f"x{i}": a for i, a in enumerate(x)})
-        env = dict(os.environ)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        env["CUDA_VISIBLE_DEVICES"] = ""  # compare on the CPU, like the reference outputs
-        proc = subprocess.run([sys.executable, str(driver), str(check), str(weights), str(samples), str(out)],
-                              capture_output=True, text=True, env=env, cwd=str(staging.dir), timeout=600)
-        if proc.returncode != 0:
-            lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-            reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        args = [str(check), str(weights), str(samples), str(out)]
+        if runner is None or runner.proc.poll() is not None:
+            with ScriptRunner() as own:
+                code, stdout, stderr = own.run(args)
+        else:
+            code, stdout, stderr = runner.run(args)
+        if code != 0:
+            lines = [line for line in stderr.strip().splitlines() if line.strip()]
+            reason = lines[-1] if lines else f"exit status {code}"
             raise ExportError(f"{target}: the exported script does not run: {reason}; nothing was written")
-        got_layers = json.loads(proc.stdout.strip().splitlines()[-1])
+        got_layers = json.loads(stdout.strip().splitlines()[-1])
         if got_layers != expected_layers:
             raise ExportError(f"{target}: the exported script builds a different model than the app "
                               "(layer classes, names or parameter counts differ); nothing was written")

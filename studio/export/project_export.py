@@ -191,17 +191,22 @@ def export_project(project: Project, fmt: str, path: str | Path, run: str | None
     if fmt == "python":
         # A class name, module or key the script cannot write: refused before anything is built or run.
         check_plan(_plan_of(project.graph, project.name), project.graph.catalog)
-    step("loading the model" + (f" of run {run}" if run else ""))
-    source = model_source(project, run, which, log)
-    if fmt == "python":
+    if fmt != "python":
+        step("loading the model" + (f" of run {run}" if run else ""))
+        return export_model(model_source(project, run, which, log).model, fmt, target, step=step)
+    from studio.export.exporters import ScriptRunner
+
+    with ScriptRunner() as runner:  # the script's check process loads TensorFlow meanwhile
+        step("loading the model" + (f" of run {run}" if run else ""))
+        source = model_source(project, run, which, log)
         stem = target.name[:-3] if target.name.endswith(".py") else target.stem
-        bare = graph_model(source)
+        # A run's model may wrap the graph's in its scaling; others are the graph's model already.
+        bare = graph_model(source) if source.run_id is not None else source.model
         step("preparing the data's scaling for the script")
         dataset, scale, reference = script_data(project, source, bare)
         settings = script_settings(project, source.plan, stem, source.task, scale, dataset, source.training)
         return export_model(reference, fmt, target, plan=source.plan, script_settings=settings,
-                            graph_model=bare, step=step)
-    return export_model(source.model, fmt, target, step=step)
+                            graph_model=bare, step=step, runner=runner)
 
 
 # --- the data's scaling in the exported script --------------------------------------------
