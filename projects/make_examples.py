@@ -180,6 +180,27 @@ def shapes_backbone() -> Project:
     )
 
 
+def text_hub() -> Project:
+    from studio.project.templates import NNLM_FACTS, NNLM_HANDLE
+
+    c = Chain()
+    c.add("Input", "sentence", batch_shape=[None], dtype="string")
+    module = c.add("HubModule", "nnlm embedding", handle=NNLM_HANDLE, **NNLM_FACTS)
+    c.graph.set_trainable(module, False)
+    c.add("Dense", "hidden", units=16, activation="relu")
+    c.add("Dense", "topic", units=3, activation="softmax")
+    return Project(
+        graph=c.graph,
+        name="Topics from a Hub text embedding",
+        description="Transfer learning for text: a TensorFlow Hub sentence embedding (nnlm-en-dim50, downloaded "
+        "once into the module cache) turns each short text, given as a string, into 50 numbers; a small "
+        "classifier learns sport, weather or food. The module is frozen; tick its 'trainable' to fine-tune it.",
+        dataset={"kind": "sample", "path": "short-text", "features": ["text"], "targets": ["topic"],
+                 "task": "classification", "text": {"strings": True}, "split": dict(SPLIT)},
+        training={"epochs": 10, "batch_size": 32, "learning_rate": 0.005},
+    )
+
+
 EXAMPLES: dict[str, tuple[Callable[[], Project], tuple[str, ...]]] = {
     "iris-mlp": (iris_mlp, ("Input", "Dense")),
     "digits-cnn": (digits_cnn, ("Conv2D", "MaxPooling2D", "Flatten", "Dropout")),
@@ -188,6 +209,7 @@ EXAMPLES: dict[str, tuple[Callable[[], Project], tuple[str, ...]]] = {
     "shapes-cnn": (shapes_cnn, ("Conv2D", "Add", "Activation", "GlobalMaxPooling2D")),
     "text-gru": (text_gru, ("Embedding", "GRU")),
     "shapes-backbone": (shapes_backbone, ("Rescaling", "Backbone")),
+    "text-hub": (text_hub, ("HubModule",)),
 }
 
 

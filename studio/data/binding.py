@@ -199,7 +199,7 @@ def fix_edits(graph: Graph, info: DatasetInfo, outputs: bool = True) -> Optional
             edits.append(SetParam(node.id, "batch_shape", want))
         spec = graph.spec(node)
         dtype = spec.resolve(node.params).get("dtype") if spec else None
-        wanted_dtype = "int32" if info.feature_dtype == "int32" else "float32"
+        wanted_dtype = info.feature_dtype if info.feature_dtype in ("int32", "string") else "float32"
         if dtype != wanted_dtype and spec is not None and "dtype" in spec.param_map:
             edits.append(SetParam(node.id, "dtype", wanted_dtype))
     outs = graph.output_nodes()

@@ -32,7 +32,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from studio.core.errors import DataError
+from studio.core.errors import DataError, ExportError
 from studio.core.text import show
 from studio.data import registry
 from studio.data.spec import DatasetSpec
@@ -325,6 +325,10 @@ def loader_source(spec: dict, base_dir: str | os.PathLike | None = None,
     if ds.kind == "images":
         return _portable(_images(ds, path, rescale=True), path, paths)
     if ds.kind == "text":
+        if ds.text.strings:
+            raise ExportError("the script's data loader does not yet give texts as strings (text option "
+                              "'strings'); export the model as a SavedModel or .keras file, or export the "
+                              "script without the dataset")
         return _portable(_text(ds, path, pre, base_dir, paths), path, paths)
     if ds.kind == "timeseries":
         return _portable(_series(ds, path), path, paths)

@@ -170,9 +170,15 @@ def _positive_int(data: dict, key: str, default: int, source: str, section: str,
 class TextOptions:
     max_tokens: int = DEFAULT_MAX_TOKENS
     sequence_length: int = DEFAULT_SEQUENCE_LENGTH
+    # True: each sample is its text as one string (for a model that reads text itself, such as a
+    # TensorFlow Hub text embedding); False: token ids from a vocabulary learnt on the training split.
+    strings: bool = False
 
     def to_dict(self) -> dict:
-        return {"max_tokens": self.max_tokens, "sequence_length": self.sequence_length}
+        out: dict = {"max_tokens": self.max_tokens, "sequence_length": self.sequence_length}
+        if self.strings:
+            out["strings"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, source: str) -> TextOptions:
@@ -185,7 +191,16 @@ class TextOptions:
             max_tokens=_positive_int(data, "max_tokens", DEFAULT_MAX_TOKENS, source, "text", 3),
             sequence_length=_positive_int(data, "sequence_length", DEFAULT_SEQUENCE_LENGTH, source, "text",
                                           1, 100_000),
+            strings=_strings_flag(data, source),
         )
+
+
+def _strings_flag(data: dict, source: str) -> bool:
+    value = data.get("strings", False)
+    if not isinstance(value, bool):
+        raise DataError(f"{_where(source, 'text')}: 'strings' must be true (each sample is its text as one "
+                        f"string) or false (token ids), got {value!r}")
+    return value
 
 
 @dataclass

@@ -148,6 +148,22 @@ def _text_classifier(b: Builder) -> None:
     b.add("Dense", "topic", units=3, activation="softmax")
 
 
+# A TensorFlow Hub text embedding: sentences (strings) -> 50 numbers, trained on English Google News
+# (nnlm-en-dim50, 48M parameters). Its facts are written here so the graph's shapes are known before the
+# module is downloaded; loading it (the first build, or opening the project in the app) checks them.
+NNLM_HANDLE = "https://tfhub.dev/google/nnlm-en-dim50/2"
+NNLM_FACTS = {"input_shape": [None], "input_dtype": "string", "output_shape": [None, 50],
+              "output_dtype": "float32", "param_counts": [48190600, 0]}
+
+
+def _text_hub(b: Builder) -> None:
+    b.add("Input", "sentence", after=None, batch_shape=[None], dtype="string")
+    module = b.add("HubModule", "nnlm embedding", handle=NNLM_HANDLE, **NNLM_FACTS)
+    b.graph.set_trainable(module, False)  # feature extraction: only the head trains
+    b.add("Dense", "hidden", units=16, activation="relu")
+    b.add("Dense", "topic", units=3, activation="softmax")
+
+
 def _image_backbone(b: Builder) -> None:
     b.add("Input", "image", after=None, batch_shape=[None, 32, 32, 3])
     # The app feeds images scaled to [0, 1]; Keras Applications expect pixels in [0, 255].
@@ -218,6 +234,19 @@ TEMPLATES: dict[str, Template] = {
             {"epochs": 5, "batch_size": 32},
             ("Input", "Rescaling", "Backbone", "Dropout", "Dense"),
             ("MobileNetV2 ImageNet weights (include_top=False) into KERAS_HOME/models",),
+        ),
+        Template(
+            "text-hub",
+            "Text classifier from a Hub embedding",
+            "A pretrained TensorFlow Hub text embedding (nnlm-en-dim50, trained on English Google News) turns "
+            "each sentence into 50 numbers; a small classifier on top learns the 3 topics of the short texts. "
+            "The module (about 200 MB) is downloaded once into the module cache on the first build.",
+            _text_hub,
+            {"kind": "sample", "path": "short-text", "features": ["text"], "targets": ["topic"],
+             "text": {"strings": True}, "split": dict(SPLIT)},
+            {"epochs": 10, "batch_size": 32},
+            ("Input", "HubModule", "Dense"),
+            (f"the TensorFlow Hub module {NNLM_HANDLE} into the module cache (TFHUB_CACHE_DIR)",),
         ),
     )
 }

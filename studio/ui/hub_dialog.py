@@ -246,7 +246,8 @@ class HubJob(QObject):
         self._shown.clear()
         self.trusted = trusted
         self._file_keys = {n.id: _key(n) for n in self.document.graph.nodes
-                           if n.type == HUB_MODULE and n.params.get("output_shape")}
+                           if n.type == HUB_MODULE and all(n.params.get(k) not in (None, "") for k in
+                                                           ("output_shape", "endpoint"))}
         self._on_report()
 
     def trust_added(self) -> None:

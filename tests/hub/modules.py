@@ -45,13 +45,13 @@ def image_feature_vector(path) -> None:
     tf.saved_model.save(module, str(path), signatures={"serving_default": serving})
 
 
-def text_embedding(path) -> None:
+def text_embedding(path, dim: int = TEXT_DIM) -> None:
     import tensorflow as tf
 
     class Module(tf.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.table = tf.Variable(tf.random.stateless_normal([BUCKETS, TEXT_DIM], seed=[1, 2]),
+            self.table = tf.Variable(tf.random.stateless_normal([BUCKETS, dim], seed=[1, 2]),
                                      name="embeddings")
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])

@@ -67,3 +67,33 @@ def test_the_backbone_template_names_what_it_downloads_and_matches_the_example()
                                                                      "Dense"]
     backbone = next(n for n in example["graph"]["nodes"] if n["type"] == "Backbone")
     assert backbone["params"]["weights"] == "imagenet" and backbone.get("trainable") is False
+
+
+HUB_EXAMPLE = EXAMPLE.with_name("text-hub.studio.json")
+
+
+def test_the_hub_text_example_trains_offline_from_a_local_module_in_the_cache(tmp_path, capsys):
+    """The example names the real handle; the module cache holds a local module shaped like it
+    (strings -> 50 numbers), so nothing is downloaded."""
+    from studio.hub.resolve import expected_cache_folder
+    from studio.project.templates import NNLM_HANDLE
+    from tests.hub.modules import text_embedding
+
+    text_embedding(expected_cache_folder(NNLM_HANDLE), dim=50)
+    project = tmp_path / HUB_EXAMPLE.name
+    shutil.copy(HUB_EXAMPLE, project)
+    assert main(["train", str(project), "--epochs", "3", "--json"]) == 1  # modules need the user's trust
+    assert "--trust-modules" in capsys.readouterr().err
+    assert main(["train", str(project), "--epochs", "3", "--trust-modules", "--json"]) == 0
+    epochs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    losses = [e["loss"] for e in epochs if "loss" in e]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+
+
+def test_the_hub_text_template_and_example_agree():
+    template = get_template("text-hub")
+    assert template.downloads and "text-hub" not in template_names(offline=True)
+    example = json.loads(HUB_EXAMPLE.read_text())
+    made = make_project("text-hub").to_dict()
+    assert [n["type"] for n in example["graph"]["nodes"]] == [n["type"] for n in made["graph"]["nodes"]]
+    assert example["dataset"]["text"] == {"strings": True} or example["dataset"]["text"]["strings"] is True

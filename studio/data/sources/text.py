@@ -76,6 +76,9 @@ class TextSource(Source):
         info.split_sizes = split_sizes(groups, self.spec.split.validation, self.spec.split.test)
         info.feature_shape = (self.spec.text.sequence_length,)
         info.feature_dtype = "int32"
+        if self.spec.text.strings:  # each sample is its text, for a model that reads text itself
+            info.feature_shape = ()
+            info.feature_dtype = "string"
         words: set[str] = set()
         lengths = []
         for text in self.texts[:VOCAB_SAMPLE_DOCS]:
@@ -241,6 +244,8 @@ class TextSource(Source):
         texts = np.asarray(self.texts, dtype=object)
         train_texts = texts[assignment == splits.TRAIN]
         opts = self.spec.text
+        if opts.strings:
+            return self._prepare_strings(texts, assignment, batch_size, seed, info, classification)
         layer = keras.layers.TextVectorization(max_tokens=opts.max_tokens,
                                                output_sequence_length=opts.sequence_length)
         layer.adapt(tf.data.Dataset.from_tensor_slices(train_texts.astype(str)).batch(1024))
@@ -266,6 +271,23 @@ class TextSource(Source):
         data.vocabulary = vocabulary
         data.test_samples = {"kind": "text", "path": str(self.path), "column": info.features[0],
                              "format": self.csv_format,
+                             "refs": [self.refs[i] for i in np.flatnonzero(assignment == splits.TEST)]}
+        return data
+
+
+    def _prepare_strings(self, texts, assignment, batch_size: int, seed: int, info, classification: bool):
+        """Each sample is its text as one string (text option "strings": true): no vocabulary."""
+        y = self.labels if classification else self.values
+        pre: dict = {"strings": True}
+        if classification:
+            pre["class_names"] = list(info.class_names)
+        spec = dict(info.spec)
+        spec["preprocessing"] = pre
+        train, val, test, counts = pipeline.array_splits(texts.astype(str), y, assignment, batch_size, seed,
+                                                         x_dtype=str)
+        data = pipeline.PreparedData(train=train, validation=val, test=test, info=info, spec=spec,
+                                     batch_size=batch_size, counts=counts)
+        data.test_samples = {"kind": "text", "path": str(self.path), "column": info.features[0],
                              "refs": [self.refs[i] for i in np.flatnonzero(assignment == splits.TEST)]}
         return data
 

@@ -219,9 +219,7 @@ def _hub_count(params: dict, input_shapes) -> tuple[int, int]:
 
 
 def _hub_advice(params: dict, input_shapes) -> list:
-    dtype = params.get("input_dtype")
-    if dtype and dtype not in ("float32", "float16", "bfloat16", "float64"):
-        return [("info", f"this module takes {dtype} input: wire an Input whose dtype is {dtype}")]
+    # A wired Input of another dtype is one error on the node (the window's Hub job, the build).
     return []
 
 
