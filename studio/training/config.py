@@ -589,32 +589,24 @@ def _check_loss_weights(value: Any) -> Any:
 
 
 def _fine_tune_from(value: Any) -> FineTune:
-    if isinstance(value, FineTune):
-        return value
-    if value is None:
-        return FineTune()
-    if isinstance(value, bool):  # shorthand: "fine_tune": true
-        return FineTune(enabled=value)
-    if not isinstance(value, dict):
-        raise TrainingError(
-            "training setting 'fine_tune': expected an object such as "
-            '{"enabled": true, "head_epochs": 3, "unfreeze_top": 0, "lr_factor": 0.1}'
-        )
-    names = {f.name for f in fields(FineTune)}
-    return FineTune(**{k: v for k, v in value.items() if k in names})
+    return _section_from(FineTune, value, "fine_tune",
+                         '{"enabled": true, "head_epochs": 3, "unfreeze_top": 0, "lr_factor": 0.1}')
 
 
 def _early_stopping_from(value: Any) -> EarlyStopping:
-    if isinstance(value, EarlyStopping):
+    return _section_from(EarlyStopping, value, "early_stopping",
+                         '{"enabled": true, "monitor": "val_loss", "patience": 5}')
+
+
+def _section_from(cls: Any, value: Any, key: str, example: str) -> Any:
+    """A settings section (EarlyStopping, FineTune) from its JSON object; `true`/`false` turn it on or off."""
+    if isinstance(value, cls):
         return value
     if value is None:
-        return EarlyStopping()
+        return cls()
     if isinstance(value, bool):  # shorthand: "early_stopping": true
-        return EarlyStopping(enabled=value)
+        return cls(enabled=value)
     if not isinstance(value, dict):
-        raise TrainingError(
-            "training setting 'early_stopping': expected an object such as "
-            '{"enabled": true, "monitor": "val_loss", "patience": 5}'
-        )
-    names = {f.name for f in fields(EarlyStopping)}
-    return EarlyStopping(**{k: v for k, v in value.items() if k in names})
+        raise TrainingError(f"training setting '{key}': expected an object such as {example}")
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in value.items() if k in names})

@@ -70,7 +70,7 @@ def split_arrays(arrays: tuple, fraction: float, seed: Optional[int]) -> tuple[t
     return train, val
 
 
-def _dataset_steps(ds: Any) -> Optional[int]:
+def dataset_steps(ds: Any) -> Optional[int]:
     try:
         n = int(ds.cardinality())
     except (TypeError, ValueError):
@@ -83,11 +83,11 @@ def describe(train: Any, val: Any, config: TrainingConfig, task: TaskInfo) -> Da
     del task  # reserved: class weights per task
     batch = config.batch_size
     if is_dataset(train):
-        steps = _dataset_steps(train)
+        steps = dataset_steps(train)
         warning = ""
         if val is None and config.validation_split > 0:
             warning = "the dataset has no validation split; validation metrics are not shown"
-        val_steps = _dataset_steps(val) if val is not None and is_dataset(val) else None
+        val_steps = dataset_steps(val) if val is not None and is_dataset(val) else None
         return DataInfo(
             x=train,
             y=None,

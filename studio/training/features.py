@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from studio.training.data_utils import is_dataset
-from studio.training.phases import find_bases
+from studio.training.data_utils import dataset_steps, is_dataset, num_samples
+from studio.training.phases import find_bases, leaves
 
 # Layers whose training-mode output is random: with one of them before the base, features differ per epoch.
 STOCHASTIC = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
@@ -68,7 +68,7 @@ def split(model: Any) -> tuple[Optional[Split], str]:
         features = keras.Model(inputs, features(x))
     if features.trainable_weights:
         return None, "layers before the base are trainable"
-    random = [layer.name for layer in _leaves(features) if _stochastic(layer)]
+    random = [layer.name for layer in leaves(features) if _stochastic(layer)]
     if random:
         return None, f"{random[0]} changes the inputs at random in every epoch (augmentation)"
     return Split(features, head), ""
@@ -81,12 +81,12 @@ def cache(split_: Split, x: Any, y: Any, validation: Any, batch_size: int) -> tu
 
     per_sample = sum(int(np.prod([d for d in shape[1:]])) * 4 for shape in _shapes(split_.features.outputs))
     if is_dataset(x):
-        steps = _cardinality(x)
+        steps = dataset_steps(x)
         if steps is None:
             return None, "the training data has no known length"
         estimate = steps * batch_size * per_sample
     else:
-        estimate = _rows(x) * per_sample
+        estimate = num_samples(x) * per_sample
     if estimate > MAX_CACHE_BYTES:
         return None, f"the features would take {estimate / 1e9:.1f} GB of memory"
     train_x, train_y = _features(split_.features, x, y, batch_size)
@@ -96,7 +96,7 @@ def cache(split_: Split, x: Any, y: Any, validation: Any, batch_size: int) -> tu
             val = _features(split_.features, validation, None, batch_size)
         else:
             val = _features(split_.features, validation[0], validation[1], batch_size)
-    rows = _rows(train_x)
+    rows = num_samples(train_x)
     return Cached(train_x, train_y, val, rows, rows * per_sample / 1e6), ""
 
 
@@ -139,22 +139,6 @@ def _concat(parts: list) -> Any:
     return np.concatenate(parts)
 
 
-def _rows(x: Any) -> int:
-    if isinstance(x, dict):
-        x = next(iter(x.values()))
-    elif isinstance(x, (list, tuple)):
-        x = x[0]
-    return int(len(x))
-
-
-def _cardinality(ds: Any) -> Optional[int]:
-    try:
-        n = int(ds.cardinality())
-    except (TypeError, ValueError):
-        return None
-    return n if n >= 0 else None
-
-
 def _shapes(tensors: Any) -> list[tuple]:
     return [tuple(t.shape) for t in (tensors if isinstance(tensors, (list, tuple)) else [tensors])]
 
@@ -172,14 +156,6 @@ def _network_with(model: Any, bases: list) -> tuple[Any, list]:
         return None, []
     prefix = [layer for layer in model.layers[:-1] if type(layer).__name__ != "InputLayer"]
     return network, prefix
-
-
-def _leaves(model: Any):
-    for layer in getattr(model, "layers", []) or []:
-        if getattr(layer, "layers", None):
-            yield from _leaves(layer)
-        else:
-            yield layer
 
 
 def _stochastic(layer: Any) -> bool:

@@ -95,10 +95,10 @@ def unfreeze_top(base: Any, count: int) -> int:
     for layer in getattr(base, "layers", []) or []:
         if layer is not network:
             _set_all(layer, False)  # preprocessing around the application
-    leaves = list(_leaves(network)) or [network]  # a Hub module is one layer
-    cut = len(leaves) - count if 0 < count < len(leaves) else 0
+    layers = list(leaves(network)) or [network]  # a Hub module is one layer
+    cut = len(layers) - count if 0 < count < len(layers) else 0
     unfrozen = 0
-    for i, layer in enumerate(leaves):
+    for i, layer in enumerate(layers):
         keep = i >= cut and type(layer).__name__ not in BATCH_NORM
         layer.trainable = keep
         unfrozen += keep
@@ -133,9 +133,9 @@ def _network(base: Any) -> Any:
     return nested[0] if len(nested) == 1 else base
 
 
-def _leaves(model: Any):
+def leaves(model: Any):
     for layer in getattr(model, "layers", []) or []:
         if getattr(layer, "layers", None):
-            yield from _leaves(layer)
+            yield from leaves(layer)
         else:
             yield layer

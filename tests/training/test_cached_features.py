@@ -114,3 +114,25 @@ def test_features_are_not_cached_when_they_change_between_epochs(keras, what):
         model = _tiny(keras, trainable_base=True)()
         split, why = features.split(model)
         assert split is None and "not frozen" in why
+
+
+def test_a_batched_dataset_is_read_once_and_its_samples_keep_their_targets(keras, blobs):
+    import tensorflow as tf
+
+    x, y = blobs
+    x = np.concatenate([x, x[:, :2]], axis=1)
+    model = _tiny(keras)()
+    split, why = features.split(model)
+    assert split is not None, why
+    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(400, seed=1).batch(32)
+    val = tf.data.Dataset.from_tensor_slices((x[:40], y[:40])).batch(16)
+    cached, why = features.cache(split, train, None, val, 32)
+    assert cached is not None, why
+    assert cached.x.shape == (400, 5) and cached.samples == 400
+    # each feature row is the base's output for the sample its target came with
+    expected = model.get_layer("base").predict(x, verbose=0)
+    order = [int(np.argmin(np.abs(expected - row).sum(axis=1))) for row in cached.x]
+    np.testing.assert_allclose(cached.x, expected[order], atol=1e-6)
+    np.testing.assert_array_equal(cached.y, y[order])
+    assert sorted(order) == list(range(400))
+    np.testing.assert_allclose(cached.validation[0], expected[:40], atol=1e-6)
