@@ -83,6 +83,7 @@ def test_clicking_a_cell_shows_its_images_as_thumbnails_with_their_probabilities
         assert first.text().startswith(names[row] + "/") and first.text().endswith(".png")
         pixmap = first.icon().pixmap(40, 40)
         assert not first.icon().isNull() and pixmap.width() == 40  # a thumbnail, not a placeholder
+        assert '<img src="file://' in first.toolTip() and first.text() in first.toolTip()  # a larger preview
     image = table.item(0, 0).icon().pixmap(40, 40).toImage()
     bright = image.pixelColor(20, 20).lightness() > 128
     assert bright == (names[row] == LONG_CLASS)  # the thumbnail shows the file's own pixels

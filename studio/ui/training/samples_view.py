@@ -32,6 +32,7 @@ from studio.ui.workers import FunctionRunner
 from studio.workflows.evaluate import read_samples
 
 THUMB = 40  # thumbnail side, in pixels
+PREVIEW = 160  # the image's height in its tooltip
 CHUNK = 16  # files read (and thumbnails decoded) per job: the first show within a second
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 INDEX_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -262,6 +263,7 @@ class SamplesView(QWidget):
             image = images.get(sample["index"])
             if image is not None:
                 first.setIcon(QIcon(QPixmap.fromImage(image)))
+                first.setToolTip(_preview(sample["path"], tip))
             if sample["text"] is not None:
                 table.setItem(row, self._fixed - 1, _item(_short(sample["text"], 200), None, _wrap(sample["text"])))
             if sample["columns"]:
@@ -310,6 +312,14 @@ class SamplesView(QWidget):
         from pathlib import Path
 
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(source.get("path", "")) / refs[index])))
+
+
+def _preview(path: str, lines: list[str]) -> str:
+    """A tooltip showing the image larger (read when the tooltip shows), above `lines`."""
+    from html import escape
+
+    url = escape(QUrl.fromLocalFile(path).toString(), quote=True)
+    return f'<img src="{url}" height="{PREVIEW}"><br>' + "<br>".join(escape(line) for line in lines)
 
 
 def _at(values: list, index: int) -> Any:
