@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.graph.edits import Batch, Connect, SetParam
 from studio.graph.model import Edge
-from studio.graph.layers.transfer import HUB_MODULE
+from studio.graph.layers.transfer import BACKBONE, HUB_MODULE
 from studio.hub.resolve import hub_cache_dir, validate_handle
 from studio.hub.trust import module_handles
 from studio.ui import settings
@@ -172,9 +172,39 @@ def ask_trust(parent: Optional[QWidget], name: str, handles: list[str]) -> bool:
 
 
 # --- resolving and discovering in the background ------------------------------------------------
-def _key(node: Any) -> str:
+def _key(node: Any, report: Any = None) -> str:
+    """What a node's check depends on: a module's handle, signature and output key; a backbone's
+    network, weights file and input shape."""
     p = node.params
+    if node.type == BACKBONE:
+        shapes = (report.inputs.get(node.id) if report is not None else None) or [None]
+        return json.dumps([p.get("backbone"), p.get("weights_file") or "", p.get("pooling"), shapes[0]],
+                          default=str)
     return json.dumps([p.get("handle") or "", p.get("signature") or "", p.get("output_key") or ""])
+
+
+def _watched(node: Any) -> bool:
+    """HubModule nodes, and backbones loading a local weights file."""
+    return node.type == HUB_MODULE or (node.type == BACKBONE and node.params.get("weights") == "file")
+
+
+def _ready(node: Any, report: Any) -> bool:
+    if node.type == BACKBONE:
+        shapes = report.inputs.get(node.id) or []
+        return bool((node.params.get("weights_file") or "").strip()) and len(shapes) == 1 and shapes[0] is not None
+    return bool((node.params.get("handle") or "").strip())
+
+
+def _check_backbone(node_id: str, key: str, params: dict, shape: Any) -> tuple:
+    """Worker thread: build the backbone with its weights file; (node id, key, None, problem or None)."""
+    from studio.hub.backbones import build_backbone
+
+    try:
+        build_backbone(params.get("backbone") or "", tuple(shape[1:]), weights="file",
+                       weights_file=params.get("weights_file") or "", pooling=params.get("pooling") or "avg")
+    except StudioError as exc:
+        return node_id, key, None, str(exc)
+    return node_id, key, None, None
 
 
 def _load(node_id: str, key: str, params: dict, check_only: bool) -> tuple:
@@ -259,8 +289,9 @@ class HubJob(QObject):
     # -- deciding ---------------------------------------------------------------------
     def _on_report(self, _report: Any = None) -> None:
         graph = self.document.graph
-        hubs = {n.id: n for n in graph.nodes if n.type == HUB_MODULE}
-        for node_id in [k for k in self._asked if k not in hubs or self._asked[k] != _key(hubs[k])]:
+        report = self.document.report
+        hubs = {n.id: n for n in graph.nodes if _watched(n)}
+        for node_id in [k for k in self._asked if k not in hubs or self._asked[k] != _key(hubs[k], report)]:
             del self._asked[node_id]  # removed, or its handle changed: the old answer is stale
             self._load_problems.pop(node_id, None)
         wanted = {}
@@ -278,13 +309,16 @@ class HubJob(QObject):
             self.document.set_external_shapes(self.shape_job.shapes, problems)
         if not self.trusted or self.runner.is_running():
             return
-        todo = next((n for k, n in hubs.items() if k not in self._asked and (n.params.get("handle") or "").strip()),
-                    None)
+        todo = next((n for k, n in hubs.items() if k not in self._asked and _ready(n, report)), None)
         if todo is None:
             return
-        params, node_id, key = dict(todo.params), todo.id, _key(todo)
-        check_only = self._file_keys.get(node_id) == key
+        params, node_id, key = dict(todo.params), todo.id, _key(todo, report)
         self._asked[node_id] = key
+        if todo.type == BACKBONE:
+            shape = report.inputs[node_id][0]
+            self.runner.start(lambda: _check_backbone(node_id, key, params, shape))
+            return
+        check_only = self._file_keys.get(node_id) == key
         if not check_only:
             self.document.message.emit(f"Loading module {params.get('handle')}…")
         self.runner.start(lambda: _load(node_id, key, params, check_only))
@@ -293,7 +327,7 @@ class HubJob(QObject):
     def _on_done(self, value: Any) -> None:
         node_id, key, found, problem = value
         graph = self.document.graph
-        if not graph.has_node(node_id) or _key(graph.node(node_id)) != key:
+        if not graph.has_node(node_id) or _key(graph.node(node_id), self.document.report) != key:
             self._asked.pop(node_id, None)  # changed meanwhile: ask again
         elif problem is not None:
             self._load_problems[node_id] = problem

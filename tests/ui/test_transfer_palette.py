@@ -225,3 +225,42 @@ def test_opening_a_project_that_names_modules_asks_once_before_loading(window, q
     window.files.open(path, ask=False)
     qtbot.waitUntil(lambda: len(seen) == 3)
     assert seen[2] == [str(tmp_path)]
+
+
+def _backbone_with_weights_file(window, qtbot, file) -> str:
+    window.add_layer_after_selection("Input")
+    graph = window.document.graph
+    graph.set_param(graph.nodes[0].id, "batch_shape", [None, 32, 32, 3])
+    _double_click(window, window.palette.item("Backbone:MobileNetV2"))
+    qtbot.waitUntil(lambda: any(n.type == "Backbone" for n in graph.nodes))
+    node = next(n for n in graph.nodes if n.type == "Backbone")
+    # the user picks the file in the inspector: the same edits
+    graph.set_param(node.id, "weights", "file")
+    graph.set_param(node.id, "weights_file", str(file))
+    window.document.refresh_report()
+    return node.id
+
+
+def test_corrupt_backbone_weights_file_is_one_message_on_the_node(window, qtbot, tmp_path):
+    file = tmp_path / "broken.weights.h5"
+    file.write_bytes(b"not an hdf5 file at all")
+    node_id = _backbone_with_weights_file(window, qtbot, file)
+    qtbot.waitUntil(lambda: bool(_errors(window, node_id)), timeout=120_000)
+    (message,) = _errors(window, node_id)
+    assert "cannot be loaded into MobileNetV2" in message and str(file) in message and "\n" not in message
+
+
+def test_mismatched_backbone_weights_file_is_one_message_on_the_node(window, qtbot, tmp_path):
+    import keras
+
+    other = keras.applications.MobileNetV3Small(include_top=False, weights=None, input_shape=(32, 32, 3))
+    file = tmp_path / "other.weights.h5"
+    other.save_weights(file)
+    node_id = _backbone_with_weights_file(window, qtbot, file)
+    qtbot.waitUntil(lambda: bool(_errors(window, node_id)), timeout=120_000)
+    (message,) = _errors(window, node_id)
+    assert "cannot be loaded into MobileNetV2" in message and "saved from another network" in message
+    # Choosing weights 'none' takes the message away.
+    window.document.graph.set_param(node_id, "weights", "none")
+    window.document.refresh_report()
+    qtbot.waitUntil(lambda: not _errors(window, node_id))
