@@ -239,6 +239,10 @@ class CanvasScene(QGraphicsScene):
         self._unsubscribe = lambda: None
         self._held: list = [None]  # the collector_held() of a big graph being built
         self.destroyed.connect(partial(_let_go, self._held))  # a window closed mid-build
+        self._graveyard: list[dict] = []
+        self._bury_timer = QTimer(self)
+        self._bury_timer.setInterval(0)
+        self._bury_timer.timeout.connect(self._bury)
         self._build_timer = QTimer(self)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_chunk)
@@ -353,11 +357,14 @@ class CanvasScene(QGraphicsScene):
         self._syncing = True
         self.clear()
         self._syncing = False
-        self._nodes.clear()
-        self._edges.clear()
+        # The Python side of the items that went with clear() is let go a slice per turn
+        # (for 15,000 items that takes ~50 ms).
+        self._graveyard.extend(d for d in (self._nodes, self._edges, self._bundles) if d)
+        if self._graveyard:
+            self._bury_timer.start()
+        self._nodes, self._edges, self._bundles = {}, {}, {}
         self._growing = None
         self._side_wires.clear()
-        self._bundles.clear()  # their items went with clear()
         self._shown.clear()
         self._dirty.clear()
         graph = self.document.graph
@@ -377,6 +384,17 @@ class CanvasScene(QGraphicsScene):
             self._build_chunk()
             if self.building:
                 self._build_timer.start()
+
+    def _bury(self, count: int = 1000) -> None:
+        while self._graveyard and count > 0:
+            dead = self._graveyard[-1]
+            while dead and count > 0:
+                dead.popitem()
+                count -= 1
+            if not dead:
+                self._graveyard.pop()
+        if not self._graveyard:
+            self._bury_timer.stop()
 
     def _release_items(self) -> None:
         """Drop the references between the items of the graph going away (node <-> ports,
