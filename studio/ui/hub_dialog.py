@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QPushButton,
@@ -60,12 +61,12 @@ class HubDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("hubDialog")
         self.setWindowTitle("Add a Hub module")
-        self.setMinimumWidth(560)
         intro = QLabel(
             "A pretrained TensorFlow Hub / Kaggle module or any TensorFlow SavedModel folder, used as one layer. "
             "Give its handle or choose the folder that holds <i>saved_model.pb</i>. The module is downloaded "
             "once and read in the background: its input and output shapes then appear on the node.", self)
         intro.setWordWrap(True)
+        intro.setFixedWidth(560)
         self.edit = QLineEdit(handle, self)
         self.edit.setObjectName("hubHandle")
         self.edit.setPlaceholderText(EXAMPLE_HANDLE)
@@ -91,6 +92,7 @@ class HubDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)  # wrapped text decides the height
         layout.addWidget(intro)
         layout.addLayout(row)
         layout.addWidget(cache)
