@@ -18,7 +18,7 @@ from studio.compiler.plan import make_plan
 from studio.export.verify import max_abs_diff, predict, sample_inputs
 from studio.graph.inference import analyse
 from studio.project import load_project
-from tests.compiler.test_shared_layers import _randomise, copy_from_original
+from tests.compiler.test_shared_layers import _export_and_compare, _randomise, copy_from_original
 from tests.export.helpers import import_script
 
 keras = pytest.importorskip("keras")
@@ -119,20 +119,9 @@ def test_a_nested_model_imports_as_a_group_and_rebuilds_exactly(make, groups):
 
 def test_the_autoencoder_exports_as_python_and_the_script_model_matches(tmp_path, capsys):
     model = _randomise(autoencoder())
-    model.save(tmp_path / "ae.keras")
-    result = import_model(tmp_path / "ae.keras", tmp_path / "ae")
-    assert result.max_abs_diff == 0.0 and result.params == model.count_params()
-    project = load_project(result.project_path)
+    project, text = _export_and_compare(tmp_path, capsys, model, "ae", cli=False)
     assert [g.name for g in project.graph.groups] == ["encoder", "decoder"]  # kept in the file
-    capsys.readouterr()
-    script = tmp_path / "ae_code.py"
-    assert main(["export", str(result.project_path), "-f", "python", "-o", str(script)]) == 0
-    assert "Verified: max abs difference 0 " in capsys.readouterr().out
-    again = import_script(script).build_model()
-    assert again.count_params() == model.count_params()
-    assert copy_from_original(model, again) == 8
-    x = sample_inputs(model, batch=2)
-    assert max_abs_diff(predict(model, x), predict(again, x)) == 0.0
+    assert text.count("layers.Conv2DTranspose(") == 4
 
 
 def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
@@ -163,9 +152,8 @@ def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
     assert any(n.type == "Normalization" for n in graph.nodes)  # the wrapper's scaling is kept
     assert analyse(graph).total_params == original.count_params()
 
-    for fmt, name in (("keras", "again.keras"), ("python", "again_code.py")):
-        exported = export.export_project(again, fmt, tmp_path / name)
-        assert exported.max_abs_diff == 0.0
+    exported = export.export_project(again, "keras", tmp_path / "again.keras")
+    assert exported.max_abs_diff == 0.0
     reexported = k.saving.load_model(tmp_path / "again.keras", safe_mode=True, compile=False)
     x = sample_inputs(original, batch=4)
     x = [np.random.default_rng(2).normal(5.0, 2.0, v.shape).astype("float32") for v in x]
@@ -204,3 +192,20 @@ def test_keras2_configs_number_a_nested_models_calls_from_one():
     expected = [np.asarray(y) for y in model(xs)]
     scale = max(float(np.abs(e).max()) for e in expected)  # two Keras versions: float32 rounding
     assert max_abs_diff(expected, predict(rebuilt, xs)) <= 1e-6 * scale
+
+
+@pytest.mark.slow  # trains, then `studio export` runs the script in a fresh Python to verify it
+def test_a_runs_best_model_reexports_as_a_verified_python_script(tmp_path):
+    from studio.project.io import save_project
+    from studio.project.templates import make_project
+    from studio.workflows import export, importing, train
+
+    project = make_project("mlp", name="demo")
+    project.dataset = {"kind": "sample", "path": "iris"}
+    save_project(project, tmp_path / "demo.studio.json")
+    project = load_project(tmp_path / "demo.studio.json")
+    train.make_session(project, config=train.training_config(project, epochs=1)).run()
+    best = next((tmp_path / "demo.runs").glob("*/best.keras"))
+    result = importing.import_model(best, tmp_path / "again")
+    exported = export.export_project(load_project(result.project_path), "python", tmp_path / "again_code.py")
+    assert exported.max_abs_diff == 0.0

@@ -130,14 +130,21 @@ def copy_from_original(model, target):
     return copied
 
 
-def _export_and_compare(tmp_path, capsys, model, name):
+def _export_and_compare(tmp_path, capsys, model, name, cli=True):
+    """Save `model`, import it, export the project as a Python script (`cli`: with `studio export`,
+    which runs the script to verify it, else the generator alone) and compare the script's model,
+    given the original's weights, with the original."""
     model.save(tmp_path / f"{name}.keras")
     result = import_model(tmp_path / f"{name}.keras", tmp_path / name)
     assert result.max_abs_diff == 0.0 and result.params == model.count_params()
-    capsys.readouterr()
     script = tmp_path / f"{name}_code.py"
-    assert main(["export", str(result.project_path), "-f", "python", "-o", str(script)]) == 0
-    assert "Verified: max abs difference 0 " in capsys.readouterr().out
+    if cli:
+        capsys.readouterr()
+        assert main(["export", str(result.project_path), "-f", "python", "-o", str(script)]) == 0
+        assert "Verified: max abs difference 0 " in capsys.readouterr().out
+    else:
+        project = load_project(result.project_path)
+        script.write_text(generate_script(make_plan(project.graph, name), ScriptSettings(name=name)))
     again = import_script(script).build_model()
     assert again.count_params() == model.count_params()
     assert len(again.weights) == len(model.weights)
@@ -150,7 +157,7 @@ def _export_and_compare(tmp_path, capsys, model, name):
 def test_shared_embedding_imports_rebuilds_and_exports_exactly(tmp_path, capsys):
     model = _randomise(shared_embedding_model())
     assert model.count_params() == 128_000
-    project, text = _export_and_compare(tmp_path, capsys, model, "shared")
+    project, text = _export_and_compare(tmp_path, capsys, model, "shared", cli=False)
     embeddings = [n for n in project.graph.nodes if n.type == "Embedding"]
     assert len(embeddings) == 2 and embeddings[1].shares == embeddings[0].id  # kept in the file
     assert text.count("layers.Embedding(") == 1  # one layer, called at both sites
@@ -158,12 +165,13 @@ def test_shared_embedding_imports_rebuilds_and_exports_exactly(tmp_path, capsys)
     assert main(["check", str(project.path), "--json"]) == 0
     checked = json.loads(capsys.readouterr().out)
     assert checked["total_params"] == 128_000  # Keras' count_params: the shared table once
-    assert [n.get("shares") for n in checked["nodes"] if n["class_name"] == "Embedding"] == [None, "embedding"]
+    first, second = [n for n in checked["nodes"] if n["class_name"] == "Embedding"]
+    assert "shares" not in first and second["shares"] == first["name"]  # the layer it calls again
 
 
 def test_siamese_network_imports_as_shared_towers_and_exports_exactly(tmp_path, capsys):
     model = _randomise(siamese_model())
-    project, text = _export_and_compare(tmp_path, capsys, model, "siamese")
+    project, text = _export_and_compare(tmp_path, capsys, model, "siamese", cli=False)
     graph = project.graph
     towers = graph.groups
     assert len(towers) == 2 and towers[0].name == towers[1].name  # the tower model, called twice
@@ -199,3 +207,9 @@ def test_a_designed_sharing_builds_one_layer_and_the_script_agrees(tmp_path):
             again.get_layer(layer.name).set_weights(layer.get_weights())
     x = sample_inputs(model, batch=3)
     assert max_abs_diff(predict(model, x), predict(again, x)) == 0.0
+
+
+@pytest.mark.slow  # `studio export` runs the script in a fresh Python to verify it (~10 s each)
+@pytest.mark.parametrize("make", [shared_embedding_model, siamese_model], ids=["embedding", "siamese"])
+def test_studio_export_verifies_the_script_of_a_shared_model(tmp_path, capsys, make):
+    _export_and_compare(tmp_path, capsys, _randomise(make()), "m", cli=True)
