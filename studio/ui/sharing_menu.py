@@ -12,7 +12,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QMenu
 
-from studio.graph.edits import ShareWeights, share_candidates
+from studio.graph.edits import Batch, ShareWeights, share_candidates
+from studio.project.weights import SetWeights, WeightEntry
 
 MAX_LISTED = 40  # nodes named in the submenu; a graph with more lists the nearest in graph order
 
@@ -27,7 +28,7 @@ def add_share_menu(menu: QMenu, document: Any, node_id: str) -> QMenu | None:
     if node.shares:
         stop = menu.addAction("Stop sharing weights")
         stop.setStatusTip("This layer gets weights of its own again (Undo shares them again)")
-        stop.triggered.connect(lambda: document.push(ShareWeights(node_id, "")))
+        stop.triggered.connect(lambda: stop_sharing(document, node_id))
     if not candidates and not node.shares:
         spec = graph.spec(node)
         if (spec is not None and (spec.max_inputs == 0 or spec.call_style == "op")) or (
@@ -45,6 +46,18 @@ def add_share_menu(menu: QMenu, document: Any, node_id: str) -> QMenu | None:
         none = sub.addAction(f"(no other {node.type} layer)")
         none.setEnabled(False)
     return sub
+
+
+def stop_sharing(document: Any, node_id: str) -> bool:
+    """"Stop sharing weights", one undo step: the node gets a layer of its own, starting from a
+    copy of the shared layer's stored weights when there are any (an imported model's)."""
+    owner = document.graph.node(node_id).shares
+    edits: list = [ShareWeights(node_id, "")]
+    store = getattr(document.project, "weights", None)
+    entry = store.get(owner) if store is not None and owner else None
+    if entry is not None:
+        edits.append(SetWeights(store, {node_id: WeightEntry(entry.arrays, entry.origin)}))
+    return document.push(Batch(edits, "Stop sharing weights"))
 
 
 def add_group_menu(menu: QMenu, document: Any, node_id: str | None) -> None:

@@ -82,3 +82,25 @@ def test_a_nested_models_layers_are_selected_as_one_group(qtbot, make_window, tm
     menu = window.context_menu(window.scene.node_item("ta").scenePos())
     _menu_item(menu, "Select group tower (2 layers)").trigger()
     assert sorted(window.document.selection) == ["ta", "tb"]
+
+
+def test_stop_sharing_starts_from_a_copy_of_the_shared_weights(qtbot, make_window, tmp_path):
+    import numpy as np
+
+    from studio.graph.edits import ShareWeights
+    from studio.project.weights import WeightEntry
+
+    project = _project(tmp_path)
+    ShareWeights("tb", "ta").apply(project.graph)
+    arrays = [np.full((5, 4), 0.25, "float32"), np.arange(4, dtype="float32")]
+    project.weights.set("ta", WeightEntry.of(arrays, "imported"))
+    window = make_window(ProjectDocument(project))
+    click(window.view, node_pos(window, "tb"))
+    _menu_item(window.context_menu(window.scene.node_item("tb").scenePos()), "Stop sharing weights").trigger()
+    assert window.document.graph.node("tb").shares == ""
+    copied = project.weights.get("tb")
+    assert copied is not None and copied.origin == "imported"
+    assert all(np.array_equal(np.frombuffer(a.data, a.dtype).reshape(a.shape), b) for a, b in zip(copied.arrays, arrays))
+    assert window.actions_.undo.isEnabled()
+    window.actions_.undo.trigger()  # Edit > Undo: one step back
+    assert window.document.graph.node("tb").shares == "ta" and project.weights.get("tb") is None
