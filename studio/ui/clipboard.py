@@ -116,6 +116,7 @@ def paste_edit(graph: Graph, payload: dict, at: tuple[float, float] | None = Non
             position=snap((float(node.position[0]) + dx, float(node.position[1]) + dy)),
             trainable=node.trainable,
             id=mapping[node.id],
+            shares=mapping.get(node.shares, ""),  # copied with the layer it calls: still one layer
         )
         edits.append(AddNode(clone))
     for record in payload.get("edges", []):

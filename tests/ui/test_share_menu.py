@@ -104,3 +104,19 @@ def test_stop_sharing_starts_from_a_copy_of_the_shared_weights(qtbot, make_windo
     assert window.actions_.undo.isEnabled()
     window.actions_.undo.trigger()  # Edit > Undo: one step back
     assert window.document.graph.node("tb").shares == "ta" and project.weights.get("tb") is None
+
+
+def test_a_pasted_copy_keeps_sharing_only_with_nodes_copied_along():
+    from studio.ui.clipboard import copy_payload, paste_edit
+
+    from tests.graph.test_share_weights import History, ShareWeights, siamese
+
+    g, ids = siamese()
+    History(g).push(ShareWeights(ids["tb"], ids["ta"]))
+    both = paste_edit(g, copy_payload(g, [ids["ta"], ids["tb"]]))
+    alone = paste_edit(g, copy_payload(g, [ids["tb"]]))
+    both[0].apply(g)
+    alone[0].apply(g)
+    new_ta, new_tb = both[1]
+    assert g.node(new_tb).shares == new_ta and g.node(new_ta).shares == ""  # one new layer, two calls
+    assert g.node(alone[1][0]).shares == ""  # its layer was not copied: a layer of its own
