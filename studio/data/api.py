@@ -76,12 +76,33 @@ def open_source(spec_or_path: Any, base_dir: str | os.PathLike | None = None, *,
     return source_for(spec, base_dir, title=title)
 
 
+def _bound_spec(spec_or_path: Any, base_dir: str | os.PathLike | None) -> DatasetSpec | None:
+    """The checked spec when its data is bound per node (``inputs``/``outputs``), else None."""
+    if isinstance(spec_or_path, (dict, DatasetSpec)):
+        spec = DatasetSpec.from_dict(to_spec_dict(spec_or_path, base_dir))
+        return spec if spec.bound else None
+    return None
+
+
 def describe(spec_or_path: Any, base_dir: str | os.PathLike | None = None) -> DatasetInfo:
+    bound = _bound_spec(spec_or_path, base_dir)
+    if bound is not None:
+        from studio.data.multi import describe_bound
+
+        return describe_bound(bound, base_dir)[0]
     return open_source(spec_or_path, base_dir).describe()
 
 
 def prepare(spec: Any, base_dir: str | os.PathLike | None = None, batch_size: int = 32,
-            seed: int | None = None):
+            seed: int | None = None, input_order: list[str] | None = None,
+            output_order: list[str] | None = None):
+    """Batched splits; a spec bound per node yields its inputs and targets in `input_order` /
+    `output_order` (node ids: the model's order)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise DataError(f"the batch size must be a whole number >= 1, got {batch_size!r}")
+    bound = _bound_spec(spec, base_dir)
+    if bound is not None:
+        from studio.data.multi import prepare_bound
+
+        return prepare_bound(bound, base_dir, batch_size, seed, input_order, output_order)
     return open_source(spec, base_dir).prepare(batch_size, seed)

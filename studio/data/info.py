@@ -106,6 +106,9 @@ class DatasetInfo:
     title: str = ""  # a human name ("Iris flowers"), for samples
     # Time series: how a window's targets are laid out, for evaluating forecasts (see `forecast_layout`).
     forecast: dict = field(default_factory=dict)
+    # Data bound per node (`studio.data.multi`): what each Input/output node gets, as dicts
+    # {"node", "role", "names", "shape", and for outputs "task", "num_classes", "class_names", "loss", "weight"}.
+    bound: list = field(default_factory=list)
 
     # -- summaries ----------------------------------------------------------
     @property

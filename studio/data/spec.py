@@ -35,6 +35,18 @@ Kinds and the options each reads:
   predicted columns; splits are chronological.
 * ``sample``: a bundled sample, ``path`` is its name ("iris", "mnist"...).
 
+Models with several Input or output nodes bind data to each node by its id
+(``csv``/``tsv``: groups of columns; ``npz``: arrays by key)::
+
+    "inputs":  [{"node": "<Input node id>", "features": ["a1", "a2"]}, ...],
+    "outputs": [{"node": "<output node id>", "targets": ["kind"],
+                 "task": "classification",   # optional: guessed from the column
+                 "loss": "auto",             # optional: a Keras loss name
+                 "weight": 1.0}, ...]        # optional: the output's loss weight
+
+A column or array belongs to one binding only. Projects without these keys
+train one Input on ``features`` and one output on ``targets`` as before.
+
 ``preprocessing`` holds what `prepare()` fitted on the training split
 (normalisation statistics, class names, vocabulary file). `prepare()` returns
 it in ``PreparedData.spec``; a training run records that resolved spec in its
@@ -48,6 +60,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,9 +75,10 @@ COLOR_MODES = ("rgb", "grayscale")
 KNOWN_KEYS = {
     "kind", "path", "targets_path", "features", "targets", "task", "split", "delimiter", "header",
     "encoding", "missing", "categorical", "image", "text", "window", "preprocessing", "decimal",
-    "skip_rows",
+    "skip_rows", "inputs", "outputs",
 }
 MAX_SKIP_ROWS = 1_000_000
+BOUND_KINDS = ("csv", "tsv", "npz")  # kinds whose data can be bound per Input/output node
 DECIMALS = (".", ",")
 
 DEFAULT_IMAGE_SIZE = (64, 64)
@@ -226,6 +240,84 @@ class WindowOptions:
         )
 
 
+@dataclass
+class InputBinding:
+    """The data of one Input node: columns of a table or arrays of an .npz."""
+
+    node: str
+    features: list[str]
+
+    def to_dict(self) -> dict:
+        return {"node": self.node, "features": list(self.features)}
+
+
+@dataclass
+class OutputBinding:
+    """The target of one output node, with its task, loss and loss weight."""
+
+    node: str
+    targets: list[str]
+    task: str | None = None  # None: guessed from the target's values
+    loss: str = "auto"
+    weight: float | None = None
+
+    def to_dict(self) -> dict:
+        out: dict = {"node": self.node, "targets": list(self.targets)}
+        if self.task is not None:
+            out["task"] = self.task
+        if self.loss != "auto":
+            out["loss"] = self.loss
+        if self.weight is not None:
+            out["weight"] = self.weight
+        return out
+
+
+_LOSS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+
+
+def _bindings(data: dict, key: str, source: str) -> list | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    what = "features" if key == "inputs" else "targets"
+    example = ('[{"node": "<Input node id>", "features": ["a", "b"]}]' if key == "inputs"
+               else '[{"node": "<output node id>", "targets": ["label"]}]')
+    if not isinstance(value, list):
+        raise DataError(f"{_where(source, key)} must be a list like {example}")
+    out: list = []
+    seen: set[str] = set()
+    for i, item in enumerate(value):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("node"), str) or not item["node"]:
+            raise DataError(f"{_where(source, where)} must be an object naming its node, like {example}")
+        node = item["node"]
+        if node in seen:
+            raise DataError(f"{_where(source, where)}: node {node!r} is bound twice; keep one binding per node")
+        seen.add(node)
+        names = _names(item, what, source + f": dataset.{where}")
+        if not names:
+            raise DataError(f"{_where(source, where + '.' + what)} is missing; list the "
+                            f"{'columns or arrays that feed' if key == 'inputs' else 'column or array the'} node "
+                            f"{node!r}{'' if key == 'inputs' else ' predicts'}")
+        if key == "inputs":
+            out.append(InputBinding(node, names))
+            continue
+        task = item.get("task")
+        if task is not None and task not in ("classification", "regression"):
+            raise DataError(f"{_where(source, where + '.task')} must be 'classification' or 'regression'; "
+                            f"got {task!r}")
+        loss = item.get("loss", "auto")
+        if not isinstance(loss, str) or not _LOSS_NAME.match(loss):
+            raise DataError(f"{_where(source, where + '.loss')} must be 'auto' or a Keras loss name such as "
+                            f"'mean_squared_error'; got {loss!r}")
+        weight = item.get("weight")
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
+                                   or not math.isfinite(weight) or weight < 0):
+            raise DataError(f"{_where(source, where + '.weight')} must be a number >= 0; got {weight!r}")
+        out.append(OutputBinding(node, names, task, loss, None if weight is None else float(weight)))
+    return out
+
+
 def _names(data: dict, key: str, source: str) -> list[str] | None:
     value = data.get(key)
     if value is None:
@@ -259,7 +351,14 @@ class DatasetSpec:
     text: TextOptions = field(default_factory=TextOptions)
     window: WindowOptions = field(default_factory=WindowOptions)
     preprocessing: dict = field(default_factory=dict)
+    inputs: list[InputBinding] | None = None  # several Inputs: the data of each, by node id
+    outputs: list[OutputBinding] | None = None  # several outputs: the target of each, by node id
     extra: dict = field(default_factory=dict)  # keys this version does not know, kept
+
+    @property
+    def bound(self) -> bool:
+        """True when data is bound per Input/output node (``inputs``/``outputs``)."""
+        return bool(self.inputs or self.outputs)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "project") -> DatasetSpec:
@@ -324,6 +423,12 @@ class DatasetSpec:
             if both:
                 raise DataError(f"{_where(source, 'features')}: {both[0]!r} is also a target; a column cannot "
                                 "be both an input and the answer")
+        inputs = _bindings(data, "inputs", source)
+        outputs = _bindings(data, "outputs", source)
+        if (inputs or outputs) and kind not in BOUND_KINDS:
+            raise DataError(f"{_where(source, 'inputs')}: data bound per node works for "
+                            f"{', '.join(BOUND_KINDS)} files, not {kind}; use one of those or remove "
+                            "'inputs'/'outputs'")
         return cls(
             kind=kind,
             path=path,
@@ -343,6 +448,8 @@ class DatasetSpec:
             text=TextOptions.from_dict(data.get("text"), source),
             window=WindowOptions.from_dict(data.get("window"), source),
             preprocessing=copy.deepcopy(preprocessing),
+            inputs=inputs,
+            outputs=outputs,
             extra={k: copy.deepcopy(v) for k, v in data.items() if k not in KNOWN_KEYS},
         )
 
@@ -381,6 +488,10 @@ class DatasetSpec:
             out["window"] = self.window.to_dict()
         if self.preprocessing:
             out["preprocessing"] = copy.deepcopy(self.preprocessing)
+        if self.inputs is not None:
+            out["inputs"] = [b.to_dict() for b in self.inputs]
+        if self.outputs is not None:
+            out["outputs"] = [b.to_dict() for b in self.outputs]
         for key, value in self.extra.items():
             out.setdefault(key, copy.deepcopy(value))
         return out
