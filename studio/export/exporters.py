@@ -412,13 +412,17 @@ if hasattr(module, "make_callbacks"):
     module.make_callbacks(True), module.make_callbacks(False)
 data = np.load(samples)
 xs = [data[f"x{i}"] for i in range(len(data.files))]
-parts = []
-for k in range(len(xs[0])):  # one sample at a time, as studio.export.verify.predict does (memory)
-    one = [x[k:k + 1] for x in xs]
-    result = model(one[0] if len(one) == 1 else one, training=False)
-    parts.append([np.asarray(o) for o in (result if isinstance(result, (list, tuple)) else [result])])
-outs = [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
-np.savez(out, **{f"y{i}": o for i, o in enumerate(outs)})
+import tensorflow as tf
+def outputs(part):
+    return model(part[0] if len(part) == 1 else part, training=False)
+try:  # traced, as studio.export.verify.predict runs the app's side (eagerly every layer's output is kept)
+    result = tf.function(outputs, autograph=False, jit_compile=False)([tf.convert_to_tensor(a) for a in xs])
+except Exception:
+    result = outputs(xs)
+if isinstance(result, dict):
+    result = [result[k] for k in result]
+outs = result if isinstance(result, (list, tuple)) else [result]
+np.savez(out, **{f"y{i}": np.asarray(o) for i, o in enumerate(outs)})
 print(json.dumps(layers))
 '''
 
