@@ -52,15 +52,24 @@ def compile_args(
     label_encoding: str = "index",
     num_classes: Optional[int] = None,
     output_units: Union[Optional[int], Sequence[Optional[int]]] = None,
+    outputs: Optional[Sequence[dict]] = None,
 ) -> CompileArgs:
     """Resolve the optimizer, the loss ("auto" from the task) and metrics.
 
     `output_units` is the size of each output's last axis (one int for a
     single output): a single unit makes "auto" pick binary cross-entropy.
     With several outputs, the loss and metrics are given once per output.
+
+    `outputs` (data bound per output node, in the model's output order): one dict per output
+    with its ``task``, ``num_classes``, ``label_encoding``, ``loss`` ("auto" or a Keras name)
+    and ``weight``; each output then gets the loss and metrics of its own data (classes:
+    sparse categorical or binary cross-entropy and accuracy; numbers: mean squared error and
+    mae), its own loss if it names one, and the weights unless the settings give loss_weights.
     """
     config = training_config(training)
     units = list(output_units) if isinstance(output_units, (list, tuple)) else [output_units]
+    if outputs:
+        return _per_output(config, list(outputs), units)
     resolved = [
         config.resolve_loss(task, num_classes=num_classes, label_encoding=label_encoding, output_units=u)
         for u in units
@@ -77,5 +86,31 @@ def compile_args(
         loss_weights=copy.deepcopy(config.loss_weights),
         # "auto" is resolved by the training session from the built model and the data
         # (studio/training/execution.py); Keras compiles with its default until then.
+        steps_per_execution=config.steps_per_execution if isinstance(config.steps_per_execution, int) else 1,
+    )
+
+
+def _per_output(config: TrainingConfig, outputs: list, units: list) -> CompileArgs:
+    units = units + [None] * (len(outputs) - len(units))
+    losses, metrics = [], []
+    for out, unit in zip(outputs, units):
+        resolved = config.resolve_loss(str(out.get("task") or "regression"), num_classes=out.get("num_classes"),
+                                       label_encoding=str(out.get("label_encoding") or "index"), output_units=unit)
+        own = out.get("loss")
+        losses.append(own if isinstance(own, str) and own != "auto" else resolved.loss)
+        metrics.append(list(resolved.metrics))
+    weights: Any = copy.deepcopy(config.loss_weights)
+    if weights is None and any(out.get("weight") is not None for out in outputs):
+        weights = [float(out["weight"]) if out.get("weight") is not None else 1.0 for out in outputs]
+    if len(outputs) == 1:
+        return CompileArgs(optimizer=config.keras_optimizer_config(), loss=losses[0], metrics=metrics[0],
+                           loss_weights=None,
+                           steps_per_execution=config.steps_per_execution
+                           if isinstance(config.steps_per_execution, int) else 1)
+    return CompileArgs(
+        optimizer=config.keras_optimizer_config(),
+        loss=losses,
+        metrics=metrics,
+        loss_weights=weights,
         steps_per_execution=config.steps_per_execution if isinstance(config.steps_per_execution, int) else 1,
     )

@@ -297,6 +297,7 @@ def compile_model(
     task: str = "classification",
     label_encoding: str = "index",
     num_classes: int | None = None,
+    outputs: list | None = None,
 ) -> keras.Model:
     """Compile `model` with the project's training settings and return it.
 
@@ -312,7 +313,7 @@ def compile_model(
 
     units = [t.shape[-1] if len(t.shape) else None for t in model.outputs]
     args = compile_args(training, task=task, label_encoding=label_encoding, num_classes=num_classes,
-                        output_units=units)
+                        output_units=units, outputs=outputs)  # outputs: per-output tasks (data bound per node)
     try:
         optimizer = keras.optimizers.deserialize(with_modules_optimizer(args.optimizer))
     except Exception as exc:

@@ -37,17 +37,19 @@ def describe(spec_or_path: Any, base_dir: str | os.PathLike | None = None) -> Da
 
 
 def prepare(spec: Any, base_dir: str | os.PathLike | None = None, batch_size: int = 32,
-            seed: int | None = None):
+            seed: int | None = None, input_order: list[str] | None = None,
+            output_order: list[str] | None = None):
     """Batched tf.data train/validation/test datasets and the fitted preprocessing.
 
     Raises `DataError` for any error problem describe() finds. The split
     always follows the spec's ``split.seed`` (so every run of a project is
     evaluated on the same test set); `seed` (default: that same seed) drives
-    the shuffling of the training split.
+    the shuffling of the training split. Data bound per node (``inputs``/``outputs``)
+    comes as tuples in `input_order` / `output_order` (node ids: the model's order).
     """
     from studio.data.api import prepare as _prepare
 
-    return _prepare(spec, base_dir, batch_size, seed)
+    return _prepare(spec, base_dir, batch_size, seed, input_order, output_order)
 
 
 def open_source(spec_or_path: Any, base_dir: str | os.PathLike | None = None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Optional
 
 from studio.data.info import DatasetInfo, format_shape
+from studio.data.spec import DatasetSpec, used_twice
 from studio.graph.edits import Batch, Edit, SetParam
 from studio.graph.inference import ERROR, INFO, WARNING, Diagnostic, ShapeReport, analyse
 from studio.graph.model import Graph, Node
@@ -57,6 +58,8 @@ def check(graph: Graph, info: DatasetInfo, report: ShapeReport | None = None) ->
     if not inputs or not outputs:
         return diags  # analyse() already says the model has no input/output
     report = report or analyse(graph)
+    if info.bound:
+        return check_bound(graph, info, report)
     feature = tuple(info.feature_shape)
     if len(inputs) > 1:
         diags.append(Diagnostic(inputs[1].id, ERROR,
@@ -89,6 +92,75 @@ def check(graph: Graph, info: DatasetInfo, report: ShapeReport | None = None) ->
     if not shapes:
         return diags  # shape unknown: analyse() explains why
     diags.extend(_check_output(graph, out, tuple(shapes[0]), info))
+    return diags
+
+
+def bound_problems(graph: Graph, spec: DatasetSpec) -> list[Diagnostic]:
+    """Errors of data bound per node (pure, no file read): an Input without data, an output without
+    a target, a column bound to two nodes, a binding to a node that is not an Input/output."""
+    diags: list[Diagnostic] = []
+    inputs = {n.id: n for n in graph.input_nodes()}
+    outputs = {n.id: n for n in graph.output_nodes()}
+    bound_in = {b.node for b in spec.inputs or []}
+    bound_out = {b.node for b in spec.outputs or []}
+    for node_id, node in inputs.items():
+        if node_id not in bound_in:
+            diags.append(Diagnostic(node_id, ERROR, f"Input '{_label(node)}' has no data; bind columns to it in the "
+                                    f"Data panel (dataset.inputs: {{\"node\": \"{node_id}\", \"features\": [...]}})"))
+    for node_id, node in outputs.items():
+        if node_id not in bound_out:
+            diags.append(Diagnostic(node_id, ERROR, f"output '{_label(node)}' has no target; bind a column to it in "
+                                    f"the Data panel (dataset.outputs: {{\"node\": \"{node_id}\", \"targets\": [...]}})"))
+    for binding in spec.inputs or []:
+        if binding.node not in inputs:
+            where = graph.node(binding.node) if graph.has_node(binding.node) else None
+            what = f"'{_label(where)}' is not an Input node" if where else f"there is no node {binding.node!r}"
+            diags.append(Diagnostic(binding.node if where else next(iter(inputs), ""), ERROR,
+                                    f"dataset.inputs binds columns to {binding.node!r} but {what}; bind them to one "
+                                    "of the Input nodes"))
+    for binding in spec.outputs or []:
+        if binding.node not in outputs:
+            where = graph.node(binding.node) if graph.has_node(binding.node) else None
+            what = f"'{_label(where)}' is not an output of the model" if where else f"there is no node {binding.node!r}"
+            diags.append(Diagnostic(binding.node if where else next(iter(outputs), ""), ERROR,
+                                    f"dataset.outputs binds a target to {binding.node!r} but {what}; bind it to one "
+                                    "of the output nodes"))
+    for name, first, second in used_twice(spec):
+        node = graph.node(second) if graph.has_node(second) else None
+        other = graph.node(first) if graph.has_node(first) else None
+        diags.append(Diagnostic(second, ERROR,
+                                f"column {name!r} is bound to '{_label(other) if other else first}' and to "
+                                f"'{_label(node) if node else second}'; a column feeds one node only: remove it "
+                                "from one of them"))
+    return diags
+
+
+def check_bound(graph: Graph, info: DatasetInfo, report: ShapeReport) -> list[Diagnostic]:
+    """Diagnostics of data bound per node: the binding's own errors, then each Input's shape
+    against its columns and each output against its target."""
+    spec = DatasetSpec.from_dict(info.spec)
+    diags = bound_problems(graph, spec)
+    for item in info.bound:
+        node_id = item["node"]
+        if not graph.has_node(node_id):
+            continue
+        node = graph.node(node_id)
+        if item["role"] == "input":
+            expected = _sample_shape(node, graph)
+            shape = tuple(item["shape"])
+            if expected is not None and not _compatible(expected, shape):
+                diags.append(Diagnostic(node_id, ERROR,
+                                        f"'{_label(node)}' expects samples of shape {format_shape(expected)} but its "
+                                        f"columns ({', '.join(item['names'])}) give {format_shape(shape)}; set "
+                                        f"batch_shape to {_shape_text((None,) + shape)}", "batch_shape"))
+            continue
+        shapes = report.outputs.get(node_id)
+        if not shapes or node_id not in {n.id for n in graph.output_nodes()}:
+            continue
+        sub = DatasetInfo(kind=info.kind, path=info.path, task=item.get("task") or "regression",
+                          num_classes=item.get("num_classes"), class_names=list(item.get("class_names") or []),
+                          target_shape=tuple(item["shape"]))
+        diags.extend(_check_output(graph, node, tuple(shapes[0]), sub))
     return diags
 
 

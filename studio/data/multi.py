@@ -24,7 +24,7 @@ from studio.core.errors import DataError
 from studio.data import pipeline, splits
 from studio.data.files import excerpt
 from studio.data.info import DatasetInfo, split_sizes
-from studio.data.spec import DatasetSpec
+from studio.data.spec import DatasetSpec, used_twice
 
 # An integer array target with at most this many distinct values is read as classes.
 MAX_ARRAY_CLASSES = 20
@@ -52,28 +52,14 @@ class NodeData:
         return out
 
 
-def used_twice(spec: DatasetSpec) -> list[tuple[str, str, str]]:
-    """(column, first node, second node) for each column or array bound to two nodes."""
-    owner: dict[str, str] = {}
-    out = []
-    for binding in list(spec.inputs or []) + list(spec.outputs or []):
-        names = binding.features if hasattr(binding, "features") else binding.targets
-        for name in names:
-            if name in owner and owner[name] != binding.node:
-                out.append((name, owner[name], binding.node))
-            else:
-                owner.setdefault(name, binding.node)
-    return out
-
-
-def _require_bindings(spec: DatasetSpec, where: str) -> None:
+def _require_bindings(spec: DatasetSpec, where: str, twice: bool = True) -> None:
     if not spec.inputs:
         raise DataError(f"{where}: the dataset binds no Input node; add 'inputs' with the columns of each Input")
     if not spec.outputs:
         raise DataError(f"{where}: the dataset binds no output node; add 'outputs' with the target of each output")
-    twice = used_twice(spec)
-    if twice:
-        name, first, second = twice[0]
+    found = used_twice(spec) if twice else []
+    if found:
+        name, first, second = found[0]
         raise DataError(f"{where}: {excerpt(name)} is bound to node {first!r} and to node {second!r}; a column or "
                         "array feeds one node only: remove it from one of them")
 
@@ -251,7 +237,7 @@ def _arrays(spec: DatasetSpec, base_dir: Any) -> tuple[DatasetInfo, list[NodeDat
 # --- public --------------------------------------------------------------------------------------
 def describe_bound(spec: DatasetSpec, base_dir: Any = None) -> tuple[DatasetInfo, list[NodeData]]:
     """The dataset's info (of its first output) and what each bound node gets."""
-    _require_bindings(spec, spec.path)
+    _require_bindings(spec, spec.path, twice=False)  # a column bound twice: an error on the node (binding.check)
     if spec.kind == "npz":
         info, nodes, _, _, _ = _arrays(spec, base_dir)
     else:

@@ -510,6 +510,20 @@ class DatasetSpec:
         return DatasetSpec.from_dict(data)
 
 
+def used_twice(spec: DatasetSpec) -> list[tuple[str, str, str]]:
+    """(column, first node, second node) for each column or array bound to two nodes."""
+    owner: dict[str, str] = {}
+    out = []
+    for binding in list(spec.inputs or []) + list(spec.outputs or []):
+        names = binding.features if hasattr(binding, "features") else binding.targets
+        for name in names:
+            if name in owner and owner[name] != binding.node:
+                out.append((name, owner[name], binding.node))
+            else:
+                owner.setdefault(name, binding.node)
+    return out
+
+
 def spec_for_path(path: str, kind: str | None = None) -> dict:
     """The minimal spec dict for a file or folder, with the kind guessed from its name."""
     lower = path.lower().rstrip("/\\")

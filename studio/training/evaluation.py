@@ -343,6 +343,42 @@ def _keras_metrics(model: Any, data: Any, batch_size: int) -> dict[str, float]:
     return {k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) or hasattr(v, "__float__")}
 
 
+def evaluate_outputs(model: Any, data: Any, task: TaskInfo, batch_size: int = 32,
+                     samples: Optional[dict] = None) -> dict[str, Any]:
+    """Evaluate a model with several outputs, each on its own targets (`task.outputs`).
+
+    The result is the first output's evaluation (what the Evaluation tab shows), with Keras'
+    metrics of the whole model ("kind_accuracy", "amount_mae"...) under "keras", and every
+    output's own evaluation under "outputs" ({Keras output name: evaluation}, in output order)."""
+    import keras
+
+    samples = samples if samples is not None else getattr(task, "samples", None)
+    outputs = list(task.outputs or [])
+    if len(model.outputs) != len(outputs):
+        raise TrainingError(f"the model has {len(model.outputs)} outputs but the data gives {len(outputs)} targets; "
+                            "bind a target to each output")
+    per_output: dict[str, Any] = {}
+    for i, out in enumerate(outputs):
+        single = keras.Model(model.inputs, model.outputs[i], name=f"output_{i}")
+        if is_dataset(data):
+            part = data.map(lambda x, y, i=i: (x, y[i]))
+        else:
+            part = (data[0], data[1][i])
+        sub = TaskInfo(task=str(out.get("task") or "regression"), num_classes=out.get("num_classes"),
+                       label_encoding=str(out.get("label_encoding") or "index"),
+                       class_names=out.get("class_names"), samples=samples)
+        evaluation = evaluate_model(single, part, sub, batch_size, samples=samples)
+        evaluation["node"] = out.get("node")
+        per_output[str(out.get("name") or f"output_{i}")] = evaluation
+    first = next(iter(per_output))
+    result = dict(per_output[first])
+    result["output"] = first
+    if getattr(model, "compiled", False):
+        result["keras"] = _keras_metrics(model, data, batch_size)
+    result["outputs"] = per_output
+    return result
+
+
 def evaluate_model(
     model: Any, data: Any, task: Optional[TaskInfo] = None, batch_size: int = 32,
     forecast: Optional[dict] = None, samples: Optional[dict] = None,
@@ -359,6 +395,8 @@ def evaluate_model(
         raise TrainingError(
             "there is no test split to evaluate on; set a test fraction in the dataset settings"
         )
+    if task.outputs and len(task.outputs) > 1:
+        return evaluate_outputs(model, data, task, batch_size, samples)
     result: dict[str, Any] = {"task": task.task}
     if getattr(model, "compiled", False):
         result["keras"] = _keras_metrics(model, data, batch_size)

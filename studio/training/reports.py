@@ -29,6 +29,10 @@ class TaskInfo:
     # Where each test sample comes from (`PreparedData.test_samples`), so the evaluation can point at
     # the samples behind its numbers; not part of `to_dict` (a run's config does not keep it).
     samples: Optional[dict] = None
+    # Several outputs with their own data (`studio.data.multi`), in the model's output order: per output
+    # {"name" (Keras output name), "node", "task", "num_classes", "class_names", "label_encoding", "loss",
+    # "weight"}; each is compiled with its own loss and metrics and evaluated on its own.
+    outputs: Optional[list[dict]] = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -39,6 +43,8 @@ class TaskInfo:
         }
         if self.forecast:
             out["forecast"] = dict(self.forecast)
+        if self.outputs:
+            out["outputs"] = [dict(o) for o in self.outputs]
         return out
 
     @classmethod
@@ -52,6 +58,7 @@ class TaskInfo:
             label_encoding=str(data.get("label_encoding") or "index"),
             class_names=list(names) if names else None,
             forecast=dict(forecast) if isinstance(forecast, dict) and forecast else None,
+            outputs=[dict(o) for o in data["outputs"]] if isinstance(data.get("outputs"), list) else None,
         )
 
 

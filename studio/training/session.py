@@ -240,7 +240,7 @@ class TrainingSession:
 
                 # the one compile path: the app's builds, the CLI and the exported script agree
                 compile_model(model, self.config, task=self.task.task, label_encoding=self.task.label_encoding,
-                              num_classes=self.task.num_classes)
+                              num_classes=self.task.num_classes, outputs=self.task.outputs)
             if self.continue_from is not None:
                 self._load_previous_weights(model)
             data = describe(_resolve(self.train_data), _resolve(self.val_data), self.config, self.task)
@@ -413,7 +413,7 @@ class TrainingSession:
             config = config.replace(learning_rate=config.learning_rate * lr_factor)
         steps = self.steps_per_execution
         compile_model(model, config, task=self.task.task, label_encoding=self.task.label_encoding,
-                      num_classes=self.task.num_classes)
+                      num_classes=self.task.num_classes, outputs=self.task.outputs)
         if steps > 1:
             model.steps_per_execution = steps
 

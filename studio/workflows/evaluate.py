@@ -97,7 +97,10 @@ def evaluate_run(
 
 def summary(result: dict) -> dict:
     """The evaluation without its per-sample values (what `--json` prints; they stay in the file)."""
-    return {k: v for k, v in result.items() if k not in PER_SAMPLE_KEYS}
+    out = {k: v for k, v in result.items() if k not in PER_SAMPLE_KEYS}
+    if isinstance(out.get("outputs"), dict):  # several outputs: each one's metrics, without its samples
+        out["outputs"] = {name: summary(each) for name, each in out["outputs"].items()}
+    return out
 
 
 def naive_verdict(mae: float, naive_mae: float) -> str:

@@ -78,6 +78,49 @@ def require_dataset(project: Project) -> dict:
     return copy.deepcopy(project.dataset)
 
 
+def bound_spec(project: Project, spec: dict, plan: Any) -> dict:
+    """`spec` with data bound per node (``inputs``/``outputs``) put in the model's input and output
+    order (a copy); refused naming the node when an Input has no data, an output no target or a
+    column feeds two nodes. A spec without bindings is returned as it is."""
+    from studio.data import binding
+    from studio.data.spec import DatasetSpec
+
+    checked = DatasetSpec.from_dict(spec, project.path.name if project.path else project.name)
+    graph = project.graph
+    many = len(graph.input_nodes()) > 1 or len(graph.output_nodes()) > 1
+    if not checked.bound and not many:
+        return spec
+    if not checked.bound:
+        raise TrainingError(
+            f"{project.name}: the model has {len(graph.input_nodes())} Input node(s) and "
+            f"{len(graph.output_nodes())} output(s) but the dataset gives one input and one target; bind columns "
+            "to each Input and a target to each output in the Data panel (dataset.inputs / dataset.outputs)")
+    problems = [d for d in binding.bound_problems(graph, checked) if d.severity == "error"]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise TrainingError(f"{project.name}: {problems[0].message}{more}")
+    inputs = {b.node: b for b in checked.inputs or []}
+    outputs = {b.node: b for b in checked.outputs or []}
+    ordered = copy.deepcopy(spec)
+    ordered["inputs"] = [inputs[n].to_dict() for n in plan.inputs if n in inputs]
+    ordered["outputs"] = [outputs[n].to_dict() for n in dict.fromkeys(node for node, _ in plan.outputs)
+                          if n in outputs]
+    return ordered
+
+
+def bound_task(prepared: Any, model: Any) -> TaskInfo:
+    """The `TaskInfo` of data bound per output: the first output's task, and each output's own
+    (named as Keras names the model's outputs, so its metrics are 'NAME_accuracy')."""
+    nodes = prepared.output_nodes()
+    names = list(getattr(model, "output_names", None) or [nd.node for nd in nodes])
+    outputs = [{"name": name, "node": nd.node, "task": nd.task or "regression", "num_classes": nd.num_classes,
+                "class_names": list(nd.class_names) or None, "label_encoding": "index", "loss": nd.loss,
+                "weight": nd.weight} for name, nd in zip(names, nodes)]
+    first = outputs[0]
+    return TaskInfo(task=first["task"], num_classes=first["num_classes"], class_names=first["class_names"],
+                    outputs=outputs)
+
+
 def find_run(project: Project, run: Union[runs.RunInfo, Path, str, None]) -> runs.RunInfo:
     """The project's run named by `run` (id, unique part of it, folder; None: the latest);
     a `TrainingError` naming it when there is none."""
@@ -126,7 +169,9 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None, *, us
 
     if plan is None:
         plan = make_plan(project.graph, project.name)  # raises BuildError naming the node
-    spec = require_dataset(project)
+    spec = bound_spec(project, require_dataset(project), plan)  # several Inputs/outputs: data per node
+    bound = "inputs" in spec or "outputs" in spec
+    order = (list(plan.inputs), [node for node, _ in plan.outputs]) if bound else (None, None)
     base_dir = project.folder
     store = project.weights.copy()
 
@@ -135,7 +180,8 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None, *, us
         from studio.compiler.keras_build import build_model, compile_model
         from studio.training.adapt import adapt_normalization
 
-        prepared = data.prepare(spec, base_dir, batch_size=config.batch_size, seed=config.seed)
+        prepared = data.prepare(spec, base_dir, batch_size=config.batch_size, seed=config.seed,
+                                input_order=order[0], output_order=order[1])
         task = task_info(prepared.info)
         task.samples = prepared.test_samples  # the evaluation at the end points at its test samples
         network = build_model(plan)
@@ -146,8 +192,12 @@ def make_setup(project: Project, config: TrainingConfig, plan: Any = None, *, us
             weights_record = {"summary": "continued from the run's own weights"}
             weights_lines, weights_warnings = [], []
         model = prepared.wrap_model(network)
+        if bound:
+            task = bound_task(prepared, model)
+            task.samples = prepared.test_samples
         compile_model(
-            model, config, task=task.task, label_encoding=task.label_encoding, num_classes=task.num_classes
+            model, config, task=task.task, label_encoding=task.label_encoding, num_classes=task.num_classes,
+            outputs=task.outputs,
         )
         record = {"dataset_resolved": prepared.spec, "counts": dict(prepared.counts),
                   "initial_weights": weights_record}
@@ -193,7 +243,7 @@ def make_session(
         "project": project.name,
         "project_file": str(project.path) if project.path else None,
         "graph": project.graph.to_dict(),
-        "dataset": copy.deepcopy(project.dataset),
+        "dataset": bound_spec(project, copy.deepcopy(project.dataset), plan) if project.dataset else None,
     }
     return TrainingSession.from_setup(
         setup,
