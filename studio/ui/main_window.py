@@ -33,6 +33,7 @@ from studio.project.io import load_project
 from studio.project.model import Project
 from studio.ui import clipboard, dialogs, guide, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
+from studio.ui.canvas.group_frames import GroupFrames
 from studio.ui.canvas.layout import NODE_WIDTH, hides_wires, layered_positions, spread_positions
 from studio.ui.canvas.scene import CanvasScene, collector_held
 from studio.ui.canvas.view import CanvasView
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.hub = HubController(self)  # Hub modules: the handle dialog, trusting a project's modules, loading
 
         self.scene = CanvasScene(self.document, self)
+        self.group_frames = GroupFrames(self.scene)  # nested models' layers framed, collapsible
         self.view = CanvasView(self.scene, self)
         self.setCentralWidget(self.view)
         self.palette = Palette(self.catalog, self)

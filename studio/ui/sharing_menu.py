@@ -75,3 +75,7 @@ def add_group_menu(menu: QMenu, document: Any, node_id: str | None) -> None:
         action = target.addAction(f"Select group {text}" if node_id is not None else text)
         action.setStatusTip("Select every layer of this nested model")
         action.triggered.connect(lambda _=False, g=group.id: document.set_selection(graph.group_members(g)))
+        if node_id is not None:
+            fold = target.addAction(f"Collapse group {group.name or 'group'}")
+            fold.setStatusTip("Draw this nested model as one box (double-click its name to expand it)")
+            fold.triggered.connect(lambda _=False, g=group.id: graph.set_group_collapsed(g, True))
