@@ -18,7 +18,7 @@ from studio.project.model import Project
 from studio.training import runs
 from studio.training.config import TrainingConfig
 from studio.workflows.hooks import CancelFlag, Progress, check_cancel, report
-from studio.workflows.train import find_run, require_dataset, task_info
+from studio.workflows.train import bound_task, find_run, require_dataset, task_info
 
 # What a run's evaluation holds besides its metrics: the per-sample values (a forecast's naive
 # values are one per test window), kept in evaluation.json.
@@ -83,6 +83,8 @@ def evaluate_run(
     check_cancel(cancel, f"evaluating run {info.id}")
     report(progress, f"Evaluating run {info.id} on {project.name}'s test split…")
     task = task_info(prepared.info)
+    if getattr(prepared, "output_order", None):  # data bound per output: each output on its own target
+        task = bound_task(prepared, model)
     result = evaluate_model(model, prepared.test, task, config.batch_size, samples=prepared.test_samples)
     result["run"] = info.id
     result["model"] = which
