@@ -9,7 +9,10 @@ A big project is mirrored in chunks: `_rebuild` queues every node and wire
 and a zero-timer turns them into items a few milliseconds at a time, so the
 window keeps answering while a graph of thousands of layers appears
 (`building` is true meanwhile, `built` is emitted at the end). Graphs of up to
-`SYNC_ITEMS` nodes and wires are mirrored at once.
+`SYNC_ITEMS` nodes and wires are mirrored at once. A merge of thousands of
+layers makes its ports over several turns too; a node side with many wires
+paints them as one `WireBundle`; Python's garbage collector is held during
+the build (`collector_held`).
 """
 
 from __future__ import annotations
