@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.graph.edits import Batch, Connect, SetParam
-from studio.graph.model import Edge
 from studio.graph.layers.transfer import BACKBONE, HUB_MODULE
+from studio.graph.model import Edge
 from studio.hub.resolve import hub_cache_dir, validate_handle
 from studio.hub.trust import module_handles
 from studio.ui import settings

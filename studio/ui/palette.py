@@ -22,8 +22,14 @@ from PySide6.QtWidgets import (
 
 from studio.graph.catalog import Catalog
 from studio.graph.edits import Batch, Edit, SetParam
-from studio.graph.layers.transfer import BACKBONE, BACKBONES, CATEGORY, HUB_EXPLANATION, HUB_MODULE, \
-    backbone_explanation
+from studio.graph.layers.transfer import (
+    BACKBONE,
+    BACKBONES,
+    CATEGORY,
+    HUB_EXPLANATION,
+    HUB_MODULE,
+    backbone_explanation,
+)
 from studio.graph.spec import LayerSpec
 from studio.ui import icons
 from studio.ui.canvas.view import LAYER_MIME

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hub.modules import image_feature_vector, text_embedding
+from tests.hub.modules import image_feature_vector, module_fixture, text_embedding
 
-
-@pytest.fixture(scope="session")
-def image_module(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub") / "image_feature_vector"
-    image_feature_vector(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def text_module(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub") / "text_embedding"
-    text_embedding(path)
-    return path
+image_module = module_fixture(image_feature_vector, "image_feature_vector")
+text_module = module_fixture(text_embedding, "text_embedding")
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 IMAGE_SIZE = 8
 FEATURES = 4
 TEXT_DIM = 5
@@ -61,3 +63,15 @@ def text_embedding(path, dim: int = TEXT_DIM) -> None:
 
     module = Module()
     tf.saved_model.save(module, str(path), signatures={"default": module.__call__.get_concrete_function()})
+
+
+def module_fixture(build, name: str):
+    """A session fixture: the module `build(path)` writes, in a temporary folder (built once)."""
+
+    @pytest.fixture(scope="session")
+    def fixture(tmp_path_factory):
+        path = tmp_path_factory.mktemp("hub") / name
+        build(path)
+        return path
+
+    return fixture

@@ -6,33 +6,22 @@ import json
 import urllib.error
 
 import pytest
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from studio.graph.model import Edge
 from studio.graph.layers.transfer import BACKBONES, CATEGORY
+from studio.graph.model import Edge
 from studio.hub.resolve import expected_cache_folder
 from studio.project.io import load_project, save_project
 from studio.project.model import Project
 from studio.ui.hub_dialog import HubDialog, TrustDialog
 from studio.ui.palette import HUB_LABEL
 from tests.compiler.graphs import Builder
-from tests.hub.modules import FEATURES, IMAGE_SIZE, image_feature_vector, text_embedding
+from tests.hub.modules import FEATURES, IMAGE_SIZE, image_feature_vector, module_fixture, text_embedding
 
-
-@pytest.fixture(scope="module")
-def image_module(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub") / "image_feature_vector"
-    image_feature_vector(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def text_module(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub") / "text_embedding"
-    text_embedding(path)
-    return path
+image_module = module_fixture(image_feature_vector, "image_feature_vector")
+text_module = module_fixture(text_embedding, "text_embedding")
 
 
 @pytest.fixture(autouse=True)
