@@ -76,6 +76,56 @@ class PhaseRecorder(Recorder):
         self.snapshots.append(self._base())
 
 
+def tiny_base_model(keras, frozen=False):
+    """Input(6) -> a marked 'base' (its network 'app': low Dense, BatchNormalization, mid and top Dense)
+    -> a Dense 'head' of 2: a backbone in miniature, for the fast tests."""
+    from studio.hub.backbones import BASE_ATTR
+
+    app_in = keras.Input((6,))
+    h = keras.layers.Dense(8, activation="tanh", name="low")(app_in)
+    h = keras.layers.BatchNormalization(name="bn")(h)
+    h = keras.layers.Dense(8, activation="tanh", name="mid")(h)
+    app = keras.Model(app_in, keras.layers.Dense(5, activation="tanh", name="top")(h), name="app")
+    app.trainable = not frozen
+    base_in = keras.Input((6,))
+    base = keras.Model(base_in, app(base_in, training=False) if frozen else app(base_in), name="base")
+    setattr(base, BASE_ATTR, True)
+    inputs = keras.Input((6,))
+    return keras.Model(inputs, keras.layers.Dense(2, name="head")(base(inputs)))
+
+
+def test_two_phase_run_on_a_small_base(tmp_path, keras, blobs):
+    x, y = blobs
+    x = np.concatenate([x, x[:, :2]], axis=1)
+    y = (y > 0).astype("int64")
+    config = TrainingConfig(epochs=3, batch_size=32, learning_rate=0.02, optimizer="adam", seed=2,
+                            checkpoint_best=False, steps_per_execution=1,
+                            fine_tune={"enabled": True, "head_epochs": 2, "unfreeze_top": 1, "lr_factor": 0.1})
+    box = []
+    recorder = PhaseRecorder(box)
+    session = TrainingSession(lambda: tiny_base_model(keras), (x, y), None, config, recorder,
+                              task=TaskInfo(task="classification", num_classes=2),
+                              runs_root=tmp_path / "p.runs", tensorboard=False)
+    box.append(session)
+    result = session.run()
+    assert result.status == "completed", result.message
+    one, two = json.loads((result.run_dir / runs.CONFIG_FILE).read_text())["phases"]
+    assert (one["first_epoch"], one["last_epoch"], one["trainable_params"]) == (1, 2, 5 * 2 + 2)
+    assert (two["first_epoch"], two["last_epoch"], two["trainable_params"]) == (3, 3, 12 + 8 * 5 + 5)
+    start, epoch1, epoch2, epoch3 = recorder.snapshots
+    for a, b, c in zip(start, epoch1, epoch2):  # the head epochs: the base, its statistics too, bit-identical
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    base = session.model.get_layer("base")
+    changed = {w.path for w, a, b in zip(base.weights, epoch2, epoch3) if not np.array_equal(a, b)}
+    assert changed == {"top/kernel", "top/bias"}
+    history = runs.load_history(result.run_dir)
+    assert list(history.epoch["phase"]) == [1.0, 1.0, 2.0] and history.phase_boundaries() == [(2.0, 2)]
+    assert history.epoch["learning_rate"][2] == pytest.approx(history.epoch["learning_rate"][0] * 0.1)
+    assert any("computed once" in text for _level, text in recorder.messages)  # the head epochs were cached
+
+
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_two_phase_run_freezes_then_fine_tunes_the_top_only(tmp_path, keras):
     rng = np.random.default_rng(0)
