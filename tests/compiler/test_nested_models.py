@@ -124,21 +124,29 @@ def test_the_autoencoder_exports_as_python_and_the_script_model_matches(tmp_path
     assert text.count("layers.Conv2DTranspose(") == 4
 
 
-def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
-    """Train a tiny project one epoch, import the run's best.keras (the network nested in the
-    raw-input Normalization wrapper), export it again: the same answers, to the bit."""
-    import keras as k
-
+def trained_run(tmp_path):
+    """The iris MLP template trained one epoch through the app's own training; (project, its
+    run's best.keras)."""
     from studio.project.io import save_project
     from studio.project.templates import make_project
-    from studio.workflows import export, importing, train
+    from studio.workflows import train
 
     project = make_project("mlp", name="demo")
     project.dataset = {"kind": "sample", "path": "iris"}
     save_project(project, tmp_path / "demo.studio.json")
     project = load_project(tmp_path / "demo.studio.json")
     train.make_session(project, config=train.training_config(project, epochs=1)).run()
-    best = next((tmp_path / "demo.runs").glob("*/best.keras"))
+    return project, next((tmp_path / "demo.runs").glob("*/best.keras"))
+
+
+def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
+    """Train a tiny project one epoch, import the run's best.keras (the network nested in the
+    raw-input Normalization wrapper), export it again: the same answers, to the bit."""
+    import keras as k
+
+    from studio.workflows import export, importing
+
+    project, best = trained_run(tmp_path)
     original = k.saving.load_model(best, safe_mode=True, compile=False)
     assert any(isinstance(layer, k.Model) for layer in original.layers)  # the nested network
 
@@ -177,16 +185,8 @@ def test_keras2_configs_number_a_nested_models_calls_from_one():
     graph = imported.graph
     assert [g.name for g in graph.groups] == ["tower", "tower", "seq", "seq"]
     assert analyse(graph).total_params == model.count_params() == (4 * 8 + 8) + (8 * 3 + 3) + (3 * 2 + 2)
-    plan = make_plan(graph, "k2")
-    rebuilt = build_model(plan)
-    for call in plan.calls:
-        if call.is_input or call.shares or call.node_id not in imported.origin:
-            continue
-        original = model
-        for name in imported.origin[call.node_id]:
-            original = original.get_layer(name)
-        if original.weights:
-            rebuilt.get_layer(call.name).set_weights(original.get_weights())
+    rebuilt = build_model(make_plan(graph, "m"))
+    assert copy_from_original(model, rebuilt) == 3  # hid, proj (the tower), out (the Sequential)
     rng = np.random.default_rng(4)
     xs = [rng.normal(size=(3, 4)).astype("float32") for _ in range(2)]
     expected = [np.asarray(y) for y in model(xs)]
@@ -196,16 +196,9 @@ def test_keras2_configs_number_a_nested_models_calls_from_one():
 
 @pytest.mark.slow  # trains, then `studio export` runs the script in a fresh Python to verify it
 def test_a_runs_best_model_reexports_as_a_verified_python_script(tmp_path):
-    from studio.project.io import save_project
-    from studio.project.templates import make_project
-    from studio.workflows import export, importing, train
+    from studio.workflows import export, importing
 
-    project = make_project("mlp", name="demo")
-    project.dataset = {"kind": "sample", "path": "iris"}
-    save_project(project, tmp_path / "demo.studio.json")
-    project = load_project(tmp_path / "demo.studio.json")
-    train.make_session(project, config=train.training_config(project, epochs=1)).run()
-    best = next((tmp_path / "demo.runs").glob("*/best.keras"))
+    _, best = trained_run(tmp_path)
     result = importing.import_model(best, tmp_path / "again")
     exported = export.export_project(load_project(result.project_path), "python", tmp_path / "again_code.py")
     assert exported.max_abs_diff == 0.0
