@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
-
-import pytest
 
 from studio.cli import main
 from studio.training import runs
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "projects" / "iris-mlp.studio.json"
-
-
-@pytest.fixture
-def project(tmp_path):
-    if not EXAMPLE.is_file():
-        pytest.skip("the bundled iris example is missing")
-    path = tmp_path / "iris.studio.json"
-    shutil.copy(EXAMPLE, path)
-    return path
+from tests.training.test_commands import project  # noqa: F401 - the fixture: a copy of the iris example
 
 
 def test_fine_tune_flags_reach_the_run_and_a_network_without_base_trains_in_one_phase(project, capsys):

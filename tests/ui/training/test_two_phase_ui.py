@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 
 from studio.training.history import MetricsHistory
 from studio.ui.training.plots import MetricsPlots
-from tests.ui.training.conftest import iris_panel
+from tests.ui.training.test_panel import panel  # noqa: F401 - the fixture: the panel on the iris example
 from tests.ui.training.test_views import wait_painted
-
-
-@pytest.fixture
-def panel(qtbot, tmp_path):
-    widget = iris_panel(qtbot, tmp_path)
-    widget.resize(1200, 800)
-    yield widget
-    widget.shutdown()
 
 
 def _type(qtbot, box, text):
