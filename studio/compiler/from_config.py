@@ -210,6 +210,40 @@ def _history(arg: Any) -> list[tuple[str, int, int]]:
     return []
 
 
+def mask_only_operations(config: dict) -> set[str]:
+    """Names of the operations a Keras 3 functional config holds only to compute masks: an
+    Embedding(mask_zero=True) records `ops.not_equal(ids, 0)` and passes it as `mask=` to the
+    layers after it. Every use of such an operation is a `mask` argument (or another such
+    operation). They stay out of the graph: rebuilt, the model propagates the same masks itself
+    (and the import compares the outputs, so a mask that is not Keras' own is caught).
+    `config`: a functional model's config (its "layers" and "output_layers")."""
+    uses: dict[str, list[Optional[str]]] = {}  # producer -> consumers (None: a mask argument)
+    for name, _, _ in _refs_list(config.get("output_layers")):
+        uses.setdefault(name, []).append("")  # a model output is more than a mask
+    operations = set()
+    for entry in config.get("layers") or []:
+        if not isinstance(entry, dict):
+            return set()
+        inner = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+        name = inner.get("name") or entry.get("name")
+        if is_operation_module(entry.get("module")):
+            operations.add(name)
+        for call in entry.get("inbound_nodes") or []:
+            if not isinstance(call, dict):
+                return set()  # Keras 2 records no mask operations
+            for src, _, _ in _history(call.get("args", [])):
+                uses.setdefault(src, []).append(name)
+            for key, value in (call.get("kwargs") or {}).items():
+                for src, _, _ in _history(value):
+                    uses.setdefault(src, []).append(None if key == "mask" else name)
+    found = {name for name in operations if uses.get(name)}
+    while True:
+        kept = {name for name in found if all(use is None or use in found for use in uses[name])}
+        if kept == found:
+            return found
+        found = kept
+
+
 def _tf_op_call(inbound: Any) -> Optional[tuple[list, Any, bool, dict]]:
     """A Keras 2 TFOpLambda call `[x, node, tensor, {"y": ..., "name": None}]` ->
     (tensor refs in call order, the constant operand or None, whether the constant
@@ -284,6 +318,8 @@ class _Builder:
         self.placeholders: list[str] = []  # where each placeholder stands ("encoder/sampling")
         # Keras layer (model path + name) -> the node of its first call: later calls share it.
         self.owners: dict[tuple[str, ...], str] = {}
+        # (model path, name) of the operations that only compute masks (`mask_only_operations`)
+        self.mask_only: set[tuple[tuple[str, ...], str]] = set()
 
     # -- nodes --------------------------------------------------------------
     def node(self, entry: dict, path: tuple[str, ...], trainable: bool, inbound: Any = None,
@@ -502,10 +538,11 @@ class _Builder:
             _tensor_shapes(entry.get("inbound_nodes"), found)
         for (layer, ni, ti), shape in found.items():
             self.recorded[(path, layer, ni, ti)] = shape
+        self.mask_only |= {(path, name) for name in mask_only_operations(config)}
         for entry in entries:
             name = (entry.get("config") or {}).get("name") or entry.get("name")
             inbound = entry.get("inbound_nodes") or []
-            if entry.get("class_name") == "InputLayer":
+            if entry.get("class_name") == "InputLayer" or (path, name) in self.mask_only:
                 continue
             first = _first_node_index(entry, keras2)
             if entry.get("class_name") == "Functional" and not keras2:
@@ -548,6 +585,8 @@ class _Builder:
                                            or placeholder_reason(entry) is not None)
             for key, value in kwargs.items():
                 found = _history(value)
+                if key == "mask" and found and all((where[:-1], src) in self.mask_only for src, _, _ in found):
+                    continue  # the mask Keras propagates itself: the rebuilt model computes it again
                 if found:
                     refs.extend(found)
                 elif quiet:

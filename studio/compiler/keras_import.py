@@ -42,6 +42,7 @@ from studio.compiler.from_config import (
     graph_from_config,
     is_custom,
     is_operation_module,
+    mask_only_operations,
     placeholder_reason,
 )
 from studio.compiler.plan import OP, make_plan
@@ -136,6 +137,7 @@ def scan_config(config: dict, source: Path) -> list[str]:
     refused as before."""
     keras_layers = CLASSES["keras.layers"]
     placeholders: list[str] = []
+    masks: set[int] = set()  # ids of the operations that only compute masks: never placeholders
 
     def custom(class_name: str, module: Any, registered: Any) -> bool:
         """True for a class registered by user code or living outside Keras."""
@@ -167,6 +169,10 @@ def scan_config(config: dict, source: Path) -> list[str]:
             continue
         if not isinstance(value, dict):
             continue
+        if isinstance(value.get("layers"), list):
+            found = mask_only_operations(value)
+            masks.update(id(e) for e in value["layers"]
+                         if isinstance(e, dict) and isinstance(e.get("config"), dict) and e["config"].get("name") in found)
         class_name = value.get("class_name")
         if isinstance(class_name, str):
             inner = value.get("config") if isinstance(value.get("config"), dict) else {}
@@ -180,7 +186,7 @@ def scan_config(config: dict, source: Path) -> list[str]:
             label = "/".join(label_names)
             code = "which runs arbitrary Python code; Network Studio never loads code from a file (safe mode)"
             if direct and value.get("inbound_nodes"):  # a layer of a functional model
-                if placeholder_reason(value) is not None:
+                if id(value) not in masks and placeholder_reason(value) is not None:
                     placeholders.append(label)  # kept as text, never deserialised: not visited further
                     continue
                 if class_name == "TFOpLambda":
