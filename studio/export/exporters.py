@@ -58,6 +58,7 @@ class Staged:
     notes: list[str] = field(default_factory=list)
     run: Callable[[list], list] | None = None
     batch: int | None = None  # a fixed batch size the file needs (e.g. 1 for TFLite RNNs)
+    start: Callable[[list], None] | None = None  # hands the samples to a runtime in another process early
 
 
 def export_model(
@@ -108,6 +109,8 @@ def export_model(
                                 runner=runner)
         step(f"verifying the {fmt} file in its own runtime")
         x = sample_inputs(model, batch=samples, seed=seed)
+        if staged.start is not None:
+            staged.start(x)  # the file's own runtime (another process) starts on them meanwhile
         with on_cpu():
             expected = predict(model, x)
             try:
@@ -444,10 +447,21 @@ class ScriptRunner:
         self.proc = subprocess.Popen([sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
+    def send(self, args: list[str]) -> None:
+        """Start the check of the files `args` names; `run` waits for it."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(args) + "\n")
+            self.proc.stdin.flush()
+        except OSError:  # it ended already: `run` reports how
+            pass
+        self.sent = True
+
     def run(self, args: list[str], timeout: float = 600) -> tuple[int, str, str]:
         """(exit status, stdout, stderr) of the check of the files `args` names."""
         try:
-            out, err = self.proc.communicate(json.dumps(args) + "\n", timeout=timeout)
+            out, err = self.proc.communicate(None if getattr(self, "sent", False) else json.dumps(args) + "\n",
+                                             timeout=timeout)
         except subprocess.TimeoutExpired:
             self.close()
             return -9, "", f"the check took more than {timeout:.0f} s"
@@ -493,16 +507,21 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
     (check / "exported_script.py").write_text(main.read_text(encoding="utf-8"), encoding="utf-8")
     expected_layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in bare.layers]
 
-    def run(x: list) -> list:
-        samples = staging.path("_samples.npz")
-        out = staging.path("_outputs.npz")
+    samples = staging.path("_samples.npz")
+    out = staging.path("_outputs.npz")
+    args = [str(check), str(weights), str(samples), str(out)]
+    if runner is None or runner.proc.poll() is not None:
+        runner = ScriptRunner()
+        staging.on_cleanup(runner.close)
+
+    def start(x: list) -> None:
         np.savez(samples, **{f"x{i}": a for i, a in enumerate(x)})
-        args = [str(check), str(weights), str(samples), str(out)]
-        if runner is None or runner.proc.poll() is not None:
-            with ScriptRunner() as own:
-                code, stdout, stderr = own.run(args)
-        else:
-            code, stdout, stderr = runner.run(args)
+        runner.send(args)
+
+    def run(x: list) -> list:
+        if not getattr(runner, "sent", False):
+            start(x)
+        code, stdout, stderr = runner.run(args)
         if code != 0:
             lines = [line for line in stderr.strip().splitlines() if line.strip()]
             reason = lines[-1] if lines else f"exit status {code}"
@@ -521,7 +540,7 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
     if extra:
         notes.append(f"the sample data was copied to {extra[0][1]}/ beside the script; give another data path "
                      f"as its argument: python {target.name} PATH")
-    return Staged(main, extra=[(weights, weights_name), *extra], run=run, notes=notes)
+    return Staged(main, extra=[(weights, weights_name), *extra], run=run, notes=notes, start=start)
 
 
 def _copy_sample(settings: Any, staging: Staging, stem: str) -> list[tuple[Path, str]]:

@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from studio.core.errors import ExportError
 
@@ -72,7 +72,14 @@ class Staging:
             raise ExportError(f"{self.target}: could not write the exported files ({exc.strerror}); "
                               "nothing was changed") from None
 
+    def on_cleanup(self, action: Callable[[], None]) -> None:
+        """Call `action` (e.g. end a helper process) before the folder is removed."""
+        self._actions = getattr(self, "_actions", []) + [action]
+
     def cleanup(self) -> None:
+        for action in getattr(self, "_actions", []):
+            with contextlib.suppress(Exception):
+                action()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Staging:
