@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from studio.compiler.keras_build import build_model, compile_model
+from studio.compiler.keras_build import compile_model
 from studio.compiler.plan import make_plan
 from studio.hub.backbones import BASE_ATTR
-from studio.training import features, phases, runs
+from studio.training import features, runs
 from studio.training.config import TrainingConfig
 from studio.training.reports import TaskInfo
 from studio.training.session import TrainingSession

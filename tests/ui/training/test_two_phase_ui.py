@@ -17,7 +17,7 @@ def _type(qtbot, box, text):
     qtbot.keyClick(box, Qt.Key.Key_Return)
 
 
-def test_fine_tuning_settings_write_the_project_and_refuse_a_phase_without_epochs(qtbot, panel):
+def test_fine_tuning_settings_write_the_project_and_refuse_a_phase_without_epochs(qtbot, panel):  # noqa: F811 - the imported fixture
     form, document = panel.settings, panel.document
     panel.show()
     qtbot.waitExposed(panel)
