@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import TrainingError
+from studio.graph.layers.transfer import BACKBONE, HUB_MODULE
 from studio.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, TrainingConfig
 from studio.ui.preload import when_devices_known
 
@@ -186,6 +187,7 @@ class TrainingSettingsForm(QWidget):
         ft_form.addRow("Then unfreeze top layers", self.ft_unfreeze_top)
         ft_form.addRow("Learning-rate factor", self.ft_lr_factor)
         ft_form.addRow(self.cache_features)
+        self.ft_box = ft_box  # shown when the network has a pretrained base (or two-phase is on)
 
         # --- stopping and saving ---
         self.early_stopping = QCheckBox("Stop early when the monitored value stops improving")
@@ -282,6 +284,7 @@ class TrainingSettingsForm(QWidget):
             check.toggled.connect(self._changed)
 
         document.sectionChanged.connect(self._on_section_changed)
+        document.graphChanged.connect(self._show_fine_tuning)
         document.projectReplaced.connect(lambda _p: self.load())
         self.load()
 
@@ -306,6 +309,7 @@ class TrainingSettingsForm(QWidget):
         finally:
             self._loading = False
         self._update_visibility()
+        self._show_fine_tuning()
         try:
             self._shown = TrainingConfig.from_dict(self.form_dict()).to_dict()
         except TrainingError:
@@ -474,6 +478,13 @@ class TrainingSettingsForm(QWidget):
         if stored != self.document.project.training:
             self.document.set_section("training", stored, "Change training settings")
         self.configChanged.emit(config)
+
+    def _show_fine_tuning(self) -> None:
+        """The fine-tuning group only where it means something: a Backbone or Hub module node in the
+        network, or two-phase fine-tuning already on (so it can be turned off)."""
+        graph = self.document.project.graph
+        has_base = any(node.type in (BACKBONE, HUB_MODULE) for node in graph.nodes)
+        self.ft_box.setVisible(has_base or self.fine_tune.isChecked())
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from studio.graph.edits import AddNode
+from studio.graph.model import Node
 from studio.training.history import MetricsHistory
 from studio.ui.training.plots import MetricsPlots
 from tests.ui.training.test_panel import panel  # noqa: F401 - the fixture: the panel on the iris example
@@ -21,6 +23,9 @@ def test_fine_tuning_settings_write_the_project_and_refuse_a_phase_without_epoch
     form, document = panel.settings, panel.document
     panel.show()
     qtbot.waitExposed(panel)
+    assert form.ft_box.isHidden()  # the iris network has no pretrained base
+    document.push(AddNode(Node(type="Backbone", params={"backbone": "MobileNetV2"}, title="base")))
+    qtbot.waitUntil(lambda: not form.ft_box.isHidden())
     assert not form.ft_head_epochs.isEnabled()
     qtbot.mouseClick(form.fine_tune, Qt.MouseButton.LeftButton, pos=form.fine_tune.rect().center())
     assert form.fine_tune.isChecked()
@@ -45,6 +50,8 @@ def test_fine_tuning_settings_write_the_project_and_refuse_a_phase_without_epoch
     for _ in range(4):  # the unfreeze count twice, the head epochs, the tick: one undo step each
         document.undo_stack.undo()
     assert form.ft_head_epochs.value() == 3 and not form.fine_tune.isChecked() and not form.ft_head_epochs.isEnabled()
+    document.undo_stack.undo()  # the Backbone node: no base, and two-phase off, hide the group again
+    qtbot.waitUntil(lambda: form.ft_box.isHidden())
 
 
 def test_the_curves_mark_where_fine_tuning_starts(qtbot, tmp_path):
