@@ -24,6 +24,7 @@ from studio.core.ids import new_id
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.keras_names import CLASSES, OPS, TF_OP_LAMBDAS, UNSAFE, builtin_layer, operation
 from studio.graph.layers.builtins import PLACEHOLDER
+from studio.graph.layers.operations import TF_FUNCTION_NODES
 from studio.graph.layout import apply_layout
 from studio.graph.model import Edge, Graph, Group, Node
 from studio.graph.spec import LayerSpec
@@ -146,8 +147,10 @@ def placeholder_reason(entry: dict) -> Optional[str]:
         if isinstance(function, str) and function in TF_OP_LAMBDAS:
             return None
         shown = f"tf.{function}" if isinstance(function, str) else "a TensorFlow function"
-        return (f"a Keras 2 TFOpLambda calling {shown[:80]}, which this version maps only for plain arithmetic; "
-                "use the matching keras.ops operation")
+        node = TF_FUNCTION_NODES.get(function) if isinstance(function, str) else None
+        use = (f"replace it with an {node} node (Operations) with the same arguments" if node
+               else "use the matching keras.ops operation or a built-in layer")
+        return f"a Keras 2 TFOpLambda calling {shown[:80]}, which this version maps only for plain arithmetic; {use}"
     if class_name in UNSAFE_CLASSES or class_name in UNSAFE:
         return (f"a {class_name} layer runs Python code stored in the file, which is never loaded; "
                 "rebuild what it computes with built-in layers or keras.ops operations")

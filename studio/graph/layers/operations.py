@@ -364,3 +364,23 @@ SPECS = (
 
 def is_operation(spec: Optional[LayerSpec]) -> bool:
     return spec is not None and spec.call_style == OP_STYLE
+
+
+# TensorFlow functions of Keras 2 TFOpLambda layers (their "function") that compute what an
+# operation node here computes, given the same arguments. Plain arithmetic
+# (`keras_names.TF_OP_LAMBDAS`) imports as its operation node directly; a TFOpLambda of one of
+# these stays a placeholder (its other arguments are not read from the file), whose error names
+# the node that replaces it.
+TF_FUNCTION_NODES: dict[str, str] = {
+    "math.reduce_mean": "ops.mean", "reduce_mean": "ops.mean", "math.reduce_sum": "ops.sum",
+    "reduce_sum": "ops.sum", "math.reduce_max": "ops.max", "reduce_max": "ops.max", "math.reduce_min": "ops.min",
+    "reduce_min": "ops.min", "reshape": "ops.reshape", "transpose": "ops.transpose",
+    "expand_dims": "ops.expand_dims", "squeeze": "ops.squeeze", "concat": "ops.concatenate", "cast": "ops.cast",
+    "nn.softmax": "ops.softmax", "math.softmax": "ops.softmax", "nn.log_softmax": "ops.log_softmax",
+    "nn.gelu": "ops.gelu", "linalg.matmul": "ops.matmul", "matmul": "ops.matmul", "math.not_equal": "ops.not_equal",
+    "math.equal": "ops.equal", "math.greater": "ops.greater", "math.greater_equal": "ops.greater_equal",
+    "math.less": "ops.less", "math.less_equal": "ops.less_equal", "math.logical_and": "ops.logical_and",
+    "math.logical_or": "ops.logical_or", "math.logical_not": "ops.logical_not", "math.floor": "ops.floor",
+    "math.sign": "ops.sign", "math.floordiv": "ops.floor_divide", "math.floormod": "ops.mod",
+    "nn.silu": "ops.silu", "nn.swish": "ops.silu", "math.softplus": "ops.softplus", "nn.softplus": "ops.softplus",
+}
