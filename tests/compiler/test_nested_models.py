@@ -125,14 +125,24 @@ def test_the_autoencoder_exports_as_python_and_the_script_model_matches(tmp_path
 
 
 def trained_run(tmp_path):
-    """The iris MLP template trained one epoch through the app's own training; (project, its
-    run's best.keras)."""
+    """A tiny iris project whose Dense layer 'twice' is called twice (the second node shares its
+    weights), trained one epoch through the app's own training; (project, its run's best.keras)."""
+    from studio.graph import Edge, Graph, Node
+    from studio.graph.edits import ShareWeights
+    from studio.project import Project
     from studio.project.io import save_project
-    from studio.project.templates import make_project
     from studio.workflows import train
 
-    project = make_project("mlp", name="demo")
-    project.dataset = {"kind": "sample", "path": "iris"}
+    graph = Graph()
+    nodes = [graph.add_node(node) for node in (
+        Node("Input", {"batch_shape": [None, 4]}, "measurements"),
+        Node("Dense", {"units": 4, "activation": "tanh"}, "twice"),
+        Node("Dense", {"units": 4}, "again"),
+        Node("Dense", {"units": 3, "activation": "softmax"}, "species"))]
+    for source, target in zip(nodes, nodes[1:]):
+        graph.connect(Edge(source.id, target.id))
+    ShareWeights(nodes[2].id, nodes[1].id).apply(graph)
+    project = Project(graph=graph, name="demo", dataset={"kind": "sample", "path": "iris"})
     save_project(project, tmp_path / "demo.studio.json")
     project = load_project(tmp_path / "demo.studio.json")
     train.make_session(project, config=train.training_config(project, epochs=1)).run()
@@ -140,8 +150,9 @@ def trained_run(tmp_path):
 
 
 def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
-    """Train a tiny project one epoch, import the run's best.keras (the network nested in the
-    raw-input Normalization wrapper), export it again: the same answers, to the bit."""
+    """Train a tiny project with a shared layer one epoch, import the run's best.keras (the
+    network nested in the raw-input Normalization wrapper), export it again: the same answers,
+    to the bit, and the same one layer called twice."""
     import keras as k
 
     from studio.workflows import export, importing
@@ -149,20 +160,22 @@ def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
     project, best = trained_run(tmp_path)
     original = k.saving.load_model(best, safe_mode=True, compile=False)
     assert any(isinstance(layer, k.Model) for layer in original.layers)  # the nested network
+    assert original.count_params() == analyse(project.graph).total_params  # the shared layer once
 
     result = importing.import_model(best, tmp_path / "again")
     assert result.max_abs_diff == 0.0 and result.params == original.count_params()
     again = load_project(result.project_path)
     graph = again.graph
     assert [g.name for g in graph.groups] == ["demo"]
-    inner = {graph.node(n).title for n in graph.group_members(graph.groups[0].id)}
-    assert inner == {c.name for c in make_plan(project.graph, "demo").layer_calls}  # the project's layers
+    members = [graph.node(n) for n in graph.group_members(graph.groups[0].id)]
+    assert [(n.title, bool(n.shares)) for n in members] == [("twice", False), ("twice", True), ("species", False)]
     assert any(n.type == "Normalization" for n in graph.nodes)  # the wrapper's scaling is kept
     assert analyse(graph).total_params == original.count_params()
 
     exported = export.export_project(again, "keras", tmp_path / "again.keras")
     assert exported.max_abs_diff == 0.0
     reexported = k.saving.load_model(tmp_path / "again.keras", safe_mode=True, compile=False)
+    assert reexported.count_params() == original.count_params()
     x = sample_inputs(original, batch=4)
     x = [np.random.default_rng(2).normal(5.0, 2.0, v.shape).astype("float32") for v in x]
     assert max_abs_diff(predict(original, x), predict(reexported, x)) == 0.0
