@@ -318,6 +318,10 @@ def loader_source(spec: dict, base_dir: str | os.PathLike | None = None,
     if ds.kind == "keras":
         return _keras(ds, paths)
     path = _path(ds.path, base_dir)
+    if ds.bound:  # several Inputs/outputs: each node's own columns or arrays
+        from studio.data.codegen_bound import bound_loader
+
+        return _portable(bound_loader(ds, path), path, paths)
     if ds.kind in ("csv", "tsv"):
         return _portable(_table(ds, path, pre), path, paths)
     if ds.kind in ("npz", "npy"):

@@ -348,6 +348,8 @@ def prepare_bound(spec: DatasetSpec, base_dir: Any = None, batch_size: int = 32,
                              if by_id[o].task == "classification"}}
     resolved = spec.to_dict()
     resolved["preprocessing"] = pre
+    for item in resolved.get("outputs", []):  # each output's task as read from its data
+        item["task"] = by_id[item["node"]].task
     info.spec = resolved
     info.bound = [nd.to_dict() for nd in nodes]
     seed = split.seed if seed is None else int(seed)

@@ -524,6 +524,33 @@ def used_twice(spec: DatasetSpec) -> list[tuple[str, str, str]]:
     return out
 
 
+def in_model_order(spec: dict, inputs: list[str], outputs: list[str]) -> dict:
+    """A copy of the spec dict with its ``inputs``/``outputs`` bindings in the model's order
+    (node ids; bindings of other nodes are dropped). A spec without bindings comes back as it is."""
+    if not isinstance(spec, dict) or not (spec.get("inputs") or spec.get("outputs")):
+        return spec
+    out = copy.deepcopy(spec)
+    for key, order in (("inputs", inputs), ("outputs", outputs)):
+        by_node = {b.get("node"): b for b in spec.get(key) or [] if isinstance(b, dict)}
+        out[key] = [copy.deepcopy(by_node[n]) for n in dict.fromkeys(order) if n in by_node]
+    return out
+
+
+def output_tasks(spec: dict) -> list[dict] | None:
+    """Per bound output, in order: {"task", "num_classes", "loss", "weight"} for compiling it
+    (None when the spec binds no outputs). The classes are the resolved spec's."""
+    if not isinstance(spec, dict) or not spec.get("outputs"):
+        return None
+    pre = (spec.get("preprocessing") or {}).get("outputs") or {}
+    out = []
+    for b in spec["outputs"]:
+        names = (pre.get(b.get("node")) or {}).get("class_names")
+        task = b.get("task") or ("classification" if names else "regression")
+        out.append({"task": task, "num_classes": len(names) if names else None,
+                    "loss": b.get("loss", "auto"), "weight": b.get("weight")})
+    return out
+
+
 def spec_for_path(path: str, kind: str | None = None) -> dict:
     """The minimal spec dict for a file or folder, with the kind guessed from its name."""
     lower = path.lower().rstrip("/\\")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from studio.compiler.compile_args import compile_args, training_config
@@ -105,6 +105,11 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
                     catalog: Catalog | None = None) -> str:
     """The whole script as text (ends with a newline)."""
     settings = settings or ScriptSettings(name=plan.name)
+    if settings.dataset and (settings.dataset.get("inputs") or settings.dataset.get("outputs")):
+        from studio.data.spec import in_model_order  # data bound per node: the loader yields in the model's order
+
+        settings = replace(settings, dataset=in_model_order(settings.dataset, list(plan.inputs),
+                                                            [node for node, _ in plan.outputs]))
     catalog = catalog or default_catalog()
     name = settings.name or plan.name
     config = training_config(settings.training)
@@ -425,8 +430,13 @@ def compile_model_source(plan: BuildPlan, settings: ScriptSettings) -> str:
     units = settings.output_units
     if units is None:
         units = _output_units(plan)
+    outputs = None
+    if settings.dataset and settings.dataset.get("outputs"):
+        from studio.data.spec import output_tasks  # each output's loss and metrics from its own data
+
+        outputs = output_tasks(settings.dataset)
     args = compile_args(settings.training, task=settings.task, label_encoding=settings.label_encoding,
-                        num_classes=settings.num_classes, output_units=units)
+                        num_classes=settings.num_classes, output_units=units, outputs=outputs)
     opt = args.optimizer
     reference = script_reference("keras.optimizers", opt["class_name"])
     try:

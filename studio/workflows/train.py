@@ -83,7 +83,7 @@ def bound_spec(project: Project, spec: dict, plan: Any) -> dict:
     order (a copy); refused naming the node when an Input has no data, an output no target or a
     column feeds two nodes. A spec without bindings is returned as it is."""
     from studio.data import binding
-    from studio.data.spec import DatasetSpec
+    from studio.data.spec import DatasetSpec, in_model_order
 
     checked = DatasetSpec.from_dict(spec, project.path.name if project.path else project.name)
     graph = project.graph
@@ -99,13 +99,7 @@ def bound_spec(project: Project, spec: dict, plan: Any) -> dict:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise TrainingError(f"{project.name}: {problems[0].message}{more}")
-    inputs = {b.node: b for b in checked.inputs or []}
-    outputs = {b.node: b for b in checked.outputs or []}
-    ordered = copy.deepcopy(spec)
-    ordered["inputs"] = [inputs[n].to_dict() for n in plan.inputs if n in inputs]
-    ordered["outputs"] = [outputs[n].to_dict() for n in dict.fromkeys(node for node, _ in plan.outputs)
-                          if n in outputs]
-    return ordered
+    return in_model_order(spec, list(plan.inputs), [node for node, _ in plan.outputs])
 
 
 def bound_task(prepared: Any, model: Any) -> TaskInfo:

@@ -1,0 +1,203 @@
+"""The exported script's ``load_data()`` for data bound per Input and output node (pure).
+
+A spec with ``inputs``/``outputs`` (`studio.data.spec`) in the model's order (the exporter
+orders it by the plan) gives a loader returning ``((one array per Input), (one per output))``
+batches: each Input's columns (or .npz arrays), each output's target, classes as indices in
+the app's class order, numbers as float32. The split is the app's (seeded, stratified by the
+first class output). Each input's numbers are standardised in the loader with the mean and
+variance of its training rows, as the app's model does in its first layers; so the script
+trains the same way, and its saved model takes standardised inputs (the app's takes raw ones).
+
+Values from the project go through `studio.data.codegen._lit` (the literal writer only).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from string import Template
+
+from studio.data.codegen import _MISSING_SOURCE, _SPLIT, _lit, _read_csv
+from studio.data.spec import DatasetSpec
+
+_BATCHED = '''
+    def batched(x, y, training):
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if training:
+            ds = ds.shuffle(min(len(x[0]), 10000), seed=SEED, reshuffle_each_iteration=True)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def standardise(xs, scaled, assignment):
+        """Each input's scaled columns: minus the mean, over the deviation, of the training rows."""
+        out = []
+        for x, mask in zip(xs, scaled):
+            train = x[assignment == 0]
+            count = max(len(train), 1)
+            mean = np.nansum(train, axis=0, dtype="float64") / count
+            var = np.nansum((train - mean) ** 2, axis=0, dtype="float64") / count
+            var[var < 1e-12] = 1.0
+            mean[~mask], var[~mask] = 0.0, 1.0
+            out.append(((x - mean) / var ** 0.5).astype("float32"))
+        return out
+
+    def parts(xs, ys, assignment):
+        out = []
+        for part in (0, 1, 2):
+            sel = assignment == part
+            if not sel.any() and part:
+                out.append(None)
+                continue
+            x = tuple(a[sel] for a in xs)
+            y = tuple(a[sel] for a in ys)
+            out.append(batched(x if len(x) > 1 else x[0], y if len(y) > 1 else y[0], part == 0))
+        return tuple(out)
+'''
+
+
+def _header(spec: DatasetSpec, what: str) -> str:
+    order = "stratified by the first class output" if spec.split.stratify else "random"
+    text = textwrap.fill("Returns (train, validation, test): batched tf.data datasets of ((one array per Input), "
+                         "(one target per output)) in the model's order; validation or test is None when its "
+                         f"fraction is 0. The split is seeded and {order}. Each input's numbers are standardised "
+                         "here with the mean and variance of its training rows.", 88,
+                         initial_indent="    ", subsequent_indent="    ")
+    return (f'def load_data(batch_size=None):\n'
+            f'    """{what}\n\n'
+            f'{text}\n'
+            f'    """\n'
+            f'    import numpy as np\n'
+            f'    import tensorflow as tf\n\n'
+            f'    if batch_size is None:\n'
+            f'        batch_size = globals().get("BATCH_SIZE", 32)\n'
+            f'    SEED = {_lit(spec.split.seed, "split.seed")}\n'
+            f'    VALIDATION, TEST = {_lit(spec.split.validation, "split")}, {_lit(spec.split.test, "split")}\n')
+
+
+def _classes(spec: DatasetSpec) -> list:
+    """Per output (in order): its class names, or None when it predicts numbers."""
+    pre = (spec.preprocessing or {}).get("outputs", {})
+    out = []
+    for binding in spec.outputs or []:
+        names = (pre.get(binding.node) or {}).get("class_names")
+        out.append(list(names) if binding.task == "classification" or names else None)
+    return out
+
+
+def bound_loader(ds: DatasetSpec, path: str) -> str:
+    """Source of ``load_data(batch_size=None)`` for a table or .npz bound per node."""
+    if ds.kind == "npz":
+        return _arrays(ds, path)
+    return _table(ds, path)
+
+
+def _table(ds: DatasetSpec, path: str) -> str:
+    delimiter = ds.delimiter or ("\t" if ds.kind == "tsv" else ",")
+    header = True if ds.header is None else ds.header
+    body = Template('''
+    PATH = $path
+    INPUTS = $inputs  # the columns of each Input, in the model's input order
+    OUTPUTS = $outputs  # the target column(s) of each output, in the model's output order
+    CLASSES = $classes  # per output: its class names, or None (it predicts numbers)
+    ONE_HOT = $onehot
+    MISSING_VALUES = $missing_policy  # "error", "drop" or "fill"
+    MISSING = $missing
+    SKIP_ROWS = $skip  # lines above the table (notes, counts) that are not read
+$read$split$batched
+    def encode(names):
+        """One input's columns as float32 (categories one-hot or as indices), and which are numbers."""
+        pieces, numbers = [], []
+        for name in names:
+            values = columns[name]
+            try:
+                pieces.append(to_numbers(values)[:, None])
+                numbers.append(True)
+                continue
+            except ValueError:  # text: read as categories
+                cats = sorted(set(values.tolist()) - set(MISSING))
+            index = np.array([cats.index(v) if v in cats else -1 for v in values.tolist()], dtype=np.int64)
+            if MISSING_VALUES == "fill" and (index >= 0).any():
+                index[index < 0] = np.bincount(index[index >= 0], minlength=len(cats)).argmax()
+            if ONE_HOT:
+                block = np.zeros((len(values), len(cats)), dtype="float32")
+                block[np.flatnonzero(index >= 0), index[index >= 0]] = 1.0
+                block[index < 0] = np.nan
+            else:
+                block = np.where(index >= 0, index, np.nan).astype("float32")[:, None]
+            pieces.append(block)
+            numbers += [False] * block.shape[1]
+        return np.concatenate(pieces, axis=1), np.array(numbers)
+
+    wanted = list(dict.fromkeys(c for cols in INPUTS + OUTPUTS for c in cols))
+    columns = dict(zip(wanted, read_columns(PATH, wanted, $delimiter, $header, SKIP_ROWS)))
+    encoded = [encode(cols) for cols in INPUTS]
+    xs, scaled = [e[0] for e in encoded], [e[1] for e in encoded]
+    n = len(xs[0])
+    ys, labelled, labels = [], np.ones(n, dtype=bool), None
+    for cols, names in zip(OUTPUTS, CLASSES):
+        if names is None:
+            y = np.stack([to_numbers(columns[c]) for c in cols], axis=1)
+            labelled &= ~np.isnan(y).any(axis=1)
+        else:
+            lookup = {name: i for i, name in enumerate(names)}
+            y = np.array([lookup.get(v, -1) for v in columns[cols[0]].tolist()], dtype="int32")
+            labelled &= y >= 0
+            labels = y if labels is None else labels
+        ys.append(y)
+    incomplete = np.zeros(n, dtype=bool)
+    for x in xs:
+        incomplete |= np.isnan(x).any(axis=1)
+    if MISSING_VALUES == "error" and incomplete.any():
+        raise ValueError(f"{PATH}: {int(incomplete.sum())} rows have missing values")
+    keep = labelled & (~incomplete if MISSING_VALUES == "drop" else True)
+    xs, ys = [x[keep] for x in xs], [y[keep] for y in ys]
+    stratify = $stratify and labels is not None
+    assignment = split(int(keep.sum()), labels[keep] if stratify else None, VALIDATION, TEST)
+    for x in xs:  # missing numbers: the mean of the training rows
+        missing = np.isnan(x)
+        if missing.any():
+            train = x[assignment == 0]
+            seen = (~np.isnan(train)).sum(axis=0)
+            mean = np.nansum(train, axis=0, dtype="float64") / np.maximum(seen, 1)
+            x[missing] = np.broadcast_to(mean.astype("float32"), x.shape)[missing]
+    return parts(standardise(xs, scaled, assignment), ys, assignment)
+''').substitute(path=_lit(path, "path"), inputs=_lit([b.features for b in ds.inputs or []], "inputs"),
+                outputs=_lit([b.targets for b in ds.outputs or []], "outputs"),
+                classes=_lit(_classes(ds), "preprocessing.outputs"), onehot=_lit(ds.categorical == "onehot"),
+                missing_policy=_lit(ds.missing, "missing"), missing=_MISSING_SOURCE, read=_read_csv(ds),
+                split=_SPLIT, batched=_BATCHED, delimiter=_lit(delimiter, "delimiter"),
+                header=_lit(header, "header"), skip=_lit(ds.skip_rows, "skip_rows"),
+                stratify=_lit(bool(ds.split.stratify)))
+    return _header(ds, "Read each Input's columns and each output's target, and split them.") + body
+
+
+def _arrays(ds: DatasetSpec, path: str) -> str:
+    body = Template('''
+    PATH = $path
+    INPUTS = $inputs  # the arrays of each Input, in the model's input order
+    OUTPUTS = $outputs  # the target array of each output, in the model's output order
+    CLASSES = $classes  # per output: its class names, or None (it predicts numbers)
+$split$batched
+    with np.load(PATH, allow_pickle=False) as archive:
+        xs = []
+        for names in INPUTS:
+            arrays = [np.asarray(archive[k], dtype="float32") for k in names]
+            arrays = [a.reshape(len(a), 1) if a.ndim == 1 else a for a in arrays]
+            xs.append(np.concatenate(arrays, axis=-1) if len(arrays) > 1 else arrays[0])
+        ys, labels = [], None
+        for names, classes in zip(OUTPUTS, CLASSES):
+            y = np.asarray(archive[names[0]])
+            if classes is None:
+                y = y.astype("float32")
+                ys.append(y.reshape(len(y), 1) if y.ndim == 1 else y)
+            else:
+                lookup = {v: i for i, v in enumerate(np.unique(y).tolist())}
+                y = np.array([lookup[v] for v in y.reshape(len(y)).tolist()], dtype="int32")
+                labels = y if labels is None else labels
+                ys.append(y)
+    scaled = [np.ones(x.shape[-1], dtype=bool) for x in xs]
+    assignment = split(len(xs[0]), labels if $stratify else None, VALIDATION, TEST)
+    return parts(standardise(xs, scaled, assignment) if all(x.ndim == 2 for x in xs) else xs, ys, assignment)
+''').substitute(path=_lit(path, "path"), inputs=_lit([b.features for b in ds.inputs or []], "inputs"),
+                outputs=_lit([b.targets for b in ds.outputs or []], "outputs"),
+                classes=_lit(_classes(ds), "preprocessing.outputs"), split=_SPLIT, batched=_BATCHED,
+                stratify=_lit(bool(ds.split.stratify)))
+    return _header(ds, "Read each Input's arrays and each output's target, and split them.") + body
