@@ -3,8 +3,12 @@
 Layers become nodes: a layer whose class the catalog knows gets its catalog
 type and, as params, the config keys whose values differ from the defaults;
 any other layer becomes an opaque node that keeps its whole config. Inbound
-nodes become edges; nested models are flattened into the outer graph; nodes
-are laid out left to right by `studio.graph.layout` (as Auto layout does).
+nodes become edges; nested models are flattened into the outer graph, their
+nodes recorded as a group (`Graph.groups`, named after the nested model); a
+layer called several times (a shared embedding, a tower model applied twice)
+becomes one node per call, each later call sharing the first call's layer
+(`Node.shares`). Nodes are laid out left to right by `studio.graph.layout`
+(as Auto layout does).
 
 Keras itself is not imported here: the caller passes `layer_defaults`, a
 function giving the config Keras writes for a layer built from given params,
@@ -450,6 +454,17 @@ class _Builder:
         }
         return Node(type=PLACEHOLDER, title=name, params=params)
 
+    def _placeholder_outputs(self, outputs: list[TensorRef], path: tuple[str, ...], name: str,
+                             node_index: int) -> None:
+        """A placeholder that gives a nested model's output has no consumer inside that model to
+        record its shape; the outer model's consumers record it as the nested model's output."""
+        for t, (node_id, port) in enumerate(outputs):
+            node = self.graph.node(node_id)
+            shape = self.recorded.get((path, name, node_index, t))
+            shapes = list(node.params.get("output_shapes") or []) if node.type == PLACEHOLDER else None
+            if shape is not None and shapes is not None and port == len(shapes):
+                node.params = {**node.params, "output_shapes": shapes + [shape]}
+
     def _input_params(self, config: dict, where: str) -> dict:
         shape = config.get("batch_shape") or config.get("batch_input_shape")
         if shape is None:
@@ -510,6 +525,7 @@ class _Builder:
             members = [n.id for n in self.graph.nodes[before:]]
             if members:
                 self.graph.add_group(Group(id=new_id(), name=str(name), members=members))
+            self._placeholder_outputs(outputs, path, name, node_index)
             return outputs
         node_id = self.node(entry, path, trainable, inbound, node_index)
         self.connect(refs, node_id)
