@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the stated tolerance, 1 when they do not. The bundle's script is never run.",
     )
     parser.add_argument("bundle", metavar="BUNDLE", help="the bundle folder or .zip")
+    from studio.hub.trust import add_trust_flag
+
+    add_trust_flag(parser)
     parser.add_argument("--keep", metavar="DIR",
                         help="train in DIR (new or empty) and keep the run there (default: a temporary folder)")
     parser.add_argument("--device", default="cpu",
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
         reporter = ConsoleReporter(False, out=sys.stderr)
     result = reproduce_bundle(Path(args.bundle), keep=args.keep, device=args.device, progress=log,
-                              reporter=reporter)
+                              reporter=reporter, trust_modules=args.trust_modules)
     for note in result.notes:
         print(f"studio: note: {note}", file=sys.stderr)
     if args.json:

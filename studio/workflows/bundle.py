@@ -648,10 +648,11 @@ def check_data(root: Path, manifest: dict, shown: Path, unzipped: Optional[Path]
 
 def reproduce_bundle(path: str | Path, *, keep: Optional[str | Path] = None, device: str = "cpu",
                      progress: Optional[Progress] = None, cancel: Optional[CancelFlag] = None,
-                     reporter: Any = None) -> ReproduceResult:
+                     reporter: Any = None, trust_modules: bool = True) -> ReproduceResult:
     """Check the bundle at `path` (folder or zip), train its project again with the recorded seed
     and settings in a fresh folder (`keep`: that folder, kept; default a temporary one, removed),
-    and compare the final metrics with the recorded ones."""
+    and compare the final metrics with the recorded ones. `trust_modules=False` refuses a project
+    that names TensorFlow Hub / SavedModel modules (`studio reproduce` without --trust-modules)."""
     from studio.project.io import load_project, read_json
     from studio.workflows.train import make_session, training_config
 
@@ -685,6 +686,9 @@ def reproduce_bundle(path: str | Path, *, keep: Optional[str | Path] = None, dev
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(_inside(root, rel), dest)
         project = load_project(work / PROJECT_FILE)
+        from studio.hub.trust import require_trust
+
+        require_trust(project, trust_modules, f"{bundle}/{PROJECT_FILE}")
         config = training_config(project, device=device)
         if config.seed is None:
             raise BundleError(f"{bundle}/{PROJECT_FILE}: the training settings have no seed; not reproducible")
