@@ -195,7 +195,8 @@ $split$batched
                 ys.append(y)
     scaled = [np.ones(x.shape[-1], dtype=bool) for x in xs]
     assignment = split(len(xs[0]), labels if $stratify else None, VALIDATION, TEST)
-    return parts(standardise(xs, scaled, assignment) if all(x.ndim == 2 for x in xs) else xs, ys, assignment)
+    flat = [x.ndim == 2 for x in xs]
+    return parts(standardise(xs, scaled, assignment) if False not in flat else xs, ys, assignment)
 ''').substitute(path=_lit(path, "path"), inputs=_lit([b.features for b in ds.inputs or []], "inputs"),
                 outputs=_lit([b.targets for b in ds.outputs or []], "outputs"),
                 classes=_lit(_classes(ds), "preprocessing.outputs"), split=_SPLIT, batched=_BATCHED,

@@ -1,0 +1,78 @@
+"""The exported script trains a model with several inputs and outputs the app's way: its
+`load_data()` (run in a fresh process) yields each Input's columns and each output's target in
+the model's order with the app's test split, and it compiles each output with its own loss."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from studio import data
+from studio.compiler.plan import make_plan
+from studio.data.codegen import loader_source
+from studio.export import script_safety
+from studio.export.codegen import ScriptSettings, generate_script
+from tests.data.test_multi_io import bound, two_by_two, write_table
+
+RUNNER = """
+import importlib, json, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+sys.path.insert(0, sys.argv[1])
+out = {}
+for name in sys.argv[2].split(","):
+    train, validation, test = importlib.import_module("loader_" + name).load_data(1000)
+    (xa, xb), (y1, y2) = next(iter(train))
+    tests = [[v.tolist() for _, ys in test for v in ys[k].numpy()] for k in (0, 1)]
+    out[name] = {"shapes": [list(xa.shape[1:]), list(xb.shape[1:])], "train_mean": float(abs(xa.numpy().mean(0)).max()),
+                 "train_std": float(xa.numpy().std(0).mean()), "test": tests}
+print(json.dumps(out))
+"""
+
+
+def test_the_scripts_loader_yields_each_node_its_data_with_the_apps_split(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", img=rng.normal(3.0, 2.0, size=(50, 4)), side=rng.normal(size=(50, 2)),
+             label=np.arange(50) % 3, value=rng.normal(size=50))
+    specs = {
+        "table": bound(write_table(tmp_path)),
+        "arrays": {"kind": "npz", "path": "d.npz",
+                   "inputs": [{"node": "in_a", "features": ["img"]}, {"node": "in_b", "features": ["side"]}],
+                   "outputs": [{"node": "colour", "targets": ["label"]}, {"node": "size", "targets": ["value"]}]},
+    }
+    expected = {}
+    for name, spec in specs.items():
+        prepared = data.prepare(spec, tmp_path, batch_size=4)
+        source = loader_source(prepared.spec, tmp_path)
+        script_safety.check_script(source)
+        (tmp_path / f"loader_{name}.py").write_text(source, encoding="utf-8")
+        expected[name] = [[v.tolist() for _, ys in prepared.test for v in ys[k].numpy()] for k in (0, 1)]
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(tmp_path), ",".join(specs)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=""))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["table"]["shapes"] == [[2], [1]] and got["arrays"]["shapes"] == [[4], [2]]
+    for name, (classes, numbers) in expected.items():
+        assert got[name]["test"][0] == classes, f"{name}: the script's test classes differ from the app's"
+        assert np.allclose(got[name]["test"][1], numbers, atol=1e-4), name
+        # each input standardised on its training rows, as the app's model does in its first layer
+        assert got[name]["train_mean"] < 1e-3 and abs(got[name]["train_std"] - 1.0) < 1e-2
+
+
+def test_the_script_compiles_each_output_with_its_own_loss(tmp_path):
+    prepared = data.prepare(bound(write_table(tmp_path), outputs=[
+        {"node": "size", "targets": ["size"], "weight": 0.5}, {"node": "colour", "targets": ["colour"]}]),
+        tmp_path, batch_size=4)
+    graph = two_by_two()
+    settings = ScriptSettings(name="two", dataset=prepared.spec, data_base_dir=str(tmp_path),
+                              preprocessing={}, training={"epochs": 1})
+    script = generate_script(make_plan(graph, "two"), settings)
+    # the plan's output order is colour, size: the bindings follow it, whatever their order in the file
+    assert 'loss=["sparse_categorical_crossentropy", "mean_squared_error"]' in script
+    assert 'metrics=[["accuracy"], ["mae"]]' in script and "loss_weights=[1.0, 0.5]" in script
+    assert "OUTPUTS = [['colour'], ['size']]" in script or 'OUTPUTS = [["colour"], ["size"]]' in script
+    assert Path(tmp_path / "t.csv").is_file()
