@@ -35,7 +35,7 @@ from typing import Any
 from studio.core.errors import DataError, ExportError
 from studio.core.text import show
 from studio.data import registry
-from studio.data.spec import DatasetSpec
+from studio.data.spec import DatasetSpec, in_model_order, output_tasks  # noqa: F401 - the exporter's way in
 from studio.export.pyformat import flat
 
 MISSING = ["", " ", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null", "None", "none", "?",

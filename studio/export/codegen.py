@@ -106,7 +106,8 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
     """The whole script as text (ends with a newline)."""
     settings = settings or ScriptSettings(name=plan.name)
     if settings.dataset and (settings.dataset.get("inputs") or settings.dataset.get("outputs")):
-        from studio.data.spec import in_model_order  # data bound per node: the loader yields in the model's order
+        # data bound per node: the loader yields in the model's order
+        from studio.data.codegen import in_model_order
 
         settings = replace(settings, dataset=in_model_order(settings.dataset, list(plan.inputs),
                                                             [node for node, _ in plan.outputs]))
@@ -432,7 +433,8 @@ def compile_model_source(plan: BuildPlan, settings: ScriptSettings) -> str:
         units = _output_units(plan)
     outputs = None
     if settings.dataset and settings.dataset.get("outputs"):
-        from studio.data.spec import output_tasks  # each output's loss and metrics from its own data
+        # each output's loss and metrics from its own data
+        from studio.data.codegen import output_tasks
 
         outputs = output_tasks(settings.dataset)
     args = compile_args(settings.training, task=settings.task, label_encoding=settings.label_encoding,
