@@ -17,6 +17,7 @@ milliseconds).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from studio.core.errors import CycleError
@@ -113,3 +114,26 @@ def apply_layout(graph: Graph, height: Callable[[str], float] = lambda _n: NODE_
     the canvas pushes the positions as one undoable edit instead)."""
     for nid, position in layered_positions(graph, height).items():
         graph.move(nid, position)
+
+
+def free_spot(graph: Graph, after: str, height: Callable[[str], float] = lambda _n: NODE_HEIGHT,
+              new_height: float = NODE_HEIGHT) -> Position:
+    """Where a layer added after node `after` goes: one column to its right, level with it, or
+    lower down that column at the first place no other node covers (a gap of `GAP` around)."""
+    x, y = (float(v) for v in graph.node(after).position[:2])
+    x = round((x + COLUMN) / GRID) * GRID
+    y = round(y / GRID) * GRID
+    taken = []
+    for node in graph.nodes:
+        nx, ny = (float(v) for v in node.position[:2])
+        if nx < x + NODE_WIDTH + GAP and x < nx + NODE_WIDTH + GAP:
+            taken.append((ny, ny + height(node.id)))
+    taken.sort()
+    moved = True
+    while moved:  # step below every node in the way until the spot is free
+        moved = False
+        for top, bottom in taken:
+            if y < bottom + GAP and top < y + new_height + GAP:
+                y = math.ceil((bottom + GAP) / GRID) * GRID
+                moved = True
+    return (x, y)

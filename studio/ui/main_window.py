@@ -332,7 +332,8 @@ class MainWindow(QMainWindow):
         selection = self.document.selection
         after = selection[-1] if selection else None
         center = self.view.mapToScene(self.view.viewport().rect().center())
-        edit, node = operations.add_after(self.document.graph, spec, after, (center.x() - 100, center.y() - 40))
+        edit, node = operations.add_after(self.document.graph, spec, after, (center.x() - 100, center.y() - 40),
+                                          self.scene.node_height)
         edit = with_params(edit, node.id, {**extra, **(params or {})})
         if self.document.push(edit):
             self.document.set_selection([node.id])
@@ -383,6 +384,9 @@ class MainWindow(QMainWindow):
         wire, self._quick_add_wire = self._quick_add_wire, None
         pos = self._quick_add_pos
         spec = self.catalog.find(spec_id)
+        if wire is None and self.document.selection and self.scene.selected_node_ids():
+            self.add_layer_after_selection(spec_id)  # Tab with a layer selected: the next layer, wired
+            return
         if wire is None or spec is None or not self.document.graph.has_node(wire[0]):
             self.add_layer_at(spec_id, pos)
             return

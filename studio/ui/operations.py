@@ -7,15 +7,15 @@ gesture is one undo step (STYLE.md 3). Nothing here changes the graph itself.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 from studio.core.ids import new_id
 from studio.graph.edits import AddNode, Batch, Connect, Disconnect, Edit, MoveNodes, RemoveNode
+from studio.graph.layout import free_spot
 from studio.graph.model import Edge, Graph, Node
 from studio.graph.spec import LayerSpec
 
 GRID = 20.0
-NODE_SPACING_X = 260.0
 
 
 def snake(name: str) -> str:
@@ -93,14 +93,13 @@ def insert_into_wire(graph: Graph, node: Node, edge: Edge, add: bool = False,
     return batch
 
 
-def add_after(graph: Graph, spec: LayerSpec, after: str | None, fallback_pos: Iterable[float]) -> tuple[Edit, Node]:
-    """Add a layer right of `after`, wired from its first output when allowed."""
+def add_after(graph: Graph, spec: LayerSpec, after: str | None, fallback_pos: Iterable[float],
+              height: Callable[[str], float] | None = None) -> tuple[Edit, Node]:
+    """Add a layer right of `after` at a free spot (`height(node_id)`: how tall a node is drawn),
+    wired from its first output when allowed."""
     if after is None or not graph.has_node(after):
         return add_node(graph, spec, fallback_pos)
-    prev = graph.node(after)
-    below = len(graph.outputs_of(after))
-    pos = (prev.position[0] + NODE_SPACING_X, prev.position[1] + below * 120.0)
-    node = new_node(graph, spec, pos)
+    node = new_node(graph, spec, free_spot(graph, after, height) if height else free_spot(graph, after))
     edits: list[Edit] = [AddNode(node)]
     if spec.max_inputs != 0:
         trial = graph.copy()

@@ -270,6 +270,11 @@ class CanvasScene(QGraphicsScene):
     def edge_item(self, edge: Edge) -> EdgeItem | None:
         return self._edges.get(edge)
 
+    def node_height(self, node_id: str) -> float:
+        """How tall a node is drawn (80 for one without an item yet)."""
+        item = self._nodes.get(node_id)
+        return item.body_rect().height() if item is not None else 80.0
+
     def node_items(self) -> list[NodeItem]:
         return list(self._nodes.values())
 

@@ -63,6 +63,11 @@ class CanvasView(QGraphicsView):
         self._build_paint.timeout.connect(self._show_progress)
         scene.buildStarted.connect(self._building)
         scene.built.connect(self._built)
+        # The empty-canvas hint is painted over the whole view: when the first node comes (or the
+        # last goes) repaint all of it, not only the node's rect, so no piece of the hint stays behind.
+        self._hint_drawn = False
+        scene.contentsChanged.connect(self._sync_hint)
+        scene.document.projectReplaced.connect(self._sync_hint)
         self.minimap = None
         from studio.ui.canvas.minimap import Minimap
 
@@ -85,6 +90,12 @@ class CanvasView(QGraphicsView):
         if self._build_paint.isActive():
             self._build_paint.stop()
             self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+            self.viewport().update()
+
+    def _sync_hint(self, *_args) -> None:
+        empty = not self.canvas.node_items()
+        if self._hint_drawn != empty:
+            self._hint_drawn = False  # drawn again by the full repaint when the canvas is empty
             self.viewport().update()
 
     def _zoomed(self, _zoom: float) -> None:
@@ -341,6 +352,7 @@ class CanvasView(QGraphicsView):
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
         if self.canvas.node_items():
             return
+        self._hint_drawn = True
         # An empty canvas says how to begin, centred in the view at any zoom.
         t = theme.current()
         painter.save()
