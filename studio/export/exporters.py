@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from studio.core.errors import ExportError
 from studio.export.staging import Staging
-from studio.export.verify import max_abs_diff, on_cpu, predict, sample_inputs
+from studio.export.verify import max_abs_diff, on_cpu, predict, sample_inputs, traced
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
 
@@ -402,7 +402,7 @@ import keras
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
-folder, weights, samples, out = json.loads(line)
+folder, weights, samples, out, trace = json.loads(line)
 sys.path.insert(0, folder)
 module = importlib.import_module("exported_script")
 model = module.build_model()
@@ -417,14 +417,19 @@ data = np.load(samples)
 xs = [data[f"x{i}"] for i in range(len(data.files))]
 import tensorflow as tf
 def outputs(part):
-    return model(part[0] if len(part) == 1 else part, training=False)
-try:  # traced, as studio.export.verify.predict runs the app's side (eagerly every layer's output is kept)
-    result = tf.function(outputs, autograph=False, jit_compile=False)([tf.convert_to_tensor(a) for a in xs])
+    result = model(part[0] if len(part) == 1 else part, training=False)
+    if isinstance(result, dict):
+        result = [result[k] for k in result]
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+# as studio.export.verify.predict runs the app's side: traced (a big model), else eagerly a sample at a time
+try:
+    if not trace:
+        raise TypeError
+    outs = tf.function(outputs, autograph=False, jit_compile=False)(
+        [tf.convert_to_tensor(a) for a in xs])
 except Exception:
-    result = outputs(xs)
-if isinstance(result, dict):
-    result = [result[k] for k in result]
-outs = result if isinstance(result, (list, tuple)) else [result]
+    parts = [outputs([a[k:k + 1] for a in xs]) for k in range(len(xs[0]))]
+    outs = [np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))]
 np.savez(out, **{f"y{i}": np.asarray(o) for i, o in enumerate(outs)})
 print(json.dumps(layers))
 '''
@@ -447,7 +452,7 @@ class ScriptRunner:
         self.proc = subprocess.Popen([sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
-    def send(self, args: list[str]) -> None:
+    def send(self, args: list) -> None:
         """Start the check of the files `args` names; `run` waits for it."""
         assert self.proc.stdin is not None
         try:
@@ -457,7 +462,7 @@ class ScriptRunner:
             pass
         self.sent = True
 
-    def run(self, args: list[str], timeout: float = 600) -> tuple[int, str, str]:
+    def run(self, args: list, timeout: float = 600) -> tuple[int, str, str]:
         """(exit status, stdout, stderr) of the check of the files `args` names."""
         try:
             out, err = self.proc.communicate(None if getattr(self, "sent", False) else json.dumps(args) + "\n",
@@ -509,7 +514,7 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
 
     samples = staging.path("_samples.npz")
     out = staging.path("_outputs.npz")
-    args = [str(check), str(weights), str(samples), str(out)]
+    args = [str(check), str(weights), str(samples), str(out), traced(model)]
     if runner is None or runner.proc.poll() is not None:
         runner = ScriptRunner()
         staging.on_cleanup(runner.close)

@@ -67,19 +67,43 @@ def max_abs_diff(expected: Sequence, got: Sequence) -> float:
     return worst
 
 
-def predict(model: Any, inputs: list) -> list:
+# Above this many bytes of layer outputs for one sample (estimated by `traced`), `predict` traces
+# the model instead of calling it eagerly.
+EAGER_BYTES = 512 * 2**20
+
+
+def traced(model: Any) -> bool:
+    """Whether `predict` runs `model` as a traced function rather than eagerly.
+
+    Called eagerly, a functional model keeps every layer's output until the
+    call ends (EfficientNetB7 on one 600x600 image: 4 GB); a traced graph frees
+    each tensor once used, but tracing costs seconds (ResNet50: 6 s). The
+    outputs of one sample are estimated as the input's size times the number
+    of layers (nested models' layers counted): above `EAGER_BYTES`, traced.
+    """
+    import math
+
+    def count(layer: Any) -> int:
+        inner = getattr(layer, "layers", None)
+        return sum(count(x) for x in inner) if isinstance(inner, list) and inner else 1
+
+    size = 0
+    for tensor in getattr(model, "inputs", None) or []:
+        size += math.prod(1 if d is None else int(d) for d in tuple(tensor.shape)[1:])
+    return size * count(model) * 4 > EAGER_BYTES
+
+
+def predict(model: Any, inputs: list, trace: bool | None = None) -> list:
     """The model's outputs on `inputs` (one array per model input), as numpy arrays.
 
-    The model runs as one traced TensorFlow function: called eagerly, a
-    functional model keeps every layer's output until the call ends
-    (EfficientNetB7 on one 600x600 image: 4 GB), while a graph frees each
-    tensor once used. Both sides of every comparison run this way, so they
-    compute alike. A model that cannot be traced runs eagerly, a sample at a time.
+    Eagerly one sample at a time, or as one traced function when `trace` (default:
+    `traced(model)`, for models whose layer outputs would fill the memory). Both
+    sides of a comparison run the same way, so they compute alike. A model that
+    cannot be traced runs eagerly.
     """
     import warnings
 
     import numpy as np
-    import tensorflow as tf
 
     def outputs(part: list) -> Any:
         x = part[0] if len(part) == 1 else part
@@ -91,11 +115,14 @@ def predict(model: Any, inputs: list) -> list:
     def call(part: list) -> list:
         return as_list(outputs(part))
 
-    try:
-        traced = tf.function(outputs, autograph=False, jit_compile=False)
-        return as_list(traced([tf.convert_to_tensor(a) for a in inputs]))
-    except Exception:  # e.g. a layer that only runs eagerly
-        pass
+    if traced(model) if trace is None else trace:
+        import tensorflow as tf
+
+        try:
+            function = tf.function(outputs, autograph=False, jit_compile=False)
+            return as_list(function([tf.convert_to_tensor(a) for a in inputs]))
+        except Exception:  # e.g. a layer that only runs eagerly
+            pass
     n = len(inputs[0]) if inputs and hasattr(inputs[0], "__len__") else 0
     parts = [call([a[i:i + 1] for a in inputs]) for i in range(n)]
     if n <= 1 or any(o.ndim == 0 or len(o) != 1 for p in parts for o in p):
