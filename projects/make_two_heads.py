@@ -3,7 +3,7 @@
 Run from the repository root:  .venv/bin/python projects/make_two_heads.py
 It writes ``resources/datasets/two_heads.csv`` (600 rows: features a1..a3 decide a class
 ``kind`` in {low, mid, high}; features b1, b2 give a number ``amount``) and
-``projects/two-heads.studio.json``: Input "features a" and Input "features b", each with a
+``projects/two-heads.studio.json`` (bound to it as the bundled sample "two-heads"): Input "features a" and Input "features b", each with a
 small Dense branch, concatenated, then two heads: "kind" (3 classes, softmax) and "amount"
 (one number). The dataset binds columns a1..a3 to the first Input, b1, b2 to the second,
 ``kind`` to the first head and ``amount`` to the second.
@@ -70,7 +70,7 @@ def project() -> Project:
         description="Two groups of table columns, each into its own Input, joined, then two heads: a class "
         "(kind: low/mid/high from a1..a3) and a number (amount from b1, b2). Each head has its own loss "
         "(sparse categorical cross-entropy and mean squared error) and its own metrics.",
-        dataset={"kind": "csv", "path": "../resources/datasets/two_heads.csv",
+        dataset={"kind": "sample", "path": "two-heads",
                  "inputs": [{"node": "features-a", "features": ["a1", "a2", "a3"]},
                             {"node": "features-b", "features": ["b1", "b2"]}],
                  "outputs": [{"node": "kind", "targets": ["kind"], "task": "classification"},

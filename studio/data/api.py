@@ -79,8 +79,16 @@ def open_source(spec_or_path: Any, base_dir: str | os.PathLike | None = None, *,
 def _bound_spec(spec_or_path: Any, base_dir: str | os.PathLike | None) -> DatasetSpec | None:
     """The checked spec when its data is bound per node (``inputs``/``outputs``), else None."""
     if isinstance(spec_or_path, (dict, DatasetSpec)):
-        spec = DatasetSpec.from_dict(to_spec_dict(spec_or_path, base_dir))
-        return spec if spec.bound else None
+        data = to_spec_dict(spec_or_path, base_dir)
+        if not DatasetSpec.from_dict(data).bound:
+            return None
+        if data.get("kind") == "sample":  # a bundled table: its file
+            data = registry.concrete_spec(data)
+        spec = DatasetSpec.from_dict(data)
+        if spec.kind not in ("csv", "tsv", "npz"):
+            raise DataError(f"{spec.path}: data bound per node works for tables (csv, tsv) and .npz files, "
+                            f"not {spec.kind} data; remove 'inputs'/'outputs' or choose such a file")
+        return spec
     return None
 
 

@@ -78,7 +78,7 @@ KNOWN_KEYS = {
     "skip_rows", "inputs", "outputs",
 }
 MAX_SKIP_ROWS = 1_000_000
-BOUND_KINDS = ("csv", "tsv", "npz")  # kinds whose data can be bound per Input/output node
+BOUND_KINDS = ("csv", "tsv", "npz", "sample")  # sample: one of the bundled tables  # kinds whose data can be bound per Input/output node
 DECIMALS = (".", ",")
 
 DEFAULT_IMAGE_SIZE = (64, 64)

@@ -13,7 +13,8 @@ from studio.graph import analyse
 from studio.project import load_project
 
 PROJECTS = Path(__file__).resolve().parents[2] / "projects"
-NAMES = ["iris-mlp", "digits-cnn", "spirals-mlp", "sine-lstm", "shapes-cnn", "text-gru", "shapes-backbone", "text-hub"]
+NAMES = ["iris-mlp", "digits-cnn", "spirals-mlp", "sine-lstm", "shapes-cnn", "text-gru", "shapes-backbone", "text-hub",
+         "two-heads"]
 
 
 def test_every_example_is_listed():

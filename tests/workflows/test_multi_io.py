@@ -24,8 +24,7 @@ TABLE = ROOT / "resources" / "datasets" / "two_heads.csv"
 
 
 def copy_example(tmp_path: Path) -> Path:
-    project = load_project(EXAMPLE)
-    project.dataset = dict(project.dataset, path=str(TABLE))
+    project = load_project(EXAMPLE)  # bound to the bundled sample "two-heads" (TABLE)
     path = tmp_path / "two-heads.studio.json"
     save_project(project, path)
     return path
@@ -86,7 +85,7 @@ def test_an_input_without_data_is_refused_naming_the_node(tmp_path):
                                  {"node": "features-b", "features": ["b1", "a3"]}]
     with pytest.raises(TrainingError, match="column 'a3' is bound to 'features a' and to 'features b'"):
         train.make_session(project)
-    project.dataset = {"kind": "csv", "path": str(TABLE), "targets": ["kind"]}
+    project.dataset = {"kind": "sample", "path": "two-heads"}
     with pytest.raises(TrainingError, match="2 Input node.*bind columns to each Input"):
         train.make_session(project)
 
