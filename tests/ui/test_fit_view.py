@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QRect, QRectF, Qt
 from PySide6.QtTest import QTest
 
 from studio.graph.edits import RemoveNode
+from studio.ui.canvas.view import READABLE_ZOOM
+from tests.ui.waiting import settle
 
 
 class PaintLog(QObject):
@@ -47,3 +52,46 @@ def test_empty_canvas_hint_goes_with_the_first_node_and_comes_back(window, qtbot
     window.document.push(RemoveNode(node.id))
     qtbot.waitUntil(lambda: log.covered(hint))
     qtbot.waitUntil(lambda: view._hint_drawn)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "projects"
+
+
+def _open(make_window, qtbot, tmp_path, name):
+    window = make_window(optional_panels=True, size=(1400, 860))
+    path = tmp_path / name
+    shutil.copy(EXAMPLES / name, path)
+    assert window.files.open(path, ask=False)
+    settle(qtbot)
+    return window
+
+
+def _seen(window) -> QRectF:
+    view = window.view
+    return view.mapToScene(view.viewport().rect()).boundingRect()
+
+
+def test_fit_to_view_keeps_a_long_chain_readable_with_no_layer_cut_off(make_window, qtbot, tmp_path):
+    window = _open(make_window, qtbot, tmp_path, "shapes-cnn.studio.json")  # 12 layers in a row
+    view = window.view
+    view.set_zoom(0.3 / view.zoom())  # the user zoomed far out, then asks for Fit to view
+    view.setFocus()
+    QTest.keyClick(view.viewport(), Qt.Key.Key_Home)
+    assert view.zoom() >= READABLE_ZOOM >= 0.55
+    seen = _seen(window)
+    items = window.scene.node_items()
+    first = window.scene.node_item(window.document.graph.input_nodes()[0].id)
+    assert seen.contains(first.sceneBoundingRect())  # where the network starts
+    for item in items:  # each layer wholly in sight or wholly out of it
+        rect = item.sceneBoundingRect()
+        assert seen.contains(rect) or not seen.intersects(rect), window.document.graph.label(item.node_id)
+    assert sum(seen.contains(i.sceneBoundingRect()) for i in items) >= 3
+    qtbot.waitUntil(view.minimap.isVisible)  # the minimap shows the rest
+
+
+def test_the_spirals_example_opens_whole(make_window, qtbot, tmp_path):
+    window = _open(make_window, qtbot, tmp_path, "spirals-mlp.studio.json")
+    seen = _seen(window)
+    assert window.view.zoom() >= READABLE_ZOOM
+    for item in window.scene.node_items():
+        assert seen.contains(item.sceneBoundingRect()), window.document.graph.label(item.node_id)

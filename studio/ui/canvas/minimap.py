@@ -48,8 +48,12 @@ class Minimap(QWidget):
         if self.view.scene() is None:  # shutting down
             return
         show = self.mode == "on"
-        if self.mode == "auto" and len(self.view.canvas.node_items()) >= AUTO_SHOW_NODES:
-            show = not self.view.canvas.visible_rect().contains(self._nodes_rect())
+        count = len(self.view.canvas.node_items())
+        if self.mode == "auto" and count >= 2:
+            rect = self._nodes_rect()
+            # a big graph, or one that does not fit at a readable zoom (Fit to view shows its start)
+            if count >= AUTO_SHOW_NODES or not self.view.fits_readably(rect):
+                show = not self.view.canvas.visible_rect().contains(rect)
         self.setVisible(show)
         if show:
             self.place()

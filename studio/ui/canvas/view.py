@@ -18,7 +18,7 @@ LAYER_MIME = "application/x-network-studio-layer"
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 # Below this zoom node text is too small to read: a project too big to fit
 # opens at this zoom showing where the network starts (the minimap shows the rest).
-READABLE_ZOOM = 0.65
+READABLE_ZOOM = 0.55
 FRAME_MARGIN = 60.0
 BUILD_PAINT_MS = 300  # while a big graph is being added: how often the canvas shows progress
 
@@ -151,45 +151,75 @@ class CanvasView(QGraphicsView):
         self._frame()
 
     def _frame(self) -> None:
-        rect = self.canvas.nodes_bounding_rect()
-        port = self.viewport().rect()
-        if rect.isNull() or port.width() < 50 or port.height() < 50:
-            self.fit_to_view(keep_framing=True)
-            return
-        rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
-        fit = min(port.width() / rect.width(), port.height() / rect.height())
-        if fit >= READABLE_ZOOM:
-            self.fit_to_view(keep_framing=True)
-            return
-        self.resetTransform()
-        self.scale(READABLE_ZOOM, READABLE_ZOOM)
-        seen_w, seen_h = port.width() / READABLE_ZOOM, port.height() / READABLE_ZOOM
-        cy = rect.center().y() if rect.height() <= seen_h else rect.top() + seen_h / 2
-        self.centerOn(QPointF(rect.left() + seen_w / 2, cy))
-        self.zoomChanged.emit(self.zoom())
+        self.fit_to_view(keep_framing=True)
 
     def stop_framing(self) -> None:
         """The user took the view: window resizes no longer re-frame the graph."""
         self._auto_frame = False
 
+    def fits_readably(self, rect: QRectF | None = None) -> bool:
+        """Whether all of `rect` (default: the graph) fits in the view at a readable zoom."""
+        rect = self.canvas.nodes_bounding_rect() if rect is None else rect
+        port = self.viewport().rect()
+        if rect.isNull():
+            return True
+        rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
+        return min(port.width() / rect.width(), port.height() / rect.height()) >= READABLE_ZOOM
+
     def fit_to_view(self, keep_framing: bool = False) -> None:
-        """Show the whole graph, at 100% at most."""
+        """Show the whole graph at up to 100%; a graph too big for that at a readable zoom
+        shows its beginning (the Inputs, at the left) at a readable zoom, with no layer cut
+        off at the view's edges (the minimap shows the rest)."""
         self._auto_frame = self._auto_frame and keep_framing
         rect = self.canvas.nodes_bounding_rect()
+        port = self.viewport().rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
             self.zoomChanged.emit(1.0)
             return
         rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.0:
+        if port.width() < 50 or port.height() < 50:
+            zoom = 1.0  # not laid out yet: framed again on the next resize
+        else:
+            zoom = min(1.0, port.width() / rect.width(), port.height() / rect.height())
+        if zoom >= READABLE_ZOOM or port.width() < 50 or port.height() < 50:
             self.resetTransform()
+            self.scale(zoom, zoom)
             self.centerOn(rect.center())
-        elif self.zoom() < MIN_ZOOM:
-            self.set_zoom(MIN_ZOOM / self.zoom())
-            self.centerOn(rect.center())
+            self.zoomChanged.emit(self.zoom())
+            return
+        zoom = self._uncut_zoom(rect, port.width(), port.height())
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        seen_w, seen_h = port.width() / zoom, port.height() / zoom
+        cx = rect.left() + seen_w / 2
+        cy = rect.center().y() if rect.height() <= seen_h else rect.top() + seen_h / 2
+        self.centerOn(QPointF(cx, cy))
         self.zoomChanged.emit(self.zoom())
+
+    def _uncut_zoom(self, rect: QRectF, width: int, height: int) -> float:
+        """A readable zoom (READABLE_ZOOM, or a little more) at which a view whose top-left is
+        `rect`'s shows no layer cut in two by its right or bottom edge."""
+        nodes = [i.sceneBoundingRect() for i in self.canvas.node_items()]
+        zoom = READABLE_ZOOM
+        for _ in range(20):
+            right = rect.left() + width / zoom
+            bottom = rect.top() + height / zoom if rect.height() > height / zoom else math.inf
+            cut = [n for n in nodes if n.left() < right < n.right() and n.top() < bottom]
+            cut += [n for n in nodes if n.top() < bottom < n.bottom() and n.left() < right]
+            if not cut:
+                break
+            # zoom in until the cut layers are out of sight (never below READABLE_ZOOM)
+            zx = max((width / (n.left() - rect.left() - GRID) for n in cut if n.left() < right < n.right()
+                      and n.left() - rect.left() > 2 * GRID), default=zoom)
+            zy = max((height / (n.top() - rect.top() - GRID) for n in cut if n.top() < bottom < n.bottom()
+                      and n.top() - rect.top() > 2 * GRID), default=zoom)
+            new = min(MAX_ZOOM, max(zoom, zx, zy))
+            if math.isclose(new, zoom):
+                break
+            zoom = new
+        return zoom
 
     def center_on_node(self, node_id: str) -> None:
         self.stop_framing()
