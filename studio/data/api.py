@@ -97,7 +97,10 @@ def describe(spec_or_path: Any, base_dir: str | os.PathLike | None = None) -> Da
     if bound is not None:
         from studio.data.multi import describe_bound
 
-        return describe_bound(bound, base_dir)[0]
+        info = describe_bound(bound, base_dir)[0]
+        if isinstance(spec_or_path, dict) and spec_or_path.get("kind") == "sample":
+            info.title = registry.sample(str(spec_or_path.get("path"))).title
+        return info
     return open_source(spec_or_path, base_dir).describe()
 
 

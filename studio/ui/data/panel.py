@@ -303,7 +303,7 @@ class DataPanel(QWidget):
             for stale in ("features", "targets", "task"):
                 new.pop(stale, None)
         if key in ("kind", "targets", "features", "task", "text", "image", "missing", "categorical", "window",
-                   "delimiter", "header", "encoding", "decimal", "skip_rows"):
+                   "delimiter", "header", "encoding", "decimal", "skip_rows", "inputs", "outputs"):
             new.pop("preprocessing", None)  # fitted for the old settings
         self.document.set_section("dataset", new, f"Change data {key}")
 
@@ -346,7 +346,7 @@ class DataPanel(QWidget):
             return
         name = info.title or Path(info.path).name
         self.title.setText(name)
-        self.summary.setText(summary_text(info))
+        self.summary.setText(bound_text(info, self.document.graph) if info.bound else summary_text(info))
         self._show_preview(info)
         classification = info.task == "classification"
         self.tabs.setTabEnabled(1, classification)
@@ -445,3 +445,23 @@ def summary_text(info: DatasetInfo) -> str:
     if info.spec.get("decimal") == ",":
         parts.append("numbers with decimal commas (5,1)")
     return " · ".join(parts)
+
+
+def bound_text(info: DatasetInfo, graph) -> str:
+    """What each Input and output node gets, one line each, for data bound per node:
+    "Input 'features a' <- a1, a2, a3 (3 values)", "output 'kind' <- kind: 3 classes (loss auto)"."""
+    def label(node_id: str) -> str:
+        return (graph.node(node_id).title or node_id) if graph.has_node(node_id) else node_id
+
+    ins = [b for b in info.bound if b["role"] == "input"]
+    outs = [b for b in info.bound if b["role"] == "output"]
+    lines = [f"{info.num_samples:,} samples · {len(ins)} input{'s' if len(ins) != 1 else ''}, "
+             f"{len(outs)} output{'s' if len(outs) != 1 else ''}, each bound to its columns"]
+    for b in ins:
+        width = b["shape"][-1] if b["shape"] else 1
+        lines.append(f"Input '{label(b['node'])}' ← {', '.join(b['names'])} ({width} value{'s' if width != 1 else ''})")
+    for b in outs:
+        what = f"{b['num_classes']} classes" if b.get("task") == "classification" else "a number"
+        extra = f", weight {b['weight']:g}" if b.get("weight") is not None else ""
+        lines.append(f"output '{label(b['node'])}' ← {', '.join(b['names'])}: {what} (loss {b.get('loss', 'auto')}{extra})")
+    return "\n".join(lines)
