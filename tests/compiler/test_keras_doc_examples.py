@@ -324,6 +324,7 @@ def test_toy_resnet_round_trips(tmp_path):
     assert _types(project).count("Add") == 2
 
 
+@pytest.mark.slow
 def test_ticket_classifier_with_dict_outputs_round_trips(tmp_path):
     keras.utils.set_random_seed(2)
     project = _round_trip(ticket_classifier(), tmp_path)
@@ -338,6 +339,7 @@ def test_shared_embedding_round_trips_as_one_layer(tmp_path):
     assert sum(n.id in project.weights for n in embeddings) == 1
 
 
+@pytest.mark.slow
 def test_timeseries_transformer_channels_first_round_trips(tmp_path):
     keras.utils.set_random_seed(4)
     project = _round_trip(timeseries_transformer(), tmp_path)
@@ -388,7 +390,8 @@ def test_examples_export_as_verified_python(tmp_path, example):
     _round_trip(example(), tmp_path, export=True)
 
 
-@pytest.mark.parametrize("distance", ["ops", pytest.param("subtract", marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("distance", ["ops", "subtract"])
 def test_siamese_network_round_trips(tmp_path, distance):
     """One tower model called on two inputs: a group whose second call shares the first's weights."""
     keras.utils.set_random_seed(10)
