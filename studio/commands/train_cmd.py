@@ -85,7 +85,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--strategy",
         choices=STRATEGIES,
         default="default",
-        help="distribution strategy: mirrored uses every GPU; auto picks mirrored on 2+ GPUs",
+        help="distribution strategy: mirrored uses every GPU (or the CPU's logical devices); auto picks "
+        "mirrored on 2+ GPUs; multiworker trains on several machines (with --cluster and --task-index, or "
+        "TF_CONFIG), running the same command on every worker",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="HOST:PORT,...",
+        help="with --strategy multiworker: every worker's address, the same list on every worker; "
+        "worker 0 is the chief and writes the run",
+    )
+    parser.add_argument(
+        "--task-index", type=int, metavar="I", help="with --strategy multiworker: this worker's place in --cluster"
     )
     parser.add_argument(
         "--run-dir",
@@ -241,6 +252,14 @@ def run(args: argparse.Namespace) -> int:
     require_trust(project, args.trust_modules, args.project)
     config = training_config(project, epochs=args.epochs, batch_size=args.batch_size, device=args.device,
                              seed=args.seed, **fine_tune_overrides(project, args))
+    cluster = None
+    if args.strategy == "multiworker":
+        from studio.training import multiworker
+
+        cluster = multiworker.parse_cluster(args.cluster, args.task_index)
+        multiworker.configure(cluster)
+    elif args.cluster is not None or args.task_index is not None:
+        raise TrainingError("--cluster and --task-index go with --strategy multiworker")
     # the start-time device settings, before anything sets TensorFlow's devices up
     devices.apply_startup_settings()
     if args.device:  # an explicit --device must exist; the project's setting falls back to the CPU
@@ -256,6 +275,14 @@ def run(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         runs_root=runs_root,
     )
+    scratch = None
+    if cluster is not None and not cluster.is_chief:
+        # The chief alone keeps the run. The other workers save theirs in a temporary folder,
+        # deleted at the end: saving may need every worker's part of the model's variables.
+        import tempfile
+
+        scratch = tempfile.TemporaryDirectory(prefix="studio-worker-")
+        session.runs_root = Path(scratch.name)
     outcome: dict[str, RunResult] = {}
     thread = threading.Thread(target=lambda: outcome.setdefault("r", session.run()), name="studio-train")
     thread.start()
@@ -271,6 +298,8 @@ def run(args: argparse.Namespace) -> int:
             print(
                 "\nstudio: stopping after this batch (Ctrl-C again to abort without saving)", file=sys.stderr
             )
+    if scratch is not None:
+        scratch.cleanup()
     result = outcome.get("r")
     if result is None:
         raise TrainingError("training ended without a result; run with --debug")

@@ -141,6 +141,8 @@ def callback_classes() -> dict[str, type]:
 
 def _current_lr(model: Any) -> float:
     try:
-        return float(model.optimizer.learning_rate)
+        rate = model.optimizer.learning_rate
+        # under a distribution strategy the rate is a MirroredVariable, which float() refuses
+        return float(rate) if not hasattr(rate, "numpy") else float(rate.numpy())
     except (TypeError, ValueError, AttributeError):
         return math.nan

@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 from studio.core.errors import TrainingError
 
-STRATEGIES = ("auto", "default", "mirrored")
+STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 #: The file of start-time device settings, in the app's config folder.
 STARTUP_FILE = "startup-devices.json"
 #: The note shown beside the start-time settings wherever they can be changed.
@@ -505,6 +505,10 @@ def place(device: str = "auto", strategy: str = "default") -> Placement:
 
     if strategy not in STRATEGIES:
         raise TrainingError(f"--strategy {strategy!r} is not known; use one of {', '.join(STRATEGIES)}")
+    if strategy == "multiworker":  # made before anything sets TensorFlow's devices up
+        from studio.training import multiworker
+
+        return multiworker.placement(notes)
     gpus = tf.config.list_logical_devices("GPU")
     names = gpu_names()
     warnings: list[str] = list(notes)
@@ -548,3 +552,24 @@ def place(device: str = "auto", strategy: str = "default") -> Placement:
 
 def null_placement() -> Placement:
     return Placement(contextlib.nullcontext(), "default", False)
+
+
+def single_device_copy(model: Any, strategy: Any = None) -> Any:
+    """`model`, or where it was trained under a strategy of several replicas or workers, a
+    copy with the same weights made outside the strategy's scope, compiled the same way:
+    Keras' `evaluate` fails under MirroredStrategy when the last batch does not split evenly,
+    and under MultiWorkerMirroredStrategy it would wait for the other workers.
+    Call it outside the strategy's scope."""
+    if strategy is None:
+        return model
+    multi = type(strategy).__name__.startswith(("MultiWorker", "CollectiveAllReduce"))
+    if not multi and strategy.num_replicas_in_sync <= 1:
+        return model
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    config = model.get_compile_config()
+    if config:
+        copy.compile_from_config(config)
+    return copy

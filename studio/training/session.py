@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional, Union
 
 from studio.core import files
 from studio.core.errors import StudioError, TrainingError
-from studio.training import devices, execution, features, memory, phases, runs
+from studio.training import devices, execution, features, memory, multiworker, phases, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe, non_finite_inputs
@@ -130,6 +130,7 @@ class TrainingSession:
         self._nan_message = ""
         self._started = 0.0
         self._device = ""
+        self._strategy: Any = None  # the distribution strategy of the run, if any
 
     @classmethod
     def from_setup(
@@ -208,6 +209,7 @@ class TrainingSession:
             # their traced train steps alive (see studio/training/memory.py).
             memory.LEDGER.forget_finished()
         placement = devices.place(self.config.device, self.strategy)
+        self._strategy = placement.strategy
         self._device = placement.description
         for warning in placement.warnings:
             self.reporter.on_message("warning", warning)
@@ -282,7 +284,10 @@ class TrainingSession:
             if not self._stop_requested:
                 self._fit(model, data, callbacks)
             self._flush(time.perf_counter())
-            return self._finish(model)
+            if self._strategy is None:
+                return self._finish(model)
+        # outside the strategy's scope: the test split is evaluated on one device (_evaluate)
+        return self._finish(model)
 
     # --- pieces of run() ------------------------------------------------------------------
     def _apply(self, prepared: Prepared) -> None:
@@ -430,6 +435,9 @@ class TrainingSession:
         self._fitting = model
         if self._stop_requested:
             model.stop_training = True
+        if multiworker.is_multiworker(self._strategy):  # Keras' fit fails there: the custom loop
+            multiworker.fit(self, model, data, callbacks, first, end)
+            return
         model.fit(
             x,
             y,
@@ -547,6 +555,7 @@ class TrainingSession:
 
         self._set_state("evaluating")
         try:
+            model = devices.single_device_copy(model, self._strategy)
             evaluation = evaluate_model(model, _resolve(self.test_data), self.task, self.config.batch_size)
         except StudioError as exc:
             self.reporter.on_message("warning", f"evaluation on the test split failed: {exc}")
