@@ -269,6 +269,8 @@ class MainWindow(QMainWindow):
         self.quick_add.closed.connect(self._quick_add_closed)
         self.scene.wireDropped.connect(self.open_quick_add_for_wire)
         self.diagnostics.nodeActivated.connect(self.reveal_node)
+        self.scene.refusalChanged.connect(self.diagnostics.show_refusal)  # a refused wire: why, and its fix
+        self.diagnostics.fixRequested.connect(self.scene.apply_fix)
         self.files.recentChanged.connect(self._update_recent)
 
     def _update_title(self) -> None:

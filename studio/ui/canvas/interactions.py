@@ -201,6 +201,7 @@ class NewWireGesture(Gesture):
         ok, reason = self.verdict(port)
         if not ok:
             self.scene.show_message(f"Cannot connect: {reason}")
+            self.scene.show_refusal(edge, reason, event.scenePos())
             return
         if self.replacing is not None:
             edit = Batch([Disconnect(self.replacing), Connect(edge)], "Reconnect")

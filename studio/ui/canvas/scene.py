@@ -39,6 +39,8 @@ from studio.graph.model import (
     NodeChanged,
     NodeRemoved,
 )
+from studio.ui.canvas import refusal
+from studio.ui.canvas.callout import RefusalCallout
 from studio.ui.canvas.edge_item import BUNDLE_MIN, EdgeItem, WireBundle
 from studio.ui.canvas.interactions import Gesture, MoveGesture, NewWireGesture
 from studio.ui.canvas.labels import key_labels
@@ -220,6 +222,7 @@ class CanvasScene(QGraphicsScene):
     wireDropped = Signal(str, int, bool, QPointF)
     # Nodes were added, removed, moved or recoloured (the minimap redraws); once per turn.
     contentsChanged = Signal()
+    refusalChanged = Signal(str, list)  # why the last wire was refused ("" once it is gone), its fixes' labels
     buildStarted = Signal()  # a big graph is being mirrored in chunks
     built = Signal()  # every node and wire of the graph has its item
 
@@ -249,6 +252,10 @@ class CanvasScene(QGraphicsScene):
         self._build_timer = QTimer(self)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_chunk)
+        self.callout: RefusalCallout | None = None  # why the last wire was refused
+        self._fixes: list = []
+        document.undo_stack.indexChanged.connect(self.dismiss_refusal)
+        document.projectReplaced.connect(self.dismiss_refusal)
         self._contents_timer = QTimer(self)
         self._contents_timer.setSingleShot(True)
         self._contents_timer.setInterval(0)
@@ -355,6 +362,49 @@ class CanvasScene(QGraphicsScene):
 
     def show_message(self, text: str) -> None:
         self.messageRequested.emit(text)
+
+    # -- a refused wire -----------------------------------------------------------
+    def show_refusal(self, edge: Edge, reason: str, pos: QPointF) -> None:
+        """Say why `edge` was refused in a callout at `pos` (until the next click, key or edit),
+        with the fixes the wire rules suggest as buttons."""
+        self.dismiss_refusal()
+        self._fixes = refusal.fixes(self.document.graph, edge, reason)
+        labels = [f.label for f in self._fixes]
+        self.callout = RefusalCallout(reason, labels)
+        self.callout.setPos(self._inside_view(pos, self.callout.boundingRect()))
+        self.addItem(self.callout)
+        self.refusalChanged.emit(reason, labels)
+
+    def _inside_view(self, pos: QPointF, rect: QRectF, offset: float = 14.0) -> QPointF:
+        """Where an item of device-sized `rect` goes near `pos` (below right of it) so that all of
+        it is inside the view."""
+        views = self.views()
+        if not views:
+            return pos
+        view = views[0]
+        port = view.viewport().rect()
+        at = view.mapFromScene(pos)
+        x = min(at.x() + offset, port.right() - rect.width() - 4)
+        y = at.y() + offset
+        if y + rect.height() > port.bottom() - 4:  # no room below: above the point
+            y = max(4.0, at.y() - offset - rect.height())
+        return view.mapToScene(round(max(4.0, x)), round(y))
+
+    def apply_fix(self, index: int) -> bool:
+        """Apply the refused wire's fix number `index` (one undo step)."""
+        if not 0 <= index < len(self._fixes):
+            return False
+        fix = self._fixes[index]
+        self.dismiss_refusal()
+        return bool(self.document.push(fix.edit))
+
+    def dismiss_refusal(self, *_args) -> None:
+        callout, self.callout = self.callout, None
+        self._fixes = []
+        if callout is not None:
+            if callout.scene() is self:
+                self.removeItem(callout)
+            self.refusalChanged.emit("", [])
 
     # -- mirroring the model ----------------------------------------------------
     def _rebuild(self, *_args) -> None:

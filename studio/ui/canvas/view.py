@@ -243,6 +243,15 @@ class CanvasView(QGraphicsView):
     # -- pan ---------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         self.stop_framing()
+        callout = self.canvas.callout
+        if callout is not None:  # the next click closes why a wire was refused, or applies its fix
+            to_item, ok = callout.deviceTransform(self.viewportTransform()).inverted()
+            index = callout.action_at(to_item.map(event.position())) if ok else None
+            if index is not None and event.button() == Qt.MouseButton.LeftButton:
+                self.canvas.apply_fix(index)
+                event.accept()
+                return
+            self.canvas.dismiss_refusal()
         if event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space
         ):
@@ -275,6 +284,7 @@ class CanvasView(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        self.canvas.dismiss_refusal()
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
