@@ -111,20 +111,16 @@ def bound_problems(graph: Graph, spec: DatasetSpec) -> list[Diagnostic]:
         if node_id not in bound_out:
             diags.append(Diagnostic(node_id, ERROR, f"output '{_label(node)}' has no target; bind a column to it in "
                                     f"the Data panel (dataset.outputs: {{\"node\": \"{node_id}\", \"targets\": [...]}})"))
-    for binding in spec.inputs or []:
-        if binding.node not in inputs:
-            where = graph.node(binding.node) if graph.has_node(binding.node) else None
-            what = f"'{_label(where)}' is not an Input node" if where else f"there is no node {binding.node!r}"
-            diags.append(Diagnostic(binding.node if where else next(iter(inputs), ""), ERROR,
-                                    f"dataset.inputs binds columns to {binding.node!r} but {what}; bind them to one "
-                                    "of the Input nodes"))
-    for binding in spec.outputs or []:
-        if binding.node not in outputs:
-            where = graph.node(binding.node) if graph.has_node(binding.node) else None
-            what = f"'{_label(where)}' is not an output of the model" if where else f"there is no node {binding.node!r}"
-            diags.append(Diagnostic(binding.node if where else next(iter(outputs), ""), ERROR,
-                                    f"dataset.outputs binds a target to {binding.node!r} but {what}; bind it to one "
-                                    "of the output nodes"))
+    for key, bindings, nodes, what, it in (("inputs", spec.inputs, inputs, "an Input node", "columns"),
+                                           ("outputs", spec.outputs, outputs, "an output of the model", "a target")):
+        for b in bindings or []:
+            if b.node in nodes:
+                continue
+            where = graph.node(b.node) if graph.has_node(b.node) else None
+            why = f"'{_label(where)}' is not {what}" if where else f"there is no node {b.node!r}"
+            diags.append(Diagnostic(b.node if where else next(iter(nodes), None), ERROR,
+                                    f"dataset.{key} binds {it} to {b.node!r} but {why}; bind {it} to one of the "
+                                    f"{'Input' if key == 'inputs' else 'output'} nodes"))
     for name, first, second in used_twice(spec):
         node = graph.node(second) if graph.has_node(second) else None
         other = graph.node(first) if graph.has_node(first) else None

@@ -164,14 +164,19 @@ def _is_data(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
 
-def _header(spec: DatasetSpec, path: str, what: str, returns: str) -> str:
-    order = "chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify \
-        else "random"
+RAW_NOTE = "Features are raw (as in the files); the model scales them."
+
+
+def _header(spec: DatasetSpec, path: str, what: str, returns: str, note: str = RAW_NOTE,
+            order: str | None = None) -> str:
+    if order is None:
+        order = "chronological" if spec.kind == "timeseries" else "stratified by class" if spec.split.stratify \
+            else "random"
     text = textwrap.fill(f"Returns (train, validation, test): batched tf.data datasets of {returns}; "
                          f"validation or test is None when its fraction is 0. The split is seeded and {order}. "
-                         "Features are raw (as in the files); the model scales them.", 88,
+                         f"{note}", 88,
                          initial_indent="    ", subsequent_indent="    ")
-    # `what` and `returns` are fixed text; the data's path is a literal below (PATH, FOLDER).
+    # `what`, `returns`, `note` and `order` are fixed text; the data's path is a literal below (PATH, FOLDER).
     return (f'def load_data(batch_size=None):\n'
             f'    """{what}\n\n'
             f'{text}\n'

@@ -13,9 +13,9 @@ Values from the project go through `studio.data.codegen._lit` (the literal write
 
 from __future__ import annotations
 
-import textwrap
 from string import Template
 
+from studio.data import codegen
 from studio.data.codegen import _MISSING_SOURCE, _SPLIT, _lit, _read_csv
 from studio.data.spec import DatasetSpec
 
@@ -53,23 +53,11 @@ _BATCHED = '''
 '''
 
 
-def _header(spec: DatasetSpec, what: str) -> str:
-    order = "stratified by the first class output" if spec.split.stratify else "random"
-    text = textwrap.fill("Returns (train, validation, test): batched tf.data datasets of ((one array per Input), "
-                         "(one target per output)) in the model's order; validation or test is None when its "
-                         f"fraction is 0. The split is seeded and {order}. Each input's numbers are standardised "
-                         "here with the mean and variance of its training rows.", 88,
-                         initial_indent="    ", subsequent_indent="    ")
-    return (f'def load_data(batch_size=None):\n'
-            f'    """{what}\n\n'
-            f'{text}\n'
-            f'    """\n'
-            f'    import numpy as np\n'
-            f'    import tensorflow as tf\n\n'
-            f'    if batch_size is None:\n'
-            f'        batch_size = globals().get("BATCH_SIZE", 32)\n'
-            f'    SEED = {_lit(spec.split.seed, "split.seed")}\n'
-            f'    VALIDATION, TEST = {_lit(spec.split.validation, "split")}, {_lit(spec.split.test, "split")}\n')
+def _header(spec: DatasetSpec, path: str, what: str) -> str:
+    return codegen._header(spec, path, what, "((one array per Input), (one target per output)) in the model's "
+                           "order", "Each input's numbers are standardised here with the mean and variance of its "
+                           "training rows.", "stratified by the first class output" if spec.split.stratify
+                           else "random")
 
 
 def _classes(spec: DatasetSpec) -> list:
@@ -78,7 +66,7 @@ def _classes(spec: DatasetSpec) -> list:
     out = []
     for binding in spec.outputs or []:
         names = (pre.get(binding.node) or {}).get("class_names")
-        out.append(list(names) if binding.task == "classification" or names else None)
+        out.append(list(names or []) if binding.task == "classification" or names else None)
     return out
 
 
@@ -96,7 +84,7 @@ def _table(ds: DatasetSpec, path: str) -> str:
     PATH = $path
     INPUTS = $inputs  # the columns of each Input, in the model's input order
     OUTPUTS = $outputs  # the target column(s) of each output, in the model's output order
-    CLASSES = $classes  # per output: its class names, or None (it predicts numbers)
+    CLASSES = $classes  # per output: its class names ([]: the column's sorted values), or None (numbers)
     ONE_HOT = $onehot
     MISSING_VALUES = $missing_policy  # "error", "drop" or "fill"
     MISSING = $missing
@@ -137,8 +125,10 @@ $read$split$batched
             y = np.stack([to_numbers(columns[c]) for c in cols], axis=1)
             labelled &= ~np.isnan(y).any(axis=1)
         else:
+            raw = columns[cols[0]].tolist()
+            names = names or sorted(set(raw) - set(MISSING))  # [] : the column's sorted values
             lookup = {name: i for i, name in enumerate(names)}
-            y = np.array([lookup.get(v, -1) for v in columns[cols[0]].tolist()], dtype="int32")
+            y = np.array([lookup.get(v, -1) for v in raw], dtype="int32")
             labelled &= y >= 0
             labels = y if labels is None else labels
         ys.append(y)
@@ -166,7 +156,7 @@ $read$split$batched
                 split=_SPLIT, batched=_BATCHED, delimiter=_lit(delimiter, "delimiter"),
                 header=_lit(header, "header"), skip=_lit(ds.skip_rows, "skip_rows"),
                 stratify=_lit(bool(ds.split.stratify)))
-    return _header(ds, "Read each Input's columns and each output's target, and split them.") + body
+    return _header(ds, path, "Read each Input's columns and each output's target, and split them.") + body
 
 
 def _arrays(ds: DatasetSpec, path: str) -> str:
@@ -201,4 +191,4 @@ $split$batched
                 outputs=_lit([b.targets for b in ds.outputs or []], "outputs"),
                 classes=_lit(_classes(ds), "preprocessing.outputs"), split=_SPLIT, batched=_BATCHED,
                 stratify=_lit(bool(ds.split.stratify)))
-    return _header(ds, "Read each Input's arrays and each output's target, and split them.") + body
+    return _header(ds, path, "Read each Input's arrays and each output's target, and split them.") + body
