@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from studio.core.errors import ExportError
 from studio.export.staging import Staging
-from studio.export.verify import max_abs_diff, on_cpu, predict, sample_inputs, traced
+from studio.export.verify import chunk_size, max_abs_diff, on_cpu, predict, sample_inputs
 
 FORMATS = ("keras", "savedmodel", "tflite", "onnx", "python")
 
@@ -402,7 +402,7 @@ import keras
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
-folder, weights, samples, out, trace = json.loads(line)
+folder, weights, samples, out, chunk = json.loads(line)
 sys.path.insert(0, folder)
 module = importlib.import_module("exported_script")
 model = module.build_model()
@@ -421,14 +421,14 @@ def outputs(part):
     if isinstance(result, dict):
         result = [result[k] for k in result]
     return list(result) if isinstance(result, (list, tuple)) else [result]
-# as studio.export.verify.predict runs the app's side: traced (a big model), else eagerly a sample at a time
+# as studio.export.verify.predict runs the app's side: traced (chunk 0: a big model), else eagerly in chunks
 try:
-    if not trace:
+    if chunk:
         raise TypeError
-    outs = tf.function(outputs, autograph=False, jit_compile=False)(
-        [tf.convert_to_tensor(a) for a in xs])
+    outs = tf.function(outputs, autograph=False, jit_compile=False)([tf.convert_to_tensor(a) for a in xs])
 except Exception:
-    parts = [outputs([a[k:k + 1] for a in xs]) for k in range(len(xs[0]))]
+    chunk = chunk or 1
+    parts = [outputs([a[k:k + chunk] for a in xs]) for k in range(0, len(xs[0]), chunk)]
     outs = [np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))]
 np.savez(out, **{f"y{i}": np.asarray(o) for i, o in enumerate(outs)})
 print(json.dumps(layers))
@@ -514,13 +514,14 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
 
     samples = staging.path("_samples.npz")
     out = staging.path("_outputs.npz")
-    args = [str(check), str(weights), str(samples), str(out), traced(model)]
+    args = [str(check), str(weights), str(samples), str(out), None]
     if runner is None or runner.proc.poll() is not None:
         runner = ScriptRunner()
         staging.on_cleanup(runner.close)
 
     def start(x: list) -> None:
         np.savez(samples, **{f"x{i}": a for i, a in enumerate(x)})
+        args[-1] = chunk_size(model, len(x[0]))  # run as the exporter's side runs (`verify.predict`)
         runner.send(args)
 
     def run(x: list) -> list:

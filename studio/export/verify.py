@@ -67,19 +67,20 @@ def max_abs_diff(expected: Sequence, got: Sequence) -> float:
     return worst
 
 
-# Above this many bytes of layer outputs for one sample (estimated by `traced`), `predict` traces
-# the model instead of calling it eagerly.
-EAGER_BYTES = 512 * 2**20
+# The most bytes of layer outputs (estimated by `chunk_size`) one eager call of `predict` may hold.
+EAGER_BYTES = 256 * 2**20
 
 
-def traced(model: Any) -> bool:
-    """Whether `predict` runs `model` as a traced function rather than eagerly.
+def chunk_size(model: Any, samples: int) -> int:
+    """How many samples `predict` gives `model` per eager call; 0: trace it instead.
 
     Called eagerly, a functional model keeps every layer's output until the
     call ends (EfficientNetB7 on one 600x600 image: 4 GB); a traced graph frees
-    each tensor once used, but tracing costs seconds (ResNet50: 6 s). The
-    outputs of one sample are estimated as the input's size times the number
-    of layers (nested models' layers counted): above `EAGER_BYTES`, traced.
+    each tensor once used, but tracing costs seconds (ResNet50: 6 s), and each
+    eager call costs a pass of Python over the layers. The outputs of one
+    sample are estimated as the input's size times the number of layers (nested
+    models' layers counted), 4 bytes each: as many samples per call as fit in
+    `EAGER_BYTES`, traced when not even one does.
     """
     import math
 
@@ -90,16 +91,17 @@ def traced(model: Any) -> bool:
     size = 0
     for tensor in getattr(model, "inputs", None) or []:
         size += math.prod(1 if d is None else int(d) for d in tuple(tensor.shape)[1:])
-    return size * count(model) * 4 > EAGER_BYTES
+    one = size * count(model) * 4
+    return max(1, min(samples, EAGER_BYTES // one)) if one <= EAGER_BYTES else 0
 
 
-def predict(model: Any, inputs: list, trace: bool | None = None) -> list:
+def predict(model: Any, inputs: list, chunk: int | None = None) -> list:
     """The model's outputs on `inputs` (one array per model input), as numpy arrays.
 
-    Eagerly one sample at a time, or as one traced function when `trace` (default:
-    `traced(model)`, for models whose layer outputs would fill the memory). Both
-    sides of a comparison run the same way, so they compute alike. A model that
-    cannot be traced runs eagerly.
+    Eagerly `chunk` samples at a time, or as one traced function when `chunk` is
+    0 (default: `chunk_size`, so a model whose layer outputs would fill the
+    memory is traced). Both sides of a comparison run the same way, so they
+    compute alike. A model that cannot be traced runs eagerly.
     """
     import warnings
 
@@ -115,17 +117,21 @@ def predict(model: Any, inputs: list, trace: bool | None = None) -> list:
     def call(part: list) -> list:
         return as_list(outputs(part))
 
-    if traced(model) if trace is None else trace:
+    n = len(inputs[0]) if inputs and hasattr(inputs[0], "__len__") else 0
+    if chunk is None:
+        chunk = chunk_size(model, n)
+    if chunk == 0:
         import tensorflow as tf
 
         try:
             function = tf.function(outputs, autograph=False, jit_compile=False)
             return as_list(function([tf.convert_to_tensor(a) for a in inputs]))
         except Exception:  # e.g. a layer that only runs eagerly
-            pass
-    n = len(inputs[0]) if inputs and hasattr(inputs[0], "__len__") else 0
-    parts = [call([a[i:i + 1] for a in inputs]) for i in range(n)]
-    if n <= 1 or any(o.ndim == 0 or len(o) != 1 for p in parts for o in p):
+            chunk = 1
+    if n <= chunk:
+        return call(inputs)
+    parts = [call([a[i:i + chunk] for a in inputs]) for i in range(0, n, chunk)]
+    if any(o.ndim == 0 for p in parts for o in p):
         return call(inputs)  # outputs without a batch axis: one call on the whole batch
     return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 
