@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional, Union
 
 from studio.core import files
 from studio.core.errors import StudioError, TrainingError
-from studio.training import devices, execution, features, memory, multiworker, phases, runs
+from studio.training import devices, execution, features, memory, multiworker, peak_memory, phases, runs
 from studio.training.callbacks import callback_classes
 from studio.training.config import TrainingConfig
 from studio.training.data_utils import DataInfo, describe, non_finite_inputs
@@ -282,7 +282,10 @@ class TrainingSession:
             self._set_state("training")
             self._last_flush = time.perf_counter()
             if not self._stop_requested:
-                self._fit(model, data, callbacks)
+                with peak_memory.Probe(placement.is_gpu) as probe:
+                    self._fit(model, data, callbacks)
+                if self.writer is not None:  # beside the pre-flight estimate (workflows/estimate.py)
+                    self.writer.update(measured=probe.record(self._epoch_seconds))
             self._flush(time.perf_counter())
             if self._strategy is None:
                 return self._finish(model)
