@@ -31,6 +31,7 @@ from studio.export.verify import max_abs_diff, predict, sample_inputs
 from studio.graph.inference import analyse
 from studio.project import load_project
 from studio.project.io import dumps_project
+from tests.compiler.test_keras_doc_examples import Sampling, timeseries_transformer
 from tests.export.helpers import import_script
 
 keras = pytest.importorskip("keras")
@@ -112,27 +113,8 @@ def test_operations_export_as_keras_ops_calls(tmp_path):
 
 
 def _transformer():
-    """The Keras example "Timeseries classification with a Transformer model", verbatim
-    (smaller sizes)."""
-    def transformer_encoder(inputs, head_size, num_heads, ff_dim, dropout=0):
-        x = layers.MultiHeadAttention(key_dim=head_size, num_heads=num_heads, dropout=dropout)(inputs, inputs)
-        x = layers.Dropout(dropout)(x)
-        x = layers.LayerNormalization(epsilon=1e-6)(x)
-        res = x + inputs
-        x = layers.Conv1D(filters=ff_dim, kernel_size=1, activation="relu")(res)
-        x = layers.Dropout(dropout)(x)
-        x = layers.Conv1D(filters=inputs.shape[-1], kernel_size=1)(x)
-        x = layers.LayerNormalization(epsilon=1e-6)(x)
-        return x + res
-
-    inputs = keras.Input(shape=(50, 1))
-    x = inputs
-    for _ in range(2):
-        x = transformer_encoder(x, 16, 2, 4, 0.25)
-    x = layers.GlobalAveragePooling1D(data_format="channels_last")(x)
-    x = layers.Dense(16, activation="relu")(x)
-    x = layers.Dropout(0.4)(x)
-    return keras.Model(inputs, layers.Dense(2, activation="softmax")(x))
+    """The Keras example "Timeseries classification with a Transformer model" (smaller sizes)."""
+    return timeseries_transformer(data_format="channels_last")
 
 
 def test_timeseries_transformer_example_round_trips(tmp_path, capsys):
@@ -158,20 +140,6 @@ def test_timeseries_transformer_example_round_trips(tmp_path, capsys):
 def _vae_encoder(tmp_path):
     """The Keras example "Variational AutoEncoder": its encoder, with the custom Sampling layer."""
 
-    class Sampling(layers.Layer):
-        """Uses (z_mean, z_log_var) to sample z, the vector encoding a digit."""
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.seed_generator = keras.random.SeedGenerator(1337)
-
-        def call(self, inputs):
-            z_mean, z_log_var = inputs
-            batch = ops.shape(z_mean)[0]
-            dim = ops.shape(z_mean)[1]
-            epsilon = keras.random.normal(shape=(batch, dim), seed=self.seed_generator)
-            return z_mean + ops.exp(0.5 * z_log_var) * epsilon
-
     latent_dim = 2
     encoder_inputs = keras.Input(shape=(28, 28, 1))
     x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
@@ -180,7 +148,7 @@ def _vae_encoder(tmp_path):
     x = layers.Dense(16, activation="relu")(x)
     z_mean = layers.Dense(latent_dim, name="z_mean")(x)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
-    z = Sampling()([z_mean, z_log_var])
+    z = Sampling(name="sampling")([z_mean, z_log_var])  # (other tests make Sampling layers too)
     z = layers.Dense(3, name="after")(z)  # a layer after it, so the file records its output shape
     encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
     encoder.save(tmp_path / "encoder.keras")

@@ -76,6 +76,27 @@ def shared_embedding():
     return keras.Model([text_input_a, text_input_b], [encoded_input_a, encoded_input_b])
 
 
+def _entry_and_residual_blocks(x, sizes):
+    """The entry block and the downsampling residual blocks that "Image classification from
+    scratch" and the U-Net example share, line for line."""
+    x = layers.Conv2D(8, 3, strides=2, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    previous_block_activation = x
+    for size in sizes:
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        residual = layers.Conv2D(size, 1, strides=2, padding="same")(previous_block_activation)
+        x = layers.add([x, residual])
+        previous_block_activation = x
+    return x
+
+
 def image_classifier():
     """"Image classification from scratch": the small Xception-like network, with the data
     augmentation layers and Rescaling inside the model (fewer filters)."""
@@ -89,21 +110,7 @@ def image_classifier():
     inputs = keras.Input(shape=(16, 16, 3))
     x = data_augmentation(inputs)
     x = layers.Rescaling(1.0 / 255)(x)
-    x = layers.Conv2D(8, 3, strides=2, padding="same")(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.Activation("relu")(x)
-    previous_block_activation = x
-    for size in [16, 32]:
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(size, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(size, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-        residual = layers.Conv2D(size, 1, strides=2, padding="same")(previous_block_activation)
-        x = layers.add([x, residual])
-        previous_block_activation = x
+    x = _entry_and_residual_blocks(x, [16, 32])
     x = layers.SeparableConv2D(64, 3, padding="same")(x)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
@@ -116,21 +123,7 @@ def image_classifier():
 def unet():
     """"Image segmentation with a U-Net-like architecture" (Oxford pets), fewer filters."""
     inputs = keras.Input(shape=(16, 16) + (3,))
-    x = layers.Conv2D(8, 3, strides=2, padding="same")(inputs)
-    x = layers.BatchNormalization()(x)
-    x = layers.Activation("relu")(x)
-    previous_block_activation = x
-    for filters in [8, 16]:
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-        residual = layers.Conv2D(filters, 1, strides=2, padding="same")(previous_block_activation)
-        x = layers.add([x, residual])
-        previous_block_activation = x
+    x = previous_block_activation = _entry_and_residual_blocks(inputs, [8, 16])
     for filters in [16, 8, 4]:
         x = layers.Activation("relu")(x)
         x = layers.Conv2DTranspose(filters, 3, padding="same")(x)
@@ -147,7 +140,7 @@ def unet():
     return keras.Model(inputs, outputs)
 
 
-def timeseries_transformer():
+def timeseries_transformer(data_format: str = "channels_first"):
     """"Timeseries classification with a Transformer model", verbatim but smaller
     (GlobalAveragePooling1D with data_format="channels_first", residuals from `x + res`)."""
 
@@ -166,7 +159,7 @@ def timeseries_transformer():
     x = inputs
     for _ in range(2):
         x = transformer_encoder(x, 8, 2, 4, 0.25)
-    x = layers.GlobalAveragePooling1D(data_format="channels_first")(x)
+    x = layers.GlobalAveragePooling1D(data_format=data_format)(x)
     for dim in [16]:
         x = layers.Dense(dim, activation="relu")(x)
         x = layers.Dropout(0.4)(x)
