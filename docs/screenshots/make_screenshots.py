@@ -2,8 +2,12 @@
 
     xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python docs/screenshots/make_screenshots.py [--scale 2]
         [--only training]
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_screenshots.py --tour
 
 Each shot is a real main window (light theme) grabbed after it has painted.
+--tour: a newcomer's first session at 1400x860, one PNG per step in tour/ (open an
+example, train 2 epochs, evaluation, export, new project, three layers, a wire, a refused
+wire with its callout, undo); it trains, so it takes a minute.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2 = HiDPI)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="take only these shots (e.g. training)")
+    parser.add_argument("--tour", action="store_true", help="the newcomer tour into tour/ instead")
     args = parser.parse_args()
     if args.scale != 1.0:
         os.environ["QT_SCALE_FACTOR"] = str(args.scale)
@@ -91,6 +96,10 @@ def main() -> None:
     ThemeManager(app).apply(dark=os.environ.get("STUDIO_DARK") == "1")
     from studio.ui.main_window import MainWindow
 
+    if args.tour:
+        for path in tour(app, OUT / "tour"):
+            print(path)
+        return
     suffix = "" if args.scale == 1.0 else f"@{args.scale:g}x"
     if os.environ.get("STUDIO_DARK") == "1":
         suffix += "-dark"
@@ -207,6 +216,118 @@ def main() -> None:
         shot("evaluation", shapes, evaluation)
     for path in shots:
         print(path)
+
+
+def _wait(app, done, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not done():
+        app.processEvents()
+        time.sleep(0.02)
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _drag(app, view, start, end, steps: int = 6) -> None:
+    """A real mouse drag on the canvas, from one viewport pixel to another."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    port = view.viewport()
+    QTest.mouseMove(port, start)
+    QTest.mousePress(port, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for i in range(1, steps + 1):
+        p = start + (end - start) * (i / steps)
+        QTest.mouseMove(port, QPoint(round(p.x()), round(p.y())))
+        app.processEvents()
+    QTest.mouseRelease(port, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    app.processEvents()
+
+
+def tour(app, folder: Path) -> list[Path]:
+    """A newcomer's first session at the window's opening size, a PNG per step."""
+    from PySide6.QtCore import QPointF
+
+    from studio.ui.main_window import MainWindow
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    saved: list[Path] = []
+    window = MainWindow(optional_panels=True)
+    window.resize(1400, 860)
+    window.show()
+    _wait(app, lambda: False, 0.3)
+
+    def snap(name: str, widget=None) -> None:
+        _wait(app, lambda: False, 0.2)
+        path = folder / f"{len(saved) + 1:02d}-{name}.png"
+        (widget or window).grab().save(str(path))
+        saved.append(path)
+
+    tmp = Path(tempfile.mkdtemp(prefix="studio-tour-"))
+    example = tmp / "iris-mlp.studio.json"
+    shutil.copy(ROOT / "projects" / example.name, example)
+    window.files.open(example, ask=False)  # File > Open Example opens a copy like this
+    window.statusBar().clearMessage()
+    snap("open-example")
+
+    panel = window.panels["TrainingPanel"]
+    window.docks["TrainingPanelDock"].raise_()
+    panel.settings.epochs.setValue(2)
+    panel.train_button.click()
+    _wait(app, lambda: not panel.is_training() and bool(panel.plots.history.epoch_x), 300)
+    snap("trained")
+
+    panel.tabs.setCurrentWidget(panel.evaluation)
+    _wait(app, lambda: panel.evaluation.evaluation is not None and not panel.evaluation.samples.loading(), 120)
+    snap("evaluation")
+
+    runs_view = panel.runs_view
+    panel.tabs.setCurrentWidget(runs_view)
+    runs_view.refresh()
+    runs_view.select(runs_view.runs[0].id)
+    runs_view.export_button.click()
+    dialog = window.model_io.export_dialog
+    _wait(app, lambda: dialog.isVisible(), 10)
+    snap("export-dialog", dialog)
+    exported: list = []
+    window.model_io.exported.connect(exported.append)
+    dialog.export_button.click()
+    _wait(app, lambda: bool(exported), 180)
+    snap("exported", window.model_io.progress)
+    window.model_io.progress.accept()
+
+    window.document.undo_stack.setClean()
+    window.files.new("")  # File > New, empty project
+    window.docks["diagnosticsDock"].raise_()
+    window.view.fit_to_view()
+    snap("new-project")
+
+    # three layers dropped from the palette (a drop calls add_layer_at at the drop point)
+    view = window.view
+    top_left = view.mapToScene(0, 0)
+    image = window.add_layer_at("Input", top_left + QPointF(160, 110), {"batch_shape": [None, 28, 28]})
+    dense = window.add_layer_at("Dense", top_left + QPointF(480, 50))
+    conv = window.add_layer_at("Conv2D", top_left + QPointF(480, 230))
+    window.document.set_selection([])
+    snap("three-layers")
+
+    def port(node_id, is_output):
+        item = window.scene.node_item(node_id)
+        return view.mapFromScene(item.port(is_output, 0).scenePos())
+
+    _drag(app, view, port(image, True), port(dense, False))
+    snap("wired")
+    _drag(app, view, port(image, True), port(conv, False))  # Conv2D cannot take (None, 28, 28)
+    snap("refused-wire")
+    window.document.undo_stack.undo()  # Ctrl+Z: the first wire goes, and so does the callout
+    snap("undo")
+    window.document.undo_stack.setClean()
+    window.files.close()
+    window.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return saved
 
 
 if __name__ == "__main__":

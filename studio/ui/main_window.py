@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         doc.selectionChanged.connect(lambda _s: self._update_actions())
         doc.projectReplaced.connect(lambda _p: self._update_actions())
         doc.projectReplaced.connect(self._give_air)
+        doc.projectReplaced.connect(lambda _p: self.statusBar().clearMessage())  # no message of the last project
         doc.undo_stack.indexChanged.connect(lambda _i: self.view.stop_framing())
         self.scene.messageRequested.connect(self.show_message)
         self.scene.selectionChanged.connect(self._update_actions)

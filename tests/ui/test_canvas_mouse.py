@@ -55,7 +55,7 @@ def test_forbidden_wire_is_refused_with_the_reason(window, qtbot):
     QTest.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, bad)
     assert window.document.graph.edges == []
     message = window.statusBar().currentMessage()
-    assert message.startswith("Cannot connect: conv: Conv2D"), message
+    assert message.startswith("Cannot connect: conv cannot take that input"), message  # the why: a callout
     assert window.document.undo_stack.count() == 1  # only the setup
     assert window.scene.node_item(conv.id).inputs[0].state == PortItem.NORMAL
 

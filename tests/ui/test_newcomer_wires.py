@@ -108,3 +108,9 @@ def test_a_refusal_without_a_fix_has_no_button(window, qtbot):
     _refuse(window, first, dense)  # the Dense input is taken
     callout = window.scene.callout
     assert callout is not None and callout.actions == [] and "remove that wire first" in callout.reason
+
+
+def test_a_new_project_clears_the_last_projects_status_message(window, qtbot):
+    window.show_message("Exported iris-mlp-best.keras")
+    window.files.new("")
+    assert window.statusBar().currentMessage() == ""

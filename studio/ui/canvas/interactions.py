@@ -200,7 +200,6 @@ class NewWireGesture(Gesture):
             return
         ok, reason = self.verdict(port)
         if not ok:
-            self.scene.show_message(f"Cannot connect: {reason}")
             self.scene.show_refusal(edge, reason, event.scenePos())
             return
         if self.replacing is not None:

@@ -374,6 +374,9 @@ class CanvasScene(QGraphicsScene):
         self.callout.setPos(self._inside_view(pos, self.callout.boundingRect()))
         self.addItem(self.callout)
         self.refusalChanged.emit(reason, labels)
+        # the status bar is too narrow for the reason: it points to the callout
+        self.show_message(f"Cannot connect: {self.document.graph.label(edge.target)} cannot take that input "
+                          "(see the note)")
 
     def _inside_view(self, pos: QPointF, rect: QRectF, offset: float = 14.0) -> QPointF:
         """Where an item of device-sized `rect` goes near `pos` (below right of it) so that all of
@@ -405,6 +408,7 @@ class CanvasScene(QGraphicsScene):
             if callout.scene() is self:
                 self.removeItem(callout)
             self.refusalChanged.emit("", [])
+            self.show_message("")  # no stale "Cannot connect" once the note is gone
 
     # -- mirroring the model ----------------------------------------------------
     def _rebuild(self, *_args) -> None:
