@@ -45,6 +45,12 @@ def format_evaluation(result: dict[str, Any]) -> str:
     keras_logs = result.get("keras") or {}
     if keras_logs:
         lines.append("Keras: " + "  ".join(f"{k} {v:.4g}" for k, v in keras_logs.items()))
+    outputs = result.get("outputs")
+    if isinstance(outputs, dict) and outputs:  # several outputs: each on its own target
+        for name, each in outputs.items():
+            lines += ["", f"Output {name} ({each.get('task')}):"]
+            lines += format_evaluation({k: v for k, v in each.items() if k != "keras"}).splitlines()[1:]
+        return "\n".join(lines) + "\n"
     if "confusion" in result:
         names = result["class_names"]
         lines.append(f"Accuracy {result['accuracy']:.4f}   macro F1 {result['macro']['f1']:.4f}")

@@ -73,6 +73,10 @@ def test_the_example_trains_each_head_and_evaluate_reports_each_output(trained, 
     assert saved["outputs"]["kind"]["accuracy"] == pytest.approx(kind["accuracy"])
     assert saved["outputs"]["amount"]["node"] == "amount" and len(saved["outputs"]["amount"]["y_true"]) == 120
     assert evaluate.summary(saved)["outputs"]["amount"]["mae"] == pytest.approx(amount["mae"])
+    assert main(["evaluate", str(path)]) == 0  # for people: each output's own table
+    text = capsys.readouterr().out
+    assert "Output kind (classification):" in text and "Output amount (regression):" in text
+    assert f"mae {amount['mae']:.4g}" in text.split("Output amount")[1]
 
 
 def test_an_input_without_data_is_refused_naming_the_node(tmp_path):
