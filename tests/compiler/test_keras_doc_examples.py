@@ -97,15 +97,19 @@ def _entry_and_residual_blocks(x, sizes):
     return x
 
 
-def image_classifier():
+def image_classifier(sequential_augmentation: bool = False):
     """"Image classification from scratch": the small Xception-like network, with the data
-    augmentation layers and Rescaling inside the model (fewer filters)."""
+    augmentation layers and Rescaling inside the model (fewer filters). The example's earlier
+    version made the augmentation a Sequential model (a nested model, here a group)."""
     data_augmentation_layers = [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)]
 
     def data_augmentation(images):
         for layer in data_augmentation_layers:
             images = layer(images)
         return images
+
+    if sequential_augmentation:
+        data_augmentation = keras.Sequential(data_augmentation_layers)
 
     inputs = keras.Input(shape=(16, 16, 3))
     x = data_augmentation(inputs)
@@ -363,6 +367,14 @@ def test_image_classification_from_scratch_round_trips(tmp_path):
 
 
 @pytest.mark.slow
+def test_image_classification_with_a_sequential_augmentation_round_trips(tmp_path):
+    keras.utils.set_random_seed(7)
+    project = _round_trip(image_classifier(sequential_augmentation=True), tmp_path)
+    [group] = project.graph.groups
+    assert sorted(project.graph.node(n).type for n in group.members) == ["RandomFlip", "RandomRotation"]
+
+
+@pytest.mark.slow
 def test_unet_round_trips(tmp_path):
     keras.utils.set_random_seed(8)
     project = _round_trip(unet(), tmp_path, export=True)
@@ -376,7 +388,8 @@ def test_vae_decoder_round_trips(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("example", [toy_resnet, ticket_classifier, timeseries_transformer, masked_lstm],
+@pytest.mark.parametrize("example", [toy_resnet, ticket_classifier, shared_embedding, timeseries_transformer,
+                                     masked_lstm],
                          ids=lambda f: f.__name__)
 def test_examples_export_as_verified_python(tmp_path, example):
     keras.utils.set_random_seed(4)
