@@ -44,6 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-data", action="store_true", help="skip checking that the project's dataset fits the model"
     )
     parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="also estimate memory and time per epoch for the project's training settings (times need "
+        "a calibration of this device: a few seconds of TensorFlow, once, cached), and for the latest "
+        "run the estimate next to what it measured",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help='print one JSON object: {"ok", "total_params", "trainable_params", "non_trainable_params", '
@@ -63,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     report = check_project(project, data=not args.no_data).report
     result = check_result(project.graph, report)
     failure = None if result["ok"] else CheckFailed(failure_line(path, project.graph, report))
+    if getattr(args, "estimate", False) and result["ok"]:
+        from studio.workflows.check import estimate_result
+
+        result["estimate"] = estimate_result(project, report)
     if args.json:
         if failure is not None:
             result["error"] = str(failure)
@@ -70,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         sys.stdout.write(format_result(path, project, result))
+        if "estimate" in result:
+            from studio.workflows.check import format_estimate
+
+            sys.stdout.write(format_estimate(result["estimate"]))
     if failure is not None:
         raise failure
     return 0

@@ -91,3 +91,59 @@ def unchecked_nodes(graph: Graph, report: Optional[ShapeReport] = None) -> list[
         for n in graph.nodes
         if graph.catalog.find(n.type) is None and (report is None or report.outputs.get(n.id) is None)
     ]
+
+
+def estimate_result(project: Project, report: ShapeReport, *, calibrate: bool = True) -> dict:
+    """`studio check --estimate`: the pre-flight estimate (studio/workflows/estimate.py) as JSON,
+    with `latest_run`: the latest run's measurement beside the estimate, when there is one.
+    `calibrate` measures this device once when no calibration is cached (imports TensorFlow)."""
+    from studio.training import runs
+    from studio.workflows import estimate as est
+
+    calibration = est.cached_calibration()
+    if calibration is None and calibrate:
+        calibration = est.calibrate()
+    found = est.estimate(project, report, samples=est.project_samples(project), calibration=calibration)
+    result = found.to_dict()
+    result["latest_run"] = None
+    run = runs.latest_run(project.runs_dir, with_model=False) if project.runs_dir else None
+    measured = est.measured_of_run(run.path) if run is not None else None
+    if measured is not None:
+        result["latest_run"] = {"run": run.path.name, **est.comparison(found, measured)}
+    return result
+
+
+def format_estimate(data: dict) -> str:
+    """The text `studio check --estimate` prints under the check's table."""
+    mb = 1024 * 1024
+
+    def size(n) -> str:
+        return "?" if n is None else f"{n / mb:,.1f} MB"
+
+    def secs(s) -> str:
+        from studio.workflows.estimate import format_seconds
+
+        return "?" if s is None else format_seconds(s)
+
+    lines = ["", f"Estimate (batch {data['batch_size']}, {data['optimizer']}: "
+                 f"{data['optimizer_slots']} state slot{'s' if data['optimizer_slots'] != 1 else ''} per weight)"]
+    for label, key in (("weights", "weights_bytes"), ("gradients", "gradient_bytes"),
+                       ("optimizer state", "optimizer_bytes"), ("activations (fwd+bwd)", "activation_bytes"),
+                       ("data pipeline", "data_bytes"), ("TensorFlow runtime", "runtime_bytes"),
+                       ("total", "total_bytes")):
+        lines.append(f"  {label:<22} {size(data[key])}")
+    lines.append(f"  {'forward FLOPs/sample':<22} {data['forward_flops']:,.0f}")
+    lines.append(f"  {'time per epoch':<22} {secs(data['epoch_seconds'])}"
+                 f" (first epoch {secs(data['first_epoch_seconds'])}, {data['steps_per_epoch'] or '?'} steps"
+                 f"{', on ' + data['device'] if data['device'] else ''})")
+    for note in data.get("notes", []):
+        lines.append(f"  note: {note}")
+    run = data.get("latest_run")
+    if run:
+        lines.append(f"Latest run {run['run']}: estimated vs measured")
+        lines.append(f"  time per epoch  {secs(run.get('estimated_epoch_seconds'))} vs "
+                     f"{secs(run.get('measured_epoch_seconds'))} (first epoch "
+                     f"{secs(run.get('estimated_first_epoch_seconds'))} vs {secs(run.get('measured_first_epoch_seconds'))})")
+        lines.append(f"  peak memory     {size(run.get('estimated_peak_bytes'))} vs {size(run.get('measured_peak_bytes'))}"
+                     f" ({run.get('memory_method') or 'not measured'})")
+    return "\n".join(lines) + "\n"

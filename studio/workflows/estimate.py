@@ -1,0 +1,383 @@
+"""Pre-flight estimate of a training run: memory and seconds per epoch, before pressing Train.
+
+`estimate(project, report)` is pure arithmetic over the shapes (`studio.graph.cost`) and the
+training settings; its seconds need a `Calibration` of this machine's device, measured once by
+`calibrate()` (TensorFlow: a few timed steps of fixed small models, ~10 s, run in the background
+by the window) and cached per device in the app's config folder (`calibration.json`).
+
+Memory, in bytes (what the run needs beyond what was in use before `fit`):
+- weights: every parameter in float32 (Keras keeps float32 variables even under mixed precision);
+- gradients: one float32 per trainable weight;
+- optimizer state: `optimizer_slots` floats per trainable weight (SGD 0, +1 with momentum;
+  Adam/AdamW/Nadam 2, +1 with amsgrad; RMSprop 1, +1 with momentum, +1 centered; Adagrad 1);
+- activations: every layer's output for the batch, kept for the backward pass, times
+  `BACKWARD_FACTOR` (the gradient of each output is as large as the output), 4 bytes a value
+  (2 under mixed precision);
+- data pipeline: `PREFETCH_BATCHES` batches of inputs in flight (prefetch buffer + the batch in use);
+- runtime: what TensorFlow itself took during the calibration's small fit (traced graphs, kernels,
+  thread pools), measured the way runs measure peak memory (studio/training/peak_memory.py).
+
+Seconds per epoch (a steady epoch; the first one also traces the train step: `trace_s`):
+calls into TensorFlow * `call_s` + batches * `step_s` + training arithmetic / the device's rate,
+plus the validation pass (forward arithmetic only).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from studio.graph.cost import NetworkCost, network_cost, optimizer_slots
+from studio.graph.inference import ShapeReport
+from studio.project.model import Project
+
+BACKWARD_FACTOR = 2.0  # each kept output plus its gradient
+PREFETCH_BATCHES = 3  # tf.data prefetch buffer (2) + the batch the step is using
+CALIBRATION_FILE = "calibration.json"
+CALIBRATION_VERSION = 2
+MB = 1024 * 1024
+
+
+@dataclass
+class Calibration:
+    """How fast this machine's device trains, measured by `calibrate()`."""
+
+    device: str
+    call_s: float  # Python and dispatch per call into the compiled train step
+    step_s: float  # per batch inside a call
+    flops_per_s: dict[str, float]  # per kind of layer: "dense", "conv", "recurrent"
+    trace_s: float  # tracing the train step, once per run (first epoch)
+    runtime_bytes: int  # TensorFlow's own memory during a small fit
+    layer_bytes: int = 0  # TensorFlow's memory per layer beyond the tiny model's two (traced ops, buffers)
+    save_s: float = 0.0  # writing a small model's checkpoint (best.keras), per improving epoch
+    measured_at: float = 0.0
+    version: int = CALIBRATION_VERSION
+
+    def rate(self, kind: str) -> float:
+        return self.flops_per_s.get(kind) or self.flops_per_s.get("dense") or 1e9
+
+
+@dataclass
+class Estimate:
+    batch_size: int
+    optimizer: str
+    optimizer_slots: int
+    params: int
+    trainable_params: int
+    weights_bytes: int
+    gradient_bytes: int
+    optimizer_bytes: int
+    activation_bytes: int
+    data_bytes: int
+    runtime_bytes: Optional[int]
+    forward_flops: float  # one sample
+    train_samples: Optional[int]
+    val_samples: Optional[int]
+    steps_per_epoch: Optional[int]
+    steps_per_execution: int
+    epoch_seconds: Optional[float]  # steady epoch; None without a calibration or sample count
+    first_epoch_seconds: Optional[float]
+    device: Optional[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return (self.weights_bytes + self.gradient_bytes + self.optimizer_bytes + self.activation_bytes
+                + self.data_bytes + (self.runtime_bytes or 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["total_bytes"] = self.total_bytes
+        return data
+
+    def summary(self) -> str:
+        """One line for the training panel."""
+        text = f"needs ~{self.total_bytes / MB:.0f} MB"
+        if self.epoch_seconds is not None:
+            text += f", ~{format_seconds(self.epoch_seconds)} per epoch"
+        return text
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+# --- the estimate (pure) ----------------------------------------------------------------------
+def layer_kind(class_name: str) -> str:
+    if "Conv" in class_name:
+        return "conv"
+    if class_name in ("LSTM", "GRU", "SimpleRNN", "Bidirectional"):
+        return "recurrent"
+    return "dense"
+
+
+def split_counts(project: Project, samples: Optional[int]) -> tuple[Optional[int], Optional[int]]:
+    """(train, validation) samples of the dataset's split, as the data pipeline makes them."""
+    if not samples:
+        return None, None
+    split = (project.dataset or {}).get("split") or {}
+    val_frac = float(split.get("validation", project.training.get("validation_split", 0.2) or 0.0))
+    test_frac = float(split.get("test", 0.0) or 0.0)
+    test = int(round(samples * test_frac))
+    val = int(round(samples * val_frac))
+    return max(samples - test - val, 0), val
+
+
+def estimate(project: Project, report: ShapeReport, *, samples: Optional[int] = None,
+             calibration: Optional[Calibration] = None, batch_size: Optional[int] = None) -> Estimate:
+    """The estimate for the project's settings (`batch_size` overrides its batch size)."""
+    from studio.training.config import TrainingConfig
+    from studio.training.execution import ASSUMED_FLOPS, GROUP_SECONDS, MAX_STEPS, MIN_CALLS_PER_EPOCH
+
+    config = TrainingConfig.from_dict(project.training)
+    batch = int(batch_size or config.batch_size)
+    cost: NetworkCost = network_cost(project.graph, report)
+    slots = optimizer_slots(config.optimizer, config.optimizer_params)
+    value_bytes = 2 if config.mixed_precision else 4
+    trainable = cost.trainable_params
+    params = trainable + cost.non_trainable_params
+    train, val = split_counts(project, samples)
+    steps = math.ceil(train / batch) if train else None
+    val_steps = math.ceil(val / batch) if val else 0
+    step_flops = cost.train_flops * batch
+    spe = 1
+    if config.steps_per_execution == "auto":
+        if steps:
+            spe = max(1, min(MAX_STEPS, int(GROUP_SECONDS * ASSUMED_FLOPS / max(step_flops, 1.0)),
+                             steps // MIN_CALLS_PER_EPOCH))
+    else:
+        spe = int(config.steps_per_execution)
+    notes = []
+    seconds = first = None
+    if calibration is not None and steps:
+        arithmetic = sum(layer.flops / calibration.rate(layer_kind(layer.class_name)) for layer in cost.layers)
+        train_s = math.ceil(steps / spe) * calibration.call_s + steps * calibration.step_s
+        train_s += 3.0 * arithmetic * train
+        val_s = math.ceil(val_steps / spe) * calibration.call_s + val_steps * calibration.step_s + arithmetic * (val or 0)
+        seconds = train_s + val_s
+        if config.checkpoint_best:
+            seconds += calibration.save_s
+            notes.append("each epoch that improves saves best.keras (counted in the time per epoch)")
+        first = seconds + calibration.trace_s
+    elif calibration is None:
+        notes.append("time per epoch needs this device's calibration (a few seconds of timed steps)")
+    else:
+        notes.append("time per epoch needs the dataset's sample count")
+    if config.mixed_precision:
+        notes.append("mixed precision: activations in float16, weights stay float32")
+    return Estimate(
+        batch_size=batch,
+        optimizer=config.optimizer,
+        optimizer_slots=slots,
+        params=params,
+        trainable_params=trainable,
+        weights_bytes=4 * params,
+        gradient_bytes=4 * trainable,
+        optimizer_bytes=4 * slots * trainable,
+        activation_bytes=int(cost.activation_elements * batch * value_bytes * BACKWARD_FACTOR),
+        data_bytes=int(cost.input_elements * batch * 4 * PREFETCH_BATCHES),
+        runtime_bytes=(calibration.runtime_bytes + calibration.layer_bytes * max(len(cost.layers) - 2, 0)
+                       if calibration is not None else None),
+        forward_flops=cost.forward_flops,
+        train_samples=train,
+        val_samples=val,
+        steps_per_epoch=steps,
+        steps_per_execution=spe,
+        epoch_seconds=seconds,
+        first_epoch_seconds=first,
+        device=calibration.device if calibration is not None else None,
+        notes=notes,
+    )
+
+
+def project_samples(project: Project) -> Optional[int]:
+    """How many samples the project's dataset has (reads its description; None when unreadable)."""
+    from studio.core.errors import StudioError
+    from studio.workflows.data import describe_project_data
+
+    if not project.dataset:
+        return None
+    try:
+        return int(describe_project_data(project).num_samples) or None
+    except (StudioError, TypeError, ValueError, AttributeError):
+        return None
+
+
+# --- calibration cache ------------------------------------------------------------------------
+def calibration_path() -> Path:
+    from studio.training.devices import config_dir
+
+    return config_dir() / CALIBRATION_FILE
+
+
+def device_key(device: str = "auto") -> str:
+    """The device calibrations are kept under: 'gpu:0: <name>' or 'cpu: <processor>'."""
+    import platform
+
+    return f"cpu: {platform.processor() or platform.machine()}" if device == "cpu" else device
+
+
+def cached_calibration(device: Optional[str] = None) -> Optional[Calibration]:
+    """The cached calibration of `device` (None: the most recent one), or None."""
+    try:
+        data = json.loads(calibration_path().read_text())
+    except (OSError, ValueError):
+        return None
+    entries = data.get("devices", {}) if isinstance(data, dict) else {}
+    if device is None:
+        entries = {k: v for k, v in entries.items() if isinstance(v, dict)}
+        device = max(entries, key=lambda k: entries[k].get("measured_at", 0), default=None)
+    entry = entries.get(device) if device else None
+    if not isinstance(entry, dict) or entry.get("version") != CALIBRATION_VERSION:
+        return None
+    try:
+        return Calibration(**entry)
+    except TypeError:
+        return None
+
+
+def save_calibration(calibration: Calibration) -> None:
+    from studio.core import files
+
+    path = calibration_path()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
+        data = {"devices": {}}
+    data["devices"][calibration.device] = asdict(calibration)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    files.atomic_write_json(path, data)
+
+
+# --- calibration (TensorFlow) -----------------------------------------------------------------
+def _timed_fit(model: Any, x: Any, y: Any, batch: int, spe: int, gpu: bool) -> tuple[float, float, Any]:
+    """(first epoch s, steady epoch s, memory probe) of a 2-epoch fit."""
+    import keras
+
+    from studio.training.peak_memory import Probe
+
+    times: list[float] = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    model.compile(optimizer="adam", loss="mse", steps_per_execution=spe)
+    with Probe(gpu) as probe:
+        model.fit(x, y, batch_size=batch, epochs=3, verbose=0, callbacks=[Timer()], shuffle=False)
+    return times[0], min(times[1:]), probe
+
+
+def calibrate(device: str = "auto") -> Calibration:
+    """Time a few steps of fixed small models on this machine's device (several seconds) and cache it."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU") if device != "cpu" else []
+    gpu = bool(gpus)
+    name = gpus[0].name if gpu else "cpu"
+    key = f"gpu: {tf.config.experimental.get_device_details(tf.config.list_physical_devices('GPU')[0]).get('device_name', name)}" if gpu else device_key("cpu")
+    rng = np.random.default_rng(0)
+    placement = tf.device(name if gpu else "/CPU:0")
+    with placement:
+        # per-call and per-step overhead: a tiny MLP, 64 steps, one and eight steps per call
+        x = rng.normal(size=(1024, 4)).astype("float32")
+        y = rng.normal(size=(1024, 1)).astype("float32")
+
+        def tiny():
+            return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+
+        first1, t1, probe = _timed_fit(tiny(), x, y, 16, 1, gpu)
+        _, t8, _ = _timed_fit(tiny(), x, y, 16, 8, gpu)
+        steps = 1024 // 16
+        per1, per8 = t1 / steps, t8 / steps
+        call_s = max((per1 - per8) * 8 / 7, 0.0)
+        step_s = max(per1 - call_s, 1e-6)
+        overhead = call_s + step_s
+        trace_s = max(first1 - t1, 0.0)
+        runtime = probe.gpu_peak if probe.gpu_peak is not None else max((probe.peak or 0) - (probe.before or 0), 0)
+
+        per_layer: list[float] = []
+
+        def rate(model: Any, xs: Any, flops_per_sample: float, batch: int) -> float:
+            _, steady, probe = _timed_fit(model, xs, np.zeros((len(xs), 1), "float32"), batch, 1, gpu)
+            delta = probe.gpu_peak if probe.gpu_peak is not None else (probe.peak or 0) - (probe.before or 0)
+            tensors = 4 * model.count_params() * 4 + 3 * batch * xs[0].size * 4
+            per_layer.append((delta - runtime - tensors) / max(len(model.layers) - 2, 1))
+            n_steps = len(xs) // batch
+            busy = max(steady - n_steps * overhead, steady * 0.1)
+            return 3.0 * flops_per_sample * len(xs) / busy
+
+        n = 4096 if gpu else 1024
+        xd = rng.normal(size=(n, 256)).astype("float32")
+        dense = keras.Sequential([keras.Input((256,)), keras.layers.Dense(512, activation="relu"),
+                                  keras.layers.Dense(512, activation="relu"), keras.layers.Dense(1)])
+        dense_rate = rate(dense, xd, 2.0 * (256 * 512 + 512 * 512 + 512), 64)
+        xc = rng.normal(size=(n // 2, 16, 16, 8)).astype("float32")
+        conv = keras.Sequential([keras.Input((16, 16, 8)), keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+                                 keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+                                 keras.layers.GlobalMaxPooling2D(), keras.layers.Dense(1)])
+        conv_rate = rate(conv, xc, 2.0 * 256 * (9 * 8 * 32 + 9 * 32 * 32), 32)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            model = tiny()
+            model.compile(optimizer="adam", loss="mse")
+            model.fit(x[:32], y[:32], verbose=0)
+            start = time.perf_counter()
+            for i in range(3):
+                model.save(str(Path(folder) / f"m{i}.keras"))
+            save_s = (time.perf_counter() - start) / 3
+        xr = rng.normal(size=(n // 2, 32, 4)).astype("float32")
+        rnn = keras.Sequential([keras.Input((32, 4)), keras.layers.GRU(32), keras.layers.Dense(1)])
+        gru_weights = 3 * (4 * 32 + 32 * 32 + 2 * 32)
+        rnn_rate = rate(rnn, xr, 2.0 * gru_weights * 32, 32)
+    calibration = Calibration(device=key, call_s=call_s, step_s=step_s,
+                              flops_per_s={"dense": dense_rate, "conv": conv_rate, "recurrent": rnn_rate},
+                              trace_s=trace_s, runtime_bytes=int(runtime),
+                              layer_bytes=int(max(sorted(per_layer)[len(per_layer) // 2], 0)), save_s=save_s, measured_at=time.time())
+    save_calibration(calibration)
+    return calibration
+
+
+# --- after a run --------------------------------------------------------------------------------
+def measured_of_run(run_dir: Path) -> Optional[dict[str, Any]]:
+    """The run's `measured` record (status.json): seconds per epoch and peak memory; None if absent."""
+    try:
+        status = json.loads((Path(run_dir) / "status.json").read_text())
+    except (OSError, ValueError):
+        return None
+    measured = status.get("measured") if isinstance(status, dict) else None
+    return measured if isinstance(measured, dict) else None
+
+
+def comparison(est: Estimate, measured: dict[str, Any]) -> dict[str, Any]:
+    """Estimate next to measurement: steady epoch (the last), first epoch, peak memory; ratios."""
+    seconds = [float(s) for s in measured.get("epoch_seconds") or []]
+    out: dict[str, Any] = {"memory_method": measured.get("memory_method")}
+    if seconds:
+        out["measured_epoch_seconds"] = seconds[-1] if len(seconds) > 1 else seconds[0]
+        out["measured_first_epoch_seconds"] = seconds[0]
+    out["estimated_epoch_seconds"] = est.epoch_seconds
+    out["estimated_first_epoch_seconds"] = est.first_epoch_seconds
+    out["measured_peak_bytes"] = measured.get("peak_memory_bytes")
+    out["estimated_peak_bytes"] = est.total_bytes
+    if est.epoch_seconds and seconds:
+        out["time_ratio"] = est.epoch_seconds / out["measured_epoch_seconds"]
+    if out["measured_peak_bytes"]:
+        out["memory_ratio"] = est.total_bytes / out["measured_peak_bytes"]
+    return out
