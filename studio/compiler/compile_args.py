@@ -102,15 +102,11 @@ def _per_output(config: TrainingConfig, outputs: list, units: list) -> CompileAr
     weights: Any = copy.deepcopy(config.loss_weights)
     if weights is None and any(out.get("weight") is not None for out in outputs):
         weights = [float(out["weight"]) if out.get("weight") is not None else 1.0 for out in outputs]
-    if len(outputs) == 1:
-        return CompileArgs(optimizer=config.keras_optimizer_config(), loss=losses[0], metrics=metrics[0],
-                           loss_weights=None,
-                           steps_per_execution=config.steps_per_execution
-                           if isinstance(config.steps_per_execution, int) else 1)
+    single = len(outputs) == 1  # one output: its loss and metrics as they are, no weights
     return CompileArgs(
         optimizer=config.keras_optimizer_config(),
-        loss=losses,
-        metrics=metrics,
-        loss_weights=weights,
+        loss=losses[0] if single else losses,
+        metrics=metrics[0] if single else metrics,
+        loss_weights=None if single else weights,
         steps_per_execution=config.steps_per_execution if isinstance(config.steps_per_execution, int) else 1,
     )
