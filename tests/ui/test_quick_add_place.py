@@ -61,3 +61,17 @@ def test_tab_after_a_layer_whose_output_does_not_fit_adds_it_unwired(window, qtb
     assert graph.edges == []
     assert window.document.selection == [new.id]
     assert new.position[0] > inp.position[0] + 200 and new.position[1] == inp.position[1]
+
+
+def test_free_spot_steps_below_every_layer_in_the_way():
+    from studio.graph.layout import COLUMN, free_spot
+    from studio.graph.model import Graph
+
+    graph = Graph()
+    a = graph.add_node(Node("Input", {"batch_shape": [None, 4]}, position=(0, 0)))
+    assert free_spot(graph, a.id) == (COLUMN, 0)  # right of it, level with it
+    graph.add_node(Node("Dense", {"units": 2}, position=(300, 0)))
+    graph.add_node(Node("Dense", {"units": 2}, position=(260, 100)))  # 80 tall each
+    x, y = free_spot(graph, a.id)
+    assert x == COLUMN and y >= 100 + 80 + 40
+    assert free_spot(graph, a.id, height=lambda _n: 150) == (COLUMN, 300)  # taller layers: further down
