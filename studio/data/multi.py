@@ -72,7 +72,9 @@ def _table_sources(spec: DatasetSpec, base_dir: Any) -> list:
     features = [name for b in spec.inputs for name in b.features]
     out = []
     for b in spec.outputs:
-        single = spec.with_changes(inputs=None, outputs=None, features=features, targets=list(b.targets),
+        # a column that is also this output's target is left out here (binding.check names it on its node)
+        own = [name for name in features if name not in b.targets]
+        single = spec.with_changes(inputs=None, outputs=None, features=own, targets=list(b.targets),
                                    task=b.task)
         out.append(CsvSource(single, base_dir))
     return out
@@ -85,8 +87,9 @@ def _input_slices(source: Any, spec: DatasetSpec) -> dict[str, np.ndarray]:
     for b in spec.inputs:
         idx: list[int] = []
         for name in b.features:
-            col = where[name]
-            idx.extend(range(col.offset, col.offset + col.width))
+            col = where.get(name)
+            if col is not None:  # None: the column is an output's target too (an error on the node)
+                idx.extend(range(col.offset, col.offset + col.width))
         out[b.node] = np.asarray(idx, dtype=np.int64)
     return out
 

@@ -93,6 +93,13 @@ def test_problems_land_on_the_node_that_causes_them(tmp_path):
     assert "column 'a2' is bound to 'features a' and to 'features b'" in errors["in_b"]
     assert "set batch_shape to [None, 2]" in errors["in_a"]
     assert "3 classes" in errors["colour"] and "set units to 3" in errors["colour"]
+    # A target column fed to an Input too: named on the output node, and refused before training.
+    spec = bound(path, outputs=[{"node": "colour", "targets": ["colour"]}, {"node": "size", "targets": ["b1"]}])
+    errors = {d.node: d.message for d in binding.check(two_by_two(), data.describe(spec), analyse(two_by_two()))
+              if d.severity == "error"}
+    assert "column 'b1' is bound to 'features b' and to 'size head'" in errors["size"]
+    with pytest.raises(DataError, match="'b1' is bound to node 'in_b' and to node 'size'"):
+        data.prepare(spec)
     # An Input without data and an output without a target, found without reading the file.
     partial = DatasetSpec.from_dict(bound(path, inputs=[{"node": "in_a", "features": ["a1", "a2"]}],
                                           outputs=[{"node": "colour", "targets": ["colour"]}]))
