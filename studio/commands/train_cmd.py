@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, help="batch size (default: the project's setting)")
     parser.add_argument(
         "--device",
-        help="auto, cpu or gpu:N (default: the project's setting); `studio --version --verbose` "
+        help="auto, cpu, gpu:N, mirrored (every GPU) or gpu:0,gpu:2 (mirrored over those; default: the project's setting); `studio --version --verbose` "
         "lists the devices there are",
     )
     parser.add_argument(

@@ -95,7 +95,7 @@ TASKS = ("classification", "regression", "forecast")  # forecast trains like reg
 LABEL_ENCODINGS = ("index", "onehot", "binary", "multilabel")
 MONITORS_HINT = "a logged metric such as 'val_loss', 'loss', 'val_accuracy'"
 
-_DEVICE_RE = re.compile(r"^(auto|cpu|gpu:\d+)$")
+_DEVICE_RE = re.compile(r"^(auto|cpu|mirrored|gpu:\d+(,gpu:\d+)*)$")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")  # a Keras loss / metric / monitor name
 
 
@@ -163,7 +163,7 @@ class TrainingConfig:
     checkpoint_best: bool = True
     checkpoint_monitor: str = "val_loss"
     seed: Optional[int] = None
-    device: str = "auto"  # "auto" | "cpu" | "gpu:N"
+    device: str = "auto"  # "auto" | "cpu" | "gpu:N" | "mirrored" (every GPU) | "gpu:0,gpu:2" (mirrored)
     mixed_precision: bool = False
     # Batches per call into TensorFlow: "auto" groups tiny batches (see training/execution.py).
     steps_per_execution: Union[int, str] = "auto"
@@ -288,10 +288,11 @@ class TrainingConfig:
         self.checkpoint_monitor = _require_monitor("checkpoint_monitor", self.checkpoint_monitor)
         if self.seed is not None:
             self.seed = _require_int("seed", self.seed, low=0, high=2**31 - 1)
-        device = _require_str("device", self.device).strip().lower()
+        device = _require_str("device", self.device).strip().lower().replace(" ", "")
         if not _DEVICE_RE.match(device):
             raise TrainingError(
-                f"training setting 'device': {show(self.device)} is not a device; use 'auto', 'cpu' or 'gpu:N' (e.g. 'gpu:0')"
+                f"training setting 'device': {show(self.device)} is not a device; use 'auto', 'cpu', 'gpu:N' (e.g. 'gpu:0'), "
+                "'mirrored' (every GPU) or GPUs to mirror over (e.g. 'gpu:0,gpu:2')"
             )
         self.device = device
         self.mixed_precision = _require_bool("mixed_precision", self.mixed_precision)

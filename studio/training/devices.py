@@ -476,12 +476,14 @@ class Placement:
 def check_device(device: str, option: str = "--device") -> None:
     """Raise TrainingError when `device` ("gpu:N") is not on this machine, naming
     the devices that are. "auto" and "cpu" always exist. Imports TensorFlow."""
-    device = device.strip().lower()
-    if device in ("auto", "cpu") or not device.startswith("gpu:"):
+    device = device.strip().lower().replace(" ", "")
+    if device in ("auto", "cpu", "mirrored") or not device.startswith("gpu:"):
         return
     devices = list_devices()
-    if any(d.name == device for d in devices):
+    missing = [name for name in device.split(",") if not any(d.name == name for d in devices)]
+    if not missing:
         return
+    device = missing[0]
     cpus = [d for d in devices if d.kind == "CPU"]
     gpus = [d for d in devices if d.kind == "GPU"]
     has = [cpus[0].label()] if cpus else []
@@ -513,12 +515,22 @@ def place(device: str = "auto", strategy: str = "default") -> Placement:
     names = gpu_names()
     warnings: list[str] = list(notes)
 
+    chosen = [name for name in device.split(",")] if "," in device else []  # "gpu:0,gpu:2": mirrored
+    if device == "mirrored" or chosen:
+        strategy = "mirrored"
     if strategy == "mirrored" or (strategy == "auto" and len(gpus) > 1):
-        if device not in ("auto",) and strategy == "mirrored":
+        if device not in ("auto", "mirrored") and not chosen and strategy == "mirrored":
             warnings.append(f"device {device!r} is ignored with the mirrored strategy, which uses every GPU")
-        mirrored = tf.distribute.MirroredStrategy()
+        there = [int(name.split(":", 1)[1]) for name in chosen if name.startswith("gpu:")]
+        absent = [index for index in there if index >= len(gpus)]
+        if absent:
+            warnings.append(
+                f"there is no gpu:{absent[0]} (TensorFlow sees {len(gpus)} GPU(s)); mirroring over the GPUs there are"
+            )
+        picked = [f"/GPU:{index}" for index in there if index < len(gpus)]
+        mirrored = tf.distribute.MirroredStrategy(picked or None)
         replicas = mirrored.num_replicas_in_sync
-        where = f"{len(gpus)} GPU(s)" if gpus else "the CPU"
+        where = f"{len(picked or gpus)} GPU(s)" if gpus else "the CPU"
         if replicas == 1:
             warnings.append(f"the mirrored strategy has one replica on {where}; it trains like the default")
         return Placement(

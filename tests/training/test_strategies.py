@@ -57,3 +57,27 @@ def test_mirrored_on_two_cpu_replicas_matches_one_device(tmp_path):
     assert losses[0][-1] < losses[0][0]  # it trained
     assert abs(losses[0][-1] - losses[1][-1]) <= TOLERANCE * losses[1][-1], losses
     assert all(r["learning_rate"] for r in mirrored if r["event"] == "epoch")  # the rate is reported
+
+
+# --- choosing the mirrored strategy through the device setting --------------------------------
+def test_device_setting_names_every_gpu_or_chosen_gpus_to_mirror_over():
+    from studio.core.errors import TrainingError
+    from studio.training.config import TrainingConfig
+
+    assert TrainingConfig.from_dict({"device": "mirrored"}).device == "mirrored"
+    assert TrainingConfig.from_dict({"device": "GPU:0, gpu:2"}).device == "gpu:0,gpu:2"
+    with pytest.raises(TrainingError, match="'gpu:0,gpu:2'"):
+        TrainingConfig.from_dict({"device": "gpu:0;gpu:2"})
+
+
+def test_chosen_gpus_that_are_not_there_name_the_devices_there_are():
+    tf = pytest.importorskip("tensorflow")
+    from studio.core.errors import TrainingError
+
+    if len(tf.config.list_physical_devices("GPU")) > 7:
+        pytest.skip("this machine has a gpu:7")
+    with pytest.raises(TrainingError) as info:
+        devices.check_device("gpu:0,gpu:7")
+    text = str(info.value)
+    assert "there is no gpu:" in text and "cpu (the CPU" in text and "use --device" in text
+    devices.check_device("mirrored")  # every GPU there is (or the CPU): always there

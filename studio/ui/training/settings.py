@@ -363,6 +363,11 @@ class TrainingSettingsForm(QWidget):
         entries = [("auto", "the first GPU if there is one, else the CPU")]
         entries.append(("cpu", cpu.label() if cpu else "the CPU"))
         entries += [(d.name, d.label()) for d in gpus]
+        logical_cpus = [d for d in devices if d.kind == "CPU"]
+        if len(gpus) > 1 or (not gpus and len(logical_cpus) > 1):
+            replicas = f"{len(gpus)} GPUs" if gpus else f"{len(logical_cpus)} logical CPU devices"
+            entries.append(("mirrored", f"all GPUs (mirrored): one replica on each of the {replicas}, "
+                                        "the batch split between them"))
         current = self.device.currentText()
         loading, self._loading = self._loading, True
         try:

@@ -31,7 +31,7 @@ def test_device_box_fills_when_the_devices_are_known(make_window, fresh_preload)
     assert [box.itemText(i) for i in range(box.count())] == ["auto", "cpu", "gpu:0", "gpu:1"]
     was_modified = window.document.undo_stack.isClean()
     preload._notifier().found.emit([CPU, *GPUS])  # what the preload thread sends
-    assert [box.itemText(i) for i in range(box.count())] == ["auto", "cpu", "gpu:0", "gpu:1", "gpu:2"]
+    assert [box.itemText(i) for i in range(box.count())] == ["auto", "cpu", "gpu:0", "gpu:1", "gpu:2", "mirrored"]
     assert box.currentText() == "auto"  # the project's setting stays
     assert "NVIDIA H100" in box.itemData(2, 3)  # Qt.ToolTipRole
     assert "NVIDIA H100" in box.toolTip()
@@ -59,3 +59,23 @@ def test_the_preload_lists_the_real_devices(make_window, fresh_preload):
     box = _box(window)
     names = [box.itemText(i) for i in range(box.count())]
     assert names[:2] == ["auto", "cpu"] and all(n.startswith("gpu:") for n in names[2:])
+
+
+def test_several_gpus_offer_all_gpus_mirrored_and_choosing_it_is_saved(make_window, fresh_preload, qtbot):
+    from PySide6.QtCore import Qt
+
+    window = make_window(optional_panels=True)
+    preload._notifier().found.emit([CPU, *GPUS])
+    box = _box(window)
+    index = box.findText("mirrored")
+    assert index == box.count() - 1 and "all GPUs (mirrored)" in box.itemData(index, 3)
+    box.setFocus()
+    while box.currentText() != "mirrored":  # the user steps down the list with the arrow key
+        qtbot.keyClick(box, Qt.Key.Key_Down)
+    assert window.document.project.training["device"] == "mirrored"
+
+
+def test_one_gpu_offers_no_mirrored_choice(make_window, fresh_preload):
+    window = make_window(optional_panels=True)
+    preload._notifier().found.emit([CPU, GPUS[0]])
+    assert _box(window).findText("mirrored") == -1
