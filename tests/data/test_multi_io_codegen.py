@@ -17,15 +17,11 @@ from studio.compiler.plan import make_plan
 from studio.data.codegen import loader_source
 from studio.export import script_safety
 from studio.export.codegen import ScriptSettings, generate_script
+from tests.data.test_codegen import RUNNER as BASE_RUNNER
 from tests.data.test_multi_io import bound, two_by_two, write_table
 
-RUNNER = """
-import importlib, json, os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-sys.path.insert(0, sys.argv[1])
-out = {}
-for name in sys.argv[2].split(","):
-    train, validation, test = importlib.import_module("loader_" + name).load_data(1000)
+# test_codegen's runner, up to its first batch: each loader's three splits in a fresh process
+RUNNER = BASE_RUNNER.split("    x, y = next")[0].replace("load_data(4)", "load_data(1000)") + """
     (xa, xb), (y1, y2) = next(iter(train))
     tests = [[v.tolist() for _, ys in test for v in ys[k].numpy()] for k in (0, 1)]
     out[name] = {"shapes": [list(xa.shape[1:]), list(xb.shape[1:])], "train_mean": float(abs(xa.numpy().mean(0)).max()),
