@@ -38,7 +38,7 @@ from studio.project.model import Project
 BACKWARD_FACTOR = 2.0  # each kept output plus its gradient
 PREFETCH_BATCHES = 3  # tf.data prefetch buffer (2) + the batch the step is using
 CALIBRATION_FILE = "calibration.json"
-CALIBRATION_VERSION = 2
+CALIBRATION_VERSION = 5
 MB = 1024 * 1024
 
 
@@ -53,7 +53,8 @@ class Calibration:
     trace_s: float  # tracing the train step, once per run (first epoch)
     runtime_bytes: int  # TensorFlow's own memory during a small fit
     layer_bytes: int = 0  # TensorFlow's memory per layer beyond the tiny model's two (traced ops, buffers)
-    save_s: float = 0.0  # writing a small model's checkpoint (best.keras), per improving epoch
+    trace_layer_s: float = 0.0  # tracing time each layer beyond two adds
+    epoch_s: float = 0.0  # per epoch: the app's callbacks, history and status files, best.keras
     measured_at: float = 0.0
     version: int = CALIBRATION_VERSION
 
@@ -163,10 +164,8 @@ def estimate(project: Project, report: ShapeReport, *, samples: Optional[int] = 
         train_s += 3.0 * arithmetic * train
         val_s = math.ceil(val_steps / spe) * calibration.call_s + val_steps * calibration.step_s + arithmetic * (val or 0)
         seconds = train_s + val_s
-        if config.checkpoint_best:
-            seconds += calibration.save_s
-            notes.append("each epoch that improves saves best.keras (counted in the time per epoch)")
-        first = seconds + calibration.trace_s
+        seconds += calibration.epoch_s
+        first = seconds + calibration.trace_s + calibration.trace_layer_s * max(len(cost.layers) - 2, 0)
     elif calibration is None:
         notes.append("time per epoch needs this device's calibration (a few seconds of timed steps)")
     else:
@@ -260,8 +259,9 @@ def save_calibration(calibration: Calibration) -> None:
 
 
 # --- calibration (TensorFlow) -----------------------------------------------------------------
-def _timed_fit(model: Any, x: Any, y: Any, batch: int, spe: int, gpu: bool) -> tuple[float, float, Any]:
-    """(first epoch s, steady epoch s, memory probe) of a 2-epoch fit."""
+def _timed_fit(model: Any, x: Any, y: Any, batch: int, spe: int, gpu: bool,
+               validation: Any = None) -> tuple[float, float, Any]:
+    """(first epoch s, fastest later epoch s, memory probe) of a 3-epoch fit."""
     import keras
 
     from studio.training.peak_memory import Probe
@@ -277,79 +277,101 @@ def _timed_fit(model: Any, x: Any, y: Any, batch: int, spe: int, gpu: bool) -> t
 
     model.compile(optimizer="adam", loss="mse", steps_per_execution=spe)
     with Probe(gpu) as probe:
-        model.fit(x, y, batch_size=batch, epochs=3, verbose=0, callbacks=[Timer()], shuffle=False)
+        model.fit(x, y, batch_size=batch, epochs=3, verbose=0, callbacks=[Timer()], shuffle=False,
+                  validation_data=validation)
     return times[0], min(times[1:]), probe
 
 
+def _grown(probe: Any) -> int:
+    if probe.gpu_peak is not None:
+        return int(probe.gpu_peak)
+    return max((probe.peak or 0) - (probe.before or 0), 0)
+
+
 def calibrate(device: str = "auto") -> Calibration:
-    """Time a few steps of fixed small models on this machine's device (several seconds) and cache it."""
+    """Time a few epochs of fixed small models on this machine's device (several seconds) and cache it.
+
+    - overhead per call and per batch: a 2-layer MLP (8 units), 64 batches of 16 plus 16 validation
+      batches, one batch per call and eight;
+    - TensorFlow's own memory and tracing time: that MLP's fit (2 layers), and an 8-layer one for
+      what each further layer adds;
+    - arithmetic rates: a Dense 256-512-512-1 MLP, a two-Conv2D network on 16x16x8, a GRU(32) over
+      32 steps, each timed after its first epoch, minus the overhead per batch.
+    """
+    import tempfile
+
     import keras
     import numpy as np
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU") if device != "cpu" else []
     gpu = bool(gpus)
-    name = gpus[0].name if gpu else "cpu"
-    key = f"gpu: {tf.config.experimental.get_device_details(tf.config.list_physical_devices('GPU')[0]).get('device_name', name)}" if gpu else device_key("cpu")
+    if gpu:
+        details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+        key = f"gpu: {details.get('device_name', gpus[0].name)}"
+    else:
+        key = device_key("cpu")
     rng = np.random.default_rng(0)
-    placement = tf.device(name if gpu else "/CPU:0")
-    with placement:
-        # per-call and per-step overhead: a tiny MLP, 64 steps, one and eight steps per call
-        x = rng.normal(size=(1024, 4)).astype("float32")
-        y = rng.normal(size=(1024, 1)).astype("float32")
+    with tf.device(gpus[0].name if gpu else "/CPU:0"):
+        x = rng.normal(size=(4096, 4)).astype("float32")
+        y = rng.normal(size=(4096, 1)).astype("float32")
 
-        def tiny():
-            return keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+        def mlp(hidden: int):
+            layers = [keras.layers.Dense(8, activation="relu") for _ in range(hidden)]
+            return keras.Sequential([keras.Input((4,)), *layers, keras.layers.Dense(1)])
 
-        first1, t1, probe = _timed_fit(tiny(), x, y, 16, 1, gpu)
-        _, t8, _ = _timed_fit(tiny(), x, y, 16, 8, gpu)
-        steps = 1024 // 16
-        per1, per8 = t1 / steps, t8 / steps
-        call_s = max((per1 - per8) * 8 / 7, 0.0)
-        step_s = max(per1 - call_s, 1e-6)
-        overhead = call_s + step_s
+        with tempfile.TemporaryDirectory() as folder:
+            def session(hidden: int, batch: int, spe: int) -> tuple[float, float, int]:
+                """(first epoch s, fastest later epoch s, peak memory) of a 3-epoch run of the app's engine."""
+                from studio.training.config import TrainingConfig
+                from studio.training.session import TrainingSession
+
+                model = mlp(hidden)
+                model.compile(optimizer="adam", loss="mse", steps_per_execution=spe)
+                config = TrainingConfig(epochs=3, batch_size=batch, loss="mean_squared_error", metrics=[],
+                                        steps_per_execution=spe)
+                result = TrainingSession(model, (x, y), (x[:256], y[:256]), config,
+                                         runs_root=Path(folder) / f"h{hidden}b{batch}s{spe}.runs").run()
+                measured = measured_of_run(result.run_dir) or {}
+                seconds = measured.get("epoch_seconds") or [0.0, 0.0]
+                return seconds[0], min(seconds[1:] or seconds), int(measured.get("peak_memory_bytes") or 0)
+
+            steps, steps64 = (4096 + 256) // 16, (4096 + 256) // 128
+            first1, t1, runtime = session(1, 16, 1)
+            _, t64, _ = session(1, 128, 1)
+            _, t8, _ = session(1, 16, 8)
+            first7, t7, grown7 = session(7, 16, 1)
+        per_step = max((t1 - t64) / (steps - steps64), 1e-6)  # one call and one batch
+        epoch_s = max(t1 - steps * per_step, 0.0)  # callbacks, history, status, checkpoint per epoch
+        call_s = min(max((t1 - t8) / (steps * 7 / 8), 0.0), per_step)
+        step_s = max(per_step - call_s, 1e-6)
+        overhead = per_step
         trace_s = max(first1 - t1, 0.0)
-        runtime = probe.gpu_peak if probe.gpu_peak is not None else max((probe.peak or 0) - (probe.before or 0), 0)
-
-        per_layer: list[float] = []
+        trace_layer_s = max((first7 - t7) - trace_s, 0.0) / 6
+        layer_bytes = max(grown7 - runtime, 0) // 6
 
         def rate(model: Any, xs: Any, flops_per_sample: float, batch: int) -> float:
-            _, steady, probe = _timed_fit(model, xs, np.zeros((len(xs), 1), "float32"), batch, 1, gpu)
-            delta = probe.gpu_peak if probe.gpu_peak is not None else (probe.peak or 0) - (probe.before or 0)
-            tensors = 4 * model.count_params() * 4 + 3 * batch * xs[0].size * 4
-            per_layer.append((delta - runtime - tensors) / max(len(model.layers) - 2, 1))
-            n_steps = len(xs) // batch
-            busy = max(steady - n_steps * overhead, steady * 0.1)
+            _, steady, _ = _timed_fit(model, xs, np.zeros((len(xs), 1), "float32"), batch, 1, gpu)
+            busy = max(steady - (len(xs) // batch) * overhead, steady * 0.1)
             return 3.0 * flops_per_sample * len(xs) / busy
 
         n = 4096 if gpu else 1024
-        xd = rng.normal(size=(n, 256)).astype("float32")
         dense = keras.Sequential([keras.Input((256,)), keras.layers.Dense(512, activation="relu"),
                                   keras.layers.Dense(512, activation="relu"), keras.layers.Dense(1)])
-        dense_rate = rate(dense, xd, 2.0 * (256 * 512 + 512 * 512 + 512), 64)
-        xc = rng.normal(size=(n // 2, 16, 16, 8)).astype("float32")
+        dense_rate = rate(dense, rng.normal(size=(n, 256)).astype("float32"),
+                          2.0 * (256 * 512 + 512 * 512 + 512), 64)
         conv = keras.Sequential([keras.Input((16, 16, 8)), keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
                                  keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
                                  keras.layers.GlobalMaxPooling2D(), keras.layers.Dense(1)])
-        conv_rate = rate(conv, xc, 2.0 * 256 * (9 * 8 * 32 + 9 * 32 * 32), 32)
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as folder:
-            model = tiny()
-            model.compile(optimizer="adam", loss="mse")
-            model.fit(x[:32], y[:32], verbose=0)
-            start = time.perf_counter()
-            for i in range(3):
-                model.save(str(Path(folder) / f"m{i}.keras"))
-            save_s = (time.perf_counter() - start) / 3
-        xr = rng.normal(size=(n // 2, 32, 4)).astype("float32")
+        conv_rate = rate(conv, rng.normal(size=(n // 2, 16, 16, 8)).astype("float32"),
+                         2.0 * 256 * (9 * 8 * 32 + 9 * 32 * 32), 32)
         rnn = keras.Sequential([keras.Input((32, 4)), keras.layers.GRU(32), keras.layers.Dense(1)])
         gru_weights = 3 * (4 * 32 + 32 * 32 + 2 * 32)
-        rnn_rate = rate(rnn, xr, 2.0 * gru_weights * 32, 32)
+        rnn_rate = rate(rnn, rng.normal(size=(n // 2, 32, 4)).astype("float32"), 2.0 * gru_weights * 32, 32)
     calibration = Calibration(device=key, call_s=call_s, step_s=step_s,
                               flops_per_s={"dense": dense_rate, "conv": conv_rate, "recurrent": rnn_rate},
-                              trace_s=trace_s, runtime_bytes=int(runtime),
-                              layer_bytes=int(max(sorted(per_layer)[len(per_layer) // 2], 0)), save_s=save_s, measured_at=time.time())
+                              trace_s=trace_s, runtime_bytes=int(runtime), layer_bytes=int(layer_bytes),
+                              trace_layer_s=trace_layer_s, epoch_s=epoch_s, measured_at=time.time())
     save_calibration(calibration)
     return calibration
 
