@@ -20,10 +20,11 @@ import copy
 import dataclasses
 import importlib.util
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -147,18 +149,23 @@ class ProgressDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("modelIoProgress")
         self.setWindowTitle(title)
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(560)
         self.heading = QLabel(title + "…", self)
         self.heading.setObjectName("heading")
+        bold = self.heading.font()
+        bold.setBold(True)
+        self.heading.setFont(bold)
         self.step_label = QLabel("Starting…", self)
         self.step_label.setObjectName("stepLabel")
-        self.step_label.setWordWrap(True)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)  # busy: the steps have no fixed length
         self.bar.setTextVisible(False)
+        self.verify_label = QLabel("", self)  # the export's check: max difference and tolerance
+        self.verify_label.setObjectName("verifyLabel")
+        self.verify_label.setFont(bold)
+        self.verify_label.hide()
         self.result_label = QLabel("", self)
         self.result_label.setObjectName("resultLabel")
-        self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
@@ -168,10 +175,15 @@ class ProgressDialog(QDialog):
         self.close_button.clicked.connect(self.accept)
         self.close_button.hide()
         layout = QVBoxLayout(self)
-        for widget in (self.heading, self.step_label, self.bar, self.result_label):
+        for widget in (self.heading, self.step_label, self.bar, self.verify_label, self.result_label):
             layout.addWidget(widget)
-        layout.addStretch(1)
         layout.addWidget(self.buttons)
+        # The dialog takes its contents' size (it grows to the result when the job ends). The
+        # labels do not word-wrap: a wrapped label's height depends on its width, which a
+        # dialog sized from its hints gets wrong (the buttons were squeezed to nothing).
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        for label in (self.step_label, self.verify_label, self.result_label):
+            label.setMinimumWidth(540)
         self.finished_ok = False
 
     def show_step(self, text: str) -> None:
@@ -189,17 +201,29 @@ class ProgressDialog(QDialog):
         elif self.cancel_button.isEnabled():
             self.request_cancel()
 
-    def show_result(self, heading: str, lines: list[str]) -> None:
+    def show_result(self, heading: str, lines: list[str], verified: str = "") -> None:
+        """The end: `verified` (the check's result, in bold) above the other `lines`."""
         self.finished_ok = True
         self.heading.setText(heading)
         self.step_label.hide()
         self.bar.hide()
+        self.verify_label.setText(verified)
+        self.verify_label.setVisible(bool(verified))
         self.result_label.setText("\n".join(lines))
         self.result_label.show()
         self.cancel_button.hide()
         self.close_button.show()
         self.close_button.setDefault(True)
-        self.adjustSize()
+        self.fit()
+        QTimer.singleShot(0, self.fit)  # again once the newly shown widgets are polished
+
+    def fit(self) -> None:
+        """Take the size of what is shown now (the buttons' height included)."""
+        for widget in (self.close_button, self.verify_label, self.result_label, self.buttons):
+            widget.ensurePolished()
+        self.layout().invalidate()
+        self.layout().activate()
+
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -324,11 +348,12 @@ def weights_choices(project: Project) -> list[WeightsChoice]:
     for info in reversed(runs.list_runs(project.runs_dir)):
         if not info.is_finished:
             continue
-        tag = info.id[-6:]
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.started)) if info.started else ""
+        tag = f"Run {started} ({info.id[-6:]})" if started else f"Run {info.id}"
         if info.has_best:
-            out.append(WeightsChoice(f"Run {tag}: best epoch (best.keras)", info.id, "best"))
+            out.append(WeightsChoice(f"{tag}: best epoch (best.keras)", info.id, "best"))
         if info.has_final:
-            out.append(WeightsChoice(f"Run {tag}: last epoch (final.keras)", info.id, "final"))
+            out.append(WeightsChoice(f"{tag}: last epoch (final.keras)", info.id, "final"))
     stored = project.weights
     has_stored = bool(getattr(stored, "entries", None)) or getattr(stored, "legacy", None) is not None \
         or project.asset_path("weights") is not None
@@ -567,9 +592,17 @@ class ModelIO(QObject):
                                          progress=notes.append, cancel=cancel, step=emit)
 
         def show(result: Any) -> None:
-            lines = (bundle.result_lines(result) if fmt == "bundle" else export.result_lines(result))
+            verified = ""
+            if fmt == "bundle":
+                lines = bundle.result_lines(result)
+            else:
+                verified = (f"Verified: max abs difference {result.max_abs_diff:.3g} "
+                            f"(tolerance {result.tolerance:.3g})")
+                lines = ["Reloaded in its own runtime, the file gives the Keras model's answers."]
+                lines += [line for line in export.result_lines(result) if not line.startswith("Verified")]
+                lines.append(f"Report: {result.report_path}")
             if self.progress is not None:
-                self.progress.show_result(f"Exported {path.name}", lines)
+                self.progress.show_result(f"Exported {path.name}", lines, verified)
             self.window.show_message(f"Exported {path.name}")
             self.exported.emit(result)
 
@@ -583,7 +616,7 @@ class ModelIO(QObject):
         progress.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         progress.cancelRequested.connect(self.cancel_flag.set)
         self.relay.step.connect(progress.show_step)
-        progress.destroyed.connect(lambda _obj=None: setattr(self, "progress", None))
+        progress.finished.connect(lambda _code, p=progress: self._progress_closed(p))
         self.progress = progress
         progress.open()
         return self.cancel_flag
@@ -615,6 +648,10 @@ class ModelIO(QObject):
             self.relay.step.disconnect()
         except (RuntimeError, TypeError):
             pass
+
+    def _progress_closed(self, progress: ProgressDialog) -> None:
+        if self.progress is progress:
+            self.progress = None
 
     def _close_progress(self) -> None:
         if self.progress is not None:

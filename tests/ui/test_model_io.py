@@ -163,10 +163,14 @@ def test_file_export_writes_each_format_and_shows_its_verification(make_window, 
     assert result.path == target and target.exists()
     progress = window.model_io.progress
     assert progress is not None and progress.finished_ok
-    text = progress.result_label.text()
+    text = progress.verify_label.text()
+    assert progress.verify_label.isVisible() and str(target) in progress.result_label.text()
     assert f"max abs difference {result.max_abs_diff:.3g} (tolerance {result.tolerance:.3g})" in text
     assert result.max_abs_diff <= result.tolerance
-    qtbot.mouseClick(progress.close_button, CLICK)
+    close = progress.close_button
+    # a click lands where the button is laid out: wait for the dialog to take the result's size
+    qtbot.waitUntil(lambda: progress.size() == progress.sizeHint() and close.height() > 0, timeout=HANG_MS)
+    qtbot.mouseClick(close, CLICK)
     qtbot.waitUntil(lambda: window.model_io.progress is None, timeout=HANG_MS)
 
 
@@ -250,7 +254,7 @@ def _run_export(make_window, qtbot, dialog_log, trained, fmt: str):
 def test_a_runs_export_button_exports_that_runs_model(make_window, qtbot, dialog_log, trained):
     window, run, _dialog, result = _run_export(make_window, qtbot, dialog_log, trained, "keras")
     assert run.id[-6:] in result.path.name and result.path.is_file()
-    assert "max abs difference" in window.model_io.progress.result_label.text()
+    assert "max abs difference" in window.model_io.progress.verify_label.text()
 
 
 @pytest.mark.slow
