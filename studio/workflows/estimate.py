@@ -330,7 +330,7 @@ def calibrate(device: str = "auto") -> Calibration:
                 model.compile(optimizer="adam", loss="mse", steps_per_execution=spe)
                 config = TrainingConfig(epochs=3, batch_size=batch, loss="mean_squared_error", metrics=[],
                                         steps_per_execution=spe)
-                result = TrainingSession(model, (x, y), (x[:256], y[:256]), config,
+                result = TrainingSession(model, (x, y), (x[:256], y[:256]), config, clear_session=False,
                                          runs_root=Path(folder) / f"h{hidden}b{batch}s{spe}.runs").run()
                 measured = measured_of_run(result.run_dir) or {}
                 seconds = measured.get("epoch_seconds") or [0.0, 0.0]

@@ -43,6 +43,7 @@ from studio.core.text import duration
 from studio.training import runs
 from studio.training.history import MetricsHistory
 from studio.training.reports import BatchReport, EpochReport, RunResult, StartInfo
+from studio.ui.training.estimate_line import EstimateLine
 from studio.ui.training.evaluation_view import EvaluationView
 from studio.ui.training.plots import MetricsPlots
 from studio.ui.training.predict_view import PredictView
@@ -142,6 +143,10 @@ class TrainingPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.train_button, self.pause_button, self.stop_button, self.continue_button):
             buttons.addWidget(button)
+        # the pre-flight estimate (memory, time per epoch); its tooltip breaks it down
+        self.estimate_line = EstimateLine(document, lambda: not self.runner.is_running())
+        self.estimate_line.calibratingChanged.connect(lambda _busy: self._update_buttons())
+        buttons.addWidget(self.estimate_line)
         buttons.addWidget(self.progress, 1)
         lines = QHBoxLayout()
         lines.addWidget(self.status)
@@ -430,6 +435,7 @@ class TrainingPanel(QWidget):
         if result.run_id:
             self.runs_view.select(result.run_id)
         self.evaluation.set_evaluation(result.evaluation)
+        self.estimate_line.refresh()  # the tooltip puts the run's measurement beside the estimate
         if result.node_id and self.document.graph.has_node(result.node_id):
             self.document.set_selection([result.node_id])  # show the layer Keras refused
         self._update_buttons()
@@ -523,8 +529,9 @@ class TrainingPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self.runner.is_running()
         paused = running and self.runner.is_paused()
-        self.train_button.setEnabled(not running)
-        self.train_action.setEnabled(not running)
+        calibrating = self.estimate_line.calibrating  # the calibration trains small models: one at a time
+        self.train_button.setEnabled(not running and not calibrating)
+        self.train_action.setEnabled(not running and not calibrating)
         self.stop_action.setEnabled(running)
         self.continue_button.setEnabled(not running and self._run_to_continue() is not None)
         self.pause_button.setEnabled(running)
