@@ -301,6 +301,8 @@ def run(args: argparse.Namespace) -> int:
     if scratch is not None:
         scratch.cleanup()
     result = outcome.get("r")
+    if scratch is not None and result is not None:  # no run of this worker's is kept: the chief's is the run
+        result.run_id = result.run_dir = None
     if result is None:
         raise TrainingError("training ended without a result; run with --debug")
     reporter.finish(result)

@@ -279,8 +279,9 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
     def train_step(batch: Any, stop: Any) -> Any:
         x, y = batch[0], batch[1]
         loss, flag = strategy.run(replica_step, args=(x, y, stop))
-        return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
-                strategy.reduce(tf.distribute.ReduceOp.SUM, flag, axis=None))
+        # one all-reduce for both: the global batch's loss and whether any worker asked to stop
+        both = strategy.run(lambda a, b: tf.stack([tf.cast(a, tf.float32), b]), args=(loss, flag))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, both, axis=None)
 
     validation = _validation_batches(data.validation, global_batch)
 
@@ -305,7 +306,7 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
             for step, batch in enumerate(train):
                 cbs.on_train_batch_begin(step)
                 stop_here = 1.0 if (model.stop_training or session.stop_requested) else 0.0
-                loss, stop = train_step(batch, tf.constant(stop_here))
+                loss, stop = train_step(batch, tf.constant(stop_here)).numpy()
                 total += float(loss)
                 steps += 1
                 cbs.on_train_batch_end(step, {"loss": total / steps})
