@@ -227,6 +227,21 @@ class ProgressDialog(QDialog):
 
 
 # --- import -----------------------------------------------------------------------------------
+def _problem_and_buttons(dialog: QDialog, verb: str,
+                         accept: Callable[[], None]) -> tuple[QLabel, QDialogButtonBox, QPushButton]:
+    """A dialog's hidden problem line and its `verb` / Cancel buttons (`accept` checks first)."""
+    problem = QLabel("", dialog)
+    problem.setObjectName("problem")
+    problem.setWordWrap(True)
+    problem.hide()
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, dialog)
+    button = buttons.addButton(verb, QDialogButtonBox.ButtonRole.AcceptRole)
+    button.setDefault(True)
+    buttons.accepted.connect(accept)
+    buttons.rejected.connect(dialog.reject)
+    return problem, buttons, button
+
+
 class ImportDialog(QDialog):
     """Which model (a file or a SavedModel folder) and where to write its project."""
 
@@ -265,15 +280,7 @@ class ImportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Model:", row)
         form.addRow("Project:", prow)
-        self.problem = QLabel("", self)
-        self.problem.setObjectName("problem")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.import_button = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.import_button.setDefault(True)
-        self.buttons.accepted.connect(self._accept)
-        self.buttons.rejected.connect(self.reject)
+        self.problem, self.buttons, self.import_button = _problem_and_buttons(self, "Import", self._accept)
         self.model_edit.textChanged.connect(self._model_changed)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -407,15 +414,7 @@ class ExportDialog(QDialog):
                            "Keras model before it is kept.", self)
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
-        self.problem = QLabel("", self)
-        self.problem.setObjectName("problem")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.export_button.setDefault(True)
-        self.buttons.accepted.connect(self._accept)
-        self.buttons.rejected.connect(self.reject)
+        self.problem, self.buttons, self.export_button = _problem_and_buttons(self, "Export", self._accept)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.note)
