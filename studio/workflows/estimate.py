@@ -38,7 +38,7 @@ from studio.project.model import Project
 BACKWARD_FACTOR = 2.0  # each kept output plus its gradient
 PREFETCH_BATCHES = 3  # tf.data prefetch buffer (2) + the batch the step is using
 CALIBRATION_FILE = "calibration.json"
-CALIBRATION_VERSION = 5
+CALIBRATION_VERSION = 7
 MB = 1024 * 1024
 
 
@@ -54,6 +54,7 @@ class Calibration:
     runtime_bytes: int  # TensorFlow's own memory during a small fit
     layer_bytes: int = 0  # TensorFlow's memory per layer beyond the tiny model's two (traced ops, buffers)
     trace_layer_s: float = 0.0  # tracing time each layer beyond two adds
+    sample_s: float = 0.0  # per training or validation sample: the input pipeline
     epoch_s: float = 0.0  # per epoch: the app's callbacks, history and status files, best.keras
     measured_at: float = 0.0
     version: int = CALIBRATION_VERSION
@@ -164,7 +165,7 @@ def estimate(project: Project, report: ShapeReport, *, samples: Optional[int] = 
         train_s += 3.0 * arithmetic * train
         val_s = math.ceil(val_steps / spe) * calibration.call_s + val_steps * calibration.step_s + arithmetic * (val or 0)
         seconds = train_s + val_s
-        seconds += calibration.epoch_s
+        seconds += calibration.epoch_s + calibration.sample_s * (train + (val or 0))
         first = seconds + calibration.trace_s + calibration.trace_layer_s * max(len(cost.layers) - 2, 0)
     elif calibration is None:
         notes.append("time per epoch needs this device's calibration (a few seconds of timed steps)")
@@ -288,6 +289,43 @@ def _grown(probe: Any) -> int:
     return max((probe.peak or 0) - (probe.before or 0), 0)
 
 
+def _fresh_process_peak(hidden: int) -> Optional[int]:
+    """Peak memory of the calibration MLP with `hidden` layers trained in a new Python process."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"from studio.workflows.estimate import _memory_run; print(_memory_run({int(hidden)}))"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        return int(out.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
+        return None
+
+
+def _memory_run(hidden: int) -> int:
+    """The calibration MLP's 3-epoch run in this (fresh) process: its peak memory in bytes."""
+    import tempfile
+
+    import keras
+    import numpy as np
+
+    from studio.training.config import TrainingConfig
+    from studio.training.session import TrainingSession
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4096, 4)).astype("float32")
+    y = rng.normal(size=(4096, 1)).astype("float32")
+    layers = [keras.layers.Dense(8, activation="relu") for _ in range(hidden)]
+    model = keras.Sequential([keras.Input((4,)), *layers, keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    config = TrainingConfig(epochs=3, batch_size=16, loss="mean_squared_error", metrics=[], steps_per_execution=1)
+    with tempfile.TemporaryDirectory() as folder:
+        result = TrainingSession(model, (x, y), (x[:256], y[:256]), config, runs_root=Path(folder) / "m.runs").run()
+        return int((measured_of_run(result.run_dir) or {}).get("peak_memory_bytes") or 0)
+
+
 def calibrate(device: str = "auto") -> Calibration:
     """Time a few epochs of fixed small models on this machine's device (several seconds) and cache it.
 
@@ -321,7 +359,7 @@ def calibrate(device: str = "auto") -> Calibration:
             return keras.Sequential([keras.Input((4,)), *layers, keras.layers.Dense(1)])
 
         with tempfile.TemporaryDirectory() as folder:
-            def session(hidden: int, batch: int, spe: int) -> tuple[float, float, int]:
+            def session(hidden: int, batch: int, spe: int, n: int = 4096) -> tuple[float, float, int]:
                 """(first epoch s, fastest later epoch s, peak memory) of a 3-epoch run of the app's engine."""
                 from studio.training.config import TrainingConfig
                 from studio.training.session import TrainingSession
@@ -330,8 +368,8 @@ def calibrate(device: str = "auto") -> Calibration:
                 model.compile(optimizer="adam", loss="mse", steps_per_execution=spe)
                 config = TrainingConfig(epochs=3, batch_size=batch, loss="mean_squared_error", metrics=[],
                                         steps_per_execution=spe)
-                result = TrainingSession(model, (x, y), (x[:256], y[:256]), config, clear_session=False,
-                                         runs_root=Path(folder) / f"h{hidden}b{batch}s{spe}.runs").run()
+                result = TrainingSession(model, (x[:n], y[:n]), (x[:256], y[:256]), config, clear_session=False,
+                                         runs_root=Path(folder) / f"h{hidden}b{batch}s{spe}n{n}.runs").run()
                 measured = measured_of_run(result.run_dir) or {}
                 seconds = measured.get("epoch_seconds") or [0.0, 0.0]
                 return seconds[0], min(seconds[1:] or seconds), int(measured.get("peak_memory_bytes") or 0)
@@ -340,15 +378,21 @@ def calibrate(device: str = "auto") -> Calibration:
             first1, t1, runtime = session(1, 16, 1)
             _, t64, _ = session(1, 128, 1)
             _, t8, _ = session(1, 16, 8)
+            _, t_small, _ = session(1, 16, 1, 1024)
             first7, t7, grown7 = session(7, 16, 1)
         per_step = max((t1 - t64) / (steps - steps64), 1e-6)  # one call and one batch
-        epoch_s = max(t1 - steps * per_step, 0.0)  # callbacks, history, status, checkpoint per epoch
+        # per sample (shuffling, slicing the arrays) from the same batch size on a quarter of the data
+        sample_s = max((t1 - t_small - (steps - (1024 + 256) // 16) * per_step) / 3072, 0.0)
+        epoch_s = max(t1 - steps * per_step - 4352 * sample_s, 0.0)  # callbacks, history, status, checkpoint
         call_s = min(max((t1 - t8) / (steps * 7 / 8), 0.0), per_step)
         step_s = max(per_step - call_s, 1e-6)
         overhead = per_step
         trace_s = max(first1 - t1, 0.0)
         trace_layer_s = max((first7 - t7) - trace_s, 0.0) / 6
-        layer_bytes = max(grown7 - runtime, 0) // 6
+        # In this process the allocator reuses what the earlier fits freed: what 6 more layers add
+        # is measured in a fresh process, as a run of `studio train` starts.
+        fresh7 = _fresh_process_peak(7)
+        layer_bytes = max((fresh7 if fresh7 is not None else grown7) - runtime, 0) // 6
 
         def rate(model: Any, xs: Any, flops_per_sample: float, batch: int) -> float:
             _, steady, _ = _timed_fit(model, xs, np.zeros((len(xs), 1), "float32"), batch, 1, gpu)
@@ -371,7 +415,7 @@ def calibrate(device: str = "auto") -> Calibration:
     calibration = Calibration(device=key, call_s=call_s, step_s=step_s,
                               flops_per_s={"dense": dense_rate, "conv": conv_rate, "recurrent": rnn_rate},
                               trace_s=trace_s, runtime_bytes=int(runtime), layer_bytes=int(layer_bytes),
-                              trace_layer_s=trace_layer_s, epoch_s=epoch_s, measured_at=time.time())
+                              trace_layer_s=trace_layer_s, epoch_s=epoch_s, sample_s=sample_s, measured_at=time.time())
     save_calibration(calibration)
     return calibration
 
