@@ -80,7 +80,9 @@ def test_the_bundle_holds_what_trained_the_run(made):
     assert entry["path"] == "data/iris.csv" and entry["included"] is True
     assert entry["sha256"] == hashlib.sha256((bundle / "data/iris.csv").read_bytes()).hexdigest()
     assert "studio reproduce iris-bundle" in (bundle / "README.md").read_text(encoding="utf-8")
-    assert 'PATH = "data/iris.csv"' in (bundle / "train.py").read_text(encoding="utf-8")
+    # the script's default data path is the bundle's copy, relative to the script itself
+    assert 'DATA_PATH = Path(__file__).resolve().parent / "data/iris.csv"' in (bundle / "train.py").read_text(
+        encoding="utf-8")
 
 
 def test_reproducing_the_bundle_in_a_fresh_folder_matches(made, tmp_path, capsys):
