@@ -508,6 +508,16 @@ def script_paths(settings: ScriptSettings) -> Any:
     return ScriptPaths(settings.data_base_dir, settings.script_dir, settings.data_copies)
 
 
+def sample_copy(settings: ScriptSettings) -> Optional[tuple[str, str]]:
+    """(source, name) of the Network Studio sample the script's data is, to copy beside the script
+    (`studio.data.codegen.sample_copy`); None for other data."""
+    if not settings.dataset:
+        return None
+    from studio.data.codegen import sample_copy as find
+
+    return find(settings.dataset, settings.data_base_dir)
+
+
 def _data_constants(settings: ScriptSettings) -> str:
     """DATA_PATH and DATA_NAME when the script's loader reads a path ('' otherwise)."""
     if settings.data_source is not None or not settings.dataset:

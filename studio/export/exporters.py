@@ -554,9 +554,9 @@ def _copy_sample(settings: Any, staging: Staging, stem: str) -> list[tuple[Path,
     default data path then), so the script runs where Network Studio is not installed."""
     import shutil
 
-    from studio.data.codegen import sample_copy
+    from studio.export.codegen import sample_copy
 
-    found = sample_copy(settings.dataset, settings.data_base_dir) if settings.dataset else None
+    found = sample_copy(settings)
     if found is None or settings.data_copies:
         return []
     source, name = found
