@@ -576,7 +576,7 @@ class MainWindow(QMainWindow):
         return page
 
     def show_shortcuts(self) -> guide.ShortcutsDialog:
-        actions = [a for a in vars(self.actions_).values()]
+        actions = [a for a in vars(self.actions_).values()] + [self.model_io.export_action]
         training = self.panels.get("TrainingPanel")
         if training is not None:
             actions.append(training.train_action)

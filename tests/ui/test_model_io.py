@@ -262,3 +262,11 @@ def test_a_runs_export_writes_its_reproducible_bundle(make_window, qtbot, dialog
     window, run, _dialog, result = _run_export(make_window, qtbot, dialog_log, trained, "bundle")
     assert result.path.is_dir() and (result.path / "manifest.json").is_file()
     assert window.model_io.progress.finished_ok
+
+
+def test_export_has_ctrl_e_and_is_listed_with_the_shortcuts(make_window, qtbot):
+    window = make_window()
+    assert _file_action(window, "Export…").shortcut().toString() == "Ctrl+E"
+    shortcuts = window.show_shortcuts()
+    qtbot.addWidget(shortcuts)
+    assert shortcuts.keys_for("Export") == "Ctrl+E"
