@@ -38,7 +38,7 @@ from studio.project.model import Project
 BACKWARD_FACTOR = 2.0  # each kept output plus its gradient
 PREFETCH_BATCHES = 3  # tf.data prefetch buffer (2) + the batch the step is using
 CALIBRATION_FILE = "calibration.json"
-CALIBRATION_VERSION = 7
+CALIBRATION_VERSION = 8
 MB = 1024 * 1024
 
 
@@ -54,6 +54,7 @@ class Calibration:
     runtime_bytes: int  # TensorFlow's own memory during a small fit
     layer_bytes: int = 0  # TensorFlow's memory per layer beyond the tiny model's two (traced ops, buffers)
     trace_layer_s: float = 0.0  # tracing time each layer beyond two adds
+    kind_bytes: dict = field(default_factory=dict)  # per layer, by kind ("conv", "recurrent"); else layer_bytes
     sample_s: float = 0.0  # per training or validation sample: the input pipeline
     epoch_s: float = 0.0  # per epoch: the app's callbacks, history and status files, best.keras
     measured_at: float = 0.0
@@ -184,8 +185,7 @@ def estimate(project: Project, report: ShapeReport, *, samples: Optional[int] = 
         optimizer_bytes=4 * slots * trainable,
         activation_bytes=int(cost.activation_elements * batch * value_bytes * BACKWARD_FACTOR),
         data_bytes=int(cost.input_elements * batch * 4 * PREFETCH_BATCHES),
-        runtime_bytes=(calibration.runtime_bytes + calibration.layer_bytes * max(len(cost.layers) - 2, 0)
-                       if calibration is not None else None),
+        runtime_bytes=runtime_bytes(calibration, cost) if calibration is not None else None,
         forward_flops=cost.forward_flops,
         train_samples=train,
         val_samples=val,
@@ -196,6 +196,14 @@ def estimate(project: Project, report: ShapeReport, *, samples: Optional[int] = 
         device=calibration.device if calibration is not None else None,
         notes=notes,
     )
+
+
+def runtime_bytes(calibration: Calibration, cost: NetworkCost) -> int:
+    """TensorFlow's own memory for this network: the 2-layer calibration MLP's, plus what each
+    further layer of its kind added in the calibration (conv and recurrent layers cost more)."""
+    per_layer = [calibration.kind_bytes.get(layer_kind(layer.class_name), calibration.layer_bytes)
+                 for layer in cost.layers]
+    return max(calibration.runtime_bytes + sum(per_layer) - 2 * calibration.layer_bytes, calibration.runtime_bytes)
 
 
 def project_samples(project: Project) -> Optional[int]:
@@ -289,13 +297,15 @@ def _grown(probe: Any) -> int:
     return max((probe.peak or 0) - (probe.before or 0), 0)
 
 
-def _fresh_process_peak(hidden: int) -> Optional[int]:
-    """Peak memory of the calibration MLP with `hidden` layers trained in a new Python process."""
+def _fresh_process_peak(kind: str) -> Optional[int]:
+    """Peak memory of a calibration network (`_memory_run`) trained in a new Python process."""
     import os
     import subprocess
     import sys
 
-    code = f"from studio.workflows.estimate import _memory_run; print(_memory_run({int(hidden)}))"
+    if kind not in ("mlp", "conv", "recurrent"):
+        raise ValueError(kind)
+    code = f"from studio.workflows.estimate import _memory_run; print(_memory_run({kind!r}))"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     try:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
@@ -304,8 +314,10 @@ def _fresh_process_peak(hidden: int) -> Optional[int]:
         return None
 
 
-def _memory_run(hidden: int) -> int:
-    """The calibration MLP's 3-epoch run in this (fresh) process: its peak memory in bytes."""
+def _memory_run(kind: str) -> int:
+    """A calibration network's 3-epoch run in this (fresh) process: its peak memory in bytes.
+    "mlp": 8 Dense layers; "conv": two Conv2D(32, 3) on 16x16x8, pooling, Dense; "recurrent": GRU(32)
+    over 32 steps, Dense."""
     import tempfile
 
     import keras
@@ -315,12 +327,21 @@ def _memory_run(hidden: int) -> int:
     from studio.training.session import TrainingSession
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(4096, 4)).astype("float32")
-    y = rng.normal(size=(4096, 1)).astype("float32")
-    layers = [keras.layers.Dense(8, activation="relu") for _ in range(hidden)]
-    model = keras.Sequential([keras.Input((4,)), *layers, keras.layers.Dense(1)])
+    if kind == "conv":
+        x = rng.normal(size=(512, 16, 16, 8)).astype("float32")
+        layers = [keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+                  keras.layers.Conv2D(32, 3, padding="same", activation="relu"), keras.layers.GlobalMaxPooling2D()]
+    elif kind == "recurrent":
+        x = rng.normal(size=(512, 32, 4)).astype("float32")
+        layers = [keras.layers.GRU(32)]
+    else:
+        x = rng.normal(size=(4096, 4)).astype("float32")
+        layers = [keras.layers.Dense(8, activation="relu") for _ in range(7)]
+    y = rng.normal(size=(len(x), 1)).astype("float32")
+    model = keras.Sequential([keras.Input(x.shape[1:]), *layers, keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
-    config = TrainingConfig(epochs=3, batch_size=16, loss="mean_squared_error", metrics=[], steps_per_execution=1)
+    config = TrainingConfig(epochs=3, batch_size=16 if kind == "mlp" else 32, loss="mean_squared_error",
+                            metrics=[], steps_per_execution=1)
     with tempfile.TemporaryDirectory() as folder:
         result = TrainingSession(model, (x, y), (x[:256], y[:256]), config, runs_root=Path(folder) / "m.runs").run()
         return int((measured_of_run(result.run_dir) or {}).get("peak_memory_bytes") or 0)
@@ -391,8 +412,15 @@ def calibrate(device: str = "auto") -> Calibration:
         trace_layer_s = max((first7 - t7) - trace_s, 0.0) / 6
         # In this process the allocator reuses what the earlier fits freed: what 6 more layers add
         # is measured in a fresh process, as a run of `studio train` starts.
-        fresh7 = _fresh_process_peak(7)
+        fresh7 = _fresh_process_peak("mlp")
         layer_bytes = max((fresh7 if fresh7 is not None else grown7) - runtime, 0) // 6
+        kind_bytes = {"dense": layer_bytes}
+        # conv: 2 Conv2D + pooling + Dense (its activations, fwd+bwd, taken off); recurrent: GRU + Dense
+        conv_act = int((2 * 16 * 16 * 32 + 32 + 1) * 32 * 4 * BACKWARD_FACTOR)
+        for kind, fixed, count in (("conv", conv_act + layer_bytes, 2), ("recurrent", 0, 1)):
+            fresh = _fresh_process_peak(kind)
+            if fresh is not None:
+                kind_bytes[kind] = max(fresh - runtime - fixed, 0) // count
 
         def rate(model: Any, xs: Any, flops_per_sample: float, batch: int) -> float:
             _, steady, _ = _timed_fit(model, xs, np.zeros((len(xs), 1), "float32"), batch, 1, gpu)
@@ -415,7 +443,7 @@ def calibrate(device: str = "auto") -> Calibration:
     calibration = Calibration(device=key, call_s=call_s, step_s=step_s,
                               flops_per_s={"dense": dense_rate, "conv": conv_rate, "recurrent": rnn_rate},
                               trace_s=trace_s, runtime_bytes=int(runtime), layer_bytes=int(layer_bytes),
-                              trace_layer_s=trace_layer_s, epoch_s=epoch_s, sample_s=sample_s, measured_at=time.time())
+                              trace_layer_s=trace_layer_s, kind_bytes=kind_bytes, epoch_s=epoch_s, sample_s=sample_s, measured_at=time.time())
     save_calibration(calibration)
     return calibration
 
