@@ -2,8 +2,8 @@
 
 `estimate(project, report)` is pure arithmetic over the shapes (`studio.graph.cost`) and the
 training settings; its seconds need a `Calibration` of this machine's device, measured once by
-`calibrate()` (TensorFlow: a few timed steps of fixed small models, ~10 s, run in the background
-by the window) and cached per device in the app's config folder (`calibration.json`).
+`calibrate()` (TensorFlow: short runs of fixed small models through the app's own training engine,
+about a minute on a 2-core CPU, run in the background by the window) and cached per device in the app's config folder (`calibration.json`).
 
 Memory, in bytes (what the run needs beyond what was in use before `fit`):
 - weights: every parameter in float32 (Keras keeps float32 variables even under mixed precision);
@@ -14,12 +14,16 @@ Memory, in bytes (what the run needs beyond what was in use before `fit`):
   `BACKWARD_FACTOR` (the gradient of each output is as large as the output), 4 bytes a value
   (2 under mixed precision);
 - data pipeline: `PREFETCH_BATCHES` batches of inputs in flight (prefetch buffer + the batch in use);
-- runtime: what TensorFlow itself took during the calibration's small fit (traced graphs, kernels,
-  thread pools), measured the way runs measure peak memory (studio/training/peak_memory.py).
+- runtime: what TensorFlow itself took during the calibration's 2-layer MLP run (traced graphs,
+  kernels, thread pools), plus what each further layer added in fresh-process runs of an 8-layer
+  MLP, a Conv2D network and a GRU (by kind: a recurrent layer's loop costs several Dense layers),
+  measured the way runs measure peak memory (studio/training/peak_memory.py).
 
-Seconds per epoch (a steady epoch; the first one also traces the train step: `trace_s`):
-calls into TensorFlow * `call_s` + batches * `step_s` + training arithmetic / the device's rate,
-plus the validation pass (forward arithmetic only).
+Seconds per epoch (a steady epoch; the first one also traces the train step: `trace_s` plus
+`trace_layer_s` a further layer): calls into TensorFlow * `call_s` + batches * `step_s` + samples *
+`sample_s` + `epoch_s` (callbacks, history/status files, best.keras) + each layer's training
+arithmetic / its kind's rate (dense, conv, recurrent), plus the validation pass (forward only).
+On a machine busy with other work the calibration and the runs both vary: compare on a quiet one.
 """
 
 from __future__ import annotations
@@ -348,12 +352,13 @@ def _memory_run(kind: str) -> int:
 
 
 def calibrate(device: str = "auto") -> Calibration:
-    """Time a few epochs of fixed small models on this machine's device (several seconds) and cache it.
+    """Time a few epochs of fixed small models on this machine's device (about a minute) and cache it.
 
-    - overhead per call and per batch: a 2-layer MLP (8 units), 64 batches of 16 plus 16 validation
-      batches, one batch per call and eight;
-    - TensorFlow's own memory and tracing time: that MLP's fit (2 layers), and an 8-layer one for
-      what each further layer adds;
+    - overhead per call, batch, sample and epoch: 3-epoch runs of the app's TrainingSession on a
+      2-layer MLP (8 units): 4096 samples at batch 16 and 128, batch 16 grouped 8 per call, and a
+      quarter of the data;
+    - TensorFlow's own memory and tracing time: that MLP's run, an 8-layer one, and (fresh
+      processes, `_memory_run`) conv and recurrent networks for what each further layer adds;
     - arithmetic rates: a Dense 256-512-512-1 MLP, a two-Conv2D network on 16x16x8, a GRU(32) over
       32 steps, each timed after its first epoch, minus the overhead per batch.
     """
