@@ -285,6 +285,17 @@ def run(args: argparse.Namespace) -> int:
         session.runs_root = Path(scratch.name)
     outcome: dict[str, RunResult] = {}
     thread = threading.Thread(target=lambda: outcome.setdefault("r", session.run()), name="studio-train")
+    if cluster is not None:
+        # Ctrl-C as a request, not a KeyboardInterrupt: raised while the workers' collectives run,
+        # it ended the training thread without a result. Every worker then stops after the same step.
+        import signal
+
+        def stop_all(*_args: Any) -> None:
+            if not session.stop_requested:
+                print("\nstudio: stopping every worker after this batch", file=sys.stderr)
+            session.request_stop()
+
+        signal.signal(signal.SIGINT, stop_all)
     thread.start()
     interrupted = False
     while thread.is_alive():

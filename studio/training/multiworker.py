@@ -283,6 +283,15 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
         both = strategy.run(lambda a, b: tf.stack([tf.cast(a, tf.float32), b]), args=(loss, flag))
         return strategy.reduce(tf.distribute.ReduceOp.SUM, both, axis=None)
 
+    @tf.function
+    def agree(flag: Any) -> Any:  # the sum of every worker's flag
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(tf.identity, args=(flag,)), axis=None)
+
+    def any_worker_stops() -> bool:
+        """A decision every worker takes together: a worker leaving alone would hang the others."""
+        here = 1.0 if (model.stop_training or session.stop_requested) else 0.0
+        return float(agree(tf.constant(here))) > 0
+
     validation = _validation_batches(data.validation, global_batch)
 
     def validate() -> float:
@@ -299,10 +308,11 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
     try:
         cbs.on_train_begin()
         for epoch in range(first, end):
-            if model.stop_training:
+            if any_worker_stops():
+                model.stop_training = True
                 break
             cbs.on_epoch_begin(epoch)
-            total, steps = 0.0, 0
+            total, steps, stopped = 0.0, 0, False
             for step, batch in enumerate(train):
                 cbs.on_train_batch_begin(step)
                 stop_here = 1.0 if (model.stop_training or session.stop_requested) else 0.0
@@ -310,13 +320,13 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
                 total += float(loss)
                 steps += 1
                 cbs.on_train_batch_end(step, {"loss": total / steps})
-                if float(stop) > 0:
-                    model.stop_training = True
+                if float(stop) > 0:  # every worker sees the same sum: they all leave after this step
+                    stopped = model.stop_training = True
                     if not session.stop_requested:
                         session.request_stop("worker")
                     break
             logs = {"loss": total / max(1, steps)}
-            if validation and not model.stop_training:
+            if validation and not stopped:
                 cbs.on_test_begin()
                 logs["val_loss"] = validate()
                 cbs.on_test_end({"loss": logs["val_loss"]})

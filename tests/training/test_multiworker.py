@@ -193,3 +193,23 @@ def test_a_worker_that_dies_fails_the_other_within_60_seconds(workers):
     assert "start them all again" in errors[0] and "Traceback" not in group.err(0)
     (end,) = [r for r in group.out(0) if r.get("event") == "end"]
     assert end["status"] == "failed" and end["epochs_done"] >= 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_the_chief_stops_every_worker_and_saves_the_run(workers):
+    pytest.importorskip("tensorflow")
+    group = workers(epochs=100000)
+    chief, other = group.procs
+    deadline = time.monotonic() + 600  # generous: CI never hangs
+    while not any(r.get("event") == "epoch" for r in group.out(0)):
+        assert chief.poll() is None and other.poll() is None, (group.err(0)[-2000:], group.err(1)[-2000:])
+        assert time.monotonic() < deadline, "training did not start"
+        time.sleep(0.2)
+    chief.send_signal(signal.SIGINT)
+    assert chief.wait(timeout=600) == 0 and other.wait(timeout=600) == 0, (group.err(0)[-2000:], group.err(1)[-2000:])
+    ends = [[r for r in group.out(i) if r.get("event") == "end"][0] for i in (0, 1)]
+    assert [e["status"] for e in ends] == ["stopped", "stopped"]
+    assert ends[0]["epochs_done"] == ends[1]["epochs_done"] >= 1
+    assert _digest(group.err(0)) == _digest(group.err(1))  # they stopped after the same step
+    (run,) = [p for p in group.runs.iterdir() if p.is_dir()]
+    assert json.loads((run / "status.json").read_text())["status"] == "stopped" and (run / "final.keras").is_file()
