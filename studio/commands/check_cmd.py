@@ -72,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
     failure = None if result["ok"] else CheckFailed(failure_line(path, project.graph, report))
     if getattr(args, "estimate", False) and result["ok"]:
         from studio.workflows.check import estimate_result
+        from studio.workflows.estimate import cached_calibration
 
+        if cached_calibration() is None:
+            print("calibrating this device for the time estimate (about a minute, once; cached)...",
+                  file=sys.stderr, flush=True)
         result["estimate"] = estimate_result(project, report)
     if args.json:
         if failure is not None:
