@@ -213,3 +213,13 @@ def test_ctrl_c_on_the_chief_stops_every_worker_and_saves_the_run(workers):
     assert _digest(group.err(0)) == _digest(group.err(1))  # they stopped after the same step
     (run,) = [p for p in group.runs.iterdir() if p.is_dir()]
     assert json.loads((run / "status.json").read_text())["status"] == "stopped" and (run / "final.keras").is_file()
+
+
+def test_batch_normalization_is_synchronised_under_multiworker_even_nested():
+    keras = pytest.importorskip("keras")
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4), keras.layers.BatchNormalization(name="bn_in")])
+    model = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization(name="bn_top"), inner,
+                              keras.layers.Dense(2)])
+    assert sorted(multiworker.synchronize_batch_norm(model)) == ["bn_in", "bn_top"]
+    assert model.get_layer("bn_top").synchronized and inner.get_layer("bn_in").synchronized
+    assert multiworker.synchronize_batch_norm(model) == []  # already synchronised: nothing to say
