@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -164,7 +163,7 @@ def test_two_workers_train_one_model_and_the_chief_writes_the_run(workers):
     assert other[-1]["status"] == "completed" and other[-1]["run_dir"] is None  # it keeps no run of its own
     # the saved model holds the weights every worker ended with
     code = ("import keras, sys; from studio.training.multiworker import weights_digest; "
-            f"print(weights_digest(keras.models.load_model(sys.argv[1], compile=False)))")
+            "print(weights_digest(keras.models.load_model(sys.argv[1], compile=False)))")
     env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
     saved = subprocess.run([sys.executable, "-c", code, str(run / "final.keras")], env=env,
                            capture_output=True, text=True, timeout=300)
