@@ -40,7 +40,7 @@ KERAS_PREFIXES = {".".join(n.split(".")[:i]) for n in KERAS_NAMES for i in range
 CALLABLE = {"Path", "ValueError", "bool", "dict", "enumerate", "float", "globals", "int", "isinstance", "len",
             "list", "max", "min", "print", "range", "repr", "set", "sorted", "str", "tuple", "zip", "model",
             "vectorize", "features"}
-IMPORTS = {"import math", "from pathlib import Path", "import keras", "from keras import layers",
+IMPORTS = {"import argparse", "import math", "from pathlib import Path", "import keras", "from keras import layers",
            "import numpy as np", "import tensorflow as tf"}
 
 PUNCTUATION = list("'\"\\\n\t#{}()[];:=+-*/.,% ") + ['"""', "'''", "__import__", "\x00", "é", "ｋ", "\u2028"]
