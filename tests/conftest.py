@@ -27,3 +27,27 @@ settings.register_profile(
 )
 settings.register_profile("thorough", deadline=None, max_examples=400)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _delete_closed_widgets():
+    """After a test, the widgets qtbot closed (and `deleteLater`-ed) are deleted now, by Qt.
+
+    `processEvents()` never runs deferred deletes, so closed windows stayed alive in C++ until
+    some later test ran a nested event loop, or until Python's cyclic collector freed their
+    wrappers: a full `gc.collect()` much later (a training run's) then deleted whole windows
+    from inside the collector, while it was also clearing their children's wrappers, and the
+    test process died of a segmentation fault (seen twice, both times in
+    tests/ui/test_eval_samples.py's training fixture, under `pytest -n 2`)."""
+    yield
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is None or widgets.QApplication.instance() is None:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
