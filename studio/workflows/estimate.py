@@ -103,10 +103,17 @@ class Estimate:
 
     def summary(self) -> str:
         """One line for the training panel."""
-        text = f"needs ~{self.total_bytes / MB:.0f} MB"
+        text = memory_text(self.total_bytes, self.runtime_bytes is not None)
         if self.epoch_seconds is not None:
             text += f", ~{format_seconds(self.epoch_seconds)} per epoch"
         return text
+
+
+def memory_text(total_bytes: float, runtime_known: bool = True) -> str:
+    """'needs ~38 MB'; a small model 'needs ~120 KB' (never '~0 MB'); before a calibration has
+    measured TensorFlow's own memory, the line says that it comes on top."""
+    size = f"{total_bytes / MB:,.0f} MB" if total_bytes >= MB else f"{max(total_bytes / 1024, 1):,.0f} KB"
+    return f"needs ~{size}" + ("" if runtime_known else " + TensorFlow's own")
 
 
 def format_seconds(seconds: float) -> str:

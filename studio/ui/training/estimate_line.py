@@ -114,9 +114,9 @@ def _mb(n: Optional[int]) -> str:
 
 
 def line_text(e: dict) -> str:
-    from studio.workflows.estimate import format_seconds
+    from studio.workflows.estimate import format_seconds, memory_text
 
-    text = f"needs ~{e['total_bytes'] / (1024 * 1024):,.0f} MB"
+    text = memory_text(e["total_bytes"], e.get("runtime_bytes") is not None)
     if e.get("epoch_seconds") is not None:
         text += f", ~{format_seconds(e['epoch_seconds'])} per epoch"
     elif e.get("steps_per_epoch"):
