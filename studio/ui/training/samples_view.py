@@ -113,6 +113,7 @@ class SamplesView(QWidget):
         self._queue: list[int] = []  # indices still to read for the current generation
         self._columns: list[str] = []  # the CSV's column names, once read
         self._fixed = 0  # columns before the CSV's
+        self._top_column: Optional[int] = None  # "top classes", never cut short
         self.title = QLabel("")
         self.title.setWordWrap(True)
         self.title.setToolTip("Click a column's header to sort by it; double-click a sample to open its file")
@@ -163,6 +164,7 @@ class SamplesView(QWidget):
         if source.get("kind") == "text":
             headers.append("text")
         self._fixed = len(headers)
+        self._top_column = headers.index("top classes") if classification else None
         self._columns = []
         table = self.table
         table.setColumnCount(len(headers))
@@ -293,6 +295,8 @@ class SamplesView(QWidget):
         table.resizeColumnsToContents()
         limit = max(90, table.fontMetrics().horizontalAdvance("m" * 11))
         wider = {0: THUMB + 120, self._fixed - 1: limit}  # the sample's name, the top classes / text
+        if self._top_column is not None:
+            wider[self._top_column] = 3 * limit  # three classes with their probabilities, whole
         for c in range(table.columnCount()):
             if table.columnWidth(c) > limit + wider.get(c, 0):
                 table.setColumnWidth(c, limit + wider.get(c, 0))
