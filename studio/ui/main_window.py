@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state, STATE_VERSION)
         else:
-            QTimer.singleShot(0, self._default_sizes)  # once the window has its real size
+            QTimer.singleShot(0, self, self._default_sizes)  # once the window has its real size
         minimap = s.value("view/minimap", "auto")
         self.view.minimap.set_mode(minimap if minimap in ("auto", "on", "off") else "auto")
         self.actions_.minimap.blockSignals(True)
@@ -469,7 +469,7 @@ class MainWindow(QMainWindow):
         changed = {k: v for k, v in positions.items() if tuple(graph.node(k).position) != v}
         if changed:
             self.document.push(MoveNodes(changed, "Auto-layout"))
-            QTimer.singleShot(0, self.view.fit_to_view)
+            QTimer.singleShot(0, self, self.view.fit_to_view)
 
     def read_project(self, path: Path) -> Project:
         """File > Open's reading of `path` (raises ProjectError like `load_project`).
@@ -630,7 +630,7 @@ class MainWindow(QMainWindow):
             self.view.centerOn(cx, cy)
             self.view.minimap.sync_visibility()
 
-        QTimer.singleShot(0, apply)
+        QTimer.singleShot(0, self, apply)
 
     def theme_changed(self, _theme: object = None) -> None:
         """Repaint everything in the new light/dark colours."""
@@ -652,7 +652,7 @@ class MainWindow(QMainWindow):
             self.files.open(path, ask=False)  # on failure: the problems dialog, an empty canvas
         else:
             self.files.open_default()
-        QTimer.singleShot(0, self.files.offer_recovery)
+        QTimer.singleShot(0, self, self.files.offer_recovery)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         training = self.panels.get("TrainingPanel")
