@@ -2,7 +2,8 @@
 
 Each open document writes `<config>/recovery/<session>.studio.json` plus a
 small `<session>.meta.json` (pid, original path) while it has unsaved
-changes. A clean close or a save deletes them. At start-up, recovery files
+changes, and `<session>.weights.npz` while its weights differ from those
+saved beside the project (imported, reset, taken from a run). A clean close or a save deletes them. At start-up, recovery files
 whose process is gone (or whose session ended without cleaning up) are
 offered for restoring.
 """
@@ -21,6 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from studio.core.errors import ProjectError
 from studio.project.io import atomic_write_text, dumps_project, load_project
 from studio.project.model import Project
+from studio.project.weights import read_weights, weights_file_for, write_weights
 from studio.ui.document import ProjectDocument
 from studio.ui.settings import config_dir
 
@@ -44,18 +46,30 @@ class Recovery:
     original: Path | None
     saved_at: float
 
+    @property
+    def weights_file(self) -> Path:
+        return _weights_file(self.project_file)
+
     def load(self) -> Project:
-        # The weights are those last saved beside the original project file.
+        # The weights are the autosaved ones where the session changed them, else those
+        # last saved beside the original project file.
         project = load_project(self.project_file, weights_beside=self.original)
+        if self.weights_file.is_file():
+            folder = self.original.parent if self.original is not None else self.weights_file.parent
+            project.weights = read_weights(self.weights_file, folder)  # damaged: WeightsFileError names it
         project.path = self.original
         return project
 
     def discard(self) -> None:
-        for path in (self.project_file, self.meta_file):
+        for path in (self.project_file, self.meta_file, self.weights_file):
             try:
                 path.unlink()
             except FileNotFoundError:
                 pass
+
+
+def _weights_file(project_file: Path) -> Path:
+    return project_file.with_name(project_file.name.replace(".studio.json", ".weights.npz"))
 
 
 def _alive(pid: int) -> bool:
@@ -109,6 +123,8 @@ class Autosaver(QObject):
         folder = recovery_dir()
         self.project_file = folder / f"{self.session}.studio.json"
         self.meta_file = folder / f"{self.session}.meta.json"
+        self.weights_file = _weights_file(self.project_file)
+        self._weights_revision: int | None = None  # the store's revision in weights_file
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.autosave)
@@ -122,6 +138,7 @@ class Autosaver(QObject):
         project = self.document.project
         try:
             atomic_write_text(self.project_file, dumps_project(project))
+            self._autosave_weights(project)
             meta = {
                 "pid": os.getpid(),
                 "session": self.session,
@@ -136,6 +153,24 @@ class Autosaver(QObject):
         self.saved.emit(self.project_file)
         return True
 
+    def _autosave_weights(self, project: Project) -> None:
+        """Keep a copy of the weights while they differ from those saved beside the project."""
+        store = project.weights
+        beside = weights_file_for(project.path) if project.path is not None else None
+        if (store.empty and store.saved is None) or (beside is not None and store.saved == (beside, store.revision)):
+            self._drop_weights()  # nothing stored, or exactly what the project's own file holds
+            return
+        if self._weights_revision != store.revision or not self.weights_file.is_file():
+            write_weights(self.weights_file, store, [n.id for n in project.graph.nodes])
+            self._weights_revision = store.revision
+
+    def _drop_weights(self) -> None:
+        self._weights_revision = None
+        try:
+            self.weights_file.unlink()
+        except FileNotFoundError:
+            pass
+
     def _on_dirty(self, dirty: bool) -> None:
         if not dirty:
             self.clear()
@@ -146,6 +181,7 @@ class Autosaver(QObject):
                 path.unlink()
             except FileNotFoundError:
                 pass
+        self._drop_weights()
 
     def close(self) -> None:
         """A clean end: stop and delete the recovery files."""

@@ -130,6 +130,36 @@ def test_recover_from_autosave_after_a_crash(make_window, dialog_log, tmp_path):
     assert load_project(path).graph.nodes == []  # the file itself was not touched
 
 
+def test_recovery_brings_back_weights_changed_since_the_save(make_window, dialog_log, tmp_path):
+    import numpy as np
+
+    from studio.project.weights import SetWeights, WeightEntry
+
+    crashed = make_window()
+    path = tmp_path / "weighted.studio.json"
+    dialog_log.save_file = path
+    node = _edit(crashed, units=2)
+    crashed.files.save_as()
+    autosaver = crashed.files.autosaver
+    # Unchanged weights need no copy: the project's own file holds them.
+    crashed.document.push(SetParam(node.id, "units", 3))
+    assert autosaver.autosave() and not autosaver.weights_file.exists()
+    kernel = np.full((4, 3), 0.123, np.float32)
+    store = crashed.document.project.weights
+    crashed.document.push(SetWeights(store, {node.id: WeightEntry.of([kernel, np.zeros(3, np.float32)])}))
+    assert autosaver.autosave() and autosaver.weights_file.exists()
+    autosaver.abandon()  # the process dies before the user saves
+
+    fresh = make_window()
+    assert fresh.files.offer_recovery()
+    entry = fresh.document.project.weights.get(node.id)
+    assert entry is not None and entry.shapes == [(4, 3), (3,)]
+    restored = np.frombuffer(entry.arrays[0].data, np.float32).reshape(4, 3)
+    assert np.array_equal(restored, kernel)
+    assert not load_project(path).weights.get(node.id)  # the saved project was not touched
+    assert not autosaver.weights_file.exists()  # the recovery was taken
+
+
 def test_clean_close_leaves_no_recovery(make_window, dialog_log):
     window = make_window()
     _edit(window)
