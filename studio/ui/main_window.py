@@ -31,6 +31,7 @@ from studio.graph.edits import Batch, MoveNodes, SetTrainable
 from studio.graph.inference import ShapeReport, analyse
 from studio.project.io import load_project
 from studio.project.model import Project
+from studio.project.weights import weights_file_for
 from studio.ui import clipboard, dialogs, guide, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
 from studio.ui.canvas.group_frames import GroupFrames
@@ -52,6 +53,7 @@ from studio.ui.summary import SummaryBar, SummaryDialog
 from studio.ui.weights_ui import WeightsController
 
 BIG_FILE = 128 * 1024  # bytes: File > Open reads bigger project files off the GUI thread
+BIG_WEIGHTS = 4 * 1024 * 1024  # bytes: ... and a small project whose weights file is bigger
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -479,8 +481,21 @@ class MainWindow(QMainWindow):
             big = path.stat().st_size > BIG_FILE
         except OSError:
             big = False
-        if not big or self._reading:
+        if self._reading:
             return load_project(path)
+        if not big:
+            try:
+                heavy = weights_file_for(path).stat().st_size > BIG_WEIGHTS
+            except OSError:
+                heavy = False
+            if not heavy:
+                return load_project(path)
+            # A small graph with big weights (an imported ResNet50: 0.8 s to read them).
+            self._reading = True
+            try:
+                return call_while_answering(lambda: load_project(path))
+            finally:
+                self._reading = False
 
         def read() -> tuple[Project, ShapeReport, dict]:
             project = load_project(path)
