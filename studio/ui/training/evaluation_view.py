@@ -11,6 +11,10 @@ ideal diagonal, the error metrics, and the samples with the largest errors. Fore
 model's forecast and the naive "last value" forecast (one step ahead at a time,
 chosen above the plot when the model forecasts several), their MAE / RMSE /
 MAPE side by side, and a table of the errors per step ahead.
+
+A model with several outputs (data bound per output) is evaluated per output: a row of buttons
+above the results picks the output shown ("kind · classes", "amount · a number"), each with its own
+metrics, confusion matrix or regression plot and samples.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QRadioButton,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -54,7 +60,8 @@ class EvaluationView(QWidget):
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
-        self.evaluation: Optional[dict[str, Any]] = None
+        self.evaluation: Optional[dict[str, Any]] = None  # what is shown: the whole, or one output's
+        self.whole: Optional[dict[str, Any]] = None  # the run's evaluation, every output included
         self._class_names: list[str] = []
         self._numbered = False  # the matrix's columns are numbered (the names did not fit)
         self._forecast: Optional[tuple] = None
@@ -170,6 +177,20 @@ class EvaluationView(QWidget):
         forecasting.setStretchFactor(0, 3)
         forecasting.setStretchFactor(1, 1)
 
+        # several outputs: which one is shown
+        self.outputs_bar = QWidget()
+        self.outputs_bar.setObjectName("evaluationOutputs")
+        bar = QHBoxLayout(self.outputs_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(QLabel("Output:"))
+        self._outputs_row = bar
+        self.output_group = QButtonGroup(self)
+        self.output_group.setExclusive(True)
+        self.output_group.idClicked.connect(self._show_output_index)
+        self._output_names: list[str] = []
+        bar.addStretch(1)
+        self.outputs_bar.hide()
+
         self.stack = QStackedWidget()
         self.stack.addWidget(QWidget())
         self.stack.addWidget(classification)
@@ -181,10 +202,65 @@ class EvaluationView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.outputs_bar)
         layout.addWidget(self.stack, 1)
 
     # --- content --------------------------------------------------------------------------
     def set_evaluation(self, evaluation: Optional[dict[str, Any]]) -> None:
+        self.whole = evaluation
+        outputs = (evaluation or {}).get("outputs")
+        self._fill_outputs(outputs if isinstance(outputs, dict) and len(outputs) > 1 else {})
+        if self._output_names:
+            first = str((evaluation or {}).get("output") or "")
+            self.show_output(first if first in self._output_names else self._output_names[0])
+            return
+        self._show(evaluation)
+
+    # --- several outputs ------------------------------------------------------------------
+    def output_names(self) -> list[str]:
+        """The outputs the selector offers (empty for a model with one output)."""
+        return list(self._output_names)
+
+    def current_output(self) -> str:
+        """The output shown ("" for a model with one output)."""
+        button = self.output_group.checkedButton()
+        return self._output_names[self.output_group.id(button)] if button is not None and self._output_names else ""
+
+    def output_button(self, name: str) -> QRadioButton:
+        return self.output_group.button(self._output_names.index(name))
+
+    def show_output(self, name: str) -> None:
+        """Show output `name`'s own evaluation (its metrics, matrix or plot, and samples)."""
+        index = self._output_names.index(name)
+        self.output_group.button(index).setChecked(True)
+        self._show_output_index(index)
+
+    def _fill_outputs(self, outputs: dict[str, Any]) -> None:
+        for button in self.output_group.buttons():
+            self.output_group.removeButton(button)
+            self._outputs_row.removeWidget(button)
+            button.deleteLater()
+        self._output_names = [str(name) for name in outputs]
+        for i, (name, each) in enumerate(outputs.items()):
+            button = QRadioButton(f"{name} · {_what(each)}")
+            button.setObjectName(f"evaluationOutput_{i}")
+            button.setToolTip(f"Show output '{name}': {_headline(each)}")
+            self.output_group.addButton(button, i)
+            self._outputs_row.insertWidget(1 + i, button)
+        self.outputs_bar.setVisible(bool(self._output_names))
+
+    def _show_output_index(self, index: int) -> None:
+        whole = self.whole or {}
+        name = self._output_names[index]
+        each = dict((whole.get("outputs") or {}).get(name) or {})
+        each.setdefault("run", whole.get("run"))
+        self._show(each)
+        others = [f"{other}: {_headline((whole.get('outputs') or {}).get(other) or {})}"
+                  for other in self._output_names if other != name]
+        self.summary.setText(f"Output '{name}' · " + self.summary.text()
+                             + ("\nOther outputs: " + "; ".join(others) if others else ""))
+
+    def _show(self, evaluation: Optional[dict[str, Any]]) -> None:
         self.evaluation = evaluation
         self.samples.clear()
         self.worst.clear()
@@ -512,6 +588,24 @@ class _VerticalLabel(QWidget):
         painter.rotate(-90)
         painter.drawText(0, 0, self.height(), self.width(), Qt.AlignmentFlag.AlignCenter, self._text)
         painter.end()
+
+
+def _what(ev: dict[str, Any]) -> str:
+    """An output's kind in a word or two: "3 classes", "a number", "a forecast"."""
+    if "confusion" in ev:
+        return f"{len(ev.get('class_names') or [])} classes"
+    if isinstance(ev.get("forecast"), dict):
+        return "a forecast"
+    return "a number" if "mse" in ev else str(ev.get("task") or "output")
+
+
+def _headline(ev: dict[str, Any]) -> str:
+    """An output's main figure: "accuracy 0.9167" or "MAE 2.31"."""
+    if "accuracy" in ev:
+        return f"accuracy {_number(ev.get('accuracy'))}"
+    if "mae" in ev:
+        return f"MAE {_number(ev.get('mae'))}"
+    return "no metrics"
 
 
 def _number(value: Any, percent: bool = False) -> str:
