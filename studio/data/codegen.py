@@ -32,7 +32,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from studio.core.errors import DataError, ExportError
+from studio.core.errors import DataError
 from studio.core.text import show
 from studio.data import registry
 from studio.data.spec import DatasetSpec, in_model_order, output_tasks  # noqa: F401 - the exporter's way in
@@ -334,10 +334,6 @@ def loader_source(spec: dict, base_dir: str | os.PathLike | None = None,
     if ds.kind == "images":
         return _portable(_images(ds, path, rescale=True), path, paths)
     if ds.kind == "text":
-        if ds.text.strings:
-            raise ExportError("the script's data loader does not yet give texts as strings (text option "
-                              "'strings'); export the model as a SavedModel or .keras file, or export the "
-                              "script without the dataset")
         return _portable(_text(ds, path, pre, base_dir, paths), path, paths)
     if ds.kind == "timeseries":
         return _portable(_series(ds, path), path, paths)
@@ -634,6 +630,15 @@ def _text(ds: DatasetSpec, path: str, pre: dict, base_dir, paths: ScriptPaths | 
 ''' if classification else '''    y = raw.astype("float32")[:, None]
 ''' if ds.decimal != "," else '''    y = np.char.replace(raw, ",", ".").astype("float32")[:, None]  # decimal commas
 '''
+    if ds.text.strings:  # the model reads the texts itself (a text module): no token ids
+        body = Template('''
+    PATH = $path
+$split$read$target    assignment = split(len(y), $labels, VALIDATION, TEST)
+    x = texts.astype(str)  # each sample is its whole text
+''').substitute(path=_lit(path, "path"), split=_SPLIT, read=read, target=target,
+                labels="y" if classification and ds.split.stratify else "None")
+        return _header(ds, path, "Read the texts; the model takes each as one string.",
+                       "(text, target)") + body + _PARTS
     body = Template('''
     PATH = $path
     VOCABULARY = $vocab  # saved by Network Studio from the training split; None: learn it here

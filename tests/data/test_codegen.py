@@ -84,6 +84,7 @@ def make_inputs(root: Path) -> dict:
         "arrays": {"kind": "npz", "path": "arrays.npz"},
         "images": {"kind": "images", "path": "images"},
         "text": {"kind": "text", "path": "texts.csv", "text": {"sequence_length": 6}},
+        "strings": {"kind": "text", "path": "texts.csv", "text": {"strings": True}},  # for a text module
         "series": {"kind": "timeseries", "path": "series.csv", "window": {"length": 8, "horizon": 2}},
         "iris": {"kind": "sample", "path": "iris"},
     }
@@ -100,7 +101,7 @@ for name in sys.argv[2].split(","):
     test_y = [] if test is None else [v.tolist() for _, yb in test for v in yb.numpy()]
     out[name] = {"x": list(x.shape[1:]), "y": list(y.shape[1:]), "x_dtype": x.dtype.name,
                  "validation": sum(int(yb.shape[0]) for _, yb in validation), "test_y": test_y,
-                 "x_mean": float(abs(x.numpy()).mean())}
+                 "x_mean": float(abs(x.numpy()).mean()) if x.dtype.is_numeric else None}
 print(json.dumps(out))
 """
 
@@ -127,6 +128,7 @@ def test_generated_loaders_run_and_split_like_the_app(tmp_path):
         else:
             assert np.allclose(got[name]["test_y"], test_y, atol=1e-4)
     assert got["text"]["x_dtype"] == "int32"
+    assert got["strings"]["x_dtype"] == "string"  # each sample its whole text, as the app gives it
     assert got["images"]["x_mean"] > 1.0  # raw pixels, like the app's datasets: the model scales them
 
 
