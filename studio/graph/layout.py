@@ -137,3 +137,47 @@ def free_spot(graph: Graph, after: str, height: Callable[[str], float] = lambda 
                 y = math.ceil((bottom + GAP) / GRID) * GRID
                 moved = True
     return (x, y)
+
+
+def between_spot(graph: Graph, source: str, target: str, height: Callable[[str], float] = lambda _n: NODE_HEIGHT,
+                 new_height: float = NODE_HEIGHT) -> tuple[Position, dict[str, Position]]:
+    """Where a layer inserted into the wire `source` -> `target` goes, and the nodes that move to
+    make room: midway between the two (level with the middle of their ports), nudged up or down
+    to a free spot. When the gap between them is narrower than a layer and two short wires, the
+    target and everything downstream of it move right to leave a column's room (a wire drawn
+    backwards, to a target left of the source, moves nothing)."""
+    sx, sy = (float(v) for v in graph.node(source).position[:2])
+    tx, ty = (float(v) for v in graph.node(target).position[:2])
+    shifts: dict[str, Position] = {}
+    gap = tx - (sx + NODE_WIDTH)
+    if tx >= sx and gap < NODE_WIDTH + 2 * GAP:
+        dx = math.ceil((NODE_WIDTH + 2 * (COLUMN - NODE_WIDTH) - gap) / GRID) * GRID
+        downstream, todo = {target}, [target]
+        while todo:
+            for edge in graph.outputs_of(todo.pop()):
+                if edge.target not in downstream and edge.target != source:
+                    downstream.add(edge.target)
+                    todo.append(edge.target)
+        for node_id in downstream:
+            x, y = (float(v) for v in graph.node(node_id).position[:2])
+            shifts[node_id] = (x + dx, y)
+        tx += dx
+    x = round(((sx + NODE_WIDTH + tx) / 2 - NODE_WIDTH / 2) / GRID) * GRID
+    middle = (sy + height(source) / 2 + ty + height(target) / 2) / 2
+    y0 = round((middle - new_height / 2) / GRID) * GRID
+    boxes = []
+    for node in graph.nodes:
+        nx, ny = shifts.get(node.id) or tuple(float(v) for v in node.position[:2])
+        boxes.append((nx, ny, nx + NODE_WIDTH, ny + height(node.id)))
+    margin = GAP / 2
+
+    def free(y: float) -> bool:
+        return not any(x < right + margin and left < x + NODE_WIDTH + margin
+                       and y < bottom + margin and top < y + new_height + margin
+                       for left, top, right, bottom in boxes)
+
+    for step in range(60):  # 0, +20, -20, +40, -40 ... (down first)
+        y = y0 + (step + 1) // 2 * GRID * (1 if step % 2 else -1)
+        if free(y):
+            return (x, y), shifts
+    return (x, y0), shifts

@@ -2,11 +2,13 @@
 
 It stays, at a constant readable size, until the user's next click, key or
 edit, and offers the fix the wire rules suggest ("Insert Reshape to (28, 28, 1)")
-as a button (see `refusal.fixes`)."""
+as a button (see `refusal.fixes`). `place` picks where it goes: near the drop
+point, inside the view, clear of the two layers the wire was meant to join
+(and of other layers where there is room)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
@@ -15,6 +17,54 @@ from studio.ui import theme
 WIDTH = 340.0  # the text wraps at this width
 PAD = 10.0
 BUTTON_H = 24.0
+OFFSET = 14.0  # from the drop point to the nearest corner of the note, where there is room
+MARGIN = 4.0  # kept free inside the view's edges
+CLEARANCE = 8.0  # kept free around a layer
+STEP = 16.0  # the grid of places tried across the view
+
+
+def place(anchor: QPointF, size: QSizeF, port: QRectF, ends: list[QRectF], others: list[QRectF]) -> QPointF:
+    """The top-left (viewport pixels) for a note of `size` dropped at `anchor`: all of it inside
+    `port`; never over the `ends` (the layers at both ends of the refused wire) when the view has
+    room anywhere; then over as little of the `others` (other layers) and as near the drop point
+    as it can (covering a whole layer weighs like ~300 px further away), preferring below right."""
+    w, h = size.width(), size.height()
+    left, top = port.left() + MARGIN, port.top() + MARGIN
+    right, bottom = max(left, port.right() - MARGIN - w), max(top, port.bottom() - MARGIN - h)
+
+    def clamp(x: float, y: float) -> tuple[float, float]:
+        return min(max(x, left), right), min(max(y, top), bottom)
+
+    ends = [r.adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE) for r in ends]
+    others = [r.adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE) for r in others]
+    # the corners around the drop point, flush against the layers' sides, and a grid over the view
+    xs = {anchor.x() + OFFSET, anchor.x() - OFFSET - w}
+    ys = {anchor.y() + OFFSET, anchor.y() - OFFSET - h}
+    for r in ends + others:
+        xs.update((r.right() + 1, r.left() - 1 - w))
+        ys.update((r.bottom() + 1, r.top() - 1 - h))
+    xs.update(left + i * STEP for i in range(int((right - left) / STEP) + 2))
+    ys.update(top + i * STEP for i in range(int((bottom - top) / STEP) + 2))
+    best, best_cost = None, None
+    for x0 in xs:
+        for y0 in ys:
+            x, y = clamp(x0, y0)
+            rect = QRectF(x, y, w, h)
+            over_ends = sum(_area(rect, r) for r in ends)
+            over_others = sum(_area(rect, r) for r in others)
+            # the nearest point of the note to the drop point, a little further when above or left
+            dx = max(x - anchor.x(), anchor.x() - (x + w), 0.0)
+            dy = max(y - anchor.y(), anchor.y() - (y + h), 0.0)
+            lean = (x + w / 2 < anchor.x()) * 10 + (y + h / 2 < anchor.y()) * 5
+            cost = (over_ends, over_others / 50 + (dx * dx + dy * dy) ** 0.5 + lean)
+            if best_cost is None or cost < best_cost:
+                best, best_cost = (x, y), cost
+    return QPointF(*best)
+
+
+def _area(a: QRectF, b: QRectF) -> float:
+    r = a.intersected(b)
+    return 0.0 if r.isEmpty() else r.width() * r.height()
 
 
 class RefusalCallout(QGraphicsItem):

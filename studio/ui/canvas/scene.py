@@ -41,6 +41,7 @@ from studio.graph.model import (
 )
 from studio.ui.canvas import refusal
 from studio.ui.canvas.callout import RefusalCallout
+from studio.ui.canvas.callout import place as callout_place
 from studio.ui.canvas.edge_item import BUNDLE_MIN, EdgeItem, WireBundle
 from studio.ui.canvas.interactions import Gesture, MoveGesture, NewWireGesture
 from studio.ui.canvas.labels import key_labels
@@ -365,33 +366,34 @@ class CanvasScene(QGraphicsScene):
 
     # -- a refused wire -----------------------------------------------------------
     def show_refusal(self, edge: Edge, reason: str, pos: QPointF) -> None:
-        """Say why `edge` was refused in a callout at `pos` (until the next click, key or edit),
+        """Say why `edge` was refused in a callout near `pos` (until the next click, key or edit),
         with the fixes the wire rules suggest as buttons."""
         self.dismiss_refusal()
-        self._fixes = refusal.fixes(self.document.graph, edge, reason)
+        self._fixes = refusal.fixes(self.document.graph, edge, reason, self.node_height)
         labels = [f.label for f in self._fixes]
         self.callout = RefusalCallout(reason, labels)
-        self.callout.setPos(self._inside_view(pos, self.callout.boundingRect()))
+        self.callout.setPos(self._callout_spot(pos, self.callout.boundingRect(), (edge.source, edge.target)))
         self.addItem(self.callout)
         self.refusalChanged.emit(reason, labels)
         # the status bar is too narrow for the reason: it points to the callout
         self.show_message(f"Cannot connect: {self.document.graph.label(edge.target)} cannot take that input "
                           "(see the note)")
 
-    def _inside_view(self, pos: QPointF, rect: QRectF, offset: float = 14.0) -> QPointF:
-        """Where an item of device-sized `rect` goes near `pos` (below right of it) so that all of
-        it is inside the view."""
+    def _callout_spot(self, pos: QPointF, rect: QRectF, ends: tuple[str, ...]) -> QPointF:
+        """Where an item of device-sized `rect` goes near `pos`: inside the view, clear of the
+        layers `ends` and, where there is room, of the other layers in sight."""
         views = self.views()
         if not views:
             return pos
         view = views[0]
-        port = view.viewport().rect()
-        at = view.mapFromScene(pos)
-        x = min(at.x() + offset, port.right() - rect.width() - 4)
-        y = at.y() + offset
-        if y + rect.height() > port.bottom() - 4:  # no room below: above the point
-            y = max(4.0, at.y() - offset - rect.height())
-        return view.mapToScene(round(max(4.0, x)), round(y))
+        port = QRectF(view.viewport().rect())
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        end_rects, other_rects = [], []
+        for item in self.nodes_in(seen):
+            shown = QRectF(view.mapFromScene(item.sceneBoundingRect()).boundingRect())
+            (end_rects if item.node_id in ends else other_rects).append(shown)
+        spot = callout_place(QPointF(view.mapFromScene(pos)), rect.size(), port, end_rects, other_rects)
+        return view.mapToScene(round(spot.x()), round(spot.y()))
 
     def apply_fix(self, index: int) -> bool:
         """Apply the refused wire's fix number `index` (one undo step)."""
@@ -399,7 +401,23 @@ class CanvasScene(QGraphicsScene):
             return False
         fix = self._fixes[index]
         self.dismiss_refusal()
-        return bool(self.document.push(fix.edit))
+        if not self.document.push(fix.edit):
+            return False
+        # the new layer and the target (which may have moved right to make room) come into sight,
+        # with the source where all three fit
+        views = self.views()
+        items = [self._nodes.get(n) for n in fix.nodes]
+        if views and all(items):
+            view = views[0]
+            for first in range(len(items)):
+                rect = QRectF()
+                for item in items[first:]:
+                    rect = rect.united(item.sceneBoundingRect())
+                shown = view.mapFromScene(rect).boundingRect()
+                if shown.width() + 80 <= view.viewport().width() or first == len(items) - 2:
+                    view.ensureVisible(rect, 40, 40)
+                    break
+        return True
 
     def dismiss_refusal(self, *_args) -> None:
         callout, self.callout = self.callout, None
