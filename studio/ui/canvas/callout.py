@@ -20,7 +20,7 @@ BUTTON_H = 24.0
 OFFSET = 14.0  # from the drop point to the nearest corner of the note, where there is room
 MARGIN = 4.0  # kept free inside the view's edges
 CLEARANCE = 8.0  # kept free around a layer
-STEP = 16.0  # the grid of places tried across the view
+STEP = 32.0  # the grid of places tried across the view
 
 
 def place(anchor: QPointF, size: QSizeF, port: QRectF, ends: list[QRectF], others: list[QRectF]) -> QPointF:
@@ -29,42 +29,54 @@ def place(anchor: QPointF, size: QSizeF, port: QRectF, ends: list[QRectF], other
     room anywhere; then over as little of the `others` (other layers) and as near the drop point
     as it can (covering a whole layer weighs like ~300 px further away), preferring below right."""
     w, h = size.width(), size.height()
+    ax, ay = anchor.x(), anchor.y()
     left, top = port.left() + MARGIN, port.top() + MARGIN
     right, bottom = max(left, port.right() - MARGIN - w), max(top, port.bottom() - MARGIN - h)
 
-    def clamp(x: float, y: float) -> tuple[float, float]:
-        return min(max(x, left), right), min(max(y, top), bottom)
+    def box(r: QRectF) -> tuple[float, float, float, float]:
+        return (r.left() - CLEARANCE, r.top() - CLEARANCE, r.right() + CLEARANCE, r.bottom() + CLEARANCE)
 
-    ends = [r.adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE) for r in ends]
-    others = [r.adjusted(-CLEARANCE, -CLEARANCE, CLEARANCE, CLEARANCE) for r in others]
+    end_boxes = [box(r) for r in ends]
+    # the layers nearest the drop point are the ones a note near it can cover
+    other_boxes = sorted((box(r) for r in others), key=lambda b: abs((b[0] + b[2]) / 2 - ax) + abs((b[1] + b[3]) / 2 - ay))
+    other_boxes = other_boxes[:40]
     # the corners around the drop point, flush against the layers' sides, and a grid over the view
-    xs = {anchor.x() + OFFSET, anchor.x() - OFFSET - w}
-    ys = {anchor.y() + OFFSET, anchor.y() - OFFSET - h}
-    for r in ends + others:
-        xs.update((r.right() + 1, r.left() - 1 - w))
-        ys.update((r.bottom() + 1, r.top() - 1 - h))
+    xs = {ax + OFFSET, ax - OFFSET - w}
+    ys = {ay + OFFSET, ay - OFFSET - h}
+    for b in end_boxes + other_boxes[:12]:
+        xs.update((b[2] + 1, b[0] - 1 - w))
+        ys.update((b[3] + 1, b[1] - 1 - h))
     xs.update(left + i * STEP for i in range(int((right - left) / STEP) + 2))
     ys.update(top + i * STEP for i in range(int((bottom - top) / STEP) + 2))
-    best, best_cost = None, None
-    for x0 in xs:
-        for y0 in ys:
-            x, y = clamp(x0, y0)
-            rect = QRectF(x, y, w, h)
-            over_ends = sum(_area(rect, r) for r in ends)
-            over_others = sum(_area(rect, r) for r in others)
+    spots = []
+    for x in {min(max(x, left), right) for x in xs}:
+        dx = max(x - ax, ax - (x + w), 0.0)
+        for y in {min(max(y, top), bottom) for y in ys}:
+            dy = max(y - ay, ay - (y + h), 0.0)
             # the nearest point of the note to the drop point, a little further when above or left
-            dx = max(x - anchor.x(), anchor.x() - (x + w), 0.0)
-            dy = max(y - anchor.y(), anchor.y() - (y + h), 0.0)
-            lean = (x + w / 2 < anchor.x()) * 10 + (y + h / 2 < anchor.y()) * 5
-            cost = (over_ends, over_others / 50 + (dx * dx + dy * dy) ** 0.5 + lean)
-            if best_cost is None or cost < best_cost:
-                best, best_cost = (x, y), cost
+            lean = (x + w / 2 < ax) * 10 + (y + h / 2 < ay) * 5
+            spots.append(((dx * dx + dy * dy) ** 0.5 + lean, x, y))
+    spots.sort()
+    best, best_cost = (spots[0][1], spots[0][2]), None
+    for near, x, y in spots:
+        if best_cost is not None and best_cost[0] == 0 and best_cost[1] <= near:
+            break  # clear of the ends, and nothing further on can be cheaper
+        cost = (_covered(x, y, w, h, end_boxes), _covered(x, y, w, h, other_boxes) / 50 + near)
+        if best_cost is None or cost < best_cost:
+            best, best_cost = (x, y), cost
     return QPointF(*best)
 
 
-def _area(a: QRectF, b: QRectF) -> float:
-    r = a.intersected(b)
-    return 0.0 if r.isEmpty() else r.width() * r.height()
+def _covered(x: float, y: float, w: float, h: float, boxes: list[tuple[float, float, float, float]]) -> float:
+    """How much of the `boxes` the rect (x, y, w, h) covers, in square pixels."""
+    total = 0.0
+    for left, top, right, bottom in boxes:
+        cw = min(x + w, right) - max(x, left)
+        if cw > 0:
+            ch = min(y + h, bottom) - max(y, top)
+            if ch > 0:
+                total += cw * ch
+    return total
 
 
 class RefusalCallout(QGraphicsItem):
