@@ -42,8 +42,31 @@ def export_project(project: Project, fmt: str, path: str | Path, *, run: Optiona
 
     if fmt == "bundle":
         raise ValueError("a bundle is written by studio.workflows.bundle.export_bundle")
+    if fmt == "python":
+        complete_module_facts(project)
     return export(project, fmt, Path(path), run=run, which=which, log=progress or _quiet,
                   step=steps(cancel, step, f"exporting {project.name}"))
+
+
+def complete_module_facts(project: Project) -> None:
+    """Fill in how each Hub module node calls its module (endpoint, input keyword, training
+    argument) where the project file does not say (written by hand, a template, an older
+    version): the script calls the module the same way the layer does. The window's module
+    job fills them as a project opens; here, for the command line. Raises `HubError` with one
+    line naming the module when it cannot be resolved."""
+    from studio.graph.layers.transfer import HUB_MODULE
+
+    missing = [n for n in project.graph.nodes if n.type == HUB_MODULE and not n.params.get("endpoint")]
+    if not missing:
+        return
+    from studio.hub.module_layer import discover, node_params
+    from studio.hub.resolve import resolve_handle
+
+    for node in missing:
+        handle = node.params.get("handle") or ""
+        found = node_params(discover(resolve_handle(handle), handle), node.params.get("signature") or "",
+                            node.params.get("output_key") or "")
+        node.params.update({k: v for k, v in found.items() if k in ("endpoint", "input_keyword", "takes_training")})
 
 
 def result_lines(result) -> list[str]:
