@@ -8,7 +8,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from studio.graph.model import Edge, Graph, Node
+from studio.graph.model import Edge, Graph, Group, Node
 
 
 class Edit:
@@ -237,6 +237,37 @@ class MoveNodes(Edit):
     def revert(self, graph: Graph) -> None:
         for node_id, pos in self._old.items():
             graph.move(node_id, pos)
+
+
+class SetGroupCollapsed(Edit):
+    """Draw a group (a nested model's layers) as one node, or show its layers again: a view of
+    the graph, saved with the project and undoable like any edit; the model is unchanged."""
+
+    def __init__(self, group_id: str, collapsed: bool, name: str = "") -> None:
+        self.group_id, self.collapsed = group_id, bool(collapsed)
+        self.text = f"{'Collapse' if collapsed else 'Expand'} group {name or 'group'}"
+        self._old = False
+
+    def apply(self, graph: Graph) -> None:
+        self._old = graph.group(self.group_id).collapsed
+        graph.set_group_collapsed(self.group_id, self.collapsed)
+
+    def revert(self, graph: Graph) -> None:
+        graph.set_group_collapsed(self.group_id, self._old)
+
+
+class AddGroup(Edit):
+    """Add a group of existing nodes (a backbone expanded to its layers)."""
+
+    def __init__(self, group: Group) -> None:
+        self.group = Group.from_dict(group.to_dict())
+        self.text = f"Group {group.name}"
+
+    def apply(self, graph: Graph) -> None:
+        graph.add_group(Group.from_dict(self.group.to_dict()))
+
+    def revert(self, graph: Graph) -> None:
+        graph.remove_group(self.group.id)
 
 
 @dataclass

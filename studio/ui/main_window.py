@@ -48,7 +48,7 @@ from studio.ui.palette import Palette, entry_for, with_params
 from studio.ui.quick_add import QuickAdd
 from studio.ui.recovery import INTERVAL_MS
 from studio.ui.shape_job import OpaqueShapeJob
-from studio.ui.sharing_menu import add_group_menu, add_share_menu
+from studio.ui.sharing_menu import add_group_menu, add_group_node_menu, add_share_menu
 from studio.ui.summary import SummaryBar, SummaryDialog
 from studio.ui.weights_ui import WeightsController
 
@@ -352,6 +352,14 @@ class MainWindow(QMainWindow):
         """The right-click menu for the current selection (or empty canvas)."""
         a = self.actions_
         menu = QMenu(self)
+        group_id = self.group_frames.group_at(scene_pos)
+        if group_id is not None:  # a collapsed group's node: Expand, and its layers selected
+            self.group_frames.select(group_id)
+            add_group_node_menu(menu, self.document, group_id)
+            menu.addSeparator()
+            for action in (a.cut, a.copy, a.delete):
+                menu.addAction(action)
+            return menu
         selection = self.document.selected_nodes()
         if selection:
             for action in (a.cut, a.copy, a.duplicate, a.delete):

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QMenu
 
-from studio.graph.edits import Batch, ShareWeights, share_candidates
+from studio.graph.edits import Batch, SetGroupCollapsed, ShareWeights, share_candidates
 from studio.project.weights import SetWeights, WeightEntry
 
 MAX_LISTED = 40  # nodes named in the submenu; a graph with more lists the nearest in graph order
@@ -77,5 +77,19 @@ def add_group_menu(menu: QMenu, document: Any, node_id: str | None) -> None:
         action.triggered.connect(lambda _=False, g=group.id: document.set_selection(graph.group_members(g)))
         if node_id is not None:
             fold = target.addAction(f"Collapse group {group.name or 'group'}")
-            fold.setStatusTip("Draw this nested model as one box (double-click its name to expand it)")
-            fold.triggered.connect(lambda _=False, g=group.id: graph.set_group_collapsed(g, True))
+            fold.setStatusTip("Draw this nested model as one node (double-click it to show its layers again)")
+            fold.triggered.connect(lambda _=False, g=group.id, n=group.name: document.push(SetGroupCollapsed(g, True, n)))
+
+
+def add_group_node_menu(menu: QMenu, document: Any, group_id: str) -> None:
+    """The menu of a collapsed group's node: "Expand group NAME" (one undo step) and "Select its
+    layers" (Cut, Copy and Delete then act on all of them)."""
+    graph = document.graph
+    group = graph.group(group_id)
+    name = group.name or "group"
+    expand = menu.addAction(f"Expand group {name}")
+    expand.setStatusTip("Show this nested model's layers again (Undo collapses it back)")
+    expand.triggered.connect(lambda: document.push(SetGroupCollapsed(group_id, False, name)))
+    select = menu.addAction("Select its layers")
+    select.setStatusTip("Select every layer of this nested model")
+    select.triggered.connect(lambda: document.set_selection(graph.group_members(group_id)))

@@ -2,7 +2,7 @@
 of the same type; choosing one makes the node another call of that layer (one undo step),
 the node says which layer it shares, the totals count the weights once; "Stop sharing
 weights" and Undo give it its own layer back. The layers of a nested model (a group) are
-listed and selected as one."""
+listed and selected as one (collapsing a group: tests/ui/test_group_nodes.py)."""
 
 from __future__ import annotations
 
@@ -120,38 +120,3 @@ def test_a_pasted_copy_keeps_sharing_only_with_nodes_copied_along():
     new_ta, new_tb = both[1]
     assert g.node(new_tb).shares == new_ta and g.node(new_ta).shares == ""  # one new layer, two calls
     assert g.node(alone[1][0]).shares == ""  # its layer was not copied: a layer of its own
-
-
-def test_a_group_is_framed_and_collapses_to_one_box_and_expands(qtbot, make_window, tmp_path):
-    from PySide6.QtCore import QPoint, QPointF
-
-    from studio.graph.model import Group
-
-    project = _project(tmp_path)
-    project.graph.add_group(Group("g1", "tower", ["ta", "tb"]))
-    window = make_window(ProjectDocument(project))
-    frames = window.group_frames
-    qtbot.waitUntil(lambda: "g1" in frames.frames)
-    frame = frames.frames["g1"]
-    for node_id in ("ta", "tb"):  # the frame holds the group's nodes, not the others
-        assert frame.sceneBoundingRect().contains(window.scene.node_item(node_id).sceneBoundingRect())
-    assert not frame.sceneBoundingRect().contains(window.scene.node_item("diff").sceneBoundingRect())
-    assert frame.label() == "▾ tower (2 layers)"
-
-    def name_point() -> QPoint:
-        return window.view.mapFromScene(frame.mapToScene(frame.header_rect().topLeft()) + QPointF(30, 10))
-
-    window.view.centerOn(frame)
-    click(window.view, name_point())  # a click on the name selects the group's layers
-    assert sorted(window.document.selection) == ["ta", "tb"]
-    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, name_point())
-    qtbot.waitUntil(lambda: project.graph.group("g1").collapsed)
-    assert not window.scene.node_item("ta").isVisible() and not window.scene.node_item("tb").isVisible()
-    assert window.scene.node_item("diff").isVisible() and frame.label() == "▸ tower (2 layers)"
-    QTest.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, name_point())
-    qtbot.waitUntil(lambda: not project.graph.group("g1").collapsed)
-    assert window.scene.node_item("ta").isVisible() and window.scene.node_item("tb").isVisible()
-    # From a member's menu too.
-    window.document.set_selection(["ta"])
-    _menu_item(window.context_menu(window.scene.node_item("ta").scenePos()), "Collapse group tower").trigger()
-    qtbot.waitUntil(lambda: not window.scene.node_item("ta").isVisible())

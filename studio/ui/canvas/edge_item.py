@@ -150,6 +150,14 @@ class EdgeItem(QGraphicsItem):
         self.setZValue(0)
 
     def endpoints(self) -> tuple[QPointF, QPointF]:
+        source, target = self.source.stand_in, self.target.stand_in  # a collapsed group drawn there
+        if source is not None or target is not None:
+            start, end = self._own_endpoints()
+            return (source(True, self.edge.source_port) if source is not None else start,
+                    target(False, self.edge.target_port) if target is not None else end)
+        return self._own_endpoints()
+
+    def _own_endpoints(self) -> tuple[QPointF, QPointF]:
         out = self.source.port(True, self.edge.source_port)
         inp = self.target.port(False, self.edge.target_port)
         start = out.scenePos() if out else self.source.mapToScene(QPointF(self.source.body_rect().right(), 20))

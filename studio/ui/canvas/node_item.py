@@ -135,6 +135,9 @@ class NodeItem(QGraphicsItem):
         self.outputs: list[PortItem] = []
         self.edges: dict = {}  # EdgeItems attached (as keys), kept by the scene
         self.wire_counts: dict[tuple[bool, int], int] = {}  # (is output, port) -> wires, kept by the scene
+        # Set while a collapsed group is drawn in this node's place (canvas/group_frames.py):
+        # (is_output, port) -> the scene point its wires end at instead.
+        self.stand_in = None
         self.snap = True
         self.painted_simple = False  # the last paint drew the plain block of a far zoom
         self._height = 0.0

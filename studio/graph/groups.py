@@ -1,0 +1,104 @@
+"""What a group (the layers of a model used as a layer) is from outside: its ports, their shapes and
+its parameter count, for the canvas to draw a collapsed group as ONE node (issue 12, point 4).
+
+Pure: reads the graph and a `ShapeReport`. A group is a view of the graph: nothing here changes what
+check, compile or export see.
+
+* Inputs: each distinct tensor from outside (source node, output port) that feeds a member, in the
+  order the members take them (member order, then input port). One tensor feeding several members
+  is one input, as a nested model's Input feeds each of its first layers.
+* Outputs: each member output that leaves the group (feeds a node outside) or is a model output,
+  in member order, then port.
+* Parameters: Keras' count of the nested model: each layer once (members calling one shared layer
+  count it once; a second call of a nested model shares its layers with the first call's group and
+  still shows the nested model's full count, as `nested.count_params()` does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from studio.graph.inference import ShapeReport
+from studio.graph.model import Edge, Graph, Group
+
+Ref = tuple[str, int]  # (node id, output port)
+
+
+@dataclass(frozen=True)
+class GroupPorts:
+    inputs: tuple[Ref, ...]  # tensors from outside, each one input port of the collapsed node
+    outputs: tuple[Ref, ...]  # member outputs seen from outside
+    # (member, is_output, port) -> the collapsed node's port index a wire there attaches to
+    attach: dict
+
+
+def group_ports(graph: Graph, group_id: str) -> GroupPorts:
+    members = graph.group_members(group_id)
+    inside = set(members)
+    inputs: dict[Ref, int] = {}
+    outputs: dict[Ref, int] = {}
+    attach: dict[tuple[str, bool, int], int] = {}
+    model_outputs = {n.id for n in graph.output_nodes()}
+    for member in members:
+        for edge in graph.inputs_of(member):
+            if edge.source not in inside:
+                ref = (edge.source, edge.source_port)
+                attach[(member, False, edge.target_port)] = inputs.setdefault(ref, len(inputs))
+    for member in members:
+        leaving: list[Edge] = sorted((e for e in graph.outputs_of(member) if e.target not in inside),
+                                     key=lambda e: e.source_port)
+        ports = [e.source_port for e in leaving]
+        if member in model_outputs:
+            ports += list(range(graph.num_outputs(graph.node(member))))
+        for port in sorted(set(ports)):
+            attach[(member, True, port)] = outputs.setdefault((member, port), len(outputs))
+    return GroupPorts(tuple(inputs), tuple(outputs), attach)
+
+
+def group_params(graph: Graph, report: ShapeReport, group_id: str) -> Optional[tuple[int, int]]:
+    """(trainable, non_trainable) of the group's layers, each layer once; None while a member's
+    count is unknown."""
+    trainable = non_trainable = 0
+    seen: set[str] = set()
+    for member in graph.group_members(group_id):
+        layer = report.shared.get(member, member)
+        if layer in seen:
+            continue
+        seen.add(layer)
+        counts = report.params.get(member)
+        if counts is None:
+            return None
+        trainable += counts[0]
+        non_trainable += counts[1]
+    return trainable, non_trainable
+
+
+def ref_shape(report: ShapeReport, ref: Ref) -> Optional[tuple]:
+    outs = report.outputs.get(ref[0])
+    if not outs or ref[1] >= len(outs):
+        return None
+    return outs[ref[1]]
+
+
+def group_anchor(graph: Graph, group: Group) -> tuple[float, float]:
+    """Where the collapsed node sits: the group's own position when it has one (a backbone expanded
+    to its layers keeps the backbone's place), else the left-most member's (the group's entry)."""
+    position = getattr(group, "position", None)
+    if position:
+        return float(position[0]), float(position[1])
+    nodes = [graph.node(m) for m in graph.group_members(group.id)]
+    if not nodes:
+        return 0.0, 0.0
+    first = min(nodes, key=lambda n: (n.position[0], n.position[1]))
+    return float(first.position[0]), float(first.position[1])
+
+
+def standing_in(graph: Graph) -> dict[str, str]:
+    """node id -> the collapsed group drawn in its place (the biggest, when groups nest)."""
+    found: dict[str, str] = {}
+    groups = sorted((g for g in graph.groups if g.collapsed), key=lambda g: -len(graph.group_members(g.id)))
+    for group in groups:
+        for member in graph.group_members(group.id):
+            found.setdefault(member, group.id)
+    return found

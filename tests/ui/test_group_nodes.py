@@ -1,0 +1,141 @@
+"""A group (the layers of a model used as a layer) on the canvas (issue 12, point 4): framed while
+expanded; collapsed, ONE node showing its name, its shapes in and out and its parameter count, the
+wires from outside attached to its ports, its layers hidden (not removed). Double-click and the
+node's menu expand it; each collapse/expand is one undo step and is saved with the project."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMenu
+
+from studio.graph.edits import MoveNodes
+from studio.project import load_project
+from studio.project.model import Project
+from studio.ui.document import ProjectDocument
+from tests.graph.test_groups import encoder_graph
+from tests.ui.conftest import click
+
+LEFT, NO_MOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+
+
+def _window(qtbot, make_window, tmp_path, collapsed=False):
+    project = Project(graph=encoder_graph(collapsed), name="enc", path=tmp_path / "enc.studio.json")
+    window = make_window(ProjectDocument(project))
+    frames = window.group_frames
+    key = frames.nodes if collapsed else frames.frames
+    qtbot.waitUntil(lambda: "g" in key)
+    return window, frames
+
+
+def _at(window, item, offset: QPointF) -> QPoint:
+    window.view.centerOn(item)
+    return window.view.mapFromScene(item.mapToScene(offset))
+
+
+def _double_click(window, pos: QPoint) -> None:
+    QTest.mouseDClick(window.view.viewport(), LEFT, NO_MOD, pos)
+
+
+def _members_visible(window) -> list[bool]:
+    return [window.scene.node_item(n).isVisible() for n in ("e1", "e2", "add")]
+
+
+def test_double_click_collapses_a_group_to_one_node_with_its_shapes_count_and_ports(qtbot, make_window, tmp_path):
+    window, frames = _window(qtbot, make_window, tmp_path)
+    graph, scene = window.document.graph, window.scene
+    frame = frames.frames["g"]
+    assert frame.label() == "▾ encoder (3 layers)"
+    _double_click(window, _at(window, frame, frame.header_rect().topLeft() + QPointF(30, 10)))
+    qtbot.waitUntil(lambda: "g" in frames.nodes)
+    node = frames.nodes["g"]
+    assert graph.group("g").collapsed and "g" not in frames.frames
+    assert _members_visible(window) == [False, False, False]  # hidden, still in the graph
+    assert all(graph.has_node(n) for n in ("e1", "e2", "add"))
+    inner = [scene.edge_item(e) for e in graph.edges if e.source in ("e1", "e2") and e.target in ("e2", "add")]
+    assert inner and not any(w.isVisible() for w in inner)
+    # one node: the size of a layer, its name, shapes and Keras' parameter count
+    assert node.body_rect().width() == scene.node_item("out").body_rect().width()
+    assert node.body_rect().height() < 2 * scene.node_item("out").body_rect().height()
+    assert (node.name, node.layers) == ("encoder", 3)
+    assert node.input_text() == "in (None, 8)" and node.output_text() == "→ (None, 16)"
+    assert node.param_text() == "416 params"  # 8*16+16 + 16*16+16
+    # the wires from outside end at its ports
+    wire_in = scene.edge_item(next(e for e in graph.edges if e.source == "x"))
+    wire_out = scene.edge_item(next(e for e in graph.edges if e.target == "out"))
+    assert wire_in.isVisible() and wire_out.isVisible()
+    assert wire_in.endpoints()[1] == node.port_point(False, 0)
+    assert wire_out.endpoints()[0] == node.port_point(True, 0)
+    # moving a layer outside moves its wire's end, the group's end stays on the port
+    window.document.push(MoveNodes({"out": (1200, 300)}))
+    qtbot.waitUntil(lambda: wire_out.endpoints()[1] == scene.node_item("out").port(False, 0).scenePos())
+    assert wire_out.endpoints()[0] == node.port_point(True, 0)
+    # a click on it selects its layers (Delete, Copy... then act on the group)
+    click(window.view, _at(window, node, QPointF(100, 50)))
+    assert sorted(window.document.selection) == ["add", "e1", "e2"] and node.selected
+
+
+def test_double_click_expands_and_each_step_is_one_undo(qtbot, make_window, tmp_path):
+    window, frames = _window(qtbot, make_window, tmp_path, collapsed=True)
+    graph, undo = window.document.graph, window.document.undo_stack
+    node = frames.nodes["g"]
+    assert _members_visible(window) == [False, False, False] and not window.document.is_dirty
+    _double_click(window, _at(window, node, QPointF(100, 50)))
+    qtbot.waitUntil(lambda: not graph.group("g").collapsed)
+    qtbot.waitUntil(lambda: _members_visible(window) == [True, True, True])
+    assert "g" not in frames.nodes and "g" in frames.frames
+    assert undo.count() == 1 and undo.undoText() == "Expand group encoder" and window.document.is_dirty
+    wire_in = window.scene.edge_item(next(e for e in graph.edges if e.source == "x"))
+    assert wire_in.endpoints()[1] == window.scene.node_item("e1").port(False, 0).scenePos()
+    window.actions_.undo.trigger()
+    qtbot.waitUntil(lambda: "g" in frames.nodes)
+    assert graph.group("g").collapsed and _members_visible(window) == [False, False, False]
+    window.actions_.redo.trigger()
+    qtbot.waitUntil(lambda: _members_visible(window) == [True, True, True])
+
+
+def _menu_shown() -> QMenu | None:
+    popup = QApplication.activePopupWidget()
+    return popup if isinstance(popup, QMenu) else None
+
+
+def test_the_group_nodes_menu_expands_it(qtbot, make_window, tmp_path):
+    window, frames = _window(qtbot, make_window, tmp_path, collapsed=True)
+    graph = window.document.graph
+    node = frames.nodes["g"]
+    pos = _at(window, node, QPointF(100, 50))
+    viewport = window.view.viewport()
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, NO_MOD, pos)
+    # what the windowing system sends after the right button (QTest does not synthesise it)
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos)))
+    qtbot.waitUntil(lambda: _menu_shown() is not None)
+    menu = _menu_shown()
+    texts = [a.text().replace("&", "") for a in menu.actions()]
+    assert texts[:2] == ["Expand group encoder", "Select its layers"]
+    assert sorted(window.document.selection) == ["add", "e1", "e2"]  # the menu's Cut/Copy/Delete act on them
+    expand = menu.actions()[0]
+    QTest.mouseClick(menu, LEFT, NO_MOD, menu.actionGeometry(expand).center())
+    qtbot.waitUntil(lambda: not graph.group("g").collapsed)
+    qtbot.waitUntil(lambda: _members_visible(window) == [True, True, True])
+    # and back, from a member's menu: "Collapse group encoder", one undo step
+    window.document.set_selection(["e2"])
+    menu = window.context_menu(window.scene.node_item("e2").scenePos())
+    next(a for a in menu.actions() if a.text() == "Collapse group encoder").trigger()
+    qtbot.waitUntil(lambda: "g" in frames.nodes)
+    assert window.document.undo_stack.undoText() == "Collapse group encoder"
+
+
+def test_the_collapsed_state_survives_save_and_reload(qtbot, make_window, tmp_path):
+    window, frames = _window(qtbot, make_window, tmp_path)
+    path = tmp_path / "enc.studio.json"
+    frame = frames.frames["g"]
+    _double_click(window, _at(window, frame, frame.header_rect().topLeft() + QPointF(30, 10)))
+    qtbot.waitUntil(lambda: "g" in frames.nodes)
+    assert window.files.save_to(path)
+    assert load_project(path).graph.group("g").collapsed
+    again = make_window()
+    assert again.files.open(path, ask=False)
+    qtbot.waitUntil(lambda: "g" in again.group_frames.nodes)
+    assert [again.scene.node_item(n).isVisible() for n in ("e1", "e2", "add")] == [False, False, False]
+    assert again.group_frames.nodes["g"].param_text() == "416 params"
