@@ -114,6 +114,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object per epoch and a final summary on stdout"
     )
+    parser.add_argument(
+        "--health",
+        action="store_true",
+        help="measure each layer's training health (gradient and weight norms, dead or saturated units) and "
+        "print the nodes flagged at the end; the run keeps the history in health.csv and health.json",
+    )
 
 
 def clean(value: Any) -> Any:
@@ -137,6 +143,7 @@ class ConsoleReporter(Reporter):
         self.tty = hasattr(self.out, "isatty") and self.out.isatty() and not as_json
         self.epochs = 0
         self._line = False
+        self.health: Optional[bool] = None  # True with --health: the flagged nodes are printed at the end
 
     def on_start(self, info: StartInfo) -> None:
         self.epochs = info.epochs
@@ -222,7 +229,19 @@ class ConsoleReporter(Reporter):
                 self.out.write(f"Test split ({ev.get('samples')} samples): {score}\n")
             if result.run_dir:
                 self.out.write(f"Run saved in {result.run_dir}\n")
+        if not self.as_json and self.health is not None:
+            self.out.write(health_lines(result.health))
         self.out.flush()
+
+
+def health_lines(flags: list[dict[str, Any]]) -> str:
+    """The --health summary: one line per flagged node and problem, or that none was flagged."""
+    if not flags:
+        return "Health: no layer was flagged\n"
+    lines = [f"Health: {len(flags)} problem(s) flagged"]
+    for flag in flags:
+        lines.append(f"  {flag['label']} [{flag['kind']}] from epoch {flag['first_epoch']:.2f}: {flag['message']}")
+    return "\n".join(lines) + "\n"
 
 
 def fine_tune_overrides(project: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -267,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
     runs_root = Path(args.run_dir) if args.run_dir else project.runs_dir
     continue_from = find_run(project, args.continue_run).path if args.continue_run else None
     reporter = ConsoleReporter(args.json)
+    reporter.health = True if args.health else None
     session = make_session(
         project,
         reporter,
@@ -274,6 +294,7 @@ def run(args: argparse.Namespace) -> int:
         continue_from=continue_from,
         strategy=args.strategy,
         runs_root=runs_root,
+        health=args.health,
     )
     scratch = None
     if cluster is not None and not cluster.is_chief:

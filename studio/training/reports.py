@@ -128,6 +128,7 @@ class RunResult:
     reason: str = ""  # "user", "early_stopping", "nan", "error" or ""
     history: MetricsHistory = field(default_factory=MetricsHistory)
     node_id: Optional[str] = None  # the graph node a failure is about, when known
+    health: list[dict[str, Any]] = field(default_factory=list)  # training health's flags (training/health.py)
 
     @property
     def ok(self) -> bool:
@@ -149,6 +150,7 @@ class RunResult:
             "best": self.best,
             "evaluation": self.evaluation,
             "node": self.node_id,
+            **({"health": self.health} if self.health else {}),
         }
 
 
@@ -169,6 +171,9 @@ class Reporter:
 
     def on_message(self, level: str, text: str) -> None:
         """level: "info" | "warning" | "error"."""
+
+    def on_health(self, report: Any) -> None:
+        """A `training.health.HealthReport` (only when the session measures health)."""
 
     def on_finish(self, result: RunResult) -> None:
         pass

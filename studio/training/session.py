@@ -72,8 +72,11 @@ class TrainingSession:
         tensorboard: bool = True,
         setup: Optional[Setup] = None,
         layers: Optional[list[LayerRef]] = None,
+        health: bool = False,
     ) -> None:
         self.setup = setup
+        self.health = health  # measure each layer's health while training (training/health.py)
+        self.health_monitor: Any = None
         self.layers = list(layers or [])  # to name the node a Keras error is about
         self.model_source = model
         self.train_data = train_data
@@ -441,6 +444,31 @@ class TrainingSession:
         if multiworker.is_multiworker(self._strategy):  # Keras' fit fails there: the custom loop
             multiworker.fit(self, model, data, callbacks, first, end)
             return
+        monitor = self._health_monitor(model, x)
+        if monitor is not None:
+            callbacks = callbacks + [monitor.attach(model, x, data.steps_per_epoch)]
+        try:
+            self._fit_model(model, x, y, batch, first, end, validation, callbacks, shuffle)
+        finally:
+            if monitor is not None:
+                monitor.detach()
+
+    def _health_monitor(self, model: Any, x: Any) -> Any:
+        """The run's health monitor (training/health.py), or None when health is off or cannot be measured."""
+        if not self.health:
+            return None
+        if self._strategy is not None:
+            self.reporter.on_message("info", "training health is not measured under a distribution strategy")
+            return None
+        from studio.training import health
+
+        if self.health_monitor is None:
+            self.health_monitor = health.Monitor(self.layers, self.reporter.on_health,
+                                                 learning_rate=self.config.learning_rate)
+        return self.health_monitor
+
+    def _fit_model(self, model: Any, x: Any, y: Any, batch: Any, first: int, end: int, validation: Any,
+                   callbacks: list[Any], shuffle: Any) -> None:
         model.fit(
             x,
             y,
@@ -520,6 +548,7 @@ class TrainingSession:
             message = f"trained {epochs_done - self.initial_epoch} epoch(s)"
         best = self._best()
         evaluation = None
+        health_flags = self._save_health(reason == "nan")
         if self.writer is not None:
             self._set_state("saving")
             self.writer.write_history(history)
@@ -540,6 +569,7 @@ class TrainingSession:
             evaluation=evaluation,
             reason=reason,
             history=history,
+            health=health_flags,
         )
         if self.writer is not None:
             self.writer.finish(
@@ -552,6 +582,23 @@ class TrainingSession:
                 device=self._device,
             )
         return result
+
+    def _save_health(self, diverged: bool) -> list[dict[str, Any]]:
+        """Write health.csv / health.json into the run; the run's flags. After a NaN loss, TensorFlow's
+        numerics check names the first op that makes the NaN (in the flag's message)."""
+        monitor = self.health_monitor
+        if monitor is None:
+            return []
+        if diverged:
+            try:
+                op = monitor.first_non_finite_op()
+            except Exception:  # noqa: BLE001 - the check is a hint; the run's failure is already told
+                op = None
+            if op:
+                monitor.history.note_first_op(op)
+        if self.writer is not None:
+            monitor.history.write(self.writer.path)
+        return monitor.history.flags()
 
     def _evaluate(self, model: Any) -> Optional[dict[str, Any]]:
         from studio.training.evaluation import evaluate_model
@@ -617,6 +664,7 @@ class TrainingSession:
                     epochs_done=self.history.epochs_done,
                     device=self._device,
                 )
+                self._save_health(False)
             except (OSError, StudioError):
                 pass  # a full disk: the run is listed as interrupted once this process ends
         return RunResult(

@@ -220,13 +220,15 @@ def make_session(
     strategy: str = "default",
     runs_root: Optional[Path] = None,
     report_interval: float = 1 / 30,
+    health: bool = False,
 ) -> TrainingSession:
     """A ready-to-run session for `project` (runs saved beside the project file).
 
     Raises `BuildError`/`TrainingError` at once for a broken graph, missing
     dataset or bad settings. An unsaved project trains without a run folder
     unless `runs_root` is given. `continue_from` is a run folder whose model
-    the session continues (see `find_run`).
+    the session continues (see `find_run`). `health`: measure each layer's
+    training health (studio/training/health.py; the run keeps health.csv/json).
     """
     from studio.compiler.plan import make_plan
 
@@ -249,4 +251,5 @@ def make_session(
         strategy=strategy,
         report_interval=report_interval,
         layers=[(c.name, c.class_name, c.node_id, c.label) for c in plan.calls],
+        health=health,
     )

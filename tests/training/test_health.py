@@ -1,0 +1,129 @@
+"""Training health (studio/training/health.py): measured inside the train step, flagged per node.
+
+Tiny networks built to go wrong in one known place: a layer with a huge initializer (exploding
+gradients), a ReLU layer with a large negative bias (dead units), and the healthy Iris MLP."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from studio.training import health
+from studio.training.health import LayerStats
+
+from .conftest import IRIS, Recorder
+
+pytest.importorskip("keras")
+
+
+def _iris(folder: Path, insert: list[dict] | None = None, epochs: int = 3) -> Path:
+    """The Iris example with `insert` (Dense nodes) chained between the Input and 'hidden'."""
+    data = json.loads(IRIS.read_text())
+    graph = data["graph"]
+    chain = ["measurements"] + [node["id"] for node in insert or []] + ["hidden"]
+    for i, node in enumerate(insert or []):
+        graph["nodes"].append({"id": node["id"], "type": "Dense", "title": node["id"], "params": node["params"],
+                               "position": [110.0 + 20 * i, 120.0], "trainable": True})
+    graph["edges"] = [e for e in graph["edges"] if e["target"] != "hidden"] + [
+        {"source": a, "source_port": 0, "target": b, "target_port": 0} for a, b in zip(chain, chain[1:])]
+    data["training"].update(epochs=epochs, batch_size=16, seed=1)
+    path = folder / "iris.studio.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+EXPLODE = [{"id": "boom", "params": {"units": 16, "activation": "linear",
+                                     "kernel_initializer": {"class_name": "RandomNormal",
+                                                            "config": {"stddev": 100.0}}}}]
+DIE = [{"id": "dying", "params": {"units": 16, "activation": "relu",
+                                  "bias_initializer": {"class_name": "Constant", "config": {"value": -100.0}}}}]
+
+
+def _train(path: Path, tmp_path: Path):
+    from studio.project.io import load_project
+    from studio.workflows.train import make_session
+
+    recorder = Recorder()
+    recorder.health = []
+    recorder.on_health = recorder.health.append
+    session = make_session(load_project(path), recorder, runs_root=tmp_path / "runs", health=True)
+    result = session.run()
+    assert result.status == "completed", result.message
+    return result, recorder
+
+
+def test_a_layer_with_a_huge_initializer_is_flagged_as_exploding_on_its_node(tmp_path):
+    result, recorder = _train(_iris(tmp_path, EXPLODE), tmp_path)
+    assert recorder.health, "no health report during training"
+    exploding = [f for f in result.health if f["kind"] == "exploding"]
+    assert [f["node_id"] for f in exploding] == ["boom"]
+    assert "clip" in exploding[0]["message"] and "learning rate" in exploding[0]["message"]
+    # the in-step measurement: 'boom' scales its input up, the layer after it gets the huge gradient
+    first = {s.node_id: s for s in recorder.health[0].layers}
+    assert first["boom"].gain > health.BLAME_GAIN
+    assert first["hidden"].grad_norm > health.EXPLODING_RELATIVE * first["hidden"].weight_norm
+    # the run folder keeps the history and the flags
+    rows = list(csv.DictReader((result.run_dir / health.HEALTH_CSV).open()))
+    assert {r["node"] for r in rows} >= {"boom", "hidden", "species"}
+    assert any(r["node"] == "boom" and r["flag"] == "exploding" for r in rows)
+    assert [f["node_id"] for f in health.read_flags(result.run_dir)] == [f["node_id"] for f in result.health]
+
+
+def test_a_relu_layer_with_a_large_negative_bias_is_flagged_as_dead_units(tmp_path):
+    result, recorder = _train(_iris(tmp_path, DIE), tmp_path)
+    dead = [f for f in result.health if f["kind"] == "dead"]
+    assert [f["node_id"] for f in dead] == ["dying"]
+    assert "LeakyReLU" in dead[0]["message"]
+    stats = {s.node_id: s for s in recorder.health[-1].layers}
+    assert stats["dying"].dead == 1.0 and stats["dying"].grad_norm == 0.0
+    assert stats["hidden"].starved  # all zeros come in: not flagged, the layer before it is the cause
+
+
+def test_the_healthy_iris_mlp_raises_no_flag(tmp_path):
+    result, recorder = _train(_iris(tmp_path), tmp_path)
+    assert len(recorder.health) >= 3  # several samples per run (every few steps and each epoch's end)
+    assert result.health == []
+    assert all(not report.flags for report in recorder.health)
+    layers = recorder.health[-1].layers
+    weighted = [s for s in layers if s.grad_norm is not None]
+    assert [s.node_id for s in weighted] == ["hidden", "species"]
+    assert all(0 < s.update_ratio < 0.5 and s.weight_norm > 0 for s in weighted)
+    # the saved model is plain: the optimizer's wrapper is gone once training ends
+    import keras
+
+    model = keras.saving.load_model(result.run_dir / "final.keras", safe_mode=True)
+    assert "apply_gradients" not in vars(model.optimizer)
+
+
+def test_studio_train_health_prints_the_flagged_nodes(tmp_path, capsys):
+    from studio.cli import main
+
+    path = _iris(tmp_path, DIE, epochs=2)
+    assert main(["train", str(path), "--health", "--run-dir", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out
+    assert "Health: 1 problem(s) flagged" in out
+    assert "dying [dead]" in out and "LeakyReLU" in out
+    run = next((tmp_path / "runs").iterdir())
+    assert (run / health.HEALTH_CSV).is_file() and (run / health.HEALTH_JSON).is_file()
+
+
+def _layer(node: str, **values) -> LayerStats:
+    return LayerStats(node_id=node, label=node, **values)
+
+
+def test_rules_name_the_fix_and_the_first_layer_with_nan():
+    flags = health.rules([_layer("a", grad_norm=1.0, weight_norm=1.0, update_ratio=0.01),
+                          _layer("b", grad_norm=float("nan"), weight_norm=1.0, non_finite=True),
+                          _layer("c", grad_norm=float("nan"), non_finite=True)], learning_rate=0.1)
+    assert [(f.node_id, f.kind) for f in flags] == [("b", "nan")]
+    assert "lower the learning rate (now 0.1, e.g. 0.01)" in flags[0].message
+    vanishing = health.rules([_layer("low", grad_norm=1e-9, weight_norm=1.0),
+                              _layer("top", grad_norm=1.0, weight_norm=1.0)])
+    assert [(f.node_id, f.kind) for f in vanishing] == [("low", "vanishing")]
+    assert "BatchNormalization" in vanishing[0].message and "residual" in vanishing[0].message
+    saturated = health.rules([_layer("s", activation="tanh", saturated=0.9),
+                              _layer("out", activation="sigmoid", saturated=0.9, is_output=True)])
+    assert [(f.node_id, f.kind) for f in saturated] == [("s", "saturated")]
