@@ -64,7 +64,8 @@ def check(graph: Graph, info: DatasetInfo, report: ShapeReport | None = None) ->
     if len(inputs) > 1:
         diags.append(Diagnostic(inputs[1].id, ERROR,
                                 f"the data gives one input of shape {format_shape(feature)} but the model has "
-                                f"{len(inputs)} Input layers; remove the extra ones or merge them"))
+                                f"{len(inputs)} Input layers; bind columns to each Input in the Data panel's "
+                                "'Inputs & outputs' tab (dataset.inputs), or remove the extra ones"))
     node = inputs[0]
     expected = _sample_shape(node, graph)
     if expected is not None and not _compatible(expected, feature):
@@ -85,7 +86,8 @@ def check(graph: Graph, info: DatasetInfo, report: ShapeReport | None = None) ->
         diags.append(Diagnostic(outputs[1].id, ERROR,
                                 f"the data has one target but the model has {len(outputs)} outputs "
                                 f"('{_label(outputs[0])}', '{_label(outputs[1])}'); wire the extra ones into the "
-                                "rest of the model or delete them"))
+                                "rest of the model, delete them, or bind a target to each output in the Data panel's "
+                                "'Inputs & outputs' tab (dataset.outputs)"))
         return diags
     out = outputs[0]
     shapes = report.outputs.get(out.id)

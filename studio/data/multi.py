@@ -156,6 +156,16 @@ def _prepare_table(spec: DatasetSpec, base_dir: Any) -> tuple[DatasetInfo, list[
 
 
 # --- arrays ------------------------------------------------------------------------------------
+def array_names(path: Any) -> list[str]:
+    """The names of the arrays of an .npz file (what its nodes can be bound to); [] when it
+    cannot be read (the Data panel says why from its own reading)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return list(archive.files)
+    except (OSError, ValueError):
+        return []
+
+
 def _load_npz(path: Any) -> Any:
     try:
         return np.load(path, allow_pickle=False)

@@ -274,8 +274,10 @@ class DatasetForm(QWidget):
                 for w in widgets:
                     self.form.setRowVisible(w, w in visible)
             self._show_file_options(spec, info, kind)
-            self.form.setRowVisible(self.target_row, can_pick_target)
-            self.form.setRowVisible(self.inputs, can_pick_target and bool(columns))
+            bound = bool(spec.get("inputs") or spec.get("outputs"))  # per node: the 'Inputs & outputs' tab
+            self.form.setRowVisible(self.target_row, can_pick_target and not bound)
+            self.form.setRowVisible(self.inputs, can_pick_target and bool(columns) and not bound)
+            self.form.setRowVisible(self.task, not bound)
         finally:
             self._loading = False
 

@@ -12,6 +12,10 @@ of `studio.data.binding.fix_edits`.
 Whether the model fits the data (`studio.data.binding.check`) is handed to the
 document (`set_data_check`), so those problems join its report and show on the
 canvas node that causes them, like every other error; the panel lists them too.
+
+A model with several Inputs or outputs gets the "Inputs & outputs" tab (`BindingEditor`): which
+columns (or .npz arrays) feed each Input and which is each output's target, edited by clicks, each
+change one undo step; a node whose binding is wrong is marked there and on the canvas.
 """
 
 from __future__ import annotations
@@ -43,12 +47,14 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.data import binding, registry
 from studio.data.info import DatasetInfo
+from studio.ui.data.bindings import BindingEditor
 from studio.ui.data.form import DatasetForm
 from studio.ui.data.views import ClassBars, ImageGrid, SeriesPlot, SplitBar, TablePreview, TextPreview
 from studio.ui.workers import FunctionRunner
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 SEVERITY_COLORS = {"error": "#D64545", "warning": "#D99A1E", "info": "#6A8CB8"}
+BINDABLE = ("csv", "tsv", "npz")  # the kinds whose columns or arrays can be bound per node
 FILE_FILTER = "Data files (*.csv *.tsv *.tab *.txt *.npy *.npz);;All files (*)"
 
 
@@ -86,6 +92,7 @@ class DataPanel(QWidget):
         self.runner.failed.connect(self._on_failed)
         self.runner.busyChanged.connect(self._on_busy)
         self._again = False  # the dataset changed while describing: describe once more when done
+        self._names: tuple[str, list[str]] = ("", [])  # (data path, its columns): kept while a binding is partial
         self._build()
         document.sectionChanged.connect(self._on_section)
         document.projectReplaced.connect(lambda _p: self._on_project_replaced())
@@ -171,6 +178,10 @@ class DataPanel(QWidget):
         self.tabs.addTab(self.preview, "Preview")
         self.tabs.addTab(self.classes, "Classes")
         self.tabs.addTab(split_page, "Split")
+        self.bindings = BindingEditor(self)
+        self.bindings.changed.connect(self.change)
+        self.bindings_tab = self.tabs.addTab(self.bindings, "Inputs && outputs")
+        self.tabs.setTabVisible(self.bindings_tab, False)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
@@ -206,6 +217,7 @@ class DataPanel(QWidget):
 
     def _on_section(self, key: str) -> None:
         if key == "dataset":
+            self._show_editor()  # at once: a second click must start from the first one's bindings
             self.refresh()
 
     def refresh(self) -> None:
@@ -343,6 +355,7 @@ class DataPanel(QWidget):
             self._message(self.error)
             self._clear()
             self._list_problems([("error", self.error)])
+            self._show_editor()
             return
         name = info.title or Path(info.path).name
         self.title.setText(name)
@@ -387,16 +400,62 @@ class DataPanel(QWidget):
             self.problems.clear()
 
     def _bind(self) -> None:
-        """Check the model against this data in the document's report (none without data)."""
+        """Check the model against this data in the document's report (none without data; data
+        bound per node that cannot be read yet: the binding's own errors, on their nodes)."""
         info = self.info
 
         def check(graph, report) -> list:
             return binding.check(graph, info, report) if graph.nodes else []
 
+        if info is None and self._partial_binding() is not None:
+            spec = self._partial_binding()
+            self.document.set_data_check(lambda graph, _report: binding.bound_problems(graph, spec)
+                                         if graph.nodes else [])
+            return
         self.document.set_data_check(check if info is not None else None)
+
+    def _partial_binding(self):
+        """The dataset spec, when it binds data per node but could not be described (None otherwise)."""
+        from studio.data.spec import DatasetSpec
+
+        try:
+            spec = DatasetSpec.from_dict(copy.deepcopy(self.spec)) if self.spec else None
+        except StudioError:
+            return None
+        return spec if spec is not None and spec.bound else None
+
+    def _bindable_names(self) -> list[str]:
+        """The columns (or .npz arrays) a node can be bound to; while the data cannot be read (a
+        binding half made), those of the last reading of the same file."""
+        info, spec = self.info, self.spec or {}
+        path = str(spec.get("path", ""))
+        if info is not None:
+            if info.kind not in BINDABLE:
+                return []
+            if info.kind == "npz":
+                from studio.data.multi import array_names
+
+                names = array_names(info.path)
+            else:
+                names = [c.name for c in info.columns]
+            self._names = (path, names)
+            return names
+        return list(self._names[1]) if self._names[0] == path else []
+
+    def _show_editor(self) -> None:
+        """The binding editor's tab, shown where the model has several Inputs or outputs (or the
+        data is bound per node already) and the data is a table or an .npz."""
+        graph, spec = self.document.graph, self.spec or {}
+        several = len(graph.input_nodes()) > 1 or len(graph.output_nodes()) > 1
+        names = self._bindable_names() if spec else []
+        wanted = bool(names) and (several or bool(spec.get("inputs") or spec.get("outputs")))
+        self.tabs.setTabVisible(self.bindings_tab, wanted)
+        if wanted:
+            self.bindings.show_bindings(graph, spec, names, self.document.data_diagnostics)
 
     def _show_binding(self) -> None:
         info = self.info
+        self._show_editor()
         if info is None:
             self.fit.setEnabled(False)
             return

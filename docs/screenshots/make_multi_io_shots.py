@@ -1,0 +1,98 @@
+"""Screenshots of a model with two inputs and two outputs (the two-heads example): the Evaluation
+tab with its output selector (evaluation-outputs.png) and the Data panel's "Inputs & outputs" tab
+(bindings.png); for checking by eye, into the temp folder: bindings-error.png (column a3 fed to
+both Inputs, the error on the node) and evaluation-outputs-amount.png (the number head shown).
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_multi_io_shots.py
+
+Trains the example for 15 epochs first (about 10 s)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path(__file__).resolve().parent
+EXTRA = Path(tempfile.gettempdir())
+
+
+def _wait(app, done, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not done():
+        app.processEvents()
+        time.sleep(0.02)
+    for _ in range(10):
+        app.processEvents()
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    app = QApplication(sys.argv[:1])
+    from studio.project.io import load_project
+    from studio.training.config import TrainingConfig
+    from studio.ui.main_window import MainWindow
+    from studio.ui.theme import ThemeManager
+    from studio.workflows import evaluate, train
+
+    ThemeManager(app).apply(dark=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "two-heads.studio.json"
+        shutil.copy(ROOT / "projects" / path.name, path)
+        project = load_project(path)
+        config = TrainingConfig.from_dict(dict(project.training, epochs=15, seed=0))
+        result = train.make_session(project, config=config).run()
+        assert result.status == "completed", result.message
+        evaluation = evaluate.evaluate_run(project)
+
+        window = MainWindow(optional_panels=True)
+        window.resize(1600, 1000)
+        window.show()
+        window.files.open(path, ask=False)
+        _wait(app, lambda: False, 0.5)
+        window.view.fit_to_view()
+
+        data = window.panels["DataPanel"]
+        window.docks["DataPanelDock"].raise_()
+        window.resizeDocks([window.docks["DataPanelDock"]], [470], Qt.Orientation.Vertical)
+        _wait(app, lambda: not data.busy)
+        data.tabs.setCurrentWidget(data.bindings)
+        _wait(app, lambda: False, 0.3)
+        window.statusBar().clearMessage()
+        window.grab().save(str(OUT / "bindings.png"))
+        data.bindings.toggle(data.bindings.names.index("a3"), 1)  # a3 fed to 'features b' too
+        _wait(app, lambda: not data.busy)
+        _wait(app, lambda: False, 0.3)
+        window.grab().save(str(EXTRA / "bindings-error.png"))
+        window.document.undo_stack.undo()
+        _wait(app, lambda: not data.busy)
+
+        panel = window.panels["TrainingPanel"]
+        window.docks["TrainingPanelDock"].raise_()
+        window.resizeDocks([window.docks["TrainingPanelDock"]], [520], Qt.Orientation.Vertical)
+        panel.runs_view.select(evaluation["run"])
+        panel.tabs.setCurrentWidget(panel.evaluation)
+        _wait(app, lambda: panel.evaluation.output_names() == ["kind", "amount"])
+        _wait(app, lambda: not panel.evaluation.samples.loading())
+        window.view.fit_to_view()
+        window.statusBar().clearMessage()
+        window.grab().save(str(OUT / "evaluation-outputs.png"))
+        panel.evaluation.show_output("amount")
+        _wait(app, lambda: not panel.evaluation.worst.loading())
+        window.grab().save(str(EXTRA / "evaluation-outputs-amount.png"))
+        window.document.undo_stack.setClean()
+        window.files.close()
+        window.close()
+    for path in (OUT / "bindings.png", EXTRA / "bindings-error.png", OUT / "evaluation-outputs.png",
+                 EXTRA / "evaluation-outputs-amount.png"):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
