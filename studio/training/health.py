@@ -283,7 +283,8 @@ class Monitor:
     """Measures one model's health during `fit`; hands each `HealthReport` to `on_report`.
 
     `layers`: the session's `(keras name, class, node id, label)` tuples; layers the model does
-    not have (or that are not layers of the graph) are skipped."""
+    not have (or that are not layers of the graph) are skipped. Without them (a Keras model
+    trained directly) every layer is measured, keyed by its Keras name."""
 
     def __init__(self, layers: list[tuple[str, str, str, str]], on_report: Callable[[HealthReport], None],
                  every: Optional[int] = None, learning_rate: Optional[float] = None) -> None:
@@ -300,6 +301,8 @@ class Monitor:
     # layers ----------------------------------------------------------------------------
     def _find(self, model: Any) -> tuple[Any, list[Any]]:
         """(the functional model that holds the graph's layers, those layers in order)."""
+        if not self.refs:
+            self.refs = {layer.name: (layer.name, layer.name) for layer in model.layers}
         own = [layer for layer in model.layers if layer.name in self.refs]
         if own:
             return model, own

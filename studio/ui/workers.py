@@ -85,6 +85,9 @@ class _SignalReporter(Reporter):
     def on_message(self, level: str, text: str) -> None:
         self.worker.message.emit(level, text)
 
+    def on_health(self, report: Any) -> None:
+        self.worker.health.emit(report)
+
 
 class _SessionWorker(QObject):
     started = Signal(object)
@@ -92,6 +95,7 @@ class _SessionWorker(QObject):
     epochEnded = Signal(object)
     stateChanged = Signal(str)
     message = Signal(str, str)
+    health = Signal(object)
     finished = Signal(object)
 
     def __init__(self) -> None:
@@ -123,6 +127,7 @@ class TrainingRunner(QObject):
       epochEnded(EpochReport)       one per finished epoch
       stateChanged(str)             building, training, validating, paused, stopping, saving, ...
       message(str, str)             (level, text): warnings such as a GPU fallback, the NaN advice
+      health(HealthReport)          per-layer training health (studio/training/health.py), every few steps
       finished(RunResult)           always last, also after a failure or a stop
     """
 
@@ -132,6 +137,7 @@ class TrainingRunner(QObject):
     epochEnded = Signal(object)
     stateChanged = Signal(str)
     message = Signal(str, str)
+    health = Signal(object)
     finished = Signal(object)
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
@@ -168,6 +174,7 @@ class TrainingRunner(QObject):
         worker.epochEnded.connect(self.epochEnded)
         worker.stateChanged.connect(self.stateChanged)
         worker.message.connect(self.message)
+        worker.health.connect(self.health)
         worker.finished.connect(self._on_worker_finished)
         self._thread, self._worker, self.session = thread, worker, session
         self._result: Optional[RunResult] = None

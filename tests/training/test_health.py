@@ -19,7 +19,7 @@ from .conftest import IRIS, Recorder
 pytest.importorskip("keras")
 
 
-def _iris(folder: Path, insert: list[dict] | None = None, epochs: int = 3) -> Path:
+def iris_with(folder: Path, insert: list[dict] | None = None, epochs: int = 3) -> Path:
     """The Iris example with `insert` (Dense nodes) chained between the Input and 'hidden'."""
     data = json.loads(IRIS.read_text())
     graph = data["graph"]
@@ -56,7 +56,7 @@ def _train(path: Path, tmp_path: Path):
 
 
 def test_a_layer_with_a_huge_initializer_is_flagged_as_exploding_on_its_node(tmp_path):
-    result, recorder = _train(_iris(tmp_path, EXPLODE), tmp_path)
+    result, recorder = _train(iris_with(tmp_path, EXPLODE), tmp_path)
     assert recorder.health, "no health report during training"
     exploding = [f for f in result.health if f["kind"] == "exploding"]
     assert [f["node_id"] for f in exploding] == ["boom"]
@@ -73,7 +73,7 @@ def test_a_layer_with_a_huge_initializer_is_flagged_as_exploding_on_its_node(tmp
 
 
 def test_a_relu_layer_with_a_large_negative_bias_is_flagged_as_dead_units(tmp_path):
-    result, recorder = _train(_iris(tmp_path, DIE), tmp_path)
+    result, recorder = _train(iris_with(tmp_path, DIE), tmp_path)
     dead = [f for f in result.health if f["kind"] == "dead"]
     assert [f["node_id"] for f in dead] == ["dying"]
     assert "LeakyReLU" in dead[0]["message"]
@@ -83,7 +83,7 @@ def test_a_relu_layer_with_a_large_negative_bias_is_flagged_as_dead_units(tmp_pa
 
 
 def test_the_healthy_iris_mlp_raises_no_flag(tmp_path):
-    result, recorder = _train(_iris(tmp_path), tmp_path)
+    result, recorder = _train(iris_with(tmp_path), tmp_path)
     assert len(recorder.health) >= 3  # several samples per run (every few steps and each epoch's end)
     assert result.health == []
     assert all(not report.flags for report in recorder.health)
@@ -101,7 +101,7 @@ def test_the_healthy_iris_mlp_raises_no_flag(tmp_path):
 def test_studio_train_health_prints_the_flagged_nodes(tmp_path, capsys):
     from studio.cli import main
 
-    path = _iris(tmp_path, DIE, epochs=2)
+    path = iris_with(tmp_path, DIE, epochs=2)
     assert main(["train", str(path), "--health", "--run-dir", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
     assert "Health: 1 problem(s) flagged" in out

@@ -140,6 +140,10 @@ class NodeItem(QGraphicsItem):
         self.stand_in = None
         self.snap = True
         self.painted_simple = False  # the last paint drew the plain block of a far zoom
+        # Training health (View > Training Health on Nodes): (status, heat 0..1, tooltip) or None;
+        # the badge text the last paint drew ("" when none)
+        self.health: tuple[str, float, str] | None = None
+        self.painted_health = ""
         self._height = 0.0
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -160,10 +164,21 @@ class NodeItem(QGraphicsItem):
         if ports_changed or not self._height:
             self.prepareGeometryChange()
         self.view = view
-        self.setToolTip(view.tooltip)
+        self.setToolTip(self._tooltip())
         if ports_changed or not self._height:
             self._layout_ports()
         self.update()
+
+    def set_health(self, health: tuple[str, float, str] | None) -> None:
+        """Show (status, heat, tooltip) of training health on the node; None: none."""
+        if health != self.health:
+            self.health = health
+            self.setToolTip(self._tooltip())
+            self.update()
+
+    def _tooltip(self) -> str:
+        tip = self.health[2] if self.health else ""
+        return f"{self.view.tooltip}<br>{tip}" if tip and self.view.tooltip else tip or self.view.tooltip
 
     def _layout_ports(self) -> None:
         """Place the ports; only ports added or removed are created or deleted
@@ -377,6 +392,8 @@ class NodeItem(QGraphicsItem):
                     painter.drawText(QRectF(PORT_R + 3, port.y() - 7, 60, 14),
                                      Qt.AlignmentFlag.AlignVCenter, port.name)
 
+        self._paint_health(painter, rect, t)
+
         # badge
         if v.severity in ("error", "warning"):
             color = t.error if v.severity == "error" else t.warning
@@ -388,7 +405,36 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QColor("#FFFFFF"))
             painter.drawText(QRectF(center.x() - 8, center.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter, "!")
 
+    def _paint_health(self, painter: QPainter, rect: QRectF, t) -> None:
+        """Training health: the body tinted by its heat, a badge naming a flagged status."""
+        self.painted_health = ""
+        if self.health is None:
+            return
+        kind, heat, _tip = self.health
+        color = QColor(t.error if heat >= 1.0 else t.warning if kind else t.ok)
+        tint = QColor(color)
+        tint.setAlpha(int(36 + 60 * heat))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(tint)
+        painter.drawRect(QRectF(rect.left() + 1, HEADER, rect.width() - 2, rect.bottom() - HEADER - RADIUS))
+        painter.drawRoundedRect(QRectF(rect.left() + 1, rect.bottom() - 2 * RADIUS, rect.width() - 2, 2 * RADIUS - 1),
+                                RADIUS - 1, RADIUS - 1)
+        if not kind:
+            return
+        text = HEALTH_BADGES.get(kind, kind)
+        font = _font(7.5, bold=True)
+        width = QFontMetricsF(font).horizontalAdvance(text) + 10
+        badge = QRectF(WIDTH - PAD - width, rect.bottom() - 17, width, 14)
+        painter.setBrush(color)
+        painter.drawRoundedRect(badge, 7, 7)
+        painter.setFont(font)
+        painter.setPen(QColor("#FFFFFF"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        self.painted_health = text
 
+
+HEALTH_BADGES = {"nan": "NaN", "exploding": "exploding", "vanishing": "vanishing", "dead": "dead units",
+                 "saturated": "saturated"}
 _FONTS: dict[tuple, QFont] = {}
 
 

@@ -231,6 +231,8 @@ class CanvasScene(QGraphicsScene):
         super().__init__(parent)
         self.document = document
         self.snap_to_grid = True
+        self.show_health = False  # View > Training Health on Nodes
+        self.health: dict[str, tuple] = {}  # node id -> (status, heat, tooltip) of training health
         self.gesture: Gesture | None = None
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[Edge, EdgeItem] = {}
@@ -272,6 +274,20 @@ class CanvasScene(QGraphicsScene):
         self._rebuild()
 
     # -- lookups ----------------------------------------------------------------
+    def set_health(self, overlay: dict) -> None:
+        """Training health per node id: (status, heat, tooltip), drawn while `show_health` is on."""
+        self.health = dict(overlay or {})
+        self._apply_health()
+
+    def set_health_visible(self, on: bool) -> None:
+        self.show_health = bool(on)
+        self._apply_health()
+
+    def _apply_health(self) -> None:
+        shown = self.health if self.show_health else {}
+        for node_id, item in self._nodes.items():
+            item.set_health(shown.get(node_id))
+
     def node_item(self, node_id: str) -> NodeItem | None:
         return self._nodes.get(node_id)
 
@@ -588,6 +604,8 @@ class CanvasScene(QGraphicsScene):
         item.setPos(QPointF(*node.position))
         item.snap = True
         self._nodes[node.id] = item
+        if self.show_health:
+            item.set_health(self.health.get(node.id))
         self.addItem(item)
         if selected:
             self._syncing = True

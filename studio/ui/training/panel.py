@@ -45,6 +45,7 @@ from studio.training.history import MetricsHistory
 from studio.training.reports import BatchReport, EpochReport, RunResult, StartInfo
 from studio.ui.training.estimate_line import EstimateLine
 from studio.ui.training.evaluation_view import EvaluationView
+from studio.ui.training.health_view import HealthView
 from studio.ui.training.plots import MetricsPlots
 from studio.ui.training.predict_view import PredictView
 from studio.ui.training.runs_view import RunsView
@@ -89,6 +90,7 @@ class TrainingPanel(QWidget):
     trainingChanged = Signal(bool)
     runFinished = Signal(object)
     trainRequested = Signal()  # Train by its shortcut: the window shows the panel
+    healthChanged = Signal(object)  # {node id: (status, heat, tooltip)}: the canvas' health overlay
 
     def __init__(self, document: Any, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -106,6 +108,11 @@ class TrainingPanel(QWidget):
         self.runs_view = RunsView(lambda: self.document.project.runs_dir)
         self.evaluation = EvaluationView()
         self.predict = PredictView()
+        self.health = HealthView()  # per-layer training health, live (studio/training/health.py)
+        # View > Training Health on Nodes: the canvas' badges and tint (off by default; the tab always shows it)
+        self.health_overlay_action = QAction("Training &Health on Nodes", self)
+        self.health_overlay_action.setCheckable(True)
+        self.health_overlay_action.setStatusTip("Tint each node by its training health and badge the flagged ones")
 
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train the model from scratch with these settings (a new run) — Ctrl+Enter")
@@ -163,6 +170,7 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(self.runs_view, "Runs")
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.tabs.addTab(self.predict, "Predict")
+        self.tabs.addTab(self.health, "Health")
         self.splitter = splitter = QSplitter()
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(scroll)
@@ -186,6 +194,10 @@ class TrainingPanel(QWidget):
         self.runner.epochEnded.connect(self._on_epoch)
         self.runner.stateChanged.connect(self._on_state)
         self.runner.message.connect(self.show_message)
+        self.runner.health.connect(self.health.add_report)
+        self.health.overlayChanged.connect(self.healthChanged)
+        self.health.nodeActivated.connect(self._select_node)
+        document.selectionChanged.connect(lambda ids: len(ids) == 1 and self.health.select_node(ids[0]))
         self.runner.finished.connect(self._on_finished)
         self.runs_view.runSelected.connect(self._on_run_selected)
         self.runs_view.compareChanged.connect(self._on_compare)
@@ -243,6 +255,7 @@ class TrainingPanel(QWidget):
                     config=config,
                     continue_from=continue_from,
                     report_interval=REPORT_INTERVAL,
+                    health=True,
                 )
             )
         except StudioError as exc:
@@ -252,6 +265,7 @@ class TrainingPanel(QWidget):
             return False
         self.history = MetricsHistory()
         self._shown_run = None
+        self.health.reset()
         self.plots.set_history(self.history)
         self.plots.set_live(True)
         self.tabs.setCurrentWidget(self.plots)
@@ -453,6 +467,11 @@ class TrainingPanel(QWidget):
             self._shown_run = info.id
             self.history = runs.load_history(info)
             self.plots.set_history(self.history)
+
+    def _select_node(self, node_id: str) -> None:
+        """A Health row was clicked: select its node on the canvas."""
+        if self.document.graph.has_node(node_id):
+            self.document.set_selection([node_id])
 
     def _on_compare(self, infos: list) -> None:
         self.plots.set_overlays([(info.id[-6:], runs.load_history(info)) for info in infos])
