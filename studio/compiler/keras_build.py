@@ -279,8 +279,25 @@ def _build_backbone(call: LayerCall, args: list) -> Any:
     return call_layer(call, model, args)
 
 
+def _build_preset(call: LayerCall, args: list) -> Any:
+    """A KerasHubPreset node: the preset's image scaling + its KerasHub backbone + pooling, as a sub-model."""
+    from studio.hub.presets import build_preset
+
+    if len(args) != 1:
+        raise BuildError(f"{call.label}: takes one input but {len(args)} are wired into it", call.node_id)
+    config = call.config
+    try:
+        model = build_preset(config.get("preset") or "", tuple(args[0].shape[1:]), pooling=config.get("pooling", "avg"),
+                             pixels=config.get("pixels", "0-255"), trainable=config.get("trainable", True),
+                             freeze_up_to=int(config.get("freeze_up_to") or 0), layer_name=call.name,
+                             lr_multiplier=float(config.get("lr_multiplier", 1.0)))
+    except Exception as exc:
+        raise BuildError(f"{call.label}: {keras_reason(exc)}", call.node_id) from exc
+    return call_layer(call, model, args)
+
+
 #: Node classes built by a function of (call, input tensors) instead of keras.layers.deserialize.
-SPECIAL_BUILDERS = {"HubModule": _build_hub_module, "Backbone": _build_backbone}
+SPECIAL_BUILDERS = {"HubModule": _build_hub_module, "Backbone": _build_backbone, "KerasHubPreset": _build_preset}
 
 
 def build_model_from_graph(graph: Any, name: str = "model") -> keras.Model:

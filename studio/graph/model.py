@@ -25,7 +25,7 @@ from studio.core.events import Event
 from studio.core.ids import new_id
 from studio.core.text import shorten
 from studio.graph.catalog import Catalog, default_catalog
-from studio.graph.spec import LayerSpec, ShapeError
+from studio.graph.spec import LayerSpec, ShapeError, ShapePending
 
 
 @dataclass
@@ -363,6 +363,8 @@ class Graph:
             return
         try:
             tspec.infer_shape(resolved, input_shapes)
+        except ShapePending:
+            return  # known once loaded for this very wire
         except ShapeError as exc:
             raise ShapeMismatch(f"{self.label(target.id)}: {exc}", target.id) from None
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError):

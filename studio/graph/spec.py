@@ -35,6 +35,12 @@ class ShapeError(ValueError):
     """
 
 
+class ShapePending(ShapeError):
+    """Raised by `infer_shape` when the output shape is not known until something is loaded in the
+    background (a KerasHub preset is read for the input wired into it): the node shows the message,
+    and wiring into it stays allowed, since the load needs that wire."""
+
+
 # Parameter kinds understood by the inspector, validation and the harness.
 PARAM_KINDS = frozenset(
     {

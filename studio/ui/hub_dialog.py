@@ -1,7 +1,8 @@
 """Hub modules in the window: the "Hub module…" dialog, the trust question, and the loading job.
 
 * `HubDialog` asks for a module's handle (a TensorFlow Hub / Kaggle URL, a Kaggle model path) or a
-  local SavedModel folder, and shows the cache folder downloads go to.
+  local SavedModel folder, and shows the cache folder downloads go to; for a KerasHub preset node
+  (`kind=PRESET`) it asks for a preset folder, a kaggle:// / hf:// handle or a preset name.
 * `ask_trust(parent, name, handles)` lists the modules a project opened from disk names and asks
   once whether to load them (a SavedModel is a TensorFlow graph that runs on this machine). The
   answer is kept per project file and list of modules (`is_trusted` / `remember_trust`).
@@ -13,7 +14,8 @@
   SavedModel, a damaged file) gets one error on the node saying what to do; a module whose
   input dtype differs from the wired Input's gets one error naming both. A node whose facts came
   from the project file is only checked to resolve (no TensorFlow import). Nothing runs for a
-  project whose modules the user did not trust.
+  project whose modules the user did not trust. KerasHubPreset nodes are kept current the same way
+  (`studio.hub.presets.discover` for the wired input: shapes, exact parameter counts per layer).
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.graph.edits import Batch, Connect, SetParam
+from studio.graph.layers.presets import DISCOVERED as PRESET_DISCOVERED
+from studio.graph.layers.presets import PRESET
 from studio.graph.layers.transfer import BACKBONE, HUB_MODULE
 from studio.graph.model import Edge
+from studio.hub.presets import validate_preset
 from studio.hub.resolve import hub_cache_dir, validate_handle
 from studio.hub.trust import module_handles
 from studio.ui import settings
@@ -51,17 +56,25 @@ DISCOVERED = ("input_shape", "input_dtype", "output_shape", "output_dtype", "par
               "input_keyword", "takes_training")
 _FLOATS = {"float16", "bfloat16", "float32", "float64"}
 EXAMPLE_HANDLE = "https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/feature_vector/5"
+EXAMPLE_PRESET = "kaggle://keras/resnetv2/keras/resnet_50_imagenet"
 
 
 # --- asking for a handle ------------------------------------------------------------------
 class HubDialog(QDialog):
-    """Asks for a module handle or folder; `handle()` once accepted."""
+    """Asks for a module handle or folder (or, with `kind=PRESET`, a KerasHub preset); `handle()` once
+    accepted."""
 
-    def __init__(self, parent: Optional[QWidget] = None, handle: str = "") -> None:
+    def __init__(self, parent: Optional[QWidget] = None, handle: str = "", kind: str = HUB_MODULE) -> None:
         super().__init__(parent)
         self.setObjectName("hubDialog")
-        self.setWindowTitle("Add a Hub module")
+        self.kind = kind
+        preset = kind == PRESET
+        self.setWindowTitle("Add a KerasHub preset" if preset else "Add a Hub module")
         intro = QLabel(
+            "A pretrained KerasHub backbone (ResNet, EfficientNet, MobileNet, ViT...) used as one node. Give a "
+            "preset folder (it holds <i>config.json</i> and <i>model.weights.h5</i>), a kaggle:// or hf:// "
+            "handle, or a KerasHub preset name. It is loaded in the background: its shapes and parameter counts "
+            "then appear on the node." if preset else
             "A pretrained TensorFlow Hub / Kaggle module or any TensorFlow SavedModel folder, used as one layer. "
             "Give its handle or choose the folder that holds <i>saved_model.pb</i>. The module is downloaded "
             "once and read in the background: its input and output shapes then appear on the node.", self)
@@ -69,14 +82,16 @@ class HubDialog(QDialog):
         intro.setFixedWidth(560)
         self.edit = QLineEdit(handle, self)
         self.edit.setObjectName("hubHandle")
-        self.edit.setPlaceholderText(EXAMPLE_HANDLE)
+        self.edit.setPlaceholderText(EXAMPLE_PRESET if preset else EXAMPLE_HANDLE)
         self.browse = QPushButton("Folder…", self)
         self.browse.setObjectName("hubBrowse")
         self.browse.clicked.connect(self._choose_folder)
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)
         row.addWidget(self.browse)
-        cache = QLabel(f"Downloads are kept in the module cache: <code>{hub_cache_dir()}</code> "
+        cache = QLabel("Downloads are kept in KerasHub's caches (kagglehub: KAGGLEHUB_CACHE, Hugging Face: "
+                       "HF_HOME). Offline, put a downloaded preset's files into a folder and give that folder."
+                       if preset else f"Downloads are kept in the module cache: <code>{hub_cache_dir()}</code> "
                        "(TFHUB_CACHE_DIR). Offline, unpack a downloaded module there or give its folder.", self)
         cache.setObjectName("hubCache")
         cache.setWordWrap(True)
@@ -88,7 +103,7 @@ class HubDialog(QDialog):
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add module")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add preset" if preset else "Add module")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -104,7 +119,7 @@ class HubDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            validate_handle(self.edit.text())
+            (validate_preset if self.kind == PRESET else validate_handle)(self.edit.text())
         except StudioError as exc:
             self.error.setText(str(exc))
             self.error.show()
@@ -112,7 +127,9 @@ class HubDialog(QDialog):
         super().accept()
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the SavedModel folder (it holds saved_model.pb)")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Choose the preset folder (it holds config.json)" if self.kind == PRESET
+            else "Choose the SavedModel folder (it holds saved_model.pb)")
         if folder:
             self.edit.setText(folder)
 
@@ -178,6 +195,9 @@ def _key(node: Any, report: Any = None) -> str:
     """What a node's check depends on: a module's handle, signature and output key; a backbone's
     network, weights file and input shape."""
     p = node.params
+    if node.type == PRESET:
+        shapes = (report.inputs.get(node.id) if report is not None else None) or [None]
+        return json.dumps([p.get("preset") or "", shapes[0]], default=str)
     if node.type == BACKBONE:
         shapes = (report.inputs.get(node.id) if report is not None else None) or [None]
         return json.dumps([p.get("backbone"), p.get("weights_file") or "", p.get("pooling"), shapes[0]],
@@ -186,11 +206,14 @@ def _key(node: Any, report: Any = None) -> str:
 
 
 def _watched(node: Any) -> bool:
-    """HubModule nodes, and backbones loading a local weights file."""
-    return node.type == HUB_MODULE or (node.type == BACKBONE and node.params.get("weights") == "file")
+    """HubModule and KerasHubPreset nodes, and backbones loading a local weights file."""
+    return node.type in (HUB_MODULE, PRESET) or (node.type == BACKBONE and node.params.get("weights") == "file")
 
 
 def _ready(node: Any, report: Any) -> bool:
+    if node.type == PRESET:
+        shapes = report.inputs.get(node.id) or []
+        return bool((node.params.get("preset") or "").strip()) and len(shapes) == 1 and shapes[0] is not None
     if node.type == BACKBONE:
         shapes = report.inputs.get(node.id) or []
         return bool((node.params.get("weights_file") or "").strip()) and len(shapes) == 1 and shapes[0] is not None
@@ -225,9 +248,27 @@ def _load(node_id: str, key: str, params: dict, check_only: bool) -> tuple:
     return node_id, key, found, None
 
 
+def _load_preset(node_id: str, key: str, params: dict, shape: Any, check_only: bool) -> tuple:
+    """Worker thread: resolve the preset and read its facts for the wired input shape."""
+    from studio.hub.presets import discover, resolve_preset
+
+    preset = params.get("preset") or ""
+    try:
+        if check_only:
+            resolve_preset(preset)
+            return node_id, key, None, None
+        found = discover(preset, tuple(shape), pooling=params.get("pooling") or "avg",
+                         pixels=params.get("pixels") or "0-255")
+    except StudioError as exc:
+        return node_id, key, None, str(exc)
+    return node_id, key, found, None
+
+
 def wired_dtype_problem(graph: Any, node: Any) -> Optional[str]:
     """One line when the module's input dtype differs from the dtype of the Input wired into it."""
     want = node.params.get("input_dtype") or ""
+    if node.type != HUB_MODULE:
+        return None
     edges = [e for e in graph.edges if e.target == node.id]
     if not want or len(edges) != 1 or not graph.has_node(edges[0].source):
         return None
@@ -280,6 +321,11 @@ class HubJob(QObject):
         self._file_keys = {n.id: _key(n) for n in self.document.graph.nodes
                            if n.type == HUB_MODULE and all(n.params.get(k) not in (None, "") for k in
                                                            ("output_shape", "endpoint"))}
+        report = self.document.report
+        self._file_keys.update({n.id: _key(n, report) for n in self.document.graph.nodes
+                                if n.type == PRESET and n.params.get("feature_shape")
+                                and list((report.inputs.get(n.id) or [None])[0] or []) == list(
+                                    n.params.get("discovered_for") or [None])})
         self._on_report()
 
     def trust_added(self) -> None:
@@ -320,6 +366,13 @@ class HubJob(QObject):
             shape = report.inputs[node_id][0]
             self.runner.start(lambda: _check_backbone(node_id, key, params, shape))
             return
+        if todo.type == PRESET:
+            shape = report.inputs[node_id][0]
+            fresh = self._file_keys.get(node_id) == key
+            if not fresh:
+                self.document.message.emit(f"Loading preset {params.get('preset')}…")
+            self.runner.start(lambda: _load_preset(node_id, key, params, shape, fresh))
+            return
         check_only = self._file_keys.get(node_id) == key
         if not check_only:
             self.document.message.emit(f"Loading module {params.get('handle')}…")
@@ -335,12 +388,16 @@ class HubJob(QObject):
             self._load_problems[node_id] = problem
         elif found is not None:
             node = graph.node(node_id)
-            edits = [SetParam(node_id, k, found[k]) for k in DISCOVERED if node.params.get(k) != found[k]]
+            preset = node.type == PRESET
+            keys = PRESET_DISCOVERED if preset else DISCOVERED
+            edits = [SetParam(node_id, k, found[k]) for k in keys if node.params.get(k) != found[k]]
             edits += self._wire(graph, node_id, edits)
             if edits:
-                self.document.push(Batch(edits, f"Load module {graph.label(node_id)}"))
-            self.document.message.emit(f"Module {node.params.get('handle')} loaded: output "
-                                       f"({', '.join('None' if d is None else str(d) for d in found['output_shape'])})")
+                self.document.push(Batch(edits, f"Load {'preset' if preset else 'module'} {graph.label(node_id)}"))
+            shape = found["feature_shape" if preset else "output_shape"]
+            shown = ", ".join("None" if d is None else str(d) for d in shape)
+            self.document.message.emit(f"Preset {node.params.get('preset')} loaded: features ({shown})" if preset
+                                       else f"Module {node.params.get('handle')} loaded: output ({shown})")
         self._on_report()
         self.settled.emit()
 
@@ -381,19 +438,24 @@ class HubController(QObject):
         self.trust_dialog_open = False
         window.document.projectReplaced.connect(self._on_replaced)
 
-    @staticmethod
-    def wants_handle(spec: Any) -> bool:
-        return spec.id == HUB_MODULE
+    def wants_handle(self, spec: Any) -> bool:
+        """Whether adding `spec` asks for a handle first (the next `ask_handle` asks for this kind)."""
+        if spec.id in (HUB_MODULE, PRESET):
+            self._kind = spec.id
+            return True
+        return False
 
-    def ask_handle(self, then: Any) -> HubDialog:
-        """Opens the Hub dialog (window-modal); `then({"handle": ...})` once the user adds the module."""
-        dialog = HubDialog(self.window)
+    def ask_handle(self, then: Any, kind: Optional[str] = None) -> HubDialog:
+        """Opens the Hub dialog (window-modal); `then({"handle": ...})` once the user adds the module, or
+        `then({"preset": ...})` for a KerasHub preset (`kind`, else the kind `wants_handle` last saw)."""
+        kind = kind or getattr(self, "_kind", HUB_MODULE)
+        dialog = HubDialog(self.window, kind=kind)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         selection = self.window.document.selection
         source = selection[-1] if selection else None
 
         def accepted() -> None:
-            node_id = then({"handle": dialog.handle()})
+            node_id = then({"preset" if kind == PRESET else "handle": dialog.handle()})
             graph = self.window.document.graph
             if node_id and source and graph.has_node(node_id) and not any(e.target == node_id for e in graph.edges):
                 self.job.wire_after[node_id] = source  # its shapes are unknown until loaded: wired then

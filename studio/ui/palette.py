@@ -4,7 +4,8 @@ after the selected node. Hovering an entry shows its explanation.
 
 The "Transfer learning" category lists one entry per backbone of the table
 (`Backbone:<name>`, a Backbone node with that network chosen) and
-"Hub module…" (a HubModule node; the window asks for its handle first).
+"Hub module…" (a HubModule node; the window asks for its handle first) and "KerasHub preset…"
+(a KerasHubPreset node; the window asks for a preset folder or handle first).
 `entry_for(catalog, entry_id)` turns an entry id into (spec, params)."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from studio.graph.catalog import Catalog
 from studio.graph.edits import Batch, Edit, SetParam
+from studio.graph.layers.presets import PRESET, PRESET_EXPLANATION
 from studio.graph.layers.transfer import (
     BACKBONE,
     BACKBONES,
@@ -36,6 +38,7 @@ from studio.ui.canvas.view import LAYER_MIME
 
 SPEC_ROLE = Qt.ItemDataRole.UserRole + 1
 HUB_LABEL = "Hub module…"
+PRESET_LABEL = "KerasHub preset…"
 BACKBONE_PREFIX = BACKBONE + ":"
 
 
@@ -68,12 +71,17 @@ def _transfer_entries(specs: list[LayerSpec]) -> list[tuple[str, str, str, str]]
     if HUB_MODULE in ids:
         entries.append((HUB_MODULE, HUB_LABEL, _tip(HUB_LABEL, "studio.hub.HubModule", HUB_EXPLANATION),
                         "hub module tensorflow kaggle savedmodel text embedding image feature vector pretrained"))
+    if PRESET in ids:
+        entries.append((PRESET, PRESET_LABEL, _tip(PRESET_LABEL, "keras_hub.models.Backbone.from_preset",
+                                                   PRESET_EXPLANATION),
+                        "kerashub keras hub preset backbone kaggle hugging face resnet efficientnet mobilenet vit "
+                        "pretrained"))
     if BACKBONE in ids:
         for name in BACKBONES:
             text = backbone_explanation(name)
             entries.append((BACKBONE_PREFIX + name, name, _tip(name, f"keras.applications.{name}", text),
                             f"{name} backbone keras applications imagenet pretrained"))
-    entries += [(s.id, s.id, tooltip_for(s), s.id) for s in specs if s.id not in (HUB_MODULE, BACKBONE)]
+    entries += [(s.id, s.id, tooltip_for(s), s.id) for s in specs if s.id not in (HUB_MODULE, BACKBONE, PRESET)]
     return entries
 
 
@@ -185,7 +193,7 @@ class Palette(QWidget):
         matches = {s.id for s in self.catalog.search(text)} if text.strip() else set(self._items)
         needle = text.strip().lower()
         if needle:  # entries of their own (backbones, Hub module…) match on their name and explanation
-            matches = {m for m in matches if m not in (HUB_MODULE, BACKBONE)}
+            matches = {m for m in matches if m not in (HUB_MODULE, BACKBONE, PRESET)}
             matches |= {e for e, words in self._words.items() if needle in words}
         for group in self._groups.values():
             visible = 0

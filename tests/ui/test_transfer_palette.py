@@ -16,7 +16,7 @@ from studio.hub.resolve import expected_cache_folder
 from studio.project.io import load_project, save_project
 from studio.project.model import Project
 from studio.ui.hub_dialog import HubDialog, TrustDialog
-from studio.ui.palette import HUB_LABEL
+from studio.ui.palette import HUB_LABEL, PRESET_LABEL
 from tests.compiler.graphs import Builder
 from tests.hub.modules import FEATURES, IMAGE_SIZE, image_feature_vector, module_fixture, text_embedding
 
@@ -76,7 +76,7 @@ def _errors(window, node_id):
 def test_transfer_category_lists_every_backbone_and_hub_module_with_explanations(window):
     group = _group(window)
     labels = [group.child(i).text(0) for i in range(group.childCount())]
-    assert labels == [HUB_LABEL, *BACKBONES]
+    assert labels == [HUB_LABEL, PRESET_LABEL, *BACKBONES]
     for name, spec in BACKBONES.items():
         tip = window.palette.item(f"Backbone:{name}").toolTip(0)
         assert "ImageNet" in tip and f"{spec.default_size}x{spec.default_size}" in tip
@@ -85,7 +85,8 @@ def test_transfer_category_lists_every_backbone_and_hub_module_with_explanations
     assert "text embedding" in hub_tip and "module cache" in hub_tip
     window.palette.search.setText("efficientnet")
     shown = [group.child(i).text(0) for i in range(group.childCount()) if not group.child(i).isHidden()]
-    assert shown == ["EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetV2B0"]
+    assert shown == [PRESET_LABEL,  # KerasHub has EfficientNet presets too
+                     "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetV2B0"]
 
 
 def test_double_clicking_a_backbone_adds_that_network(window, qtbot):

@@ -26,6 +26,7 @@ MODULES = (
     "operations",
     "builtins",
     "transfer",
+    "presets",
 )
 
 
