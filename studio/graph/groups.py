@@ -82,16 +82,13 @@ def ref_shape(report: ShapeReport, ref: Ref) -> Optional[tuple]:
 
 
 def group_anchor(graph: Graph, group: Group) -> tuple[float, float]:
-    """Where the collapsed node sits: the group's own position when it has one (a backbone expanded
-    to its layers keeps the backbone's place), else the left-most member's (the group's entry)."""
-    position = getattr(group, "position", None)
-    if position:
-        return float(position[0]), float(position[1])
-    nodes = [graph.node(m) for m in graph.group_members(group.id)]
-    if not nodes:
+    """Where the collapsed node sits: at its first layer (the nested model's entry; a backbone
+    expanded to its layers puts that one where the backbone was)."""
+    members = graph.group_members(group.id)
+    if not members:
         return 0.0, 0.0
-    first = min(nodes, key=lambda n: (n.position[0], n.position[1]))
-    return float(first.position[0]), float(first.position[1])
+    x, y = graph.node(members[0]).position[:2]
+    return float(x), float(y)
 
 
 def standing_in(graph: Graph) -> dict[str, str]:

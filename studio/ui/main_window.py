@@ -34,6 +34,7 @@ from studio.project.model import Project
 from studio.project.weights import weights_file_for
 from studio.ui import clipboard, dialogs, guide, icons, operations, settings
 from studio.ui.actions import build_actions, build_menus, retint
+from studio.ui.backbone_expand import BackboneExpander
 from studio.ui.canvas.group_frames import GroupFrames
 from studio.ui.canvas.layout import NODE_WIDTH, hides_wires, layered_positions, spread_positions
 from studio.ui.canvas.scene import CanvasScene, collector_held
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
 
         self.model_io = ModelIO(self)  # File > Import Model…, Export…; a run's Export…
+        self.backbone_expander = BackboneExpander(self)  # a backbone node's Expand to layers
         self._connect()
         self._update_title()
         self._update_recent(settings.recent_files())
@@ -181,6 +183,10 @@ class MainWindow(QMainWindow):
                 self.menus.model.addSeparator()
                 self.menus.model.addAction(panel.train_action)
                 self.menus.model.addAction(panel.stop_action)
+                # training health on the canvas: View > Training Health on Nodes (off by default)
+                panel.healthChanged.connect(self.scene.set_health)
+                panel.health_overlay_action.toggled.connect(self.scene.set_health_visible)
+                self.menus.view.addAction(panel.health_overlay_action)
             # In a scroll area, so a tall panel does not squeeze the canvas.
             holder = QScrollArea(self)
             holder.setWidgetResizable(True)
@@ -376,6 +382,7 @@ class MainWindow(QMainWindow):
             if len(selection) == 1:  # "Share weights with" / "Stop sharing weights"
                 add_share_menu(menu, self.document, selection[0].id)
                 add_group_menu(menu, self.document, selection[0].id)
+                self.backbone_expander.add_menu(menu, selection[0].id)
         else:
             add = menu.addAction("Add Layer…")
             add.triggered.connect(lambda: self.open_quick_add(scene_pos))
@@ -691,6 +698,7 @@ class MainWindow(QMainWindow):
             panel.shutdown()  # background readers and workers end with the window
         self.shape_job.shutdown()
         self.model_io.shutdown()  # a running import/export is cancelled
+        self.backbone_expander.shutdown()  # a backbone being expanded
         self.hub.shutdown()
         self.save_layout()
         self.files.close()

@@ -71,7 +71,7 @@ def test_add_group_and_anchor():
     history = History(g)
     history.push(AddGroup(Group("h", "pair", ["e2", "e1"])))
     assert [grp.name for grp in g.groups] == ["pair"]
-    assert group_anchor(g, g.group("h")) == (280.0, 0.0)  # its left-most layer
+    assert group_anchor(g, g.group("h")) == (560.0, 0.0)  # at its first layer
     history.undo()
     assert g.groups == []
 
