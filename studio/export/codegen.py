@@ -45,6 +45,7 @@ from studio.export import script_safety as safety
 from studio.export import script_transfer as transfer
 from studio.export.pyformat import INDENT, Call, Raw, Seq, is_name, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.model import KEYWORD_INPUTS
 from studio.graph.keras_names import (
     BUILTIN_LAYERS,
     OPS,
@@ -219,6 +220,7 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
             lines.append(statement(var, input_expr(call)))
             continue
         refs = [_ref(names, calls, src, port) for src, port in call.inputs]
+        keywords = _keyword_refs(call, names, calls)
         if call.call_style == OP:
             lines.append(statement(var, operation_expr(call, refs)))
             continue
@@ -226,11 +228,11 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
             lines.append(transfer.call_statement(call, var, refs))
             continue
         if call.call_style == POSITIONAL:
-            tail = "(" + ", ".join(refs) + ")"
+            tail = "(" + ", ".join(refs + keywords) + ")"
         elif call.call_style == LIST:
-            tail = "([" + ", ".join(refs) + "])"
+            tail = "([" + ", ".join(refs) + "]" + "".join(", " + k for k in keywords) + ")"
         else:
-            tail = "(" + ", ".join(refs) + ")"
+            tail = "(" + ", ".join(refs + keywords) + ")"
         if call.node_id in shared or call.shares:  # one layer called at several sites: one set of weights
             layer_var = layer_vars[call.shares or call.node_id]
             if not call.shares:
@@ -247,6 +249,19 @@ def build_model_source(plan: BuildPlan, catalog: Catalog | None = None) -> str:
     ))
     lines.append(INDENT + "return " + render(model, 1, len("return ")))
     return "\n".join(lines)
+
+
+def _keyword_refs(call: LayerCall, names: dict[str, str], calls: dict[str, LayerCall]) -> list[str]:
+    """`mask=x_2` for each tensor wired into a keyword argument (names from `KEYWORD_INPUTS` only)."""
+    out = []
+    for key, (src, port) in call.keyword_inputs:
+        if key not in KEYWORD_INPUTS:
+            raise ExportError(f"'{call.label}': a wire feeds the keyword argument {literal(str(key)[:40])}, which "
+                              f"is not one of {', '.join(KEYWORD_INPUTS)}; remove that wire")
+        if call.call_style == OP or transfer.is_transfer(call):
+            raise ExportError(f"'{call.label}': takes no {key} wire; remove that wire")
+        out.append(f"{key}={_ref(names, calls, src, port)}")
+    return out
 
 
 def _ref(names: dict[str, str], calls: dict[str, LayerCall], node_id: str, port: int) -> str:
