@@ -30,7 +30,7 @@ from studio.graph.keras_names import CLASSES, OPS, TF_OP_LAMBDAS, UNSAFE, builti
 from studio.graph.layers.builtins import PLACEHOLDER
 from studio.graph.layers.operations import TF_FUNCTION_NODES
 from studio.graph.layout import apply_layout
-from studio.graph.model import Edge, Graph, Group, Node
+from studio.graph.model import KEYWORD_INPUTS, Edge, Graph, Group, Node
 from studio.graph.spec import LayerSpec
 
 MODEL_CLASSES = frozenset({"Functional", "Sequential", "Model"})
@@ -218,27 +218,39 @@ def _history(arg: Any) -> list[tuple[str, int, int]]:
 
 
 def mask_only_operations(config: dict) -> set[str]:
-    """Names of the operations a Keras 3 functional config holds only to compute masks: an
-    Embedding(mask_zero=True) records `ops.not_equal(ids, 0)` and passes it as `mask=` to the
+    """Names of the operations a Keras 3 functional config holds only to compute the masks Keras
+    propagates itself: an Embedding(mask_zero=True) records `ops.not_equal(ids, 0)` (a Masking
+    layer `ops.any(ops.not_equal(x, mask_value), axis=-1)`) and passes it as `mask=` to the
     layers after it. Every use of such an operation is a `mask` argument (or another such
-    operation). They stay out of the graph: rebuilt, the model propagates the same masks itself
-    (and the import compares the outputs, so a mask that is not Keras' own is caught).
-    `config`: a functional model's config (its "layers" and "output_layers")."""
+    operation), and its group of mask operations starts from the input of such a masking
+    layer. They stay out of the graph: rebuilt, the model propagates the same masks itself (and
+    the import compares the outputs). A mask computed by hand (`ops.not_equal(ids, 0)` passed as
+    `mask=` beside an Embedding without mask_zero) is not Keras' own: its operations are nodes
+    and the mask a `mask=` wire. `config`: a functional model's config ("layers", "output_layers")."""
     uses: dict[str, list[Optional[str]]] = {}  # producer -> consumers (None: a mask argument)
     for name, _, _ in _refs_list(config.get("output_layers")):
         uses.setdefault(name, []).append("")  # a model output is more than a mask
-    operations = set()
+    operations: dict[str, tuple[str, list]] = {}  # name -> (class name, call args)
+    masked: dict[tuple[str, int, int], list] = {}  # a masking layer's input tensor -> its mask values
     for entry in config.get("layers") or []:
         if not isinstance(entry, dict):
             return set()
         inner = entry.get("config") if isinstance(entry.get("config"), dict) else {}
         name = inner.get("name") or entry.get("name")
+        calls = entry.get("inbound_nodes") or []
         if is_operation_module(entry.get("module")):
-            operations.add(name)
-        for call in entry.get("inbound_nodes") or []:
+            first = calls[0] if calls and isinstance(calls[0], dict) else {}
+            args = list(first["args"]) if isinstance(first.get("args"), (list, tuple)) else []
+            operations[name] = (str(entry.get("class_name")), args)
+        own = (0 if entry.get("class_name") == "Embedding" and inner.get("mask_zero") is True
+               else inner.get("mask_value", 0.0) if entry.get("class_name") == "Masking" else None)
+        for call in calls:
             if not isinstance(call, dict):
                 return set()  # Keras 2 records no mask operations
-            for src, _, _ in _history(call.get("args", [])):
+            refs = _history(call.get("args", []))
+            if own is not None and len(refs) == 1:
+                masked.setdefault(refs[0], []).append(own)
+            for src, _, _ in refs:
                 uses.setdefault(src, []).append(name)
             for key, value in (call.get("kwargs") or {}).items():
                 for src, _, _ in _history(value):
@@ -247,8 +259,31 @@ def mask_only_operations(config: dict) -> set[str]:
     while True:
         kept = {name for name in found if all(use is None or use in found for use in uses[name])}
         if kept == found:
-            return found
+            break
         found = kept
+    # Keep the groups (connected through each other) that hold a masking layer's own
+    # `not_equal(input, mask value)`.
+    group = {name: name for name in found}
+
+    def root(name: str) -> str:
+        while group[name] != name:
+            group[name] = group[group[name]]
+            name = group[name]
+        return name
+
+    for name in found:
+        for src, _, _ in _history(operations[name][1]):
+            if src in found:
+                group[root(src)] = root(name)
+    own_groups = set()
+    for name in found:
+        class_name, args = operations[name]
+        refs = _history(args)
+        constants = [a for a in args if _scalar(a)]
+        if (class_name == "NotEqual" and len(args) == 2 and len(refs) == 1 and len(constants) == 1
+                and constants[0] in masked.get(refs[0], [])):
+            own_groups.add(root(name))
+    return {name for name in found if root(name) in own_groups}
 
 
 def _tf_op_call(inbound: Any) -> Optional[tuple[list, Any, bool, dict]]:
@@ -511,12 +546,17 @@ class _Builder:
         return current
 
     def call(self, entry: dict, path: tuple[str, ...], refs: list[TensorRef], trainable: bool,
-             calls: int, inbound: Any = None, node_index: int = 0) -> list[TensorRef]:
-        """One call of a layer (or nested model) on `refs`; its outputs."""
+             calls: int, inbound: Any = None, node_index: int = 0,
+             keywords: Optional[list[tuple[str, TensorRef]]] = None) -> list[TensorRef]:
+        """One call of a layer (or nested model) on `refs`; its outputs. `keywords`: the
+        tensors passed as keyword arguments (`mask=`), wired as keyword-argument edges."""
         config = entry.get("config") or {}
         name = config.get("name") or entry.get("name") or "layer"
         if entry.get("class_name") in MODEL_CLASSES or ("layers" in config and (
                 inbound is None or placeholder_reason(entry) is None)):
+            for key, _ in keywords or []:
+                self.warnings.append(f"model '{'/'.join(path + (name,))}' was called with a {key} tensor, which "
+                                     "the graph keeps only for layers; the nested model runs without it")
             # A model used as a layer: its layers join the graph as a group (called again, its
             # layers are called again: the new nodes share the first call's weights).
             before = len(self.graph.nodes)
@@ -529,6 +569,8 @@ class _Builder:
             return outputs
         node_id = self.node(entry, path, trainable, inbound, node_index)
         self.connect(refs, node_id)
+        for i, (key, (source, source_port)) in enumerate(keywords or []):
+            self.graph.connect(Edge(source, node_id, source_port, len(refs) + i, argument=key), check_shapes=False)
         spec = self.graph.spec(node_id)
         count = self.graph.num_outputs(self.graph.node(node_id)) if spec is not None else 1
         return [(node_id, i) for i in range(max(1, count))]
@@ -572,14 +614,16 @@ class _Builder:
             progress = []
             for item in pending:
                 entry, name, k, call, calls = item
+                keywords: list[tuple[str, tuple[str, int, int]]] = []
                 if entry.get("class_name") == "TFOpLambda":
                     parsed = _tf_op_call(call)
                     refs = parsed[0] if parsed is not None else _history(call)
                 else:
-                    refs = self._call_refs(call, path + (name,), entry)
-                if all((src, ni) in produced for src, ni, _ in refs):
+                    refs, keywords = self._call_refs(call, path + (name,), entry)
+                if all((src, ni) in produced for src, ni, _ in refs + [ref for _, ref in keywords]):
                     resolved = [self._pick(produced[(src, ni)], ti, src) for src, ni, ti in refs]
-                    produced[(name, k)] = self.call(entry, path, resolved, trainable, calls, call, k)
+                    wired = [(key, self._pick(produced[(src, ni)], ti, src)) for key, (src, ni, ti) in keywords]
+                    produced[(name, k)] = self.call(entry, path, resolved, trainable, calls, call, k, wired)
                     progress.append(item)
             if not progress:
                 entry, name = pending[0][0], pending[0][1]
@@ -596,7 +640,10 @@ class _Builder:
         return outputs
 
     def _call_refs(self, call: Any, where: tuple[str, ...], entry: Optional[dict] = None
-                   ) -> list[tuple[str, int, int]]:
+                   ) -> tuple[list[tuple[str, int, int]], list[tuple[str, tuple[str, int, int]]]]:
+        """The tensors of one call: (positional inputs, [(keyword argument, tensor)] for the
+        tensors passed as `mask=` and the like, `KEYWORD_INPUTS`)."""
+        keywords: list[tuple[str, tuple[str, int, int]]] = []
         if isinstance(call, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
             refs = _history(call.get("args", []))
             kwargs = call.get("kwargs") or {}
@@ -606,6 +653,13 @@ class _Builder:
                 found = _history(value)
                 if key == "mask" and found and all((where[:-1], src) in self.mask_only for src, _, _ in found):
                     continue  # the mask Keras propagates itself: the rebuilt model computes it again
+                if found and key in KEYWORD_INPUTS and not quiet:
+                    if len(found) == 1 and _is_tensor(value):
+                        keywords.append((key, found[0]))
+                    else:
+                        self.warnings.append(f"layer '{'/'.join(where)}' was called with a list of {key} tensors, "
+                                             "which the graph does not keep")
+                    continue
                 if found:
                     refs.extend(found)
                 elif quiet:
@@ -613,8 +667,8 @@ class _Builder:
                 elif value not in (None, False, {}, []) and key not in ("training", "mask"):
                     self.warnings.append(f"layer '{'/'.join(where)}' was called with {key}={value!r}, "
                                          "which the graph does not keep")
-            return refs
-        return _history(call)  # Keras 2: [[name, node, tensor, kwargs], ...]
+            return refs, keywords
+        return _history(call), keywords  # Keras 2: [[name, node, tensor, kwargs], ...]
 
     def _pick(self, outputs: list[TensorRef], tensor_index: int, name: str) -> TensorRef:
         if tensor_index < len(outputs):

@@ -141,15 +141,18 @@ def make_input(call: LayerCall) -> Any:
         raise BuildError(f"{call.label}: Keras refuses this Input: {keras_reason(exc)}", call.node_id) from exc
 
 
-def call_layer(call: LayerCall, layer: Any, args: list) -> Any:
+def call_layer(call: LayerCall, layer: Any, args: list, kwargs: Mapping[str, Any] | None = None) -> Any:
+    """`layer` applied to its input tensors as the plan says; `kwargs`: the tensors wired
+    into keyword arguments (`mask=`)."""
+    kwargs = dict(kwargs or {})
     try:
         if call.call_style == POSITIONAL:
-            return layer(*args)
+            return layer(*args, **kwargs)
         if call.call_style == LIST:
-            return layer(list(args))
+            return layer(list(args), **kwargs)
         if len(args) != 1:
             raise BuildError(f"{call.label}: takes one input but {len(args)} are wired into it", call.node_id)
-        return layer(args[0])
+        return layer(args[0], **kwargs)
     except BuildError:
         raise
     except Exception as exc:
@@ -217,18 +220,21 @@ def _build(plan: BuildPlan) -> keras.Model:
             tensors[call.node_id] = make_input(call)
             continue
         args = [_output(tensors, ref, plan) for ref in call.inputs]
+        kwargs = {key: _output(tensors, ref, plan) for key, ref in call.keyword_inputs}
+        if kwargs and (call.call_style == OP or call.module == "studio.hub"):
+            raise BuildError(f"{call.label}: takes no {', '.join(kwargs)} wire; remove that wire", call.node_id)
         if call.call_style == OP:
             tensors[call.node_id] = call_operation(call, args)
             continue
         if call.shares:  # another call of an earlier node's layer: the same weights
-            tensors[call.node_id] = call_layer(call, layers[call.shares], args)
+            tensors[call.node_id] = call_layer(call, layers[call.shares], args, kwargs)
             continue
         special = SPECIAL_BUILDERS.get(call.class_name) if call.module == "studio.hub" else None
         if special is not None:
             tensors[call.node_id] = special(call, args)
             continue
         layer = layers[call.node_id] = make_layer(call)
-        tensors[call.node_id] = call_layer(call, layer, args)
+        tensors[call.node_id] = call_layer(call, layer, args, kwargs)
     inputs = [tensors[nid] for nid in plan.inputs]
     outputs = [_output(tensors, ref, plan) for ref in plan.outputs]
     if not inputs:

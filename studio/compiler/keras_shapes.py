@@ -131,7 +131,7 @@ def _input_dtypes(graph: Graph, node_id: str, opaque_dtypes: dict[str, list[str]
     """The dtype of each input: an Input's own dtype, an opaque layer's output
     dtype, else float32 (what catalog layers produce)."""
     out = []
-    for edge in graph.inputs_of(node_id):
+    for edge in graph.positional_inputs(node_id):
         source = graph.node(edge.source)
         spec = graph.catalog.find(source.type)
         dtype = "float32"

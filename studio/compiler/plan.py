@@ -65,6 +65,8 @@ class LayerCall:
     # The node id of an earlier call whose layer this call uses again (shared weights), or "":
     # the builder and the code generator make one layer and call it at each site.
     shares: str = ""
+    # Keyword arguments fed by wires (`layer(x, mask=m)`): (name from `KEYWORD_INPUTS`, tensor).
+    keyword_inputs: tuple[tuple[str, TensorRef], ...] = ()
 
     @property
     def is_input(self) -> bool:
@@ -250,7 +252,8 @@ def _has_weights(report: ShapeReport, node_id: str) -> bool:
 
 def _call(graph: Graph, node: Node, name: str, has_weights: bool = True) -> LayerCall:
     spec: LayerSpec | None = graph.spec(node)
-    inputs = tuple((e.source, e.source_port) for e in graph.inputs_of(node.id))
+    inputs = tuple((e.source, e.source_port) for e in graph.positional_inputs(node.id))
+    keywords = tuple((e.argument, (e.source, e.source_port)) for e in graph.keyword_inputs(node.id))
     label = graph.label(node.id)
     num_outputs = graph.num_outputs(node)
     if spec is None:  # opaque: params are the full Keras config
@@ -262,7 +265,7 @@ def _call(graph: Graph, node: Node, name: str, has_weights: bool = True) -> Laye
             config["trainable"] = False
         style = SINGLE if len(inputs) == 1 else LIST
         return LayerCall(node.id, node.type, name, config, inputs, style, num_outputs, "keras.layers", label,
-                         node.type, None)
+                         node.type, None, keyword_inputs=keywords)
     resolved = spec.resolve(copy.deepcopy(node.params))
     resolved.pop("name", None)
     if spec.max_inputs == 0:  # Input
@@ -283,7 +286,7 @@ def _call(graph: Graph, node: Node, name: str, has_weights: bool = True) -> Laye
     else:
         style = LIST
     return LayerCall(node.id, spec.class_name, name, config, inputs, style, num_outputs, spec.module, label,
-                     spec.id, spec.defaults())
+                     spec.id, spec.defaults(), keyword_inputs=keywords)
 
 
 # Config keys of wrapped layers in configs of layers outside the catalog.
@@ -320,6 +323,7 @@ def plan_to_dict(plan: BuildPlan) -> dict[str, Any]:
                 "call_style": c.call_style,
                 "num_outputs": c.num_outputs,
                 **({"shares": c.shares} if c.shares else {}),
+                **({"keyword_inputs": [[k, list(ref)] for k, ref in c.keyword_inputs]} if c.keyword_inputs else {}),
             }
             for c in plan.calls
         ],

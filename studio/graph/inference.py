@@ -175,7 +175,7 @@ def _analyse(graph: Graph, external: dict, previous: Optional[ShapeReport], dirt
         by_node.update(old_diags)
         for nid in order:
             if nid in dirty:
-                _infer_node(report, nid, nodes[nid], nodes, graph.inputs_of(nid), catalog, external)
+                _infer_node(report, nid, nodes[nid], nodes, graph.positional_inputs(nid), catalog, external)
                 if nid in changed or outputs[nid] != old_outputs.get(nid):
                     dirty.update(e.target for e in graph.outputs_of(nid))
         for nid in order:
@@ -194,7 +194,7 @@ def _analyse(graph: Graph, external: dict, previous: Optional[ShapeReport], dirt
             spec = catalog.find(node.type)
             n_inputs += spec is not None and spec.max_inputs == 0
             continue
-        n_inputs += _infer_node(report, nid, node, nodes, graph.inputs_of(nid), catalog, external)
+        n_inputs += _infer_node(report, nid, node, nodes, graph.positional_inputs(nid), catalog, external)
         # What the nodes it feeds see of it: its output shapes and, when edited, its label
         # (in their messages).
         if previous is not None and (nid in changed or outputs[nid] != old_outputs.get(nid)):

@@ -93,23 +93,35 @@ class Group:
                    collapsed=bool(data.get("collapsed", False)))
 
 
+# Keyword arguments a wire can feed instead of a positional input (`layer(x, mask=m)`): the
+# code generator writes these names as identifiers, so they come only from this list.
+KEYWORD_INPUTS = ("mask", "attention_mask", "query_mask", "value_mask", "key_mask")
+
+
 @dataclass(frozen=True)
 class Edge:
     """A wire: output port `source_port` of `source` feeds input port
-    `target_port` of `target`."""
+    `target_port` of `target`. With `argument` (one of `KEYWORD_INPUTS`) it feeds
+    that keyword argument of the call instead (`layer(x, mask=m)`): such a wire
+    sits on an input port after the positional ones and is not one of the
+    layer's inputs for shape inference."""
 
     source: str
     target: str
     source_port: int = 0
     target_port: int = 0
+    argument: str = ""
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "source": self.source,
             "source_port": self.source_port,
             "target": self.target,
             "target_port": self.target_port,
         }
+        if self.argument:
+            data["argument"] = self.argument
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Edge":
@@ -118,6 +130,7 @@ class Edge:
             target=data["target"],
             source_port=int(data.get("source_port", 0)),
             target_port=int(data.get("target_port", 0)),
+            argument=str(data.get("argument") or ""),
         )
 
 
@@ -223,8 +236,16 @@ class Graph:
         return self.catalog.find(node.type)
 
     def inputs_of(self, node_id: str) -> list[Edge]:
-        """Edges into the node, ordered by input port."""
+        """Edges into the node, ordered by input port (keyword-argument wires included)."""
         return sorted(self._in.get(node_id, ()), key=lambda e: e.target_port)
+
+    def positional_inputs(self, node_id: str) -> list[Edge]:
+        """The wires that are the layer's inputs, ordered by input port (no `mask=` wires)."""
+        return [e for e in self.inputs_of(node_id) if not e.argument]
+
+    def keyword_inputs(self, node_id: str) -> list[Edge]:
+        """The wires that feed keyword arguments of the node's call (`mask=`), by input port."""
+        return [e for e in self.inputs_of(node_id) if e.argument]
 
     def outputs_of(self, node_id: str) -> list[Edge]:
         return list(self._out.get(node_id, ()))
@@ -316,10 +337,18 @@ class Graph:
         if edge.source_port >= self.num_outputs(source):
             raise PortError(f"'{self.label(source.id)}' has no output port {edge.source_port}", source.id)
         tspec = self.spec(target)
+        if edge.argument:
+            if edge.argument not in KEYWORD_INPUTS:
+                raise PortError(f"'{self.label(target.id)}': a wire can feed only the keyword arguments "
+                                f"{', '.join(KEYWORD_INPUTS)}, not {shorten(edge.argument)!r}", target.id)
+            taken = next((e for e in self._in.get(edge.target, ()) if e.argument == edge.argument), None)
+            if taken is not None:
+                raise PortError(f"the {edge.argument} of '{self.label(target.id)}' is already wired to "
+                                f"'{self.label(taken.source)}'; remove that wire first", target.id)
         if tspec is not None:
             if tspec.max_inputs == 0:
                 raise PortError(f"'{self.label(target.id)}' is an Input and takes no wires", target.id)
-            if tspec.max_inputs is not None and edge.target_port >= tspec.max_inputs:
+            if tspec.max_inputs is not None and edge.target_port >= tspec.max_inputs and not edge.argument:
                 raise PortError(
                     f"'{self.label(target.id)}' takes at most {tspec.max_inputs} input(s)", target.id
                 )
@@ -335,7 +364,7 @@ class Graph:
                 f"wiring '{self.label(source.id)}' into '{self.label(target.id)}' would make a loop",
                 target.id,
             )
-        if check_shapes and tspec is not None:
+        if check_shapes and tspec is not None and not edge.argument:
             self._check_shapes(edge, tspec, report)
 
     def _check_shapes(self, edge: Edge, tspec: LayerSpec, report: Any = None) -> None:
@@ -347,7 +376,7 @@ class Graph:
         if src_shapes is None or edge.source_port >= len(src_shapes):
             return  # unknown upstream shape: nothing to check yet
         shapes = []
-        for e in self.inputs_of(edge.target):
+        for e in self.positional_inputs(edge.target):
             s = report.outputs.get(e.source)
             if s is None or e.source_port >= len(s):
                 return

@@ -23,14 +23,14 @@ from typing import Any
 
 from studio.core.text import shorten, show
 from studio.graph.catalog import Catalog
-from studio.graph.model import Edge, Group, Node
+from studio.graph.model import KEYWORD_INPUTS, Edge, Group, Node
 from studio.project.model import edge_key
 
 KNOWN_KEYS = frozenset({"format", "version", "name", "description", "graph", "dataset", "training", "ui", "assets"})
 GRAPH_KEYS = frozenset({"nodes", "edges", "groups"})
 NODE_KEYS = frozenset({"id", "type", "title", "params", "position", "trainable", "shares"})
 GROUP_KEYS = frozenset({"id", "name", "members", "collapsed"})
-EDGE_KEYS = frozenset({"source", "source_port", "target", "target_port"})
+EDGE_KEYS = frozenset({"source", "source_port", "target", "target_port", "argument"})
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -291,6 +291,11 @@ def _check_edge(ed: Any, where: str, problems: Problems, ids: set[str], broken: 
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             problems.add(f"{where}.{key}", f"must be a whole number >= 0, got {_short(value)}")
             bad = True
+    argument = ed.get("argument", "")
+    if argument not in ("", *KEYWORD_INPUTS):
+        problems.add(f"{where}.argument", f"must be one of {', '.join(KEYWORD_INPUTS)} (a keyword argument the "
+                                          f"wire feeds), got {_short(argument)}")
+        bad = True
     if bad:
         return None
     return Edge.from_dict(ed)

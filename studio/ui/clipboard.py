@@ -125,8 +125,8 @@ def paste_edit(graph: Graph, payload: dict, at: tuple[float, float] | None = Non
         except (KeyError, TypeError, ValueError):
             continue
         if edge.source in mapping and edge.target in mapping:
-            edits.append(Connect(Edge(mapping[edge.source], mapping[edge.target], edge.source_port, edge.target_port),
-                                 check_shapes=False))
+            edits.append(Connect(Edge(mapping[edge.source], mapping[edge.target], edge.source_port, edge.target_port,
+                                      edge.argument), check_shapes=False))
     stored = payload.get(WEIGHTS) if weights is not None else None
     if isinstance(stored, dict):
         carried = {mapping[n]: WeightEntry(e.arrays, PASTED) for n, e in stored.items()

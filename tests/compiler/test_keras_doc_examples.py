@@ -17,6 +17,7 @@ from studio.cli import main
 from studio.compiler.keras_build import apply_weights, build_model, stored_weights
 from studio.compiler.plan import make_plan
 from studio.core.errors import BuildError, StudioError
+from studio.export.codegen import build_model_source
 from studio.export.verify import max_abs_diff, predict, sample_inputs
 from studio.project import load_project
 from studio.workflows.check import check_project
@@ -195,6 +196,30 @@ def masked_lstm():
     return keras.Model([inputs, series], outputs)
 
 
+def hand_masked_lstm():
+    """A mask passed by hand (the Keras masking guide's style): `ops.not_equal(ids, 0)` given as
+    `mask=` to an LSTM after an Embedding without mask_zero, and to a Bidirectional GRU."""
+    ids = keras.Input((None,), dtype="int32")
+    x = layers.Embedding(50, 8)(ids)
+    m = ops.not_equal(ids, 0)
+    y = layers.LSTM(4)(x, mask=m)
+    z = layers.Bidirectional(layers.GRU(3))(x, mask=m)
+    return keras.Model(ids, layers.Dense(1)(layers.concatenate([y, z])))
+
+
+def hand_masked_attention():
+    """MultiHeadAttention with an `attention_mask` built by hand from the ids (and a plain
+    LSTM given `mask=` straight from a boolean input)."""
+    ids = keras.Input((6,), dtype="int32")
+    keep = keras.Input((6,), dtype="bool")
+    x = layers.Embedding(50, 8)(ids)
+    valid = ops.not_equal(ids, 0)
+    pair = ops.logical_and(ops.expand_dims(valid, 1), ops.expand_dims(valid, 2))
+    a = layers.MultiHeadAttention(2, 4)(x, x, attention_mask=pair)
+    y = layers.LSTM(4)(a, mask=keep)
+    return keras.Model([ids, keep], layers.Dense(1)(y))
+
+
 def vae_decoder():
     """"Variational AutoEncoder": the decoder (all built-in layers)."""
     latent_inputs = keras.Input(shape=(2,))
@@ -352,6 +377,44 @@ def test_masked_embedding_lstm_round_trips(tmp_path):
     _round_trip(masked_lstm(), tmp_path)
 
 
+def test_hand_made_mask_round_trips_as_a_mask_wire(tmp_path):
+    """A mask given as `mask=` by hand imports as a wire into the call's mask (it was dropped:
+    "max abs difference 0.145"); the compiler and the exported script pass it as mask=."""
+    keras.utils.set_random_seed(5)
+    model = hand_masked_lstm()
+    x = _inputs(model)
+    assert max_abs_diff(predict(model, x), predict(_without_masks(model), x)) > 1e-3  # the mask matters
+    project = _round_trip(model, tmp_path)  # the verified export: test_examples_export_as_verified_python
+    graph = project.graph
+    [not_equal] = [n for n in graph.nodes if n.type == "ops.not_equal"]
+    masks = [e for e in graph.edges if e.argument == "mask"]
+    assert sorted(graph.node(e.target).type for e in masks) == ["Bidirectional", "LSTM"]
+    assert all(e.source == not_equal.id for e in masks)
+    assert all(len(graph.positional_inputs(e.target)) == 1 for e in masks)
+    source = build_model_source(make_plan(graph, project.name))
+    names = {call.node_id: call.name for call in make_plan(graph, project.name).calls}
+    assert source.count("mask=") == 2 and f"mask={names[not_equal.id]}" in source
+
+
+def _without_masks(model):
+    """The same layers and weights, called without their mask arguments (what import did before)."""
+    config = model.get_config()
+    for entry in config["layers"]:
+        for call in entry.get("inbound_nodes") or []:
+            call.get("kwargs", {}).pop("mask", None)
+    bare = keras.Model.from_config(config)
+    bare.set_weights(model.get_weights())
+    return bare
+
+
+@pytest.mark.slow
+def test_hand_made_attention_mask_round_trips(tmp_path):
+    keras.utils.set_random_seed(6)
+    project = _round_trip(hand_masked_attention(), tmp_path, export=True)
+    arguments = sorted((project.graph.node(e.target).type, e.argument) for e in project.graph.edges if e.argument)
+    assert arguments == [("LSTM", "mask"), ("MultiHeadAttention", "attention_mask")]
+
+
 @pytest.mark.slow
 def test_bidirectional_lstm_round_trips(tmp_path):
     keras.utils.set_random_seed(6)
@@ -389,7 +452,7 @@ def test_vae_decoder_round_trips(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("example", [toy_resnet, ticket_classifier, shared_embedding, timeseries_transformer,
-                                     masked_lstm],
+                                     masked_lstm, hand_masked_lstm],
                          ids=lambda f: f.__name__)
 def test_examples_export_as_verified_python(tmp_path, example):
     keras.utils.set_random_seed(4)
