@@ -92,6 +92,62 @@ def test_file_import_opens_the_model_as_a_project_in_a_new_window(make_window, q
         _close(opened)
 
 
+def _main_windows() -> list:
+    from PySide6.QtWidgets import QApplication
+
+    from studio.ui.main_window import MainWindow
+
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+
+
+def test_cancel_stops_the_import_and_leaves_nothing_behind(make_window, qtbot, dialog_log, tiny_model, tmp_path,
+                                                           monkeypatch):
+    """Cancel pressed while the layers are being read: the import stops before anything is
+    written, no new window opens, and the next import goes through."""
+    from studio.compiler import keras_import
+
+    model = tmp_path / "mine.keras"
+    shutil.copy(tiny_model, model)
+    monkeypatch.setattr(model_io, "choose_model_file", lambda parent, folder="": model)
+    window = make_window()
+    real = keras_import.graph_from_config
+
+    def held(*args, **kwargs):  # the worker holds in this step until the user pressed Cancel
+        window.model_io.cancel_flag.wait(JOB_MS / 1000)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(keras_import, "graph_from_config", held)
+    before, windows = _visible(tmp_path), _main_windows()
+    imported = []
+    window.model_io.imported.connect(imported.append)
+    _file_action(window, "Import Model…").trigger()
+    dialog = window.model_io.import_dialog
+    qtbot.mouseClick(dialog.file_button, CLICK)
+    target = tmp_path / "mine.studio.json"
+    assert dialog.project_edit.text() == str(target)
+    qtbot.mouseClick(dialog.import_button, CLICK)
+    progress = window.model_io.progress
+    assert progress is not None
+    qtbot.waitUntil(lambda: progress.step_label.text().startswith("Turning its layers"), timeout=JOB_MS)
+    assert progress.isVisible() and progress.cancel_button.isEnabled()
+    with qtbot.waitSignal(window.model_io.cancelled, timeout=JOB_MS) as blocker:
+        qtbot.mouseClick(progress.cancel_button, CLICK)
+    assert blocker.args[0] == f"Cancelled importing {model}; nothing was written"
+    qtbot.waitUntil(lambda: not window.model_io.busy())
+    assert not imported and _main_windows() == windows  # no new window
+    assert _visible(tmp_path) == before and not target.exists()  # no project, weights or temp file
+    assert window.model_io.progress is None and not dialog_log.named("show_error")
+    assert "Cancelled" in window.statusBar().currentMessage()
+    monkeypatch.setattr(keras_import, "graph_from_config", real)  # and the next import goes through
+    _file_action(window, "Import Model…").trigger()
+    again = window.model_io.import_dialog
+    qtbot.mouseClick(again.file_button, CLICK)
+    with qtbot.waitSignal(window.model_io.imported, timeout=JOB_MS) as done:
+        qtbot.mouseClick(again.import_button, CLICK)
+    assert target.is_file() and done.args[0].document.path == target
+    done.args[0].close()
+
+
 def test_a_folder_that_holds_no_model_gives_one_message_naming_it(make_window, qtbot, dialog_log, tmp_path,
                                                                   monkeypatch):
     folder = tmp_path / "not_a_savedmodel"
