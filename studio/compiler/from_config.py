@@ -7,8 +7,15 @@ nodes become edges; nested models are flattened into the outer graph, their
 nodes recorded as a group (`Graph.groups`, named after the nested model); a
 layer called several times (a shared embedding, a tower model applied twice)
 becomes one node per call, each later call sharing the first call's layer
-(`Node.shares`). Nodes are laid out left to right by `studio.graph.layout`
-(as Auto layout does).
+(`Node.shares`). The app's own run model (`best.keras`: the network nested in the
+raw-input wrapper, `run_wrapper`) gives back the designed graph: the network's own
+Inputs and outputs, no group, with the run's fitted input scaling kept as a
+Normalization node right after its Input (an imported file has no dataset whose
+scaling could hold it, and the node keeps the project's answers on raw inputs
+identical to the file's). A tensor passed as `mask=` (or another of
+`KEYWORD_INPUTS`) is a wire into that keyword argument, except the masks Keras
+propagates itself (`mask_only_operations`). Nodes are laid out left to right by
+`studio.graph.layout` (as Auto layout does).
 
 Keras itself is not imported here: the caller passes `layer_defaults`, a
 function giving the config Keras writes for a layer built from given params,
@@ -348,6 +355,93 @@ def _refs_list(value: Any) -> list[tuple[str, int, int]]:
     return _history(value)
 
 
+PREPROCESSING_CLASSES = frozenset({"Normalization", "Rescaling", "TextVectorization"})
+
+
+@dataclass
+class _RunWrapper:
+    """The raw-input wrapper the app trains and saves a network in (`studio.data` wrap_model):
+    each Input -> fixed preprocessing layers (Normalization, Rescaling) -> the network, one
+    nested model called once -> the outputs, optionally renamed by Identity layers."""
+
+    network: str  # the nested model's name
+    inputs: dict[str, dict]  # outer Input's name -> the network's own InputLayer entry
+    renames: set[str]  # the Identity layers that only rename the network's outputs
+
+
+def run_wrapper(config: dict) -> Optional[_RunWrapper]:
+    """`config`'s `_RunWrapper` when the functional model has exactly the wrapper's structure,
+    else None. Decided by structure alone (names are not trusted): the answer changes only how
+    the graph is drawn (the network's layers not in a group, its own Inputs, no renaming
+    Identity nodes), never what runs; the import still compares the outputs."""
+    entries = config.get("layers")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return None
+    by_name = {(e.get("config") or {}).get("name") or e.get("name"): e for e in entries}
+    outer = [name for name, _, _ in _refs_list(config.get("input_layers"))]
+    networks = [e for e in entries if e.get("class_name") in ("Functional", "Model")]
+    if len(networks) != 1 or len(by_name) != len(entries) or not outer:
+        return None
+    network = networks[0]
+    net_name = (network.get("config") or {}).get("name") or network.get("name")
+    calls = network.get("inbound_nodes") or []
+    inner = network.get("config") or {}
+    if len(calls) != 1 or not isinstance(calls[0], dict) or "input_layers" not in inner:
+        return None
+
+    def one_source(entry: dict) -> Optional[str]:
+        calls_ = entry.get("inbound_nodes") or []
+        if len(calls_) != 1 or not isinstance(calls_[0], dict):
+            return None
+        refs = _history(calls_[0].get("args", []))
+        kwargs = calls_[0].get("kwargs") or {}
+        if len(refs) != 1 or any(_history(v) for v in kwargs.values()):
+            return None
+        return refs[0][0]
+
+    renames: set[str] = set()
+    for entry in entries:
+        cls = entry.get("class_name")
+        name = (entry.get("config") or {}).get("name") or entry.get("name")
+        if entry is network or (cls == "InputLayer" and name in outer):
+            continue
+        source = one_source(entry)
+        if cls == "Identity" and source == net_name:
+            renames.add(name)
+        elif cls not in PREPROCESSING_CLASSES or source is None or source == net_name or source in renames:
+            return None
+    fed = _history(calls[0].get("args", []))
+    if any(_history(v) for v in (calls[0].get("kwargs") or {}).values()):
+        return None
+    own_inputs = _refs_list(inner.get("input_layers"))
+    if len(fed) != len(outer) or len(own_inputs) != len(outer):
+        return None
+    inner_entries = {(e.get("config") or {}).get("name") or e.get("name"): e
+                     for e in inner.get("layers") or [] if isinstance(e, dict)}
+    inputs: dict[str, dict] = {}
+    for (source, _, _), (own, _, _), raw in zip(fed, own_inputs, outer):
+        seen = set()
+        while source not in outer:  # back through the preprocessing chain to an Input
+            entry = by_name.get(source)
+            if entry is None or source in seen:
+                return None
+            seen.add(source)
+            source = one_source(entry)
+        if source != raw:
+            return None  # the network's inputs in another order than the wrapper's
+        own_entry, raw_entry = inner_entries.get(own), by_name.get(raw)
+        if not own_entry or own_entry.get("class_name") != "InputLayer":
+            return None
+        own_cfg, raw_cfg = own_entry.get("config") or {}, raw_entry.get("config") or {}
+        shape = lambda c: list(c.get("batch_shape") or c.get("batch_input_shape") or [])  # noqa: E731
+        if shape(own_cfg) == shape(raw_cfg) and simplify(own_cfg.get("dtype")) == simplify(raw_cfg.get("dtype")):
+            inputs[raw] = own_entry  # (a text wrapper takes strings: its own Input stays)
+    for name, _, _ in _refs_list(config.get("output_layers")):
+        if name != net_name and name not in renames:
+            return None
+    return _RunWrapper(str(net_name), inputs, renames)
+
+
 class _Builder:
     def __init__(self, catalog: Catalog, keras_config: KerasConfig | None) -> None:
         self.catalog = catalog
@@ -362,6 +456,8 @@ class _Builder:
         self.owners: dict[tuple[str, ...], str] = {}
         # (model path, name) of the operations that only compute masks (`mask_only_operations`)
         self.mask_only: set[tuple[tuple[str, ...], str]] = set()
+        # (model path, name) of nested models drawn without a group (the app's own run network)
+        self.ungrouped: set[tuple[tuple[str, ...], str]] = set()
 
     # -- nodes --------------------------------------------------------------
     def node(self, entry: dict, path: tuple[str, ...], trainable: bool, inbound: Any = None,
@@ -563,7 +659,7 @@ class _Builder:
             outputs = self.model(config, path + (name,), refs,
                                  trainable and bool(config.get("trainable", True)))
             members = [n.id for n in self.graph.nodes[before:]]
-            if members:
+            if members and (path, name) not in self.ungrouped:
                 self.graph.add_group(Group(id=new_id(), name=str(name), members=members))
             self._placeholder_outputs(outputs, path, name, node_index)
             return outputs
@@ -581,11 +677,16 @@ class _Builder:
         inputs = _refs_list(config.get("input_layers"))
         produced: dict[tuple[str, int], list[TensorRef]] = {}
         by_name = {(e.get("config") or {}).get("name") or e.get("name"): e for e in entries}
+        wrapper = run_wrapper(config) if not path and bound is None else None
+        if wrapper is not None:  # the app's own run model: the network as it was designed
+            self.ungrouped.add((path, wrapper.network))
         for i, (name, node_index, _) in enumerate(inputs):
             entry = by_name.get(name)
             if entry is None:
                 raise ModelImportError(f"model input '{name}' is not among the model's layers")
-            if bound is None:
+            if bound is None and wrapper is not None and name in wrapper.inputs:
+                produced[(name, node_index)] = [(self.node(wrapper.inputs[name], (wrapper.network,), trainable), 0)]
+            elif bound is None:
                 produced[(name, node_index)] = [(self.node(entry, path, trainable), 0)]
             else:
                 if i >= len(bound):
@@ -622,6 +723,10 @@ class _Builder:
                     refs, keywords = self._call_refs(call, path + (name,), entry)
                 if all((src, ni) in produced for src, ni, _ in refs + [ref for _, ref in keywords]):
                     resolved = [self._pick(produced[(src, ni)], ti, src) for src, ni, ti in refs]
+                    if wrapper is not None and name in wrapper.renames:  # only names an output
+                        produced[(name, k)] = resolved
+                        progress.append(item)
+                        continue
                     wired = [(key, self._pick(produced[(src, ni)], ti, src)) for key, (src, ni, ti) in keywords]
                     produced[(name, k)] = self.call(entry, path, resolved, trainable, calls, call, k, wired)
                     progress.append(item)

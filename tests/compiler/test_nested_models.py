@@ -166,10 +166,15 @@ def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
     assert result.max_abs_diff == 0.0 and result.params == original.count_params()
     again = load_project(result.project_path)
     graph = again.graph
-    assert [g.name for g in graph.groups] == ["demo"]
-    members = [graph.node(n) for n in graph.group_members(graph.groups[0].id)]
-    assert [(n.title, bool(n.shares)) for n in members] == [("twice", False), ("twice", True), ("species", False)]
-    assert any(n.type == "Normalization" for n in graph.nodes)  # the wrapper's scaling is kept
+    # The designed graph comes back (its own Input, no group around the network), with the run's
+    # fitted input scaling as one Normalization node right after the Input.
+    assert graph.groups == []
+    assert _wiring(graph, skip="Normalization") == _wiring(project.graph)
+    [norm] = [n for n in graph.nodes if n.type == "Normalization"]
+    [inp] = graph.input_nodes()
+    assert inp.title == "measurements" and [e.target for e in graph.outputs_of(inp.id)] == [norm.id]
+    assert [(n.title, bool(n.shares)) for n in graph.nodes if n.type == "Dense"] == [
+        ("twice", False), ("twice", True), ("species", False)]
     assert analyse(graph).total_params == original.count_params()
 
     exported = export.export_project(again, "keras", tmp_path / "again.keras")
@@ -179,6 +184,23 @@ def test_a_runs_best_model_reimports_and_reexports_with_no_difference(tmp_path):
     x = sample_inputs(original, batch=4)
     x = [np.random.default_rng(2).normal(5.0, 2.0, v.shape).astype("float32") for v in x]
     assert max_abs_diff(predict(original, x), predict(reexported, x)) == 0.0
+
+
+def _wiring(graph, skip=""):
+    """The graph's layers (type, params, trainable, shared or not) in topological order and its
+    wires between them by position in that order; nodes of type `skip` are bridged over."""
+    order = [n for n in graph.topological_order() if graph.node(n).type != skip]
+
+    def feeding(node_id):  # the kept nodes feeding `node_id`, through skipped ones
+        out = []
+        for e in graph.inputs_of(node_id):
+            out += feeding(e.source) if graph.node(e.source).type == skip else [(order.index(e.source), e.source_port,
+                                                                                 e.target_port, e.argument)]
+        return out
+
+    layers_ = [(graph.node(n).type, graph.node(n).params, graph.node(n).trainable, bool(graph.node(n).shares))
+               for n in order]
+    return layers_, [feeding(n) for n in order]
 
 
 def test_keras2_configs_number_a_nested_models_calls_from_one():
@@ -215,3 +237,33 @@ def test_a_runs_best_model_reexports_as_a_verified_python_script(tmp_path):
     result = importing.import_model(best, tmp_path / "again")
     exported = export.export_project(load_project(result.project_path), "python", tmp_path / "again_code.py")
     assert exported.max_abs_diff == 0.0
+
+
+def test_a_two_input_run_model_imports_as_the_designed_graph():
+    """The wrapper of data bound per Input (studio.data.multi): each raw Input, its own
+    Normalization where the data has statistics, the network, Identity layers keeping the output
+    names. Imported: the network's own Inputs and outputs in their order, no group, no Identity."""
+    from studio.data.multi import BoundPrepared
+
+    a, b = keras.Input((3,), name="left"), keras.Input((2,), name="right")
+    h = layers.Dense(4, activation="relu", name="mix")(layers.concatenate([a, b], name="both"))
+    network = keras.Model([a, b], [layers.Dense(1, name="score")(h), layers.Dense(2, name="kind")(h)],
+                          name="net")
+    prepared = BoundPrepared(train=None, validation=None, test=None, info=None, batch_size=1,
+                             spec={"preprocessing": {"inputs": {"n1": {"normalize": {"mean": [1.0, 2.0, 3.0],
+                                                                                     "variance": [4.0, 1.0, 9.0]}}}}},
+                             input_order=["n1", "n2"])
+    wrapped = prepared.wrap_model(network)
+    assert any(isinstance(layer, keras.Model) for layer in wrapped.layers)
+    imported = graph_from_config(wrapped.get_config(), keras_config=keras_config)
+    graph = imported.graph
+    assert not imported.warnings and graph.groups == []
+    assert [n.title for n in graph.input_nodes()] == ["left", "right"]
+    assert sorted(n.type for n in graph.nodes) == ["Concatenate", "Dense", "Dense", "Dense", "Input", "Input",
+                                                   "Normalization"]
+    assert [graph.label(n.id) for n in graph.output_nodes()] == ["score", "kind"]
+    rebuilt = build_model(make_plan(graph, "again"))
+    assert copy_from_original(wrapped, rebuilt) == 3  # mix, score, kind (the statistics are params)
+    x = [np.random.default_rng(5).normal(3.0, 2.0, (4, 3)).astype("float32"),
+         np.random.default_rng(6).normal(size=(4, 2)).astype("float32")]
+    assert max_abs_diff(predict(wrapped, x), predict(rebuilt, x)) == 0.0
