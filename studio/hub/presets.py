@@ -74,8 +74,10 @@ def preset_kind(handle: str) -> str:
     return "folder"
 
 
-def download_page(handle: str) -> str:
-    """Where a person downloads the preset by hand."""
+def download_page(handle: str, kaggle: str = "") -> str:
+    """Where a person downloads the preset by hand (`kaggle`: the Kaggle handle a preset name stands for)."""
+    if kaggle:
+        return download_page(kaggle)
     kind = preset_kind(handle)
     if kind == "kaggle":
         return "https://www.kaggle.com/models/" + handle.split("://", 1)[1]
@@ -84,15 +86,15 @@ def download_page(handle: str) -> str:
     return "https://keras.io/keras_hub/presets/ (search for " + handle + ")"
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, limit: int = 200) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _offline_message(handle: str, reason: str) -> str:
+def _offline_message(handle: str, reason: str, kaggle: str = "") -> str:
     return (f"preset '{handle}' cannot be downloaded ({reason}). On a machine with a connection download the "
-            f"preset's files from {download_page(handle)} (config.json, model.weights.h5 and the .json files "
-            "beside them), put them into one folder, and give that folder as the preset")
+            f"preset's files from {download_page(handle, kaggle)} (config.json, model.weights.h5 and the .json "
+            "files beside them), put them into one folder on this machine, and give that folder as the preset")
 
 
 def resolve_preset(handle: str, *, download: bool = True) -> Path:
@@ -112,7 +114,9 @@ def resolve_preset(handle: str, *, download: bool = True) -> Path:
     except ImportError:
         raise HubError(f"preset '{handle}': KerasHub is not installed (pip install keras-hub; it needs Python "
                        ">= 3.11)") from None
-    if kind == "name" and handle not in preset_utils.BUILTIN_PRESETS:
+    known = preset_utils.BUILTIN_PRESETS.get(handle) if kind == "name" else None
+    kaggle = str((known or {}).get("kaggle_handle") or "")
+    if kind == "name" and known is None:
         raise HubError(f"preset '{handle}' is neither a folder nor a KerasHub preset name; give a folder holding "
                        "config.json and model.weights.h5, a kaggle:// or hf:// handle, or a name listed at "
                        "https://keras.io/keras_hub/presets/")
@@ -127,7 +131,7 @@ def resolve_preset(handle: str, *, download: bool = True) -> Path:
     except StudioError:
         raise
     except Exception as exc:  # offline, a wrong handle, a gated model...
-        raise HubError(_offline_message(handle, _reason(exc))) from None
+        raise HubError(_offline_message(handle, _reason(exc, 120), kaggle)) from None
     return check_preset_folder(folder, handle)
 
 
