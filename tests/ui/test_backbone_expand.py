@@ -45,6 +45,7 @@ def test_expand_to_layers_replaces_the_backbone_by_one_collapsed_group(qtbot, ma
     assert node.input_text() == "in (None, 32, 32, 3)" and node.output_text() == "→ (None, 576)"
     assert sum(node.params) == before - sum(document.report.params["head"]) and document.report.total_params == before
     assert document.undo_stack.count() == 1 and document.undo_stack.undoText() == "Expand features to layers"
+    qtbot.waitUntil(lambda: window.scene.nodes_bounding_rect().width() < 1000)  # x, the group, head: not its layers
     window.actions_.fit.trigger()
     window.grab().save(str(tmp_path / "expanded-backbone.png"))
     window.actions_.undo.trigger()

@@ -15,7 +15,7 @@ from studio.project import load_project
 from studio.project.model import Project
 from studio.ui.document import ProjectDocument
 from tests.graph.test_groups import encoder_graph
-from tests.ui.conftest import click
+from tests.ui.conftest import click, drag
 
 LEFT, NO_MOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 
@@ -139,3 +139,26 @@ def test_the_collapsed_state_survives_save_and_reload(qtbot, make_window, tmp_pa
     qtbot.waitUntil(lambda: "g" in again.group_frames.nodes)
     assert [again.scene.node_item(n).isVisible() for n in ("e1", "e2", "add")] == [False, False, False]
     assert again.group_frames.nodes["g"].param_text() == "416 params"
+
+
+def test_dragging_the_group_node_moves_all_its_layers_in_one_step(qtbot, make_window, tmp_path):
+    window, frames = _window(qtbot, make_window, tmp_path, collapsed=True)
+    graph, scene = window.document.graph, window.scene
+    node = frames.nodes["g"]
+    before = {n: graph.node(n).position for n in ("e1", "e2", "add", "x", "out")}
+    start = _at(window, node, QPointF(100, 50))
+    scale = window.view.transform().m11()
+    drag(window.view, start, start + QPoint(round(120 * scale), round(80 * scale)))
+    qtbot.waitUntil(lambda: graph.node("e1").position != before["e1"])
+    dx, dy = graph.node("e1").position[0] - before["e1"][0], graph.node("e1").position[1] - before["e1"][1]
+    assert (dx, dy) != (0, 0) and dx % 20 == 0 and dy % 20 == 0
+    for n in ("e2", "add"):  # every layer of the group by the same step, the others stay
+        assert graph.node(n).position == (before[n][0] + dx, before[n][1] + dy)
+    assert graph.node("x").position == before["x"] and graph.node("out").position == before["out"]
+    assert node.pos() == QPointF(*graph.node("e1").position)
+    wire_in = scene.edge_item(next(e for e in graph.edges if e.source == "x"))
+    assert wire_in.endpoints()[1] == node.port_point(False, 0)  # the wire followed
+    assert window.document.undo_stack.undoText() == "Move group encoder"
+    window.actions_.undo.trigger()
+    qtbot.waitUntil(lambda: node.pos() == QPointF(*before["e1"]))
+    assert {n: graph.node(n).position for n in before} == before

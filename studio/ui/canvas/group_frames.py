@@ -23,7 +23,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
-from studio.graph.edits import SetGroupCollapsed
+from studio.graph.edits import MoveNodes, SetGroupCollapsed
 from studio.graph.groups import group_anchor, group_params, group_ports, ref_shape, standing_in
 from studio.graph.inference import format_shape
 from studio.ui import theme
@@ -38,6 +38,7 @@ PORT_R = 5.5
 PORT_GAP = 20.0
 RADIUS = 7.0
 STACK = 4.0  # the cards drawn behind a group node: it holds several layers
+GRID = 20.0  # a dragged group node moves in the canvas grid's steps
 
 
 def _count(n: int) -> str:
@@ -139,6 +140,7 @@ class GroupNode(QGraphicsObject):
         self.params: tuple[int, int] | None = None
         self.selected = False
         self._height = 0.0
+        self._drag: tuple[QPointF, QPointF] | None = None  # (press point, position then) while dragged
         self.setZValue(1.5)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -272,12 +274,28 @@ class GroupNode(QGraphicsObject):
                 painter.setBrush(t.port if wired else t.node_body)
                 painter.drawEllipse(self.port_offset(is_output, i), PORT_R, PORT_R)
 
-    # -- mouse --------------------------------------------------------------------
+    # -- mouse: a click selects the group's layers, a drag moves them all (one undo step) ----
     def mousePressEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         if event.button() != Qt.MouseButton.LeftButton:
             event.ignore()
             return
         self.frames.select(self.group_id)
+        self._drag = (event.scenePos(), self.pos())
+        event.accept()
+
+    def mouseMoveEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        drag = self._drag
+        if drag is None:
+            return
+        delta = event.scenePos() - drag[0]
+        self.setPos(drag[1] + QPointF(round(delta.x() / GRID) * GRID, round(delta.y() / GRID) * GRID))
+        self.frames.wires_moved(self.group_id)
+
+    def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        drag, self._drag = self._drag, None
+        if drag is not None and self.pos() != drag[1]:
+            delta = self.pos() - drag[1]
+            self.frames.move_group(self.group_id, delta.x(), delta.y())
         event.accept()
 
     def mouseDoubleClickEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
@@ -304,6 +322,8 @@ class GroupFrames:
         self.nodes: dict[str, GroupNode] = {}
         self._hidden: set = set()  # items this class hid (collapsed groups' nodes and wires)
         self._standing: set = set()  # node items whose wires attach to a group node
+        self._shown: tuple[set, set] = (set(), set())  # the groups framed, drawn as nodes
+        scene.shown_instead = self.nodes  # the graph's bounds count these, not the hidden layers
         scene.contentsChanged.connect(self.sync)
         scene.built.connect(self.sync)
         self.document.graphChanged.connect(self.sync)
@@ -329,6 +349,24 @@ class GroupFrames:
         graph = self.document.graph
         return group_id in {g.id for g in graph.groups} and \
             self.set_collapsed(group_id, not graph.group(group_id).collapsed)
+
+    def move_group(self, group_id: str, dx: float, dy: float) -> bool:
+        """Move every layer of the group by (dx, dy): one undo step ("Move group NAME")."""
+        graph = self.document.graph
+        moved = {}
+        for member in graph.group_members(group_id):
+            x, y = graph.node(member).position[:2]
+            moved[member] = (x + dx, y + dy)
+        done = bool(moved) and self.document.push(MoveNodes(moved, f"Move group {graph.group(group_id).name or 'group'}"))
+        self.sync()
+        return done
+
+    def wires_moved(self, group_id: str) -> None:
+        """The group's node moved: the wires attached to it follow."""
+        for item in self._standing:
+            if item.stand_in is not None and item.stand_in.args[0] is self.nodes.get(group_id):
+                for wire in item.edges:
+                    wire.update_path()
 
     def group_at(self, scene_pos: QPointF) -> str | None:
         """The collapsed group drawn at `scene_pos`, if any."""
@@ -398,6 +436,9 @@ class GroupFrames:
                     hide.add(wire)
                 wire.update_path()
         self._standing = standing
+        if hide != self._hidden or frames_seen != self._shown[0] or nodes_seen != self._shown[1]:
+            self._shown = (frames_seen, nodes_seen)
+            self.scene.contents_changed()  # the bounds and the minimap follow (once: unchanged next time)
         for item in self._hidden - hide:
             if item.scene() is self.scene:
                 item.setVisible(True)

@@ -122,11 +122,14 @@ class Minimap(QWidget):
         scale, ox, oy = self._scale, self._offset.x(), self._offset.y()
         boxes: dict[tuple, list[QRectF]] = {}
         seen: set[tuple] = set()
-        for item in self.view.canvas.node_items():
+        shown = [(i, None) for i in self.view.canvas.node_items() if i.isVisible()]
+        shown += [(i, ("group",)) for i in self.view.canvas.shown_instead.values()]  # collapsed groups
+        for item, key in shown:
             r = item.sceneBoundingRect()
-            view = item.view
-            key = ("selected",) if item.isSelected() else ("error",) if view.severity == "error" else \
-                (view.category,)
+            if key is None:
+                view = item.view
+                key = ("selected",) if item.isSelected() else ("error",) if view.severity == "error" else \
+                    (view.category,)
             x0, y0 = r.left() * scale + ox, r.top() * scale + oy
             w, h = r.width() * scale, r.height() * scale
             if w < 2 or h < 2:  # a long graph: keep every node visible
@@ -140,7 +143,8 @@ class Minimap(QWidget):
             boxes.setdefault(key, []).append(box)
         marks = (("error",), ("selected",))
         for key, rects in sorted(boxes.items(), key=lambda kv: kv[0] in marks):  # marks on top
-            color = t.accent if key == ("selected",) else t.error if key == ("error",) else t.category_color(key[0])
+            color = t.accent if key in (("selected",), ("group",)) else t.error if key == ("error",) else \
+                t.category_color(key[0])
             painter.setBrush(color)
             painter.drawRects(rects)
         painter.end()

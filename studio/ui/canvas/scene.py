@@ -244,6 +244,9 @@ class CanvasScene(QGraphicsScene):
         self._shown: dict[str, tuple] = {}  # node id -> its part of the report its view shows
         self._dirty: set[str] = set()  # nodes changed since their view was computed
         self._bounds: QRectF | None = None
+        # group id -> the node drawn for a collapsed group in place of its (hidden) layers,
+        # kept by canvas/group_frames.py; counted in the graph's bounds instead of them
+        self.shown_instead: dict = {}
         self._syncing = False
         self._unsubscribe = lambda: None
         self._held: list = [None]  # the collector_held() of a big graph being built
@@ -327,6 +330,9 @@ class CanvasScene(QGraphicsScene):
         if self._bounds is None:
             rect = QRectF()
             for item in self._nodes.values():
+                if item.isVisible():  # (a collapsed group's layers are not)
+                    rect = rect.united(item.sceneBoundingRect())
+            for item in self.shown_instead.values():
                 rect = rect.united(item.sceneBoundingRect())
             if self._pending_nodes:
                 graph = self.document.graph
