@@ -328,10 +328,18 @@ class MetricsPlots(QWidget):
         top.addWidget(self.smooth)
         top.addSpacing(12)
         top.addWidget(self.readout, 1)
+        # Before the first run: what will appear here, instead of an empty white area.
+        self.hint = QLabel("No curves yet. Press Train (Ctrl+Enter): the loss and accuracy curves "
+                           "grow here while it trains; pick a run in Runs to see its curves again.")
+        self.hint.setObjectName("placeholder")
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.hint, 1)
         layout.addWidget(self.view, 1)
+        self.view.hide()
 
         self._proxies: list[pg.SignalProxy] = []
         self.timer = QTimer(self)
@@ -487,6 +495,9 @@ class MetricsPlots(QWidget):
         elif history.version == self._drawn_version and not overlays_stale:
             return False
         names = self._names()
+        if self.view.isHidden() == bool(names):  # the hint until a run has curves to show
+            self.hint.setVisible(not names)
+            self.view.setVisible(bool(names))
         if one and not overlays_stale:
             stale = [n for n in names if self._stale(n)]
             if not stale:

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -111,9 +112,15 @@ class RunsView(QWidget):
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.empty = QLabel("No runs yet. Press Train (Ctrl+Enter): every run is kept beside the project "
+                            "and listed here, to compare its curves, evaluate it and export it.")
+        self.empty.setObjectName("placeholder")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.empty, 1)
         layout.addLayout(buttons)
         self._filling = False
         self.refresh()
@@ -163,6 +170,8 @@ class RunsView(QWidget):
         now = self.selected_run()
         if (now.id if now else None) != (selected.id if selected else None):
             self.runSelected.emit(now)
+        self.tree.setVisible(bool(self.runs))
+        self.empty.setVisible(not self.runs)
         self.delete_button.setEnabled(bool(self.runs))
         self.tensorboard_button.setEnabled(
             self.tensorboard_available and self.runs_root() is not None and bool(self.runs)
