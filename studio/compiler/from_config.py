@@ -784,7 +784,12 @@ class _Builder:
         raise ModelImportError(f"layer '{name}' has no output {tensor_index}")
 
     def finish(self, outputs: list[TensorRef]) -> None:
-        """Warn where the graph's outputs (nodes feeding nothing) differ from the model's."""
+        """Mark the model's outputs that also feed other layers as outputs (`Node.output`) and
+        warn where the graph's outputs still differ from the model's."""
+        feeding = {e.source for e in self.graph.edges}
+        for node_id, _ in outputs:
+            if node_id in feeding:
+                self.graph.node(node_id).output = True
         graph_outputs = [(n.id, p) for n in self.graph.output_nodes()
                          for p in range(max(1, self.graph.num_outputs(n)))]
         if set(graph_outputs) != set(outputs):

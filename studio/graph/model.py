@@ -44,6 +44,9 @@ class Node:
     # The id of the node whose layer (and weights) this node calls again ("" = its own layer):
     # a shared embedding or siamese tower is several nodes over one set of weights.
     shares: str = ""
+    # A model output even though it feeds other layers (an imported model's output `a` that also
+    # feeds the layer making its output `b`); a node feeding nothing is an output anyway.
+    output: bool = False
 
     def to_dict(self) -> dict:
         data = {
@@ -56,6 +59,8 @@ class Node:
         }
         if self.shares:
             data["shares"] = self.shares
+        if self.output:
+            data["output"] = True
         return data
 
     @classmethod
@@ -68,6 +73,7 @@ class Node:
             position=tuple(data.get("position", (0.0, 0.0))),
             trainable=data.get("trainable", True),
             shares=data.get("shares") or "",
+            output=bool(data.get("output", False)),
         )
 
     def clone(self) -> "Node":
@@ -259,9 +265,10 @@ class Graph:
         return [n for n in self._nodes.values() if self._is_input(n)]
 
     def output_nodes(self) -> list[Node]:
-        """Model outputs: every node, other than an Input, that feeds nothing."""
+        """Model outputs, in node order: every node, other than an Input, that feeds nothing or
+        is marked as an output (`Node.output`)."""
         feeding = {e.source for e in self._edges}
-        return [n for n in self._nodes.values() if n.id not in feeding and not self._is_input(n)]
+        return [n for n in self._nodes.values() if (n.id not in feeding or n.output) and not self._is_input(n)]
 
     def _is_input(self, node: Node) -> bool:
         spec = self.catalog.find(node.type)

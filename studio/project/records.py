@@ -28,7 +28,7 @@ from studio.project.model import edge_key
 
 KNOWN_KEYS = frozenset({"format", "version", "name", "description", "graph", "dataset", "training", "ui", "assets"})
 GRAPH_KEYS = frozenset({"nodes", "edges", "groups"})
-NODE_KEYS = frozenset({"id", "type", "title", "params", "position", "trainable", "shares"})
+NODE_KEYS = frozenset({"id", "type", "title", "params", "position", "trainable", "shares", "output"})
 GROUP_KEYS = frozenset({"id", "name", "members", "collapsed"})
 EDGE_KEYS = frozenset({"source", "source_port", "target", "target_port", "argument"})
 
@@ -253,6 +253,9 @@ def _check_node(
     shares = nd.get("shares", "")
     if not isinstance(shares, str):
         problems.add(f"{where}.shares", f"must be the id of the node whose weights it shares, got {_kind(shares)}")
+    output = nd.get("output", False)
+    if not isinstance(output, bool):
+        problems.add(f"{where}.output", f"must be true or false, got {_short(output)}")
     if len(problems) > before:
         if node_id is not None:
             broken.add(node_id)
@@ -268,6 +271,7 @@ def _check_node(
         position=(float(pos[0]), float(pos[1])),
         trainable=trainable,
         shares=shares,
+        output=output,
     )
 
 
