@@ -7,7 +7,7 @@
 Each shot is a real main window (light theme) grabbed after it has painted.
 --tour: a newcomer's first session at 1400x860, one PNG per step in tour/ (open an
 example, train 2 epochs, evaluation, export, new project, three layers, a wire, a refused
-wire with its callout, undo); it trains, so it takes a minute.
+wire with its callout, its fix inserted, undo); it trains, so it takes a minute.
 """
 
 from __future__ import annotations
@@ -247,6 +247,7 @@ def _drag(app, view, start, end, steps: int = 6) -> None:
 def tour(app, folder: Path) -> list[Path]:
     """A newcomer's first session at the window's opening size, a PNG per step."""
     from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
 
     from studio.ui.main_window import MainWindow
 
@@ -321,7 +322,12 @@ def tour(app, folder: Path) -> list[Path]:
     snap("wired")
     _drag(app, view, port(image, True), port(conv, False))  # Conv2D cannot take (None, 28, 28)
     snap("refused-wire")
-    window.document.undo_stack.undo()  # Ctrl+Z: the first wire goes, and so does the callout
+    # the note's button: a Reshape goes between the two, the Conv2D moves right to make room
+    callout = window.scene.callout
+    button = callout.deviceTransform(view.viewportTransform()).map(callout.button_rects()[0].center())
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, button.toPoint())
+    snap("fix-inserted")
+    window.document.undo_stack.undo()  # Ctrl+Z: the Reshape goes, the Conv2D moves back
     snap("undo")
     window.document.undo_stack.setClean()
     window.files.close()

@@ -129,6 +129,10 @@ def node_view(graph: Graph, node: Node, report: ShapeReport | None, wired_inputs
         except Exception:  # a bad value: the inspector and diagnostics say what is wrong
             key_line = key_short = ""
         class_name = spec.class_name
+    keywords = {e.target_port: e.argument for e in wired_inputs if e.argument}
+    if keywords:  # wires into keyword arguments (an imported mask=): ports after the inputs, named so
+        n_in = max(len(inputs), max(keywords) + 1)
+        inputs = tuple(keywords.get(i, inputs[i] if i < len(inputs) else "") for i in range(n_in))
     shape, params, severity, tooltip, short = "…", "", None, "", ""
     if report is not None:
         outs = report.outputs.get(node.id)
@@ -435,9 +439,10 @@ class CanvasScene(QGraphicsScene):
                 rect = QRectF()
                 for item in items[first:]:
                     rect = rect.united(item.sceneBoundingRect())
-                shown = view.mapFromScene(rect).boundingRect()
-                if shown.width() + 80 <= view.viewport().width() or first == len(items) - 2:
-                    view.ensureVisible(rect, 40, 40)
+                spare = view.viewport().width() - view.mapFromScene(rect).boundingRect().width()
+                if spare >= 0 or first == len(items) - 2:
+                    margin = int(min(40, max(0, spare / 2 - 1)))
+                    view.ensureVisible(rect, margin, 40)
                     break
         return True
 
