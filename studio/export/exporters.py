@@ -74,6 +74,7 @@ def export_model(
     seed: int = 0,
     step: Callable[[str], None] | None = None,
     runner: ScriptRunner | None = None,
+    script: StagedScript | None = None,
 ) -> ExportResult:
     """Export `model` as `fmt` to `path`, verified (see the module docstring).
 
@@ -85,7 +86,9 @@ def export_model(
     `graph_model` the bare network whose weights the script loads.
 
     `runner`: the python check's process, started early (`ScriptRunner`); default: one
-    started when the files are ready.
+    started when the script is written. `script`: the python format's script, staged
+    before the model was built (`stage_script`, which took `plan`'s and the settings'
+    part); its check process is building the script's model meanwhile.
 
     `step(text)` is called as each step starts ("converting to tflite",
     "verifying ...", "writing ..."); when it raises (a cancel), the export
@@ -103,10 +106,11 @@ def export_model(
     tol = TOLERANCE[fmt] if tolerance is None else tolerance
     writers = {"keras": _keras, "savedmodel": _savedmodel, "tflite": _tflite, "onnx": _onnx,
                "python": _python}
-    with Staging(target) as staging:
-        step(f"converting to {fmt}" if fmt != "python" else "writing the Python script and its weights")
+    with script.staging if script is not None else Staging(target) as staging:
+        step(f"converting to {fmt}" if fmt != "python" else
+             "writing the Python script's weights" if script is not None else "writing the Python script and its weights")
         staged = writers[fmt](model, staging, target, plan=plan, settings=script_settings, bare=graph_model,
-                                runner=runner)
+                                runner=runner, script=script)
         step(f"verifying the {fmt} file in its own runtime")
         x = sample_inputs(model, batch=samples, seed=seed)
         if staged.start is not None:
@@ -393,19 +397,24 @@ def _frozen_graph(fn: Any, names: list[str], outputs: int) -> tuple[Any, list[st
 # named exported_script.py in its own folder), build its model, load the
 # weights, describe the layers, put the data's scaling in front (if any),
 # compile it and make its callbacks as main() would, and run the samples.
-# It loads Keras first and then waits for its files' paths on stdin (one JSON
-# line; none: it ends), so it can start before the files exist (`ScriptRunner`).
+# It loads Keras first and then reads two JSON lines on stdin (an empty one: it
+# ends): the script's folder, then the weights, samples and output paths. So it
+# starts before any file exists and builds the script's model while the exporter
+# is still building its own (`ScriptRunner`, `stage_script`).
 _DRIVER = '''
-import importlib, json, sys
+import importlib, json, os, sys
 import numpy as np
 import keras
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
-folder, weights, samples, out, chunk = json.loads(line)
-sys.path.insert(0, folder)
+sys.path.insert(0, json.loads(line))
 module = importlib.import_module("exported_script")
 model = module.build_model()
+line = sys.stdin.readline()
+if not line.strip():
+    sys.exit(0)
+weights, samples, out, chunk = json.loads(line)
 model.load_weights(weights)
 layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in model.layers]
 if hasattr(module, "add_preprocessing"):
@@ -431,7 +440,8 @@ except Exception:
     parts = [outputs([a[k:k + chunk] for a in xs]) for k in range(0, len(xs[0]), chunk)]
     outs = [np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))]
 np.savez(out, **{f"y{i}": np.asarray(o) for i, o in enumerate(outs)})
-print(json.dumps(layers))
+print(json.dumps(layers), flush=True)
+os._exit(0)  # done: TensorFlow's teardown (seconds on a busy machine) would only delay the exporter
 '''
 
 
@@ -440,7 +450,9 @@ class ScriptRunner:
 
     Importing TensorFlow is most of a fresh process's cost; started before the
     exporter loads and builds its own model, the check process does that at the
-    same time and then waits for the files (`run`). `close` ends it if unused.
+    same time, builds the script's model as soon as the script is written
+    (`build`), and runs it once the weights and samples are (`send`, `run`).
+    `close` ends it if unused.
     """
 
     def __init__(self) -> None:
@@ -451,28 +463,44 @@ class ScriptRunner:
         env["CUDA_VISIBLE_DEVICES"] = ""  # compare on the CPU, like the reference outputs
         self.proc = subprocess.Popen([sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.built = self.sent = self.closed = False
 
-    def send(self, args: list) -> None:
-        """Start the check of the files `args` names; `run` waits for it."""
+    def _write(self, value: Any) -> None:
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(json.dumps(args) + "\n")
+            self.proc.stdin.write(json.dumps(value) + "\n")
             self.proc.stdin.flush()
-        except OSError:  # it ended already: `run` reports how
+        except OSError:  # it ended already (e.g. the script failed to build): `run` reports how
             pass
-        self.sent = True
+
+    def build(self, folder: str) -> None:
+        """Import `folder`/exported_script.py and build its model (the check's first half)."""
+        if not self.built:
+            self._write(folder)
+            self.built = True
+
+    def send(self, args: list) -> None:
+        """Start the check of the files `args` names ([folder, weights, samples, outputs,
+        chunk]); `run` waits for it."""
+        self.build(args[0])
+        if not self.sent:
+            self._write(args[1:])
+            self.sent = True
 
     def run(self, args: list, timeout: float = 600) -> tuple[int, str, str]:
         """(exit status, stdout, stderr) of the check of the files `args` names."""
+        self.send(args)
         try:
-            out, err = self.proc.communicate(None if getattr(self, "sent", False) else json.dumps(args) + "\n",
-                                             timeout=timeout)
+            out, err = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.close()
             return -9, "", f"the check took more than {timeout:.0f} s"
         return self.proc.returncode, out, err
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.communicate()
@@ -484,40 +512,84 @@ class ScriptRunner:
         self.close()
 
 
-def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: Any, bare: Any = None,
-            runner: ScriptRunner | None = None, **_: Any) -> Staged:
-    import numpy as np
+@dataclass
+class StagedScript:
+    """A Python export's script, staged before the model exists (`stage_script`).
 
+    Its check process imports it and builds its model meanwhile; `export_model(...,
+    script=...)` adds the weights and the check. Leaving the `with` block removes
+    whatever was not exported."""
+
+    staging: Staging
+    target: Path
+    main: Path
+    settings: Any
+    runner: ScriptRunner
+    check: Path  # the folder holding the check process's copy, exported_script.py
+    extra: list[tuple[Path, str]] = field(default_factory=list)
+
+    def __enter__(self) -> StagedScript:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.staging.cleanup()
+
+
+def stage_script(path: str | Path, plan: Any, settings: Any = None, runner: ScriptRunner | None = None,
+                 staging: Staging | None = None) -> StagedScript:
+    """Write the script `plan` and `settings` make into a staging folder beside `path`
+    and have `runner` (default: a new check process) build its model right away.
+
+    Needs no model and no TensorFlow: an exporter calls it before building its own
+    model, so that the check process's TensorFlow import and model build happen
+    meanwhile instead of after."""
     from studio.export.codegen import ScriptSettings, generate_script
 
-    stem = target.name[: -len(".py")]
-    weights_name = f"{stem}.weights.h5"
-    if settings is None:
-        settings = ScriptSettings(name=stem)
-    settings.weights_file = weights_name
-    settings.save_file = settings.save_file or f"{stem}.keras"
-    if settings.script_dir is None:  # data below the export folder: found relative to the script
-        settings.script_dir = str(target.parent.resolve())
-    extra = _copy_sample(settings, staging, stem)
-    main = staging.path(target.name)
-    main.write_text(generate_script(plan, settings), encoding="utf-8")
+    target = check_target("python", path) if staging is None else Path(path)
+    staging = Staging(target) if staging is None else staging
+    try:
+        stem = target.name[: -len(".py")]
+        if settings is None:
+            settings = ScriptSettings(name=stem)
+        settings.weights_file = f"{stem}.weights.h5"
+        settings.save_file = settings.save_file or f"{stem}.keras"
+        if settings.script_dir is None:  # data below the export folder: found relative to the script
+            settings.script_dir = str(target.parent.resolve())
+        extra = _copy_sample(settings, staging, stem)
+        main = staging.path(target.name)
+        text = generate_script(plan, settings)
+        main.write_text(text, encoding="utf-8")
+        check = staging.path("_check")
+        check.mkdir()
+        (check / "exported_script.py").write_text(text, encoding="utf-8")
+        if runner is None or runner.proc.poll() is not None:
+            runner = ScriptRunner()
+            staging.on_cleanup(runner.close)
+        runner.build(str(check))
+    except BaseException:
+        staging.cleanup()
+        raise
+    return StagedScript(staging, target, main, settings, runner, check, extra)
+
+
+def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: Any, bare: Any = None,
+            runner: ScriptRunner | None = None, script: StagedScript | None = None, **_: Any) -> Staged:
+    import numpy as np
+
+    if script is None:
+        script = stage_script(target, plan, settings, runner, staging)
+    runner, main, weights_name = script.runner, script.main, script.settings.weights_file
     bare = model if bare is None else bare
     weights = staging.path(weights_name)
     try:
         bare.save_weights(weights)
     except Exception as exc:
         raise _fail(target, "python", exc) from exc
-    check = staging.path("_check")
-    check.mkdir()
-    (check / "exported_script.py").write_text(main.read_text(encoding="utf-8"), encoding="utf-8")
     expected_layers = [[type(layer).__name__, layer.name, layer.count_params()] for layer in bare.layers]
 
     samples = staging.path("_samples.npz")
     out = staging.path("_outputs.npz")
-    args = [str(check), str(weights), str(samples), str(out), None]
-    if runner is None or runner.proc.poll() is not None:
-        runner = ScriptRunner()
-        staging.on_cleanup(runner.close)
+    args = [str(script.check), str(weights), str(samples), str(out), None]
 
     def start(x: list) -> None:
         np.savez(samples, **{f"x{i}": a for i, a in enumerate(x)})
@@ -525,7 +597,7 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
         runner.send(args)
 
     def run(x: list) -> list:
-        if not getattr(runner, "sent", False):
+        if not runner.sent:
             start(x)
         code, stdout, stderr = runner.run(args)
         if code != 0:
@@ -543,10 +615,10 @@ def _python(model: Any, staging: Staging, target: Path, *, plan: Any, settings: 
     if "def add_preprocessing(" in main.read_text(encoding="utf-8"):
         notes.append("the saved model takes raw inputs, like the app's: add_preprocessing() puts the data's "
                      "fitted scaling in front of build_model()")
-    if extra:
-        notes.append(f"the sample data was copied to {extra[0][1]}/ beside the script; give another data path "
-                     f"as its argument: python {target.name} PATH")
-    return Staged(main, extra=[(weights, weights_name), *extra], run=run, notes=notes, start=start)
+    if script.extra:
+        notes.append(f"the sample data was copied to {script.extra[0][1]}/ beside the script; give another data "
+                     f"path as its argument: python {target.name} PATH")
+    return Staged(main, extra=[(weights, weights_name), *script.extra], run=run, notes=notes, start=start)
 
 
 def _copy_sample(settings: Any, staging: Staging, stem: str) -> list[tuple[Path, str]]:
