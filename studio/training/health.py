@@ -63,7 +63,7 @@ class LayerStats:
     gain: Optional[float] = None  # output scale / input scale
     dead: Optional[float] = None  # fraction of ReLU units never positive on the probe batch
     saturated: Optional[float] = None  # fraction of sigmoid/tanh outputs within 1% of the limits
-    non_finite: bool = False  # NaN/inf in its output, gradient or weights
+    non_finite: bool = False  # NaN/inf in its output or weights (a NaN/inf gradient shows in grad_norm)
     starved: bool = False  # its input is all zeros on the probe batch (a dead layer before it)
     activation: str = ""  # "relu" | "sigmoid" | "tanh" | ""
     is_output: bool = False
@@ -108,11 +108,18 @@ def rules(layers: list[LayerStats], learning_rate: Optional[float] = None) -> li
 
     lr = f" (now {learning_rate:g}, e.g. {learning_rate / 10:g})" if learning_rate else ""
     # NaN/inf: the first layer (in the network's order) where it appears
-    first_bad = next((s for s in layers if s.non_finite), None)
-    if first_bad is not None:
+    # (a forward NaN makes every gradient below it NaN too: outputs and weights first, gradients only then)
+    first_bad = next((s for s in layers if s.non_finite), None) or next(
+        (s for s in layers if s.grad_norm is not None and not math.isfinite(s.grad_norm)), None)
+    weighted_all = [s for s in layers if s.weight_norm is not None]
+    if weighted_all and len(weighted_all) > 1 and all(not math.isfinite(s.weight_norm) for s in weighted_all):
+        # a NaN step already reached every weight: where it started cannot be told from this sample
+        add(weighted_all[0], "nan", f"the weights of every layer became NaN/inf (a diverged update): lower the "
+                                    f"learning rate{lr}, clip the gradients (clipnorm 1.0) and normalise the inputs")
+    elif first_bad is not None:
         add(first_bad, "nan", f"NaN/inf first appears at {first_bad.label}: lower the learning rate{lr}, clip the "
-                              "gradients (clipnorm 1.0) and check this layer's inputs; 'Find the NaN op' in the Health "
-                              "tab names the first TensorFlow op that makes it")
+                              "gradients (clipnorm 1.0) and check this layer's inputs (when the loss turns NaN the run names the first "
+                              "TensorFlow op that makes it)")
     weighted = [s for s in layers if s.grad_norm is not None and math.isfinite(s.grad_norm)]
     exploding = [s for s in weighted if s.grad_norm > EXPLODING_GRAD
                  or s.grad_norm > EXPLODING_RELATIVE * max(1.0, s.weight_norm or 0.0)
@@ -387,7 +394,7 @@ class Monitor:
     def _build_probe(self, keras: Any, holder: Any, model: Any, x: Any) -> None:
         import tensorflow as tf
 
-        self.probe = None
+        self.probe = self.probe_outputs = None
         self.probe_x = _probe_batch(x)
         _, found = self._find(model)
         self.probed = []
@@ -417,13 +424,33 @@ class Monitor:
             self.probed = []
             return
 
-        @tf.function(reduce_retracing=True)
-        def run(batch: Any) -> Any:
+        def outputs_of(batch: Any) -> Any:
             if feed is not None:
                 batch = feed(batch, training=False)
             return probe(batch, training=False)
 
-        self.probe = run
+        def summary(batch: Any) -> Any:
+            """Per probed layer: [finite, rms, input rms, saturated (sigmoid), saturated (tanh)] and
+            each unit's largest value (dead ReLU units): small tensors, reduced on the device."""
+            values = outputs_of(batch)
+            rows, unit_max = [], []
+            for k in range(len(self.probed)):
+                out = tf.cast(values[2 * k], tf.float32)
+                inp = tf.cast(values[2 * k + 1], tf.float32)
+                rows.append(tf.stack([
+                    tf.cast(tf.reduce_all(tf.math.is_finite(out)), tf.float32),
+                    tf.sqrt(tf.reduce_mean(tf.square(out))),
+                    tf.cast(tf.reduce_all(tf.math.is_finite(inp)), tf.float32) * tf.sqrt(tf.reduce_mean(tf.square(inp))),
+                    tf.reduce_mean(tf.cast((out < 0.01) | (out > 0.99), tf.float32)),
+                    tf.reduce_mean(tf.cast(tf.abs(out) > 0.99, tf.float32)),
+                ]))
+                units = tf.reshape(out, [-1, tf.shape(out)[-1]]) if out.shape.rank and out.shape.rank > 1 \
+                    else tf.reshape(out, [-1, 1])
+                unit_max.append(tf.reduce_max(units, axis=0))
+            return tf.stack(rows), unit_max
+
+        self.probe_outputs = outputs_of
+        self.probe = tf.function(summary, reduce_retracing=True)
 
     def _activations(self) -> dict[str, dict[str, Any]]:
         import numpy as np
@@ -431,32 +458,26 @@ class Monitor:
         if self.probe is None:
             return {}
         try:
-            values = self.probe(self.probe_x)
+            rows, unit_max = self.probe(self.probe_x)
         except Exception:  # noqa: BLE001 - a probe that fails leaves the gradient statistics
             self.probe = None
             return {}
+        rows = rows.numpy()
         found: dict[str, dict[str, Any]] = {}
         for k, (layer, activation, has_input, is_output) in enumerate(self.probed):
-            out = np.asarray(values[2 * k], dtype=np.float64)
-            stats: dict[str, Any] = {"activation": activation, "is_output": is_output}
-            finite = bool(np.isfinite(out).all())
-            stats["non_finite"] = not finite
-            if finite and out.size:
-                rms = float(np.sqrt(np.mean(np.square(out))))
+            finite, rms, in_rms, sat_sigmoid, sat_tanh = (float(v) for v in rows[k])
+            stats: dict[str, Any] = {"activation": activation, "is_output": is_output, "non_finite": finite < 1}
+            if finite >= 1:
                 stats["act_rms"] = rms
-                if has_input:
-                    inp = np.asarray(values[2 * k + 1], dtype=np.float64)
-                    if np.isfinite(inp).all() and inp.size:
-                        in_rms = float(np.sqrt(np.mean(np.square(inp))))
-                        stats["gain"] = rms / in_rms if in_rms > 0 else None
-                        stats["starved"] = in_rms == 0
-                units = out.reshape(-1, out.shape[-1]) if out.ndim > 1 else out.reshape(-1, 1)
+                if has_input and math.isfinite(in_rms):
+                    stats["gain"] = rms / in_rms if in_rms > 0 else None
+                    stats["starved"] = in_rms == 0
                 if activation == "relu":
-                    stats["dead"] = float(np.mean(units.max(axis=0) <= 0))
+                    stats["dead"] = float(np.mean(unit_max[k].numpy() <= 0))
                 elif activation == "sigmoid":
-                    stats["saturated"] = float(np.mean((out < 0.01) | (out > 0.99)))
+                    stats["saturated"] = sat_sigmoid
                 elif activation == "tanh":
-                    stats["saturated"] = float(np.mean(np.abs(out) > 0.99))
+                    stats["saturated"] = sat_tanh
             found[layer.name] = stats
         return found
 
@@ -480,8 +501,7 @@ class Monitor:
                 grad, weight, update = (float(v) for v in norms[weighted[name]])
                 s.grad_norm, s.weight_norm = grad, weight
                 s.update_ratio = update / weight if weight > 0 else None
-                if not (math.isfinite(grad) and math.isfinite(weight)):
-                    s.non_finite = True
+                s.non_finite = not math.isfinite(weight)
             a = acts.get(name, {})
             s.activation = a.get("activation", "")
             s.is_output = bool(a.get("is_output"))
@@ -499,42 +519,44 @@ class Monitor:
         self.on_report(report)
         return report
 
-    def first_non_finite_op(self, x: Any = None, y: Any = None) -> Optional[str]:
-        """Run TensorFlow's numerics check on one forward (and backward) pass of the probe batch:
-        the first op whose output has NaN/inf, named with its layer ("dense_2/MatMul"); None if
-        the pass stays finite. On demand only: the check slows every op while it is on."""
-        return first_non_finite_op(self.model, self.probe_x if x is None else x, y)
+    def first_non_finite_op(self) -> Optional[str]:
+        """Where a NaN/inf first appears on the probe batch: "MatMul in dense_2's node label", found by
+        running the first layer whose output is not finite (its input being finite) again under
+        TensorFlow's numerics check; None when every output is finite. On demand only (after a NaN
+        loss): the check slows every op while it is on."""
+        import numpy as np
+        import tensorflow as tf
 
-
-def first_non_finite_op(model: Any, x: Any, y: Any = None) -> Optional[str]:
-    """See `Monitor.first_non_finite_op`."""
-    import tensorflow as tf
-
-    if model is None or x is None:
+        if self.probe_outputs is None:
+            return None
+        try:
+            values = self.probe_outputs(self.probe_x)
+        except Exception:  # noqa: BLE001 - nothing to check
+            return None
+        for k, (layer, _activation, has_input, _is_output) in enumerate(self.probed):
+            if np.isfinite(np.asarray(values[2 * k])).all():
+                continue
+            label = self.refs.get(layer.name, (layer.name, layer.name))[1]
+            inp = values[2 * k + 1]
+            if not has_input or not np.isfinite(np.asarray(inp)).all():
+                return label
+            tf.debugging.enable_check_numerics()
+            try:
+                layer(inp, training=False)
+            except (tf.errors.InvalidArgumentError, ValueError) as exc:
+                return f"{_op_name(str(exc))} in {label}"
+            finally:
+                tf.debugging.disable_check_numerics()
+            return label
         return None
-    tf.debugging.enable_check_numerics()
-    try:
-        with tf.GradientTape() as tape:
-            out = model(x, training=False)
-            total = tf.add_n([tf.reduce_sum(tf.cast(o, tf.float32)) for o in tree_flatten(out)])
-        tape.gradient(total, model.trainable_weights)
-    except (tf.errors.InvalidArgumentError, ValueError) as exc:
-        return _op_name(str(exc))
-    finally:
-        tf.debugging.disable_check_numerics()
-    return None
 
 
 def _op_name(text: str) -> str:
-    """The op (and its layer) a numerics-check error names."""
+    """The op a numerics-check error names ("MatMul")."""
     import re
 
-    for pattern in (r'op name:\s*"?([^"\n]+?)"?\s*\n', r"Op name:\s*\"?([^\"\n]+)", r"op: \"?([\w/.:-]+)"):
-        found = re.search(pattern, text)
-        if found:
-            return found.group(1).strip()
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), text)
-    return line[:200]
+    found = re.search(r'output \d+ of (?:eagerly-executing|graph) op "([^"]+)"', text)
+    return found.group(1) if found else "an op"
 
 
 def _probe_batch(x: Any) -> Any:

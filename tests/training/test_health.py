@@ -127,3 +127,25 @@ def test_rules_name_the_fix_and_the_first_layer_with_nan():
     saturated = health.rules([_layer("s", activation="tanh", saturated=0.9),
                               _layer("out", activation="sigmoid", saturated=0.9, is_output=True)])
     assert [(f.node_id, f.kind) for f in saturated] == [("s", "saturated")]
+
+
+def test_nan_is_flagged_where_it_first_appears_and_the_op_is_named(tmp_path, keras):
+    import numpy as np
+
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(8, kernel_initializer="ones", name="fine", trainable=False)(inputs)
+    # frozen layers keep their weights: the NaN step cannot hide where the overflow starts
+    x = keras.layers.Dense(8, kernel_initializer=keras.initializers.Constant(1e38), name="overflow",
+                           trainable=False)(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="out")(x))
+    model.compile("sgd", "mse")
+    layers = [(n, "Dense", f"node-{n}", n.title()) for n in ("fine", "overflow", "out")]
+    monitor = health.Monitor(layers, lambda report: None)
+    x_train = np.ones((32, 4), "float32")
+    model.fit(x_train, np.zeros((32, 1)), batch_size=16, epochs=1, verbose=0,
+              callbacks=[monitor.attach(model, x_train, 2)])
+    monitor.detach()
+    first = monitor.history.reports[0]
+    assert [(f.node_id, f.kind) for f in first.flags] == [("node-overflow", "nan")]
+    assert "NaN/inf first appears at Overflow" in first.flags[0].message
+    assert monitor.first_non_finite_op() == "MatMul in Overflow"
