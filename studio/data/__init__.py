@@ -10,6 +10,8 @@ Public API:
 * ``prepare(spec, base_dir=None, batch_size=32, seed=None) -> PreparedData``
 * ``open_source(spec_or_path, base_dir=None)`` -> the Source (describe/prepare)
 * ``DatasetSpec`` (from_dict/to_dict), ``DatasetInfo``
+* ``wrap_bound(model, spec, input_order)``: a model with several Inputs taking each raw, as the
+  app trains it on data bound per node (the exporter's reference for the script's model)
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 from studio.data.info import ColumnInfo, DatasetInfo, Problem
 from studio.data.spec import DatasetSpec, Split
 
-__all__ = ["ColumnInfo", "DatasetInfo", "DatasetSpec", "Problem", "Split", "describe", "open_source", "prepare"]
+__all__ = ["ColumnInfo", "DatasetInfo", "DatasetSpec", "Problem", "Split", "describe", "open_source", "prepare",
+           "wrap_bound"]
 
 
 def describe(spec_or_path: Any, base_dir: str | os.PathLike | None = None) -> DatasetInfo:
@@ -56,3 +59,13 @@ def open_source(spec_or_path: Any, base_dir: str | os.PathLike | None = None):
     from studio.data.api import open_source as _open_source
 
     return _open_source(spec_or_path, base_dir)
+
+
+def wrap_bound(model: Any, spec: dict | None, input_order: list[str]) -> Any:
+    """`model` with each Input's Normalization in front (the statistics of a prepared spec's
+    ``preprocessing.inputs``, for the Input nodes `input_order`), as the app wraps a model trained
+    on data bound per node; None when the spec holds no such statistics."""
+    from studio.data.multi import input_norms, wrap_raw_inputs
+
+    norms = input_norms(spec or {}, input_order)
+    return wrap_raw_inputs(model, norms) if any(norms) else None

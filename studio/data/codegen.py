@@ -36,7 +36,7 @@ from studio.core.errors import DataError
 from studio.core.text import show
 from studio.data import registry
 from studio.data.spec import DatasetSpec, in_model_order, output_tasks  # noqa: F401 - the exporter's way in
-from studio.export.pyformat import flat
+from studio.export.pyformat import INDENT, Seq, flat, render  # noqa: F401 - INDENT, Seq, render: codegen_bound
 
 MISSING = ["", " ", "NA", "N/A", "n/a", "na", "NaN", "nan", "NAN", "null", "NULL", "Null", "None", "none", "?",
            "#N/A"]
@@ -301,6 +301,17 @@ def fixed_preprocessing(spec: dict) -> dict | None:
     if kind == "text" or (kind == "keras" and data.get("path") == "imdb"):
         return {}
     return None
+
+
+def bound_scaling(spec: dict | None) -> tuple[str, str] | None:
+    """For data bound per Input with each input's fitted statistics (the spec ordered like the
+    model's Inputs): the script's ``NORMALIZE`` constants and the source of its
+    ``add_preprocessing(model)``, which puts a Normalization in front of each Input so the saved
+    model takes raw inputs like the app's. None otherwise."""
+    from studio.data.codegen_bound import add_preprocessing_source, bound_norms, scaling_constants
+
+    norms = bound_norms(spec)
+    return (scaling_constants(norms), add_preprocessing_source()) if norms is not None else None
 
 
 def loader_source(spec: dict, base_dir: str | os.PathLike | None = None,

@@ -4,9 +4,12 @@ A spec with ``inputs``/``outputs`` (`studio.data.spec`) in the model's order (th
 orders it by the plan) gives a loader returning ``((one array per Input), (one per output))``
 batches: each Input's columns (or .npz arrays), each output's target, classes as indices in
 the app's class order, numbers as float32. The split is the app's (seeded, stratified by the
-first class output). Each input's numbers are standardised in the loader with the mean and
-variance of its training rows, as the app's model does in its first layers; so the script
-trains the same way, and its saved model takes standardised inputs (the app's takes raw ones).
+first class output). Like the app's, the loader yields each input raw when the spec holds each
+input's statistics (``preprocessing.inputs``, what `studio.data.prepare` fitted on the training
+rows): the script then puts a Normalization with them in front of each Input
+(`add_preprocessing_source`, the layers of `studio.data.multi.wrap_raw_inputs`), so its saved
+model takes raw inputs like the app's. Without statistics the loader standardises each input on
+its training rows itself (and the model takes standardised inputs).
 
 Values from the project go through `studio.data.codegen._lit` (the literal writer only).
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 from string import Template
 
 from studio.data import codegen
-from studio.data.codegen import _MISSING_SOURCE, _SPLIT, _lit, _read_csv
+from studio.data.codegen import _MISSING_SOURCE, _SPLIT, INDENT, Seq, _lit, _read_csv, render
 from studio.data.spec import DatasetSpec
 
 _BATCHED = '''
@@ -53,10 +56,11 @@ _BATCHED = '''
 '''
 
 
-def _header(spec: DatasetSpec, path: str, what: str) -> str:
+def _header(spec: DatasetSpec, path: str, what: str, raw: bool = False) -> str:
+    note = ("Each input is raw, as in the file: add_preprocessing() puts its scaling in the model." if raw else
+            "Each input's numbers are standardised here with the mean and variance of its training rows.")
     return codegen._header(spec, path, what, "((one array per Input), (one target per output)) in the model's "
-                           "order", "Each input's numbers are standardised here with the mean and variance of its "
-                           "training rows.", "stratified by the first class output" if spec.split.stratify
+                           "order", note, "stratified by the first class output" if spec.split.stratify
                            else "random")
 
 
@@ -70,14 +74,81 @@ def _classes(spec: DatasetSpec) -> list:
     return out
 
 
+def bound_norms(spec: dict | None) -> list | None:
+    """Per Input binding (the model's order, once `in_model_order` has sorted them), the
+    {"mean", "variance"} the app standardises its data with, or None for an Input without; None
+    when the spec is not bound per node or holds no statistics."""
+    if not isinstance(spec, dict) or not spec.get("inputs"):
+        return None
+    per_input = ((spec.get("preprocessing") or {}).get("inputs") or {})
+    out: list = []
+    for binding in spec["inputs"]:
+        norm = (per_input.get(binding.get("node")) or {}).get("normalize") if isinstance(binding, dict) else None
+        ok = isinstance(norm, dict) and isinstance(norm.get("mean"), list) and isinstance(norm.get("variance"), list)
+        out.append({"mean": [float(v) for v in norm["mean"]], "variance": [float(v) for v in norm["variance"]]}
+                   if ok else None)
+    return out if any(out) else None
+
+
+def scaling_constants(norms: list) -> str:
+    """``NORMALIZE``: per Input, the (mean, variance) of its values, or None."""
+    lines = ["# Each Input's scaling fitted on the training split: the model takes raw inputs.",
+             "# Per Input, in the model's order: (mean, variance) of its values, or None (not scaled).",
+             "NORMALIZE = ["]
+    for norm in norms:
+        if norm is None:
+            lines.append(f"{INDENT}None,")
+            continue
+        pair = Seq((Seq(tuple(norm["mean"]), "list"), Seq(tuple(norm["variance"]), "list")), "tuple")
+        lines.append(INDENT + render(pair, 1, 0, 1) + ",")
+    lines.append("]")
+    return "\n".join(lines)
+
+
+ADD_PREPROCESSING = '''
+def add_preprocessing(model: keras.Model) -> keras.Model:
+    """The model taking each input raw: its Normalization (NORMALIZE), then the network.
+
+    These are the layers Network Studio puts in front of the model it trains; the outputs keep
+    their names, so compile_model() gives each its loss and metrics.
+    """
+    raw, fed = [], []
+    for i, (inputs, scaling) in enumerate(zip(model.inputs, NORMALIZE)):
+        x = keras.Input(shape=inputs.shape[1:], dtype=inputs.dtype, name=f"raw_input_{i + 1}")
+        raw.append(x)
+        if scaling is not None:
+            x = layers.Normalization(mean=scaling[0], variance=scaling[1], name=f"normalize_{i + 1}")(x)
+        fed.append(x)
+    outputs = model(fed)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    ends = model.get_config()["output_layers"]  # [name, node, tensor] per output (one output: not nested)
+    names = [end[0] for end in ends] if isinstance(ends[0], list) else [ends[0]]
+    outputs = [layers.Identity(name=name)(y) for name, y in zip(names, outputs)]
+    return keras.Model(raw, outputs if len(outputs) > 1 else outputs[0], name=f"{model.name}_raw_inputs")
+'''
+
+
+def add_preprocessing_source() -> str:
+    """``add_preprocessing(model)`` for a model with several Inputs (reads ``NORMALIZE``)."""
+    return ADD_PREPROCESSING.strip("\n")
+
+
 def bound_loader(ds: DatasetSpec, path: str) -> str:
-    """Source of ``load_data(batch_size=None)`` for a table or .npz bound per node."""
-    if ds.kind == "npz":
-        return _arrays(ds, path)
-    return _table(ds, path)
+    """Source of ``load_data(batch_size=None)`` for a table or .npz bound per node: each input raw
+    when the spec holds its statistics (the model scales it), else standardised here."""
+    raw = bound_norms(ds.to_dict()) is not None
+    return _arrays(ds, path, raw) if ds.kind == "npz" else _table(ds, path, raw)
 
 
-def _table(ds: DatasetSpec, path: str) -> str:
+def _finish(raw: bool, arrays: bool = False) -> str:
+    if raw:
+        return "return parts(xs, ys, assignment)  # raw: add_preprocessing() puts each input's scaling in the model"
+    if arrays:
+        return "return parts(standardise(xs, scaled, assignment) if False not in flat else xs, ys, assignment)"
+    return "return parts(standardise(xs, scaled, assignment), ys, assignment)"
+
+
+def _table(ds: DatasetSpec, path: str, raw: bool = False) -> str:
     delimiter = ds.delimiter or ("\t" if ds.kind == "tsv" else ",")
     header = True if ds.header is None else ds.header
     body = Template('''
@@ -148,18 +219,18 @@ $read$split$batched
             seen = (~np.isnan(train)).sum(axis=0)
             mean = np.nansum(train, axis=0, dtype="float64") / np.maximum(seen, 1)
             x[missing] = np.broadcast_to(mean.astype("float32"), x.shape)[missing]
-    return parts(standardise(xs, scaled, assignment), ys, assignment)
-''').substitute(path=_lit(path, "path"), inputs=_lit([b.features for b in ds.inputs or []], "inputs"),
+    $finish
+''').substitute(finish=_finish(raw), path=_lit(path, "path"), inputs=_lit([b.features for b in ds.inputs or []], "inputs"),
                 outputs=_lit([b.targets for b in ds.outputs or []], "outputs"),
                 classes=_lit(_classes(ds), "preprocessing.outputs"), onehot=_lit(ds.categorical == "onehot"),
                 missing_policy=_lit(ds.missing, "missing"), missing=_MISSING_SOURCE, read=_read_csv(ds),
                 split=_SPLIT, batched=_BATCHED, delimiter=_lit(delimiter, "delimiter"),
                 header=_lit(header, "header"), skip=_lit(ds.skip_rows, "skip_rows"),
                 stratify=_lit(bool(ds.split.stratify)))
-    return _header(ds, path, "Read each Input's columns and each output's target, and split them.") + body
+    return _header(ds, path, "Read each Input's columns and each output's target, and split them.", raw) + body
 
 
-def _arrays(ds: DatasetSpec, path: str) -> str:
+def _arrays(ds: DatasetSpec, path: str, raw: bool = False) -> str:
     body = Template('''
     PATH = $path
     INPUTS = $inputs  # the arrays of each Input, in the model's input order
@@ -186,9 +257,9 @@ $split$batched
     scaled = [np.ones(x.shape[-1], dtype=bool) for x in xs]
     assignment = split(len(xs[0]), labels if $stratify else None, VALIDATION, TEST)
     flat = [x.ndim == 2 for x in xs]
-    return parts(standardise(xs, scaled, assignment) if False not in flat else xs, ys, assignment)
-''').substitute(path=_lit(path, "path"), inputs=_lit([b.features for b in ds.inputs or []], "inputs"),
+    $finish
+''').substitute(finish=_finish(raw, arrays=True), path=_lit(path, "path"), inputs=_lit([b.features for b in ds.inputs or []], "inputs"),
                 outputs=_lit([b.targets for b in ds.outputs or []], "outputs"),
                 classes=_lit(_classes(ds), "preprocessing.outputs"), split=_SPLIT, batched=_BATCHED,
                 stratify=_lit(bool(ds.split.stratify)))
-    return _header(ds, path, "Read each Input's arrays and each output's target, and split them.") + body
+    return _header(ds, path, "Read each Input's arrays and each output's target, and split them.", raw) + body

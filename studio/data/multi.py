@@ -275,32 +275,49 @@ class BoundPrepared(pipeline.PreparedData):
     def wrap_model(self, model: Any, raw_text: bool = False) -> Any:
         """A keras.Model taking each input raw: its own Normalization in front, the outputs keeping
         the model's output names (so metrics are named 'OUTPUT_accuracy')."""
-        import keras
-
         per_input = self.preprocessing.get("inputs", {})
-        if not any(per_input.get(n, {}).get("normalize") for n in self.input_order):
-            return model
-        raw, fed = [], []
-        for node, tensor in zip(self.input_order, model.inputs):
-            name = tensor.name if isinstance(getattr(tensor, "name", None), str) else f"input_{len(raw)}"
-            x = keras.Input(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype, name=f"{name}_raw")
-            raw.append(x)
-            norm = per_input.get(node, {}).get("normalize")
-            if norm:
-                x = keras.layers.Normalization(axis=-1, mean=np.asarray(norm["mean"], dtype="float32"),
-                                               variance=np.asarray(norm["variance"], dtype="float32"),
-                                               name=f"{name}_normalize")(x)
-            fed.append(x)
-        outs = model(fed if len(fed) > 1 else fed[0])
-        outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
-        names = list(getattr(model, "output_names", None) or [])
-        if len(names) == len(outs):
-            outs = [keras.layers.Identity(name=n)(t) for n, t in zip(names, outs)]
-        return keras.Model(raw if len(raw) > 1 else raw[0], outs if len(outs) > 1 else outs[0],
-                           name=f"{model.name}_raw_inputs")
+        return wrap_raw_inputs(model, [per_input.get(n, {}).get("normalize") for n in self.input_order])
 
     def preprocessing_layers(self, raw_text: bool = False) -> list:
         return []
+
+
+def input_norms(spec: dict, input_order: list[str]) -> list[dict | None]:
+    """Per Input node of `input_order`, the {"mean", "variance"} its data is standardised with
+    (``preprocessing.inputs`` of a prepared spec), or None."""
+    per_input = ((spec or {}).get("preprocessing") or {}).get("inputs") or {}
+    out = []
+    for node in input_order:
+        norm = (per_input.get(node) or {}).get("normalize")
+        out.append(norm if isinstance(norm, dict) and norm.get("mean") is not None else None)
+    return out
+
+
+def wrap_raw_inputs(model: Any, norms: list[dict | None]) -> Any:
+    """`model` taking each input raw: a Normalization with `norms[i]`'s mean and variance in front
+    of input i (none where it is None), the outputs keeping the model's output names. The model as
+    it is when no input has statistics. The exported script's ``add_preprocessing`` builds the same."""
+    import keras
+
+    if not any(norms):
+        return model
+    raw, fed = [], []
+    for norm, tensor in zip(norms, model.inputs):
+        name = tensor.name if isinstance(getattr(tensor, "name", None), str) else f"input_{len(raw)}"
+        x = keras.Input(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype, name=f"{name}_raw")
+        raw.append(x)
+        if norm:
+            x = keras.layers.Normalization(axis=-1, mean=np.asarray(norm["mean"], dtype="float32"),
+                                           variance=np.asarray(norm["variance"], dtype="float32"),
+                                           name=f"{name}_normalize")(x)
+        fed.append(x)
+    outs = model(fed if len(fed) > 1 else fed[0])
+    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+    names = list(getattr(model, "output_names", None) or [])
+    if len(names) == len(outs):
+        outs = [keras.layers.Identity(name=n)(t) for n, t in zip(names, outs)]
+    return keras.Model(raw if len(raw) > 1 else raw[0], outs if len(outs) > 1 else outs[0],
+                       name=f"{model.name}_raw_inputs")
 
 
 def prepare_bound(spec: DatasetSpec, base_dir: Any = None, batch_size: int = 32, seed: int | None = None,

@@ -119,6 +119,10 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
     if scale and len(plan.inputs) != 1:
         raise ExportError(f"{name}: the dataset's scaling needs a model with one input, this one has "
                           f"{len(plan.inputs)}; export without the dataset or give the model one input")
+    from studio.data.codegen import bound_scaling
+
+    # data bound per Input: each its own Normalization, so the saved model takes raw inputs
+    bound = None if scale else bound_scaling(settings.dataset)
     adapt = bool(script_adapt.adapted_layers(plan))
     constants = _constants(name, settings)
     data_paths = _data_constants(settings)
@@ -128,12 +132,14 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         constants += "\n" + script_adapt.adapt_constant()
     if scale:
         constants += "\n\n" + parts.scaling_constants(scale)
+    if bound:
+        constants += "\n\n" + bound[0]
     head = "\n\n".join([_header(settings), _imports(config, builtin_imports(plan), bool(data_paths)), constants])
     blocks = [
         head,
         transfer.source(plan),  # Hub modules' layer code, backbones' builder
         build_model_source(plan, catalog),
-        parts.add_preprocessing_source(scale) if scale else "",
+        parts.add_preprocessing_source(scale) if scale else bound[1] if bound else "",
         compile_model_source(plan, settings),
         parts.schedule_source(config),
         parts.callbacks_source(config),
@@ -143,7 +149,7 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         parts.device_source(config),
         parts.mixed_precision_source(config),
         parts.data_argument_source() if data_paths else "",
-        parts.main_source(bool(settings.weights_file), bool(scale), config, adapt=adapt,
+        parts.main_source(bool(settings.weights_file), bool(scale or bound), config, adapt=adapt,
                           data_argument=bool(data_paths)),
     ]
     text = "\n\n\n".join(block.strip("\n") for block in blocks if block) + "\n"

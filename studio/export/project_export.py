@@ -258,6 +258,8 @@ def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optio
     if source.run_id is not None:
         found = app_preprocessing(source.model)
         dataset = (source.dataset or _resolved(project)) if project.dataset else None
+        if not found and source.model is not bare and _bound_wrapper(dataset, source, bare) is not None:
+            return dataset, {}, source.model  # data bound per Input: the app's model takes each raw, as the script's
         return (dataset, found[0], source.model) if found else (dataset, {}, bare)
     if not project.dataset:
         return None, None, bare
@@ -274,11 +276,24 @@ def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optio
     else:
         dataset, fitted = _fitted(project)
         scale = scaling(fitted)
+    if not scale and len(bare.inputs) > 1:  # data bound per Input: each its own Normalization, as the app's
+        wrapped = _bound_wrapper(dataset, source, bare)
+        return dataset, scale, wrapped if wrapped is not None else bare
     if not scale or len(bare.inputs) != 1:  # several inputs: the script refuses, naming the reason
         return dataset, scale, bare
     from studio.data.pipeline import wrap_model
 
     return dataset, scale, wrap_model(bare, scale)
+
+
+def _bound_wrapper(dataset: Optional[dict], source: ModelSource, bare: Any) -> Any:
+    """`bare` taking each Input raw, as the app trains it on data bound per node (None when the
+    data is not bound per node or holds no statistics)."""
+    from studio.data import wrap_bound
+
+    if not dataset or not dataset.get("inputs"):
+        return None
+    return wrap_bound(bare, dataset, list(source.plan.inputs))
 
 
 def _resolved(project: Project) -> dict:
