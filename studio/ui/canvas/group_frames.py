@@ -28,6 +28,7 @@ from studio.graph.groups import group_anchor, group_params, group_ports, ref_sha
 from studio.graph.inference import format_shape
 from studio.ui import theme
 from studio.ui.canvas.layout import NODE_WIDTH
+from studio.ui.canvas.scene import short_count
 
 MARGIN = 18.0
 HEADER = 22.0
@@ -61,6 +62,17 @@ def _elide(text: str, font: QFont, width: float) -> str:
     return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, max(0.0, width))
 
 
+def _bands(rects: list[QRectF]) -> list[QRectF]:
+    """The rows `rects` form, top first: rects whose heights overlap make one row (their bounds)."""
+    bands: list[QRectF] = []
+    for rect in sorted(rects, key=lambda r: r.top()):
+        if bands and rect.top() <= bands[-1].bottom():
+            bands[-1] = bands[-1].united(rect)
+        else:
+            bands.append(QRectF(rect))
+    return bands
+
+
 def _shapes(shapes: list) -> str:
     return ", ".join("?" if s is None else format_shape(s) for s in shapes) or "none"
 
@@ -76,26 +88,44 @@ class GroupFrame(QGraphicsObject):
         self.name = ""
         self.count = 0
         self._rect = QRectF()
+        self._bands: list[QRectF] = []
+        self._outline = QPainterPath()
         self.setZValue(-1)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("A nested model's layers: click to select them, double-click to collapse them to one node")
 
-    def set_state(self, rect: QRectF, name: str, count: int) -> None:
+    def set_state(self, rects: list[QRectF], name: str, count: int) -> None:
+        """`rects`: the member nodes' scene rects. The frame outlines each row of them (a layer alone
+        in a row above the others, as a backbone expanded in place has, gets its own outline with
+        the group's name, instead of one box over the unrelated layers between the rows)."""
+        bands = _bands(rects)
+        rect = QRectF()
+        for band in bands:
+            rect = rect.united(band)
         rect = rect.adjusted(-MARGIN, -MARGIN - HEADER, MARGIN, MARGIN)
-        if (rect, name, count) != (self._rect, self.name, self.count):
+        if (rect, bands, name, count) != (self._rect, self._bands, self.name, self.count):
             self.prepareGeometryChange()
-            self._rect, self.name, self.count = rect, name, count
+            self._rect, self._bands, self.name, self.count = rect, bands, name, count
+            outline = QPainterPath()
+            for i, band in enumerate(bands):
+                part = QPainterPath()
+                part.addRoundedRect(band.adjusted(-MARGIN, -MARGIN - (HEADER if i == 0 else 0), MARGIN, MARGIN), 10, 10)
+                outline = outline.united(part)
+            self._outline = outline.simplified()
             self.update()
 
     def label(self) -> str:
         return f"▾ {self.name} ({self.count} layer{'s' if self.count != 1 else ''})"
 
     def header_rect(self) -> QRectF:
-        return QRectF(self._rect.left(), self._rect.top(), self._rect.width(), HEADER)
+        """The name strip, on top of the first row's frame."""
+        first = self._bands[0] if self._bands else self._rect
+        width = max(first.width() + 2 * MARGIN, QFontMetricsF(_font(9, bold=True)).horizontalAdvance(self.label()) + 20)
+        return QRectF(first.left() - MARGIN, first.top() - MARGIN - HEADER, width, HEADER)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return self._rect.adjusted(-2, -2, 2, 2)
+        return self._rect.united(self.header_rect()).adjusted(-2, -2, 2, 2)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -110,7 +140,7 @@ class GroupFrame(QGraphicsObject):
         fill.setAlpha(18)
         painter.setPen(QPen(accent, 1.2, Qt.PenStyle.DashLine))
         painter.setBrush(fill)
-        painter.drawRoundedRect(self._rect, 10, 10)
+        painter.drawPath(self._outline)
         painter.setFont(_font(9, bold=True))
         painter.setPen(accent)
         painter.drawText(self.header_rect().adjusted(10, 0, -10, 0), Qt.AlignmentFlag.AlignVCenter, self.label())
@@ -237,9 +267,12 @@ class GroupNode(QGraphicsObject):
 
         # header: ▸, name, parameter count
         title_font, count_font = _font(9.5, bold=True), _font(8)
-        count = self.param_text()
-        count_w = QFontMetricsF(count_font).horizontalAdvance(count) + 8
         room = NODE_WIDTH - 2 * PAD
+        title_w = QFontMetricsF(title_font).horizontalAdvance("▸ " + self.name) + 8
+        count = self.param_text()  # in full where the name leaves room, else '2.3M'
+        if self.params is not None and title_w + QFontMetricsF(count_font).horizontalAdvance(count) + 8 > room:
+            count = short_count(sum(self.params)) if sum(self.params) else ""
+        count_w = QFontMetricsF(count_font).horizontalAdvance(count) + 8
         painter.setFont(title_font)
         painter.setPen(t.header_text)
         painter.drawText(QRectF(PAD, 0, room - count_w, NODE_HEADER), Qt.AlignmentFlag.AlignVCenter,
@@ -396,14 +429,11 @@ class GroupFrames:
                 if any(stand.get(m) for m in members):
                     continue  # inside a bigger collapsed group
                 frames_seen.add(group.id)
-                rect = QRectF()
-                for item in items:
-                    rect = rect.united(item.sceneBoundingRect())
                 frame = self.frames.get(group.id)
                 if frame is None:
                     frame = self.frames[group.id] = GroupFrame(self, group.id)
                     self.scene.addItem(frame)
-                frame.set_state(rect, group.name or "group", len(items))
+                frame.set_state([item.sceneBoundingRect() for item in items], group.name or "group", len(items))
                 continue
             hide.update(items)
             if not any(stand.get(m) == group.id for m in members):
