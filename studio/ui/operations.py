@@ -83,7 +83,7 @@ def insert_into_wire(graph: Graph, node: Node, edge: Edge, add: bool = False,
     edits += [
         Disconnect(edge),
         Connect(Edge(edge.source, node.id, edge.source_port, 0)),
-        Connect(Edge(node.id, edge.target, 0, edge.target_port)),
+        Connect(Edge(node.id, edge.target, 0, edge.target_port, edge.argument)),
     ]
     batch = Batch(edits, f"Insert {node.title or node.type}")
     try:
