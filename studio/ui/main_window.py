@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
             self.document.set_selection([node.id])
             item = self.scene.node_item(node.id)
             if item is not None:
-                self.view.ensureVisible(item, 40, 40)
+                self.view.reveal(item.sceneBoundingRect())  # in sight, not under the minimap
             return node.id
         return None
 

@@ -183,3 +183,36 @@ def test_a_wire_drawn_backwards_moves_nothing_and_the_new_layer_avoids_the_other
     assert shifts == {}
     assert x == 400 and abs(y) >= 80 + 20  # midway, stepped off the layer already there
     assert middle.position[:2] == (400, 0)
+
+
+def test_a_layer_added_with_tab_near_the_minimap_is_not_left_under_it(window, qtbot):
+    from PySide6.QtCore import QRect
+
+    from studio.graph.layout import free_spot
+    from tests.ui.conftest import click, node_pos
+
+    chain = [Node("Input", {"batch_shape": [None, 4]}, title="x", position=(0, 0))]
+    chain += [Node("Dense", {"units": 4}, title=f"d{i}", position=(280 * i, 0)) for i in range(1, 14)]
+    _push(window, *chain, edges=[Edge(a.id, b.id) for a, b in zip(chain, chain[1:])])
+    view = window.view
+    view.set_zoom(1.0 / view.zoom())
+    last = chain[-1]
+    spot = free_spot(window.document.graph, last.id)  # where the next layer goes: right of the last
+    port = view.viewport().rect()
+    # the view ends just left of that spot: the new layer comes in at the view's right edge
+    view.centerOn(spot[0] - port.width() / 2 + 60, spot[1] + 40 - port.height() / 2 + 100)
+    view.minimap.sync_visibility()
+    assert view.minimap.isVisible()
+    view.setFocus()
+    click(view, node_pos(window, last.id))
+    assert window.document.selection == [last.id]
+    QTest.keyClick(view.viewport(), Qt.Key.Key_Tab)
+    qtbot.waitUntil(window.quick_add.isVisible)
+    QTest.keyClicks(window.quick_add.edit, "Dense")
+    QTest.keyClick(window.quick_add.edit, Qt.Key.Key_Return)
+    graph = window.document.graph
+    qtbot.waitUntil(lambda: len(graph.nodes) == 15)
+    new = graph.nodes[-1]
+    shown = QRect(view.mapFromScene(window.scene.node_item(new.id).sceneBoundingRect()).boundingRect())
+    assert port.contains(shown)
+    assert view.minimap.isVisible() and not view.minimap.geometry().intersects(shown)

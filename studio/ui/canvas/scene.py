@@ -442,7 +442,7 @@ class CanvasScene(QGraphicsScene):
                 spare = view.viewport().width() - view.mapFromScene(rect).boundingRect().width()
                 if spare >= 0 or first == len(items) - 2:
                     margin = int(min(40, max(0, spare / 2 - 1)))
-                    view.ensureVisible(rect, margin, 40)
+                    view.reveal(rect, margin, 40)
                     break
         return True
 

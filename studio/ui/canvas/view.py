@@ -221,6 +221,24 @@ class CanvasView(QGraphicsView):
             zoom = new
         return zoom
 
+    def reveal(self, rect: QRectF, xmargin: int = 40, ymargin: int = 40) -> None:
+        """Scroll the scene `rect` into sight, and out from under the minimap in the view's corner
+        (a new layer placed there was half hidden by it)."""
+        self.ensureVisible(rect, xmargin, ymargin)
+        self.minimap.sync_visibility()
+        if not self.minimap.isVisible():
+            return
+        shown = self.mapFromScene(rect).boundingRect()
+        covered = self.minimap.geometry().adjusted(-8, -8, 0, 0)
+        if not covered.intersects(shown):
+            return
+        up, left = shown.bottom() - covered.top(), shown.right() - covered.left()
+        moves = [QPointF(0, up)] if shown.top() - up >= 0 else []
+        if shown.left() - left >= 0:
+            moves.append(QPointF(left, 0))
+        if moves:
+            self.scroll_pixels(min(moves, key=QPointF.manhattanLength))
+
     def center_on_node(self, node_id: str) -> None:
         self.stop_framing()
         item = self.canvas.node_item(node_id)
