@@ -140,6 +140,7 @@ IMPORTS = frozenset({
     "import argparse", "import math", "from pathlib import Path", "import keras", "from keras import layers",
     "import numpy as np", "import tensorflow as tf",
     "import tensorflow_hub",  # resolve_module(): a Hub handle downloaded into tensorflow_hub's cache
+    "import keras_hub",  # keras_hub_preset(): Backbone.from_preset (script_transfer.PRESET_SOURCE)
     # the layers Keras ships in its applications (LayerScale...), one fixed line each
     *(f"from {module} import {cls}" for (cls, _), module in BUILTIN_LAYERS.items()),
 })
@@ -172,6 +173,8 @@ ATTRIBUTES = frozenset({
     # layer (a TFSMLayer subclass) and the backbone builder
     "_track_variable", "call_endpoint_fn", "expanduser", "is_dir", "isalnum", "join", "module_dtype",
     "module_keyword", "module_output", "module_training", "removesuffix", "trainable", "values",
+    # the KerasHub preset builder: keras_hub.models.Backbone.from_preset(preset)
+    "Backbone", "from_preset", "models",
 })
 
 # Keras names the generator writes itself (besides the allowlisted classes).

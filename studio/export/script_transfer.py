@@ -6,7 +6,10 @@ signatures by keyword and returns one output) and `resolve_module(handle)`, whic
 SavedModel folder as it is and downloads a URL or Kaggle model path once through `tensorflow_hub`
 (its cache: TFHUB_CACHE_DIR). A Backbone node becomes `backbone(x, keras.applications.<Name>, ...)`:
 the same preprocessing layers, application (include_top=False), weights and freezing as
-`studio.hub.backbones.build_backbone`, so the exported weights file loads into it.
+`studio.hub.backbones.build_backbone`, so the exported weights file loads into it. A KerasHubPreset
+node becomes `keras_hub_preset(x, preset=..., rescale=..., ...)`: `keras_hub.models.Backbone.from_preset`
+(a local preset folder, a kaggle:// or hf:// handle or a preset name; KerasHub caches downloads)
+behind the same image scaling and pooling as `studio.hub.presets.build_preset`.
 
 Identifiers come from allowlists only: the application from `keras_names.APPLICATIONS` (the
 backbone table), everything else is fixed text below; every project value (handle, endpoint,
@@ -21,10 +24,11 @@ from typing import Any
 from studio.core.errors import ExportError
 from studio.export.pyformat import Call, Raw, statement
 from studio.graph.keras_names import APPLICATIONS
+from studio.graph.layers.presets import PIXELS, POOLING, PRESET
 from studio.graph.layers.transfer import BACKBONE, BACKBONES, HUB_MODULE, WEIGHTS
 
 MODULE = "studio.hub"
-CLASSES = (HUB_MODULE, BACKBONE)
+CLASSES = (HUB_MODULE, BACKBONE, PRESET)
 
 HUB_SOURCE = '''def resolve_module(handle):
     """A module handle -> its local SavedModel folder: a local folder as it is; a URL or a Kaggle
@@ -113,6 +117,33 @@ def backbone(x, application, preprocessing, weights, pooling, trainable, freeze_
     outputs = base(features, training=False) if frozen else base(features)
     return keras.Model(inputs, outputs, name=name)(x)'''
 
+PRESET_SOURCE = '''def keras_hub_preset(x, preset, rescale, pooling, trainable, freeze_up_to, name):
+    """A KerasHub backbone called on x: keras_hub.models.Backbone.from_preset(preset) (a local preset
+    folder, a kaggle:// or hf:// handle, or a KerasHub preset name; downloads are cached by KerasHub),
+    behind the preset's image scaling (rescale: [scale, offset]) and followed by pooling."""
+    import keras_hub
+
+    base = keras_hub.models.Backbone.from_preset(preset)
+    if not trainable:
+        base.trainable = False
+    elif freeze_up_to:
+        for layer in base.layers[:freeze_up_to]:
+            layer.trainable = False
+    inputs = keras.Input(shape=tuple(x.shape[1:]), name=name + "_input")
+    features = inputs
+    if rescale is not None:
+        features = layers.Rescaling(rescale[0], offset=rescale[1], name=name + "_preprocess")(features)
+    frozen = not trainable or freeze_up_to > 0
+    features = base(features, training=False) if frozen else base(features)
+    if pooling != "none" and len(features.shape) > 2:
+        image = len(features.shape) == 4
+        if pooling == "avg":
+            pool = layers.GlobalAveragePooling2D if image else layers.GlobalAveragePooling1D
+        else:
+            pool = layers.GlobalMaxPooling2D if image else layers.GlobalMaxPooling1D
+        features = pool(name=name + "_pool")(features)
+    return keras.Model(inputs, features, name=name)(x)'''
+
 
 def used(plan: Any) -> set[str]:
     """The transfer-learning classes the plan uses."""
@@ -126,8 +157,8 @@ def is_transfer(call: Any) -> bool:
 def source(plan: Any) -> str:
     """The fixed code the plan's transfer nodes need ('' for none)."""
     kinds = used(plan)
-    return "\n\n\n".join(text for kind, text in ((HUB_MODULE, HUB_SOURCE), (BACKBONE, BACKBONE_SOURCE))
-                         if kind in kinds)
+    return "\n\n\n".join(text for kind, text in ((HUB_MODULE, HUB_SOURCE), (BACKBONE, BACKBONE_SOURCE),
+                                                 (PRESET, PRESET_SOURCE)) if kind in kinds)
 
 
 def _refuse(call: Any, problem: str) -> ExportError:
@@ -161,6 +192,8 @@ def call_statement(call: Any, var: str, refs: list[str]) -> str:
             ("input_dtype", _text(call, "input_dtype", "float32") or "float32"), ("trainable", trainable),
             ("name", call.name)))
         return statement(var, expr, tail=f"({refs[0]})")
+    if call.class_name == PRESET:
+        return statement(var, _preset_call(call, refs[0], trainable))
     name = _text(call, "backbone")
     if name not in APPLICATIONS or name not in BACKBONES:
         raise _refuse(call, f"{name!r} is not a backbone of this version")
@@ -177,6 +210,39 @@ def call_statement(call: Any, var: str, refs: list[str]) -> str:
         ("preprocessing", BACKBONES[name].preprocessing), ("weights", value), ("pooling", pooling),
         ("trainable", trainable), ("freeze_up_to", freeze), ("name", call.name)))
     return statement(var, expr)
+
+
+def _preset_call(call: Any, ref: str, trainable: bool) -> Call:
+    config = call.config
+    preset = _text(call, "preset")
+    if not preset:
+        raise _refuse(call, "no preset is chosen")
+    pooling, pixels = _text(call, "pooling", "avg"), _text(call, "pixels", "0-255")
+    if pooling not in POOLING or pixels not in PIXELS:
+        raise _refuse(call, f"pooling must be one of {', '.join(POOLING)} and pixels one of {', '.join(PIXELS)}")
+    freeze = config.get("freeze_up_to") or 0
+    if not isinstance(freeze, int) or isinstance(freeze, bool) or freeze < 0:
+        raise _refuse(call, "freeze_up_to must be a whole number")
+    rescale = config.get("rescale")
+    if rescale is not None:
+        rescale = _rescale(call, rescale, 255.0 if pixels == "0-1" else 1.0)
+    return Call("keras_hub_preset", (Raw(ref),), kwargs=(
+        ("preset", preset), ("rescale", rescale), ("pooling", pooling), ("trainable", trainable),
+        ("freeze_up_to", freeze), ("name", call.name)))
+
+
+def _numbers(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return bool(items) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items)
+
+
+def _rescale(call: Any, value: Any, factor: float) -> list:
+    """The preset's [scale, offset] for the node's pixel range (scale x 255 for pixels in [0, 1])."""
+    if not (isinstance(value, list) and len(value) == 2 and all(_numbers(v) for v in value)):
+        raise _refuse(call, "the preset's discovered image scaling is not [scale, offset]; load the preset again")
+    scale, offset = value
+    scale = [float(s) * factor for s in scale] if isinstance(scale, list) else float(scale) * factor
+    return [scale, offset]
 
 
 # --- model files: formats a transfer model cannot take ---------------------------------------------

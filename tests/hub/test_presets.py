@@ -243,3 +243,18 @@ def test_unresolvable_handles_offline_say_what_to_download_and_where(monkeypatch
         resolve_preset("gs://bucket/preset")
     with pytest.raises(HubError, match="neither a folder nor a KerasHub preset name"):
         resolve_preset("no_such_preset_here")
+
+
+@pytest.mark.parametrize("fmt", ["keras", "python", pytest.param("savedmodel", marks=pytest.mark.slow)])
+def test_preset_model_exports_verified(scaled_preset, tmp_path, fmt):
+    from studio.export.exporters import SUFFIX, export_model
+
+    graph, _ = _graph(scaled_preset, units=2, pixels="0-1", freeze_up_to=3)
+    plan = make_plan(graph)
+    model, _ = _fit(graph, epochs=1)  # the exported files carry the fine-tuned backbone
+    result = export_model(model, fmt, tmp_path / f"model{SUFFIX.get(fmt, '')}", plan=plan)
+    assert result.max_abs_diff <= result.tolerance and result.path.exists()
+    if fmt == "python":
+        text = result.path.read_text()
+        assert "keras_hub.models.Backbone.from_preset(preset)" in text and f"preset=\"{scaled_preset}\"" in text
+        assert "from studio" not in text and "import studio" not in text
