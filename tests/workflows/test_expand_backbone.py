@@ -15,6 +15,8 @@ from studio.graph.edits import History
 from studio.graph.groups import group_params
 from studio.graph.inference import analyse
 from studio.graph.model import Edge, Graph, Node
+from studio.project import load_project
+from studio.project.io import save_project
 from studio.project.model import Project
 from studio.project.weights import WeightEntry
 from studio.workflows.expand import ExpandError, expand_backbone, expand_model, expansion_edit
@@ -48,7 +50,7 @@ def _chain(middle: Node, shape=(None, 6)) -> Project:
     return Project(graph=g, name="p")
 
 
-def test_a_node_is_replaced_by_a_models_layers_in_one_undo_step():
+def test_a_node_is_replaced_by_a_models_layers_in_one_undo_step(tmp_path):
     """The machinery on a tiny model: a nested block (Dense, frozen BatchNormalization) behind a
     Rescaling, expanded in place of node 'blk'."""
     inner_in = keras.Input((6,))
@@ -87,6 +89,10 @@ def test_a_node_is_replaced_by_a_models_layers_in_one_undo_step():
                                          "edges": [e for e in graph.to_dict()["edges"] if e["target"] != "head"]}),
                   name="s", weights=project.weights)
     assert max_abs_diff([expected], _answers(sub, sample)) == 0.0  # the layers answer as the model did
+    save_project(project, tmp_path / "p.studio.json")  # saved: the group collapsed, the layers' weights
+    again = load_project(tmp_path / "p.studio.json")
+    assert [(g.name, g.collapsed) for g in again.graph.groups] == [("tiny", True)]
+    assert sorted(again.weights.entries) == sorted(expansion.weights) and len(expansion.weights) == 2
     history.undo()
     assert graph.to_dict() == before and project.weights.empty
 

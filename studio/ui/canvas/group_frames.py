@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from studio.graph.edits import MoveNodes, SetGroupCollapsed
@@ -28,6 +28,7 @@ from studio.graph.groups import group_anchor, group_params, group_ports, ref_sha
 from studio.graph.inference import format_shape
 from studio.ui import theme
 from studio.ui.canvas.layout import NODE_WIDTH
+from studio.ui.canvas.node_item import _elide, _font  # the nodes' own (cached) fonts
 from studio.ui.canvas.scene import short_count
 
 MARGIN = 18.0
@@ -46,20 +47,6 @@ def _count(n: int) -> str:
     if n >= 1_000_000:
         return f"{n / 1e6:.2f}M"
     return f"{n:,}"
-
-
-def _font(size: float, bold: bool = False, mono: bool = False) -> QFont:
-    font = QFont()
-    if mono:
-        font.setFamily("DejaVu Sans Mono")
-        font.setStyleHint(QFont.StyleHint.Monospace)
-    font.setPointSizeF(size)
-    font.setBold(bold)
-    return font
-
-
-def _elide(text: str, font: QFont, width: float) -> str:
-    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, max(0.0, width))
 
 
 def _bands(rects: list[QRectF]) -> list[QRectF]:
