@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import TrainingError
+from studio.graph.layers.presets import PRESET
 from studio.graph.layers.transfer import BACKBONE, HUB_MODULE
 from studio.training.config import LOSSES, LR_SCHEDULES, OPTIMIZERS, TrainingConfig
 from studio.ui.preload import when_devices_known
@@ -488,7 +489,7 @@ class TrainingSettingsForm(QWidget):
         """The fine-tuning group only where it means something: a Backbone or Hub module node in the
         network, or two-phase fine-tuning already on (so it can be turned off)."""
         graph = self.document.project.graph
-        has_base = any(node.type in (BACKBONE, HUB_MODULE) for node in graph.nodes)
+        has_base = any(node.type in (BACKBONE, HUB_MODULE, PRESET) for node in graph.nodes)
         self.ft_box.setVisible(has_base or self.fine_tune.isChecked())
 
     def _show_error(self, text: str) -> None:
