@@ -258,3 +258,52 @@ def test_preset_model_exports_verified(scaled_preset, tmp_path, fmt):
         text = result.path.read_text()
         assert "keras_hub.models.Backbone.from_preset(preset)" in text and f"preset=\"{scaled_preset}\"" in text
         assert "from studio" not in text and "import studio" not in text
+
+
+def test_a_preset_is_frozen_then_fine_tuned_in_one_run(preset, tmp_path):
+    from studio.training import runs
+    from studio.training.config import TrainingConfig
+    from studio.training.reports import TaskInfo
+    from studio.training.session import TrainingSession
+    from tests.training.test_two_phase import PhaseRecorder
+
+    graph, _ = _graph(preset)
+    plan = make_plan(graph, "preset_two_phase")
+    images, targets = _data(32)
+    config = TrainingConfig(epochs=3, batch_size=8, learning_rate=0.01, optimizer="adam", seed=0, loss="mse",
+                            validation_split=0.25, checkpoint_best=False,
+                            fine_tune={"enabled": True, "head_epochs": 2, "unfreeze_top": 0, "lr_factor": 0.1})
+    box = []
+
+    class Keep(PhaseRecorder):
+        def _base(self):
+            return [w.numpy().copy() for w in self.box[0].model.get_layer("base").weights]
+
+    recorder = Keep(box)
+    session = TrainingSession(lambda: build_model(plan), (images, targets), None, config, recorder,
+                              task=TaskInfo(task="regression"), runs_root=tmp_path / "runs", tensorboard=False)
+    box.append(session)
+    result = session.run()
+    assert result.status == "completed", result.message
+    one, two = json.loads((result.run_dir / runs.CONFIG_FILE).read_text())["phases"]
+    layer = session.model.get_layer("base")
+    base_trainable = _count(layer.trainable_weights)
+    assert one["trainable_params"] == CHANNELS + 1  # the Dense head only
+    assert two["trainable_params"] == CHANNELS + 1 + base_trainable
+    start, epoch1, epoch2, epoch3 = recorder.snapshots
+    for a, b_, c in zip(start, epoch1, epoch2):
+        np.testing.assert_array_equal(a, b_)  # phase 1: the preset's weights stay as they are
+        np.testing.assert_array_equal(a, c)
+    moved = {w.path for w, a, b_ in zip(layer.weights, epoch2, epoch3) if not np.array_equal(a, b_)}
+    assert {w.path for w in layer.trainable_weights} <= moved  # phase 2 fine-tunes them
+    assert list(runs.load_history(result.run_dir).epoch["phase"]) == [1.0, 1.0, 2.0]
+
+
+def test_opening_the_app_does_not_import_keras_hub():
+    import subprocess
+    import sys
+
+    code = ("import sys; import studio.app, studio.ui.main_window, studio.hub.presets, studio.ui.hub_dialog; "
+            "print(sorted(m for m in ('keras_hub', 'tensorflow', 'keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
