@@ -115,10 +115,10 @@ def rules(layers: list[LayerStats], learning_rate: Optional[float] = None) -> li
     if weighted_all and len(weighted_all) > 1 and all(not math.isfinite(s.weight_norm) for s in weighted_all):
         # a NaN step already reached every weight: where it started cannot be told from this sample
         add(weighted_all[0], "nan", f"the weights of every layer became NaN/inf (a diverged update): lower the "
-                                    f"learning rate{lr}, clip the gradients (clipnorm 1.0) and normalise the inputs")
+                                    f"learning rate{lr}, set Gradient clip (clipnorm 1.0) and normalise the inputs")
     elif first_bad is not None:
-        add(first_bad, "nan", f"NaN/inf first appears at {first_bad.label}: lower the learning rate{lr}, clip the "
-                              "gradients (clipnorm 1.0) and check this layer's inputs (when the loss turns NaN the run names the first "
+        add(first_bad, "nan", f"NaN/inf first appears at {first_bad.label}: lower the learning rate{lr}, set Gradient "
+                              "clip (clipnorm 1.0) and check this layer's inputs (when the loss turns NaN the run names the first "
                               "TensorFlow op that makes it)")
     weighted = [s for s in layers if s.grad_norm is not None and math.isfinite(s.grad_norm)]
     exploding = [s for s in weighted if s.grad_norm > EXPLODING_GRAD
@@ -129,12 +129,15 @@ def rules(layers: list[LayerStats], learning_rate: Optional[float] = None) -> li
         sources = [s for s in layers if s.gain is not None and math.isfinite(s.gain) and s.gain > BLAME_GAIN
                    and s.grad_norm is not None]
         blamed = sources or [max(exploding, key=lambda s: s.grad_norm)]
-        largest = max(s.grad_norm for s in exploding)
+        largest = max(exploding, key=lambda s: s.grad_norm)
+        fix = f"set Gradient clip (clipnorm 1.0) in the optimizer settings or lower the learning rate{lr}"
         for s in blamed:
-            why = f" (this layer scales its input up {s.gain:.0f}x: use a smaller initializer such as glorot_uniform)" \
-                if s.gain is not None and s.gain > BLAME_GAIN else ""
-            add(s, "exploding", f"exploding gradients at {s.label}: gradient norm {_fmt(largest)}{why}; clip the "
-                                f"gradients (clipnorm 1.0 in the optimizer settings) or lower the learning rate{lr}")
+            if s in sources:
+                add(s, "exploding", f"exploding gradients start at {s.label}: it scales its input up {s.gain:.0f}x "
+                                    f"and {largest.label} gets a gradient norm of {_fmt(largest.grad_norm)}; use a "
+                                    f"smaller initializer for it (e.g. glorot_uniform), {fix}")
+            else:
+                add(s, "exploding", f"exploding gradients at {s.label}: gradient norm {_fmt(s.grad_norm)}; {fix}")
     for s in layers:
         if s.dead is not None and s.dead >= DEAD_FRACTION and not s.starved:  # not when a layer before it is
             add(s, "dead", f"{s.dead:.0%} of the ReLU units of {s.label} are dead (never positive on the probe batch): "

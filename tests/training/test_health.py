@@ -61,6 +61,7 @@ def test_a_layer_with_a_huge_initializer_is_flagged_as_exploding_on_its_node(tmp
     exploding = [f for f in result.health if f["kind"] == "exploding"]
     assert [f["node_id"] for f in exploding] == ["boom"]
     assert "clip" in exploding[0]["message"] and "learning rate" in exploding[0]["message"]
+    assert "start at boom" in exploding[0]["message"] and "initializer" in exploding[0]["message"]
     # the in-step measurement: 'boom' scales its input up, the layer after it gets the huge gradient
     first = {s.node_id: s for s in recorder.health[0].layers}
     assert first["boom"].gain > health.BLAME_GAIN

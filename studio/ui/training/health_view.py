@@ -78,7 +78,7 @@ class HealthView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip(
             f"Measured inside the train step every few steps. Flags: exploding (a gradient norm over "
             f"{health.EXPLODING_GRAD:g} or {health.EXPLODING_RELATIVE:g}x the weights), vanishing (under "
@@ -107,6 +107,7 @@ class HealthView(QWidget):
         splitter.addWidget(self.plot)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([320, 160])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
