@@ -307,3 +307,18 @@ def test_opening_the_app_does_not_import_keras_hub():
             "print(sorted(m for m in ('keras_hub', 'tensorflow', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_command_line_loads_presets_only_with_the_trust_flag(preset, tmp_path, capsys):
+    from studio.cli import main
+
+    graph, _ = _graph(preset, units=2)
+    path = tmp_path / "presets.studio.json"
+    save_project(Project(graph=graph, name="presets"), path)
+    target = tmp_path / "m.keras"
+    assert main(["export", str(path), "--format", "keras", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "--trust-modules" in err and str(preset) in err and "KerasHub presets" in err and "Traceback" not in err
+    assert not target.exists()
+    assert main(["export", str(path), "--trust-modules", "--format", "keras", "-o", str(target)]) == 0
+    assert target.is_file()
