@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from string import Template
 
+from studio.core.errors import DataError
 from studio.data import codegen
 from studio.data.codegen import _MISSING_SOURCE, _SPLIT, INDENT, Seq, _lit, _read_csv, render
 from studio.data.spec import DatasetSpec
@@ -136,6 +137,10 @@ def add_preprocessing_source() -> str:
 def bound_loader(ds: DatasetSpec, path: str) -> str:
     """Source of ``load_data(batch_size=None)`` for a table or .npz bound per node: each input raw
     when the spec holds its statistics (the model scales it), else standardised here."""
+    if ds.image.column:
+        raise DataError(f"{path}: the exported script cannot read images named in a table yet "
+                        f"(dataset.image.column {ds.image.column!r}); export the trained model as .keras or "
+                        "SavedModel, or export the script without the dataset")
     raw = bound_norms(ds.to_dict()) is not None
     return _arrays(ds, path, raw) if ds.kind == "npz" else _table(ds, path, raw)
 

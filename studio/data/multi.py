@@ -253,6 +253,10 @@ def describe_bound(spec: DatasetSpec, base_dir: Any = None) -> tuple[DatasetInfo
     _require_bindings(spec, spec.path, twice=False)  # a column bound twice: an error on the node (binding.check)
     if spec.kind == "npz":
         info, nodes, _, _, _ = _arrays(spec, base_dir)
+    elif spec.image.column:  # each row names an image file
+        from studio.data import image_table
+
+        info, nodes, _, _, _ = image_table.read(spec, base_dir)
     else:
         info, nodes, _ = _describe_table(spec, base_dir)
     info.spec = spec.to_dict()
@@ -275,28 +279,34 @@ class BoundPrepared(pipeline.PreparedData):
     def wrap_model(self, model: Any, raw_text: bool = False) -> Any:
         """A keras.Model taking each input raw: its own Normalization in front, the outputs keeping
         the model's output names (so metrics are named 'OUTPUT_accuracy')."""
-        per_input = self.preprocessing.get("inputs", {})
-        return wrap_raw_inputs(model, [per_input.get(n, {}).get("normalize") for n in self.input_order])
+        return wrap_raw_inputs(model, input_norms({"preprocessing": self.preprocessing}, self.input_order))
 
     def preprocessing_layers(self, raw_text: bool = False) -> list:
         return []
 
 
 def input_norms(spec: dict, input_order: list[str]) -> list[dict | None]:
-    """Per Input node of `input_order`, the {"mean", "variance"} its data is standardised with
-    (``preprocessing.inputs`` of a prepared spec), or None."""
+    """Per Input node of `input_order`, how the model scales its data (``preprocessing.inputs`` of
+    a prepared spec): {"normalize": {"mean", "variance"}} and/or {"rescale": factor}, or None."""
     per_input = ((spec or {}).get("preprocessing") or {}).get("inputs") or {}
-    out = []
+    out: list[dict | None] = []
     for node in input_order:
-        norm = (per_input.get(node) or {}).get("normalize")
-        out.append(norm if isinstance(norm, dict) and norm.get("mean") is not None else None)
+        entry = per_input.get(node) or {}
+        norm = entry.get("normalize")
+        found = {}
+        if isinstance(norm, dict) and norm.get("mean") is not None:
+            found["normalize"] = norm
+        if isinstance(entry.get("rescale"), (int, float)):
+            found["rescale"] = float(entry["rescale"])
+        out.append(found or None)
     return out
 
 
 def wrap_raw_inputs(model: Any, norms: list[dict | None]) -> Any:
-    """`model` taking each input raw: a Normalization with `norms[i]`'s mean and variance in front
-    of input i (none where it is None), the outputs keeping the model's output names. The model as
-    it is when no input has statistics. The exported script's ``add_preprocessing`` builds the same."""
+    """`model` taking each input raw: in front of input i, a Rescaling by `norms[i]["rescale"]`
+    (images) and/or a Normalization with `norms[i]["normalize"]`'s mean and variance (none where it
+    is None), the outputs keeping the model's output names. The model as it is when no input is
+    scaled. The exported script's ``add_preprocessing`` builds the same Normalization layers."""
     import keras
 
     if not any(norms):
@@ -306,9 +316,12 @@ def wrap_raw_inputs(model: Any, norms: list[dict | None]) -> Any:
         name = tensor.name if isinstance(getattr(tensor, "name", None), str) else f"input_{len(raw)}"
         x = keras.Input(shape=tuple(tensor.shape[1:]), dtype=tensor.dtype, name=f"{name}_raw")
         raw.append(x)
-        if norm:
-            x = keras.layers.Normalization(axis=-1, mean=np.asarray(norm["mean"], dtype="float32"),
-                                           variance=np.asarray(norm["variance"], dtype="float32"),
+        if norm and norm.get("rescale"):
+            x = keras.layers.Rescaling(norm["rescale"], name=f"{name}_rescale")(x)
+        if norm and norm.get("normalize"):
+            stats = norm["normalize"]
+            x = keras.layers.Normalization(axis=-1, mean=np.asarray(stats["mean"], dtype="float32"),
+                                           variance=np.asarray(stats["variance"], dtype="float32"),
                                            name=f"{name}_normalize")(x)
         fed.append(x)
     outs = model(fed if len(fed) > 1 else fed[0])
@@ -330,6 +343,10 @@ def prepare_bound(spec: DatasetSpec, base_dir: Any = None, batch_size: int = 32,
     _require_bindings(spec, spec.path)
     if spec.kind == "npz":
         info, nodes, xs, ys, keep = _arrays(spec, base_dir)
+    elif spec.image.column:  # each row names an image file
+        from studio.data import image_table
+
+        info, nodes, xs, ys, keep = image_table.read(spec, base_dir, load_images=True)
     else:
         info, nodes, xs, ys, keep = _prepare_table(spec, base_dir)
     inputs = list(input_order or [b.node for b in spec.inputs])
@@ -358,6 +375,9 @@ def prepare_bound(spec: DatasetSpec, base_dir: Any = None, batch_size: int = 32,
     per_input: dict[str, dict] = {}
     for node in inputs:
         arr = xs["x"][node]
+        if node in xs.get("rescale", ()):  # an image's pixels 0..255: rescaled by the model
+            per_input[node] = {"rescale": 1.0 / 255.0}
+            continue
         flat = arr.reshape(len(arr), -1) if arr.ndim > 2 else arr
         mean, var = pipeline.moments(flat[train_rows])
         scaled = xs["scaled"][node]
@@ -399,7 +419,9 @@ def prepare_bound(spec: DatasetSpec, base_dir: Any = None, batch_size: int = 32,
         datasets.append(pipeline.finish(ds, batch_size, part == splits.TRAIN, seed, cache=False))
     test_samples = None
     source = xs.get("source")
-    if source is not None:
+    if xs.get("samples"):
+        test_samples = dict(xs["samples"], refs=np.flatnonzero(assignment == splits.TEST).tolist())
+    elif source is not None:
         test_samples = {"kind": "table", "path": str(source.path),
                         "refs": np.flatnonzero(assignment == splits.TEST).tolist(),
                         "format": source.scan.fmt.settings() if source.scan else None}

@@ -47,6 +47,12 @@ Models with several Input or output nodes bind data to each node by its id
 A column or array belongs to one binding only. Projects without these keys
 train one Input on ``features`` and one output on ``targets`` as before.
 
+A table may name an image file per row (an image plus side features): ``"image": {"column":
+"file", "folder": "images", "size": [h, w], "color": "rgb"}``; an Input bound to ``["file"]``
+gets each row's image (pixels 0..255, rescaled in the model), other Inputs the side columns, and an
+output bound to ``["file:folder"]`` the name of the folder holding each image as its class (or a
+column of the table as its target).
+
 ``preprocessing`` holds what `prepare()` fitted on the training split
 (normalisation statistics, class names, vocabulary file). `prepare()` returns
 it in ``PreparedData.spec``; a training run records that resolved spec in its
@@ -142,6 +148,10 @@ class Split:
 class ImageOptions:
     size: tuple[int, int] | None = None  # None: inferred from the images
     color: str | None = None  # None: inferred ("grayscale" if every image is)
+    # A table whose rows name image files (data bound per node): the column holding each row's
+    # image file, relative to `folder` (relative to the table's own folder; default: that folder).
+    column: str | None = None
+    folder: str | None = None
 
     def to_dict(self) -> dict:
         out: dict = {}
@@ -149,7 +159,16 @@ class ImageOptions:
             out["size"] = list(self.size)
         if self.color is not None:
             out["color"] = self.color
+        if self.column is not None:
+            out["column"] = self.column
+        if self.folder is not None:
+            out["folder"] = self.folder
         return out
+
+    @property
+    def folder_target(self) -> str | None:
+        """The name an output binds to for the class of each image's folder ("file:folder")."""
+        return f"{self.column}:folder" if self.column else None
 
     @classmethod
     def from_dict(cls, data: Any, source: str) -> ImageOptions:
@@ -168,7 +187,15 @@ class ImageOptions:
         color = data.get("color")
         if color is not None and color not in COLOR_MODES:
             raise DataError(f"{_where(source, 'image.color')} must be 'rgb' or 'grayscale', got {color!r}")
-        return cls(size=size, color=color)
+        names = {}
+        for key in ("column", "folder"):
+            value = data.get(key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise DataError(f"{_where(source, 'image.' + key)} must be "
+                                f"{'the name of the column naming each image file' if key == 'column' else 'a folder path'}"
+                                f", got {value!r}")
+            names[key] = value
+        return cls(size=size, color=color, column=names["column"], folder=names["folder"])
 
 
 def _positive_int(data: dict, key: str, default: int, source: str, section: str, minimum: int = 1,
