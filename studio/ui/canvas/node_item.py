@@ -416,9 +416,11 @@ class NodeItem(QGraphicsItem):
         tint.setAlpha(int(36 + 60 * heat))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(tint)
-        painter.drawRect(QRectF(rect.left() + 1, HEADER, rect.width() - 2, rect.bottom() - HEADER - RADIUS))
-        painter.drawRoundedRect(QRectF(rect.left() + 1, rect.bottom() - 2 * RADIUS, rect.width() - 2, 2 * RADIUS - 1),
-                                RADIUS - 1, RADIUS - 1)
+        body = QPainterPath()
+        body.addRoundedRect(rect.adjusted(1, 0, -1, -1), RADIUS - 1, RADIUS - 1)
+        below = QPainterPath()
+        below.addRect(QRectF(rect.left(), HEADER, rect.width(), rect.bottom() - HEADER))
+        painter.drawPath(body.intersected(below))
         if not kind:
             return
         text = HEALTH_BADGES.get(kind, kind)

@@ -92,7 +92,6 @@ class HealthView(QWidget):
         self.plot.setMinimumHeight(120)
         self.plot.setLogMode(y=True)
         self.plot.setLabel("bottom", "epoch")
-        self.plot.addLegend(offset=(6, 6))
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.curves = {key: self.plot.plot([], [], pen=pg.mkPen(color, width=1.6), name=name)
                        for key, name, color in CURVES}
@@ -205,7 +204,8 @@ class HealthView(QWidget):
         self.message.setText(flag["message"] if flag else "")
         self.message.setVisible(bool(flag))
         label = next((s.label for r in self.history.reports[-1:] for s in r.layers if s.node_id == node), "")
-        self.plot.setTitle(f"{label}: history" if label else "")
+        keys = " · ".join(f"<span style='color:{color}'>{name}</span>" for _key, name, color in CURVES)
+        self.plot.setTitle(f"{label}: {keys}" if label else "", size="9pt")
         for key, _name, _color in CURVES:
             xs, ys = self.history.series(node, key) if node else ([], [])
             points = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y) and y > 0]  # a log axis
