@@ -158,6 +158,7 @@ class GroupNode(QGraphicsObject):
         self.selected = False
         self._height = 0.0
         self._drag: tuple[QPointF, QPointF] | None = None  # (press point, position then) while dragged
+        self.geometry: tuple = ()  # where its wires ended when they were last routed
         self.setZValue(1.5)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -406,6 +407,7 @@ class GroupFrames:
         stand = standing_in(graph)
         hide: set = set()
         standing: set = set()
+        repath: set = set()  # node items whose wires must be routed again
         frames_seen, nodes_seen = set(), set()
         for group in groups:
             members = graph.group_members(group.id)
@@ -436,9 +438,14 @@ class GroupFrames:
             node.set_state(QPointF(*group_anchor(graph, group)), group.name or "group", len(members),
                            [ref_shape(report, r) for r in ports.inputs], [ref_shape(report, r) for r in ports.outputs],
                            wired, group_params(graph, report, group.id), bool(selection) and set(members) <= selection)
+            geometry = (node.pos(), len(node.inputs), len(node.outputs), ports.attach)
+            moved = geometry != node.geometry  # where its wires end changed
+            node.geometry = geometry
             for item in items:
                 if stand.get(item.node_id) == group.id:
-                    item.stand_in = partial(_attach, node, ports.attach, item.node_id)
+                    if moved or item not in self._standing:
+                        item.stand_in = partial(_attach, node, ports.attach, item.node_id)
+                        repath.add(item)
                     standing.add(item)
         for group_id in [g for g in self.frames if g not in frames_seen]:
             self.scene.removeItem(self.frames.pop(group_id))
@@ -446,12 +453,15 @@ class GroupFrames:
             self.scene.removeItem(self.nodes.pop(group_id))
         for item in self._standing - standing:
             item.stand_in = None
-        for item in self._standing | standing:  # their wires end at other points now
+            repath.add(item)
+        for item in self._standing | standing:
+            changed = item in repath  # its wires end at other points now
             for wire in item.edges:
                 source, target = stand.get(wire.edge.source), stand.get(wire.edge.target)
                 if source is not None and source == target:
                     hide.add(wire)
-                wire.update_path()
+                if changed:
+                    wire.update_path()
         self._standing = standing
         if hide != self._hidden or frames_seen != self._shown[0] or nodes_seen != self._shown[1]:
             self._shown = (frames_seen, nodes_seen)
