@@ -4,7 +4,10 @@ and outputs.
 A grid with one row per column of the table (or array of the .npz) and one column per Input node
 and output node of the model. A click on a cell binds that column to that node, a second click
 unbinds it: an Input takes any number of columns, an output one target (a click on another column
-moves its target there). Below the grid, each output's task and loss. Each change is handed to
+moves its target there). Below the grid, each output's task and loss. Above it, "Image files
+in column" makes a column of the table name each row's image file (in the image folder, relative to
+the table): an Input bound to that column gets the images, and an output can take the class of each
+image's folder ("file:folder"). Each change is handed to
 `changed(key, value)` ("inputs" or "outputs" and the new list of bindings), which the panel turns
 into one undoable change of the dataset. A node whose binding is wrong (no data, a column bound
 twice, a shape that does not fit) has its header marked in red with the problem as its tooltip,
@@ -20,8 +23,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -46,6 +51,25 @@ class BindingEditor(QWidget):
         self.setObjectName("bindingEditor")
         self.note = QLabel("", self)
         self.note.setWordWrap(True)
+        self.image_column = QComboBox(self)
+        self.image_column.setObjectName("imageColumnCombo")
+        self.image_column.setToolTip("A column naming each row's image file: an Input bound to it gets the images "
+                                     "(an image plus side features per sample)")
+        self.image_column.currentIndexChanged.connect(self._emit_image)
+        self.image_folder = QLineEdit(self)
+        self.image_folder.setObjectName("imageFolderEdit")
+        self.image_folder.setPlaceholderText("the table's folder")
+        self.image_folder.setToolTip("The folder the image file names are relative to (relative to the table); "
+                                     "press Enter to use it")
+        self.image_folder.editingFinished.connect(self._emit_image)
+        self.image_row = QWidget(self)
+        row = QHBoxLayout(self.image_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Image files in column", self))
+        row.addWidget(self.image_column)
+        row.addWidget(QLabel("in folder", self))
+        row.addWidget(self.image_folder, 1)
+        self._image: dict = {}
         self.grid = QTableWidget(self)
         self.grid.setObjectName("bindingGrid")
         self.grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -59,6 +83,7 @@ class BindingEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.note)
+        layout.addWidget(self.image_row)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.wrong)
         self.names: list[str] = []
@@ -76,6 +101,7 @@ class BindingEditor(QWidget):
         self.outputs = copy.deepcopy(list(spec.get("outputs") or []))
         self.nodes = [(n.id, "input", n.title or n.id) for n in graph.input_nodes()]
         self.nodes += [(n.id, "output", n.title or n.id) for n in graph.output_nodes()]
+        self._show_image_options(spec)
         self.problems = {}
         for d in diagnostics:
             if d.severity == "error" and d.node:
@@ -146,6 +172,39 @@ class BindingEditor(QWidget):
         labels = {n: label for n, _r, label in self.nodes}
         self.wrong.setText("\n".join(f"⚠ '{labels.get(n, n)}': {m}" for n, ms in self.problems.items() for m in ms))
         self.wrong.setVisible(bool(self.problems))
+
+    def _show_image_options(self, spec: dict) -> None:
+        image = spec.get("image") if isinstance(spec.get("image"), dict) else {}
+        self._image = dict(image)
+        column = image.get("column")
+        choices = [name for name in self.names if not (column and name == f"{column}:folder")]
+        self.image_column.blockSignals(True)
+        self.image_column.clear()
+        self.image_column.addItem("none", None)
+        for name in choices:
+            self.image_column.addItem(name, name)
+        self.image_column.setCurrentIndex(max(0, self.image_column.findData(column)) if column else 0)
+        self.image_column.blockSignals(False)
+        self.image_folder.blockSignals(True)
+        self.image_folder.setText(str(image.get("folder") or ""))
+        self.image_folder.blockSignals(False)
+        self.image_folder.setEnabled(bool(column))
+
+    def _emit_image(self, *_args: Any) -> None:
+        """The image column or folder changed: the dataset's ``image`` options (None: no images)."""
+        image = dict(self._image)
+        column = self.image_column.currentData()
+        folder = self.image_folder.text().strip()
+        for key, value in (("column", column), ("folder", folder or None)):
+            if value:
+                image[key] = value
+            else:
+                image.pop(key, None)
+        if not column:
+            image.pop("folder", None)
+        if image != self._image:
+            self._image = image
+            self.changed.emit("image", image or None)
 
     def _names_of(self, node_id: str, role: str) -> list[str]:
         items = self.inputs if role == "input" else self.outputs

@@ -432,12 +432,15 @@ class DataPanel(QWidget):
         if info is not None:
             if info.kind not in BINDABLE:
                 return []
+            column = (spec.get("image") or {}).get("column") if isinstance(spec.get("image"), dict) else None
             if info.kind == "npz":
                 from studio.data.multi import array_names
 
                 names = array_names(info.path)
             else:
                 names = [c.name for c in info.columns]
+            if column and column in names and f"{column}:folder" not in names:
+                names.append(f"{column}:folder")  # the class of each image's folder, for an output
             self._names = (path, names)
             return names
         return list(self._names[1]) if self._names[0] == path else []
@@ -517,8 +520,12 @@ def bound_text(info: DatasetInfo, graph) -> str:
     lines = [f"{info.num_samples:,} samples · {len(ins)} input{'s' if len(ins) != 1 else ''}, "
              f"{len(outs)} output{'s' if len(outs) != 1 else ''}, each bound to its columns"]
     for b in ins:
-        width = b["shape"][-1] if b["shape"] else 1
-        lines.append(f"Input '{label(b['node'])}' ← {', '.join(b['names'])} ({width} value{'s' if width != 1 else ''})")
+        if len(b["shape"]) > 1:  # an image named in the column
+            what = "images " + "×".join(str(d) for d in b["shape"])
+        else:
+            width = b["shape"][-1] if b["shape"] else 1
+            what = f"{width} value{'s' if width != 1 else ''}"
+        lines.append(f"Input '{label(b['node'])}' ← {', '.join(b['names'])} ({what})")
     for b in outs:
         what = f"{b['num_classes']} classes" if b.get("task") == "classification" else "a number"
         extra = f", weight {b['weight']:g}" if b.get("weight") is not None else ""

@@ -122,3 +122,42 @@ def test_binding_a_model_with_two_inputs_and_outputs_from_scratch_by_clicks(qtbo
         document.undo_stack.undo()
     wait_described(qtbot, panel)
     assert "inputs" not in document.project.dataset and "outputs" not in document.project.dataset
+
+
+def test_an_image_column_and_side_features_bound_by_clicks(qtbot, tmp_path):
+    """A CSV naming an image per row (8x8 PNGs in a folder per class) with two side numbers: the
+    image column and its folder are chosen above the grid, then each node bound by a click."""
+    from studio.project import Project
+    from tests.data.test_image_table import graph, make_folder
+
+    make_folder(tmp_path, rows=16)
+    project = Project(graph=graph(), name="pictures", dataset={"kind": "csv", "path": "side.csv"})
+    save_project(project, tmp_path / "pictures.studio.json")
+    document, panel = make_panel(qtbot, project)
+    editor = _open_tab(qtbot, panel)
+    assert "file:folder" not in editor.names
+    combo = editor.image_column
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # "none" -> "file", the first column
+    wait_described(qtbot, panel)
+    assert document.project.dataset["image"] == {"column": "file"}
+    assert panel.bindings.names[-1] == "file:folder"  # an output can take each image's folder as its class
+    folder = panel.bindings.image_folder
+    qtbot.mouseClick(folder, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(folder, "pics")
+    qtbot.keyClick(folder, Qt.Key.Key_Return)
+    wait_described(qtbot, panel)
+    assert document.project.dataset["image"] == {"column": "file", "folder": "pics"}
+    for column, node in [("file", "picture"), ("width", "side"), ("height", "side"), ("file:folder", "animal"),
+                         ("weight", "weight")]:
+        _click(qtbot, panel, column, node)
+    qtbot.waitUntil(lambda: panel.problem_texts() == ["No problems: the data and the model fit together."])
+    lines = panel.summary.text().splitlines()
+    assert "Input 'picture' ← file (images 8×8×3)" in lines
+    assert "output 'animal' ← file:folder: 2 classes (loss auto)" in lines
+    # The image Input expecting other pictures is an error on that node.
+    from studio.graph.edits import SetParam
+
+    document.push(SetParam("picture", "batch_shape", [None, 16, 16, 3]))
+    qtbot.waitUntil(lambda: any("expects samples of shape (16, 16, 3)" in m
+                                for m in _node_errors(document, "picture")))
