@@ -49,6 +49,8 @@ def test_curves_and_runs_say_what_comes_before_the_first_run(qtbot, make_window,
     panel.settings.epochs.setValue(1)
     with qtbot.waitSignal(panel.runner.finished, timeout=HANG_MS):
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+        # while TensorFlow starts (seconds before the first batch): no "Press Train" any more
+        assert "starting" in plots.hint.text() and "Press Train" not in plots.hint.text()
     qtbot.waitUntil(lambda: plots.view.isVisible() and "loss" in plots.plot_names(), timeout=HANG_MS)
     assert not plots.hint.isVisible()
     _tab(qtbot, panel, runs)
@@ -59,4 +61,4 @@ def test_curves_and_runs_say_what_comes_before_the_first_run(qtbot, make_window,
     settle(qtbot)
     assert runs.empty.isVisible() and not runs.tree.isVisible()
     _tab(qtbot, panel, plots)
-    assert plots.hint.isVisible() and not plots.view.isVisible()
+    assert plots.hint.isVisible() and not plots.view.isVisible() and "Press Train" in plots.hint.text()

@@ -291,6 +291,11 @@ class _MetricPlot:
         self.set_markers([])
 
 
+IDLE_HINT = ("No curves yet. Press Train (Ctrl+Enter): the loss and accuracy curves grow here while it "
+             "trains; pick a run in Runs to see its curves again.")
+LIVE_HINT = "Training is starting: the curves appear after the first batches."
+
+
 class MetricsPlots(QWidget):
     """The curves of one live (or finished) run plus optional earlier runs.
 
@@ -329,8 +334,7 @@ class MetricsPlots(QWidget):
         top.addSpacing(12)
         top.addWidget(self.readout, 1)
         # Before the first run: what will appear here, instead of an empty white area.
-        self.hint = QLabel("No curves yet. Press Train (Ctrl+Enter): the loss and accuracy curves "
-                           "grow here while it trains; pick a run in Runs to see its curves again.")
+        self.hint = QLabel(IDLE_HINT)
         self.hint.setObjectName("placeholder")
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -366,6 +370,7 @@ class MetricsPlots(QWidget):
         self.refresh(force=True)
 
     def set_live(self, live: bool) -> None:
+        self.hint.setText(LIVE_HINT if live else IDLE_HINT)
         if live:
             self.timer.start()
         else:
