@@ -223,6 +223,8 @@ def read(spec: DatasetSpec, base_dir: Any, load_images: bool = False) -> tuple:
     info.preview_rows = [list(row) + ([PurePosixPath(row[where[column]].strip().replace("\\", "/")).parent.name]
                                       if pseudo else []) for row in rows[:20]]
     info.split_sizes = split_sizes([int(keep.sum())], spec.split.validation, spec.split.test)
-    samples = {"kind": "table", "path": str(path), "format": fmt.settings()}
+    # the Evaluation tab lists the table's rows, each with its image's thumbnail
+    samples = {"kind": "table", "path": str(path), "format": fmt.settings(), "image_column": column,
+               "image_folder": str((path.parent / spec.image.folder) if spec.image.folder else path.parent)}
     return info, nodes, {"x": x, "scaled": scaled, "source": None, "rescale": rescale, "samples": samples}, ys, keep
 

@@ -181,6 +181,7 @@ def _fill_rows(path: Path, source: dict, wanted: dict[int, list[dict[str, Any]]]
 
     settings = dict(source.get("format") or {})
     column = source.get("column")
+    images = source.get("image_column")
     last, found = max(wanted), set()
     try:
         fmt = csvreader.sniff(path, **settings)
@@ -198,6 +199,8 @@ def _fill_rows(path: Path, source: dict, wanted: dict[int, list[dict[str, Any]]]
                         item["text"] = _shorten(row[names.index(column)])
                     else:
                         item["columns"] = [[n, v] for n, v in zip(names, row)]
+                    if images in names:  # a table naming an image per row: its file, for a thumbnail
+                        item["path"] = str(Path(str(source.get("image_folder", ""))) / row[names.index(images)])
             start = end
             if start > last:
                 break

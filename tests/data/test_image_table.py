@@ -100,7 +100,7 @@ def test_bad_image_names_are_refused_naming_the_line(tmp_path):
         data.describe(spec(image={"column": "picture_file", "folder": "pics"}), tmp_path)
 
 
-def test_the_model_trains_and_is_evaluated_per_output(tmp_path, capsys):
+def test_the_model_trains_and_is_evaluated_per_output(tmp_path, qtbot):
     make_folder(tmp_path)
     project = Project(graph=graph(), name="pictures", dataset=spec(),
                       training={"epochs": 25, "batch_size": 8, "learning_rate": 0.01, "seed": 0})
@@ -117,6 +117,12 @@ def test_the_model_trains_and_is_evaluated_per_output(tmp_path, capsys):
     sample = evaluate.read_samples(animal, [0])[0]
     assert sample["label"].startswith("row ") and sample["columns"][0][0] == "file"
     assert sample["columns"][0][1].endswith(".png") and not sample["problem"]
+    # ...and its image file, which the Evaluation tab shows as a thumbnail beside the row.
+    assert Path(sample["path"]) == tmp_path / "pics" / sample["columns"][0][1] and Path(sample["path"]).is_file()
+    from studio.ui.training.samples_view import load_chunk
+
+    _generation, _samples, thumbnails = load_chunk(animal, [0, 1], 0)
+    assert sorted(thumbnails) == [0, 1] and thumbnails[0].width() > 0
     # The trained model takes the raw pixels (0..255) and side numbers: its first layers scale them.
     run = train.find_run(project, None)
     model = evaluate.load_run_model(run)

@@ -74,7 +74,8 @@ def load_chunk(evaluation: dict, indices: list[int], generation: int) -> tuple[i
     """On the worker thread: the samples `indices` and, for image files, their thumbnails."""
     samples = read_samples(evaluation, indices)
     images: dict[int, QImage] = {}
-    if (evaluation.get("sample_source") or {}).get("kind") == "images":
+    source = evaluation.get("sample_source") or {}
+    if source.get("kind") == "images" or source.get("image_column"):  # image files, or a table naming them
         for sample in samples:
             if sample["path"] and not sample["problem"]:
                 image = thumbnail(sample["path"])
