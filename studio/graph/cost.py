@@ -69,6 +69,7 @@ class LayerCost:
     class_name: str
     flops: float  # forward, one sample
     output_elements: int  # one sample, all outputs
+    masked: bool = False  # fed (through any path) by a layer that makes a mask: Embedding(mask_zero), Masking
 
 
 @dataclass
@@ -127,9 +128,17 @@ def layer_flops(class_name: str, config: dict[str, Any], inputs: list, outputs: 
     return ELEMENTWISE_FLOPS * max(out_elems, in_elems if class_name.startswith("Global") else 0)
 
 
+def _makes_mask(class_name: str, config: dict[str, Any]) -> bool:
+    return class_name == "Masking" or (class_name == "Embedding" and bool(config.get("mask_zero")))
+
+
 def network_cost(graph: Graph, report: ShapeReport) -> NetworkCost:
     """Per-layer arithmetic and outputs of the graph, from the report's shapes and parameter counts."""
     cost = NetworkCost(trainable_params=report.trainable_params, non_trainable_params=report.non_trainable_params)
+    sources: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        sources.setdefault(edge.target, []).append(edge.source)
+    masked: set[str] = set()  # nodes downstream of a mask maker (a masked recurrent layer runs slower paths)
     for nid in report.order or [n.id for n in graph.nodes]:
         node = graph.node(nid)
         spec = graph.spec(node)
@@ -142,5 +151,8 @@ def network_cost(graph: Graph, report: ShapeReport) -> NetworkCost:
         params = report.params.get(nid) or (0, 0)
         weights = params[0] + params[1]
         flops = layer_flops(class_name, dict(node.params), inputs, outputs, weights)
-        cost.layers.append(LayerCost(nid, class_name, flops, sum(elements(s) for s in outputs)))
+        fed_masked = any(src in masked for src in sources.get(nid, ()))
+        if fed_masked or _makes_mask(class_name, node.params):
+            masked.add(nid)
+        cost.layers.append(LayerCost(nid, class_name, flops, sum(elements(s) for s in outputs), fed_masked))
     return cost

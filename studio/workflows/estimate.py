@@ -42,7 +42,7 @@ from studio.project.model import Project
 BACKWARD_FACTOR = 2.0  # each kept output plus its gradient
 PREFETCH_BATCHES = 3  # tf.data prefetch buffer (2) + the batch the step is using
 CALIBRATION_FILE = "calibration.json"
-CALIBRATION_VERSION = 8
+CALIBRATION_VERSION = 9
 MB = 1024 * 1024
 
 
@@ -133,6 +133,13 @@ def layer_kind(class_name: str) -> str:
     return "dense"
 
 
+def memory_kind(layer: Any) -> str:
+    """The calibration kind of a layer's memory: a recurrent layer reading a mask (after an
+    Embedding with mask_zero, the usual text model) costs TensorFlow more than one without."""
+    kind = layer_kind(layer.class_name)
+    return "recurrent-masked" if kind == "recurrent" and layer.masked else kind
+
+
 def split_counts(project: Project, samples: Optional[int]) -> tuple[Optional[int], Optional[int]]:
     """(train, validation) samples of the dataset's split, as the data pipeline makes them."""
     if not samples:
@@ -212,7 +219,8 @@ def estimate(project: Project, report: ShapeReport, *, samples: Optional[int] = 
 def runtime_bytes(calibration: Calibration, cost: NetworkCost) -> int:
     """TensorFlow's own memory for this network: the 2-layer calibration MLP's, plus what each
     further layer of its kind added in the calibration (conv and recurrent layers cost more)."""
-    per_layer = [calibration.kind_bytes.get(layer_kind(layer.class_name), calibration.layer_bytes)
+    kinds = calibration.kind_bytes
+    per_layer = [kinds.get(memory_kind(layer), kinds.get(layer_kind(layer.class_name), calibration.layer_bytes))
                  for layer in cost.layers]
     return max(calibration.runtime_bytes + sum(per_layer) - 2 * calibration.layer_bytes, calibration.runtime_bytes)
 
@@ -314,7 +322,7 @@ def _fresh_process_peak(kind: str) -> Optional[int]:
     import subprocess
     import sys
 
-    if kind not in ("mlp", "conv", "recurrent"):
+    if kind not in ("mlp", "conv", "recurrent", "recurrent-masked"):
         raise ValueError(kind)
     code = f"from studio.workflows.estimate import _memory_run; print(_memory_run({kind!r}))"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -328,7 +336,8 @@ def _fresh_process_peak(kind: str) -> Optional[int]:
 def _memory_run(kind: str) -> int:
     """A calibration network's 3-epoch run in this (fresh) process: its peak memory in bytes.
     "mlp": 8 Dense layers; "conv": two Conv2D(32, 3) on 16x16x8, pooling, Dense; "recurrent": GRU(32)
-    over 32 steps, Dense."""
+    over 32 steps, Dense; "recurrent-masked": the same GRU after an Embedding(2000, 32, mask_zero=True)
+    (a text model: the mask takes TensorFlow's slower, bigger path)."""
     import tempfile
 
     import keras
@@ -345,11 +354,14 @@ def _memory_run(kind: str) -> int:
     elif kind == "recurrent":
         x = rng.normal(size=(512, 32, 4)).astype("float32")
         layers = [keras.layers.GRU(32)]
+    elif kind == "recurrent-masked":
+        x = rng.integers(0, 2000, size=(512, 32)).astype("int32")
+        layers = [keras.layers.Embedding(2000, 32, mask_zero=True), keras.layers.GRU(32)]
     else:
         x = rng.normal(size=(4096, 4)).astype("float32")
         layers = [keras.layers.Dense(8, activation="relu") for _ in range(7)]
     y = rng.normal(size=(len(x), 1)).astype("float32")
-    model = keras.Sequential([keras.Input(x.shape[1:]), *layers, keras.layers.Dense(1)])
+    model = keras.Sequential([keras.Input(x.shape[1:], dtype=x.dtype), *layers, keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     config = TrainingConfig(epochs=3, batch_size=16 if kind == "mlp" else 32, loss="mean_squared_error",
                             metrics=[], steps_per_execution=1)
@@ -429,7 +441,9 @@ def calibrate(device: str = "auto") -> Calibration:
         kind_bytes = {"dense": layer_bytes}
         # conv: 2 Conv2D + pooling + Dense (its activations, fwd+bwd, taken off); recurrent: GRU + Dense
         conv_act = int((2 * 16 * 16 * 32 + 32 + 1) * 32 * 4 * BACKWARD_FACTOR)
-        for kind, fixed, count in (("conv", conv_act + layer_bytes, 2), ("recurrent", 0, 1)):
+        # recurrent-masked: the Embedding in front counts as one dense-kind layer of its own
+        for kind, fixed, count in (("conv", conv_act + layer_bytes, 2), ("recurrent", 0, 1),
+                                   ("recurrent-masked", layer_bytes, 1)):
             fresh = _fresh_process_peak(kind)
             if fresh is not None:
                 kind_bytes[kind] = max(fresh - runtime - fixed, 0) // count

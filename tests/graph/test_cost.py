@@ -62,3 +62,15 @@ def test_every_offered_optimizer_has_its_slot_count():
     from studio.training.config import OPTIMIZERS
 
     assert set(OPTIMIZERS) <= set(cost._SLOTS)
+
+
+def test_a_recurrent_layer_after_a_masking_embedding_is_marked_masked():
+    g = chain(Node("Input", {"batch_shape": [None, 12], "dtype": "int32"}, id="in"),
+              Node("Embedding", {"input_dim": 50, "output_dim": 8, "mask_zero": True}, id="emb"),
+              Node("Dropout", {"rate": 0.1}, id="drop"), Node("GRU", {"units": 4}, id="gru"))
+    layers, _ = cost_of(g)
+    assert not layers["emb"].masked and layers["drop"].masked and layers["gru"].masked
+    plain = chain(Node("Input", {"batch_shape": [None, 12], "dtype": "int32"}, id="in"),
+                  Node("Embedding", {"input_dim": 50, "output_dim": 8}, id="emb"), Node("GRU", {"units": 4}, id="gru"))
+    layers, _ = cost_of(plain)
+    assert not layers["gru"].masked

@@ -109,3 +109,18 @@ def _env(tmp_path):
     import os
 
     return dict(os.environ, STUDIO_CONFIG_DIR=str(tmp_path / "cfg"), TF_CPP_MIN_LOG_LEVEL="3")
+
+
+
+def test_a_masked_recurrent_layer_uses_its_own_calibrated_memory():
+    from pathlib import Path
+
+    text_gru = load_project(Path(__file__).resolve().parents[2] / "projects" / "text-gru.studio.json")
+    report = analyse(text_gru.graph)
+    kinds = {"recurrent": 5_000_000, "recurrent-masked": 9_000_000}
+    old = est.estimate(text_gru, report, calibration=calibration(kind_bytes={"recurrent": 5_000_000}))
+    new = est.estimate(text_gru, report, calibration=calibration(kind_bytes=kinds))
+    assert new.runtime_bytes - old.runtime_bytes == 4_000_000  # an older calibration: the plain kind
+    text_gru.graph.node(next(n.id for n in text_gru.graph.nodes if n.type == "Embedding")).params["mask_zero"] = False
+    unmasked = est.estimate(text_gru, analyse(text_gru.graph), calibration=calibration(kind_bytes=kinds))
+    assert unmasked.runtime_bytes == old.runtime_bytes
