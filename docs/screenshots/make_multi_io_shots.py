@@ -89,9 +89,55 @@ def main() -> None:
         window.document.undo_stack.setClean()
         window.files.close()
         window.close()
+    image_table(app)
+    for path in (EXTRA / "image-table-bindings.png", EXTRA / "image-table-evaluation.png"):
+        print(path)
     for path in (OUT / "bindings.png", EXTRA / "bindings-error.png", OUT / "evaluation-outputs.png",
                  EXTRA / "evaluation-outputs-amount.png"):
         print(path)
+
+
+def image_table(app) -> None:
+    """For checking by eye: 8x8 PNGs named in a CSV with side features (the test's data), bound in
+    the Data panel and evaluated (the class output's rows with their thumbnails)."""
+    from studio.project import Project, save_project
+    from studio.training.config import TrainingConfig
+    from studio.ui.main_window import MainWindow
+    from studio.workflows import evaluate, train
+    from tests.data.test_image_table import graph, make_folder, spec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        make_folder(Path(tmp))
+        project = Project(graph=graph(), name="pictures", dataset=spec(),
+                          training={"epochs": 25, "batch_size": 8, "learning_rate": 0.01, "seed": 0})
+        path = Path(tmp) / "pictures.studio.json"
+        save_project(project, path)
+        assert train.make_session(project, config=TrainingConfig.from_dict(project.training)).run().status \
+            == "completed"
+        evaluation = evaluate.evaluate_run(project)
+        window = MainWindow(optional_panels=True)
+        window.resize(1600, 1000)
+        window.show()
+        window.files.open(path, ask=False)
+        data = window.panels["DataPanel"]
+        window.docks["DataPanelDock"].raise_()
+        window.resizeDocks([window.docks["DataPanelDock"]], [470], Qt.Orientation.Vertical)
+        _wait(app, lambda: not data.busy)
+        data.tabs.setCurrentWidget(data.bindings)
+        window.view.fit_to_view()
+        _wait(app, lambda: False, 0.3)
+        window.grab().save(str(EXTRA / "image-table-bindings.png"))
+        panel = window.panels["TrainingPanel"]
+        window.docks["TrainingPanelDock"].raise_()
+        window.resizeDocks([window.docks["TrainingPanelDock"]], [520], Qt.Orientation.Vertical)
+        panel.runs_view.select(evaluation["run"])
+        panel.tabs.setCurrentWidget(panel.evaluation)
+        _wait(app, lambda: panel.evaluation.output_names() == ["animal", "weight"])
+        _wait(app, lambda: not panel.evaluation.samples.loading())
+        window.grab().save(str(EXTRA / "image-table-evaluation.png"))
+        window.document.undo_stack.setClean()
+        window.files.close()
+        window.close()
 
 
 if __name__ == "__main__":
