@@ -76,16 +76,24 @@ def model_source(project: Project, run: str | None = None, which: str = "final",
       run, pasted; the rest freshly initialised); else freshly initialised
       weights (announced through `log`).
     """
-    from studio.training import runs
-
     plan = _plan_of(project.graph, project.name)  # refuses a graph with errors, listing them
-    runs_root = project.runs_dir
-    if which == "current":  # the project's own weights, even when it has runs
-        info = None
-    else:
-        info = runs.find_run(runs_root, run) if run else runs.latest_run(runs_root)
+    info = _run_info(project, run, which)
     if info is not None:
         return _from_run(project, info, which, plan)
+    return _local_source(project, plan, log)
+
+
+def _run_info(project: Project, run: str | None, which: str) -> Any:
+    """The run whose model `model_source` exports (None: the project's own weights)."""
+    from studio.training import runs
+
+    if which == "current":  # the project's own weights, even when it has runs
+        return None
+    return runs.find_run(project.runs_dir, run) if run else runs.latest_run(project.runs_dir)
+
+
+def _local_source(project: Project, plan: BuildPlan, log: Callable[[str], None]) -> ModelSource:
+    """The project's own model: its stored weights, else fresh ones (announced through `log`)."""
     store = project.weights
     if store.entries or store.legacy is not None:
         return _from_store(project, plan, log)
@@ -188,20 +196,34 @@ def export_project(project: Project, fmt: str, path: str | Path, run: str | None
     export at that step, with nothing written."""
     step = step or (lambda _text: None)
     target = check_target(fmt, path)  # fail before any model is loaded
-    if fmt == "python":
-        # A class name, module or key the script cannot write: refused before anything is built or run.
-        check_plan(_plan_of(project.graph, project.name), project.graph.catalog)
     if fmt != "python":
         step("loading the model" + (f" of run {run}" if run else ""))
         return export_model(model_source(project, run, which, log).model, fmt, target, step=step)
-    from studio.export.exporters import ScriptRunner
+    # A class name, module or key the script cannot write: refused before anything is built or run.
+    plan = _plan_of(project.graph, project.name)
+    check_plan(plan, project.graph.catalog)
+    from studio.export.exporters import ScriptRunner, stage_script
 
+    stem = target.name[:-3] if target.name.endswith(".py") else target.stem
     with ScriptRunner() as runner:  # the script's check process loads TensorFlow meanwhile
+        info = _run_info(project, run, which)
+        if info is None:
+            # The script needs the graph and the data, not the model: written first, so the check
+            # process builds the script's model while this one builds its own.
+            step("preparing the data's scaling for the script")
+            dataset, scale = project_scaling(project)
+            settings = script_settings(project, plan, stem, None, scale, dataset, None)
+            step("writing the Python script")
+            with stage_script(target, plan, settings, runner) as script:
+                step("loading the model")
+                source = _local_source(project, plan, log)
+                reference = reference_model(source, source.model, dataset, scale)
+                return export_model(reference, fmt, target, plan=plan, script_settings=settings,
+                                    graph_model=source.model, step=step, runner=runner, script=script)
         step("loading the model" + (f" of run {run}" if run else ""))
-        source = model_source(project, run, which, log)
-        stem = target.name[:-3] if target.name.endswith(".py") else target.stem
-        # A run's model may wrap the graph's in its scaling; others are the graph's model already.
-        bare = graph_model(source) if source.run_id is not None else source.model
+        source = _from_run(project, info, which, plan)
+        # A run's model may wrap the graph's in its scaling: the graph's model gets its weights.
+        bare = graph_model(source)
         step("preparing the data's scaling for the script")
         dataset, scale, reference = script_data(project, source, bare)
         settings = script_settings(project, source.plan, stem, source.task, scale, dataset, source.training)
@@ -253,16 +275,23 @@ def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optio
     * the model the script's must equal on raw inputs: the run's model, or
       `bare` wrapped in the scaling the way the app wraps it.
     """
-    from studio.export.script_parts import scaling
-
     if source.run_id is not None:
         found = app_preprocessing(source.model)
         dataset = (source.dataset or _resolved(project)) if project.dataset else None
         if not found and source.model is not bare and _bound_wrapper(dataset, source, bare) is not None:
             return dataset, {}, source.model  # data bound per Input: the app's model takes each raw, as the script's
         return (dataset, found[0], source.model) if found else (dataset, {}, bare)
+    dataset, scale = project_scaling(project)
+    return dataset, scale, reference_model(source, bare, dataset, scale)
+
+
+def project_scaling(project: Project) -> tuple[Optional[dict], Optional[dict]]:
+    """`(dataset spec, scaling)` of `script_data` for the project's own model (no run): what
+    the script's data part needs, read from the data alone (no model needed)."""
+    from studio.export.script_parts import scaling
+
     if not project.dataset:
-        return None, None, bare
+        return None, None
     from studio.data.codegen import fixed_preprocessing
 
     fixed = fixed_preprocessing(copy.deepcopy(project.dataset))
@@ -272,18 +301,24 @@ def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optio
         # Keras' own sets need no resolving (and describing one would download it).
         keras_set = concrete_spec(project.dataset).get("kind") == "keras"
         dataset = copy.deepcopy(project.dataset) if keras_set else _resolved(project)
-        scale = scaling(fixed)
-    else:
-        dataset, fitted = _fitted(project)
-        scale = scaling(fitted)
+        return dataset, scaling(fixed)
+    dataset, fitted = _fitted(project)
+    return dataset, scaling(fitted)
+
+
+def reference_model(source: ModelSource, bare: Any, dataset: Optional[dict], scale: Optional[dict]) -> Any:
+    """The model the script's must equal on raw inputs (no run): `bare` wrapped in the
+    data's scaling the way the app wraps it."""
+    if not dataset:
+        return bare
     if not scale and len(bare.inputs) > 1:  # data bound per Input: each its own Normalization, as the app's
         wrapped = _bound_wrapper(dataset, source, bare)
-        return dataset, scale, wrapped if wrapped is not None else bare
+        return wrapped if wrapped is not None else bare
     if not scale or len(bare.inputs) != 1:  # several inputs: the script refuses, naming the reason
-        return dataset, scale, bare
+        return bare
     from studio.data.pipeline import wrap_model
 
-    return dataset, scale, wrap_model(bare, scale)
+    return wrap_model(bare, scale)
 
 
 def _bound_wrapper(dataset: Optional[dict], source: ModelSource, bare: Any) -> Any:

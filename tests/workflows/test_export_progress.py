@@ -130,16 +130,34 @@ def test_a_cancelled_export_leaves_nothing_and_keeps_an_existing_file(tiny_proje
     assert target.read_bytes() == b"the user's old file"
 
 
-def test_a_cancelled_python_export_removes_the_staged_script_and_weights(tiny_project, tmp_path):
+def test_python_export_writes_the_script_before_loading_the_model(tiny_project, tmp_path):
+    """The script needs only the graph: written first, its check process builds it meanwhile."""
+    steps: list[str] = []
+    result = export.export_project(load_project(tiny_project), "python", tmp_path / "m.py", step=steps.append)
+    assert steps == ["preparing the data's scaling for the script", "writing the Python script", "loading the model",
+                     "writing the Python script's weights", "verifying the python file in its own runtime",
+                     "writing m.py"]
+    assert result.path.is_file() and result.max_abs_diff <= result.tolerance
+
+
+@pytest.mark.parametrize("stop_at", ["writing the Python script", "loading the model", "verifying"])
+def test_a_cancelled_python_export_removes_the_staged_script_and_weights(tiny_project, tmp_path, monkeypatch,
+                                                                           stop_at):
+    from studio.export import exporters
+
+    checks: list = []  # the script's check processes (real ones): each must have ended
+    original = exporters.ScriptRunner.__init__
+    monkeypatch.setattr(exporters.ScriptRunner, "__init__", lambda self: (original(self), checks.append(self))[0])
     cancel = threading.Event()
 
     def step(text: str) -> None:
-        if text.startswith("verifying"):
+        if text.startswith(stop_at):
             cancel.set()
 
     with pytest.raises(Cancelled):
         export.export_project(load_project(tiny_project), "python", tmp_path / "m.py", step=step, cancel=cancel)
     assert _left_in(tmp_path) == []
+    assert checks and all(c.proc.poll() is not None for c in checks)
 
 
 # --- the commands -------------------------------------------------------------------------
