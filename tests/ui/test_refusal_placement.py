@@ -216,3 +216,22 @@ def test_a_layer_added_with_tab_near_the_minimap_is_not_left_under_it(window, qt
     shown = QRect(view.mapFromScene(window.scene.node_item(new.id).sceneBoundingRect()).boundingRect())
     assert port.contains(shown)
     assert view.minimap.isVisible() and not view.minimap.geometry().intersects(shown)
+
+
+def test_a_view_too_narrow_for_the_three_shows_the_new_layer_whole_between_its_two_ends(make_window, qtbot):
+    window = make_window(size=(1280, 800))
+    image = Node("Input", {"batch_shape": [None, 28, 28]}, title="image", position=(0, 80))
+    conv = Node("Conv2D", {"filters": 4, "kernel_size": [3, 3]}, title="conv", position=(320, 180))
+    _push(window, image, conv)
+    window.view.centerOn(260, 150)
+    _refuse(window, image, conv)
+    _apply_fix(window)
+    graph = window.document.graph
+    reshape = next(n for n in graph.nodes if n.type == "Reshape")
+    qtbot.waitUntil(lambda: window.scene.node_item(reshape.id) is not None)
+    port = QRectF(window.view.viewport().rect())
+    assert port.width() < 3 * NODE_WIDTH + 2 * 80  # the three cannot all be seen
+    assert port.contains(_shown(window, window.scene.node_item(reshape.id)))
+    for end in (image, conv):  # each end still shows, cut by the view's edge at most
+        shown = _shown(window, window.scene.node_item(end.id))
+        assert shown.intersected(port).width() >= shown.width() / 2, end.title

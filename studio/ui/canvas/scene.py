@@ -429,21 +429,20 @@ class CanvasScene(QGraphicsScene):
         self.dismiss_refusal()
         if not self.document.push(fix.edit):
             return False
-        # the new layer and the target (which may have moved right to make room) come into sight,
-        # with the source where all three fit
+        # the source, the new layer and the target (which may have moved right to make room) come
+        # into sight; where they do not fit side by side, centred, each end cut by as little
         views = self.views()
         items = [self._nodes.get(n) for n in fix.nodes]
         if views and all(items):
             view = views[0]
-            for first in range(len(items)):
-                rect = QRectF()
-                for item in items[first:]:
-                    rect = rect.united(item.sceneBoundingRect())
-                spare = view.viewport().width() - view.mapFromScene(rect).boundingRect().width()
-                if spare >= 0 or first == len(items) - 2:
-                    margin = int(min(40, max(0, spare / 2 - 1)))
-                    view.reveal(rect, margin, 40)
-                    break
+            rect = QRectF()
+            for item in items:
+                rect = rect.united(item.sceneBoundingRect())
+            spare = view.viewport().width() - view.mapFromScene(rect).boundingRect().width()
+            if spare >= 0:
+                view.reveal(rect, int(max(0, min(40, spare / 2 - 1))), 40)
+            else:
+                view.centerOn(rect.center())
         return True
 
     def dismiss_refusal(self, *_args) -> None:
