@@ -120,7 +120,8 @@ def backbone(x, application, preprocessing, weights, pooling, trainable, freeze_
 PRESET_SOURCE = '''def keras_hub_preset(x, preset, rescale, pooling, trainable, freeze_up_to, name):
     """A KerasHub backbone called on x: keras_hub.models.Backbone.from_preset(preset) (a local preset
     folder, a kaggle:// or hf:// handle, or a KerasHub preset name; downloads are cached by KerasHub),
-    behind the preset's image scaling (rescale: [scale, offset]) and followed by pooling."""
+    behind the preset's image scaling (rescale: [scale, offset]) and followed by pooling. A text backbone
+    takes token ids (0 = padding) and gives its sequence_output."""
     import keras_hub
 
     base = keras_hub.models.Backbone.from_preset(preset)
@@ -129,12 +130,19 @@ PRESET_SOURCE = '''def keras_hub_preset(x, preset, rescale, pooling, trainable, 
     elif freeze_up_to:
         for layer in base.layers[:freeze_up_to]:
             layer.trainable = False
-    inputs = keras.Input(shape=tuple(x.shape[1:]), name=name + "_input")
+    inputs = keras.Input(shape=tuple(x.shape[1:]), name=name + "_input", dtype=x.dtype)
     features = inputs
     if rescale is not None:
         features = layers.Rescaling(rescale[0], offset=rescale[1], name=name + "_preprocess")(features)
+    if isinstance(base.input, dict) and "token_ids" in base.input:  # a text backbone: token ids in, 0 = padding
+        feed = {"token_ids": features, "padding_mask": keras.ops.not_equal(features, 0)}
+        if "segment_ids" in base.input:
+            feed["segment_ids"] = keras.ops.multiply(features, 0)
+        features = feed
     frozen = not trainable or freeze_up_to > 0
     features = base(features, training=False) if frozen else base(features)
+    if isinstance(features, dict):
+        features = features["sequence_output"]
     if pooling != "none" and len(features.shape) > 2:
         image = len(features.shape) == 4
         if pooling == "avg":

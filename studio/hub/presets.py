@@ -280,17 +280,48 @@ def load_backbone(handle: str) -> tuple[Any, Path]:
     return backbone, folder
 
 
+#: The inputs of KerasHub's text backbones a preset node fills from token ids (0 = padding).
+TEXT_INPUTS = ("token_ids", "padding_mask", "segment_ids")
+SEQUENCE_OUTPUT = "sequence_output"
+
+
+def is_text(backbone: Any) -> bool:
+    """A text backbone: its inputs are a dict holding token_ids (and padding_mask, segment_ids)."""
+    own = backbone.input
+    return isinstance(own, dict) and "token_ids" in own and set(own) <= set(TEXT_INPUTS)
+
+
 def _single_input(backbone: Any, handle: str) -> Any:
-    inputs = backbone.inputs
-    if len(inputs) != 1:
-        names = ", ".join(getattr(t, "name", "?") for t in inputs)
-        raise HubError(f"preset '{handle}': {type(backbone).__name__} takes {len(inputs)} inputs ({names}); a "
-                       "preset node takes backbones with one input (image backbones)")
-    outputs = backbone.outputs
-    if len(outputs) != 1:
-        raise HubError(f"preset '{handle}': {type(backbone).__name__} returns {len(outputs)} outputs; a preset "
-                       "node takes backbones with one output")
-    return inputs[0]
+    """The tensor the node's wire feeds: the image input, or a text backbone's token_ids."""
+    if is_text(backbone):
+        own = backbone.input["token_ids"]
+    else:
+        inputs = backbone.inputs
+        if len(inputs) != 1:
+            names = ", ".join(getattr(t, "name", "?") for t in inputs)
+            raise HubError(f"preset '{handle}': {type(backbone).__name__} takes {len(inputs)} inputs ({names}); a "
+                           "preset node takes image backbones (one input) and text backbones (token_ids, "
+                           "padding_mask, segment_ids)")
+        own = inputs[0]
+    out = backbone.output
+    if isinstance(out, dict) and SEQUENCE_OUTPUT not in out or isinstance(out, (list, tuple)):
+        raise HubError(f"preset '{handle}': {type(backbone).__name__} returns several outputs; a preset node "
+                       f"takes backbones with one output (or a text backbone's {SEQUENCE_OUTPUT})")
+    return own
+
+
+def _call(backbone: Any, x: Any, frozen: bool) -> Any:
+    """The backbone called on the node's input: token ids feed a text backbone's token_ids, with
+    padding_mask = (token id != 0) and segment_ids 0; a text backbone's sequence_output comes out."""
+    import keras
+
+    if is_text(backbone):
+        feed = {"token_ids": x, "padding_mask": keras.ops.not_equal(x, 0)}
+        if "segment_ids" in backbone.input:
+            feed["segment_ids"] = keras.ops.multiply(x, 0)
+        x = feed
+    out = backbone(x, training=False) if frozen else backbone(x)
+    return out[SEQUENCE_OUTPUT] if isinstance(out, dict) else out
 
 
 def build_preset(handle: str, input_shape: tuple, pooling: str = "avg", pixels: str = "0-255",
@@ -329,7 +360,7 @@ def build_preset(handle: str, input_shape: tuple, pooling: str = "avg", pixels: 
         x = keras.layers.Rescaling(scale, offset=offset, name=f"{name}_preprocess")(x)
     frozen = not trainable or freeze_up_to > 0
     try:
-        x = backbone(x, training=False) if frozen else backbone(x)
+        x = _call(backbone, x, frozen)
     except Exception as exc:
         raise HubError(f"preset '{handle}': {type(backbone).__name__} cannot take input {shape}: "
                        f"{_reason(exc)}") from None

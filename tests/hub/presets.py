@@ -41,3 +41,30 @@ def preset_fixture(converter: bool):
         return path
 
     return fixture
+
+
+TEXT_VOCAB = 50
+TEXT_DIM = 8
+TEXT_LENGTH = 6
+
+
+def save_text_preset(path):
+    """A tiny BERT backbone preset (token_ids, segment_ids, padding_mask -> sequence_output)."""
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(4)
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=TEXT_VOCAB, num_layers=1, num_heads=1,
+                                             hidden_dim=TEXT_DIM, intermediate_dim=16, max_sequence_length=8)
+    backbone.save_to_preset(str(path))
+    return backbone
+
+
+def text_preset_fixture():
+    @pytest.fixture(scope="session")
+    def fixture(tmp_path_factory):
+        path = tmp_path_factory.mktemp("presets") / "bert_tiny"
+        save_text_preset(path)
+        return path
+
+    return fixture

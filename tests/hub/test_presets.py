@@ -21,12 +21,23 @@ from studio.project import load_project
 from studio.project.io import save_project
 from studio.project.model import Project
 from tests.compiler.graphs import Builder
-from tests.hub.presets import CHANNELS, OFFSET, SCALE, SIZE, preset_fixture
+from tests.hub.presets import (
+    CHANNELS,
+    OFFSET,
+    SCALE,
+    SIZE,
+    TEXT_DIM,
+    TEXT_LENGTH,
+    TEXT_VOCAB,
+    preset_fixture,
+    text_preset_fixture,
+)
 
 pytest.importorskip("keras_hub")
 
 preset = preset_fixture(converter=False)
 scaled_preset = preset_fixture(converter=True)
+text_preset = text_preset_fixture()
 
 
 def _graph(folder, trainable=True, units=1, **params):
@@ -322,3 +333,50 @@ def test_command_line_loads_presets_only_with_the_trust_flag(preset, tmp_path, c
     assert not target.exists()
     assert main(["export", str(path), "--trust-modules", "--format", "keras", "-o", str(target)]) == 0
     assert target.is_file()
+
+
+def _text_graph(folder, pooling="none", trainable=True):
+    b = Builder()
+    x = b.input(TEXT_LENGTH, title="tokens", dtype="int32")
+    facts = discover(str(folder), (None, TEXT_LENGTH), pooling=pooling)
+    base = b.add("KerasHubPreset", title="base", preset=str(folder), pooling=pooling, **facts)
+    b.graph.node(base).trainable = trainable
+    out = b.add("Dense", units=2, title="head")
+    b.chain(x, base, out)
+    return b.graph, base
+
+
+def _tokens(n=4):
+    ids = np.random.default_rng(2).integers(1, TEXT_VOCAB, (n, TEXT_LENGTH)).astype("int32")
+    ids[:, 4:] = 0  # padding
+    return ids
+
+
+def test_text_preset_takes_token_ids_and_gives_its_sequence_output(text_preset):
+    import keras
+
+    graph, base = _text_graph(text_preset)
+    report = analyse(graph)
+    assert not report.errors, report.errors
+    assert tuple(report.outputs[base][0]) == (None, TEXT_LENGTH, TEXT_DIM)
+    model = build_model(make_plan(graph, report=report))
+    layer = model.get_layer("base")
+    assert report.params[base] == (_count(layer.trainable_weights), _count(layer.non_trainable_weights))
+    ids = _tokens()
+    backbone, _ = load_backbone(str(text_preset))
+    direct = backbone({"token_ids": ids, "padding_mask": ids != 0, "segment_ids": np.zeros_like(ids)})
+    np.testing.assert_allclose(layer(ids).numpy(), direct["sequence_output"].numpy(), rtol=1e-5, atol=1e-6)
+    pooled, pooled_base = _text_graph(text_preset, pooling="avg")
+    assert tuple(analyse(pooled).outputs[pooled_base][0]) == (None, TEXT_DIM)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")  # and it fine-tunes
+    before = [w.numpy().copy() for w in layer.trainable_weights]
+    model.fit(ids, np.ones((4, TEXT_LENGTH, 2), "float32"), epochs=1, verbose=0)
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, layer.trainable_weights))
+
+
+def test_text_preset_model_exports_as_a_verified_script(text_preset, tmp_path):
+    from studio.export.exporters import export_model
+
+    graph, _ = _text_graph(text_preset, pooling="avg")
+    result = export_model(build_model(make_plan(graph)), "python", tmp_path / "model.py", plan=make_plan(graph))
+    assert result.max_abs_diff <= result.tolerance and "keras.ops.not_equal" in result.path.read_text()

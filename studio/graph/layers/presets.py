@@ -31,8 +31,9 @@ PRESET_EXPLANATION = (
     "folder (config.json + model.weights.h5, saved by save_to_preset or downloaded), a Kaggle handle "
     "(kaggle://keras/resnetv2/keras/resnet_50_imagenet) or a Hugging Face one (hf://...). Its input and "
     "feature shapes and its exact parameter counts are read when it is loaded; the preset's own image "
-    "scaling is added in front. Pick it for a backbone that Keras Applications does not ship, or for a "
-    "preset you saved yourself."
+    "scaling is added in front. Text backbones (BERT, GPT-2...) take token ids (0 = padding) and give one "
+    "vector per token. Pick it for a backbone that Keras Applications does not ship, or for a preset you "
+    "saved yourself."
 )
 
 
@@ -100,8 +101,9 @@ PRESET_SPEC = LayerSpec(
         "A pretrained KerasHub backbone (keras_hub.models.Backbone.from_preset) used as one node: a local "
         "preset folder, a kaggle:// or hf:// handle, or a KerasHub preset name. It is loaded in the "
         "background; its shapes and exact parameter counts then show on the node. The preset's own image "
-        "scaling is added in front (set 'pixels' to the range of your images). Untick trainable to train only "
-        "your layers, or freeze its first N layers to fine-tune the rest."
+        "scaling is added in front (set 'pixels' to the range of your images); a text backbone takes token ids "
+        "(int, 0 = padding) and gives its sequence output. Untick trainable to train only your layers, or freeze "
+        "its first N layers to fine-tune the rest."
     ),
     infer_shape=_preset_shape,
     count_params=_preset_count,
@@ -110,8 +112,8 @@ PRESET_SPEC = LayerSpec(
         ParamSpec("preset", "str", "", "A local KerasHub preset folder (config.json, model.weights.h5), a "
                   "kaggle://owner/model/keras/variant[/version] or hf://owner/name handle, or a KerasHub "
                   "preset name such as resnet_50_imagenet."),
-        ParamSpec("pooling", "choice", "avg", "none: the feature map; avg / max: one vector per image "
-                  "(batch, channels).", choices=POOLING),
+        ParamSpec("pooling", "choice", "avg", "none: the feature map (a text backbone: one vector per token); "
+                  "avg / max: one vector per image or sentence (batch, channels).", choices=POOLING),
         ParamSpec("pixels", "choice", "0-255", "The range of the pixel values wired in: the preset's image "
                   "scaling expects [0, 255]; choose 0-1 when your images are scaled to [0, 1].", choices=PIXELS),
         ParamSpec("freeze_up_to", "int", 0, "Freeze the backbone's first N layers (0: none); fine-tunes the "
