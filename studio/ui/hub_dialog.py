@@ -163,9 +163,9 @@ class TrustDialog(QDialog):
         self.setObjectName("hubTrustDialog")
         self.setWindowTitle("Load this project's modules?")
         text = QLabel(
-            f"<b>{name}</b> uses these TensorFlow Hub / SavedModel modules. A module is a TensorFlow graph "
-            "that runs on this computer and can read and write files: load them only if you trust where the "
-            "project and the modules come from.", self)
+            f"<b>{name}</b> uses these TensorFlow Hub / SavedModel modules or KerasHub presets. A module is a "
+            "TensorFlow graph that runs on this computer and can read and write files; a preset is downloaded "
+            "and its weights loaded: load them only if you trust where the project and they come from.", self)
         text.setWordWrap(True)
         self.list = QListWidget(self)
         self.list.setObjectName("hubTrustList")
