@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -20,16 +19,31 @@ from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
+sys.path.insert(0, str(OUT))
 EXTRA = Path(tempfile.gettempdir())
 
 
 def _wait(app, done, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not done():
-        app.processEvents()
-        time.sleep(0.02)
-    for _ in range(10):
-        app.processEvents()
+    from make_screenshots import _wait as wait  # docs/screenshots/make_screenshots.py
+
+    wait(app, done, seconds)
+
+
+def _panel_on(app, window, dock: str, name: str, height: int):
+    """The window's panel `name` raised in its dock, `height` pixels tall."""
+    window.docks[dock].raise_()
+    window.resizeDocks([window.docks[dock]], [height], Qt.Orientation.Vertical)
+    return window.panels[name]
+
+
+def _evaluation(app, window, evaluation: dict, outputs: list[str]):
+    """The Training panel's Evaluation tab on `evaluation`'s run, its samples loaded."""
+    panel = _panel_on(app, window, "TrainingPanelDock", "TrainingPanel", 520)
+    panel.runs_view.select(evaluation["run"])
+    panel.tabs.setCurrentWidget(panel.evaluation)
+    _wait(app, lambda: panel.evaluation.output_names() == outputs)
+    _wait(app, lambda: not panel.evaluation.samples.loading())
+    return panel
 
 
 def main() -> None:
@@ -58,9 +72,7 @@ def main() -> None:
         _wait(app, lambda: False, 0.5)
         window.view.fit_to_view()
 
-        data = window.panels["DataPanel"]
-        window.docks["DataPanelDock"].raise_()
-        window.resizeDocks([window.docks["DataPanelDock"]], [470], Qt.Orientation.Vertical)
+        data = _panel_on(app, window, "DataPanelDock", "DataPanel", 470)
         _wait(app, lambda: not data.busy)
         data.tabs.setCurrentWidget(data.bindings)
         _wait(app, lambda: False, 0.3)
@@ -73,13 +85,7 @@ def main() -> None:
         window.document.undo_stack.undo()
         _wait(app, lambda: not data.busy)
 
-        panel = window.panels["TrainingPanel"]
-        window.docks["TrainingPanelDock"].raise_()
-        window.resizeDocks([window.docks["TrainingPanelDock"]], [520], Qt.Orientation.Vertical)
-        panel.runs_view.select(evaluation["run"])
-        panel.tabs.setCurrentWidget(panel.evaluation)
-        _wait(app, lambda: panel.evaluation.output_names() == ["kind", "amount"])
-        _wait(app, lambda: not panel.evaluation.samples.loading())
+        panel = _evaluation(app, window, evaluation, ["kind", "amount"])
         window.view.fit_to_view()
         window.statusBar().clearMessage()
         window.grab().save(str(OUT / "evaluation-outputs.png"))
@@ -119,21 +125,13 @@ def image_table(app) -> None:
         window.resize(1600, 1000)
         window.show()
         window.files.open(path, ask=False)
-        data = window.panels["DataPanel"]
-        window.docks["DataPanelDock"].raise_()
-        window.resizeDocks([window.docks["DataPanelDock"]], [470], Qt.Orientation.Vertical)
+        data = _panel_on(app, window, "DataPanelDock", "DataPanel", 470)
         _wait(app, lambda: not data.busy)
         data.tabs.setCurrentWidget(data.bindings)
         window.view.fit_to_view()
         _wait(app, lambda: False, 0.3)
         window.grab().save(str(EXTRA / "image-table-bindings.png"))
-        panel = window.panels["TrainingPanel"]
-        window.docks["TrainingPanelDock"].raise_()
-        window.resizeDocks([window.docks["TrainingPanelDock"]], [520], Qt.Orientation.Vertical)
-        panel.runs_view.select(evaluation["run"])
-        panel.tabs.setCurrentWidget(panel.evaluation)
-        _wait(app, lambda: panel.evaluation.output_names() == ["animal", "weight"])
-        _wait(app, lambda: not panel.evaluation.samples.loading())
+        _evaluation(app, window, evaluation, ["animal", "weight"])
         window.grab().save(str(EXTRA / "image-table-evaluation.png"))
         window.document.undo_stack.setClean()
         window.files.close()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from studio.project.io import load_project, save_project
 from studio.training.config import TrainingConfig
 from studio.workflows import evaluate, train
+from tests.ui.test_eval_samples import _panel
 from tests.workflows.test_multi_io import EXAMPLE
 
 
@@ -25,25 +26,9 @@ def two_heads_eval(tmp_path_factory):
     return project, evaluate.evaluate_run(project)
 
 
-def _evaluation_tab(qtbot, project, result):
-    from studio.ui.document import ProjectDocument
-    from studio.ui.training.panel import TrainingPanel
-
-    panel = TrainingPanel(ProjectDocument(project))
-    qtbot.addWidget(panel)
-    panel.resize(1100, 460)
-    panel.show()
-    qtbot.waitExposed(panel)
-    panel.runs_view.select(result["run"])
-    bar = panel.tabs.tabBar()
-    tab = next(i for i in range(bar.count()) if bar.tabText(i) == "Evaluation")
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tab).center())
-    return panel.evaluation
-
-
 def test_switching_outputs_shows_each_outputs_own_results(qtbot, two_heads_eval):
     project, result = two_heads_eval
-    view = _evaluation_tab(qtbot, project, result)
+    view = _panel(qtbot, project, result)
     qtbot.waitUntil(lambda: view.output_names() == ["kind", "amount"])
     assert view.outputs_bar.isVisible()
     kind, amount = result["outputs"]["kind"], result["outputs"]["amount"]
