@@ -80,3 +80,29 @@ def test_empty_preset_is_refused_in_the_dialog(window, qtbot):
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert not window.document.graph.nodes
+
+
+def test_opening_a_project_that_names_a_preset_asks_before_loading_it(window, qtbot, tmp_path, preset):
+    from studio.graph.model import Node
+    from studio.project.io import save_project
+    from studio.project.model import Project
+    from tests.compiler.graphs import Builder
+    from tests.ui.test_transfer_palette import _answer_trust
+
+    b = Builder()
+    x = b.input(SIZE, SIZE, 3, title="images")
+    base = b.graph.add_node(Node(type="KerasHubPreset", params={"preset": str(preset)}, title="base")).id
+    b.chain(x, base)
+    path = tmp_path / "preset.studio.json"
+    save_project(Project(graph=b.graph, name="preset"), path)
+    seen: list = []
+    _answer_trust(qtbot, "no", seen)
+    window.files.open(path)
+    qtbot.waitUntil(lambda: bool(seen) and window.document.path is None)
+    assert seen == [[str(preset)]] and not window.document.graph.nodes  # refused: nothing loaded
+    _answer_trust(qtbot, "yes", seen)
+    window.files.open(path)
+    qtbot.waitUntil(lambda: len(seen) == 2 and window.document.graph.has_node(base))
+    graph = window.document.graph
+    qtbot.waitUntil(lambda: graph.node(base).params.get("feature_shape") is not None, timeout=90_000)
+    assert tuple(window.document.report.outputs[base][0]) == (None, CHANNELS)
