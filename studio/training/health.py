@@ -45,7 +45,8 @@ VANISHING_RELATIVE = 1e-4  # gradient norm below this times the largest layer's:
 DEAD_FRACTION = 0.5  # half of a ReLU layer's units never positive on the probe batch
 SATURATED_FRACTION = 0.5  # half of a sigmoid/tanh layer's outputs within 1% of its limits
 PROBE_SAMPLES = 64
-DEFAULT_EVERY = 50
+DEFAULT_EVERY = 50  # calls into TensorFlow between two measurements (at most)
+BUDGET = 0.02  # measurements beyond each epoch's first stop while they cost more than this share of the time
 
 KINDS = ("nan", "exploding", "dead", "vanishing", "saturated")
 
@@ -324,12 +325,16 @@ class Monitor:
 
     # in-step measuring -------------------------------------------------------------------
     def attach(self, model: Any, x: Any, steps_per_epoch: Optional[int]) -> Any:
-        """Wrap `model`'s optimizer for the run and return the Keras callback to add to fit()."""
+        """Wrap `model`'s optimizer for the run and return the Keras callback to add to fit().
+
+        Two train functions are traced: the plain one, and a measuring one whose update also
+        writes the norms; the callback hands fit() the measuring one for one call now and then
+        (each epoch's first, and every `every` calls while measuring costs under `BUDGET` of the
+        time), so the other steps run exactly as without health."""
         import keras
         import tensorflow as tf
 
         self.model = model
-        self.every = self.every or max(1, min(DEFAULT_EVERY, (steps_per_epoch or 2) // 2))
         self.steps_per_epoch = steps_per_epoch or 0
         holder, found = self._find(model)
         self.weighted = [layer for layer in found if layer.trainable_weights]
@@ -342,42 +347,42 @@ class Monitor:
         self.measured_at = tf.Variable(-1, dtype=tf.int64, trainable=False, name="studio_health_step")
         optimizer = model.optimizer
         original = optimizer.apply_gradients
-        every = self.every
+        self._tracing_measured = False
 
         def apply_gradients(grads_and_vars: Any) -> Any:
             pairs = [(g, v) for g, v in grads_and_vars]
-            step = tf.cast(optimizer.iterations, tf.int64)
-            measure = tf.equal(step % every, 0)
             kept = [(g, v, slot[id(v)]) for g, v in pairs if id(v) in slot and g is not None]
-
-            def copy() -> list:
-                return [tf.identity(tf.convert_to_tensor(v)) for _g, v, _i in kept]
-
-            def nothing() -> list:
-                return [tf.zeros([0], dtype=v.dtype) for _g, v, _i in kept]
-
-            before = tf.cond(measure, copy, nothing) if kept else []
+            if not self._tracing_measured or not kept:  # the plain train function
+                return original(pairs)
+            before = [tf.identity(tf.convert_to_tensor(v)) for _g, v, _i in kept]
             result = original(pairs)
-
-            def write() -> Any:
-                sums = [[0.0, 0.0, 0.0] for _ in range(count)]
-                for (g, v, i), old in zip(kept, before):
-                    new = tf.cast(tf.convert_to_tensor(v), tf.float32)
-                    g = tf.cast(tf.convert_to_tensor(g), tf.float32)
-                    sums[i][0] += tf.reduce_sum(tf.square(g))
-                    sums[i][1] += tf.reduce_sum(tf.square(new))
-                    sums[i][2] += tf.reduce_sum(tf.square(new - tf.cast(old, tf.float32)))
-                rows = tf.stack([tf.sqrt(tf.stack([tf.cast(c, tf.float32) for c in row])) for row in sums])
-                self.measured_at.assign(step)
-                return self.stats.assign(rows)
-
-            if kept:
-                tf.cond(measure, write, lambda: tf.convert_to_tensor(self.stats))
+            sums = [[0.0, 0.0, 0.0] for _ in range(count)]
+            for (g, v, i), old in zip(kept, before):
+                new = tf.cast(tf.convert_to_tensor(v), tf.float32)
+                g = tf.cast(tf.convert_to_tensor(g), tf.float32)
+                sums[i][0] += tf.reduce_sum(tf.square(g))
+                sums[i][1] += tf.reduce_sum(tf.square(new))
+                sums[i][2] += tf.reduce_sum(tf.square(new - tf.cast(old, tf.float32)))
+            self.stats.assign(tf.stack([tf.sqrt(tf.stack([tf.cast(c, tf.float32) for c in row])) for row in sums]))
+            self.measured_at.assign(tf.cast(optimizer.iterations, tf.int64))
             return result
 
         optimizer.apply_gradients = apply_gradients
         self._optimizer = optimizer
-        model.train_function = None  # traced again, with the wrapped update
+        model.make_train_function(force=True)
+        self.plain_function = model.train_function
+        model.make_train_function(force=True)
+        measuring = model.train_function
+
+        def measured_function(*args: Any) -> Any:
+            self._tracing_measured = True  # read while TensorFlow traces it (its first call)
+            try:
+                return measuring(*args)
+            finally:
+                self._tracing_measured = False
+
+        self.measured_function = measured_function
+        model.train_function = self.plain_function
         self._build_probe(keras, holder, model, x)
         self._last_read = -1
         return _callback_class()(self)
@@ -454,6 +459,10 @@ class Monitor:
 
         self.probe_outputs = outputs_of
         self.probe = tf.function(summary, reduce_retracing=True)
+        try:
+            self.probe(self.probe_x)  # traced now, before fit(): the samples' time budget counts runs only
+        except Exception:  # noqa: BLE001 - a probe that cannot run leaves the gradient statistics
+            self.probe = None
 
     def _activations(self) -> dict[str, dict[str, Any]]:
         import numpy as np
@@ -600,30 +609,48 @@ def _callback_class() -> type:
     global _CALLBACK
     if _CALLBACK is None:
         class HealthCallback(keras.callbacks.Callback):
-            """Reads the in-step measurement every `every` batches and at each epoch's end."""
+            """Hands fit() the measuring train function for one call now and then, and reads
+            what it measured (with the activation probe) at the end of that call."""
 
-            async_safe = True  # reads two small variables; Keras may run it off the training thread
+            async_safe = True  # sets an attribute and reads two small variables
 
             def __init__(self, monitor: Monitor) -> None:
                 super().__init__()
                 self.monitor = monitor
                 self.epoch = 0
-                self.batches = 0
+                self.calls = 0
+                self.started = time.perf_counter()
+
+            def on_train_begin(self, logs: Any = None) -> None:
+                self.started = time.perf_counter()
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 self.epoch = epoch
+                self.calls = 0
+                self.monitor.model.train_function = self.monitor.measured_function  # each epoch's first call
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                self.batches += 1
-                if self.batches % self.monitor.every == 0:
-                    steps = self.monitor.steps_per_epoch or (batch + 1)
-                    self.monitor.sample(self.epoch + (batch + 1) / steps)
+                monitor = self.monitor
+                model = monitor.model
+                self.calls += 1
+                if model.train_function is monitor.measured_function:
+                    model.train_function = monitor.plain_function
+                    steps = monitor.steps_per_epoch or (batch + 1)
+                    monitor.sample(self.epoch + min(1.0, (batch + 1) / steps))
+                every = monitor.every or max(1, min(DEFAULT_EVERY, _calls_per_epoch(model, monitor) // 2))
+                if self.calls % every == 0 and monitor.seconds <= BUDGET * (time.perf_counter() - self.started):
+                    model.train_function = monitor.measured_function
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                self.monitor.sample(epoch + 1.0)
+                self.monitor.model.train_function = self.monitor.plain_function
 
         _CALLBACK = HealthCallback
     return _CALLBACK
+
+
+def _calls_per_epoch(model: Any, monitor: Monitor) -> int:
+    per_call = getattr(model, "steps_per_execution", 1) or 1
+    return max(1, -(-(monitor.steps_per_epoch or 2) // int(per_call)))
 
 
 _CALLBACK: Optional[type] = None
