@@ -29,6 +29,7 @@ seconds): importing this module is free.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -380,13 +381,7 @@ def build_preset(handle: str, input_shape: tuple, pooling: str = "avg", pixels: 
 
 
 def _count(weights: list) -> int:
-    total = 0
-    for weight in weights:
-        size = 1
-        for dim in weight.shape:
-            size *= int(dim)
-        total += size
-    return total
+    return sum(math.prod(int(d) for d in weight.shape) for weight in weights)
 
 
 def discover(handle: str, input_shape: tuple, pooling: str = "avg", pixels: str = "0-255") -> dict:
