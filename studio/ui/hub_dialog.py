@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.graph.edits import Batch, Connect, SetParam
 from studio.graph.layers.presets import DISCOVERED as PRESET_DISCOVERED
-from studio.graph.layers.presets import PRESET
+from studio.graph.layers.presets import POPULAR_PRESETS, PRESET
 from studio.graph.layers.transfer import BACKBONE, HUB_MODULE
 from studio.graph.model import Edge
 from studio.hub.presets import validate_preset
@@ -83,6 +84,8 @@ class HubDialog(QDialog):
         self.edit = QLineEdit(handle, self)
         self.edit.setObjectName("hubHandle")
         self.edit.setPlaceholderText(EXAMPLE_PRESET if preset else EXAMPLE_HANDLE)
+        if preset:  # the well-known image presets' names complete as they are typed
+            self.edit.setCompleter(QCompleter([name for name, _text in POPULAR_PRESETS], self))
         self.browse = QPushButton("Folder…", self)
         self.browse.setObjectName("hubBrowse")
         self.browse.clicked.connect(self._choose_folder)

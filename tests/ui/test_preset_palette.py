@@ -106,3 +106,15 @@ def test_opening_a_project_that_names_a_preset_asks_before_loading_it(window, qt
     graph = window.document.graph
     qtbot.waitUntil(lambda: graph.node(base).params.get("feature_shape") is not None, timeout=90_000)
     assert tuple(window.document.report.outputs[base][0]) == (None, CHANNELS)
+
+
+def test_the_dialog_completes_well_known_preset_names_and_the_palette_explains_them(window, qtbot):
+    tip = window.palette.item("KerasHubPreset").toolTip(0)
+    assert "resnet_50_imagenet" in tip and "ImageNet-1k" in tip and "token ids" in tip
+    _double_click(window, window.palette.item("KerasHubPreset"))
+    dialog = _hub_dialog(qtbot)
+    QTest.keyClicks(dialog.edit, "resnet_5")
+    completer = dialog.edit.completer()
+    qtbot.waitUntil(lambda: completer.completionCount() >= 1)
+    assert completer.currentCompletion() == "resnet_50_imagenet"
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)

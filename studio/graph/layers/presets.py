@@ -25,6 +25,17 @@ PIXELS = ("0-255", "0-1")
 DISCOVERED = ("backbone_class", "input_shape", "input_dtype", "feature_shape", "discovered_for",
               "param_counts", "layer_params", "rescale")
 
+#: KerasHub image presets worth knowing (all pretrained on ImageNet-1k at 224x224; numbers from KerasHub's
+#: preset table): the dialog completes these names, the palette's explanation lists them.
+POPULAR_PRESETS = (
+    ("mobilenet_v3_small_100_imagenet", "MobileNetV3 Small, 0.9M parameters: the fastest, for CPUs and phones"),
+    ("mobilenet_v3_large_100_imagenet", "MobileNetV3 Large, 3.0M: fast, a little more accurate"),
+    ("efficientnet_b0_ra_imagenet", "EfficientNet B0, 5.3M: accurate for its size"),
+    ("resnet_18_imagenet", "ResNet-18, 11.2M: a small classic"),
+    ("resnet_50_imagenet", "ResNet-50, 23.6M: the classic, robust to fine-tune"),
+    ("vit_base_patch16_224_imagenet", "ViT-B/16, 85.8M: a vision transformer, for a GPU"),
+)
+
 PRESET_EXPLANATION = (
     "A pretrained backbone from KerasHub, the Keras team's library of Keras 3 models (ResNet, EfficientNet, "
     "MobileNet, ViT, ConvNeXt... presets, pretrained on ImageNet), used as one node. Give a local preset "
@@ -33,7 +44,8 @@ PRESET_EXPLANATION = (
     "feature shapes and its exact parameter counts are read when it is loaded; the preset's own image "
     "scaling is added in front. Text backbones (BERT, GPT-2...) take token ids (0 = padding) and give one "
     "vector per token. Pick it for a backbone that Keras Applications does not ship, or for a preset you "
-    "saved yourself."
+    "saved yourself. Image presets (ImageNet-1k, 224x224): "
+    + "; ".join(f"{name} ({text})" for name, text in POPULAR_PRESETS) + "."
 )
 
 
