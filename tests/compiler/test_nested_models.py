@@ -267,3 +267,22 @@ def test_a_two_input_run_model_imports_as_the_designed_graph():
     x = [np.random.default_rng(5).normal(3.0, 2.0, (4, 3)).astype("float32"),
          np.random.default_rng(6).normal(size=(4, 2)).astype("float32")]
     assert max_abs_diff(predict(wrapped, x), predict(rebuilt, x)) == 0.0
+
+
+def test_a_model_shaped_otherwise_keeps_its_nested_model_as_a_group():
+    """Only the wrapper's own structure is drawn as the designed network: a trainable layer between
+    the scaling and the nested model (or a second call of it) keeps the nested model a group."""
+    from studio.compiler.from_config import run_wrapper
+
+    x = keras.Input((3,), name="inner_x")
+    network = keras.Model(x, layers.Dense(2, name="head")(x), name="net")
+    raw = keras.Input((3,), name="raw")
+    scaled = layers.Normalization(mean=[0.0, 1.0, 2.0], variance=[1.0, 1.0, 4.0], name="normalize")(raw)
+    plain = keras.Model(raw, network(scaled), name="net_raw_inputs")
+    assert run_wrapper(plain.get_config()) is not None
+    extra = keras.Model(raw, network(layers.Dense(3, name="mix")(scaled)), name="net_raw_inputs")
+    twice = keras.Model(raw, [network(scaled), network(raw)], name="net_raw_inputs")
+    for model in (extra, twice):
+        assert run_wrapper(model.get_config()) is None
+        imported = graph_from_config(model.get_config(), keras_config=keras_config)
+        assert [g.name for g in imported.graph.groups][:1] == ["net"]
