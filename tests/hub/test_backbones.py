@@ -44,7 +44,31 @@ def test_mobilenet_v2_freezes_like_keras(freeze):
         layer.trainable = False
     assert _count(ours.trainable_weights) == _count(reference.trainable_weights)
     assert _count(ours.non_trainable_weights) == _count(reference.non_trainable_weights)
+    # The node shows the same split before anything is built (pure inference).
+    assert report.params[node] == (_count(ours.trainable_weights), _count(ours.non_trainable_weights))
     assert tuple(model.get_layer("base").output.shape) == tuple(report.outputs[node][0])
+
+
+def test_every_backbone_layer_table_adds_up_to_its_trainable_count():
+    from studio.graph.layers.backbone_counts import LAYERS
+    from studio.graph.layers.transfer import frozen_counts
+
+    assert set(LAYERS) == set(BACKBONES)
+    for name, rows in LAYERS.items():
+        assert sum(count for _, count in rows) == BACKBONES[name].trainable, name
+        total = sum(param_counts(name, 1))
+        assert frozen_counts(name, 1, 0) == param_counts(name, 1) or BACKBONES[name].preprocessing == "caffe"
+        frozen = frozen_counts(name, 1, 10_000)
+        assert frozen[0] == 0 and sum(frozen) == sum(frozen_counts(name, 1, 0)) >= total, name
+
+
+def test_a_one_channel_backbone_frozen_part_way_counts_like_keras():
+    graph, node = _graph(pooling="avg", freeze_up_to=20)
+    graph.node(next(n.id for n in graph.nodes if n.type == "Input")).params["batch_shape"] = [None, SIZE, SIZE, 1]
+    report = analyse(graph)
+    assert not report.errors, report.errors
+    ours = build_model(make_plan(graph, report=report)).get_layer("base")
+    assert report.params[node] == (_count(ours.trainable_weights), _count(ours.non_trainable_weights))
 
 
 def test_frozen_backbone_has_no_trainable_weights_and_runs_in_inference_mode():
@@ -139,3 +163,11 @@ def test_table_matches_keras(name):
 @pytest.mark.parametrize("name", [n for n in BACKBONES if n not in FAST])
 def test_table_matches_keras_slow(name):
     _check_table(name, max(BACKBONES[name].min_size, 80) + 3)
+
+
+def test_the_layer_table_is_what_keras_builds_today():
+    """After a Keras upgrade this fails: run `python -m studio.hub.backbone_table` again."""
+    from studio.graph.layers.backbone_counts import LAYERS
+    from studio.hub.backbone_table import table_row
+
+    assert tuple(table_row("MobileNetV3Small")) == LAYERS["MobileNetV3Small"]

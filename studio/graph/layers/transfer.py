@@ -272,10 +272,25 @@ def _backbone_shape(params: dict, input_shapes) -> list:
     return [output_shape(params["backbone"], shape, params["pooling"])]
 
 
+def frozen_counts(name: str, channels: int, freeze_up_to: int) -> tuple[int, int]:
+    """(trainable, non_trainable) of the backbone node with its first `freeze_up_to` layers frozen
+    (`model.layers[:N]`, as the build does), from the per-layer table Keras gave."""
+    from studio.graph.layers.backbone_counts import LAYERS
+
+    trainable, non_trainable = node_param_counts(name, channels)
+    rows = LAYERS.get(name)
+    if not freeze_up_to or not rows:
+        return trainable, non_trainable
+    kept = sum(count for index, count in rows if index >= freeze_up_to)
+    if rows[0][0] >= freeze_up_to:  # the first convolution, the one that grows with the input's channels
+        kept += get_backbone(name).per_channel * (channels - 3)
+    return kept, trainable + non_trainable - kept
+
+
 def _backbone_count(params: dict, input_shapes) -> tuple[int, int]:
     shape = tuple(input_shapes[0])
     channels = shape[-1] if len(shape) == 4 and shape[-1] is not None else 3
-    return node_param_counts(params["backbone"], channels)
+    return frozen_counts(params["backbone"], channels, int(params.get("freeze_up_to") or 0))
 
 
 def _backbone_advice(params: dict, input_shapes) -> list:
