@@ -222,20 +222,8 @@ class HealthHistory:
                                                               s.act_rms, s.gain, s.dead, s.saturated)
                 ] + [int(s.non_finite), flags.get(s.node_id, "")])
         files.atomic_write_text(folder / HEALTH_CSV, out.getvalue())
-        files.atomic_write_text(folder / HEALTH_JSON, json.dumps(
-            {"samples": len(self.reports), "first_nan_op": self.first_op,
-             "flags": _finite(self.flags())}, indent=1, allow_nan=False))
-
-
-def _finite(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become None."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+        files.atomic_write_json(folder / HEALTH_JSON, {"samples": len(self.reports), "first_nan_op": self.first_op,
+                                                       "flags": self.flags()})
 
 
 def read_flags(run_dir: Path) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ A run folder holds:
     logs/            TensorBoard event files
     evaluation.json  metrics on the test split (when evaluated)
     error.txt        the traceback of a failed run
+    health.csv       training health per layer per sample, health.json its flags (with health on;
+                     studio/training/health.py)
 
 Every file is written atomically (temp file beside it, fsync, rename; see
 `studio.core.files`): a kill mid-save leaves the previous file or none, never
