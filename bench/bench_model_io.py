@@ -221,10 +221,12 @@ def run_rounds(models: dict, steps: list[str], rounds: int, limit_mb: float, oth
         turn = order[k % len(order):] + order[:k % len(order)]
         for name, info in models.items():
             others = commands(name, folder, other) if other is not None else {}
-            for step in turn:
-                results[name].setdefault(step, []).append(measure(info["commands"][step], limit_mb))
-                if step in others and step != "baseline":
-                    results[name].setdefault(f"{step} (other)", []).append(measure(others[step], limit_mb))
+            runs = [(step, info["commands"][step]) for step in turn]
+            runs += [(f"{step} (other)", others[step]) for step in turn if step in others and step != "baseline"]
+            for step, command in sorted(runs, key=lambda r: turn.index(r[0].split(" (")[0])):
+                r = measure(command, limit_mb)
+                results[name].setdefault(step, []).append(r)
+                print(f"  {name:16} {step:20} {r['seconds']:6.1f} s {r['peak_mb']:6.0f} MB rc {r['rc']}", flush=True)
     return results
 
 

@@ -207,28 +207,29 @@ def export_project(project: Project, fmt: str, path: str | Path, run: str | None
     stem = target.name[:-3] if target.name.endswith(".py") else target.stem
     with ScriptRunner() as runner:  # the script's check process loads TensorFlow meanwhile
         info = _run_info(project, run, which)
-        if info is None:
-            # The script needs the graph and the data, not the model: written first, so the check
-            # process builds the script's model while this one builds its own.
-            step("preparing the data's scaling for the script")
-            dataset, scale = project_scaling(project)
-            settings = script_settings(project, plan, stem, None, scale, dataset, None)
-            step("writing the Python script")
-            with stage_script(target, plan, settings, runner) as script:
+        run_source = None
+        if info is not None:
+            step("loading the model" + (f" of run {run}" if run else ""))
+            run_source = _from_run(project, info, which, plan)
+            plan = run_source.plan  # the graph the run trained
+        # The script needs the graph and the data (a run's: its scaling layers), not the model's
+        # weights: written first, so the check process builds the script's model while this one
+        # builds its own.
+        step("preparing the data's scaling for the script")
+        dataset, scale = script_scaling(project, run_source)
+        task, training = (run_source.task, run_source.training) if run_source else (None, None)
+        settings = script_settings(project, plan, stem, task, scale, dataset, training)
+        step("writing the Python script")
+        with stage_script(target, plan, settings, runner) as script:
+            if run_source is None:
                 step("loading the model")
                 source = _local_source(project, plan, log)
-                reference = reference_model(source, source.model, dataset, scale)
-                return export_model(reference, fmt, target, plan=plan, script_settings=settings,
-                                    graph_model=source.model, step=step, runner=runner, script=script)
-        step("loading the model" + (f" of run {run}" if run else ""))
-        source = _from_run(project, info, which, plan)
-        # A run's model may wrap the graph's in its scaling: the graph's model gets its weights.
-        bare = graph_model(source)
-        step("preparing the data's scaling for the script")
-        dataset, scale, reference = script_data(project, source, bare)
-        settings = script_settings(project, source.plan, stem, source.task, scale, dataset, source.training)
-        return export_model(reference, fmt, target, plan=source.plan, script_settings=settings,
-                            graph_model=bare, step=step, runner=runner)
+                bare = source.model
+            else:  # a run's model may wrap the graph's in its scaling: the graph's model gets its weights
+                source, bare = run_source, graph_model(run_source)
+            return export_model(reference_model(source, bare, dataset, scale), fmt, target, plan=plan,
+                                script_settings=settings, graph_model=bare, step=step, runner=runner,
+                                script=script)
 
 
 # --- the data's scaling in the exported script --------------------------------------------
@@ -275,21 +276,19 @@ def script_data(project: Project, source: ModelSource, bare: Any) -> tuple[Optio
     * the model the script's must equal on raw inputs: the run's model, or
       `bare` wrapped in the scaling the way the app wraps it.
     """
-    if source.run_id is not None:
-        found = app_preprocessing(source.model)
-        dataset = (source.dataset or _resolved(project)) if project.dataset else None
-        if not found and source.model is not bare and _bound_wrapper(dataset, source, bare) is not None:
-            return dataset, {}, source.model  # data bound per Input: the app's model takes each raw, as the script's
-        return (dataset, found[0], source.model) if found else (dataset, {}, bare)
-    dataset, scale = project_scaling(project)
+    dataset, scale = script_scaling(project, source if source.run_id is not None else None)
     return dataset, scale, reference_model(source, bare, dataset, scale)
 
 
-def project_scaling(project: Project) -> tuple[Optional[dict], Optional[dict]]:
-    """`(dataset spec, scaling)` of `script_data` for the project's own model (no run): what
-    the script's data part needs, read from the data alone (no model needed)."""
+def script_scaling(project: Project, run: Optional[ModelSource] = None) -> tuple[Optional[dict], Optional[dict]]:
+    """`(dataset spec, scaling)` of `script_data`, known before the graph's model is built:
+    a `run`'s own scaling layers and resolved spec, else the project's data."""
     from studio.export.script_parts import scaling
 
+    if run is not None:
+        found = app_preprocessing(run.model)
+        dataset = (run.dataset or _resolved(project)) if project.dataset else None
+        return dataset, (found[0] if found else {})
     if not project.dataset:
         return None, None
     from studio.data.codegen import fixed_preprocessing
@@ -307,8 +306,15 @@ def project_scaling(project: Project) -> tuple[Optional[dict], Optional[dict]]:
 
 
 def reference_model(source: ModelSource, bare: Any, dataset: Optional[dict], scale: Optional[dict]) -> Any:
-    """The model the script's must equal on raw inputs (no run): `bare` wrapped in the
-    data's scaling the way the app wraps it."""
+    """The model the script's must equal on raw inputs: a run's own model when it takes
+    them (its scaling layers, or data bound per Input), else `bare` wrapped in the data's
+    scaling the way the app wraps it."""
+    if source.run_id is not None:
+        if app_preprocessing(source.model) is not None:
+            return source.model
+        if source.model is not bare and _bound_wrapper(dataset, source, bare) is not None:
+            return source.model  # data bound per Input: the app's model takes each raw, as the script's
+        return bare
     if not dataset:
         return bare
     if not scale and len(bare.inputs) > 1:  # data bound per Input: each its own Normalization, as the app's
