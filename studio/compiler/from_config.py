@@ -4,7 +4,7 @@ Layers become nodes: a layer whose class the catalog knows gets its catalog
 type and, as params, the config keys whose values differ from the defaults;
 any other layer becomes an opaque node that keeps its whole config. Inbound
 nodes become edges; nested models are flattened into the outer graph, their
-nodes recorded as a group (`Graph.groups`, named after the nested model); a
+nodes recorded as a group (`Graph.groups`, named after the nested model, collapsed); a
 layer called several times (a shared embedding, a tower model applied twice)
 becomes one node per call, each later call sharing the first call's layer
 (`Node.shares`). The app's own run model (`best.keras`: the network nested in the
@@ -36,6 +36,7 @@ from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.keras_names import CLASSES, OPS, TF_OP_LAMBDAS, UNSAFE, builtin_layer, operation
 from studio.graph.layers.builtins import PLACEHOLDER
 from studio.graph.layers.operations import TF_FUNCTION_NODES
+from studio.graph.groups import collapse_all
 from studio.graph.layout import apply_layout
 from studio.graph.model import KEYWORD_INPUTS, Edge, Graph, Group, Node
 from studio.graph.spec import LayerSpec
@@ -70,6 +71,7 @@ def graph_from_config(config: dict, catalog: Catalog | None = None,
     outputs = builder.model(config, (), None, trainable=bool(config.get("trainable", True)))
     builder.finish(outputs)
     apply_layout(builder.graph)  # the canvas' Auto layout algorithm
+    collapse_all(builder.graph)  # each nested model opens as one group node
     return ImportedGraph(builder.graph, builder.origin, outputs, builder.warnings, builder.placeholders)
 
 

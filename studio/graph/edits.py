@@ -8,6 +8,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from studio.graph.groups import collapse_moves, expand_moves
 from studio.graph.model import Edge, Graph, Group, Node
 
 
@@ -241,19 +242,30 @@ class MoveNodes(Edit):
 
 class SetGroupCollapsed(Edit):
     """Draw a group (a nested model's layers) as one node, or show its layers again: a view of
-    the graph, saved with the project and undoable like any edit; the model is unchanged."""
+    the graph, saved with the project and undoable like any edit; the model is unchanged. The
+    nodes right of the group make room for its layers (expand) or close up (collapse) in the
+    same step (`studio.graph.groups.expand_moves` / `collapse_moves`)."""
 
     def __init__(self, group_id: str, collapsed: bool, name: str = "") -> None:
         self.group_id, self.collapsed = group_id, bool(collapsed)
         self.text = f"{'Collapse' if collapsed else 'Expand'} group {name or 'group'}"
         self._old = False
+        self._moved: dict[str, tuple] = {}  # node id -> where it was, for the nodes making room
 
     def apply(self, graph: Graph) -> None:
         self._old = graph.group(self.group_id).collapsed
+        moves = {}
+        if self._old != self.collapsed:
+            moves = (collapse_moves if self.collapsed else expand_moves)(graph, self.group_id)
+        self._moved = {n: graph.node(n).position for n in moves}
+        for node_id, position in moves.items():
+            graph.move(node_id, position)
         graph.set_group_collapsed(self.group_id, self.collapsed)
 
     def revert(self, graph: Graph) -> None:
         graph.set_group_collapsed(self.group_id, self._old)
+        for node_id, position in self._moved.items():
+            graph.move(node_id, position)
 
 
 class AddGroup(Edit):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from studio.graph.inference import ShapeReport
+from studio.graph.layout import COLUMN
 from studio.graph.model import Edge, Graph, Group
 
 Ref = tuple[str, int]  # (node id, output port)
@@ -99,3 +100,68 @@ def standing_in(graph: Graph) -> dict[str, str]:
         for member in graph.group_members(group.id):
             found.setdefault(member, group.id)
     return found
+
+
+# -- room for a group's layers ---------------------------------------------------------
+# Collapsed, a group takes one column; expanded, its layers run left to right from the group node's
+# place. Expanding pushes what lies to the right of the group node just clear of its last layer;
+# collapsing pulls it back by at most the group's width, so expand then collapse puts every node
+# back where it was.
+Moves = dict[str, tuple[float, float]]
+
+
+def _extent(graph: Graph, group_id: str) -> tuple[float, float]:
+    """(x of the group node, x of its right-most layer seen while it is expanded): layers hidden in
+    a collapsed group inside it do not count, that group's node does."""
+    members = graph.group_members(group_id)
+    hidden: set[str] = set()
+    for other in graph.groups:
+        inner = graph.group_members(other.id)
+        if other.id != group_id and other.collapsed and set(inner) < set(members):
+            hidden.update(inner[1:])
+    x0 = float(graph.node(members[0]).position[0])
+    return x0, max(float(graph.node(m).position[0]) for m in members if m not in hidden)
+
+
+def _shifted(graph: Graph, ids: list[str], dx: float) -> Moves:
+    moved = {}
+    for node_id in ids:
+        x, y = graph.node(node_id).position[:2]
+        moved[node_id] = (float(x) + dx, float(y))
+    return moved
+
+
+def expand_moves(graph: Graph, group_id: str) -> Moves:
+    """Where the nodes right of a collapsed group go when it expands (none when they are clear)."""
+    members = set(graph.group_members(group_id))
+    if not members:
+        return {}
+    x0, x1 = _extent(graph, group_id)
+    right = [n.id for n in graph.nodes if n.id not in members and n.position[0] > x0]
+    if not right:
+        return {}
+    shift = x1 + COLUMN - min(float(graph.node(n).position[0]) for n in right)
+    return _shifted(graph, right, shift) if shift > 0 else {}
+
+
+def collapse_moves(graph: Graph, group_id: str) -> Moves:
+    """Where the nodes right of an expanded group go when it collapses to one node: left, closing
+    the room its layers took (by at most the group's width, never past one column after it)."""
+    members = set(graph.group_members(group_id))
+    if not members:
+        return {}
+    x0, x1 = _extent(graph, group_id)
+    right = [n.id for n in graph.nodes if n.id not in members and n.position[0] > x1]
+    if not right:
+        return {}
+    shift = min(min(float(graph.node(n).position[0]) for n in right) - x0 - COLUMN, x1 - x0)
+    return _shifted(graph, right, -shift) if shift > 0 else {}
+
+
+def collapse_all(graph: Graph) -> None:
+    """Collapse every group of a graph being built (an imported model's nested models), inner
+    groups first, the nodes after each pulled in (see `collapse_moves`)."""
+    for group in sorted(graph.groups, key=lambda g: len(graph.group_members(g.id))):
+        for node_id, position in collapse_moves(graph, group.id).items():
+            graph.move(node_id, position)
+        graph.set_group_collapsed(group.id, True)
