@@ -226,6 +226,35 @@ class HealthHistory:
                                                        "flags": self.flags()})
 
 
+def load_history(run_dir: Path) -> HealthHistory:
+    """A run's health history as `write` saved it (empty when the run has none or it is unreadable)."""
+    history = HealthHistory()
+    messages = {(f.get("node_id"), f.get("kind")): f.get("message", "") for f in read_flags(run_dir)}
+    reports: dict[int, HealthReport] = {}
+
+    def number(text: str) -> Optional[float]:
+        return float(text) if text not in ("", None) else None
+
+    try:
+        for row in read_history(run_dir):
+            step = int(row["step"])
+            report = reports.get(step)
+            if report is None:
+                report = reports[step] = HealthReport(step=step, epoch=float(row["epoch"]), layers=[])
+            stats = LayerStats(node_id=row["node"], label=row["label"], non_finite=row["non_finite"] == "1")
+            for key in ("grad_norm", "weight_norm", "update_ratio", "act_rms", "gain", "dead", "saturated"):
+                setattr(stats, key, number(row[key]))
+            report.layers.append(stats)
+            if row["flag"] in KINDS:
+                report.flags.append(Flag(row["node"], row["label"], row["flag"],
+                                         messages.get((row["node"], row["flag"]), "")))
+    except (KeyError, ValueError, TypeError):
+        return HealthHistory()
+    for step in sorted(reports):
+        history.add(reports[step])
+    return history
+
+
 def read_flags(run_dir: Path) -> list[dict[str, Any]]:
     """The flags a run's health.json recorded (none when it has none)."""
     path = Path(run_dir) / HEALTH_JSON

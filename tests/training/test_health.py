@@ -71,6 +71,11 @@ def test_a_layer_with_a_huge_initializer_is_flagged_as_exploding_on_its_node(tmp
     assert {r["node"] for r in rows} >= {"boom", "hidden", "species"}
     assert any(r["node"] == "boom" and r["flag"] == "exploding" for r in rows)
     assert [f["node_id"] for f in health.read_flags(result.run_dir)] == [f["node_id"] for f in result.health]
+    loaded = health.load_history(result.run_dir)  # what the Health tab shows for a past run
+    assert [(f["node_id"], f["kind"], f["message"]) for f in loaded.flags()] == [
+        (f["node_id"], f["kind"], f["message"]) for f in result.health]
+    assert loaded.series("hidden", "grad_norm")[1] == pytest.approx(
+        [r.layers[[s.node_id for s in r.layers].index("hidden")].grad_norm for r in recorder.health], rel=1e-5)
 
 
 def test_a_relu_layer_with_a_large_negative_bias_is_flagged_as_dead_units(tmp_path):

@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 from studio.training import health
 
 REDRAW_MS = 200
+WAITING = ("Training health shows here while a network trains: each layer's gradients, weights and units, and "
+           "what to fix when one goes wrong.")
 COLUMNS = ("Layer", "Status", "Gradient norm", "Update / weight", "Weight norm", "Dead units", "Saturated",
            "Output scale")
 STATUS_TEXT = {"nan": "NaN / inf", "exploding": "exploding", "vanishing": "vanishing", "dead": "dead units",
@@ -68,8 +70,7 @@ class HealthView(QWidget):
         self.history = health.HealthHistory()
         self.selected: Optional[str] = None
         self._rows: list[str] = []  # node id of each row
-        self.summary = QLabel("Training health shows here while a network trains: each layer's gradients, "
-                              "weights and units, and what to fix when one goes wrong.")
+        self.summary = QLabel(WAITING)
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -122,6 +123,12 @@ class HealthView(QWidget):
         self.selected = None
         self.redraw()
 
+    def set_history(self, history: health.HealthHistory) -> None:
+        """Show a finished run's health (loaded from its folder)."""
+        self.history = history
+        self.selected = None
+        self.redraw()
+
     def add_report(self, report: health.HealthReport) -> None:
         self.history.add(report)
         if not self._timer.isActive():
@@ -171,7 +178,9 @@ class HealthView(QWidget):
                 item.setBackground(QBrush(color) if color is not None else QBrush())
                 if column > 1:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if last is not None:
+        if last is None:
+            self.summary.setText(WAITING)
+        else:
             count = len(flagged)
             self.summary.setText(
                 f"Epoch {last.epoch:.2f}, step {last.step}: "

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from studio.core.errors import StudioError
 from studio.core.text import duration
 from studio.training import runs
+from studio.training.health import load_history as load_health
 from studio.training.history import MetricsHistory
 from studio.training.reports import BatchReport, EpochReport, RunResult, StartInfo
 from studio.ui.training.estimate_line import EstimateLine
@@ -467,6 +468,7 @@ class TrainingPanel(QWidget):
             self._shown_run = info.id
             self.history = runs.load_history(info)
             self.plots.set_history(self.history)
+            self.health.set_history(load_health(info.path))  # empty for a run without health
 
     def _select_node(self, node_id: str) -> None:
         """A Health row was clicked: select its node on the canvas."""
