@@ -30,7 +30,6 @@ from studio.graph.model import Edge, Graph, Group, Node
 from studio.workflows.hooks import CancelFlag, Progress, steps
 
 BACKBONE = "Backbone"
-BELOW = 200.0  # the layers after the first are laid out this far below the backbone's row
 
 
 class ExpandError(StudioError):
@@ -164,18 +163,17 @@ def expand_model(graph: Graph, node_id: str, model: Any, name: str, step: Option
 
 
 def _place(graph: Graph, node_id: str, sub: Graph, input_id: str, output_id: str) -> tuple[list[Node], list[Edge]]:
-    """The layers laid out left to right: the first where the node was (the collapsed group is drawn
-    there), the others in a row below, clear of the node's row; the sub-model's Input replaced by
-    what feeds the node, its output wired to the node's consumers."""
+    """The layers laid out left to right from where the node was (the collapsed group is drawn
+    there; expanding it pushes the nodes after it clear, `SetGroupCollapsed`); the sub-model's Input
+    replaced by what feeds the node, its output wired to the node's consumers."""
     anchor = graph.node(node_id).position
     positions = layered_positions(sub)
     members = [n for n in sub.nodes if n.id != input_id]
     x0, y0 = positions[members[0].id]
     nodes = []
-    for i, n in enumerate(members):
+    for n in members:
         x, y = positions[n.id]
-        nodes.append(Node.from_dict({**n.to_dict(), "position": (anchor[0] + x - x0,
-                                                                 anchor[1] + y - y0 + (BELOW if i else 0.0))}))
+        nodes.append(Node.from_dict({**n.to_dict(), "position": (anchor[0] + x - x0, anchor[1] + y - y0)}))
     (feed,) = graph.inputs_of(node_id)
     edges = []
     for e in sub.edges:

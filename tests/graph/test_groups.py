@@ -95,3 +95,56 @@ def test_a_nested_models_group_counts_its_parameters_as_keras_does():
                                        sum(int(w.numpy().size) for w in tower.non_trainable_weights))
         assert trainable + frozen == tower.count_params()
     assert report.total_params == model.count_params()
+
+
+def _xs(g: Graph) -> dict[str, float]:
+    return {n.id: float(n.position[0]) for n in g.nodes}
+
+
+def test_collapsing_closes_the_groups_room_and_expanding_opens_it_again_in_the_same_step():
+    g = encoder_graph()  # x 0 | e1 280, e2 560, add 840 | out 1120
+    g.add_node(Node("Dense", {"units": 2}, "side", (1400, 200), id="side"))
+    g.connect(Edge("out", "side", 0, 0))
+    history = History(g)
+    history.push(SetGroupCollapsed("g", True, "encoder"))
+    # the group node stands at e1 (280): what came after it follows one column later
+    assert _xs(g) == {"x": 0, "e1": 280, "e2": 560, "add": 840, "out": 560, "side": 840}
+    assert g.node("side").position[1] == 200  # rows are kept
+    history.push(SetGroupCollapsed("g", False, "encoder"))
+    assert _xs(g) == {"x": 0, "e1": 280, "e2": 560, "add": 840, "out": 1120, "side": 1400}
+    history.push(SetGroupCollapsed("g", True, "encoder"))
+    history.push(SetGroupCollapsed("g", False, "encoder"))
+    assert _xs(g)["out"] == 1120  # expand then collapse is stable
+    history.undo()  # one step: the group and the nodes around it
+    assert g.group("g").collapsed and _xs(g)["out"] == 560
+    history.undo()
+    assert not g.group("g").collapsed and _xs(g)["out"] == 1120
+
+
+def test_expanding_moves_nothing_when_the_layers_have_room():
+    g = encoder_graph(collapsed=True)  # collapsed with its layers' room still free
+    History(g).push(SetGroupCollapsed("g", False, "encoder"))
+    assert _xs(g) == {"x": 0, "e1": 280, "e2": 560, "add": 840, "out": 1120}
+
+
+def test_an_imported_nested_sequential_is_one_collapsed_group_its_layers_in_a_row_when_expanded():
+    keras = pytest.importorskip("keras")
+    from studio.compiler.from_config import graph_from_config
+    from studio.compiler.keras_import import keras_config
+
+    inner = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, name="a"), keras.layers.Dense(8, name="b"),
+                              keras.layers.Dense(4, name="c")], name="block")
+    x = keras.Input((6,), name="x")
+    model = keras.Model(x, keras.layers.Dense(2, name="head")(inner(x)), name="outer")
+    g = graph_from_config(model.get_config(), keras_config=keras_config).graph
+    (group,) = g.groups
+    assert group.name == "block" and group.collapsed
+    title = {n.title: n.id for n in g.nodes}
+    xs, ax = _xs(g), group_anchor(g, group)[0]
+    assert g.group_members(group.id)[0] == title["a"] and xs[title["x"]] < ax
+    assert xs[title["head"]] == ax + 280  # the head right after the group node
+    History(g).push(SetGroupCollapsed(group.id, False, "block"))
+    xs = _xs(g)
+    assert xs[title["a"]] < xs[title["b"]] < xs[title["c"]] < xs[title["head"]]  # left to right
+    assert len({g.node(title[t]).position[1] for t in ("a", "b", "c", "head")}) == 1  # one row
+    assert xs[title["head"]] == xs[title["c"]] + 280

@@ -5,6 +5,7 @@ node's menu expand it; each collapse/expand is one undo step and is saved with t
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
@@ -162,3 +163,32 @@ def test_dragging_the_group_node_moves_all_its_layers_in_one_step(qtbot, make_wi
     window.actions_.undo.trigger()
     qtbot.waitUntil(lambda: node.pos() == QPointF(*before["e1"]))
     assert {n: graph.node(n).position for n in before} == before
+
+
+def test_an_imported_model_opens_with_its_nested_model_as_one_group_node_that_expands_in_place(
+        qtbot, make_window, tmp_path):
+    keras = pytest.importorskip("keras")
+    from studio.workflows.importing import import_model
+
+    inner = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, name="a"), keras.layers.Dense(8, name="b"),
+                              keras.layers.Dense(4, name="c")], name="block")
+    x = keras.Input((6,), name="x")
+    keras.Model(x, keras.layers.Dense(2, name="head")(inner(x)), name="outer").save(tmp_path / "m.keras")
+    result = import_model(tmp_path / "m.keras", tmp_path / "m")
+    (group,) = result.project.graph.groups
+    assert group.name == "block" and group.collapsed  # saved collapsed
+    window = make_window()
+    assert window.files.open(result.project_path, ask=False)
+    frames, graph, scene = window.group_frames, window.document.graph, window.scene
+    qtbot.waitUntil(lambda: group.id in frames.nodes)
+    title = {n.title: n.id for n in graph.nodes}
+    shown = [n.title for n in graph.nodes if scene.node_item(n.id).isVisible()]
+    assert sorted(shown) == ["head", "x"] and frames.nodes[group.id].isVisible()  # one node for the block
+    node, head = frames.nodes[group.id], scene.node_item(title["head"])
+    assert node.pos().y() == head.pos().y() and head.pos().x() == node.pos().x() + 280  # in the row
+    _double_click(window, _at(window, node, QPointF(100, 50)))
+    qtbot.waitUntil(lambda: not graph.group(group.id).collapsed)
+    qtbot.waitUntil(lambda: all(scene.node_item(title[t]).isVisible() for t in ("a", "b", "c")))
+    xs = [graph.node(title[t]).position[0] for t in ("x", "a", "b", "c", "head")]
+    assert xs == sorted(xs) and len(set(xs)) == 5  # the layers in place, the head pushed clear
+    assert window.document.undo_stack.count() == 1
