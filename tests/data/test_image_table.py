@@ -147,3 +147,16 @@ def test_an_input_without_data_is_refused_naming_the_node(tmp_path):
     save_project(project, tmp_path / "pictures.studio.json")
     with pytest.raises(TrainingError, match="Input 'picture' has no data"):
         train.make_session(project)
+
+
+def test_studio_check_puts_a_wrong_image_shape_on_the_image_input(tmp_path, capsys):
+    from studio.cli import main
+
+    make_folder(tmp_path, rows=8)
+    g = graph()
+    g.node("picture").params["batch_shape"] = [None, 16, 16, 3]
+    save_project(Project(graph=g, name="pictures", dataset=spec()), tmp_path / "p.studio.json")
+    assert main(["check", str(tmp_path / "p.studio.json")]) != 0
+    err = capsys.readouterr().err
+    assert "node 'picture': 'picture' expects samples of shape (16, 16, 3) but its columns (file) give (8, 8, 3); " \
+           "set batch_shape to [None, 8, 8, 3]" in err
