@@ -9,6 +9,8 @@ Same model, data, batch size and compile for three ways of training:
             `MetricsHistory` -> live `MetricsPlots` on their adaptive timer,
             with the default settings (steps per execution "auto", see
             studio/training/execution.py),
+* health on: the session measuring training health (studio/training/health.py), against
+            the session without it in the same round (target: >= 0.9),
 * GUI 1:    the same with one batch per call into TensorFlow (the setting
             fixed to 1): what the reporting and live plots cost by themselves.
 
@@ -29,16 +31,22 @@ import threading
 import _training_common as common
 
 
-def session_epoch_seconds(build, x, y, batch: int, epochs: int) -> list[float]:
+def session_epoch_seconds(build, x, y, batch: int, epochs: int, health: bool = False,
+                          cpu: list | None = None) -> list[float]:
+    """Wall seconds of each epoch; `cpu`, when given, gets the process' CPU seconds of each."""
+    import time
+
     from studio.training.config import TrainingConfig
     from studio.training.reports import Reporter, TaskInfo
     from studio.training.session import TrainingSession
 
     times: list[float] = []
+    marks = [time.process_time()]
 
     class Keep(Reporter):
         def on_epoch(self, report):
             times.append(report.seconds)
+            marks.append(time.process_time())
 
     def factory():
         model = build()
@@ -46,10 +54,12 @@ def session_epoch_seconds(build, x, y, batch: int, epochs: int) -> list[float]:
         return model
 
     config = TrainingConfig(epochs=epochs, batch_size=batch, validation_split=0.0, seed=0)
-    session = TrainingSession(factory, (x, y), None, config, Keep(), task=TaskInfo(num_classes=10))
+    session = TrainingSession(factory, (x, y), None, config, Keep(), task=TaskInfo(num_classes=10), health=health)
     thread = threading.Thread(target=session.run)
     thread.start()
     thread.join()
+    if cpu is not None:
+        cpu.extend(b - a for a, b in zip(marks, marks[1:]))
     return times
 
 
@@ -104,21 +114,30 @@ def main() -> None:
         cases = [case for case in cases if args.only in case[0].lower()]
     print(f"{rounds} round(s) of {epochs} epochs (first epoch dropped); samples/s are medians")
     print(
-        f"{'case':<26}{'plain':>9}{'session':>9}{'GUI':>9}{'sess/plain':>11}{'GUI/plain':>10}"
+        f"{'case':<26}{'plain':>9}{'session':>9}{'health on':>10}{'GUI':>9}{'sess/plain':>11}"
+        f"{'health/sess':>12}{'(CPU)':>7}{'GUI/plain':>10}"
         f"{'GUI 1/plain':>12}{'GUI CPU':>9}  GUI/plain per round"
     )
     worst = []
+    health_worst = []
     step_us = 0.0
     for name, build, x, y, batch in cases:
-        rates: dict[str, list[float]] = {"plain": [], "session": [], "gui": [], "gui1": []}
+        rates: dict[str, list[float]] = {"plain": [], "session": [], "health": [], "gui": [], "gui1": []}
+        cpu_ratios: list[float] = []
         shares: list[float] = []
         n = len(x)
         for _ in range(rounds):
             plain = common.plain_fit_epoch_seconds(build, x, y, batch, epochs)[1:]
             rates["plain"].append(n / statistics.median(plain))
+            cpu_off: list[float] = []
+            cpu_on: list[float] = []
             rates["session"].append(
-                n / statistics.median(session_epoch_seconds(build, x, y, batch, epochs)[1:])
+                n / statistics.median(session_epoch_seconds(build, x, y, batch, epochs, cpu=cpu_off)[1:])
             )
+            rates["health"].append(
+                n / statistics.median(session_epoch_seconds(build, x, y, batch, epochs, health=True, cpu=cpu_on)[1:])
+            )
+            cpu_ratios.append(statistics.median(cpu_off[1:]) / statistics.median(cpu_on[1:]))
             rates["gui"].append(n / statistics.median(gui.run(build, x, y, batch, epochs)[1:]))
             shares.append(gui.gui_cpu_share)
             one = gui.run(build, x, y, batch, epochs, steps_per_execution=1)
@@ -127,6 +146,9 @@ def main() -> None:
         session_ratio = statistics.median(s / p for s, p in zip(rates["session"], rates["plain"]))
         gui_ratio = statistics.median(per_round)
         gui1_ratio = statistics.median(g / p for g, p in zip(rates["gui1"], rates["plain"]))
+        health_ratio = statistics.median(h / s for h, s in zip(rates["health"], rates["session"]))
+        health_worst.append(health_ratio)
+        health_cpu = statistics.median(cpu_ratios)
         worst.append(gui_ratio)
         med = {k: statistics.median(v) for k, v in rates.items()}
         if name == "MLP, batch 32":
@@ -134,8 +156,8 @@ def main() -> None:
         spread = " ".join(f"{r:.2f}" for r in per_round)
         name = f"{name} [{auto_steps(build, batch, n)}]"
         print(
-            f"{name:<26}{med['plain']:>9,.0f}{med['session']:>9,.0f}{med['gui']:>9,.0f}"
-            f"{session_ratio:>11.3f}{gui_ratio:>10.3f}{gui1_ratio:>12.3f}{max(shares):>9.1%}  {spread}"
+            f"{name:<26}{med['plain']:>9,.0f}{med['session']:>9,.0f}{med['health']:>10,.0f}{med['gui']:>9,.0f}"
+            f"{session_ratio:>11.3f}{health_ratio:>12.3f}{health_cpu:>7.3f}{gui_ratio:>10.3f}{gui1_ratio:>12.3f}{max(shares):>9.1%}  {spread}"
         )
     print("GUI: default settings (steps per execution 'auto', [the batches per call it picks]);"
           " GUI 1: one batch per call")
@@ -145,7 +167,11 @@ def main() -> None:
     print(
         f"live plots: redraw cost {gui.plots.cost * 1000:.1f} ms, redraw interval {gui.plots.timer.interval()} ms"
     )
+    print("health on: the session measuring training health (studio/training/health.py: norms in the train"
+          " step, activation probe) against the session without it, same round; (CPU): the same ratio by"
+          " the process' CPU seconds per epoch, which other work on a shared machine disturbs less")
     print(f"worst GUI/plain ratio {min(worst):.3f} (target >= 0.97)")
+    print(f"worst health-on/health-off ratio {min(health_worst):.3f} (target >= 0.90)")
 
 
 if __name__ == "__main__":
