@@ -151,7 +151,7 @@ def read(spec: DatasetSpec, base_dir: Any, load_images: bool = False) -> tuple:
 
     n = len(rows)
     files = _image_files(spec, path, values(column, "?"), lines)
-    first, mode = _open(files[0], spec.image.size, spec.image.color)
+    first, mode = _open(files[0], None, spec.image.color)  # its own size: the colours, the default size
     size = spec.image.size or (int(first.shape[0]), int(first.shape[1]))
     nodes: list = []
     x: dict[str, np.ndarray] = {}
@@ -164,6 +164,11 @@ def read(spec: DatasetSpec, base_dir: Any, load_images: bool = False) -> tuple:
                 raise DataError(f"{path}: the image column {excerpt(column)} feeds an Input of its own; bind the "
                                 f"other columns of node {b.node!r} to another Input")
             shape = (int(size[0]), int(size[1]), int(first.shape[-1]))
+            from studio.data.pipeline import IN_MEMORY_BYTES
+
+            if n * shape[0] * shape[1] * shape[2] * 4 > IN_MEMORY_BYTES:
+                raise DataError(f"{path}: {n:,} images of {shape[0]}x{shape[1]} are too many to hold in memory "
+                                "with their side features; set a smaller dataset.image.size or use fewer rows")
             if load_images:
                 x[b.node] = np.stack([_open(f, size, mode)[0] for f in files]).astype(np.float32)
             rescale.add(b.node)

@@ -98,6 +98,9 @@ def test_bad_image_names_are_refused_naming_the_line(tmp_path):
         data.describe(spec(), tmp_path)
     with pytest.raises(DataError, match="no column 'picture_file' naming the images"):
         data.describe(spec(image={"column": "picture_file", "folder": "pics"}), tmp_path)
+    make_folder(tmp_path, rows=6)  # the table as written, every image there
+    with pytest.raises(DataError, match="6 images of 4096x4096 are too many to hold in memory"):
+        data.describe(spec(image={"column": "file", "folder": "pics", "size": [4096, 4096]}), tmp_path)
 
 
 def test_the_model_trains_and_is_evaluated_per_output(tmp_path, qtbot):
