@@ -19,13 +19,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QScrollArea,
     QUndoView,
     QWidget,
 )
 
-from studio import __version__
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.edits import Batch, MoveNodes, SetTrainable
 from studio.graph.inference import ShapeReport, analyse
@@ -638,8 +636,11 @@ class MainWindow(QMainWindow):
             action.setChecked(action.property("themeMode") == self.themes.mode)
 
     def about(self) -> None:
-        QMessageBox.about(self, "About Network Studio",
-                          f"<b>Network Studio</b> {__version__}<br>Design, train and export neural networks.")
+        """The version and the environment report (TensorFlow's build, devices), with Copy."""
+        from studio.ui.about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self)
+        self.about_dialog.open()
 
     # -- view state ----------------------------------------------------------------------------------
     def view_state(self) -> dict[str, Any]:
