@@ -2,6 +2,9 @@
 clipboard (so it works between two windows, even two processes).
 
 Pasted nodes get new ids and unique names; the paste is one undo step.
+A group (a nested model's layers) whose layers are all copied is pasted as a
+new group of the pasted layers, collapsed or not as it was; copying part of a
+group pastes plain layers.
 The copied layers' stored weights (`studio.project.weights`) travel beside
 the JSON as a weights file under their own MIME type, and the pasted nodes
 get them (origin "pasted") in the same undo step.
@@ -16,8 +19,8 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from studio.core.ids import new_id
-from studio.graph.edits import AddNode, Batch, Connect
-from studio.graph.model import Edge, Graph, Node
+from studio.graph.edits import AddGroup, AddNode, Batch, Connect
+from studio.graph.model import Edge, Graph, Group, Node
 from studio.project.weights import PASTED, SetWeights, WeightEntry, WeightsFileError, WeightStore, entries_from_bytes, \
     entries_to_bytes
 from studio.ui.operations import snap, unique_title
@@ -41,6 +44,10 @@ def copy_payload(graph: Graph, node_ids: Iterable[str], weights: WeightStore | N
         "nodes": [graph.node(n).to_dict() for n in ids],
         "edges": [e.to_dict() for e in graph.edges if e.source in chosen and e.target in chosen],
     }
+    groups = [{**g.to_dict(), "members": graph.group_members(g.id)} for g in graph.groups]
+    groups = [g for g in groups if g["members"] and set(g["members"]) <= chosen]
+    if groups:
+        payload["groups"] = groups
     stored = weights.for_nodes(ids) if weights is not None else {}
     if stored:
         payload[WEIGHTS] = stored
@@ -127,6 +134,14 @@ def paste_edit(graph: Graph, payload: dict, at: tuple[float, float] | None = Non
         if edge.source in mapping and edge.target in mapping:
             edits.append(Connect(Edge(mapping[edge.source], mapping[edge.target], edge.source_port, edge.target_port,
                                       edge.argument), check_shapes=False))
+    for record in payload.get("groups", []) if isinstance(payload.get("groups"), list) else []:
+        try:
+            group = Group.from_dict(record)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        if group.members and all(isinstance(m, str) and m in mapping for m in group.members):
+            edits.append(AddGroup(Group(new_id(), str(group.name), [mapping[m] for m in group.members],
+                                        group.collapsed)))
     stored = payload.get(WEIGHTS) if weights is not None else None
     if isinstance(stored, dict):
         carried = {mapping[n]: WeightEntry(e.arrays, PASTED) for n, e in stored.items()

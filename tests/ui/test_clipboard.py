@@ -77,3 +77,53 @@ def test_paste_of_foreign_text_does_nothing(window, qtbot):
     QGuiApplication.clipboard().setText("not layers")
     assert window.paste() == []
     assert "no layers" in window.statusBar().currentMessage()
+
+
+def _group_window(make_window, qtbot, tmp_path):
+    from studio.project.model import Project
+    from studio.ui.document import ProjectDocument
+    from tests.graph.test_groups import encoder_graph
+
+    project = Project(graph=encoder_graph(collapsed=True), name="enc", path=tmp_path / "enc.studio.json")
+    window = make_window(ProjectDocument(project))
+    qtbot.waitUntil(lambda: "g" in window.group_frames.nodes)
+    return window
+
+
+def test_copying_a_whole_group_pastes_a_new_group_collapsed_as_it_was(make_window, qtbot, tmp_path):
+    from PySide6.QtCore import QPointF
+
+    from tests.ui.conftest import click
+
+    window = _group_window(make_window, qtbot, tmp_path)
+    graph, frames = window.document.graph, window.group_frames
+    node = frames.nodes["g"]
+    window.view.centerOn(node)
+    click(window.view, window.view.mapFromScene(node.mapToScene(QPointF(100, 50))))  # selects its layers
+    assert sorted(window.document.selection) == ["add", "e1", "e2"]
+    _keys(window, Qt.Key.Key_C)
+    _keys(window, Qt.Key.Key_V)
+    qtbot.waitUntil(lambda: len(graph.groups) == 2)
+    new = next(g for g in graph.groups if g.id != "g")
+    members = graph.group_members(new.id)
+    assert new.name == "encoder" and new.collapsed and len(members) == 3
+    assert not set(members) & {"e1", "e2", "add"} and set(window.document.selection) == set(members)
+    assert [graph.node(m).type for m in members] == ["Dense", "Dense", "Add"]  # the group's order: its entry first
+    qtbot.waitUntil(lambda: new.id in frames.nodes)
+    assert frames.nodes[new.id].isVisible() and not any(window.scene.node_item(m).isVisible() for m in members)
+    assert window.document.undo_stack.undoText() == "Paste 3 layers"
+    window.document.undo_stack.undo()  # one step: the layers and their group
+    assert [g.id for g in graph.groups] == ["g"] and len(graph.nodes) == 5
+
+
+def test_copying_part_of_a_group_pastes_plain_layers(make_window, qtbot, tmp_path):
+    window = _group_window(make_window, qtbot, tmp_path)
+    graph = window.document.graph
+    window.group_frames.set_collapsed("g", False)
+    window.document.set_selection(["e1", "e2"])
+    _keys(window, Qt.Key.Key_C)
+    _keys(window, Qt.Key.Key_V)
+    qtbot.waitUntil(lambda: len(graph.nodes) == 7)
+    new = [n.id for n in graph.nodes][-2:]
+    assert [g.id for g in graph.groups] == ["g"] and not graph.groups_of(new[0]) and not graph.groups_of(new[1])
+    assert all(window.scene.node_item(n).isVisible() for n in new)

@@ -125,6 +125,7 @@ def test_the_group_nodes_menu_expands_it(qtbot, make_window, tmp_path):
     next(a for a in menu.actions() if a.text() == "Collapse group encoder").trigger()
     qtbot.waitUntil(lambda: "g" in frames.nodes)
     assert window.document.undo_stack.undoText() == "Collapse group encoder"
+    assert window.document.selection == []  # a hidden layer is not left selected alone (Delete would remove it)
 
 
 def test_the_collapsed_state_survives_save_and_reload(qtbot, make_window, tmp_path):

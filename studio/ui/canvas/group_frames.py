@@ -469,9 +469,17 @@ class GroupFrames:
         for item in self._hidden - hide:
             if item.scene() is self.scene:
                 item.setVisible(True)
-        for item in hide:
-            item.setVisible(False)
+        syncing, self.scene._syncing = self.scene._syncing, True  # Qt deselects what it hides: not the document
+        try:
+            for item in hide:
+                item.setVisible(False)
+        finally:
+            self.scene._syncing = syncing
         self._hidden = hide
+        # A hidden layer stays selected only with its whole group (a pasted group, a click on its node)
+        kept = [n for n in self.document.selection if n not in stand or set(graph.group_members(stand[n])) <= selection]
+        if len(kept) != len(selection):
+            self.document.set_selection(kept)
 
 
 def _attach(node: GroupNode, attach: dict, member: str, is_output: bool, port: int) -> QPointF:
