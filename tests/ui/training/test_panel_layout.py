@@ -177,6 +177,7 @@ def test_the_other_tabs_fit_the_dock_too(open_window, qtbot):
         (panel.runs_view, panel.runs_view.tensorboard_button),
         (panel.evaluation, panel.evaluation.confusion),
         (panel.predict, panel.predict.output),
+        (panel.health, panel.health.table),
     ):
         panel.tabs.setCurrentWidget(page)
 
