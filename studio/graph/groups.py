@@ -123,39 +123,34 @@ def _extent(graph: Graph, group_id: str) -> tuple[float, float]:
     return x0, max(float(graph.node(m).position[0]) for m in members if m not in hidden)
 
 
-def _shifted(graph: Graph, ids: list[str], dx: float) -> Moves:
+def _room(graph: Graph, group_id: str, collapsing: bool) -> Moves:
+    members = set(graph.group_members(group_id))
+    if not members:
+        return {}
+    x0, x1 = _extent(graph, group_id)
+    right = [n.id for n in graph.nodes if n.id not in members and n.position[0] > (x1 if collapsing else x0)]
+    if not right:
+        return {}
+    nearest = min(float(graph.node(n).position[0]) for n in right)
+    shift = -min(nearest - x0 - COLUMN, x1 - x0) if collapsing else x1 + COLUMN - nearest
+    if (shift >= 0) if collapsing else (shift <= 0):
+        return {}
     moved = {}
-    for node_id in ids:
+    for node_id in right:
         x, y = graph.node(node_id).position[:2]
-        moved[node_id] = (float(x) + dx, float(y))
+        moved[node_id] = (float(x) + shift, float(y))
     return moved
 
 
 def expand_moves(graph: Graph, group_id: str) -> Moves:
     """Where the nodes right of a collapsed group go when it expands (none when they are clear)."""
-    members = set(graph.group_members(group_id))
-    if not members:
-        return {}
-    x0, x1 = _extent(graph, group_id)
-    right = [n.id for n in graph.nodes if n.id not in members and n.position[0] > x0]
-    if not right:
-        return {}
-    shift = x1 + COLUMN - min(float(graph.node(n).position[0]) for n in right)
-    return _shifted(graph, right, shift) if shift > 0 else {}
+    return _room(graph, group_id, collapsing=False)
 
 
 def collapse_moves(graph: Graph, group_id: str) -> Moves:
     """Where the nodes right of an expanded group go when it collapses to one node: left, closing
     the room its layers took (by at most the group's width, never past one column after it)."""
-    members = set(graph.group_members(group_id))
-    if not members:
-        return {}
-    x0, x1 = _extent(graph, group_id)
-    right = [n.id for n in graph.nodes if n.id not in members and n.position[0] > x1]
-    if not right:
-        return {}
-    shift = min(min(float(graph.node(n).position[0]) for n in right) - x0 - COLUMN, x1 - x0)
-    return _shifted(graph, right, -shift) if shift > 0 else {}
+    return _room(graph, group_id, collapsing=True)
 
 
 def collapse_all(graph: Graph) -> None:
