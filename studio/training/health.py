@@ -371,12 +371,16 @@ class Monitor:
             kept = [(g, v, slot[id(v)]) for g, v in pairs if id(v) in slot and g is not None]
             if not self._tracing_measured or not kept:  # the plain train function
                 return original(pairs)
+            # mixed precision: a LossScaleOptimizer gets the scaled loss' gradients (its scale exists once built)
+            scale = getattr(optimizer, "dynamic_scale", None)
             before = [tf.identity(tf.convert_to_tensor(v)) for _g, v, _i in kept]
             result = original(pairs)
             sums = [[0.0, 0.0, 0.0] for _ in range(count)]
             for (g, v, i), old in zip(kept, before):
                 new = tf.cast(tf.convert_to_tensor(v), tf.float32)
                 g = tf.cast(tf.convert_to_tensor(g), tf.float32)
+                if scale is not None:
+                    g = g / tf.cast(tf.convert_to_tensor(scale), tf.float32)
                 sums[i][0] += tf.reduce_sum(tf.square(g))
                 sums[i][1] += tf.reduce_sum(tf.square(new))
                 sums[i][2] += tf.reduce_sum(tf.square(new - tf.cast(old, tf.float32)))

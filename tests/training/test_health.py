@@ -155,3 +155,27 @@ def test_nan_is_flagged_where_it_first_appears_and_the_op_is_named(tmp_path, ker
     assert [(f.node_id, f.kind) for f in first.flags] == [("node-overflow", "nan")]
     assert "NaN/inf first appears at Overflow" in first.flags[0].message
     assert monitor.first_non_finite_op() == "MatMul in Overflow"
+
+
+def test_a_loss_scaled_optimizer_reports_the_true_gradient_norms(keras):
+    """Mixed precision's LossScaleOptimizer is handed gradients times its scale (32768 at first):
+    the health numbers divide it out, so a healthy network is not called exploding."""
+    import numpy as np
+
+    def build(optimizer):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((4,))
+        hidden = keras.layers.Dense(8, activation="relu", name="a")(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(1, name="b")(hidden))
+        model.compile(optimizer, "mse")
+        return model
+
+    x = np.random.default_rng(0).random((64, 4)).astype("float32")
+    norms = []
+    for optimizer in (keras.optimizers.SGD(0.0), keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.0))):
+        model = build(optimizer)
+        monitor = health.Monitor([], lambda report: None)
+        model.fit(x, x.sum(axis=1), batch_size=16, epochs=1, verbose=0, callbacks=[monitor.attach(model, x, 4)])
+        norms.append([s.grad_norm for s in monitor.last.layers if s.grad_norm is not None])
+        assert monitor.history.flags() == []
+    assert norms[1] == pytest.approx(norms[0], rel=1e-4)
