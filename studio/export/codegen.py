@@ -42,6 +42,7 @@ from studio.core.errors import ExportError
 from studio.export import script_adapt
 from studio.export import script_parts as parts
 from studio.export import script_safety as safety
+from studio.export import script_strategy as strategy
 from studio.export import script_transfer as transfer
 from studio.export.pyformat import INDENT, Call, Raw, Seq, is_name, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
@@ -134,7 +135,7 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         constants += "\n\n" + parts.scaling_constants(scale)
     if bound:
         constants += "\n\n" + bound[0]
-    head = "\n\n".join([_header(settings), _imports(config, builtin_imports(plan), bool(data_paths)), constants])
+    head = "\n\n".join([_header(settings), _imports(config, builtin_imports(plan)), constants])
     blocks = [
         head,
         transfer.source(plan),  # Hub modules' layer code, backbones' builder
@@ -146,9 +147,11 @@ def generate_script(plan: BuildPlan, settings: ScriptSettings | None = None,
         load_data_source(settings),
         script_adapt.adapt_source(bool(scale), bool(settings.weights_file)) if adapt else "",
         parts.fit_source(config),
+        strategy.distributed_source(bool(parts.callback_calls(config)), config.checkpoint_best),
         parts.device_source(config),
         parts.mixed_precision_source(config),
-        parts.data_argument_source() if data_paths else "",
+        strategy.arguments_source(bool(data_paths)),
+        strategy.strategy_source(config),
         parts.main_source(bool(settings.weights_file), bool(scale or bound), config, adapt=adapt,
                           data_argument=bool(data_paths)),
     ]
@@ -565,13 +568,13 @@ def _header(settings: ScriptSettings) -> str:
     return "\n".join(lines)
 
 
-def _imports(config: Any, extra: list[str] = (), arguments: bool = False) -> str:  # type: ignore[assignment]
-    std = "import math\nfrom pathlib import Path" if config.lr_schedule == "cosine" else "from pathlib import Path"
-    if arguments:
-        std = "import argparse\n" + std
-    tf = "import tensorflow as tf\n" if config.device != "auto" else ""
+def _imports(config: Any, extra: list[str] = ()) -> str:  # type: ignore[assignment]
+    # argparse, json, os and tf: the command line and its --strategy (studio.export.script_strategy)
+    math = "import math\n" if config.lr_schedule == "cosine" else ""
+    temp = "import tempfile\n" if config.checkpoint_best else ""  # the other workers' checkpoints
+    std = f"import argparse\nimport json\n{math}import os\n{temp}from pathlib import Path"
     more = "".join(f"\n{line}" for line in extra)
-    return std + f"\n\nimport keras\n{tf}from keras import layers{more}"
+    return std + f"\n\nimport keras\nimport tensorflow as tf\nfrom keras import layers{more}"
 
 
 def _constants(name: str, settings: ScriptSettings) -> str:

@@ -277,51 +277,28 @@ def mixed_precision_source(config: TrainingConfig) -> str:
     ])
 
 
-def data_argument_source() -> str:
-    """`data_argument(argv)`: the script's command line, the data's path (default DATA_PATH,
-    beside the script; required when the export had none), checked to exist."""
-    i1, i2 = INDENT, INDENT * 2
-    return "\n".join([
-        "def data_argument(argv: list | None = None) -> Path:",
-        f'{i1}"""The data to train on: the command-line argument, else DATA_PATH."""',
-        f"{i1}parser = argparse.ArgumentParser(",
-        f'{i2}description="Build, train and save the model exported from Network Studio."',
-        f"{i1})",
-        f"{i1}parser.add_argument(",
-        f'{i2}"data",',
-        f'{i2}nargs="?",',
-        f"{i2}type=Path,",
-        f"{i2}default=DATA_PATH,",
-        f'{i2}help=f"the data file or folder ({{DATA_NAME}}); default: {{DATA_PATH}}",',
-        f"{i1})",
-        f"{i1}args = parser.parse_args(argv)",
-        f"{i1}if args.data is None:",
-        f'{i2}parser.error(f"give the path of the data to train on ({{DATA_NAME}})")',
-        f"{i1}if not args.data.exists():",
-        f'{i2}parser.error(f"no data at {{args.data}}; give the path of {{DATA_NAME}} as the argument")',
-        f"{i1}return args.data",
-    ])
-
-
 def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingConfig] = None,
                 adapt: bool = False, data_argument: bool = False) -> str:
-    """`main()`: seed, device, build, load weights, compile, train (or summary), save.
+    """`main(argv)`: command line, strategy, seed, device, data, build, load weights, compile,
+    train (or summary), save.
 
-    With `data_argument` the data's path comes from the command line
-    (`data_argument_source`) and goes to `load_data`.
+    With `data_argument` the data's path comes from the command line and goes to
+    `load_data`. The options and `make_strategy` are `studio.export.script_strategy`'s.
 
-    With a chosen device the data is loaded first and the model built,
-    compiled and trained inside `with tf.device(...)`, as the app does.
-    With `adapt` the data is loaded before compiling and `adapt_normalization`
+    The data is loaded first, then the model built, compiled and trained inside the
+    strategy's scope, or with a chosen device and the default strategy inside
+    `with tf.device(...)`, as the app does. With `adapt`, `adapt_normalization`
     fits the network's unset Normalization layers on the training split
-    (`studio.export.script_adapt`).
+    (`studio.export.script_adapt`). Only the chief of a multi-worker run saves.
     """
     config = config or TrainingConfig()
     device = config.device
-    load = "data = load_data(data_path=data_path)" if data_argument else "data = load_data()"
     lines = [
-        "def main(argv: list | None = None) -> None:" if data_argument else "def main() -> None:",
-        *([f"{INDENT}data_path = data_argument(argv)"] if data_argument else []),
+        "def main(argv: list | None = None) -> None:",
+        f"{INDENT}args = parse_arguments(argv)",
+        f"{INDENT}strategy = make_strategy(args)",
+        f'{INDENT}if args.strategy != "default":',
+        f'{INDENT * 2}print(f"--strategy {{args.strategy}}: {{strategy.num_replicas_in_sync}} replica(s)")',
         f"{INDENT}if SEED is not None:",
         f"{INDENT * 2}keras.utils.set_random_seed(SEED)",
     ]
@@ -333,36 +310,42 @@ def main_source(weights: bool, preprocessing: bool, config: Optional[TrainingCon
         else:
             lines.append(f"{INDENT}use_mixed_precision(device)" if device.startswith("gpu:")
                          else f"{INDENT}use_mixed_precision()")
+    lines.append(INDENT + ("data = load_data(data_path=args.data)" if data_argument else "data = load_data()"))
+    if device == "auto":
+        lines.append(f"{INDENT}with strategy.scope():")
+    else:
+        where = "device" if device.startswith("gpu:") else "DEVICE"
+        lines += [f"{INDENT}# the project's device, unless --strategy chose others",
+                  f'{INDENT}scope = tf.device({where}) if args.strategy == "default" else strategy.scope()',
+                  f"{INDENT}with scope:"]
     body = ["model = build_model()"]
     if weights:
         body += [
             "if WEIGHTS_PATH.exists():",
             f"{INDENT}model.load_weights(WEIGHTS_PATH)",
         ]
-    adapt_lines = ["if data is not None:", f"{INDENT}adapt_normalization(model, data[0])  # the training split"]
-    if adapt and device == "auto":
-        body += [load, *adapt_lines]
-    elif adapt:
-        body += adapt_lines
+    if adapt:
+        body += ["if data is not None:", f"{INDENT}adapt_normalization(model, data[0])  # the training split"]
     body.append("model = compile_model(add_preprocessing(model))" if preprocessing
                 else "model = compile_model(model)")
-    train = [
+    body += [
         "if data is None:",
         f"{INDENT}model.summary()",
+        'elif args.strategy in ("mirrored", "multiworker"):',
+        f"{INDENT}fit_distributed(model, data, strategy)",
         "else:",
         f"{INDENT}fit_model(model, data)",
     ]
-    if config.checkpoint_best:
-        train.append(f'{INDENT}print(f"Saved the best epoch\'s model to {{BEST_PATH}}")')
-    if device == "auto":
-        body += ([] if adapt else [load]) + [*train, "model.save(SAVE_PATH)"]
-        lines += [INDENT + line for line in body]
-    else:
-        scope = "with tf.device(device):" if device.startswith("gpu:") else "with tf.device(DEVICE):"
-        lines += [INDENT + load, INDENT + scope]
-        lines += [INDENT * 2 + line for line in body + train]
-        lines.append(f"{INDENT}model.save(SAVE_PATH)")
+    lines += [INDENT * 2 + line for line in body]
     lines += [
+        f"{INDENT}if not is_chief(strategy):",
+        f"{INDENT * 2}return  # worker 0 saves the model",
+    ]
+    if config.checkpoint_best:
+        lines += [f"{INDENT}if data is not None:",
+                  f'{INDENT * 2}print(f"Saved the best epoch\'s model to {{BEST_PATH}}")']
+    lines += [
+        f"{INDENT}model.save(SAVE_PATH)",
         f'{INDENT}print(f"Saved {{SAVE_PATH}}")',
         "",
         "",

@@ -138,6 +138,7 @@ def data(value: Any, path: str) -> Any:
 # The imports the generator writes, as `ast.unparse` shows them.
 IMPORTS = frozenset({
     "import argparse", "import math", "from pathlib import Path", "import keras", "from keras import layers",
+    "import json", "import os", "import tempfile",  # the command line's --strategy (script_strategy)
     "import numpy as np", "import tensorflow as tf",
     "import tensorflow_hub",  # resolve_module(): a Hub handle downloaded into tensorflow_hub's cache
     "import keras_hub",  # keras_hub_preset(): Backbone.from_preset (script_transfer.PRESET_SOURCE)
@@ -147,7 +148,8 @@ IMPORTS = frozenset({
 
 # Builtins the generated code uses (nothing that imports, evaluates or opens files).
 BUILTINS = frozenset({
-    "ValueError", "bool", "bytes", "dict", "enumerate", "float", "int", "isinstance", "len", "list", "max",
+    "SystemExit", "ValueError", "bool", "bytes", "dict", "enumerate", "float", "int", "isinstance", "len", "list",
+    "max",
     "min", "object", "print", "range", "repr", "set", "sorted", "str", "tuple", "zip",
     "__file__", "__name__",
 })
@@ -175,11 +177,24 @@ ATTRIBUTES = frozenset({
     "module_keyword", "module_output", "module_training", "removesuffix", "trainable", "values",
     # the KerasHub preset builder: keras_hub.models.Backbone.from_preset(preset)
     "Backbone", "from_preset", "models",
+}) | frozenset({
+    # the command line's --strategy and its training loop (studio.export.script_strategy)
+    "AbortedError", "AutoShardPolicy", "CancelledError", "DATA", "DeadlineExceededError", "DistributedDataset",
+    "InternalError", "LogicalDeviceConfiguration", "MirroredStrategy", "MultiWorkerMirroredStrategy", "Namespace",
+    "OneDeviceStrategy", "Options", "Strategy", "TemporaryDirectory", "UnavailableError", "auto_shard_policy",
+    "build", "cluster", "cluster_resolver", "compute_loss", "compute_metrics", "devices", "distribute", "dumps",
+    "environ", "errors", "experimental_distribute", "experimental_distribute_dataset", "filepath", "function",
+    "get_strategy", "isdigit", "items", "message", "num_replicas_in_sync", "on_epoch_begin", "on_epoch_end",
+    "on_train_batch_begin", "on_train_batch_end", "on_train_begin", "on_train_end", "optimizer", "partition",
+    "reduce", "reset_metrics", "run", "scope", "set_logical_device_configuration", "split", "splitlines",
+    "stop_training", "strategy", "synchronized", "task_id", "task_index", "test_step", "train_step",
+    "trainable_variables", "update", "upper", "with_options",
 })
 
 # Keras names the generator writes itself (besides the allowlisted classes).
 _KERAS_NAMES = (
-    "keras.Model", "keras.Input", "keras.callbacks.History", "keras.callbacks.LearningRateScheduler",
+    "keras.Model", "keras.Input", "keras.callbacks.History", "keras.callbacks.CallbackList",
+    "keras.callbacks.LearningRateScheduler",
     "keras.callbacks.ReduceLROnPlateau", "keras.callbacks.EarlyStopping", "keras.callbacks.ModelCheckpoint",
     "keras.utils.set_random_seed", "keras.mixed_precision.set_global_policy", "layers.deserialize",
     # the Hub module layer's own variables; the backbones (keras_names.APPLICATIONS)
@@ -231,6 +246,8 @@ def _bound(tree: ast.AST) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.arg):
             names.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
         elif isinstance(node, ast.alias):
             names.add((node.asname or node.name).split(".")[0])
     return names

@@ -181,6 +181,7 @@ def test_no_adapt_code_without_normalization_to_fit():
         assert script_adapt.adapted_layers(plan) == [], name
         text = generate_script(plan, ScriptSettings(name="net", training={"epochs": 3}))
         assert "adapt" not in text.lower(), name
-        assert "    model = compile_model(model)\n    data = load_data()\n" in text, name
+        assert "    data = load_data()\n    with strategy.scope():\n        model = build_model()\n" \
+               "        model = compile_model(model)\n" in text, name
     with_norm = generate_script(make_plan(_norm_graph(), "net"), ScriptSettings(name="net"))
     assert "def adapt_normalization(" in with_norm

@@ -110,7 +110,7 @@ def test_training_follows_the_schedule_and_stops_early(tmp_path):
 
 def test_mixed_precision_setting_is_applied_on_a_gpu_only(tmp_path):
     _, module = _module(tmp_path, _training("constant", mixed_precision=True))
-    assert "    use_mixed_precision()\n    model = build_model()" in (tmp_path / "net.py").read_text()
+    assert "    use_mixed_precision()\n    data = load_data()" in (tmp_path / "net.py").read_text()
     import keras
     import tensorflow as tf
 
@@ -132,5 +132,5 @@ def test_script_with_settings_is_standalone_and_ruff_clean(tmp_path):
         tree = ast.parse(path.read_text())
         imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        assert imported <= {"keras", "math", "pathlib", "tensorflow"}, imported
+        assert imported <= {"argparse", "json", "keras", "math", "os", "pathlib", "tempfile", "tensorflow"}, imported
         assert_ruff_clean(path)

@@ -34,14 +34,15 @@ KERAS_NAMES = {script_reference(m, c) for m in CLASSES for c in CLASSES[m]} | {
     "keras.Model", "keras.Input", "keras.callbacks.History", "keras.callbacks.LearningRateScheduler",
     "keras.callbacks.ReduceLROnPlateau", "keras.callbacks.EarlyStopping", "keras.callbacks.ModelCheckpoint",
     "keras.utils.set_random_seed", "keras.mixed_precision.set_global_policy", "layers.deserialize",
+    "keras.callbacks.CallbackList",  # the --strategy loop
 }
 KERAS_PREFIXES = {".".join(n.split(".")[:i]) for n in KERAS_NAMES for i in range(1, n.count(".") + 2)}
 # Builtins and fixed local names the generated code calls.
 CALLABLE = {"Path", "ValueError", "bool", "dict", "enumerate", "float", "globals", "int", "isinstance", "len",
             "list", "max", "min", "print", "range", "repr", "set", "sorted", "str", "tuple", "zip", "model",
-            "vectorize", "features"}
+            "vectorize", "features", "SystemExit"}
 IMPORTS = {"import argparse", "import math", "from pathlib import Path", "import keras", "from keras import layers",
-           "import numpy as np", "import tensorflow as tf"}
+           "import numpy as np", "import tensorflow as tf", "import json", "import os", "import tempfile"}
 
 PUNCTUATION = list("'\"\\\n\t#{}()[];:=+-*/.,% ") + ['"""', "'''", "__import__", "\x00", "é", "ｋ", "\u2028"]
 ALPHABET = st.sampled_from(PUNCTUATION + list("abcXYZ_019"))
