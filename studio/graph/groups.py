@@ -154,9 +154,34 @@ def collapse_moves(graph: Graph, group_id: str) -> Moves:
 
 
 def collapse_all(graph: Graph) -> None:
-    """Collapse every group of a graph being built (an imported model's nested models), inner
-    groups first, the nodes after each pulled in (see `collapse_moves`)."""
-    for group in sorted(graph.groups, key=lambda g: len(graph.group_members(g.id))):
-        for node_id, position in collapse_moves(graph, group.id).items():
-            graph.move(node_id, position)
+    """Collapse every group of a graph being built (an imported model's nested models), the nodes
+    after each pulled in (see `collapse_moves`)."""
+    for group in graph.groups:
         graph.set_group_collapsed(group.id, True)
+    _close_collapsed(graph)
+
+
+def _close_collapsed(graph: Graph) -> None:
+    for group in sorted((g for g in graph.groups if g.collapsed), key=lambda g: len(graph.group_members(g.id))):
+        for node_id, position in collapse_moves(graph, group.id).items():  # inner groups first
+            graph.move(node_id, position)
+
+
+def closed_positions(graph: Graph, positions: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """`positions` (a layout of every node, hidden ones too) with each collapsed group's room
+    closed, as if each had been collapsed there: Auto layout keeps collapsed groups one node wide."""
+    if not any(g.collapsed for g in graph.groups):
+        return dict(positions)
+    copy = Graph.from_dict(graph.to_dict())
+    for node_id, position in positions.items():
+        copy.move(node_id, position)
+    _close_collapsed(copy)
+    return {n.id: (float(n.position[0]), float(n.position[1])) for n in copy.nodes}
+
+
+def drawn_positions(graph: Graph) -> dict[str, tuple[float, float]]:
+    """node id -> where it is drawn: a collapsed group's layers at the group node's place."""
+    stand = standing_in(graph)
+    anchors = {g: group_anchor(graph, graph.group(g)) for g in set(stand.values())}
+    return {n.id: anchors[stand[n.id]] if n.id in stand else (float(n.position[0]), float(n.position[1]))
+            for n in graph.nodes}

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.graph.catalog import Catalog, default_catalog
 from studio.graph.edits import Batch, MoveNodes, SetTrainable
+from studio.graph.groups import closed_positions
 from studio.graph.inference import ShapeReport, analyse
 from studio.project.io import load_project
 from studio.project.model import Project
@@ -560,7 +561,8 @@ class MainWindow(QMainWindow):
 
     def _layered_positions(self) -> dict[str, tuple[float, float]]:
         heights = {i.node_id: i.height for i in self.scene.node_items()}
-        return layered_positions(self.document.graph, lambda n: heights.get(n, 80.0))
+        graph = self.document.graph  # a collapsed group stays one node wide
+        return closed_positions(graph, layered_positions(graph, lambda n: heights.get(n, 80.0)))
 
     def set_trainable(self, on: bool) -> None:
         """Freeze or unfreeze the selected layers, as one step."""

@@ -171,9 +171,8 @@ def test_an_imported_model_opens_with_its_nested_model_as_one_group_node_that_ex
     keras = pytest.importorskip("keras")
     from studio.workflows.importing import import_model
 
-    inner = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, name="a"), keras.layers.Dense(8, name="b"),
-                              keras.layers.Dense(4, name="c")], name="block")
-    x = keras.Input((6,), name="x")
+    inner = keras.Sequential([keras.Input((6,))] + [keras.layers.Dense(4, name=t) for t in "abcde"], name="block")
+    x = keras.Input((6,), name="x")  # one row: the hidden layers lie under the head, which must not relayout it
     keras.Model(x, keras.layers.Dense(2, name="head")(inner(x)), name="outer").save(tmp_path / "m.keras")
     result = import_model(tmp_path / "m.keras", tmp_path / "m")
     (group,) = result.project.graph.groups
@@ -189,7 +188,13 @@ def test_an_imported_model_opens_with_its_nested_model_as_one_group_node_that_ex
     assert node.pos().y() == head.pos().y() and head.pos().x() == node.pos().x() + 280  # in the row
     _double_click(window, _at(window, node, QPointF(100, 50)))
     qtbot.waitUntil(lambda: not graph.group(group.id).collapsed)
-    qtbot.waitUntil(lambda: all(scene.node_item(title[t]).isVisible() for t in ("a", "b", "c")))
-    xs = [graph.node(title[t]).position[0] for t in ("x", "a", "b", "c", "head")]
-    assert xs == sorted(xs) and len(set(xs)) == 5  # the layers in place, the head pushed clear
+    qtbot.waitUntil(lambda: all(scene.node_item(title[t]).isVisible() for t in "abcde"))
+    xs = [graph.node(title[t]).position[0] for t in ("x", *"abcde", "head")]
+    assert xs == sorted(xs) and len(set(xs)) == 7  # the layers in place, the head pushed clear
     assert window.document.undo_stack.count() == 1
+    window.actions_.undo.trigger()  # collapsed again: every node back where the import put it
+    qtbot.waitUntil(lambda: group.id in frames.nodes)
+    assert head.pos().x() == node.pos().x() + 280
+    window.document.push(MoveNodes({title["head"]: (3000, 400)}))
+    window.actions_.auto_layout.trigger()  # Auto-layout keeps the collapsed group one node wide
+    qtbot.waitUntil(lambda: head.pos().x() == node.pos().x() + 280 and head.pos().y() == node.pos().y())

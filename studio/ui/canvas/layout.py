@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 
+from studio.graph.groups import drawn_positions
 from studio.graph.layout import COLUMN, GAP, GRID, LANE, NODE_WIDTH, layered_positions
 from studio.graph.model import Graph
 
@@ -55,11 +56,11 @@ def hides_wires(graph: Graph) -> bool:
     """True for a machine-made one-row layout in which a wire runs behind other
     layers: every node on one row and some wire skips over a node (e.g. a
     residual connection drawn straight through the block it bypasses)."""
-    nodes = graph.nodes
-    if len(nodes) < 3 or len({float(n.position[1]) for n in nodes}) != 1:
+    drawn = drawn_positions(graph)  # a collapsed group's hidden layers count where its node is
+    if len(drawn) < 3 or len({y for _x, y in drawn.values()}) != 1:
         return False
-    xs = sorted(float(n.position[0]) for n in nodes)
-    x_of = {n.id: float(n.position[0]) for n in nodes}
+    xs = sorted(set(x for x, _y in drawn.values()))
+    x_of = {n: x for n, (x, _y) in drawn.items()}
     for e in graph.edges:
         low, high = sorted((x_of[e.source], x_of[e.target]))
         if bisect.bisect_right(xs, low) < bisect.bisect_left(xs, high):  # some x with low < x < high
