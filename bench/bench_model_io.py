@@ -17,6 +17,9 @@ model, which every step needs at least. Time is the wall clock of the step's pro
 import included); peak memory is the largest resident set of any of its processes
 (`getrusage(RUSAGE_CHILDREN).ru_maxrss` in a fresh measuring process, so the export's
 verification subprocess counts too). Target: each step at most 1.5x the baseline's time and peak.
+Each row also prints the CPU time of all its processes (user + system) and its ratio: on a machine
+whose cores are all busy, wall time follows CPU time, so a step that runs two processes side by side
+(the Python export's check) gains from the overlap only where cores are free.
 
 The machine may be busy (other work, tests): the steps run in `--rounds` rounds, interleaved with
 the baseline (each round in another order), and each step's ratio is taken against the baseline
@@ -111,8 +114,9 @@ def measure_child(cmd: list[str], limit_mb: float) -> None:
         time.sleep(0.05)
     out, err = proc.communicate()
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "tree_mb": tree_peak / 1024,
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # its processes and theirs, all waited for
+    peak_kb, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "tree_mb": tree_peak / 1024, "cpu": cpu,
                       "rc": proc.returncode, "killed": killed, "stderr": err[-800:]}))
 
 
@@ -191,7 +195,8 @@ def summary(step: str, rounds: list[dict], base: list[dict]) -> dict:
             (bad.get("stderr", "").strip().splitlines() or ["?"])[-1]
         return {"failed": why}
     return {"seconds": median([r["seconds"] for r, _ in ok]), "peak_mb": median([r["peak_mb"] for r, _ in ok]),
-            "tree_mb": median([r["tree_mb"] for r, _ in ok]),
+            "tree_mb": median([r["tree_mb"] for r, _ in ok]), "cpu": median([r["cpu"] for r, _ in ok]),
+            "cpu_ratios": [r["cpu"] / b["cpu"] for r, b in ok],
             "time_ratios": [r["seconds"] / b["seconds"] for r, b in ok],
             "memory_ratios": [r["peak_mb"] / b["peak_mb"] for r, b in ok]}
 
@@ -205,7 +210,8 @@ def _row(name: str, step: str, s: dict, judged: bool = True) -> tuple[str, bool]
     verdict = "" if step == "baseline" or not judged else ("OVER TARGET" if over else "ok")
     rounds = " ".join(f"{x:.2f}" for x in s["time_ratios"])
     return (f"{name:16} {step:20} {s['seconds']:6.1f} s {s['peak_mb']:6.0f} MB (all processes {s['tree_mb']:5.0f} MB)"
-            f"  x{t:4.2f} time [{rounds}]  x{m:4.2f} memory  {verdict}").rstrip(), over
+            f"  x{t:4.2f} time [{rounds}]  x{m:4.2f} memory  {verdict}  "
+            f"(CPU {s['cpu']:5.1f} s, x{median(s['cpu_ratios']):4.2f})").rstrip(), over
 
 
 def run_rounds(models: dict, steps: list[str], rounds: int, limit_mb: float, other: Path | None,
@@ -226,7 +232,8 @@ def run_rounds(models: dict, steps: list[str], rounds: int, limit_mb: float, oth
             for step, command in sorted(runs, key=lambda r: turn.index(r[0].split(" (")[0])):
                 r = measure(command, limit_mb)
                 results[name].setdefault(step, []).append(r)
-                print(f"  {name:16} {step:20} {r['seconds']:6.1f} s {r['peak_mb']:6.0f} MB rc {r['rc']}", flush=True)
+                print(f"  {name:16} {step:20} {r['seconds']:6.1f} s {r['peak_mb']:6.0f} MB CPU {r['cpu']:5.1f} s "
+                      f"rc {r['rc']} (load {load_average()})", flush=True)
     return results
 
 
