@@ -287,6 +287,6 @@ def distributed_source(callbacks: bool, checkpoint: bool) -> str:
                 raise SystemExit(
                     "multiworker training stopped: another worker stopped answering; every "
                     "worker stops, start them all again to train. TensorFlow said: "
-                    + error.message.strip().splitlines()[0][:300]
+                    + error.message.strip().splitlines()[0].split("}}}} ")[-1][:300]
                 ) from None
             return history''').replace("CHECKPOINTS", checkpoints)

@@ -8,32 +8,23 @@ and two workers of a multi-worker run on 127.0.0.1, each in its own process.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from studio.cli import main
 from studio.compiler.plan import make_plan
 from studio.export.codegen import ScriptSettings, generate_script
-from studio.project import save_project
-from studio.project.templates import make_project
 from tests.compiler.graphs import mlp
 from tests.export.helpers import import_script
+from tests.export.test_script_device_checkpoint import _export as export_iris
+from tests.training.test_multiworker import _free_ports
 
 
 def _export(tmp_path: Path, **training) -> Path:
     """`studio export` of the Iris template project as iris_model.py (2 epochs, seeded)."""
-    project = make_project("mlp")
-    project.training = {**project.training, "epochs": 2, "seed": 1, **training}
-    path = tmp_path / "iris.studio.json"
-    save_project(project, path)
-    out = tmp_path / "export" / "iris_model.py"
-    out.parent.mkdir()
-    assert main(["export", str(path), "-f", "python", "-o", str(out)]) == 0
-    return out
+    return export_iris(tmp_path, **{"epochs": 2, **training})
 
 
 def _env() -> dict:
@@ -107,18 +98,6 @@ def test_mirrored_over_the_cpu_split_in_two_trains_and_saves(tmp_path):
     assert script.with_name("iris_model.best.keras").is_file()
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 # Runs the exported script's main() and prints a digest of the trained weights (tests only).
 _DRIVER = '''
 import hashlib, importlib.util, sys
@@ -178,3 +157,41 @@ def test_two_workers_on_localhost_train_the_same_weights_and_the_chief_saves(tmp
 
     weights = b"".join(w.tobytes() for w in saved.get_weights())
     assert digests[0][0] == f"weights digest {hashlib.sha256(weights).hexdigest()}"
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_ends_the_other_with_one_message_within_60_seconds(tmp_path):
+    import time
+
+    script = _export(tmp_path, epochs=100000)
+    cluster = ",".join(f"127.0.0.1:{port}" for port in _free_ports(2))
+    env = {**_env(), "PYTHONUNBUFFERED": "1"}
+    env.pop("TF_CONFIG", None)
+    logs = [(tmp_path / f"out{i}.txt", tmp_path / f"err{i}.txt") for i in range(2)]
+    procs = []
+    try:
+        for index, (out, err) in enumerate(logs):
+            command = [sys.executable, script.name, "--strategy", "multiworker", "--cluster", cluster,
+                       "--task-index", str(index)]
+            procs.append(subprocess.Popen(command, cwd=script.parent, env=env, stdout=out.open("w"),
+                                          stderr=err.open("w")))
+        chief, other = procs
+        deadline = time.monotonic() + 600  # generous: CI never hangs
+        while "Epoch 3/" not in logs[0][0].read_text():
+            assert chief.poll() is None and other.poll() is None, [e.read_text()[-2000:] for _, e in logs]
+            assert time.monotonic() < deadline, "training did not start"
+            time.sleep(0.2)
+        other.kill()
+        killed = time.monotonic()
+        assert chief.wait(timeout=60) == 1  # the promise: the survivor ends within 60 s
+        assert time.monotonic() - killed < 60
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()  # TensorFlow's workers ignore SIGTERM
+            proc.wait()
+    err = logs[0][1].read_text()
+    assert "Traceback" not in err
+    (message,) = [line for line in err.splitlines() if line.startswith("multiworker training stopped")]
+    assert "another worker stopped answering" in message and "start them all again" in message
+    assert "Saved" not in logs[0][0].read_text()
