@@ -11,7 +11,8 @@ DESIGN.md section 7), so this module is the second driver of the one engine,
 `TrainingSession`: `fit()` below is called where the session would call
 `model.fit` and drives the session's own Keras callbacks (reports, history,
 learning-rate schedule, early stopping, best checkpoint, TensorBoard) the way
-`fit` does. Each step is a `tf.function` run with `strategy.run`: the loss is
+`fit` does, with the loss and the compiled metrics (`accuracy`, `val_accuracy`...)
+in every batch's and epoch's logs. Each step is a `tf.function` run with `strategy.run`: the loss is
 `tf.nn.compute_average_loss` over the *global* batch (the batch size the user
 set, split across the workers by `experimental_distribute_dataset` with
 auto-shard policy DATA), so every worker applies the same averaged gradients.
@@ -272,15 +273,17 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
         variables = model.trainable_variables
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
-        return loss, stop
+        return loss, stop, _compiled_metrics(model, x, y, prediction)
 
     @tf.function
     def train_step(batch: Any, stop: Any) -> Any:
         x, y = batch[0], batch[1]
-        loss, flag = strategy.run(replica_step, args=(x, y, stop))
+        loss, flag, metrics = strategy.run(replica_step, args=(x, y, stop))
         # one all-reduce for both: the global batch's loss and whether any worker asked to stop
         both = strategy.run(lambda a, b: tf.stack([tf.cast(a, tf.float32), b]), args=(loss, flag))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, both, axis=None)
+        # the compiled metrics so far this epoch, averaged over the replicas (as fit reports them)
+        averaged = {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in metrics.items()}
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, both, axis=None), averaged
 
     @tf.function
     def agree(flag: Any) -> Any:  # the sum of every worker's flag
@@ -293,13 +296,22 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
 
     validation = _validation_batches(data.validation, global_batch)
 
-    def validate() -> float:
-        total, count = 0.0, 0
+    def validate() -> dict[str, float]:
+        """val_loss and the compiled metrics on the whole validation split (the same on every worker)."""
+        total, count, metrics = 0.0, 0, {}
+        model.reset_metrics()
         for x, y in validation:
-            per_sample = loss_fn(y, model(x, training=False))
+            prediction = model(x, training=False)
+            per_sample = loss_fn(y, prediction)
             total += float(tf.reduce_sum(per_sample))
             count += int(per_sample.shape[0])
-        return total / max(1, count)
+            metrics = _compiled_metrics(model, x, y, prediction)
+        return {"val_loss": total / max(1, count), **{f"val_{k}": float(v) for k, v in metrics.items()}}
+
+    if validation:  # Keras makes its compiled metrics' variables on a first batch (as fit does), not in the step
+        with strategy.scope():
+            x, y = validation[0]
+            _compiled_metrics(model, x, y, model(x, training=False))
 
     cbs = keras.callbacks.CallbackList(callbacks, add_history=False, add_progbar=False, model=model,
                                        verbose=0, epochs=end, steps=data.steps_per_epoch)
@@ -311,23 +323,26 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
                 model.stop_training = True
                 break
             cbs.on_epoch_begin(epoch)
-            total, steps, stopped = 0.0, 0, False
+            total, steps, stopped, metrics = 0.0, 0, False, {}
+            model.reset_metrics()
             for step, batch in enumerate(train):
                 cbs.on_train_batch_begin(step)
                 stop_here = 1.0 if (model.stop_training or session.stop_requested) else 0.0
-                loss, stop = train_step(batch, tf.constant(stop_here)).numpy()
+                both, averaged = train_step(batch, tf.constant(stop_here))
+                loss, stop = both.numpy()
                 total += float(loss)
                 steps += 1
-                cbs.on_train_batch_end(step, {"loss": total / steps})
+                metrics = {k: float(v) for k, v in averaged.items()}
+                cbs.on_train_batch_end(step, {"loss": total / steps, **metrics})
                 if float(stop) > 0:  # every worker sees the same sum: they all leave after this step
                     stopped = model.stop_training = True
                     if not session.stop_requested:
                         session.request_stop("worker")
                     break
-            logs = {"loss": total / max(1, steps)}
+            logs = {"loss": total / max(1, steps), **metrics}
             if validation and not stopped:
                 cbs.on_test_begin()
-                logs["val_loss"] = validate()
+                logs.update(validate())
                 cbs.on_test_end({"loss": logs["val_loss"]})
             cbs.on_epoch_end(epoch, logs)
         cbs.on_train_end()
@@ -338,6 +353,13 @@ def fit(session: Any, model: Any, data: Any, callbacks: list[Any], first: int, e
                                         "(equal on every worker after a good run)")
     if not cluster.is_chief:
         session.test_data = None  # the chief evaluates and writes the run
+
+
+def _compiled_metrics(model: Any, x: Any, y: Any, prediction: Any) -> dict[str, Any]:
+    """The model's compiled metrics (accuracy...) updated with one batch: their results so far,
+    without Keras' own loss tracker (this loop computes the loss itself)."""
+    results = model.compute_metrics(x, y, prediction)
+    return {k: v for k, v in results.items() if k != "loss"}
 
 
 def _validation_batches(validation: Any, batch: int) -> list[Any]:

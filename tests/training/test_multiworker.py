@@ -152,6 +152,11 @@ def test_two_workers_train_one_model_and_the_chief_writes_the_run(workers):
     assert [r["epoch"] for r in chief if r["event"] == "epoch"] == [1, 2]
     # the same averaged gradients on every worker: the same losses and the same weights
     assert [r["loss"] for r in chief if r["event"] == "epoch"] == [r["loss"] for r in other if r["event"] == "epoch"]
+    # the compiled metrics too, as fit reports them (training and validation), the same on every worker
+    epochs = [[r for r in out if r["event"] == "epoch"] for out in (chief, other)]
+    assert all(0 <= r["accuracy"] <= 1 and 0 <= r["val_accuracy"] <= 1 for r in epochs[0])
+    scores = [[(r["accuracy"], r["val_accuracy"]) for r in records] for records in epochs]
+    assert scores[0] == scores[1]
     assert _digest(group.err(0)) == _digest(group.err(1))
     assert "MultiWorkerMirroredStrategy, 2 workers" in chief[-1]["device"]
     # the chief alone wrote a run: its model and history
@@ -159,6 +164,7 @@ def test_two_workers_train_one_model_and_the_chief_writes_the_run(workers):
     assert (run / "final.keras").is_file() and (run / "best.keras").is_file()
     history = (run / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch") and len(history) == 3
+    assert "accuracy" in history[0].split(",") and "val_accuracy" in history[0].split(",")
     assert chief[-1]["status"] == "completed" and chief[-1]["run_dir"] == str(run)
     assert other[-1]["status"] == "completed" and other[-1]["run_dir"] is None  # it keeps no run of its own
     # the saved model holds the weights every worker ended with
