@@ -33,10 +33,10 @@ from studio.compiler.keras_required import REQUIRED
 from studio.core.errors import StudioError
 from studio.core.ids import new_id
 from studio.graph.catalog import Catalog, default_catalog
+from studio.graph.groups import collapse_all
 from studio.graph.keras_names import CLASSES, OPS, TF_OP_LAMBDAS, UNSAFE, builtin_layer, operation
 from studio.graph.layers.builtins import PLACEHOLDER
 from studio.graph.layers.operations import TF_FUNCTION_NODES
-from studio.graph.groups import collapse_all
 from studio.graph.layout import apply_layout
 from studio.graph.model import KEYWORD_INPUTS, Edge, Graph, Group, Node
 from studio.graph.spec import LayerSpec

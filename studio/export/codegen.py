@@ -46,7 +46,6 @@ from studio.export import script_strategy as strategy
 from studio.export import script_transfer as transfer
 from studio.export.pyformat import INDENT, Call, Raw, Seq, is_name, literal, render, statement
 from studio.graph.catalog import Catalog, default_catalog
-from studio.graph.model import KEYWORD_INPUTS
 from studio.graph.keras_names import (
     BUILTIN_LAYERS,
     OPS,
@@ -55,6 +54,7 @@ from studio.graph.keras_names import (
     is_keras_class,
     script_reference,
 )
+from studio.graph.model import KEYWORD_INPUTS
 
 # Names the generated code uses itself; a layer with one of these names gets
 # a trailing underscore on its variable (the Keras layer name is unchanged).

@@ -64,7 +64,7 @@ class Node:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Node":
+    def from_dict(cls, data: dict) -> Node:
         return cls(
             id=data["id"],
             type=data["type"],
@@ -76,7 +76,7 @@ class Node:
             output=bool(data.get("output", False)),
         )
 
-    def clone(self) -> "Node":
+    def clone(self) -> Node:
         return Node.from_dict(self.to_dict())
 
 
@@ -94,7 +94,7 @@ class Group:
         return {"id": self.id, "name": self.name, "members": list(self.members), "collapsed": self.collapsed}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Group":
+    def from_dict(cls, data: dict) -> Group:
         return cls(id=data["id"], name=data.get("name", ""), members=list(data.get("members", [])),
                    collapsed=bool(data.get("collapsed", False)))
 
@@ -130,7 +130,7 @@ class Edge:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Edge":
+    def from_dict(cls, data: dict) -> Edge:
         return cls(
             source=data["source"],
             target=data["target"],
@@ -575,7 +575,7 @@ class Graph:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict, catalog: Catalog | None = None, check_shapes: bool = False) -> "Graph":
+    def from_dict(cls, data: dict, catalog: Catalog | None = None, check_shapes: bool = False) -> Graph:
         """Build a graph from plain records, strictly (first error raises).
 
         Project files go through `studio.project`, which collects every problem
@@ -589,7 +589,7 @@ class Graph:
             graph.add_group(Group.from_dict(gd))
         return graph
 
-    def copy(self) -> "Graph":
+    def copy(self) -> Graph:
         return Graph.from_dict(self.to_dict(), self.catalog)
 
     def __eq__(self, other: object) -> bool:

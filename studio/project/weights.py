@@ -79,7 +79,7 @@ class Array:
         return n
 
     @classmethod
-    def of(cls, array: Any) -> "Array":
+    def of(cls, array: Any) -> Array:
         """From a numpy array (duck-typed: `dtype.str`, `shape`, `tobytes`)."""
         dtype = array.dtype.str
         if dtype not in DTYPES:
@@ -104,7 +104,7 @@ class WeightEntry:
         return sum(a.size for a in self.arrays)
 
     @classmethod
-    def of(cls, arrays: Iterable[Any], origin: str = IMPORTED) -> "WeightEntry":
+    def of(cls, arrays: Iterable[Any], origin: str = IMPORTED) -> WeightEntry:
         return cls(tuple(a if isinstance(a, Array) else Array.of(a) for a in arrays), origin)
 
 
@@ -165,7 +165,7 @@ class WeightStore:
         """The entries of these nodes (those that have one)."""
         return {n: self.entries[n] for n in node_ids if n in self.entries}
 
-    def copy(self) -> "WeightStore":
+    def copy(self) -> WeightStore:
         """A snapshot (entries are immutable, so this is cheap) for another thread to read."""
         return WeightStore(self.entries, self.legacy, self.skip)
 

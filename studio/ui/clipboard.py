@@ -21,8 +21,15 @@ from PySide6.QtGui import QGuiApplication
 from studio.core.ids import new_id
 from studio.graph.edits import AddGroup, AddNode, Batch, Connect
 from studio.graph.model import Edge, Graph, Group, Node
-from studio.project.weights import PASTED, SetWeights, WeightEntry, WeightsFileError, WeightStore, entries_from_bytes, \
-    entries_to_bytes
+from studio.project.weights import (
+    PASTED,
+    SetWeights,
+    WeightEntry,
+    WeightsFileError,
+    WeightStore,
+    entries_from_bytes,
+    entries_to_bytes,
+)
 from studio.ui.operations import snap, unique_title
 
 MIME = "application/x-network-studio-graph"

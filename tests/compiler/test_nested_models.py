@@ -10,16 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.cli import main
 from studio.compiler.from_config import graph_from_config
 from studio.compiler.keras_build import build_model
-from studio.compiler.keras_import import import_model, keras_config
+from studio.compiler.keras_import import keras_config
 from studio.compiler.plan import make_plan
 from studio.export.verify import max_abs_diff, predict, sample_inputs
 from studio.graph.inference import analyse
 from studio.project import load_project
 from tests.compiler.test_shared_layers import _export_and_compare, _randomise, copy_from_original
-from tests.export.helpers import import_script
 
 keras = pytest.importorskip("keras")
 layers = keras.layers

@@ -108,7 +108,6 @@ def test_stop_sharing_starts_from_a_copy_of_the_shared_weights(qtbot, make_windo
 
 def test_a_pasted_copy_keeps_sharing_only_with_nodes_copied_along():
     from studio.ui.clipboard import copy_payload, paste_edit
-
     from tests.graph.test_share_weights import History, ShareWeights, siamese
 
     g, ids = siamese()

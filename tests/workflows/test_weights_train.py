@@ -13,7 +13,6 @@ import pytest
 from studio.core.errors import ProjectError
 from studio.project.io import load_project, save_project
 from studio.project.weights import IMPORTED, WeightEntry, WeightsFileError
-from studio.training.config import TrainingConfig
 from studio.training.reports import Reporter
 from studio.workflows import importing
 from studio.workflows.train import make_session, make_setup, training_config
