@@ -562,6 +562,21 @@ def place(device: str = "auto", strategy: str = "default") -> Placement:
     return Placement(tf.device(f"/GPU:{index}"), label, True, warnings)
 
 
+def uneven_batch_problem(strategy: Any, batch_size: int) -> Optional[str]:
+    """Why a mirrored run cannot train at this global batch size (None: it can). Keras' fit under
+    MirroredStrategy fails inside TensorFlow ("AddN ... [8,4] != [7,4]") when a full batch does
+    not split evenly over the replicas."""
+    if strategy is None or type(strategy).__name__ != "MirroredStrategy":
+        return None
+    replicas = int(strategy.num_replicas_in_sync)
+    if replicas <= 1 or not batch_size or batch_size % replicas == 0:
+        return None
+    lower = batch_size - batch_size % replicas
+    choices = f"{lower} or {lower + replicas}" if lower else str(replicas)
+    return (f"batch size {batch_size} does not split evenly over the {replicas} replicas of the mirrored "
+            f"strategy (each replica takes an equal share); set the batch size to {choices}")
+
+
 def null_placement() -> Placement:
     return Placement(contextlib.nullcontext(), "default", False)
 

@@ -216,6 +216,9 @@ class TrainingSession:
         self._device = placement.description
         for warning in placement.warnings:
             self.reporter.on_message("warning", warning)
+        uneven = devices.uneven_batch_problem(placement.strategy, self.config.batch_size)
+        if uneven:
+            raise TrainingError(uneven)
         if self.config.seed is not None:
             keras.utils.set_random_seed(self.config.seed)
         if self.config.mixed_precision:

@@ -81,3 +81,28 @@ def test_chosen_gpus_that_are_not_there_name_the_devices_there_are():
     text = str(info.value)
     assert "there is no gpu:" in text and "cpu (the CPU" in text and "use --device" in text
     devices.check_device("mirrored")  # every GPU there is (or the CPU): always there
+
+
+def test_a_batch_that_does_not_split_over_the_replicas_is_refused_naming_sizes_that_do():
+    class MirroredStrategy:  # what the check reads of TensorFlow's strategy: its class and replica count
+        num_replicas_in_sync = 2
+
+    problem = devices.uneven_batch_problem(MirroredStrategy(), 15)
+    assert problem and "15" in problem and "14 or 16" in problem and "\n" not in problem
+    assert devices.uneven_batch_problem(MirroredStrategy(), 16) is None
+    assert devices.uneven_batch_problem(None, 15) is None
+
+
+@pytest.mark.slow
+def test_mirrored_with_an_odd_batch_stops_with_one_line_not_a_tensorflow_error(tmp_path):
+    pytest.importorskip("tensorflow")
+    shutil.copy(EXAMPLE, tmp_path / "iris.studio.json")
+    devices.save_startup_settings(devices.StartupSettings(cpu_split=2), tmp_path / "config" / devices.STARTUP_FILE)
+    env = dict(os.environ, STUDIO_CONFIG_DIR=str(tmp_path / "config"), TF_CPP_MIN_LOG_LEVEL="3")
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run([sys.executable, "-m", "studio", "train", str(tmp_path / "iris.studio.json"), "--epochs",
+                           "1", "--batch-size", "15", "--strategy", "mirrored"], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "batch size 15 does not split evenly over the 2 replicas" in proc.stderr
+    assert "Traceback" not in proc.stderr and "AddN" not in proc.stderr
