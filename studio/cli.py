@@ -110,9 +110,9 @@ def _print_version(verbose: bool) -> int:
     if not verbose:
         print(f"Network Studio {__version__}")
         return 0
-    from studio.training.devices import environment_report, format_report
+    from studio.workflows.environment import report_text
 
-    print(format_report(environment_report()))
+    print(report_text())
     return 0
 
 

@@ -42,9 +42,9 @@ _STARTED = False
 def _make_report() -> None:
     global _REPORT
     try:
-        from studio.training import devices
+        from studio.workflows.environment import report_text
 
-        text = devices.format_report(devices.environment_report())
+        text = report_text()
     except Exception as exc:  # noqa: BLE001 - the dialog says what went wrong instead of a report
         text = f"The environment report could not be made: {type(exc).__name__}: {exc}"
     with _LOCK:

@@ -165,6 +165,8 @@ def test_version_verbose_reports_tensorflow_and_devices(tmp_path):
     assert "Built with CUDA" in lines and "Devices" in lines and "cpu (the CPU" in lines["Devices"]
     if not tf.config.list_physical_devices("GPU"):
         assert lines["No GPU because"].strip()
+    # where downloads go, for a person who fetches a module or weights file on another machine
+    assert "TFHUB_CACHE_DIR" in lines["Hub module cache"] and "KERAS_HOME" in lines["Keras weights cache"]
 
 
 def test_version_alone_does_not_import_tensorflow():

@@ -25,7 +25,8 @@ def test_help_about_through_the_menu_shows_the_environment_report_and_copies_it(
     qtbot.waitUntil(dialog.copy_button.isEnabled, timeout=HANG_MS)
     text = dialog.report.toPlainText()
     assert text != READING
-    for item in ("Network Studio:", "TensorFlow:", "Keras:", "Built with CUDA:", "Devices:", "Start-time settings:"):
+    for item in ("Network Studio:", "TensorFlow:", "Keras:", "Built with CUDA:", "Devices:", "Start-time settings:",
+                 "Hub module cache:", "Keras weights cache:"):
         assert item in text, text
     assert __version__ in text and "cpu (the CPU" in text
     QApplication.clipboard().clear()
