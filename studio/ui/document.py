@@ -430,3 +430,15 @@ class ProjectDocument(QObject):
         if ids != self._selection:
             self._selection = ids
             self.selectionChanged.emit(list(ids))
+
+    def point_at(self, node_id: str) -> None:
+        """Select the one layer a message is about (a refused Train, a diagnostic, a health flag),
+        first expanding any collapsed group that hides it (one undo step each), so it is seen."""
+        from studio.graph.edits import SetGroupCollapsed
+
+        if not self.graph.has_node(node_id):
+            return
+        for group in self.graph.groups_of(node_id):
+            if group.collapsed:
+                self.push(SetGroupCollapsed(group.id, False, group.name))
+        self.set_selection([node_id])

@@ -579,7 +579,7 @@ class MainWindow(QMainWindow):
         self.view.minimap.set_mode("on" if on else "off")
 
     def reveal_node(self, node_id: str) -> None:
-        self.document.set_selection([node_id])
+        self.document.point_at(node_id)
         self.view.center_on_node(node_id)
 
     def show_summary(self) -> None:

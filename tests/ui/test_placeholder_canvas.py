@@ -42,3 +42,6 @@ def test_vae_with_its_sampling_placeholder_opens_and_refuses_to_train(make_windo
     assert not panel.is_training()
     assert sampling.title in panel.message.text() and "not loaded" in panel.message.text()
     assert list(window.document.selection) == [sampling.id]
+    # The encoder opened as one collapsed group node: pointing at its placeholder expanded it.
+    assert graph.groups_of(sampling.id) and not any(g.collapsed for g in graph.groups_of(sampling.id))
+    assert items[sampling.id].isVisible()

@@ -262,7 +262,7 @@ class TrainingPanel(QWidget):
         except StudioError as exc:
             self.show_message("error", str(exc))
             if getattr(exc, "node_id", None):
-                self.document.set_selection([exc.node_id])
+                self.document.point_at(exc.node_id)
             return False
         self.history = MetricsHistory()
         self._shown_run = None
@@ -452,7 +452,7 @@ class TrainingPanel(QWidget):
         self.evaluation.set_evaluation(result.evaluation)
         self.estimate_line.refresh()  # the tooltip puts the run's measurement beside the estimate
         if result.node_id and self.document.graph.has_node(result.node_id):
-            self.document.set_selection([result.node_id])  # show the layer Keras refused
+            self.document.point_at(result.node_id)  # show the layer Keras refused
         self._update_buttons()
         self.trainingChanged.emit(False)
         self.runFinished.emit(result)
@@ -473,7 +473,7 @@ class TrainingPanel(QWidget):
     def _select_node(self, node_id: str) -> None:
         """A Health row was clicked: select its node on the canvas."""
         if self.document.graph.has_node(node_id):
-            self.document.set_selection([node_id])
+            self.document.point_at(node_id)
 
     def _on_compare(self, infos: list) -> None:
         self.plots.set_overlays([(info.id[-6:], runs.load_history(info)) for info in infos])
