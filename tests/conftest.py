@@ -29,6 +29,7 @@ settings.register_profile("thorough", deadline=None, max_examples=400)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+import gc  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
@@ -51,3 +52,9 @@ def _delete_closed_widgets():
     from PySide6.QtCore import QCoreApplication, QEvent
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # What the test left (Qt wrappers in reference cycles: windows the app opened and the test
+    # never closed, plots, models) is frozen, never collected: a later test's full collection (a
+    # training run's, on this same thread) freed such wrappers inside the collector and crashed
+    # the worker (a third time, after the deletes above, in the same fixture). The app itself
+    # freezes what exists before its first run the same way (studio/training/memory.py).
+    gc.freeze()

@@ -130,10 +130,20 @@ def test_a_hostile_handle_is_only_data_in_the_script(image_module):
     tree = ast.parse(text)
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert hostile in strings
-    imports = {ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))}
-    assert "import os" not in imports
-    calls = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    assert "os.system" not in calls
+    # The same imports and calls as a script whose handle is harmless (the script imports os itself,
+    # for its --strategy options): the handle added no code.
+    b.graph.node(hub).params["handle"] = "harmless"
+    plain = ast.parse(generate_script(make_plan(b.graph)))
+
+    def imports(t):
+        return {ast.unparse(n) for n in ast.walk(t) if isinstance(n, (ast.Import, ast.ImportFrom))}
+
+    def calls(t):  # the names called (a call of a call's result is covered by its inner call)
+        return {ast.unparse(n.func) for n in ast.walk(t)
+                if isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute))}
+
+    assert imports(tree) == imports(plain) and calls(tree) == calls(plain)
+    assert "os.system" not in calls(tree)
 
 
 def test_a_backbone_name_outside_the_allowlist_is_refused():
