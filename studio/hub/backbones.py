@@ -51,6 +51,17 @@ _TORCH_STD = (0.229, 0.224, 0.225)
 
 # --- building (Keras) ---------------------------------------------------------------------
 def keras_home() -> Path:
+    """Where Keras keeps downloads: Keras reads KERAS_HOME once, when it is imported, so once it is
+    loaded its own answer is the one that counts (and the one messages must name)."""
+    import sys
+
+    if "keras" in sys.modules:
+        try:
+            from keras.src.backend import config
+
+            return Path(config.keras_home())
+        except (ImportError, AttributeError):
+            pass
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
 
 

@@ -15,3 +15,8 @@ def _hub_cache(tmp_path, monkeypatch):
     """Every test gets its own empty module cache; no test reaches the network."""
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "tfhub-cache"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    # Keras read KERAS_HOME when it was imported (maybe by an earlier test in this process): point
+    # its own copy there too, or keras.applications would look for downloads elsewhere.
+    from keras.src.backend import config
+
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras-home"))
